@@ -1,0 +1,5 @@
+export * from "./decode.js";
+export * from "./limits.js";
+export * from "./readings.js";
+export * from "./status.js";
+export * from "./topics.js";

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { decodePlainValuePayload, decodeReadingsPayload, decodeStatusPayload } from "./decode.js";
+import { PROTOCOL_LIMITS } from "./limits.js";
+import { parseProbeTopic, plainValueTopic, readingsTopic, statusTopic } from "./topics.js";
+import vectors from "./vectors/messages.json" with { type: "json" };
+
+const enc = new TextEncoder();
+
+function decodeFor(topic: string, payload: Uint8Array) {
+  const t = parseProbeTopic(topic);
+  if (!t.ok) throw new Error(t.message);
+  if (t.kind === "readings") return decodeReadingsPayload(payload);
+  if (t.kind === "temp_c") return decodePlainValuePayload(payload);
+  return decodeStatusPayload(payload);
+}
+
+describe("protocol vectors", () => {
+  for (const v of vectors.vectors) {
+    it(`${v.name} → ${v.expect}`, () => {
+      const bytes = "payload_hex" in v && v.payload_hex ? Buffer.from(v.payload_hex, "hex") : enc.encode(v.payload);
+      const r = decodeFor(v.topic, bytes);
+      if (v.expect === "ok") expect(r).toMatchObject({ ok: true });
+      else expect(r).toMatchObject({ ok: false, reason: v.expect });
+      if (!r.ok) expect(r.message.length).toBeGreaterThan(10);
+    });
+  }
+});
+
+describe("topics", () => {
+  it("builds and parses each kind", () => {
+    expect(parseProbeTopic(readingsTopic("p-01"))).toEqual({ ok: true, probeId: "p-01", kind: "readings" });
+    expect(parseProbeTopic(plainValueTopic("p_02"))).toEqual({ ok: true, probeId: "p_02", kind: "temp_c" });
+    expect(parseProbeTopic(statusTopic("P03"))).toEqual({ ok: true, probeId: "P03", kind: "status" });
+  });
+  it.each([
+    "coldtrail/v1/probes/ab/readings",
+    "coldtrail/v1/probes/has space/readings",
+    `coldtrail/v1/probes/${"x".repeat(65)}/readings`,
+    "coldtrail/v2/probes/p-01/readings",
+    "coldtrail/v1/probes/p-01/humidity",
+    "coldtrail/v1/probes/p-01/readings/extra",
+    "coldtrail/v1/probes/p,01/readings",
+  ])("refuses %s", (topic) => {
+    expect(parseProbeTopic(topic)).toMatchObject({ ok: false, reason: "bad_topic" });
+  });
+});
+
+describe("limits", () => {
+  it("accepts 500 readings and refuses 501", () => {
+    const make = (n: number) =>
+      enc.encode(
+        JSON.stringify({
+          readings: Array.from({ length: n }, (_, i) => ({ ts: 1_777_816_800_000 + i * 60_000, temp_c: -19, seq: i })),
+        }),
+      );
+    expect(decodeReadingsPayload(make(500)).ok).toBe(true);
+    expect(decodeReadingsPayload(make(501))).toMatchObject({ ok: false, reason: "invalid" });
+  });
+  it("refuses an oversized payload without parsing it", () => {
+    const big = new Uint8Array(PROTOCOL_LIMITS.maxPayloadBytes + 1).fill(0x20);
+    expect(decodeReadingsPayload(big)).toMatchObject({ ok: false, reason: "too_large" });
+  });
+});
