@@ -1,0 +1,27 @@
+import { z } from "zod";
+import type { Routes } from "../app.js";
+
+export const deadLetterRoutes: Routes = (app, ctx) => {
+  app.get(
+    "/api/v1/deadletters",
+    {
+      schema: {
+        description: "Refused MQTT messages, newest first: probe, topic, reason, the first bytes, time.",
+        querystring: z.object({
+          probeId: z.string().max(128).optional(),
+          reason: z.string().max(64).optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+          before: z.coerce.number().int().min(1).optional(),
+        }),
+      },
+    },
+    async (req) => ({
+      deadletters: ctx.deadLetters.list(req.caller, {
+        probeId: req.query.probeId,
+        reason: req.query.reason,
+        limit: req.query.limit,
+        beforeId: req.query.before,
+      }),
+    }),
+  );
+};

@@ -1,0 +1,109 @@
+import { PROBE_ID_PATTERN, readingsTopic } from "@coldtrail/firmware-bridge/protocol";
+import { z } from "zod";
+import type { Context } from "../../context.js";
+import { badRequest } from "../../errors.js";
+import type { Probe } from "../../registry/probes.js";
+import type { Routes } from "../app.js";
+import { isoTime, toIso } from "../time.js";
+import { MAX_RAW_READINGS, resolveRange } from "./units.js";
+
+const idParams = z.object({ id: z.string().min(1).max(128) });
+
+function probeView(ctx: Context, p: Probe) {
+  const att = ctx.probes.currentAttachment(p.id);
+  return {
+    id: p.id,
+    name: p.name,
+    ownerId: p.ownerId,
+    unitId: att?.unitId ?? null,
+    attachedAt: att ? toIso(att.fromMs) : null,
+    calibrationOffsetC: p.calibrationOffsetC,
+    ...ctx.liveOf(p),
+    createdAt: toIso(p.createdMs),
+  };
+}
+
+export const probeRoutes: Routes = (app, ctx) => {
+  app.post(
+    "/api/v1/probes",
+    {
+      schema: {
+        description: "Registers a probe. The secret is shown once: it is the probe's MQTT password.",
+        body: z.strictObject({
+          id: z
+            .string()
+            .regex(PROBE_ID_PATTERN, "id must be 3-64 characters of [A-Za-z0-9_-] (it becomes the MQTT username and topic)")
+            .optional(),
+          name: z.string().trim().min(1).max(200).optional(),
+          unitId: z.string().min(1).max(128).optional(),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const { probe, secret } = ctx.probes.create(req.caller, req.body, ctx.now());
+      ctx.log.info({ probeId: probe.id, unitId: req.body.unitId ?? null }, "probe.registered");
+      return reply.status(201).send({
+        id: probe.id,
+        secret,
+        mqtt: { url: ctx.publicMqttUrl, username: probe.id, topic: readingsTopic(probe.id) },
+        unitId: req.body.unitId ?? null,
+      });
+    },
+  );
+
+  app.get("/api/v1/probes", async (req) => ({ probes: ctx.probes.list(req.caller).map((p) => probeView(ctx, p)) }));
+
+  app.get("/api/v1/probes/:id", { schema: { params: idParams } }, async (req) => ({
+    ...probeView(ctx, ctx.probes.get(req.caller, req.params.id)),
+    attachments: ctx.probes.attachmentsOfProbe(req.params.id).map((a) => ({
+      unitId: a.unitId,
+      from: toIso(a.fromMs),
+      to: a.toMs === null ? null : toIso(a.toMs),
+    })),
+  }));
+
+  app.put(
+    "/api/v1/probes/:id/unit",
+    {
+      schema: {
+        description: "Attaches the probe to a unit from `at` (default now; may be back-dated); `unitId: null` detaches it.",
+        params: idParams,
+        body: z.strictObject({ unitId: z.string().min(1).max(128).nullable(), at: isoTime.optional() }),
+      },
+    },
+    async (req) => {
+      const nowMs = ctx.now();
+      const atMs = req.body.at ?? nowMs;
+      if (atMs > nowMs + 60_000) throw badRequest("at must not be in the future");
+      ctx.probes.attach(req.caller, req.params.id, req.body.unitId, atMs, nowMs);
+      return probeView(ctx, ctx.probes.get(req.caller, req.params.id));
+    },
+  );
+
+  app.get(
+    "/api/v1/probes/:id/readings",
+    {
+      schema: {
+        description: "Raw readings of one probe as it sent them (no calibration offset applied).",
+        params: idParams,
+        querystring: z
+          .object({ from: isoTime.optional(), to: isoTime.optional() })
+          .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, "from must be before to"),
+      },
+    },
+    async (req) => {
+      const probe = ctx.probes.get(req.caller, req.params.id);
+      const { fromMs, toMs } = resolveRange(req.query, ctx.now());
+      const rows = await ctx.store.range(probe.id, fromMs, toMs);
+      if (rows.length > MAX_RAW_READINGS) {
+        throw badRequest(`${rows.length} readings in that range, more than ${MAX_RAW_READINGS}: narrow from/to`);
+      }
+      return {
+        probeId: probe.id,
+        from: toIso(fromMs),
+        to: toIso(toMs),
+        readings: rows.map((r) => ({ ts: toIso(r.tsMs), temp_c: r.tempC, seq: r.seq })),
+      };
+    },
+  );
+};

@@ -1,0 +1,106 @@
+import { z } from "zod";
+import type { Context } from "../../context.js";
+import { badRequest } from "../../errors.js";
+import type { Unit } from "../../registry/units.js";
+import type { Routes } from "../app.js";
+import { duration, isoTime, toIso } from "../time.js";
+
+const DAY_MS = 86_400_000;
+/** Raw readings a request may return; ask for buckets (`every`) over longer spans. */
+export const MAX_RAW_READINGS = 100_000;
+
+const idParams = z.object({ id: z.string().min(1).max(128) });
+
+export const rangeQuery = z
+  .object({
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+    every: duration.optional(),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, "from must be before to");
+
+/** Range defaults: the last 24 hours up to now. */
+export function resolveRange(q: { from?: number | undefined; to?: number | undefined }, nowMs: number) {
+  const toMs = q.to ?? nowMs;
+  return { fromMs: q.from ?? toMs - DAY_MS, toMs };
+}
+
+export async function unitView(ctx: Context, unit: Unit) {
+  const nowMs = ctx.now();
+  const attached = ctx.probes.attachmentsOfUnit(unit.id, nowMs, nowMs + 1).map((a) => a.probeId);
+  const last = await ctx.unitReadings.latest(unit.id, nowMs);
+  return {
+    id: unit.id,
+    name: unit.name,
+    kind: unit.kind,
+    site: unit.site,
+    profile: unit.profile,
+    profileOverrides: unit.profileOverrides,
+    ownerId: unit.ownerId,
+    createdAt: toIso(unit.createdMs),
+    probes: attached,
+    lastReading: last ? { ts: toIso(last.tsMs), temp_c: last.tempC, ageS: Math.round((nowMs - last.tsMs) / 1000) } : null,
+    openAlerts: ctx.openAlertsOf(unit.id),
+  };
+}
+
+export const unitRoutes: Routes = (app, ctx) => {
+  app.post(
+    "/api/v1/units",
+    {
+      schema: {
+        description: "A freezer, fridge or cool bag where milk is kept.",
+        body: z.strictObject({
+          name: z.string().trim().min(1, "name must not be empty").max(200),
+          kind: z.enum(["freezer", "fridge", "cool-bag"]),
+          site: z.enum(["household", "milk-bank"]).optional(),
+          profile: z.string().min(1).max(64).optional(),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const unit = ctx.units.create(req.caller, req.body, ctx.now());
+      return reply.status(201).send(await unitView(ctx, unit));
+    },
+  );
+
+  app.get("/api/v1/units", async (req) => ({
+    units: await Promise.all(ctx.units.list(req.caller).map((u) => unitView(ctx, u))),
+  }));
+
+  app.get("/api/v1/units/:id", { schema: { params: idParams } }, async (req) =>
+    unitView(ctx, ctx.units.get(req.caller, req.params.id)),
+  );
+
+  app.get(
+    "/api/v1/units/:id/readings",
+    { schema: { params: idParams, querystring: rangeQuery } },
+    async (req) => {
+      const unit = ctx.units.get(req.caller, req.params.id);
+      const { fromMs, toMs } = resolveRange(req.query, ctx.now());
+      const base = { unitId: unit.id, from: toIso(fromMs), to: toIso(toMs) };
+      if (req.query.every !== undefined) {
+        const buckets = await ctx.unitReadings.bucketed(unit.id, fromMs, toMs, req.query.every);
+        return {
+          ...base,
+          every: `${req.query.every / 1000}s`,
+          readings: buckets.map((b) => ({
+            ts: toIso(b.startMs),
+            temp_c: b.meanC,
+            min_c: b.minC,
+            mean_c: b.meanC,
+            max_c: b.maxC,
+            count: b.count,
+          })),
+        };
+      }
+      const rows = await ctx.unitReadings.raw(unit.id, fromMs, toMs);
+      if (rows.length > MAX_RAW_READINGS) {
+        throw badRequest(
+          `${rows.length} readings in that range, more than ${MAX_RAW_READINGS}: narrow from/to or add every=5m for buckets`,
+        );
+      }
+      return { ...base, readings: rows.map((r) => ({ ts: toIso(r.tsMs), temp_c: r.tempC, probeId: r.probeId })) };
+    },
+  );
+};

@@ -1,0 +1,193 @@
+import { mkdirSync } from "node:fs";
+import { resolveAdminToken } from "./admin-token.js";
+import { buildApi, type Routes } from "./api/app.js";
+import { connectExternalBroker } from "./broker/external.js";
+import { startEmbeddedBroker } from "./broker/embedded.js";
+import type { Config } from "./config.js";
+import type { Context } from "./context.js";
+import { openDatabase } from "./db/open.js";
+import { createIngest } from "./ingest/ingest.js";
+import { createForwarder } from "./journal/forwarder.js";
+import { createJournal } from "./journal/journal.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createMetrics } from "./metrics.js";
+import type { Reading } from "./reading.js";
+import { createUnitReadings } from "./readings/unit-readings.js";
+import { createAudit } from "./registry/audit.js";
+import { createDeadLetters } from "./registry/deadletters.js";
+import { createProbeLive } from "./registry/probe-live.js";
+import { createProbes } from "./registry/probes.js";
+import { createUnits } from "./registry/units.js";
+import { createInfluxReadingsStore } from "./stores/influx.js";
+import { createSqliteReadingsStore } from "./stores/sqlite.js";
+import type { ReadingsStore } from "./stores/types.js";
+import { KNOWN_PROFILE_IDS } from "./profiles.js";
+
+export interface Coldtrail {
+  ctx: Context;
+  httpUrl: string;
+  mqttUrl: string;
+  adminToken: string;
+  /** Orderly stop: no new messages, journal committed, store given a moment to catch up. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  now?: () => number;
+  /** Extra route plugins (batches, alerts, dashboard) wired by later modules. */
+  routes?: Routes[];
+  onStored?: (readings: readonly Reading[]) => void;
+}
+
+const LIVE_FLUSH_MS = 2000;
+
+export async function startColdtrail(config: Config, opts: StartOptions = {}): Promise<Coldtrail> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const now = opts.now ?? Date.now;
+  mkdirSync(config.dataDir, { recursive: true });
+  const db = openDatabase(config.dataDir);
+  const admin = resolveAdminToken(config.adminToken, config.dataDir);
+  if (admin.generated) {
+    process.stderr.write(
+      `\ncoldtrail: generated the bootstrap admin token (shown once; also in ${config.dataDir}/admin-token):\n  ${admin.token}\n\n`,
+    );
+  }
+
+  const store: ReadingsStore =
+    config.store.kind === "influx"
+      ? createInfluxReadingsStore({ url: config.store.url, database: config.store.database, token: config.store.token })
+      : createSqliteReadingsStore(db);
+  const audit = createAudit(db);
+  const units = createUnits(db, audit, () => KNOWN_PROFILE_IDS);
+  const probes = createProbes(db, audit);
+  const live = createProbeLive(probes);
+  const deadLetters = createDeadLetters(db);
+  const journal = createJournal(db, { maxWaitMs: config.journal.maxWaitMs });
+
+  let forwarderRef: ReturnType<typeof createForwarder> | null = null;
+  const metrics = createMetrics({
+    journalDepth: () => journal.depth(),
+    storeLagMs: () => forwarderRef?.lagMs ?? 0,
+    storeBackoffMs: () => forwarderRef?.backoffMs ?? 0,
+  });
+  const forwarder = createForwarder(journal, store, log.child({ component: "forwarder" }), {
+    batchSize: 5000,
+    minBackoffMs: 250,
+    maxBackoffMs: 15_000,
+    onStored: (rows) => {
+      metrics.stored.inc(rows.length);
+      opts.onStored?.(rows);
+    },
+    onError: () => metrics.storeErrors.inc(),
+  });
+  forwarderRef = forwarder;
+  // Entries journaled before a crash are forwarded first.
+  if (journal.depth() > 0) log.info({ depth: journal.depth() }, "journal.recovering");
+  forwarder.poke();
+
+  // Probe lookups happen per connection and per message; keep them in memory.
+  const known = new Map<string, string>();
+  const secretHashOf = (probeId: string): string | null => {
+    const hit = known.get(probeId);
+    if (hit) return hit;
+    const auth = probes.auth(probeId);
+    if (auth) known.set(probeId, auth.secretHash);
+    return auth?.secretHash ?? null;
+  };
+  const offsets = new Map<string, number>();
+  const offsetOf = (probeId: string) => {
+    let o = offsets.get(probeId);
+    if (o === undefined) {
+      o = (db.prepare("SELECT calibration_offset_c FROM probe WHERE id = ?").pluck().get(probeId) as number | undefined) ?? 0;
+      offsets.set(probeId, o);
+    }
+    return o;
+  };
+
+  const ingest = createIngest({
+    journal,
+    deadLetters,
+    metrics,
+    log: log.child({ component: "ingest" }),
+    isProbe: (id) => secretHashOf(id) !== null,
+    updateProbe: (id, s) => live.update(id, s),
+    onJournaled: () => forwarder.poke(),
+    now,
+  });
+
+  let mqttUrl: string;
+  let closeBroker: () => Promise<void>;
+  if (config.mqtt.url) {
+    const ext = await connectExternalBroker({
+      url: config.mqtt.url,
+      username: config.mqtt.username,
+      password: config.mqtt.password,
+      log: log.child({ component: "mqtt" }),
+      ingest: ingest.handle,
+    });
+    mqttUrl = config.mqtt.url;
+    closeBroker = ext.close;
+  } else {
+    const broker = await startEmbeddedBroker({
+      port: config.mqtt.port,
+      log: log.child({ component: "mqtt" }),
+      secretHashOf,
+      ingest: ingest.handle,
+    });
+    mqttUrl = `mqtt://127.0.0.1:${broker.port}`;
+    closeBroker = broker.close;
+  }
+
+  const liveTimer = setInterval(() => live.flush(), LIVE_FLUSH_MS);
+  liveTimer.unref();
+
+  const ctx: Context = {
+    config,
+    log,
+    db,
+    audit,
+    units,
+    probes,
+    deadLetters,
+    store,
+    unitReadings: createUnitReadings(probes, store, offsetOf),
+    journal,
+    forwarder,
+    metrics,
+    adminToken: admin.token,
+    publicMqttUrl: config.mqtt.publicUrl ?? mqttUrl,
+    openAlertsOf: () => 0,
+    liveOf: (p) => live.view(p),
+    now,
+  };
+  const api = await buildApi(ctx, opts.routes ?? []);
+  await api.listen({ port: config.http.port, host: config.http.host });
+  const addr = api.server.address();
+  const httpPort = typeof addr === "object" && addr ? addr.port : config.http.port;
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  log.info({ httpUrl, mqttUrl, store: store.name, dataDir: config.dataDir }, "coldtrail.started");
+
+  let stopped = false;
+  return {
+    ctx,
+    httpUrl,
+    mqttUrl,
+    adminToken: admin.token,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(liveTimer);
+      await closeBroker();
+      await api.close();
+      await journal.flush();
+      // The journal is durable: a store that is down only delays forwarding to the next start.
+      await forwarder.drain(5000).catch((e: Error) => log.warn({ err: e.message }, "journal.left_for_next_start"));
+      await forwarder.stop();
+      live.flush();
+      await store.close();
+      db.close();
+      log.info({}, "coldtrail.stopped");
+    },
+  };
+}

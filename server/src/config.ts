@@ -1,0 +1,126 @@
+import { z } from "zod";
+
+/**
+ * Configuration from the environment (DESIGN.md, "Running and configuration"), validated once at
+ * start-up. A bad value stops start-up with a message naming the variable.
+ */
+const port = (name: string, fallback: number) =>
+  z.coerce
+    .number({ error: `${name} must be a TCP port number` })
+    .int(`${name} must be a whole number`)
+    .min(0, `${name} must be 0-65535`)
+    .max(65535, `${name} must be 0-65535`)
+    .default(fallback);
+
+const url = (name: string, protocols: string[]) =>
+  z
+    .string()
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`);
+
+const envSchema = z
+  .object({
+    COLDTRAIL_HTTP_PORT: port("COLDTRAIL_HTTP_PORT", 8080),
+    COLDTRAIL_HTTP_HOST: z.string().min(1).default("0.0.0.0"),
+    COLDTRAIL_MQTT_PORT: port("COLDTRAIL_MQTT_PORT", 1883),
+    COLDTRAIL_MQTT_URL: url("COLDTRAIL_MQTT_URL", ["mqtt:", "mqtts:", "tcp:", "ws:", "wss:"]).optional(),
+    COLDTRAIL_MQTT_USERNAME: z.string().optional(),
+    COLDTRAIL_MQTT_PASSWORD: z.string().optional(),
+    /** What devices are told to connect to, in `POST /probes` answers. Default: derived from the broker. */
+    COLDTRAIL_PUBLIC_MQTT_URL: url("COLDTRAIL_PUBLIC_MQTT_URL", ["mqtt:", "mqtts:", "ws:", "wss:"]).optional(),
+    COLDTRAIL_PUBLIC_URL: url("COLDTRAIL_PUBLIC_URL", ["http:", "https:"]).optional(),
+    COLDTRAIL_DATA_DIR: z.string().min(1, "COLDTRAIL_DATA_DIR must not be empty").default("./data"),
+    COLDTRAIL_STORE: z
+      .string()
+      .default("sqlite")
+      .refine((v) => v === "sqlite" || v === "influx", {
+        error: (issue) => `COLDTRAIL_STORE must be "sqlite" or "influx", got "${String(issue.input)}"`,
+      })
+      .transform((v) => v as "sqlite" | "influx"),
+    COLDTRAIL_INFLUX_URL: url("COLDTRAIL_INFLUX_URL", ["http:", "https:"]).optional(),
+    COLDTRAIL_INFLUX_DB: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, "COLDTRAIL_INFLUX_DB must be 1-64 characters of [A-Za-z0-9_-]")
+      .default("coldtrail"),
+    COLDTRAIL_INFLUX_TOKEN: z.string().optional(),
+    COLDTRAIL_ADMIN_TOKEN: z.string().min(16, "COLDTRAIL_ADMIN_TOKEN must be at least 16 characters").optional(),
+    COLDTRAIL_SMTP_URL: url("COLDTRAIL_SMTP_URL", ["smtp:", "smtps:"]).optional(),
+    COLDTRAIL_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** Journal group commit: the longest a PUBACK waits for more messages to share one fsync. */
+    COLDTRAIL_JOURNAL_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(2),
+  })
+  .superRefine((env, ctx) => {
+    if (env.COLDTRAIL_STORE === "influx" && !env.COLDTRAIL_INFLUX_URL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["COLDTRAIL_INFLUX_URL"],
+        message: 'COLDTRAIL_INFLUX_URL is required when COLDTRAIL_STORE is "influx" (e.g. http://127.0.0.1:8086)',
+      });
+    }
+  });
+
+export interface Config {
+  http: { port: number; host: string; publicUrl: string | undefined };
+  mqtt: {
+    /** The embedded broker's port; ignored when `url` is set. */
+    port: number;
+    url: string | undefined;
+    username: string | undefined;
+    password: string | undefined;
+    publicUrl: string | undefined;
+  };
+  dataDir: string;
+  store: { kind: "sqlite" } | { kind: "influx"; url: string; database: string; token: string | undefined };
+  adminToken: string | undefined;
+  smtpUrl: string | undefined;
+  logLevel: string;
+  journal: { maxWaitMs: number };
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const r = envSchema.safeParse(present);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => {
+      const name = String(i.path[0] ?? "environment");
+      const seen = present[name];
+      const secret = /TOKEN|PASSWORD|SMTP_URL/.test(name);
+      return `${name}: ${i.message}${seen !== undefined && !secret ? ` (got "${seen}")` : ""}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const e = r.data;
+  return {
+    http: { port: e.COLDTRAIL_HTTP_PORT, host: e.COLDTRAIL_HTTP_HOST, publicUrl: e.COLDTRAIL_PUBLIC_URL },
+    mqtt: {
+      port: e.COLDTRAIL_MQTT_PORT,
+      url: e.COLDTRAIL_MQTT_URL,
+      username: e.COLDTRAIL_MQTT_USERNAME,
+      password: e.COLDTRAIL_MQTT_PASSWORD,
+      publicUrl: e.COLDTRAIL_PUBLIC_MQTT_URL,
+    },
+    dataDir: e.COLDTRAIL_DATA_DIR,
+    store:
+      e.COLDTRAIL_STORE === "influx"
+        ? {
+            kind: "influx",
+            url: e.COLDTRAIL_INFLUX_URL as string,
+            database: e.COLDTRAIL_INFLUX_DB,
+            token: e.COLDTRAIL_INFLUX_TOKEN,
+          }
+        : { kind: "sqlite" },
+    adminToken: e.COLDTRAIL_ADMIN_TOKEN,
+    smtpUrl: e.COLDTRAIL_SMTP_URL,
+    logLevel: e.COLDTRAIL_LOG_LEVEL,
+    journal: { maxWaitMs: e.COLDTRAIL_JOURNAL_MAX_WAIT_MS },
+  };
+}

@@ -1,0 +1,45 @@
+import type { Config } from "./config.js";
+import type { Db } from "./db/open.js";
+import type { Forwarder } from "./journal/forwarder.js";
+import type { Journal } from "./journal/journal.js";
+import type { Logger } from "./logger.js";
+import type { Metrics } from "./metrics.js";
+import type { Audit } from "./registry/audit.js";
+import type { DeadLetters } from "./registry/deadletters.js";
+import type { Probe, Probes } from "./registry/probes.js";
+import type { Units } from "./registry/units.js";
+import type { UnitReadings } from "./readings/unit-readings.js";
+import type { ReadingsStore } from "./stores/types.js";
+
+/** Everything the HTTP routes and the ingest share, built once in `app.ts`. */
+export interface Context {
+  config: Config;
+  log: Logger;
+  db: Db;
+  audit: Audit;
+  units: Units;
+  probes: Probes;
+  deadLetters: DeadLetters;
+  store: ReadingsStore;
+  unitReadings: UnitReadings;
+  journal: Journal;
+  forwarder: Forwarder;
+  metrics: Metrics;
+  adminToken: string;
+  /** The MQTT URL devices are told to use. */
+  publicMqttUrl: string;
+  /** Open alerts of a unit (0 until the alerts module is wired in). */
+  openAlertsOf(unitId: string): number;
+  /** Live fields of a probe (battery, last seen, status), newer in memory than in the registry. */
+  liveOf(probe: Probe): LiveView;
+  now(): number;
+}
+
+export interface LiveView {
+  batteryPct: number | null;
+  batteryMv: number | null;
+  rssi: number | null;
+  status: string | null;
+  fw: string | null;
+  lastSeen: string | null;
+}

@@ -1,0 +1,79 @@
+import { SQLITE_READINGS_DDL } from "../stores/sqlite.js";
+
+/** Append-only list of schema migrations; index + 1 is the `user_version` it leads to. */
+export const MIGRATIONS: readonly (readonly string[])[] = [
+  [
+    // Accounts exist from day one so that every row has an owner; the bootstrap admin is one.
+    `CREATE TABLE account (
+       id TEXT PRIMARY KEY,
+       name TEXT NOT NULL,
+       role TEXT NOT NULL CHECK (role IN ('admin', 'staff', 'donor')),
+       created_ms INTEGER NOT NULL)`,
+    `INSERT INTO account (id, name, role, created_ms) VALUES ('admin', 'bootstrap admin', 'admin', 0)`,
+    `CREATE TABLE unit (
+       id TEXT PRIMARY KEY,
+       owner_id TEXT NOT NULL REFERENCES account(id),
+       name TEXT NOT NULL,
+       kind TEXT NOT NULL CHECK (kind IN ('freezer', 'fridge', 'cool-bag')),
+       site TEXT NOT NULL DEFAULT 'household' CHECK (site IN ('household', 'milk-bank')),
+       profile TEXT NOT NULL,
+       profile_overrides TEXT,
+       created_ms INTEGER NOT NULL)`,
+    `CREATE INDEX unit_owner ON unit (owner_id)`,
+    `CREATE TABLE probe (
+       id TEXT PRIMARY KEY,
+       owner_id TEXT NOT NULL REFERENCES account(id),
+       name TEXT,
+       secret_hash TEXT NOT NULL,
+       calibration_offset_c REAL NOT NULL DEFAULT 0,
+       expected_interval_ms INTEGER NOT NULL DEFAULT 60000,
+       battery_pct REAL,
+       battery_mv INTEGER,
+       rssi INTEGER,
+       status TEXT,
+       fw TEXT,
+       last_seen_ms INTEGER,
+       created_ms INTEGER NOT NULL)`,
+    `CREATE INDEX probe_owner ON probe (owner_id)`,
+    // Attachment history: a probe is on at most one unit at a time; to_ms NULL = still attached.
+    `CREATE TABLE probe_attachment (
+       id INTEGER PRIMARY KEY,
+       probe_id TEXT NOT NULL REFERENCES probe(id),
+       unit_id TEXT NOT NULL REFERENCES unit(id),
+       from_ms INTEGER NOT NULL,
+       to_ms INTEGER,
+       CHECK (to_ms IS NULL OR to_ms > from_ms))`,
+    `CREATE INDEX probe_attachment_probe ON probe_attachment (probe_id, from_ms)`,
+    `CREATE INDEX probe_attachment_unit ON probe_attachment (unit_id, from_ms)`,
+    `CREATE TABLE audit (
+       id INTEGER PRIMARY KEY,
+       at_ms INTEGER NOT NULL,
+       actor TEXT NOT NULL,
+       action TEXT NOT NULL,
+       entity TEXT NOT NULL,
+       entity_id TEXT NOT NULL,
+       details TEXT)`,
+    `CREATE INDEX audit_entity ON audit (entity, entity_id, id)`,
+    `CREATE TABLE deadletter (
+       id INTEGER PRIMARY KEY,
+       at_ms INTEGER NOT NULL,
+       probe_id TEXT,
+       client_id TEXT,
+       topic TEXT NOT NULL,
+       reason TEXT NOT NULL,
+       message TEXT NOT NULL,
+       payload_head BLOB NOT NULL,
+       payload_bytes INTEGER NOT NULL)`,
+    `CREATE INDEX deadletter_probe ON deadletter (probe_id, id)`,
+    // The journal: readings acknowledged to devices, waiting to be forwarded to the store.
+    `CREATE TABLE journal (
+       id INTEGER PRIMARY KEY,
+       probe_id TEXT NOT NULL,
+       ts INTEGER NOT NULL,
+       temp_c REAL NOT NULL,
+       seq INTEGER,
+       server_timed INTEGER NOT NULL,
+       received_ms INTEGER NOT NULL)`,
+    ...SQLITE_READINGS_DDL,
+  ],
+];

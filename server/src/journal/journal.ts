@@ -1,0 +1,114 @@
+import type { Db } from "../db/open.js";
+import type { Reading } from "../reading.js";
+
+export interface JournalEntry extends Reading {
+  id: number;
+  receivedMs: number;
+}
+
+/**
+ * The durable journal between a device's PUBACK and the readings store.
+ *
+ * `append` resolves only once its readings are committed (WAL, synchronous=FULL), so an
+ * acknowledged reading survives `kill -9`. Appends are grouped: every append that arrives while
+ * a commit is pending joins the same transaction (group commit), so one fsync serves many
+ * messages instead of one each. The wait is bounded by `maxWaitMs` and by the event loop: a
+ * group is committed at the latest on the next turn after its first append.
+ */
+export interface Journal {
+  append(readings: readonly Reading[], receivedMs: number): Promise<void>;
+  /** The oldest entries not yet forwarded, in append order. */
+  peek(limit: number): JournalEntry[];
+  /** Removes entries up to and including `id`, e.g. after the store confirmed them. */
+  ack(upToId: number): void;
+  depth(): number;
+  /** Commits whatever is pending now. */
+  flush(): Promise<void>;
+}
+
+interface Pending {
+  rows: readonly Reading[];
+  receivedMs: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+export function createJournal(db: Db, opts: { maxWaitMs: number; onCommit?: (rows: number) => void }): Journal {
+  const insert = db.prepare(
+    "INSERT INTO journal (probe_id, ts, temp_c, seq, server_timed, received_ms) VALUES (?, ?, ?, ?, ?, ?)",
+  );
+  const select = db.prepare(
+    "SELECT id, probe_id, ts, temp_c, seq, server_timed, received_ms FROM journal ORDER BY id LIMIT ?",
+  );
+  const remove = db.prepare("DELETE FROM journal WHERE id <= ?");
+  const count = db.prepare("SELECT count(*) AS n FROM journal").pluck();
+  let depth = count.get() as number;
+
+  const commitGroup = db.transaction((group: readonly Pending[]) => {
+    let n = 0;
+    for (const p of group) {
+      for (const r of p.rows) {
+        insert.run(r.probeId, r.tsMs, r.tempC, r.seq, r.serverTimed ? 1 : 0, p.receivedMs);
+        n++;
+      }
+    }
+    return n;
+  });
+
+  let queue: Pending[] = [];
+  let timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+
+  function commitNow(): void {
+    timer = null;
+    const group = queue;
+    queue = [];
+    if (group.length === 0) return;
+    try {
+      const n = commitGroup(group);
+      depth += n;
+      opts.onCommit?.(n);
+      for (const p of group) p.resolve();
+    } catch (e) {
+      for (const p of group) p.reject(e);
+    }
+  }
+
+  function schedule(): void {
+    if (timer) return;
+    // setImmediate runs after the I/O callbacks of this turn, so every message already read from
+    // the sockets joins the group; a small timer lets a busy broker gather a larger group.
+    timer = opts.maxWaitMs > 0 ? setTimeout(commitNow, opts.maxWaitMs) : setImmediate(commitNow);
+  }
+
+  return {
+    append(rows, receivedMs) {
+      if (rows.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ rows, receivedMs, resolve, reject });
+        schedule();
+      });
+    },
+    peek(limit) {
+      return (select.all(limit) as Record<string, number | string | null>[]).map((r) => ({
+        id: r.id as number,
+        probeId: r.probe_id as string,
+        tsMs: r.ts as number,
+        tempC: r.temp_c as number,
+        seq: r.seq as number | null,
+        serverTimed: r.server_timed === 1,
+        receivedMs: r.received_ms as number,
+      }));
+    },
+    ack(upToId) {
+      depth -= remove.run(upToId).changes;
+    },
+    depth: () => depth,
+    async flush() {
+      if (timer) {
+        clearTimeout(timer as NodeJS.Timeout);
+        clearImmediate(timer as NodeJS.Immediate);
+      }
+      commitNow();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+
+/** Prometheus metrics; every name starts with `coldtrail_` (DESIGN.md). */
+export function createMetrics(gauges: { journalDepth: () => number; storeLagMs: () => number; storeBackoffMs: () => number }) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "coldtrail_process_" });
+  const metrics = {
+    registry,
+    messages: new Counter({
+      name: "coldtrail_ingest_messages_total",
+      help: "MQTT messages received from probes, by topic kind",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
+    readings: new Counter({
+      name: "coldtrail_ingest_readings_total",
+      help: "Readings accepted and journaled",
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: "coldtrail_ingest_rejected_total",
+      help: "Messages refused, by reason",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    stored: new Counter({
+      name: "coldtrail_store_readings_written_total",
+      help: "Readings the store confirmed",
+      registers: [registry],
+    }),
+    storeErrors: new Counter({
+      name: "coldtrail_store_write_errors_total",
+      help: "Failed store writes (each retried)",
+      registers: [registry],
+    }),
+  };
+  new Gauge({
+    name: "coldtrail_journal_depth",
+    help: "Readings journaled and not yet confirmed by the store",
+    registers: [registry],
+    collect() {
+      this.set(gauges.journalDepth());
+    },
+  });
+  new Gauge({
+    name: "coldtrail_store_lag_seconds",
+    help: "Age of the newest reading the store confirmed, when it was confirmed",
+    registers: [registry],
+    collect() {
+      this.set(gauges.storeLagMs() / 1000);
+    },
+  });
+  new Gauge({
+    name: "coldtrail_store_backoff_seconds",
+    help: "Current retry back-off of the store forwarder (0 = healthy)",
+    registers: [registry],
+    collect() {
+      this.set(gauges.storeBackoffMs() / 1000);
+    },
+  });
+  return metrics;
+}
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,95 @@
+import type { Db } from "../db/open.js";
+import type { Caller } from "./caller.js";
+
+/** How many bytes of a refused payload are kept for inspection. */
+const HEAD_BYTES = 256;
+/** Dead letters kept; older ones are pruned so a misbehaving device cannot fill the disk. */
+const KEEP = 10_000;
+
+export interface DeadLetter {
+  id: number;
+  at: string;
+  probeId: string | null;
+  clientId: string | null;
+  topic: string;
+  reason: string;
+  message: string;
+  payloadHead: string;
+  payloadHeadHex: string;
+  payloadBytes: number;
+}
+
+export function createDeadLetters(db: Db) {
+  const insert = db.prepare(
+    "INSERT INTO deadletter (at_ms, probe_id, client_id, topic, reason, message, payload_head, payload_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  );
+  const prune = db.prepare("DELETE FROM deadletter WHERE id <= (SELECT max(id) FROM deadletter) - ?");
+  let sincePrune = 0;
+  return {
+    add(d: {
+      atMs: number;
+      probeId: string | null;
+      clientId: string | null;
+      topic: string;
+      reason: string;
+      message: string;
+      payload: Uint8Array;
+    }): void {
+      insert.run(
+        d.atMs,
+        d.probeId,
+        d.clientId,
+        d.topic.slice(0, 256),
+        d.reason,
+        d.message.slice(0, 1000),
+        Buffer.from(d.payload.subarray(0, HEAD_BYTES)),
+        d.payload.byteLength,
+      );
+      if (++sincePrune >= 1000) {
+        sincePrune = 0;
+        prune.run(KEEP);
+      }
+    },
+    list(
+      caller: Caller,
+      q: { probeId?: string | undefined; reason?: string | undefined; limit: number; beforeId?: number | undefined },
+    ): DeadLetter[] {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      // Dead letters of unregistered probes have no owner: only admins see them.
+      if (caller.role !== "admin") {
+        where.push("probe_id IN (SELECT id FROM probe WHERE owner_id = ?)");
+        params.push(caller.accountId);
+      }
+      if (q.probeId) {
+        where.push("probe_id = ?");
+        params.push(q.probeId);
+      }
+      if (q.reason) {
+        where.push("reason = ?");
+        params.push(q.reason);
+      }
+      if (q.beforeId) {
+        where.push("id < ?");
+        params.push(q.beforeId);
+      }
+      const sql = `SELECT * FROM deadletter ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+      return (db.prepare(sql).all(...params, q.limit) as Record<string, unknown>[]).map((r) => {
+        const head = r.payload_head as Buffer;
+        return {
+          id: r.id as number,
+          at: new Date(r.at_ms as number).toISOString(),
+          probeId: r.probe_id as string | null,
+          clientId: r.client_id as string | null,
+          topic: r.topic as string,
+          reason: r.reason as string,
+          message: r.message as string,
+          payloadHead: head.toString("utf8"),
+          payloadHeadHex: head.toString("hex"),
+          payloadBytes: r.payload_bytes as number,
+        };
+      });
+    },
+  };
+}
+export type DeadLetters = ReturnType<typeof createDeadLetters>;

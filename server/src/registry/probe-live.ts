@@ -1,0 +1,37 @@
+import type { LiveView } from "../context.js";
+import type { Probe, ProbeLiveState, Probes } from "./probes.js";
+
+/**
+ * Battery, RSSI, status and last-seen change with every message; writing them to the registry
+ * per message would cost a transaction each on the ingest hot path. They are kept here and
+ * written in one transaction every few seconds (losing at most that much of last-seen on a crash;
+ * the readings themselves are journaled).
+ */
+export function createProbeLive(probes: Probes) {
+  const pending = new Map<string, ProbeLiveState>();
+  const latest = new Map<string, ProbeLiveState>();
+  return {
+    update(probeId: string, s: ProbeLiveState): void {
+      const merged = { ...latest.get(probeId), ...s };
+      latest.set(probeId, merged);
+      pending.set(probeId, { ...pending.get(probeId), ...s });
+    },
+    flush(): void {
+      if (pending.size === 0) return;
+      probes.saveLive(pending);
+      pending.clear();
+    },
+    view(p: Probe): LiveView {
+      const m = latest.get(p.id);
+      const lastSeenMs = m?.lastSeenMs ?? p.lastSeenMs;
+      return {
+        batteryPct: m?.batteryPct ?? p.batteryPct,
+        batteryMv: m?.batteryMv ?? p.batteryMv,
+        rssi: m?.rssi ?? p.rssi,
+        status: m?.status ?? p.status,
+        fw: m?.fw ?? p.fw,
+        lastSeen: lastSeenMs ? new Date(lastSeenMs).toISOString() : null,
+      };
+    },
+  };
+}

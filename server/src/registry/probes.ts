@@ -1,0 +1,180 @@
+import type { Db } from "../db/open.js";
+import { conflict, notFound } from "../errors.js";
+import type { Audit } from "./audit.js";
+import { type Caller, ownedBy } from "./caller.js";
+import { newId } from "./ids.js";
+import { hashSecret, newSecret } from "./secrets.js";
+
+export interface Probe {
+  id: string;
+  ownerId: string;
+  name: string | null;
+  calibrationOffsetC: number;
+  expectedIntervalMs: number;
+  batteryPct: number | null;
+  batteryMv: number | null;
+  rssi: number | null;
+  status: string | null;
+  fw: string | null;
+  lastSeenMs: number | null;
+  createdMs: number;
+}
+
+export interface Attachment {
+  probeId: string;
+  unitId: string;
+  fromMs: number;
+  toMs: number | null;
+}
+
+/** What ingest needs to know about a probe, kept in memory. */
+export interface ProbeAuth {
+  id: string;
+  secretHash: string;
+}
+
+function toProbe(r: Record<string, unknown>): Probe {
+  return {
+    id: r.id as string,
+    ownerId: r.owner_id as string,
+    name: (r.name as string | null) ?? null,
+    calibrationOffsetC: r.calibration_offset_c as number,
+    expectedIntervalMs: r.expected_interval_ms as number,
+    batteryPct: r.battery_pct as number | null,
+    batteryMv: r.battery_mv as number | null,
+    rssi: r.rssi as number | null,
+    status: r.status as string | null,
+    fw: r.fw as string | null,
+    lastSeenMs: r.last_seen_ms as number | null,
+    createdMs: r.created_ms as number,
+  };
+}
+
+const toAttachment = (r: Record<string, unknown>): Attachment => ({
+  probeId: r.probe_id as string,
+  unitId: r.unit_id as string,
+  fromMs: r.from_ms as number,
+  toMs: r.to_ms as number | null,
+});
+
+export interface ProbeLiveState {
+  lastSeenMs?: number;
+  batteryPct?: number;
+  batteryMv?: number;
+  rssi?: number;
+  status?: string;
+  fw?: string | null;
+}
+
+export function createProbes(db: Db, audit: Audit) {
+  const insert = db.prepare(
+    "INSERT INTO probe (id, owner_id, name, secret_hash, calibration_offset_c, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
+  );
+  const authById = db.prepare("SELECT id, secret_hash FROM probe WHERE id = ?");
+  const openAttachment = db.prepare("SELECT * FROM probe_attachment WHERE probe_id = ? AND to_ms IS NULL");
+  const closeAttachment = db.prepare("UPDATE probe_attachment SET to_ms = ? WHERE probe_id = ? AND to_ms IS NULL");
+  const addAttachment = db.prepare(
+    "INSERT INTO probe_attachment (probe_id, unit_id, from_ms, to_ms) VALUES (?, ?, ?, NULL)",
+  );
+  const laterAttachment = db.prepare(
+    "SELECT count(*) FROM probe_attachment WHERE probe_id = ? AND (from_ms >= ? OR (to_ms IS NOT NULL AND to_ms > ?))",
+  ).pluck();
+  const unitAttachments = db.prepare(
+    "SELECT * FROM probe_attachment WHERE unit_id = ? AND from_ms < ? AND (to_ms IS NULL OR to_ms > ?) ORDER BY from_ms",
+  );
+  const probeAttachments = db.prepare("SELECT * FROM probe_attachment WHERE probe_id = ? ORDER BY from_ms");
+  const updateLive = db.prepare(
+    `UPDATE probe SET last_seen_ms = coalesce(?, last_seen_ms), battery_pct = coalesce(?, battery_pct),
+       battery_mv = coalesce(?, battery_mv), rssi = coalesce(?, rssi), status = coalesce(?, status),
+       fw = coalesce(?, fw) WHERE id = ?`,
+  );
+  const unitExists = (caller: Caller, unitId: string) => {
+    const own = ownedBy(caller);
+    return db.prepare(`SELECT 1 FROM unit WHERE id = ? AND ${own.sql}`).get(unitId, ...own.params) !== undefined;
+  };
+
+  function attach(caller: Caller, probeId: string, unitId: string | null, atMs: number, nowMs: number): void {
+    if (unitId !== null && !unitExists(caller, unitId)) throw notFound("unit", unitId);
+    const current = openAttachment.get(probeId) as Record<string, unknown> | undefined;
+    // Back-dating is allowed, but not to before the start of the current attachment or into a
+    // closed one: history would then say the probe was in two places at once.
+    if (laterAttachment.get(probeId, atMs, atMs) as number) {
+      const cur = current ? toAttachment(current) : null;
+      throw conflict(
+        `probe "${probeId}" already has an attachment at or after ${new Date(atMs).toISOString()}` +
+          (cur ? ` (attached to unit "${cur.unitId}" since ${new Date(cur.fromMs).toISOString()})` : "") +
+          "; choose a later `at`",
+      );
+    }
+    if (current && (current.unit_id as string) === unitId) return;
+    db.transaction(() => {
+      if (current) closeAttachment.run(atMs, probeId);
+      if (unitId !== null) addAttachment.run(probeId, unitId, atMs);
+      audit.record(nowMs, caller.accountId, unitId ? "probe.attached" : "probe.detached", "probe", probeId, {
+        unitId,
+        at: new Date(atMs).toISOString(),
+        previousUnitId: current ? (current.unit_id as string) : null,
+      });
+    })();
+  }
+
+  return {
+    create(
+      caller: Caller,
+      input: { id?: string | undefined; name?: string | undefined; unitId?: string | undefined },
+      nowMs: number,
+    ): { probe: Probe; secret: string } {
+      const id = input.id ?? newId("p");
+      if (authById.get(id)) throw conflict(`probe "${id}" is already registered; choose another id`);
+      if (input.unitId !== undefined && !unitExists(caller, input.unitId)) throw notFound("unit", input.unitId);
+      const secret = newSecret();
+      db.transaction(() => {
+        insert.run(id, caller.accountId, input.name ?? null, hashSecret(secret), 0, nowMs);
+        audit.record(nowMs, caller.accountId, "probe.registered", "probe", id, { name: input.name ?? null });
+        if (input.unitId !== undefined) attach(caller, id, input.unitId, nowMs, nowMs);
+      })();
+      return { probe: this.get(caller, id), secret };
+    },
+    get(caller: Caller, id: string): Probe {
+      const own = ownedBy(caller);
+      const r = db.prepare(`SELECT * FROM probe WHERE id = ? AND ${own.sql}`).get(id, ...own.params);
+      if (!r) throw notFound("probe", id);
+      return toProbe(r as Record<string, unknown>);
+    },
+    list(caller: Caller): Probe[] {
+      const own = ownedBy(caller);
+      return (db.prepare(`SELECT * FROM probe WHERE ${own.sql} ORDER BY created_ms, id`).all(...own.params) as Record<
+        string,
+        unknown
+      >[]).map(toProbe);
+    },
+    /** For MQTT authentication only; never exposed over the API. */
+    auth(id: string): ProbeAuth | null {
+      const r = authById.get(id) as { id: string; secret_hash: string } | undefined;
+      return r ? { id: r.id, secretHash: r.secret_hash } : null;
+    },
+    attach(caller: Caller, probeId: string, unitId: string | null, atMs: number, nowMs: number): void {
+      this.get(caller, probeId);
+      attach(caller, probeId, unitId, atMs, nowMs);
+    },
+    currentAttachment(probeId: string): Attachment | null {
+      const r = openAttachment.get(probeId) as Record<string, unknown> | undefined;
+      return r ? toAttachment(r) : null;
+    },
+    attachmentsOfProbe(probeId: string): Attachment[] {
+      return (probeAttachments.all(probeId) as Record<string, unknown>[]).map(toAttachment);
+    },
+    /** Attachments of a unit that overlap [fromMs, toMs). */
+    attachmentsOfUnit(unitId: string, fromMs: number, toMs: number): Attachment[] {
+      return (unitAttachments.all(unitId, toMs, fromMs) as Record<string, unknown>[]).map(toAttachment);
+    },
+    saveLive(updates: ReadonlyMap<string, ProbeLiveState>): void {
+      db.transaction(() => {
+        for (const [id, s] of updates) {
+          updateLive.run(s.lastSeenMs ?? null, s.batteryPct ?? null, s.batteryMv ?? null, s.rssi ?? null, s.status ?? null, s.fw ?? null, id);
+        }
+      })();
+    },
+  };
+}
+export type Probes = ReturnType<typeof createProbes>;

@@ -1,0 +1,91 @@
+import type { Db } from "../db/open.js";
+import { conflict, notFound } from "../errors.js";
+import type { Audit } from "./audit.js";
+import { type Caller, ownedBy } from "./caller.js";
+import { newId } from "./ids.js";
+
+export type UnitKind = "freezer" | "fridge" | "cool-bag";
+export type UnitSite = "household" | "milk-bank";
+
+export interface Unit {
+  id: string;
+  ownerId: string;
+  name: string;
+  kind: UnitKind;
+  site: UnitSite;
+  profile: string;
+  profileOverrides: Record<string, unknown> | null;
+  createdMs: number;
+}
+
+/** The rule profile a unit gets when staff chose none (DESIGN.md, "Rule profiles"). */
+export function defaultProfile(kind: UnitKind, site: UnitSite): string {
+  if (kind === "freezer") return site === "milk-bank" ? "milk-bank-freezer" : "home-freezer";
+  return kind;
+}
+
+function toUnit(r: Record<string, unknown>): Unit {
+  return {
+    id: r.id as string,
+    ownerId: r.owner_id as string,
+    name: r.name as string,
+    kind: r.kind as UnitKind,
+    site: r.site as UnitSite,
+    profile: r.profile as string,
+    profileOverrides: r.profile_overrides ? JSON.parse(r.profile_overrides as string) : null,
+    createdMs: r.created_ms as number,
+  };
+}
+
+export function createUnits(db: Db, audit: Audit, knownProfiles: () => ReadonlySet<string>) {
+  const insert = db.prepare(
+    "INSERT INTO unit (id, owner_id, name, kind, site, profile, profile_overrides, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  );
+  return {
+    create(
+      caller: Caller,
+      input: { name: string; kind: UnitKind; site?: UnitSite | undefined; profile?: string | undefined },
+      nowMs: number,
+    ): Unit {
+      const site = input.site ?? "household";
+      const profile = input.profile ?? defaultProfile(input.kind, site);
+      if (!knownProfiles().has(profile)) {
+        throw conflict(`profile "${profile}" is not known; choose one of: ${[...knownProfiles()].join(", ")}`);
+      }
+      const unit: Unit = {
+        id: newId("u"),
+        ownerId: caller.accountId,
+        name: input.name,
+        kind: input.kind,
+        site,
+        profile,
+        profileOverrides: null,
+        createdMs: nowMs,
+      };
+      db.transaction(() => {
+        insert.run(unit.id, unit.ownerId, unit.name, unit.kind, unit.site, unit.profile, null, nowMs);
+        audit.record(nowMs, caller.accountId, "unit.created", "unit", unit.id, {
+          name: unit.name,
+          kind: unit.kind,
+          site,
+          profile,
+        });
+      })();
+      return unit;
+    },
+    get(caller: Caller, id: string): Unit {
+      const own = ownedBy(caller);
+      const r = db.prepare(`SELECT * FROM unit WHERE id = ? AND ${own.sql}`).get(id, ...own.params);
+      if (!r) throw notFound("unit", id);
+      return toUnit(r as Record<string, unknown>);
+    },
+    list(caller: Caller): Unit[] {
+      const own = ownedBy(caller);
+      return (db.prepare(`SELECT * FROM unit WHERE ${own.sql} ORDER BY created_ms, id`).all(...own.params) as Record<
+        string,
+        unknown
+      >[]).map(toUnit);
+    },
+  };
+}
+export type Units = ReturnType<typeof createUnits>;

@@ -1,0 +1,129 @@
+/**
+ * Public types of the rules engine. Everything here is plain, JSON-serialisable data:
+ * times are ms since 1970-01-01 UTC (event time), temperatures °C, already calibrated.
+ */
+import type { RuleProfile } from "./profiles/types.js";
+
+export type UnitKind = "freezer" | "fridge" | "cool-bag";
+
+/** The verdict bands, from best to worst (RULES.md §1). */
+export type Band = "safe" | "check" | "do-not-use";
+
+/** The milk's state as the engine tracks it. A refrozen batch is "frozen" with `everThawed`. */
+export type MilkState = "fresh" | "frozen" | "thawing" | "thawed";
+
+/** Container of a batch; it sets the time constant of the milk-temperature estimate. */
+export type Container = "bag" | "bottle";
+
+/** One air-temperature reading of a unit's probe. */
+export interface TempSample {
+  tsMs: number;
+  tempC: number;
+}
+
+/** One stay of a batch in one unit. */
+export interface CustodyInterval {
+  unitId: string;
+  unitKind: UnitKind;
+  /** The resolved profile (see `resolveProfile`), overrides applied. */
+  profile: RuleProfile;
+  fromMs: number;
+  /** null while the batch is still there. */
+  toMs: number | null;
+  /** The unit's readings in [fromMs, toMs): any order, duplicates allowed. Others are ignored. */
+  readings: readonly TempSample[];
+  /** How often the unit's probe reports; a longer silence is a gap. */
+  expectedIntervalMs: number;
+}
+
+export interface BatchInput {
+  expressedAtMs: number;
+  /** The state the batch was in when it entered custody. */
+  initialState: "fresh" | "frozen" | "thawed";
+  /** For a batch that entered custody already thawed: when it thawed (default: custody start). */
+  thawedAtMs?: number | null;
+  volumeMl?: number | null;
+  /** Default "bag" (the faster-warming container, so the more cautious estimate). */
+  container?: Container | null;
+  /** Oldest first; consecutive intervals may touch but not overlap. */
+  custody: readonly CustodyInterval[];
+}
+
+/** Stable reason codes. Each reason also names the RULES.md row (`rule`) it applies. */
+export type ReasonCode =
+  | "excursion"
+  | "cumulative-excursion"
+  | "fridge-freezing"
+  | "thawing"
+  | "probable-thaw"
+  | "refrozen"
+  | "fresh-limit"
+  | "frozen-limit"
+  | "thawed-limit"
+  | "thawed-room-temperature"
+  | "room-temperature"
+  | "hot"
+  | "cool-bag-limit"
+  | "gap"
+  | "short-gaps"
+  | "custody-gap"
+  | "sensor-fault"
+  | "low-coverage"
+  | "before-custody";
+
+export interface Reason {
+  code: ReasonCode;
+  /** The band this reason alone puts the batch in; "safe" reasons are notes. */
+  band: Band;
+  /** RULES.md row ID or section this reason applies, e.g. "FR-1", "§3", "§4". */
+  rule: string;
+  /** Plain words for a recipient. */
+  message: string;
+  fromMs?: number;
+  toMs?: number | null;
+  values?: Record<string, number | string | boolean | null>;
+}
+
+export interface VerdictStats {
+  minC: number | null;
+  maxC: number | null;
+  /** Time-weighted over monitored time. */
+  meanC: number | null;
+  /** Mean kinetic temperature, ΔH/R = 10 000 K (USP <1160>). */
+  mktC: number | null;
+  /** Monitored minutes with the air outside the unit's safe range. */
+  minutesOutOfRange: number;
+  /** Share of custody time covered by readings, 0–100. */
+  monitoredPct: number;
+}
+
+/** A time limit still running: when it reaches `band`, and how long until then. */
+export interface Budget {
+  limit: string;
+  band: Exclude<Band, "safe">;
+  /** When the band is reached if nothing changes; null when the clock is not running now. */
+  untilMs: number | null;
+  remainingMs: number;
+}
+
+export interface ProfileUse {
+  unitId: string;
+  profile: RuleProfile;
+}
+
+export interface Verdict {
+  verdict: Band;
+  reasons: Reason[];
+  stats: VerdictStats;
+  state: MilkState;
+  /** True once the milk thawed (RULES.md §4: thawed is permanent). */
+  everThawed: boolean;
+  thawedAtMs: number | null;
+  budgets: Budget[];
+  /** Each unit's profile with its numbers, in custody order. */
+  profiles: ProfileUse[];
+  /** The time the verdict describes: the end of custody, or nowMs while custody is open. */
+  asOfMs: number;
+}
+
+export type VerdictResult = { ok: true; verdict: Verdict } | { ok: false; reason: string };

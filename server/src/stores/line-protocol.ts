@@ -1,0 +1,95 @@
+/**
+ * Readings as InfluxDB line protocol, the body of the v1 `/write?precision=ms` endpoint:
+ *   reading,probe_id=<tag value> temp_c=<float>[,seq=<int>i] <ms>
+ * Schema from DESIGN.md "Storage". Pure; the store sends the text.
+ *
+ * Escaping (https://docs.influxdata.com/influxdb/v1.6/write_protocols/line_protocol_reference/):
+ * in a tag value `,`, `=` and space are escaped with a backslash. A backslash itself has no
+ * escape that every InfluxDB reads the same way (1.6 keeps `\\` as two characters and refuses
+ * a value ending in `\`, checked against influxd 1.6.7), and nothing can carry a line break
+ * inside a value. So a probe id with a backslash or line break is refused, never sent: no probe
+ * id can end a tag early or start another point. NUL is refused too: influxd stores it, but no
+ * InfluxQL literal can name it afterwards (see influxql.ts).
+ */
+import type { Reading } from "../reading.js";
+
+export type EncodeResult = { ok: true; body: string } | { ok: false; reason: string };
+export type TagValueResult = { ok: true; text: string } | { ok: false; reason: string };
+
+/** Ids as the wire protocol allows them (DESIGN.md: `[A-Za-z0-9_-]`) need no escaping at all. */
+const PLAIN_TAG_VALUE = /^[A-Za-z0-9_.:-]+$/;
+const NEEDS_ESCAPE = /[, =]/g;
+const UNWRITABLE = /[\\\n\r\0]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function encodeTagValue(value: string): TagValueResult {
+  if (PLAIN_TAG_VALUE.test(value)) return { ok: true, text: value };
+  if (value === "") {
+    // InfluxDB drops a tag with an empty value, which would store the reading under no probe.
+    return { ok: false, reason: "probe id is empty; InfluxDB cannot store an empty tag value" };
+  }
+  if (UNWRITABLE.test(value)) {
+    return {
+      ok: false,
+      reason: `probe id ${JSON.stringify(value)} contains a backslash, line break or NUL, which InfluxDB line protocol cannot carry in a tag value`,
+    };
+  }
+  if (LONE_SURROGATE.test(value)) {
+    return {
+      ok: false,
+      reason: `probe id ${JSON.stringify(value)} is not well-formed Unicode (a lone surrogate)`,
+    };
+  }
+  return { ok: true, text: value.replace(NEEDS_ESCAPE, "\\$&") };
+}
+
+/** One line per reading, `\n`-separated; refuses the whole batch if any reading cannot be written exactly. */
+export function encodeReadings(batch: readonly Reading[]): EncodeResult {
+  const lines: string[] = new Array(batch.length);
+  // A batch almost always comes from one probe: escape its id once.
+  let lastId: string | undefined;
+  let lastTag = "";
+  for (let i = 0; i < batch.length; i++) {
+    const r = batch[i] as Reading;
+    if (r.probeId !== lastId) {
+      const tag = encodeTagValue(r.probeId);
+      if (!tag.ok) return { ok: false, reason: `reading ${i}: ${tag.reason}` };
+      lastId = r.probeId;
+      lastTag = tag.text;
+    }
+    if (typeof r.tempC !== "number" || !Number.isFinite(r.tempC)) {
+      return {
+        ok: false,
+        reason: `reading ${i} of probe ${JSON.stringify(r.probeId)}: tempC must be a finite number, got ${r.tempC}`,
+      };
+    }
+    if (!Number.isSafeInteger(r.tsMs)) {
+      return {
+        ok: false,
+        reason: `reading ${i} of probe ${JSON.stringify(r.probeId)}: tsMs must be a whole number of ms, got ${r.tsMs}`,
+      };
+    }
+    let fields: string;
+    if (r.seq === null) {
+      fields = `temp_c=${formatFloat(r.tempC)}`;
+    } else if (Number.isSafeInteger(r.seq)) {
+      fields = `temp_c=${formatFloat(r.tempC)},seq=${r.seq}i`;
+    } else {
+      return {
+        ok: false,
+        reason: `reading ${i} of probe ${JSON.stringify(r.probeId)}: seq must be an integer or null, got ${r.seq}`,
+      };
+    }
+    lines[i] = `reading,probe_id=${lastTag} ${fields} ${r.tsMs}`;
+  }
+  return { ok: true, body: lines.join("\n") };
+}
+
+/**
+ * JavaScript's shortest round-trip decimal (`-19.4375`, `1e-7`, `1e+21`), which InfluxDB parses
+ * back to the same float64. A whole number stays a float field: only a trailing `i` makes an
+ * integer. -0 is written as 0 (a sign on zero means nothing for a temperature).
+ */
+function formatFloat(value: number): string {
+  return value === 0 ? "0" : String(value);
+}

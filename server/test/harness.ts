@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt, { type MqttClient } from "mqtt";
+import { type Coldtrail, startColdtrail } from "../src/app.js";
+import { loadConfig } from "../src/config.js";
+import { createLogger } from "../src/logger.js";
+
+export const ADMIN_TOKEN = "test-admin-token-0123456789";
+
+export interface TestServer extends Coldtrail {
+  dataDir: string;
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  cleanup(): Promise<void>;
+}
+
+/** A real coldtrail on ephemeral ports with its own data directory. */
+export async function startTestServer(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), "coldtrail-test-"));
+  const config = loadConfig({
+    COLDTRAIL_HTTP_PORT: "0",
+    COLDTRAIL_HTTP_HOST: "127.0.0.1",
+    COLDTRAIL_MQTT_PORT: "0",
+    COLDTRAIL_DATA_DIR: dir,
+    COLDTRAIL_ADMIN_TOKEN: ADMIN_TOKEN,
+    COLDTRAIL_LOG_LEVEL: process.env.COLDTRAIL_TEST_LOG ?? "silent",
+    ...env,
+  });
+  const app = await startColdtrail(config, { log: createLogger(config.logLevel) });
+  return {
+    ...app,
+    dataDir: dir,
+    async api<T>(method: string, path: string, body?: unknown) {
+      const res = await fetch(`${app.httpUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${ADMIN_TOKEN}`,
+          ...(body !== undefined && { "content-type": "application/json" }),
+        },
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text && res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text) as T };
+    },
+    async cleanup() {
+      await app.stop();
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RegisteredProbe {
+  id: string;
+  secret: string;
+  unitId: string;
+  mqtt: { url: string; username: string; topic: string };
+}
+
+export async function registerProbe(
+  s: Pick<TestServer, "api">,
+  unit: { name?: string; kind?: "freezer" | "fridge" | "cool-bag" } = {},
+  probeId?: string,
+): Promise<RegisteredProbe> {
+  const u = await s.api<{ id: string }>("POST", "/api/v1/units", { name: unit.name ?? "freezer", kind: unit.kind ?? "freezer" });
+  if (u.status !== 201) throw new Error(`unit: ${u.status} ${JSON.stringify(u.body)}`);
+  const p = await s.api<Omit<RegisteredProbe, "unitId">>("POST", "/api/v1/probes", {
+    unitId: u.body.id,
+    ...(probeId && { id: probeId }),
+  });
+  if (p.status !== 201) throw new Error(`probe: ${p.status} ${JSON.stringify(p.body)}`);
+  return { ...p.body, unitId: u.body.id };
+}
+
+export async function connectProbe(url: string, id: string, secret: string, extra: mqtt.IClientOptions = {}): Promise<MqttClient> {
+  const c = mqtt.connect(url, { username: id, password: secret, clientId: `t-${id}-${Math.random().toString(36).slice(2, 8)}`, reconnectPeriod: 0, ...extra });
+  await new Promise<void>((resolve, reject) => {
+    c.once("connect", () => resolve());
+    c.once("error", reject);
+  });
+  return c;
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, stepMs = 50): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
