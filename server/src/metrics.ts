@@ -23,6 +23,11 @@ export function createMetrics(gauges: { journalDepth: () => number; storeLagMs: 
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
+    ignored: new Counter({
+      name: "coldtrail_ingest_ignored_total",
+      help: "Messages accepted and ignored: a device's own telemetry under its prefix, stale retained plain values",
+      registers: [registry],
+    }),
     stored: new Counter({
       name: "coldtrail_store_readings_written_total",
       help: "Readings the store confirmed",

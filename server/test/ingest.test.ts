@@ -61,7 +61,7 @@ describe("ingest over MQTT (embedded aedes, SQLite)", () => {
   it("disconnects a probe publishing under another probe's id, and stores nothing for the other", async () => {
     const before = await readingsOf(b.id);
     const c = await connectProbe(s.mqttUrl, a.id, a.secret);
-    const closed = new Promise((r) => c.once("close", r));
+    const closed = new Promise<void>((r) => c.once("close", () => r()));
     c.publish(b.mqtt.topic, JSON.stringify({ readings: [{ ts: T0 + 1000, temp_c: 30 }] }), { qos: 1 });
     await closed;
     c.end(true);
@@ -69,6 +69,20 @@ describe("ingest over MQTT (embedded aedes, SQLite)", () => {
     expect(await readingsOf(b.id)).toEqual(before);
     const dl = await s.api<{ deadletters: { reason: string; probeId: string }[] }>("GET", `/api/v1/deadletters?probeId=${b.id}`);
     expect(dl.body.deadletters[0]).toMatchObject({ reason: "forbidden_topic", probeId: b.id });
+  });
+
+  it("accepts and ignores firmware telemetry under the probe's own prefix (Tasmota tele/, stat/)", async () => {
+    const c = await connectProbe(s.mqttUrl, a.id, a.secret);
+    const before = await metric("coldtrail_ingest_ignored_total");
+    await c.publishAsync(`coldtrail/v1/probes/${a.id}/tele/SENSOR`, '{"DS18B20":{"Temperature":-18.2}}', { qos: 1 });
+    await c.publishAsync(`coldtrail/v1/probes/${a.id}/stat/RESULT`, '{"POWER":"ON"}', { qos: 1 });
+    expect(c.connected).toBe(true);
+    expect(await metric("coldtrail_ingest_ignored_total")).toBe(before + 2);
+    // Outside its own prefix it is still refused.
+    const closed = new Promise<void>((r) => c.once("close", () => r()));
+    c.publish("tele/tasmota_1/SENSOR", "{}", { qos: 1 });
+    await closed;
+    c.end(true);
   });
 
   it("refuses a subscription to another probe's topics", async () => {

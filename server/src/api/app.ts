@@ -1,5 +1,6 @@
 import fastifySwagger from "@fastify/swagger";
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
@@ -37,7 +38,8 @@ const PUBLIC = [/^\/api\/v1\/passports\//, /^\/api\/openapi\.json$/, /^\/healthz
 export async function buildApi(ctx: Context, extra: Routes[] = []): Promise<App> {
   const app = Fastify({
     loggerInstance: ctx.log.child({ component: "http" }),
-    disableRequestLogging: true,
+    // One line per request comes from our onResponse hook, not fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     // Ids and codes are case-sensitive but paths are not mangled.
     routerOptions: { ignoreTrailingSlash: true },

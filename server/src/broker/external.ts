@@ -34,7 +34,7 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<{
   client.handleMessage = (packet, callback) => {
     const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
     deps
-      .ingest({ topic: packet.topic, payload, username: null, clientId: null })
+      .ingest({ topic: packet.topic, payload, username: null, clientId: null, retained: packet.retain })
       .then(
         () => callback(),
         (err: Error) => {

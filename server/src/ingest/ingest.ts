@@ -4,6 +4,7 @@ import {
   decodeStatusPayload,
   PROTOCOL_LIMITS,
   parseProbeTopic,
+  TOPIC_ROOT,
 } from "@coldtrail/firmware-bridge/protocol";
 import type { Journal } from "../journal/journal.js";
 import type { Logger } from "../logger.js";
@@ -18,6 +19,11 @@ export interface IncomingMessage {
   /** The MQTT username the message came under; null when an external broker authenticated it. */
   username: string | null;
   clientId: string | null;
+  /**
+   * True when the broker delivered a stored retained message (an external broker does so on
+   * subscribe): a plain value in it is old, and its arrival time is not its time.
+   */
+  retained?: boolean;
 }
 
 export type IngestOutcome =
@@ -71,7 +77,15 @@ export function createIngest(deps: IngestDeps) {
 
   async function handle(msg: IncomingMessage): Promise<IngestOutcome> {
     const topic = parseProbeTopic(msg.topic);
-    if (!topic.ok) return refuse(msg, null, topic.reason, topic.message, msg.username !== null);
+    if (!topic.ok) {
+      // Firmware such as Tasmota also publishes its own telemetry (tele/…, stat/…) under the
+      // probe's prefix and cannot be told not to: accept and ignore it, counted, not dead-lettered.
+      if (msg.username !== null && msg.topic.startsWith(`${TOPIC_ROOT}/probes/${msg.username}/`)) {
+        metrics.ignored.inc();
+        return { ok: true, readings: 0 };
+      }
+      return refuse(msg, null, topic.reason, topic.message, msg.username !== null);
+    }
     const { probeId, kind } = topic;
     metrics.messages.inc({ kind });
     if (msg.username !== null && msg.username !== probeId) {
@@ -99,6 +113,10 @@ export function createIngest(deps: IngestDeps) {
     let readings: Reading[];
     let live: ProbeLiveState = { lastSeenMs: receivedMs };
     if (kind === "temp_c") {
+      if (msg.retained) {
+        metrics.ignored.inc();
+        return { ok: true, readings: 0 };
+      }
       const v = decodePlainValuePayload(msg.payload);
       if (!v.ok) return refuse(msg, probeId, v.reason, v.message);
       readings = [{ probeId, tsMs: receivedMs, tempC: v.value, seq: null, serverTimed: true }];

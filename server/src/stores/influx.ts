@@ -222,7 +222,7 @@ export function createInfluxReadingsStore(options: InfluxStoreOptions): Readings
       }
       const last = out.at(-1);
       // A full page, or a server-side row limit (max-row-limit) cut it short: read on after the last row.
-      if (last === undefined || rows === 0 || true) return out;
+      if (last === undefined || rows === 0 || (rows < pageSize && !partial)) return out;
       lowerBound = `time > ${last.tsMs}ms`;
     }
   }
@@ -297,7 +297,7 @@ export function createInfluxReadingsStore(options: InfluxStoreOptions): Readings
             }
           }
           const last = out.at(-1);
-          if (last === undefined || rows === 0 || true) return out;
+          if (last === undefined || rows === 0 || (rows < pageSize && !partial)) return out;
           lowerMs = last.startMs + everyMs;
           if (lowerMs >= toMs) return out;
         }

@@ -46,16 +46,16 @@ export function encodeTagValue(value: string): TagValueResult {
 /** One line per reading, `\n`-separated; refuses the whole batch if any reading cannot be written exactly. */
 export function encodeReadings(batch: readonly Reading[]): EncodeResult {
   const lines: string[] = new Array(batch.length);
-  // A batch almost always comes from one probe: escape its id once.
-  let lastId: string | undefined;
-  let lastTag = "";
+  // Escape each probe id of the batch once (a replay is one probe; a forwarder batch a few).
+  const tags = new Map<string, string>();
   for (let i = 0; i < batch.length; i++) {
     const r = batch[i] as Reading;
-    if (r.probeId !== lastId) {
+    let tagText = tags.get(r.probeId);
+    if (tagText === undefined) {
       const tag = encodeTagValue(r.probeId);
       if (!tag.ok) return { ok: false, reason: `reading ${i}: ${tag.reason}` };
-      lastId = r.probeId;
-      lastTag = tag.text;
+      tagText = tag.text;
+      tags.set(r.probeId, tagText);
     }
     if (typeof r.tempC !== "number" || !Number.isFinite(r.tempC)) {
       return {
@@ -80,7 +80,7 @@ export function encodeReadings(batch: readonly Reading[]): EncodeResult {
         reason: `reading ${i} of probe ${JSON.stringify(r.probeId)}: seq must be an integer or null, got ${r.seq}`,
       };
     }
-    lines[i] = `reading,probe_id=${lastTag} ${fields} ${r.tsMs}`;
+    lines[i] = `reading,probe_id=${tagText} ${fields} ${r.tsMs}`;
   }
   return { ok: true, body: lines.join("\n") };
 }

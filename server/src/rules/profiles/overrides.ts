@@ -103,7 +103,10 @@ export function applyOverrides(
         reason: `profile override "${path}" is not a number of profile "${base.id}"; use a dotted path such as "high.forMin"`,
       };
     if (typeof value !== "number" || !Number.isFinite(value))
-      return { ok: false, reason: `profile override "${path}" must be a finite number, got ${JSON.stringify(value)}` };
+      return {
+        ok: false,
+        reason: `profile override "${path}" must be a finite number, got ${JSON.stringify(value)}`,
+      };
     const r = rangeFor(path);
     const tooLow = r.minExclusive ? value <= r.min : value < r.min;
     if (tooLow || value > r.max)
@@ -116,7 +119,8 @@ export function applyOverrides(
   }
 
   const inconsistent = checkConsistency(profile);
-  if (inconsistent !== null) return { ok: false, reason: `profile overrides are inconsistent: ${inconsistent}` };
+  if (inconsistent !== null)
+    return { ok: false, reason: `profile overrides are inconsistent: ${inconsistent}` };
   profile.overrides = applied;
   return { ok: true, profile };
 }

@@ -1,0 +1,278 @@
+/**
+ * `npm run bench`: coldtrail's benchmarks. Each path is measured beside its own ceiling in the
+ * same run, publishers in a separate process from the server; figures are medians of several
+ * runs, printed as a table and written to bench/results.json with the machine they ran on.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { cpus, freemem, totalmem, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Aedes } from "aedes";
+import { type Coldtrail, startColdtrail } from "../server/src/app.js";
+import { loadConfig } from "../server/src/config.js";
+import { createLogger } from "../server/src/logger.js";
+import { startInfluxd, uniqueDatabaseName } from "../test/influxd.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, "..");
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const LIVE = { probes: 100, messagesPerClient: 400, inflight: 16 };
+const REPLAY = { probes: 10, messagesPerClient: 20, readingsPerMessage: 500 };
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+interface PublisherResult {
+  acked: number;
+  readings: number;
+  elapsedMs: number;
+  messagesPerS: number;
+  /** performance.now() in this process when the publisher had connected and started. */
+  startedAt: number;
+}
+
+function runPublisher(args: object): Promise<PublisherResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(HERE, "publisher.ts"), JSON.stringify(args)], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let startedAt = 0;
+    let buf = "";
+    child.stdout.on("data", (d: Buffer) => {
+      buf += d.toString();
+      let nl = buf.indexOf("\n");
+      while (nl >= 0) {
+        const line = JSON.parse(buf.slice(0, nl)) as { event: string } & PublisherResult;
+        buf = buf.slice(nl + 1);
+        if (line.event === "connected") startedAt = performance.now();
+        if (line.event === "done") resolve({ ...line, startedAt });
+        nl = buf.indexOf("\n");
+      }
+    });
+    child.once("exit", (code) => code !== 0 && reject(new Error(`publisher exited with ${code}`)));
+  });
+}
+
+async function bareAedes(): Promise<{ url: string; close(): Promise<void> }> {
+  const aedes = await Aedes.createBroker();
+  const server = createServer(aedes.handle);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const a = server.address();
+  const port = typeof a === "object" && a ? a.port : 0;
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    async close() {
+      await new Promise<void>((r) => aedes.close(() => r()));
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+async function coldtrail(env: Record<string, string>): Promise<{ app: Coldtrail; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "coldtrail-bench-"));
+  const config = loadConfig({
+    COLDTRAIL_HTTP_PORT: "0",
+    COLDTRAIL_HTTP_HOST: "127.0.0.1",
+    COLDTRAIL_MQTT_PORT: "0",
+    COLDTRAIL_DATA_DIR: dir,
+    COLDTRAIL_ADMIN_TOKEN: "bench-admin-token-0123456789",
+    COLDTRAIL_LOG_LEVEL: "warn",
+    ...env,
+  });
+  return { app: await startColdtrail(config, { log: createLogger("warn") }), dir };
+}
+
+async function registerProbes(app: Coldtrail, n: number): Promise<{ id: string; secret: string }[]> {
+  const { ctx } = app;
+  const caller = { accountId: "admin", role: "admin" as const };
+  const unit = ctx.units.create(caller, { name: "bench freezer", kind: "freezer" }, Date.now());
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const { probe, secret } = ctx.probes.create(caller, { unitId: unit.id }, Date.now());
+    out.push({ id: probe.id, secret });
+  }
+  return out;
+}
+
+interface Row {
+  path: string;
+  metric: string;
+  unit: string;
+  median: number;
+  runs: number[];
+  ceiling?: { name: string; median: number; runs: number[] };
+  ratio?: number;
+  target?: string;
+}
+
+/** Readings/s from the publisher's start until the store confirmed every reading. */
+async function throughStore(app: Coldtrail, args: object): Promise<{ storedPerS: number; ackedPerS: number }> {
+  const r = await runPublisher(args);
+  await app.ctx.forwarder.drain(600_000);
+  const elapsed = performance.now() - r.startedAt;
+  return { storedPerS: (r.readings * 1000) / elapsed, ackedPerS: (r.readings * 1000) / r.elapsedMs };
+}
+
+async function livePath(store: "sqlite" | "influx", influxUrl: string | null): Promise<number[]> {
+  const runs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const env: Record<string, string> =
+      store === "influx" && influxUrl
+        ? { COLDTRAIL_STORE: "influx", COLDTRAIL_INFLUX_URL: influxUrl, COLDTRAIL_INFLUX_DB: uniqueDatabaseName("bench") }
+        : {};
+    const { app, dir } = await coldtrail(env);
+    const clients = await registerProbes(app, LIVE.probes);
+    const r = await throughStore(app, { url: app.mqttUrl, clients, ...LIVE, readingsPerMessage: 1, t0: Date.now() - 86_400_000 });
+    runs.push(r.storedPerS);
+    log(`live ${store} run ${i + 1}/${RUNS}: ${Math.round(r.storedPerS)} readings/s stored (${Math.round(r.ackedPerS)}/s acknowledged)`);
+    await app.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return runs;
+}
+
+async function aedesCeiling(): Promise<number[]> {
+  const runs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const b = await bareAedes();
+    const clients = Array.from({ length: LIVE.probes }, (_, k) => ({ id: `bench-${k}`, secret: "" }));
+    const r = await runPublisher({ url: b.url, clients, ...LIVE, readingsPerMessage: 1, t0: Date.now() });
+    runs.push(r.messagesPerS);
+    log(`aedes alone run ${i + 1}/${RUNS}: ${Math.round(r.messagesPerS)} messages/s acknowledged`);
+    await b.close();
+  }
+  return runs;
+}
+
+/** InfluxDB alone: the same number of points as pre-built line protocol, 500 a request, 4 at once. */
+async function influxCeiling(url: string): Promise<number[]> {
+  const runs: number[] = [];
+  const total = REPLAY.probes * REPLAY.messagesPerClient * REPLAY.readingsPerMessage;
+  for (let i = 0; i < RUNS; i++) {
+    const db = uniqueDatabaseName("raw");
+    await fetch(`${url}/query?q=${encodeURIComponent(`CREATE DATABASE "${db}"`)}`, { method: "POST" });
+    const t0 = Date.now() - 86_400_000;
+    const bodies: string[] = [];
+    for (let b = 0; b < total / 500; b++) {
+      const lines = [];
+      for (let k = 0; k < 500; k++) {
+        const n = b * 500 + k;
+        lines.push(`reading,probe_id=p_raw${b % REPLAY.probes} temp_c=${-19 + (n % 32) / 16},seq=${n}i ${t0 + n * 1000}`);
+      }
+      bodies.push(lines.join("\n"));
+    }
+    const start = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++] as string;
+          const res = await fetch(`${url}/write?db=${db}&precision=ms`, { method: "POST", body });
+          if (res.status !== 204) throw new Error(`influx write ${res.status}: ${await res.text()}`);
+        }
+      }),
+    );
+    const rate = (total * 1000) / (performance.now() - start);
+    runs.push(rate);
+    log(`influxd alone run ${i + 1}/${RUNS}: ${Math.round(rate)} points/s`);
+  }
+  return runs;
+}
+
+async function replayPath(url: string): Promise<number[]> {
+  const runs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const { app, dir } = await coldtrail({
+      COLDTRAIL_STORE: "influx",
+      COLDTRAIL_INFLUX_URL: url,
+      COLDTRAIL_INFLUX_DB: uniqueDatabaseName("replay"),
+    });
+    const clients = await registerProbes(app, REPLAY.probes);
+    const r = await throughStore(app, { url: app.mqttUrl, clients, ...REPLAY, inflight: 4, t0: Date.now() - 30 * 86_400_000 });
+    runs.push(r.storedPerS);
+    log(`replay influx run ${i + 1}/${RUNS}: ${Math.round(r.storedPerS)} readings/s stored (${Math.round(r.ackedPerS)}/s acknowledged)`);
+    await app.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return runs;
+}
+
+const rows: Row[] = [];
+const extra = (process.env.BENCH_ONLY ?? "").split(",").filter(Boolean);
+const want = (name: string) => extra.length === 0 || extra.includes(name);
+
+log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, node ${process.version}; ${RUNS} runs each`);
+const influxd = await startInfluxd();
+try {
+  if (want("live")) {
+    const ceiling = await aedesCeiling();
+    for (const store of ["sqlite", "influx"] as const) {
+      const runs = await livePath(store, influxd.url);
+      rows.push({
+        path: `live (1 reading/message, ${LIVE.probes} probes) → ${store}`,
+        metric: "readings stored",
+        unit: "/s",
+        median: median(runs),
+        runs,
+        ceiling: { name: "aedes alone, messages acknowledged", median: median(ceiling), runs: ceiling },
+        ratio: median(runs) / median(ceiling),
+        target: "≥ 50%",
+      });
+    }
+  }
+  if (want("replay")) {
+    const ceiling = await influxCeiling(influxd.url);
+    const runs = await replayPath(influxd.url);
+    rows.push({
+      path: `replay (500 readings/message, ${REPLAY.probes} probes) → influx`,
+      metric: "readings stored",
+      unit: "/s",
+      median: median(runs),
+      runs,
+      ceiling: { name: "influxd alone, raw line protocol", median: median(ceiling), runs: ceiling },
+      ratio: median(runs) / median(ceiling),
+      target: "≥ 50%",
+    });
+  }
+  for (const file of ["../server/src/rules/engine.bench.ts"]) {
+    if (!want("rules")) break;
+    try {
+      const mod = (await import(file)) as { runBench?: (runs: number) => Promise<Row[]> };
+      if (mod.runBench) rows.push(...(await mod.runBench(RUNS)));
+    } catch (e) {
+      log(`skipped ${file}: ${(e as Error).message}`);
+    }
+  }
+} finally {
+  await influxd.dispose();
+}
+
+const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString("en") : n.toFixed(2));
+console.log("\n| path | median | ceiling (median) | ratio | target |\n| --- | --- | --- | --- | --- |");
+for (const r of rows) {
+  console.log(
+    `| ${r.path} | ${fmt(r.median)} ${r.metric} ${r.unit} | ${r.ceiling ? `${fmt(r.ceiling.median)} (${r.ceiling.name})` : "–"} | ${r.ratio !== undefined ? `${(r.ratio * 100).toFixed(0)}%` : "–"} | ${r.target ?? ""} |`,
+  );
+}
+const out = {
+  date: new Date().toISOString(),
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model ?? null,
+    node: process.version,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    freeGiB: Math.round(freemem() / 2 ** 30),
+  },
+  runs: RUNS,
+  results: rows,
+};
+writeFileSync(join(HERE, "results.json"), `${JSON.stringify(out, null, 2)}\n`);
+log("wrote bench/results.json");
+process.exit(0);

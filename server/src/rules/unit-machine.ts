@@ -1,0 +1,461 @@
+/**
+ * The one incremental state machine behind both the batch verdict and the live unit monitor, so
+ * the two cannot disagree. It consumes one unit's readings in time order and emits events.
+ *
+ * Time model:
+ * - A valid reading holds until the next one (sample and hold). Silence longer than
+ *   `gap.factor × expectedIntervalMs` is a gap: the whole silence is unmonitored.
+ * - Faulty readings (see `sensor-fault.ts`) are dropped, so they become unmonitored time.
+ * - A run (air above a threshold) opens at the first reading above it and closes only at a
+ *   reading at or below the clear threshold (hysteresis). A gap does not close a run. When a
+ *   run's first reading follows a gap, the run is taken to start at the start of the gap: the
+ *   air may have warmed at any moment nobody was looking.
+ * - A run becomes an excursion once it has lasted longer than the rule's `forMin`.
+ * - The milk-temperature estimate (`milk-temperature.ts`) moves between readings with the air
+ *   held at the last reading; phase changes are placed at the exact time the estimate crosses.
+ *
+ * The state is plain JSON, so another instance can take a unit over from a snapshot.
+ */
+import { lagStep, msToReach } from "./milk-temperature.js";
+import type { RuleProfile } from "./profiles/types.js";
+import { type FaultKind, faultOf, isJump } from "./sensor-fault.js";
+import type { MilkState, TempSample } from "./types.js";
+
+/** FZ-1: a batch declared frozen is assumed to have been at the home-freezer limit, −18 °C. */
+const DECLARED_FROZEN_C = -18;
+/** FR-1: a batch declared fresh or thawed is assumed to have been at the fridge limit, 4 °C. */
+const DECLARED_LIQUID_C = 4;
+/** Kelvin offset and USP <1160>'s default ΔH/R = 83.144 kJ/mol ÷ 8.3144 J/(mol·K) = 10 000 K. */
+const KELVIN = 273.15;
+export const MKT_DELTA_H_OVER_R_K = 83_144 / 8.3144;
+
+export type MilkPhase = "liquid" | "frozen" | "thawing";
+export type RunRule = "high" | "low";
+
+export interface RunState {
+  startMs: number;
+  confirmed: boolean;
+  /** Warmest (high) or coldest (low) reading of the run. */
+  peakC: number;
+}
+
+export interface MachineAcc {
+  monitoredMs: number;
+  unknownMs: number;
+  outOfRangeMs: number;
+  /** Σ tempC × ms over monitored time. */
+  weightedSumC: number;
+  /** Σ exp(−ΔH/(R·T)) × ms over monitored time, for the mean kinetic temperature. */
+  arrheniusSum: number;
+  minC: number | null;
+  maxC: number | null;
+  /** Monitored time with the air above room temperature while the milk was liquid. */
+  roomFreshMs: number;
+  roomThawedMs: number;
+  hotMs: number;
+  firstHotMs: number | null;
+  validReadings: number;
+  faultReadings: number;
+}
+
+export interface MachineState {
+  v: 1;
+  expectedIntervalMs: number;
+  tauMs: number;
+  /** Start of the observed window; silence from here to the first reading counts like any other. */
+  startMs: number | null;
+  lastTsMs: number | null;
+  lastTempC: number | null;
+  /** Last in-range reading, faulty or not, for the jump test. */
+  refTsMs: number | null;
+  refTempC: number | null;
+  /** The newest reading time seen (faults included) and its value. */
+  watermarkMs: number | null;
+  watermarkTempC: number | null;
+  high: RunState | null;
+  low: RunState | null;
+  /** RULES.md §4 floor: air above thaw.airAboveC. */
+  floor: RunState | null;
+  gapReported: boolean;
+  milk: { tempC: number | null; phase: MilkPhase; everThawed: boolean; thawedAtMs: number | null };
+  acc: MachineAcc;
+}
+
+export type MachineEvent =
+  | { kind: "excursion-started"; rule: RunRule; fromMs: number; atMs: number; milk: MilkState }
+  | { kind: "excursion-ended"; rule: RunRule; fromMs: number; toMs: number; peakC: number }
+  /** Every run, short or long, for cumulative counting; `open` when it outlasted the window. */
+  | {
+      kind: "run";
+      rule: RunRule;
+      fromMs: number;
+      toMs: number;
+      open: boolean;
+      confirmed: boolean;
+      peakC: number;
+    }
+  | { kind: "gap"; fromMs: number; toMs: number | null; milk: MilkState }
+  | { kind: "sensor-fault"; tsMs: number; tempC: number; fault: FaultKind }
+  | { kind: "thawing"; atMs: number }
+  | { kind: "thawing-ended"; atMs: number }
+  | { kind: "probable-thaw"; atMs: number; by: "estimate" | "air" }
+  | { kind: "froze"; atMs: number; refreeze: boolean };
+
+export interface MachineInit {
+  expectedIntervalMs: number;
+  tauMs: number;
+  startMs?: number | null;
+  milkPhase: MilkPhase;
+  everThawed?: boolean;
+  thawedAtMs?: number | null;
+  /** Carried over from a previous unit; null = assume from the first reading. */
+  milkC?: number | null;
+}
+
+export function newAcc(): MachineAcc {
+  return {
+    monitoredMs: 0,
+    unknownMs: 0,
+    outOfRangeMs: 0,
+    weightedSumC: 0,
+    arrheniusSum: 0,
+    minC: null,
+    maxC: null,
+    roomFreshMs: 0,
+    roomThawedMs: 0,
+    hotMs: 0,
+    firstHotMs: null,
+    validReadings: 0,
+    faultReadings: 0,
+  };
+}
+
+export function initMachine(init: MachineInit): MachineState {
+  return {
+    v: 1,
+    expectedIntervalMs: init.expectedIntervalMs,
+    tauMs: init.tauMs,
+    startMs: init.startMs ?? null,
+    lastTsMs: null,
+    lastTempC: null,
+    refTsMs: null,
+    refTempC: null,
+    watermarkMs: null,
+    watermarkTempC: null,
+    high: null,
+    low: null,
+    floor: null,
+    gapReported: false,
+    milk: {
+      tempC: init.milkC ?? null,
+      phase: init.milkPhase,
+      everThawed: init.everThawed ?? false,
+      thawedAtMs: init.thawedAtMs ?? null,
+    },
+    acc: newAcc(),
+  };
+}
+
+export function milkStateOf(m: MachineState["milk"]): MilkState {
+  if (m.phase === "thawing") return "thawing";
+  if (m.phase === "frozen") return "frozen";
+  return m.everThawed ? "thawed" : "fresh";
+}
+
+export function maxGapMs(s: MachineState, p: RuleProfile): number {
+  return s.expectedIntervalMs * p.gap.factor;
+}
+
+function thawNow(
+  s: MachineState,
+  p: RuleProfile,
+  atMs: number,
+  by: "estimate" | "air",
+  out: MachineEvent[],
+): void {
+  const m = s.milk;
+  m.phase = "liquid";
+  m.everThawed = true;
+  m.thawedAtMs ??= atMs;
+  // The floor rule overrides the estimate: the milk is now taken to be at its melting point, so
+  // that a later refreeze is measured from there rather than from a too-cold estimate.
+  if (m.tempC !== null) m.tempC = Math.max(m.tempC, p.thaw.thawAboveC);
+  out.push({ kind: "probable-thaw", atMs, by });
+}
+
+/** Moves the milk estimate from fromMs to toMs with the air held at airC, placing phase changes. */
+function evolveMilk(
+  s: MachineState,
+  p: RuleProfile,
+  fromMs: number,
+  toMs: number,
+  airC: number,
+  out: MachineEvent[],
+): void {
+  const m = s.milk;
+  if (m.tempC === null) return;
+  const t = p.thaw;
+  const airForMs = t.airForMin * 60_000;
+  let now = fromMs;
+  // Each pass either ends the step or makes one phase change; with the air constant the estimate
+  // moves one way only, so a handful of passes always suffice.
+  for (let pass = 0; pass < 8 && now < toMs; pass++) {
+    let stepEnd = toMs;
+    const floorDueMs = m.phase !== "liquid" && s.floor !== null ? s.floor.startMs + airForMs : null;
+    if (floorDueMs !== null && floorDueMs > now && floorDueMs < stepEnd) stepEnd = floorDueMs;
+
+    let targetC: number | null = null;
+    if (m.phase === "frozen" && airC > t.frozenMaxC) targetC = t.frozenMaxC;
+    else if (m.phase === "thawing" && airC > t.thawAboveC) targetC = t.thawAboveC;
+    else if (m.phase === "thawing" && airC <= t.frozenMaxC - t.hysteresisC)
+      targetC = t.frozenMaxC - t.hysteresisC;
+    else if (m.phase === "liquid" && airC <= t.frozenMaxC) targetC = t.frozenMaxC;
+
+    const dt = targetC === null ? null : msToReach(m.tempC, airC, targetC, s.tauMs);
+    if (targetC !== null && dt !== null && now + dt <= stepEnd) {
+      now += dt;
+      m.tempC = targetC;
+      if (m.phase === "frozen") {
+        m.phase = "thawing";
+        out.push({ kind: "thawing", atMs: now });
+      } else if (m.phase === "thawing" && targetC === t.thawAboveC) {
+        thawNow(s, p, now, "estimate", out);
+      } else if (m.phase === "thawing") {
+        m.phase = "frozen";
+        out.push({ kind: "thawing-ended", atMs: now });
+      } else {
+        m.phase = "frozen";
+        out.push({ kind: "froze", atMs: now, refreeze: m.everThawed });
+      }
+      continue;
+    }
+    m.tempC = lagStep(m.tempC, airC, stepEnd - now, s.tauMs);
+    now = stepEnd;
+    if (floorDueMs !== null && now === floorDueMs && m.phase !== "liquid") thawNow(s, p, now, "air", out);
+  }
+}
+
+/** Accounts for [fromMs, toMs) with the air held at airC. */
+function advance(
+  s: MachineState,
+  p: RuleProfile,
+  fromMs: number,
+  toMs: number,
+  airC: number,
+  isGap: boolean,
+  out: MachineEvent[],
+): void {
+  const d = toMs - fromMs;
+  if (d <= 0) return;
+  const a = s.acc;
+  if (isGap) {
+    a.unknownMs += d;
+  } else {
+    const liquid = s.milk.phase === "liquid";
+    a.monitoredMs += d;
+    a.weightedSumC += airC * d;
+    a.arrheniusSum += Math.exp(-MKT_DELTA_H_OVER_R_K / (airC + KELVIN)) * d;
+    const maxC = liquid ? p.safe.maxC : p.safe.frozenMaxC;
+    if (airC > maxC || (p.safe.minC !== null && airC < p.safe.minC)) a.outOfRangeMs += d;
+    if (liquid && airC > p.room.aboveC) {
+      if (s.milk.everThawed) a.roomThawedMs += d;
+      else a.roomFreshMs += d;
+    }
+    if (liquid && airC > p.room.hotAboveC) {
+      a.hotMs += d;
+      a.firstHotMs ??= fromMs;
+    }
+  }
+  evolveMilk(s, p, fromMs, toMs, airC, out);
+}
+
+function confirmIfDue(
+  run: RunState,
+  rule: RunRule,
+  forMin: number,
+  atMs: number,
+  s: MachineState,
+  out: MachineEvent[],
+): void {
+  if (!run.confirmed && atMs - run.startMs > forMin * 60_000) {
+    run.confirmed = true;
+    out.push({ kind: "excursion-started", rule, fromMs: run.startMs, atMs, milk: milkStateOf(s.milk) });
+  }
+}
+
+function closeRun(
+  run: RunState,
+  rule: RunRule,
+  forMin: number,
+  atMs: number,
+  s: MachineState,
+  out: MachineEvent[],
+) {
+  confirmIfDue(run, rule, forMin, atMs, s, out);
+  if (run.confirmed)
+    out.push({ kind: "excursion-ended", rule, fromMs: run.startMs, toMs: atMs, peakC: run.peakC });
+  out.push({
+    kind: "run",
+    rule,
+    fromMs: run.startMs,
+    toMs: atMs,
+    open: false,
+    confirmed: run.confirmed,
+    peakC: run.peakC,
+  });
+}
+
+/** Takes one valid reading (strictly after the previous one). */
+function acceptReading(
+  s: MachineState,
+  p: RuleProfile,
+  tsMs: number,
+  tempC: number,
+  out: MachineEvent[],
+): void {
+  const m = s.milk;
+  if (m.tempC === null)
+    m.tempC = m.phase === "liquid" ? Math.max(tempC, DECLARED_LIQUID_C) : Math.min(tempC, DECLARED_FROZEN_C);
+
+  const prevMs = s.lastTsMs ?? s.startMs;
+  let afterGap = false;
+  if (prevMs !== null && tsMs > prevMs) {
+    afterGap = tsMs - prevMs > maxGapMs(s, p);
+    if (afterGap) out.push({ kind: "gap", fromMs: prevMs, toMs: tsMs, milk: milkStateOf(m) });
+    // Before the first reading the air is taken to be what the first reading says.
+    advance(s, p, prevMs, tsMs, s.lastTempC ?? tempC, afterGap, out);
+  }
+  const openFromMs = prevMs !== null && afterGap ? prevMs : tsMs;
+
+  // Single-event excursion above the limit.
+  const h = p.high;
+  if (s.high === null) {
+    if (tempC > h.aboveC) {
+      s.high = { startMs: openFromMs, confirmed: false, peakC: tempC };
+      confirmIfDue(s.high, "high", h.forMin, tsMs, s, out);
+    }
+  } else if (tempC <= h.clearC) {
+    closeRun(s.high, "high", h.forMin, tsMs, s, out);
+    s.high = null;
+  } else {
+    s.high.peakC = Math.max(s.high.peakC, tempC);
+    confirmIfDue(s.high, "high", h.forMin, tsMs, s, out);
+  }
+
+  // Freezing in a fridge.
+  const l = p.low;
+  if (l !== null) {
+    if (s.low === null) {
+      if (tempC < l.belowC) {
+        s.low = { startMs: openFromMs, confirmed: false, peakC: tempC };
+        confirmIfDue(s.low, "low", l.forMin, tsMs, s, out);
+      }
+    } else if (tempC >= l.clearC) {
+      closeRun(s.low, "low", l.forMin, tsMs, s, out);
+      s.low = null;
+    } else {
+      s.low.peakC = Math.min(s.low.peakC, tempC);
+      confirmIfDue(s.low, "low", l.forMin, tsMs, s, out);
+    }
+  }
+
+  // RULES.md §4 floor: air above −1 °C around frozen milk for 60 min or more.
+  const t = p.thaw;
+  if (s.floor === null) {
+    if (tempC > t.airAboveC) s.floor = { startMs: openFromMs, confirmed: false, peakC: tempC };
+  } else if (tempC <= t.airClearC) {
+    s.floor = null;
+  } else {
+    s.floor.peakC = Math.max(s.floor.peakC, tempC);
+  }
+  // A run that opened after a gap may already be due.
+  if (s.floor !== null && m.phase !== "liquid" && s.floor.startMs + t.airForMin * 60_000 <= tsMs)
+    thawNow(s, p, s.floor.startMs + t.airForMin * 60_000, "air", out);
+
+  const a = s.acc;
+  a.validReadings++;
+  a.minC = a.minC === null ? tempC : Math.min(a.minC, tempC);
+  a.maxC = a.maxC === null ? tempC : Math.max(a.maxC, tempC);
+  s.lastTsMs = tsMs;
+  s.lastTempC = tempC;
+  s.gapReported = false;
+}
+
+/**
+ * Feeds one reading, which must be later than every reading fed before (the caller sorts and
+ * drops duplicates). Mutates `s`, appends to `out`.
+ */
+export function pushReading(s: MachineState, p: RuleProfile, r: TempSample, out: MachineEvent[]): void {
+  s.watermarkMs = r.tsMs;
+  s.watermarkTempC = r.tempC;
+  const staticFault = faultOf(r.tempC, p.sensor);
+  if (staticFault !== null) {
+    s.acc.faultReadings++;
+    out.push({ kind: "sensor-fault", tsMs: r.tsMs, tempC: r.tempC, fault: staticFault });
+    return;
+  }
+  // A jump is a fault only if it is a jump from both the last in-range reading and the last valid
+  // one: a single spike is dropped, but a real level change is accepted from its second reading on.
+  const maxStep = p.sensor.maxStepCPerMin;
+  const jumpFromRef =
+    s.refTsMs !== null && s.refTempC !== null && isJump(s.refTsMs, s.refTempC, r.tsMs, r.tempC, maxStep);
+  const jumpFromValid =
+    s.lastTsMs !== null && s.lastTempC !== null && isJump(s.lastTsMs, s.lastTempC, r.tsMs, r.tempC, maxStep);
+  s.refTsMs = r.tsMs;
+  s.refTempC = r.tempC;
+  if (jumpFromRef && jumpFromValid) {
+    s.acc.faultReadings++;
+    out.push({ kind: "sensor-fault", tsMs: r.tsMs, tempC: r.tempC, fault: "jump" });
+    return;
+  }
+  acceptReading(s, p, r.tsMs, r.tempC, out);
+}
+
+/** Confirms runs that have lasted long enough by `atMs` (used by both `tick` and `closeWindow`). */
+function confirmOpenRuns(s: MachineState, p: RuleProfile, atMs: number, out: MachineEvent[]): void {
+  if (s.high !== null) confirmIfDue(s.high, "high", p.high.forMin, atMs, s, out);
+  if (s.low !== null && p.low !== null) confirmIfDue(s.low, "low", p.low.forMin, atMs, s, out);
+}
+
+/**
+ * Live use: time has reached `nowMs` without further readings. Confirms runs that are now long
+ * enough and reports an ongoing gap once. Does not advance the estimate or the accounts, so a
+ * later reading is treated exactly as if no tick had happened.
+ */
+export function tick(s: MachineState, p: RuleProfile, nowMs: number, out: MachineEvent[]): void {
+  confirmOpenRuns(s, p, nowMs, out);
+  if (s.lastTsMs !== null && !s.gapReported && nowMs - s.lastTsMs > maxGapMs(s, p)) {
+    s.gapReported = true;
+    out.push({ kind: "gap", fromMs: s.lastTsMs, toMs: null, milk: milkStateOf(s.milk) });
+  }
+}
+
+/**
+ * Batch use: the window ends at `endMs` (the batch left the unit, or now). Accounts for the time
+ * after the last reading, confirms runs still open and reports them as open runs. Terminal.
+ */
+export function closeWindow(s: MachineState, p: RuleProfile, endMs: number, out: MachineEvent[]): void {
+  const prevMs = s.lastTsMs ?? s.startMs;
+  if (prevMs !== null && endMs > prevMs) {
+    const isGap = s.lastTempC === null || endMs - prevMs > maxGapMs(s, p);
+    if (isGap) out.push({ kind: "gap", fromMs: prevMs, toMs: endMs, milk: milkStateOf(s.milk) });
+    if (s.lastTempC === null) s.acc.unknownMs += endMs - prevMs;
+    else advance(s, p, prevMs, endMs, s.lastTempC, isGap, out);
+  }
+  confirmOpenRuns(s, p, endMs, out);
+  for (const [rule, run] of [
+    ["high", s.high],
+    ["low", s.low],
+  ] as const) {
+    if (run !== null)
+      out.push({
+        kind: "run",
+        rule,
+        fromMs: run.startMs,
+        toMs: endMs,
+        open: true,
+        confirmed: run.confirmed,
+        peakC: run.peakC,
+      });
+  }
+}
