@@ -14,6 +14,7 @@ import { createMetrics } from "./metrics.js";
 import type { Reading } from "./reading.js";
 import { createUnitReadings } from "./readings/unit-readings.js";
 import { createAudit } from "./registry/audit.js";
+import { createBatches } from "./registry/batches.js";
 import { createDeadLetters } from "./registry/deadletters.js";
 import { createProbeLive } from "./registry/probe-live.js";
 import { createProbes } from "./registry/probes.js";
@@ -21,7 +22,8 @@ import { createUnits } from "./registry/units.js";
 import { createInfluxReadingsStore } from "./stores/influx.js";
 import { createSqliteReadingsStore } from "./stores/sqlite.js";
 import type { ReadingsStore } from "./stores/types.js";
-import { KNOWN_PROFILE_IDS } from "./profiles.js";
+import { createBatchVerdicts } from "./verdicts/batch-verdict.js";
+import { PROFILE_IDS } from "./rules/index.js";
 
 export interface Coldtrail {
   ctx: Context;
@@ -59,8 +61,9 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       ? createInfluxReadingsStore({ url: config.store.url, database: config.store.database, token: config.store.token })
       : createSqliteReadingsStore(db);
   const audit = createAudit(db);
-  const units = createUnits(db, audit, () => KNOWN_PROFILE_IDS);
+  const units = createUnits(db, audit, () => new Set(PROFILE_IDS));
   const probes = createProbes(db, audit);
+  const batches = createBatches(db, audit);
   const live = createProbeLive(probes);
   const deadLetters = createDeadLetters(db);
   const journal = createJournal(db, { maxWaitMs: config.journal.maxWaitMs });
@@ -142,6 +145,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const liveTimer = setInterval(() => live.flush(), LIVE_FLUSH_MS);
   liveTimer.unref();
 
+  const unitReadings = createUnitReadings(probes, store, offsetOf);
   const ctx: Context = {
     config,
     log,
@@ -151,12 +155,15 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     probes,
     deadLetters,
     store,
-    unitReadings: createUnitReadings(probes, store, offsetOf),
+    batches,
+    unitReadings,
+    batchVerdicts: createBatchVerdicts({ batches, units, probes, unitReadings }),
     journal,
     forwarder,
     metrics,
     adminToken: admin.token,
     publicMqttUrl: config.mqtt.publicUrl ?? mqttUrl,
+    publicHttpUrl: config.http.publicUrl ?? "",
     openAlertsOf: () => 0,
     liveOf: (p) => live.view(p),
     now,
@@ -166,6 +173,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const addr = api.server.address();
   const httpPort = typeof addr === "object" && addr ? addr.port : config.http.port;
   const httpUrl = `http://127.0.0.1:${httpPort}`;
+  ctx.publicHttpUrl = config.http.publicUrl ?? httpUrl;
   log.info({ httpUrl, mqttUrl, store: store.name, dataDir: config.dataDir }, "coldtrail.started");
 
   let stopped = false;

@@ -5,11 +5,13 @@ import type { Journal } from "./journal/journal.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import type { Audit } from "./registry/audit.js";
+import type { Batches } from "./registry/batches.js";
 import type { DeadLetters } from "./registry/deadletters.js";
 import type { Probe, Probes } from "./registry/probes.js";
 import type { Units } from "./registry/units.js";
 import type { UnitReadings } from "./readings/unit-readings.js";
 import type { ReadingsStore } from "./stores/types.js";
+import type { BatchVerdicts } from "./verdicts/batch-verdict.js";
 
 /** Everything the HTTP routes and the ingest share, built once in `app.ts`. */
 export interface Context {
@@ -19,6 +21,8 @@ export interface Context {
   audit: Audit;
   units: Units;
   probes: Probes;
+  batches: Batches;
+  batchVerdicts: BatchVerdicts;
   deadLetters: DeadLetters;
   store: ReadingsStore;
   unitReadings: UnitReadings;
@@ -28,6 +32,8 @@ export interface Context {
   adminToken: string;
   /** The MQTT URL devices are told to use. */
   publicMqttUrl: string;
+  /** Base URL for links people open (passports, unit pages). */
+  publicHttpUrl: string;
   /** Open alerts of a unit (0 until the alerts module is wired in). */
   openAlertsOf(unitId: string): number;
   /** Live fields of a probe (battery, last seen, status), newer in memory than in the registry. */

@@ -18,7 +18,9 @@ import {
 import type { Context } from "../context.js";
 import { ApiError } from "../errors.js";
 import { createAuthenticator } from "./auth.js";
+import { batchRoutes } from "./routes/batches.js";
 import { deadLetterRoutes } from "./routes/deadletters.js";
+import { passportRoutes } from "./routes/passports.js";
 import { probeRoutes } from "./routes/probes.js";
 import { systemRoutes } from "./routes/system.js";
 import { unitRoutes } from "./routes/units.js";
@@ -99,7 +101,7 @@ export async function buildApi(ctx: Context, extra: Routes[] = []): Promise<App>
     }),
   );
 
-  for (const routes of [systemRoutes, unitRoutes, probeRoutes, deadLetterRoutes, ...extra]) routes(app, ctx);
+  for (const routes of [systemRoutes, unitRoutes, probeRoutes, batchRoutes, passportRoutes, deadLetterRoutes, ...extra]) routes(app, ctx);
 
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -3,6 +3,7 @@ import { conflict, notFound } from "../errors.js";
 import type { Audit } from "./audit.js";
 import { type Caller, ownedBy } from "./caller.js";
 import { newId } from "./ids.js";
+import { defaultProfileId } from "../rules/index.js";
 
 export type UnitKind = "freezer" | "fridge" | "cool-bag";
 export type UnitSite = "household" | "milk-bank";
@@ -16,12 +17,6 @@ export interface Unit {
   profile: string;
   profileOverrides: Record<string, unknown> | null;
   createdMs: number;
-}
-
-/** The rule profile a unit gets when staff chose none (DESIGN.md, "Rule profiles"). */
-export function defaultProfile(kind: UnitKind, site: UnitSite): string {
-  if (kind === "freezer") return site === "milk-bank" ? "milk-bank-freezer" : "home-freezer";
-  return kind;
 }
 
 function toUnit(r: Record<string, unknown>): Unit {
@@ -48,7 +43,7 @@ export function createUnits(db: Db, audit: Audit, knownProfiles: () => ReadonlyS
       nowMs: number,
     ): Unit {
       const site = input.site ?? "household";
-      const profile = input.profile ?? defaultProfile(input.kind, site);
+      const profile = input.profile ?? defaultProfileId(input.kind, site);
       if (!knownProfiles().has(profile)) {
         throw conflict(`profile "${profile}" is not known; choose one of: ${[...knownProfiles()].join(", ")}`);
       }

@@ -233,6 +233,7 @@ function handleEvents(
         const durationMs = toMs - e.fromMs;
         gapSpans.push({ fromMs: e.fromMs, toMs });
         cumulativeSpans.push({ fromMs: e.fromMs, toMs });
+        if (e.short) break;
         if (durationMs < p.gap.checkAfterMin * MIN_MS) {
           w.shortGaps.count++;
           w.shortGaps.totalMs += durationMs;

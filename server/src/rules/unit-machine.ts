@@ -4,7 +4,8 @@
  *
  * Time model:
  * - A valid reading holds until the next one (sample and hold). Silence longer than
- *   `gap.factor × expectedIntervalMs` is a gap: the whole silence is unmonitored.
+ *   `gap.factor × expectedIntervalMs` is a gap: the whole silence is unmonitored. So is the time
+ *   from the window's start to its first reading, however short.
  * - Faulty readings (see `sensor-fault.ts`) are dropped, so they become unmonitored time.
  * - A run (air above a threshold) opens at the first reading above it and closes only at a
  *   reading at or below the clear threshold (hysteresis). A gap does not close a run. When a
@@ -94,7 +95,8 @@ export type MachineEvent =
       confirmed: boolean;
       peakC: number;
     }
-  | { kind: "gap"; fromMs: number; toMs: number | null; milk: MilkState }
+  /** `short`: silence before the first reading that is shorter than a gap; unmonitored, not reported. */
+  | { kind: "gap"; fromMs: number; toMs: number | null; milk: MilkState; short: boolean }
   | { kind: "sensor-fault"; tsMs: number; tempC: number; fault: FaultKind }
   | { kind: "thawing"; atMs: number }
   | { kind: "thawing-ended"; atMs: number }
@@ -318,11 +320,14 @@ function acceptReading(
     m.tempC = m.phase === "liquid" ? Math.max(tempC, DECLARED_LIQUID_C) : Math.min(tempC, DECLARED_FROZEN_C);
 
   const prevMs = s.lastTsMs ?? s.startMs;
+  const leading = s.lastTsMs === null;
   let afterGap = false;
   if (prevMs !== null && tsMs > prevMs) {
-    afterGap = tsMs - prevMs > maxGapMs(s, p);
-    if (afterGap) out.push({ kind: "gap", fromMs: prevMs, toMs: tsMs, milk: milkStateOf(m) });
-    // Before the first reading the air is taken to be what the first reading says.
+    const long = tsMs - prevMs > maxGapMs(s, p);
+    // Before the first reading nothing was seen at all, so that time is unmonitored however short.
+    afterGap = long || leading;
+    if (afterGap) out.push({ kind: "gap", fromMs: prevMs, toMs: tsMs, milk: milkStateOf(m), short: !long });
+    // The estimate needs an air temperature: before the first reading, take the first reading's.
     advance(s, p, prevMs, tsMs, s.lastTempC ?? tempC, afterGap, out);
   }
   const openFromMs = prevMs !== null && afterGap ? prevMs : tsMs;
@@ -426,7 +431,7 @@ export function tick(s: MachineState, p: RuleProfile, nowMs: number, out: Machin
   confirmOpenRuns(s, p, nowMs, out);
   if (s.lastTsMs !== null && !s.gapReported && nowMs - s.lastTsMs > maxGapMs(s, p)) {
     s.gapReported = true;
-    out.push({ kind: "gap", fromMs: s.lastTsMs, toMs: null, milk: milkStateOf(s.milk) });
+    out.push({ kind: "gap", fromMs: s.lastTsMs, toMs: null, milk: milkStateOf(s.milk), short: false });
   }
 }
 
@@ -438,7 +443,7 @@ export function closeWindow(s: MachineState, p: RuleProfile, endMs: number, out:
   const prevMs = s.lastTsMs ?? s.startMs;
   if (prevMs !== null && endMs > prevMs) {
     const isGap = s.lastTempC === null || endMs - prevMs > maxGapMs(s, p);
-    if (isGap) out.push({ kind: "gap", fromMs: prevMs, toMs: endMs, milk: milkStateOf(s.milk) });
+    if (isGap) out.push({ kind: "gap", fromMs: prevMs, toMs: endMs, milk: milkStateOf(s.milk), short: false });
     if (s.lastTempC === null) s.acc.unknownMs += endMs - prevMs;
     else advance(s, p, prevMs, endMs, s.lastTempC, isGap, out);
   }

@@ -91,7 +91,7 @@ function publicEvents(events: readonly MachineEvent[]): MonitorEvent[] {
         out.push({ kind: e.kind, tsMs: e.tsMs, tempC: e.tempC, fault: e.fault });
         break;
       case "gap":
-        out.push({ kind: e.kind, fromMs: e.fromMs, toMs: e.toMs });
+        if (!e.short) out.push({ kind: e.kind, fromMs: e.fromMs, toMs: e.toMs });
         break;
       default:
         break;

@@ -173,13 +173,16 @@ describe.skipIf(influxUrl === "")("influx readings store on a real influxd", () 
     await expect(store.write([reading("p1", T0, -18)])).rejects.toThrow(/used after close\(\)/);
   });
 
-  it("refuses a url that is not http(s) and an empty database name", () => {
+  it("refuses a url that is not http(s) or carries a password, and an empty database name", () => {
     expect(() => createInfluxReadingsStore({ url: "127.0.0.1:8086", database: "x" })).toThrow(
       /url must start with http:\/\/ or https:\/\/, got "127.0.0.1:8086"/,
     );
     expect(() => createInfluxReadingsStore({ url: influxUrl, database: "" })).toThrow(
       /database name must not be empty/,
     );
+    expect(() =>
+      createInfluxReadingsStore({ url: "http://admin:hunter2@127.0.0.1:8086", database: "x" }),
+    ).toThrow("InfluxDB url must not contain a user or password; pass the token option instead");
   });
 });
 

@@ -9,7 +9,7 @@
  * (measurement, tag set, time), so a re-written reading replaces the stored one: idempotent.
  */
 import { quoteIdentifier, quoteString } from "./influxql.js";
-import { encodeReadings } from "./line-protocol.js";
+import { encodeReadingLines } from "./line-protocol.js";
 import { assertBucketWidth, assertTimeRange, assertWholeMs } from "./query-bounds.js";
 import type { ReadingBucket, ReadingsStore, StoredReading } from "./types.js";
 import { StoreUnavailableError } from "./types.js";
@@ -69,6 +69,10 @@ export function createInfluxReadingsStore(options: InfluxStoreOptions): Readings
     throw new RangeError(
       `InfluxDB url must start with http:// or https://, got ${JSON.stringify(options.url)}`,
     );
+  }
+  // fetch refuses URLs with credentials, and messages quote the URL: the token option carries secrets.
+  if (/^https?:\/\/[^/]*@/.test(base)) {
+    throw new RangeError("InfluxDB url must not contain a user or password; pass the token option instead");
   }
   if (database === "") throw new RangeError("InfluxDB database name must not be empty");
   const databaseIdentifier = quoteIdentifier(database);
@@ -231,20 +235,16 @@ export function createInfluxReadingsStore(options: InfluxStoreOptions): Readings
     name: "influx",
     async write(batch) {
       if (batch.length === 0) return;
-      const bodies: string[] = [];
-      for (let i = 0; i < batch.length; i += MAX_LINES_PER_REQUEST) {
-        const encoded = encodeReadings(
-          i === 0 && batch.length <= MAX_LINES_PER_REQUEST
-            ? batch
-            : batch.slice(i, i + MAX_LINES_PER_REQUEST),
+      const encoded = encodeReadingLines(batch);
+      if (!encoded.ok) {
+        throw new InfluxRequestError(
+          `influx readings store refused a batch of ${batch.length}: ${encoded.reason}`,
+          null,
         );
-        if (!encoded.ok) {
-          throw new InfluxRequestError(
-            `influx readings store refused a batch of ${batch.length}: ${encoded.reason}`,
-            null,
-          );
-        }
-        bodies.push(encoded.body);
+      }
+      const bodies: string[] = [];
+      for (let i = 0; i < encoded.lines.length; i += MAX_LINES_PER_REQUEST) {
+        bodies.push(encoded.lines.slice(i, i + MAX_LINES_PER_REQUEST).join("\n"));
       }
       for (const body of bodies) {
         await withDatabase(() =>

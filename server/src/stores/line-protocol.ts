@@ -14,9 +14,10 @@
 import type { Reading } from "../reading.js";
 
 export type EncodeResult = { ok: true; body: string } | { ok: false; reason: string };
+export type EncodeLinesResult = { ok: true; lines: string[] } | { ok: false; reason: string };
 export type TagValueResult = { ok: true; text: string } | { ok: false; reason: string };
 
-/** Ids as the wire protocol allows them (DESIGN.md: `[A-Za-z0-9_-]`) need no escaping at all. */
+/** Ids as the wire protocol allows them (DESIGN.md: `[A-Za-z0-9_-]`), and MAC-style ids, need no escaping. */
 const PLAIN_TAG_VALUE = /^[A-Za-z0-9_.:-]+$/;
 const NEEDS_ESCAPE = /[, =]/g;
 const UNWRITABLE = /[\\\n\r\0]/;
@@ -45,6 +46,12 @@ export function encodeTagValue(value: string): TagValueResult {
 
 /** One line per reading, `\n`-separated; refuses the whole batch if any reading cannot be written exactly. */
 export function encodeReadings(batch: readonly Reading[]): EncodeResult {
+  const encoded = encodeReadingLines(batch);
+  return encoded.ok ? { ok: true, body: encoded.lines.join("\n") } : encoded;
+}
+
+/** As `encodeReadings`, one string per reading, for a caller that splits a batch into requests. */
+export function encodeReadingLines(batch: readonly Reading[]): EncodeLinesResult {
   const lines: string[] = new Array(batch.length);
   // Escape each probe id of the batch once (a replay is one probe; a forwarder batch a few).
   const tags = new Map<string, string>();
@@ -82,7 +89,7 @@ export function encodeReadings(batch: readonly Reading[]): EncodeResult {
     }
     lines[i] = `reading,probe_id=${tagText} ${fields} ${r.tsMs}`;
   }
-  return { ok: true, body: lines.join("\n") };
+  return { ok: true, lines };
 }
 
 /**

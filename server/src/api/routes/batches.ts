@@ -1,0 +1,193 @@
+import { z } from "zod";
+import type { Context } from "../../context.js";
+import type { Reason, Verdict } from "../../rules/index.js";
+import type { BatchVerdict } from "../../verdicts/batch-verdict.js";
+import type { Routes } from "../app.js";
+import { isoTime, toIso } from "../time.js";
+
+const idParams = z.object({ id: z.string().min(1).max(128) });
+const isoOrNull = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : toIso(ms));
+
+export function reasonView(r: Reason) {
+  return {
+    code: r.code,
+    band: r.band,
+    rule: r.rule,
+    message: r.message,
+    ...(r.fromMs !== undefined && { from: toIso(r.fromMs) }),
+    ...(r.toMs !== undefined && { to: isoOrNull(r.toMs) }),
+    ...(r.values !== undefined && { values: r.values }),
+  };
+}
+
+export function verdictCore(v: Verdict) {
+  return {
+    verdict: v.verdict,
+    reasons: v.reasons.map(reasonView),
+    stats: v.stats,
+    state: v.state,
+    everThawed: v.everThawed,
+    thawedAt: isoOrNull(v.thawedAtMs),
+    budgets: v.budgets.map((b) => ({
+      limit: b.limit,
+      band: b.band,
+      until: isoOrNull(b.untilMs),
+      remainingMinutes: Math.floor(b.remainingMs / 60_000),
+    })),
+    asOf: toIso(v.asOfMs),
+  };
+}
+
+export function passportUrl(ctx: Context, code: string): string {
+  return `${ctx.publicHttpUrl}/p/${code}`;
+}
+
+function batchView(ctx: Context, bv: BatchVerdict) {
+  const { batch, custody, verdict } = bv;
+  const reviews = ctx.batches.reviews(batch.id).map((r) => ({
+    decision: r.decision,
+    comment: r.comment,
+    by: r.actor,
+    at: toIso(r.atMs),
+  }));
+  return {
+    id: batch.id,
+    code: batch.code,
+    passportUrl: passportUrl(ctx, batch.code),
+    ownerId: batch.ownerId,
+    donorRef: batch.donorRef,
+    expressedAt: toIso(batch.expressedAtMs),
+    volumeMl: batch.volumeMl,
+    initialState: batch.initialState,
+    container: batch.container,
+    ...verdictCore(verdict),
+    // The computed verdict stands; a staff review is shown beside it, never instead of it.
+    review: reviews.at(-1) ?? null,
+    reviews,
+    custody: custody.map((c) => ({
+      unitId: c.unitId,
+      unitName: c.unit?.name ?? null,
+      unitKind: c.unit?.kind ?? null,
+      from: toIso(c.fromMs),
+      to: isoOrNull(c.toMs),
+    })),
+    profiles: verdict.profiles,
+  };
+}
+
+export const batchRoutes: Routes = (app, ctx) => {
+  app.post(
+    "/api/v1/batches",
+    {
+      schema: {
+        description: "A batch of milk placed in a unit (at `at`, default now).",
+        body: z.strictObject({
+          unitId: z.string().min(1).max(128),
+          expressedAt: isoTime,
+          at: isoTime.optional(),
+          volumeMl: z.number().positive().max(10_000).optional(),
+          state: z.enum(["fresh", "frozen", "thawed"]).optional(),
+          thawedAt: isoTime.optional(),
+          container: z.enum(["bag", "bottle"]).optional(),
+          donorRef: z.string().trim().min(1).max(200).optional(),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const nowMs = ctx.now();
+      const b = req.body;
+      const batch = ctx.batches.create(
+        req.caller,
+        {
+          unitId: b.unitId,
+          expressedAtMs: b.expressedAt,
+          atMs: b.at ?? nowMs,
+          volumeMl: b.volumeMl,
+          state: b.state,
+          donorRef: b.donorRef,
+          container: b.container,
+          thawedAtMs: b.thawedAt,
+        },
+        nowMs,
+      );
+      return reply.status(201).send({ id: batch.id, code: batch.code, passportUrl: passportUrl(ctx, batch.code) });
+    },
+  );
+
+  app.post(
+    "/api/v1/batches/:id/moves",
+    {
+      schema: {
+        description: "The batch moved to another unit at `at`; `unitId: null` = it left monitored custody (fed, discarded).",
+        params: idParams,
+        body: z.strictObject({ unitId: z.string().min(1).max(128).nullable(), at: isoTime.optional() }),
+      },
+    },
+    async (req) => {
+      const nowMs = ctx.now();
+      ctx.batches.move(req.caller, req.params.id, req.body.unitId, req.body.at ?? nowMs, nowMs);
+      return batchView(ctx, await ctx.batchVerdicts.compute(ctx.batches.get(req.caller, req.params.id), nowMs));
+    },
+  );
+
+  app.get("/api/v1/batches/:id", { schema: { params: idParams } }, async (req) =>
+    batchView(ctx, await ctx.batchVerdicts.compute(ctx.batches.get(req.caller, req.params.id), ctx.now())),
+  );
+
+  app.get(
+    "/api/v1/batches",
+    {
+      schema: {
+        querystring: z.object({
+          unitId: z.string().max(128).optional(),
+          code: z.string().max(32).optional(),
+          verdict: z.enum(["safe", "check", "do-not-use"]).optional(),
+          limit: z.coerce.number().int().min(1).max(500).default(100),
+        }),
+      },
+    },
+    async (req) => {
+      const nowMs = ctx.now();
+      const list = ctx.batches.list(req.caller, req.query);
+      const out = [];
+      for (const b of list) {
+        const bv = await ctx.batchVerdicts.compute(b, nowMs);
+        if (req.query.verdict && bv.verdict.verdict !== req.query.verdict) continue;
+        out.push({
+          id: b.id,
+          code: b.code,
+          expressedAt: toIso(b.expressedAtMs),
+          volumeMl: b.volumeMl,
+          unitId: bv.custody.at(-1)?.toMs === null ? (bv.custody.at(-1)?.unitId ?? null) : null,
+          verdict: bv.verdict.verdict,
+          reasons: bv.verdict.reasons.map(reasonView),
+          state: bv.verdict.state,
+        });
+      }
+      return { batches: out };
+    },
+  );
+
+  app.post(
+    "/api/v1/batches/:id/reviews",
+    {
+      schema: {
+        description: "A staff review (release, hold, discard), shown beside the computed verdict.",
+        params: idParams,
+        body: z.strictObject({
+          decision: z.enum(["release", "hold", "discard"]),
+          comment: z.string().trim().min(1, "comment must say why").max(2000),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const r = ctx.batches.review(req.caller, req.params.id, req.body.decision, req.body.comment, ctx.now());
+      return reply.status(201).send({ id: r.id, decision: r.decision, comment: r.comment, by: r.actor, at: toIso(r.atMs) });
+    },
+  );
+
+  app.get("/api/v1/batches/:id/audit", { schema: { params: idParams } }, async (req) => {
+    const b = ctx.batches.get(req.caller, req.params.id);
+    return { audit: ctx.audit.forEntity("batch", b.id) };
+  });
+};

@@ -1,0 +1,221 @@
+import type { Db } from "../db/open.js";
+import { badRequest, conflict, notFound } from "../errors.js";
+import type { Audit } from "./audit.js";
+import { type Caller, ownedBy } from "./caller.js";
+import { newId, randomCode } from "./ids.js";
+
+export type BatchState = "fresh" | "frozen" | "thawed";
+export type ReviewDecision = "release" | "hold" | "discard";
+
+export interface Batch {
+  id: string;
+  ownerId: string;
+  code: string;
+  donorRef: string | null;
+  expressedAtMs: number;
+  volumeMl: number | null;
+  initialState: BatchState;
+  container: "bag" | "bottle";
+  thawedAtMs: number | null;
+  createdMs: number;
+  verdict: string | null;
+}
+
+/** One stay of a batch; unitId null = out of monitored custody (fed, discarded, handed over). */
+export interface Custody {
+  unitId: string | null;
+  fromMs: number;
+  toMs: number | null;
+}
+
+export interface Review {
+  id: number;
+  actor: string;
+  decision: ReviewDecision;
+  comment: string;
+  atMs: number;
+}
+
+/**
+ * Passport codes carry 65 random bits (13 Crockford base32 characters): unguessable, yet short
+ * enough for a small QR label and to type from one.
+ */
+export const PASSPORT_CODE_BITS = 65;
+
+const toBatch = (r: Record<string, unknown>): Batch => ({
+  id: r.id as string,
+  ownerId: r.owner_id as string,
+  code: r.code as string,
+  donorRef: r.donor_ref as string | null,
+  expressedAtMs: r.expressed_at_ms as number,
+  volumeMl: r.volume_ml as number | null,
+  initialState: r.initial_state as BatchState,
+  container: r.container as "bag" | "bottle",
+  thawedAtMs: r.thawed_at_ms as number | null,
+  createdMs: r.created_ms as number,
+  verdict: r.verdict as string | null,
+});
+
+export function createBatches(db: Db, audit: Audit) {
+  const insert = db.prepare(
+    `INSERT INTO batch (id, owner_id, code, donor_ref, expressed_at_ms, volume_ml, initial_state, container, thawed_at_ms, created_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertCustody = db.prepare("INSERT INTO custody (batch_id, unit_id, from_ms, to_ms) VALUES (?, ?, ?, NULL)");
+  const openCustody = db.prepare("SELECT * FROM custody WHERE batch_id = ? AND to_ms IS NULL");
+  const closeCustody = db.prepare("UPDATE custody SET to_ms = ? WHERE batch_id = ? AND to_ms IS NULL");
+  const custodyOf = db.prepare("SELECT unit_id, from_ms, to_ms FROM custody WHERE batch_id = ? ORDER BY from_ms, id");
+  const byCode = db.prepare("SELECT * FROM batch WHERE code = ?");
+  const storeVerdict = db.prepare("UPDATE batch SET verdict = ?, verdict_json = ?, verdict_at_ms = ? WHERE id = ?");
+  const insertReview = db.prepare("INSERT INTO review (batch_id, actor, decision, comment, at_ms) VALUES (?, ?, ?, ?, ?)");
+  const reviewsOf = db.prepare("SELECT id, actor, decision, comment, at_ms FROM review WHERE batch_id = ? ORDER BY id");
+  const inUnit = db.prepare(
+    "SELECT DISTINCT batch_id FROM custody WHERE unit_id = ? AND from_ms < ? AND (to_ms IS NULL OR to_ms > ?)",
+  );
+  const unitOwned = (caller: Caller, unitId: string) => {
+    const own = ownedBy(caller);
+    if (!db.prepare(`SELECT 1 FROM unit WHERE id = ? AND ${own.sql}`).get(unitId, ...own.params)) throw notFound("unit", unitId);
+  };
+
+  return {
+    create(
+      caller: Caller,
+      input: {
+        unitId: string;
+        expressedAtMs: number;
+        atMs: number;
+        volumeMl?: number | undefined;
+        state?: BatchState | undefined;
+        donorRef?: string | undefined;
+        container?: "bag" | "bottle" | undefined;
+        thawedAtMs?: number | undefined;
+      },
+      nowMs: number,
+    ): Batch {
+      unitOwned(caller, input.unitId);
+      if (input.expressedAtMs > input.atMs) {
+        throw badRequest("expressedAt must not be after at (the time the batch was placed in the unit)");
+      }
+      const id = newId("b");
+      const code = randomCode(PASSPORT_CODE_BITS);
+      const state = input.state ?? "frozen";
+      db.transaction(() => {
+        insert.run(
+          id,
+          caller.accountId,
+          code,
+          input.donorRef ?? null,
+          input.expressedAtMs,
+          input.volumeMl ?? null,
+          state,
+          input.container ?? "bag",
+          input.thawedAtMs ?? null,
+          nowMs,
+        );
+        insertCustody.run(id, input.unitId, input.atMs);
+        audit.record(nowMs, caller.accountId, "batch.created", "batch", id, {
+          unitId: input.unitId,
+          at: new Date(input.atMs).toISOString(),
+          expressedAt: new Date(input.expressedAtMs).toISOString(),
+          state,
+          volumeMl: input.volumeMl ?? null,
+        });
+      })();
+      return this.get(caller, id);
+    },
+
+    get(caller: Caller, id: string): Batch {
+      const own = ownedBy(caller);
+      const r = db.prepare(`SELECT * FROM batch WHERE id = ? AND ${own.sql}`).get(id, ...own.params);
+      if (!r) throw notFound("batch", id);
+      return toBatch(r as Record<string, unknown>);
+    },
+
+    /** Public lookup by passport code: no caller, the code itself is the capability. */
+    byCode(code: string): Batch | null {
+      const r = byCode.get(code.toUpperCase());
+      return r ? toBatch(r as Record<string, unknown>) : null;
+    },
+
+    list(caller: Caller, q: { unitId?: string | undefined; code?: string | undefined; verdict?: string | undefined; limit: number }): Batch[] {
+      const own = ownedBy(caller);
+      const where = [own.sql];
+      const params: (string | number)[] = [...own.params];
+      if (q.unitId) {
+        where.push("id IN (SELECT batch_id FROM custody WHERE unit_id = ? AND to_ms IS NULL)");
+        params.push(q.unitId);
+      }
+      if (q.code) {
+        where.push("code = ?");
+        params.push(q.code.toUpperCase());
+      }
+      return (db.prepare(`SELECT * FROM batch WHERE ${where.join(" AND ")} ORDER BY created_ms DESC, id LIMIT ?`).all(
+        ...params,
+        q.limit,
+      ) as Record<string, unknown>[]).map(toBatch);
+    },
+
+    custody(batchId: string): Custody[] {
+      return (custodyOf.all(batchId) as Record<string, unknown>[]).map((r) => ({
+        unitId: r.unit_id as string | null,
+        fromMs: r.from_ms as number,
+        toMs: r.to_ms as number | null,
+      }));
+    },
+
+    /** The batch moved to `unitId` at `atMs` (null: left monitored custody — fed, discarded, handed over). */
+    move(caller: Caller, batchId: string, unitId: string | null, atMs: number, nowMs: number): void {
+      this.get(caller, batchId);
+      if (unitId !== null) unitOwned(caller, unitId);
+      const chain = this.custody(batchId);
+      const current = openCustody.get(batchId) as { unit_id: string | null; from_ms: number } | undefined;
+      const last = chain[chain.length - 1];
+      if (!current) throw conflict(`batch "${batchId}" has left custody already; it cannot move again`);
+      if (atMs <= current.from_ms) {
+        throw conflict(
+          `a move at ${new Date(atMs).toISOString()} is not after the batch arrived where it is now (${new Date(current.from_ms).toISOString()}); moves must be in time order`,
+        );
+      }
+      if (last && last.unitId === unitId) throw conflict(`batch "${batchId}" is already in unit "${unitId}"`);
+      db.transaction(() => {
+        closeCustody.run(atMs, batchId);
+        if (unitId !== null) insertCustody.run(batchId, unitId, atMs);
+        audit.record(nowMs, caller.accountId, unitId ? "batch.moved" : "batch.left_custody", "batch", batchId, {
+          from: current.unit_id,
+          to: unitId,
+          at: new Date(atMs).toISOString(),
+        });
+      })();
+    },
+
+    review(caller: Caller, batchId: string, decision: ReviewDecision, comment: string, nowMs: number): Review {
+      this.get(caller, batchId);
+      let id = 0;
+      db.transaction(() => {
+        id = Number(insertReview.run(batchId, caller.accountId, decision, comment, nowMs).lastInsertRowid);
+        audit.record(nowMs, caller.accountId, "batch.reviewed", "batch", batchId, { decision, comment });
+      })();
+      return { id, actor: caller.accountId, decision, comment, atMs: nowMs };
+    },
+
+    reviews(batchId: string): Review[] {
+      return (reviewsOf.all(batchId) as Record<string, unknown>[]).map((r) => ({
+        id: r.id as number,
+        actor: r.actor as string,
+        decision: r.decision as ReviewDecision,
+        comment: r.comment as string,
+        atMs: r.at_ms as number,
+      }));
+    },
+
+    /** Batches in a unit at any time in [fromMs, toMs). */
+    inUnit(unitId: string, fromMs: number, toMs: number): string[] {
+      return (inUnit.all(unitId, toMs, fromMs) as { batch_id: string }[]).map((r) => r.batch_id);
+    },
+
+    saveVerdict(batchId: string, verdict: string, json: unknown, atMs: number): void {
+      storeVerdict.run(verdict, JSON.stringify(json), atMs, batchId);
+    },
+  };
+}
+export type Batches = ReturnType<typeof createBatches>;
