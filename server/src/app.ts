@@ -20,7 +20,7 @@ import { createProbeLive } from "./registry/probe-live.js";
 import { createProbes } from "./registry/probes.js";
 import { createUnits } from "./registry/units.js";
 import { createInfluxReadingsStore } from "./stores/influx.js";
-import { createSqliteReadingsStore } from "./stores/sqlite.js";
+import { createSqliteReadingsStore, createSqliteReadingsUpsert } from "./stores/sqlite.js";
 import type { ReadingsStore } from "./stores/types.js";
 import { createBatchVerdicts } from "./verdicts/batch-verdict.js";
 import { PROFILE_IDS } from "./rules/index.js";
@@ -66,7 +66,19 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const batches = createBatches(db, audit);
   const live = createProbeLive(probes);
   const deadLetters = createDeadLetters(db);
-  const journal = createJournal(db, { maxWaitMs: config.journal.maxWaitMs });
+  let metricsRef: ReturnType<typeof createMetrics> | null = null;
+  const storedHook = (rows: readonly Reading[]) => {
+    metricsRef?.stored.inc(rows.length);
+    opts.onStored?.(rows);
+  };
+  const journal = createJournal(db, {
+    maxWaitMs: config.journal.maxWaitMs,
+    ...(config.store.kind === "sqlite" && { storeInTransaction: createSqliteReadingsUpsert(db) }),
+    // Readings written in the commit itself are stored now; others once the forwarder confirms.
+    onCommit: (rows) => {
+      if (config.store.kind === "sqlite") storedHook(rows);
+    },
+  });
 
   let forwarderRef: ReturnType<typeof createForwarder> | null = null;
   const metrics = createMetrics({
@@ -78,13 +90,25 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     batchSize: 5000,
     minBackoffMs: 250,
     maxBackoffMs: 15_000,
-    onStored: (rows) => {
-      metrics.stored.inc(rows.length);
-      opts.onStored?.(rows);
-    },
+    onStored: (rows) => storedHook(rows),
     onError: () => metrics.storeErrors.inc(),
+    onRefused: (rows, err) => {
+      metrics.rejected.inc({ reason: "store_refused" }, rows.length);
+      for (const r of rows) {
+        deadLetters.add({
+          atMs: now(),
+          probeId: r.probeId,
+          clientId: null,
+          topic: "(journal)",
+          reason: "store_refused",
+          message: `the ${store.name} store refused this reading for good: ${err.message}`,
+          payload: Buffer.from(JSON.stringify({ ts: r.tsMs, temp_c: r.tempC, seq: r.seq })),
+        });
+      }
+    },
   });
   forwarderRef = forwarder;
+  metricsRef = metrics;
   // Entries journaled before a crash are forwarded first.
   if (journal.depth() > 0) log.info({ depth: journal.depth() }, "journal.recovering");
   forwarder.poke();

@@ -11,6 +11,11 @@ export interface ForwarderOptions {
   /** Called with each batch the store confirmed, e.g. to run the live rules on it. */
   onStored?: (readings: readonly Reading[]) => void;
   onError?: (error: unknown) => void;
+  /**
+   * Readings the store refused for good (not "unavailable": e.g. a field-type conflict). They are
+   * handed over here, to be kept as dead letters, so that one bad reading cannot block the journal.
+   */
+  onRefused?: (readings: readonly Reading[], error: Error) => void;
 }
 
 export interface Forwarder {
@@ -43,6 +48,26 @@ export function createForwarder(
   let lagMs = 0;
   let idleWaiters: (() => void)[] = [];
 
+  /**
+   * Writes a batch; when the store refuses it for good, halves it until the refused readings are
+   * isolated, hands those to `onRefused` and writes the rest. "Unavailable" propagates: retry all.
+   */
+  async function writeIsolating(entries: readonly Reading[]): Promise<void> {
+    try {
+      await store.write(entries);
+    } catch (e) {
+      if (e instanceof StoreUnavailableError) throw e;
+      if (entries.length === 1) {
+        log.error({ store: store.name, probeId: entries[0]?.probeId, err: (e as Error).message }, "store.refused_reading");
+        opts.onRefused?.(entries, e as Error);
+        return;
+      }
+      const half = Math.ceil(entries.length / 2);
+      await writeIsolating(entries.slice(0, half));
+      await writeIsolating(entries.slice(half));
+    }
+  }
+
   async function pump(): Promise<void> {
     if (running || stopped) {
       again = true;
@@ -55,7 +80,7 @@ export function createForwarder(
         const entries = journal.peek(opts.batchSize);
         if (entries.length === 0) break;
         try {
-          await store.write(entries);
+          await writeIsolating(entries);
         } catch (e) {
           backoffMs = backoffMs === 0 ? opts.minBackoffMs : Math.min(backoffMs * 2, opts.maxBackoffMs);
           const level = e instanceof StoreUnavailableError ? "warn" : "error";

@@ -33,7 +33,18 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-export function createJournal(db: Db, opts: { maxWaitMs: number; onCommit?: (rows: number) => void }): Journal {
+export interface JournalOptions {
+  maxWaitMs: number;
+  /**
+   * When the store lives in the journal's own SQLite file, its upsert runs inside the group
+   * commit instead of a journal row: committed = stored, nothing left to forward.
+   */
+  storeInTransaction?: (rows: readonly Reading[]) => void;
+  /** After each commit, with the readings it made durable. */
+  onCommit?: (rows: readonly Reading[]) => void;
+}
+
+export function createJournal(db: Db, opts: JournalOptions): Journal {
   const insert = db.prepare(
     "INSERT INTO journal (probe_id, ts, temp_c, seq, server_timed, received_ms) VALUES (?, ?, ?, ?, ?, ?)",
   );
@@ -44,13 +55,13 @@ export function createJournal(db: Db, opts: { maxWaitMs: number; onCommit?: (row
   const count = db.prepare("SELECT count(*) AS n FROM journal").pluck();
   let depth = count.get() as number;
 
+  const direct = opts.storeInTransaction;
   const commitGroup = db.transaction((group: readonly Pending[]) => {
     let n = 0;
     for (const p of group) {
-      for (const r of p.rows) {
-        insert.run(r.probeId, r.tsMs, r.tempC, r.seq, r.serverTimed ? 1 : 0, p.receivedMs);
-        n++;
-      }
+      if (direct) direct(p.rows);
+      else for (const r of p.rows) insert.run(r.probeId, r.tsMs, r.tempC, r.seq, r.serverTimed ? 1 : 0, p.receivedMs);
+      n += p.rows.length;
     }
     return n;
   });
@@ -65,9 +76,9 @@ export function createJournal(db: Db, opts: { maxWaitMs: number; onCommit?: (row
     if (group.length === 0) return;
     try {
       const n = commitGroup(group);
-      depth += n;
-      opts.onCommit?.(n);
+      if (!direct) depth += n;
       for (const p of group) p.resolve();
+      opts.onCommit?.(group.length === 1 ? (group[0] as Pending).rows : group.flatMap((p) => p.rows));
     } catch (e) {
       for (const p of group) p.reject(e);
     }

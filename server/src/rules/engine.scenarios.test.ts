@@ -6,7 +6,15 @@ import { computeVerdict } from "./engine.js";
 import { resolveProfile } from "./profiles/registry.js";
 import type { ProfileId } from "./profiles/types.js";
 import { DAY_MS, HOUR_MS, MINUTE_MS, noise, piecewise, ramp, series } from "./synthetic-readings.js";
-import type { Band, BatchInput, CustodyInterval, ReasonCode, TempSample, UnitKind, Verdict } from "./types.js";
+import type {
+  Band,
+  BatchInput,
+  CustodyInterval,
+  ReasonCode,
+  TempSample,
+  UnitKind,
+  Verdict,
+} from "./types.js";
 
 const T0 = Date.UTC(2026, 4, 1); // 1 May 2026, 00:00 UTC
 
@@ -67,7 +75,11 @@ const doorOpenings = (t: number) => ((t - T0) % (3 * HOUR_MS) < 3 * MINUTE_MS ? 
 const powerCutStart = T0 + DAY_MS;
 const powerCut = piecewise(
   [
-    { fromMs: powerCutStart, toMs: powerCutStart + 10 * HOUR_MS, tempAt: ramp(powerCutStart, powerCutStart + 10 * HOUR_MS, -20, 5) },
+    {
+      fromMs: powerCutStart,
+      toMs: powerCutStart + 10 * HOUR_MS,
+      tempAt: ramp(powerCutStart, powerCutStart + 10 * HOUR_MS, -20, 5),
+    },
     { fromMs: powerCutStart + 10 * HOUR_MS, toMs: powerCutStart + 18 * HOUR_MS, tempAt: steady(5) },
     {
       fromMs: powerCutStart + 18 * HOUR_MS,
@@ -78,17 +90,32 @@ const powerCut = piecewise(
   steady(-20),
 );
 
-const doorAjar = piecewise([{ fromMs: T0 + 5 * HOUR_MS, toMs: T0 + 5 * HOUR_MS + 50 * MINUTE_MS, tempAt: steady(-10) }], steady(-20));
+const doorAjar = piecewise(
+  [{ fromMs: T0 + 5 * HOUR_MS, toMs: T0 + 5 * HOUR_MS + 50 * MINUTE_MS, tempAt: steady(-10) }],
+  steady(-20),
+);
 
 const withGap = series(T0, T0 + 3 * DAY_MS, MINUTE_MS, steady(-20)).filter(
   (r) => r.tsMs < T0 + DAY_MS || r.tsMs >= T0 + DAY_MS + 12 * HOUR_MS,
 );
 
-const fridgeWarm = piecewise([{ fromMs: T0 + 6 * HOUR_MS, toMs: T0 + 8 * HOUR_MS, tempAt: steady(6) }], steady(3));
-const fridgeFreezing = piecewise([{ fromMs: T0 + 6 * HOUR_MS, toMs: T0 + 8 * HOUR_MS, tempAt: steady(-1.5) }], steady(3));
+const fridgeWarm = piecewise(
+  [{ fromMs: T0 + 6 * HOUR_MS, toMs: T0 + 8 * HOUR_MS, tempAt: steady(6) }],
+  steady(3),
+);
+const fridgeFreezing = piecewise(
+  [{ fromMs: T0 + 6 * HOUR_MS, toMs: T0 + 8 * HOUR_MS, tempAt: steady(-1.5) }],
+  steady(3),
+);
 
 const wobble = piecewise(
-  [{ fromMs: T0 + 2 * HOUR_MS, toMs: T0 + 4 * HOUR_MS, tempAt: (t) => ((t / MINUTE_MS) % 2 === 0 ? -17.9 : -18.2) }],
+  [
+    {
+      fromMs: T0 + 2 * HOUR_MS,
+      toMs: T0 + 4 * HOUR_MS,
+      tempAt: (t) => ((t / MINUTE_MS) % 2 === 0 ? -17.9 : -18.2),
+    },
+  ],
   steady(-20),
 );
 /** Ten 20-minute creeps above −18 °C a day: no single event reaches 30 min. */
@@ -157,14 +184,18 @@ const scenarios: Scenario[] = [
   },
   {
     name: "a 12-hour data gap is check, never safe",
-    batch: { expressedAtMs: T0 - DAY_MS, initialState: "frozen", custody: [stay("home-freezer", T0, null, withGap)] },
+    batch: {
+      expressedAtMs: T0 - DAY_MS,
+      initialState: "frozen",
+      custody: [stay("home-freezer", T0, null, withGap)],
+    },
     nowMs: T0 + 3 * DAY_MS,
     verdict: "check",
     codes: ["cumulative-excursion", "gap", "low-coverage"],
     extra: (v) => {
       const gap = v.reasons.find((r) => r.code === "gap");
       expect(gap?.values?.minutes).toBe(12 * 60 + 1);
-      expect(v.stats.monitoredPct).toBeCloseTo(100 - (12 * 60 + 1) / (3 * 24 * 60) * 100, 1);
+      expect(v.stats.monitoredPct).toBeCloseTo(100 - ((12 * 60 + 1) / (3 * 24 * 60)) * 100, 1);
     },
   },
   {
@@ -186,7 +217,9 @@ const scenarios: Scenario[] = [
       expressedAtMs: T0 - HOUR_MS,
       initialState: "fresh",
       custody: [
-        stay("fridge", T0, null, series(T0, T0 + 5 * DAY_MS, MINUTE_MS, steady(3)), { overrides: { limits: "abm-clean" } }),
+        stay("fridge", T0, null, series(T0, T0 + 5 * DAY_MS, MINUTE_MS, steady(3)), {
+          overrides: { limits: "abm-clean" },
+        }),
       ],
     },
     nowMs: T0 + 5 * DAY_MS,
@@ -200,7 +233,9 @@ const scenarios: Scenario[] = [
       expressedAtMs: T0 - HOUR_MS,
       initialState: "fresh",
       custody: [
-        stay("fridge", T0, null, series(T0, T0 + 5 * DAY_MS, MINUTE_MS, steady(3)), { overrides: { limits: "uk-nhs" } }),
+        stay("fridge", T0, null, series(T0, T0 + 5 * DAY_MS, MINUTE_MS, steady(3)), {
+          overrides: { limits: "uk-nhs" },
+        }),
       ],
     },
     nowMs: T0 + 5 * DAY_MS,
@@ -214,12 +249,19 @@ const scenarios: Scenario[] = [
       expressedAtMs: T0 - 20 * DAY_MS,
       initialState: "frozen",
       custody: [
-        stay("home-freezer", T0, T0 + DAY_MS, series(T0, T0 + DAY_MS, MINUTE_MS, steady(-20)), { unitId: "donor" }),
+        stay("home-freezer", T0, T0 + DAY_MS, series(T0, T0 + DAY_MS, MINUTE_MS, steady(-20)), {
+          unitId: "donor",
+        }),
         stay(
           "cool-bag",
           T0 + DAY_MS,
           T0 + DAY_MS + 3 * HOUR_MS,
-          series(T0 + DAY_MS, T0 + DAY_MS + 3 * HOUR_MS, MINUTE_MS, ramp(T0 + DAY_MS, T0 + DAY_MS + 3 * HOUR_MS, -8, -3)),
+          series(
+            T0 + DAY_MS,
+            T0 + DAY_MS + 3 * HOUR_MS,
+            MINUTE_MS,
+            ramp(T0 + DAY_MS, T0 + DAY_MS + 3 * HOUR_MS, -8, -3),
+          ),
           { unitId: "bag" },
         ),
         stay(
@@ -239,7 +281,9 @@ const scenarios: Scenario[] = [
       expect(v.profiles.map((p) => p.unitId)).toEqual(["donor", "bag", "recipient"]);
       const cb = v.budgets.find((b) => b.limit === "CB-1");
       expect(cb).toEqual({ limit: "CB-1", band: "do-not-use", untilMs: null, remainingMs: 21 * HOUR_MS });
-      expect(v.budgets.find((b) => b.limit === "FZ-1" && b.band === "check")?.untilMs).toBe(T0 - 20 * DAY_MS + 182 * DAY_MS);
+      expect(v.budgets.find((b) => b.limit === "FZ-1" && b.band === "check")?.untilMs).toBe(
+        T0 - 20 * DAY_MS + 182 * DAY_MS,
+      );
     },
   },
   {
@@ -308,7 +352,10 @@ const scenarios: Scenario[] = [
     nowMs: T0 + 18 * HOUR_MS,
     verdict: "check",
     codes: ["thawed-limit"],
-    extra: (v) => expect(v.budgets).toEqual([{ limit: "TH-1", band: "do-not-use", untilMs: T0 + 24 * HOUR_MS, remainingMs: 6 * HOUR_MS }]),
+    extra: (v) =>
+      expect(v.budgets).toEqual([
+        { limit: "TH-1", band: "do-not-use", untilMs: T0 + 24 * HOUR_MS, remainingMs: 6 * HOUR_MS },
+      ]),
   },
   {
     name: "frozen milk expressed 8 months ago is check (FZ-1)",
@@ -367,13 +414,19 @@ const scenarios: Scenario[] = [
   },
   {
     name: "a probe sending 6553.5 and 85.0: unmonitored moments, not excursions",
-    batch: { expressedAtMs: T0 - DAY_MS, initialState: "frozen", custody: [stay("home-freezer", T0, null, withFaults)] },
+    batch: {
+      expressedAtMs: T0 - DAY_MS,
+      initialState: "frozen",
+      custody: [stay("home-freezer", T0, null, withFaults)],
+    },
     nowMs: T0 + 2 * DAY_MS,
     verdict: "check",
     codes: ["sensor-fault"],
     extra: (v) => {
       expect(v.stats.maxC).toBe(-20);
-      expect(v.reasons.filter((r) => r.code === "sensor-fault").map((r) => [r.values?.fault, r.values?.count])).toEqual([
+      expect(
+        v.reasons.filter((r) => r.code === "sensor-fault").map((r) => [r.values?.fault, r.values?.count]),
+      ).toEqual([
         ["out-of-range", 1],
         ["sentinel", 2],
       ]);
@@ -387,7 +440,12 @@ const scenarios: Scenario[] = [
       expressedAtMs: T0 - DAY_MS,
       initialState: "frozen",
       custody: [
-        stay("home-freezer", T0, null, series(T0, T0 + DAY_MS, MINUTE_MS, (t) => (t === T0 + 5 * HOUR_MS ? 30 : -20))),
+        stay(
+          "home-freezer",
+          T0,
+          null,
+          series(T0, T0 + DAY_MS, MINUTE_MS, (t) => (t === T0 + 5 * HOUR_MS ? 30 : -20)),
+        ),
       ],
     },
     nowMs: T0 + DAY_MS,
@@ -405,7 +463,12 @@ const scenarios: Scenario[] = [
           "fridge",
           T0,
           null,
-          series(T0, T0 + DAY_MS, MINUTE_MS, piecewise([{ fromMs: T0 + HOUR_MS, toMs: T0 + 6 * HOUR_MS, tempAt: steady(12) }], steady(3))),
+          series(
+            T0,
+            T0 + DAY_MS,
+            MINUTE_MS,
+            piecewise([{ fromMs: T0 + HOUR_MS, toMs: T0 + 6 * HOUR_MS, tempAt: steady(12) }], steady(3)),
+          ),
         ),
       ],
     },
@@ -434,7 +497,15 @@ const scenarios: Scenario[] = [
           "cool-bag",
           T0,
           null,
-          series(T0, T0 + 3 * HOUR_MS, MINUTE_MS, piecewise([{ fromMs: T0 + HOUR_MS, toMs: T0 + 2 * HOUR_MS + 10 * MINUTE_MS, tempAt: steady(0) }], steady(-8))),
+          series(
+            T0,
+            T0 + 3 * HOUR_MS,
+            MINUTE_MS,
+            piecewise(
+              [{ fromMs: T0 + HOUR_MS, toMs: T0 + 2 * HOUR_MS + 10 * MINUTE_MS, tempAt: steady(0) }],
+              steady(-8),
+            ),
+          ),
           { overrides: { "milkTauMin.bag": 600 } },
         ),
       ],
@@ -455,7 +526,12 @@ const scenarios: Scenario[] = [
       initialState: "frozen",
       custody: [
         stay("home-freezer", T0, T0 + DAY_MS, series(T0, T0 + DAY_MS, MINUTE_MS, steady(-20))),
-        stay("fridge", T0 + DAY_MS, null, series(T0 + DAY_MS, T0 + DAY_MS + 10 * HOUR_MS, MINUTE_MS, steady(4))),
+        stay(
+          "fridge",
+          T0 + DAY_MS,
+          null,
+          series(T0 + DAY_MS, T0 + DAY_MS + 10 * HOUR_MS, MINUTE_MS, steady(4)),
+        ),
       ],
     },
     nowMs: T0 + DAY_MS + 10 * HOUR_MS,
@@ -476,10 +552,18 @@ const scenarios: Scenario[] = [
       expressedAtMs: T0 - DAY_MS,
       initialState: "frozen",
       custody: [
-        stay("home-freezer", T0, T0 + DAY_MS, series(T0, T0 + DAY_MS, MINUTE_MS, steady(-20)), { unitId: "a" }),
-        stay("home-freezer", T0 + DAY_MS + 2 * HOUR_MS, null, series(T0 + DAY_MS + 2 * HOUR_MS, T0 + 3 * DAY_MS, MINUTE_MS, steady(-20)), {
-          unitId: "b",
+        stay("home-freezer", T0, T0 + DAY_MS, series(T0, T0 + DAY_MS, MINUTE_MS, steady(-20)), {
+          unitId: "a",
         }),
+        stay(
+          "home-freezer",
+          T0 + DAY_MS + 2 * HOUR_MS,
+          null,
+          series(T0 + DAY_MS + 2 * HOUR_MS, T0 + 3 * DAY_MS, MINUTE_MS, steady(-20)),
+          {
+            unitId: "b",
+          },
+        ),
       ],
     },
     nowMs: T0 + 3 * DAY_MS,
@@ -503,7 +587,10 @@ const scenarios: Scenario[] = [
 describe("computeVerdict scenarios", () => {
   it.each(scenarios)("$name", (s) => {
     const v = verdictOf(s.batch, s.nowMs);
-    expect({ verdict: v.verdict, codes: concerns(v) }).toEqual({ verdict: s.verdict, codes: [...s.codes].sort() });
+    expect({ verdict: v.verdict, codes: concerns(v) }).toEqual({
+      verdict: s.verdict,
+      codes: [...s.codes].sort(),
+    });
     if (s.state !== undefined) expect(v.state).toBe(s.state);
     s.extra?.(v);
   });
@@ -525,10 +612,19 @@ describe("computeVerdict refuses impossible custody", () => {
       T0 + 2 * DAY_MS,
       /before expressedAtMs/,
     ],
-    ["custody in the future", { expressedAtMs: T0, initialState: "frozen", custody: [ok] }, T0 + HOUR_MS, /in the future/],
+    [
+      "custody in the future",
+      { expressedAtMs: T0, initialState: "frozen", custody: [ok] },
+      T0 + HOUR_MS,
+      /in the future/,
+    ],
     [
       "an open interval followed by another",
-      { expressedAtMs: T0, initialState: "frozen", custody: [stay("fridge", T0, null, []), stay("fridge", T0 + DAY_MS, null, [])] },
+      {
+        expressedAtMs: T0,
+        initialState: "frozen",
+        custody: [stay("fridge", T0, null, []), stay("fridge", T0 + DAY_MS, null, [])],
+      },
       T0 + 2 * DAY_MS,
       /toMs is null but later intervals follow/,
     ],
@@ -546,7 +642,11 @@ describe("computeVerdict reports what it used", () => {
       {
         expressedAtMs: T0,
         initialState: "frozen",
-        custody: [stay("home-freezer", T0, null, series(T0, T0 + HOUR_MS, MINUTE_MS, steady(-20)), { overrides: { "high.forMin": 45 } })],
+        custody: [
+          stay("home-freezer", T0, null, series(T0, T0 + HOUR_MS, MINUTE_MS, steady(-20)), {
+            overrides: { "high.forMin": 45 },
+          }),
+        ],
       },
       T0 + HOUR_MS,
     );
@@ -557,10 +657,20 @@ describe("computeVerdict reports what it used", () => {
   });
 
   it("a batch with no readings yet is check, not safe", () => {
-    const v = verdictOf({ expressedAtMs: T0, initialState: "frozen", custody: [stay("home-freezer", T0, null, [])] }, T0 + 30_000);
+    const v = verdictOf(
+      { expressedAtMs: T0, initialState: "frozen", custody: [stay("home-freezer", T0, null, [])] },
+      T0 + 30_000,
+    );
     expect(v.verdict).toBe("check");
     expect(concerns(v)).toEqual(["low-coverage"]);
-    expect(v.stats).toEqual({ minC: null, maxC: null, meanC: null, mktC: null, minutesOutOfRange: 0, monitoredPct: 0 });
+    expect(v.stats).toEqual({
+      minC: null,
+      maxC: null,
+      meanC: null,
+      mktC: null,
+      minutesOutOfRange: 0,
+      monitoredPct: 0,
+    });
   });
 
   it("computes mean and mean kinetic temperature over monitored time", () => {
@@ -569,7 +679,14 @@ describe("computeVerdict reports what it used", () => {
       {
         expressedAtMs: T0,
         initialState: "frozen",
-        custody: [stay("home-freezer", T0, T0 + DAY_MS, series(T0, T0 + DAY_MS, MINUTE_MS, (t) => (t < T0 + 12 * HOUR_MS ? -20 : -10)))],
+        custody: [
+          stay(
+            "home-freezer",
+            T0,
+            T0 + DAY_MS,
+            series(T0, T0 + DAY_MS, MINUTE_MS, (t) => (t < T0 + 12 * HOUR_MS ? -20 : -10)),
+          ),
+        ],
       },
       T0 + DAY_MS,
     );

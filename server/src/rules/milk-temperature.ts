@@ -12,9 +12,9 @@ export function lagStep(milkC: number, airC: number, dtMs: number, tauMs: number
 }
 
 /**
- * How long until the estimate reaches `targetC` with the air held at `airC`: 0 if it is already
- * there or past it (in the direction of the air), null if it never gets there (the target is not
- * strictly between the estimate and the air).
+ * How long until the estimate reaches `targetC` with the air held at `airC`: 0 if the estimate is
+ * already at the target or on the air's side of it, null if the air sits exactly on the target
+ * (the estimate only approaches it).
  */
 export function msToReach(milkC: number, airC: number, targetC: number, tauMs: number): number | null {
   if (airC > targetC) {

@@ -34,10 +34,11 @@ export function prepareReadings(
   for (const r of inWindow) {
     const last = out[out.length - 1];
     if (last === undefined || last.tsMs !== r.tsMs) {
-      out.push({ tsMs: r.tsMs, tempC: r.tempC });
+      out.push(r);
       continue;
     }
-    if (preferred(r.tempC, last.tempC, sensor)) last.tempC = r.tempC;
+    // Replace rather than edit: the caller's objects are never changed.
+    if (preferred(r.tempC, last.tempC, sensor)) out[out.length - 1] = { tsMs: r.tsMs, tempC: r.tempC };
   }
   return out;
 }

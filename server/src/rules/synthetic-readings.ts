@@ -9,7 +9,12 @@ export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
 /** One reading every `everyMs` in [fromMs, toMs), valued by `tempAt`. */
-export function series(fromMs: number, toMs: number, everyMs: number, tempAt: (tsMs: number) => number): TempSample[] {
+export function series(
+  fromMs: number,
+  toMs: number,
+  everyMs: number,
+  tempAt: (tsMs: number) => number,
+): TempSample[] {
   const out: TempSample[] = [];
   for (let t = fromMs; t < toMs; t += everyMs) out.push({ tsMs: t, tempC: tempAt(t) });
   return out;

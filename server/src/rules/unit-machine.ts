@@ -443,7 +443,8 @@ export function closeWindow(s: MachineState, p: RuleProfile, endMs: number, out:
   const prevMs = s.lastTsMs ?? s.startMs;
   if (prevMs !== null && endMs > prevMs) {
     const isGap = s.lastTempC === null || endMs - prevMs > maxGapMs(s, p);
-    if (isGap) out.push({ kind: "gap", fromMs: prevMs, toMs: endMs, milk: milkStateOf(s.milk), short: false });
+    if (isGap)
+      out.push({ kind: "gap", fromMs: prevMs, toMs: endMs, milk: milkStateOf(s.milk), short: false });
     if (s.lastTempC === null) s.acc.unknownMs += endMs - prevMs;
     else advance(s, p, prevMs, endMs, s.lastTempC, isGap, out);
   }

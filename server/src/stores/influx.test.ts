@@ -149,6 +149,16 @@ describe.skipIf(influxUrl === "")("influx readings store on a real influxd", () 
     expect(back.at(-1)).toEqual({ tsMs: T0 + 12_000, tempC: -18, seq: 12_000 });
   });
 
+  it("refuses a large batch with one unwritable reading before sending any of it, naming that reading", async () => {
+    const batch = Array.from({ length: 6000 }, (_, i) => reading(i === 5500 ? "bad\\id" : "p1", T0 + i, -18));
+    const error = await rejectionOf(store.write(batch));
+    expect(error).toBeInstanceOf(InfluxRequestError);
+    expect(error.message).toContain(
+      'refused a batch of 6000: reading 5500: probe id "bad\\\\id" contains a backslash',
+    );
+    expect(await store.range("p1", T0, T0 + 6000)).toEqual([]);
+  });
+
   it("throws InfluxRequestError, not StoreUnavailableError, when influxd refuses a write (field type conflict)", async () => {
     await store.latest("p1"); // creates the database
     const conflict = await fetch(`${influxUrl}/write?db=${database}&precision=ms`, {

@@ -45,7 +45,8 @@ export function createBatchVerdicts(deps: { batches: Batches; units: Units; prob
         overrides: c.unit.profileOverrides,
       });
       if (!profile.ok) throw new ApiError("CT_ERR_CONFLICT", `unit "${c.unit.id}": ${profile.reason}`);
-      const toMs = c.toMs ?? Math.max(nowMs, c.fromMs);
+      // [fromMs, toMs) with the reading at exactly nowMs included for the current stay.
+      const toMs = c.toMs ?? Math.max(nowMs + 1, c.fromMs);
       const readings = await unitReadings.raw(c.unit.id, c.fromMs, toMs);
       intervals.push({
         unitId: c.unit.id,

@@ -6,9 +6,9 @@
 import type { TimeLimits } from "./types.js";
 
 const HOURS_PER_DAY = 24;
-/** 6 months as 182 days: the shortest run of six calendar months is 181–184 days; 182 = 26 weeks. */
+/** FZ-1's 6 months as 182 days (Design: six calendar months span 181–184 days; 182 = 26 weeks). */
 const SIX_MONTHS_H = 182 * HOURS_PER_DAY;
-/** 12 months as 365 days, matching WAC 246-720-040's "1 year after expression". */
+/** FZ-1's 12 months as 365 days, matching FZ-3/WAC 246-720-040's "1 year after expression". */
 const TWELVE_MONTHS_H = 365 * HOURS_PER_DAY;
 
 export const conservativeLimits: TimeLimits = {

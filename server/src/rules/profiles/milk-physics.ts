@@ -30,7 +30,7 @@ export const thawRule: RuleProfile["thaw"] = {
  * so the estimate reaches −0.5 °C well before real milk would: it errs toward "thawed". The air
  * floor rule covers the other direction (a τ too long).
  */
-export const milkTauMin: RuleProfile["milkTauMin"] = { bag: 20, bottle: 35 };
+export const milkTauMin: RuleProfile["milkTauMin"] = { bag: 20, bottle: 35 }; // Design, derived above
 
 /**
  * RT-1 / RT-2 / FR-2 / CB-1: where "room temperature" starts. FR-2's note: above 10 °C no source

@@ -1,0 +1,48 @@
+/**
+ * Every alert channel medium, one file each (STYLE.md "Registries of small definitions"): how its
+ * target is checked when a channel is created, and how it sends once the module has its deps.
+ */
+import type { ChannelKind } from "../types.js";
+import type { AlertView } from "../view.js";
+import { checkEmailTarget, createEmailChannel } from "./email.js";
+import { checkMqttTarget, createMqttChannel, type MqttPublish } from "./mqtt.js";
+import type { AlertChannel, TargetCheck } from "./types.js";
+import { checkWebhookTarget, createWebhookChannel } from "./webhook.js";
+
+export const TARGET_CHECKS: Readonly<Record<ChannelKind, TargetCheck>> = {
+  webhook: checkWebhookTarget,
+  email: checkEmailTarget,
+  mqtt: checkMqttTarget,
+};
+
+export interface ChannelDeps {
+  timeoutMs: number;
+  smtpUrl: string | null;
+  emailFrom: string;
+  mqttPublish: MqttPublish | null;
+  activeOfUnit(unitId: string): AlertView[];
+  now(): number;
+}
+
+/** The media this server can send through; email and mqtt only when configured. */
+export function createChannels(deps: ChannelDeps): { channels: Map<ChannelKind, AlertChannel>; close(): void } {
+  const channels = new Map<ChannelKind, AlertChannel>();
+  channels.set("webhook", createWebhookChannel({ timeoutMs: deps.timeoutMs }));
+  let email: ReturnType<typeof createEmailChannel> | null = null;
+  if (deps.smtpUrl) {
+    email = createEmailChannel({ smtpUrl: deps.smtpUrl, from: deps.emailFrom, timeoutMs: deps.timeoutMs });
+    channels.set("email", email);
+  }
+  if (deps.mqttPublish) {
+    channels.set("mqtt", createMqttChannel({ publish: deps.mqttPublish, activeOfUnit: deps.activeOfUnit, now: deps.now }));
+  }
+  return { channels, close: () => email?.close() };
+}
+
+/** Why a kind cannot be used on this server, or null. */
+export function unavailableReason(kind: ChannelKind, available: ReadonlyMap<ChannelKind, AlertChannel>): string | null {
+  if (available.has(kind)) return null;
+  if (kind === "email") return "email channels need outgoing mail: set COLDTRAIL_SMTP_URL (e.g. smtp://user:pass@mail.example:587) and restart";
+  if (kind === "mqtt") return "mqtt channels need the server's MQTT connection, which this server was not given";
+  return `channel kind "${kind}" is not available`;
+}

@@ -1,0 +1,24 @@
+import type { Channel, ChannelKind } from "../types.js";
+import type { AlertPayload } from "../view.js";
+
+/** One attempt to deliver one outbox row. */
+export interface OutgoingDelivery {
+  /** Unique per (event, channel) and the same on every retry. */
+  deliveryId: string;
+  /** 1 for the first try. */
+  attempt: number;
+  /** The exact JSON of the event (`alertPayload`), as stored when the change was committed. */
+  body: string;
+  channel: Channel;
+}
+
+export type SendResult = { ok: true } | { ok: false; reason: string };
+
+/** One medium. `send` never throws for an expected failure; it returns the reason to retry on. */
+export interface AlertChannel {
+  kind: ChannelKind;
+  send(alert: AlertPayload, delivery: OutgoingDelivery): Promise<SendResult>;
+}
+
+/** Checks a channel's target when it is created; returns a message for the API, or null if fine. */
+export type TargetCheck = (target: string) => string | null;

@@ -1,0 +1,155 @@
+import { describe, expect, it } from "vitest";
+import { PROFILES } from "./profiles/registry.js";
+import { DAY_MS, HOUR_MS, MINUTE_MS, piecewise, ramp, series } from "./synthetic-readings.js";
+import { createUnitMonitor, type MonitorEvent } from "./unit-monitor.js";
+
+const T0 = Date.UTC(2026, 4, 1);
+const kinds = (events: MonitorEvent[]) => events.map((e) => e.kind);
+
+describe("createUnitMonitor", () => {
+  it("reports one excursion for readings wobbling around −18 °C, with its start and end", () => {
+    const m = createUnitMonitor(PROFILES["home-freezer"], { expectedIntervalMs: MINUTE_MS, startMs: T0 });
+    const wobble = piecewise(
+      [
+        {
+          fromMs: T0 + HOUR_MS,
+          toMs: T0 + 3 * HOUR_MS,
+          tempAt: (t) => ((t / MINUTE_MS) % 2 === 0 ? -17.9 : -18.2),
+        },
+      ],
+      () => -20,
+    );
+    const events = m.push(series(T0, T0 + 4 * HOUR_MS, MINUTE_MS, wobble));
+    expect(events).toEqual([
+      { kind: "excursion-started", rule: "high", fromMs: T0 + HOUR_MS, atMs: T0 + HOUR_MS + 31 * MINUTE_MS },
+      { kind: "excursion-ended", rule: "high", fromMs: T0 + HOUR_MS, toMs: T0 + 3 * HOUR_MS, peakC: -17.9 },
+    ]);
+  });
+
+  it("without hysteresis the same wobble would open and close a run every two minutes", () => {
+    const noHysteresis = {
+      ...PROFILES["home-freezer"],
+      high: { ...PROFILES["home-freezer"].high, clearC: -18 },
+    };
+    const m = createUnitMonitor(noHysteresis, { expectedIntervalMs: MINUTE_MS, startMs: T0 });
+    const wobble = (t: number) => ((t / MINUTE_MS) % 2 === 0 ? -17.9 : -18.2);
+    // Each run lasts one minute, so none is an excursion: the wobble would go unreported.
+    expect(m.push(series(T0, T0 + 2 * HOUR_MS, MINUTE_MS, wobble))).toEqual([]);
+  });
+
+  it("a tick confirms an excursion that is still going on, and reports silence once", () => {
+    const m = createUnitMonitor(PROFILES["home-freezer"], { expectedIntervalMs: MINUTE_MS, startMs: T0 });
+    expect(m.push(series(T0, T0 + 10 * MINUTE_MS, MINUTE_MS, () => -20))).toEqual([]);
+    expect(m.push([{ tsMs: T0 + 10 * MINUTE_MS, tempC: -12 }])).toEqual([]);
+    expect(m.tick(T0 + 30 * MINUTE_MS)).toEqual([{ kind: "gap", fromMs: T0 + 10 * MINUTE_MS, toMs: null }]);
+    expect(m.tick(T0 + 35 * MINUTE_MS)).toEqual([]);
+    expect(m.tick(T0 + 41 * MINUTE_MS)).toEqual([
+      { kind: "excursion-started", rule: "high", fromMs: T0 + 10 * MINUTE_MS, atMs: T0 + 41 * MINUTE_MS },
+    ]);
+    expect(m.push([{ tsMs: T0 + 50 * MINUTE_MS, tempC: -20 }])).toEqual([
+      { kind: "gap", fromMs: T0 + 10 * MINUTE_MS, toMs: T0 + 50 * MINUTE_MS },
+      {
+        kind: "excursion-ended",
+        rule: "high",
+        fromMs: T0 + 10 * MINUTE_MS,
+        toMs: T0 + 50 * MINUTE_MS,
+        peakC: -12,
+      },
+    ]);
+  });
+
+  it("reports readings older than its watermark as late, and ignores exact redeliveries", () => {
+    const m = createUnitMonitor(PROFILES.fridge, { expectedIntervalMs: MINUTE_MS });
+    m.push(series(T0, T0 + 5 * MINUTE_MS, MINUTE_MS, () => 3));
+    expect(m.watermarkMs()).toBe(T0 + 4 * MINUTE_MS);
+    expect(m.push([{ tsMs: T0 + 4 * MINUTE_MS, tempC: 3 }])).toEqual([]);
+    expect(
+      m.push([
+        { tsMs: T0 + 2 * MINUTE_MS + 30_000, tempC: 3 },
+        { tsMs: T0 + 5 * MINUTE_MS, tempC: 3 },
+      ]),
+    ).toEqual([
+      {
+        kind: "late",
+        readings: [{ tsMs: T0 + 2 * MINUTE_MS + 30_000, tempC: 3 }],
+        watermarkMs: T0 + 5 * MINUTE_MS,
+      },
+    ]);
+    expect(m.push([{ tsMs: T0 + 5 * MINUTE_MS, tempC: 3.5 }])).toEqual([
+      { kind: "late", readings: [{ tsMs: T0 + 5 * MINUTE_MS, tempC: 3.5 }], watermarkMs: T0 + 5 * MINUTE_MS },
+    ]);
+  });
+
+  it("reports a power cut as excursion, probable thaw and refreeze", () => {
+    const m = createUnitMonitor(PROFILES["home-freezer"], { expectedIntervalMs: MINUTE_MS, startMs: T0 });
+    const cut = piecewise(
+      [
+        {
+          fromMs: T0 + HOUR_MS,
+          toMs: T0 + 11 * HOUR_MS,
+          tempAt: ramp(T0 + HOUR_MS, T0 + 11 * HOUR_MS, -20, 5),
+        },
+        {
+          fromMs: T0 + 11 * HOUR_MS,
+          toMs: T0 + 13 * HOUR_MS,
+          tempAt: ramp(T0 + 11 * HOUR_MS, T0 + 13 * HOUR_MS, 5, -20),
+        },
+      ],
+      () => -20,
+    );
+    const events = m.push(series(T0, T0 + DAY_MS, MINUTE_MS, cut));
+    expect(kinds(events)).toEqual([
+      "excursion-started",
+      "thawing",
+      "probable-thaw",
+      "refreeze",
+      "excursion-ended",
+    ]);
+    expect(m.milk().state).toBe("frozen");
+  });
+
+  it("reports sensor faults and keeps them out of excursions", () => {
+    const m = createUnitMonitor(PROFILES["home-freezer"], { expectedIntervalMs: MINUTE_MS });
+    const events = m.push([
+      { tsMs: T0, tempC: -20 },
+      { tsMs: T0 + MINUTE_MS, tempC: 6553.5 },
+      { tsMs: T0 + 2 * MINUTE_MS, tempC: 85 },
+      { tsMs: T0 + 3 * MINUTE_MS, tempC: 60 },
+      { tsMs: T0 + 4 * MINUTE_MS, tempC: -20 },
+    ]);
+    expect(events).toEqual([
+      { kind: "sensor-fault", tsMs: T0 + MINUTE_MS, tempC: 6553.5, fault: "out-of-range" },
+      { kind: "sensor-fault", tsMs: T0 + 2 * MINUTE_MS, tempC: 85, fault: "sentinel" },
+      { kind: "sensor-fault", tsMs: T0 + 3 * MINUTE_MS, tempC: 60, fault: "jump" },
+      { kind: "gap", fromMs: T0, toMs: T0 + 4 * MINUTE_MS },
+    ]);
+  });
+
+  it("accepts a real change of level from its second reading on", () => {
+    const m = createUnitMonitor(PROFILES.fridge, { expectedIntervalMs: MINUTE_MS });
+    const events = m.push([
+      { tsMs: T0, tempC: 3 },
+      { tsMs: T0 + MINUTE_MS, tempC: 30 },
+      { tsMs: T0 + 2 * MINUTE_MS, tempC: 30 },
+    ]);
+    expect(events).toEqual([
+      { kind: "sensor-fault", tsMs: T0 + MINUTE_MS, tempC: 30, fault: "jump" },
+      { kind: "gap", fromMs: T0, toMs: T0 + 2 * MINUTE_MS },
+    ]);
+    expect(m.state().lastTempC).toBe(30);
+  });
+
+  it("a saved state survives JSON and continues exactly where it stopped", () => {
+    const readings = series(T0, T0 + 6 * HOUR_MS, MINUTE_MS, (t) =>
+      t > T0 + 2 * HOUR_MS && t < T0 + 3 * HOUR_MS ? -12 : -20,
+    );
+    const whole = createUnitMonitor(PROFILES["home-freezer"], { expectedIntervalMs: MINUTE_MS, startMs: T0 });
+    const expected = whole.push(readings);
+    const first = createUnitMonitor(PROFILES["home-freezer"], { expectedIntervalMs: MINUTE_MS, startMs: T0 });
+    const a = first.push(readings.slice(0, 150));
+    const second = createUnitMonitor(PROFILES["home-freezer"], JSON.parse(JSON.stringify(first.state())));
+    const b = second.push(readings.slice(150));
+    expect([...a, ...b]).toEqual(expected);
+    expect(second.state()).toEqual(whole.state());
+  });
+});

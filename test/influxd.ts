@@ -1,0 +1,234 @@
+/**
+ * A real `influxd` (Debian's InfluxDB 1.6) for tests and benches: loopback only, free ports, its
+ * own temp folder. `stop`/`start`/`restart` keep the same data dir and ports, so tests can take
+ * InfluxDB away for a while and bring it back with the data it had.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface InfluxdHarness {
+  /** `http://127.0.0.1:<port>`; stays the same across stop/start. */
+  readonly url: string;
+  /** The running influxd's process id, or null while stopped. */
+  readonly pid: number | null;
+  /** Starts influxd again after `stop`/`kill9` (no-op while running); resolves once `/ping` answers 204. */
+  start(): Promise<void>;
+  /** SIGTERM and wait for exit (SIGKILL after `stopTimeoutMs`). */
+  stop(): Promise<void>;
+  /** SIGKILL and wait for exit: a crash, nothing flushed. */
+  kill9(): Promise<void>;
+  /** stop (if running), then start. */
+  restart(): Promise<void>;
+  /** stop and delete the temp folder with all data. */
+  dispose(): Promise<void>;
+}
+
+export interface InfluxdOptions {
+  /** Path of the influxd binary; default `influxd` from PATH. */
+  binary?: string;
+  /** How long to wait for `/ping` after spawning; default 30 s. */
+  readyTimeoutMs?: number;
+  /** How long SIGTERM may take before SIGKILL; default 10 s. */
+  stopTimeoutMs?: number;
+}
+
+export class InfluxdNotInstalledError extends Error {
+  override readonly name = "InfluxdNotInstalledError";
+}
+
+/** True when `binary` can be executed. */
+export function isInfluxdInstalled(binary = "influxd"): boolean {
+  const probe = spawnSync(binary, ["version"], { stdio: "ignore" });
+  return probe.error === undefined && probe.status === 0;
+}
+
+/** A database name no other test uses: tests share one influxd but never see each other's data. */
+export function uniqueDatabaseName(prefix = "t"): string {
+  databaseCounter += 1;
+  const random = Math.random().toString(36).slice(2, 8);
+  return `${prefix}_${process.pid}_${databaseCounter}_${random}`;
+}
+let databaseCounter = 0;
+
+export async function startInfluxd(options: InfluxdOptions = {}): Promise<InfluxdHarness> {
+  const binary = options.binary ?? "influxd";
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+  if (!isInfluxdInstalled(binary)) {
+    throw new InfluxdNotInstalledError(
+      `cannot run "${binary} version": InfluxDB is not installed. Install it with "apt-get install influxdb" ` +
+        "(Debian's InfluxDB 1.6), or set COLDTRAIL_TEST_INFLUX_URL to a running InfluxDB, " +
+        "or COLDTRAIL_SKIP_INFLUX=1 to skip the InfluxDB tests.",
+    );
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), "coldtrail-influxd-"));
+  const httpPort = await findFreePort();
+  const rpcPort = await findFreePort(httpPort);
+  const configPath = join(dir, "influxdb.conf");
+  writeFileSync(configPath, influxdConfig(dir, httpPort, rpcPort));
+  const url = `http://127.0.0.1:${httpPort}`;
+
+  let child: ChildProcess | null = null;
+  let exited: Promise<void> = Promise.resolve();
+  // The last lines influxd printed, to explain a failed start.
+  let outputTail = "";
+
+  // A test runner that exits without calling stop() must not leave influxd running: the exit
+  // hook covers a normal exit, the watchdog (below) a runner killed by a signal.
+  let watchdog: ChildProcess | null = null;
+  const killOnExit = (): void => {
+    if (child?.exitCode === null) child.kill("SIGKILL");
+    watchdog?.kill("SIGKILL");
+  };
+  process.on("exit", killOnExit);
+
+  async function start(): Promise<void> {
+    if (child !== null) return;
+    outputTail = "";
+    const proc = spawn(binary, ["run", "-config", configPath], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const keepTail = (chunk: Buffer): void => {
+      outputTail = (outputTail + chunk.toString("utf8")).slice(-2000);
+    };
+    proc.stdout?.on("data", keepTail);
+    proc.stderr?.on("data", keepTail);
+    child = proc;
+    watchdog = proc.pid === undefined ? null : startWatchdog(proc.pid);
+    exited = new Promise((resolve) => {
+      proc.once("exit", () => {
+        if (child === proc) {
+          child = null;
+          watchdog?.kill("SIGKILL");
+          watchdog = null;
+        }
+        resolve();
+      });
+      proc.once("error", (error) => {
+        keepTail(Buffer.from(String(error)));
+        if (child === proc) child = null;
+        resolve();
+      });
+    });
+    const deadline = Date.now() + readyTimeoutMs;
+    while (Date.now() < deadline) {
+      if (child !== proc) {
+        throw new Error(`influxd exited during start-up (config ${configPath}): ${outputTail.trim()}`);
+      }
+      if (await pingAnswers(url)) return;
+      await sleep(50);
+    }
+    await stopWith("SIGKILL");
+    throw new Error(`influxd did not answer ${url}/ping within ${readyTimeoutMs} ms: ${outputTail.trim()}`);
+  }
+
+  async function stopWith(signal: NodeJS.Signals): Promise<void> {
+    const proc = child;
+    if (proc === null) return;
+    const done = exited;
+    proc.kill(signal);
+    const timer = setTimeout(() => proc.kill("SIGKILL"), stopTimeoutMs);
+    await done;
+    clearTimeout(timer);
+  }
+
+  await start();
+
+  return {
+    url,
+    get pid() {
+      return child?.pid ?? null;
+    },
+    start,
+    stop: () => stopWith("SIGTERM"),
+    kill9: () => stopWith("SIGKILL"),
+    async restart() {
+      await stopWith("SIGTERM");
+      await start();
+    },
+    async dispose() {
+      await stopWith("SIGTERM");
+      process.off("exit", killOnExit);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A shell that SIGKILLs influxd once this process is gone (checked each second) and ends by
+ * itself once influxd is gone, so it never signals a reused pid for long.
+ */
+function startWatchdog(influxdPid: number): ChildProcess {
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do kill -0 ${influxdPid} 2>/dev/null || exit 0; sleep 1; done; kill -9 ${influxdPid} 2>/dev/null`;
+  const dog = spawn("sh", ["-c", script], { stdio: "ignore", detached: true });
+  dog.unref();
+  return dog;
+}
+
+function influxdConfig(dir: string, httpPort: number, rpcPort: number): string {
+  // Everything on loopback; no phoning home, no _internal monitor database, no per-request logs.
+  return `reporting-enabled = false
+bind-address = "127.0.0.1:${rpcPort}"
+
+[meta]
+  dir = "${join(dir, "meta")}"
+  logging-enabled = false
+
+[data]
+  dir = "${join(dir, "data")}"
+  wal-dir = "${join(dir, "wal")}"
+  query-log-enabled = false
+  trace-logging-enabled = false
+
+[monitor]
+  store-enabled = false
+
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:${httpPort}"
+  auth-enabled = false
+  log-enabled = false
+  pprof-enabled = false
+
+[logging]
+  level = "error"
+  suppress-logo = true
+
+[continuous_queries]
+  log-enabled = false
+`;
+}
+
+async function pingAnswers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
+    await response.arrayBuffer();
+    return response.status === 204;
+  } catch {
+    return false;
+  }
+}
+
+/** A loopback TCP port nobody listens on right now (and not `avoid`). */
+async function findFreePort(avoid?: number): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address();
+        const found = typeof address === "object" && address !== null ? address.port : 0;
+        server.close(() => resolve(found));
+      });
+    });
+    if (port !== 0 && port !== avoid) return port;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
