@@ -231,6 +231,11 @@ async function verdictOfAYear(): Promise<Row[]> {
   const api: number[] = [];
   const engine: number[] = [];
   let verdict = "";
+  // The first request reads the year from SQLite; later ones find it in the readings cache.
+  const c0 = performance.now();
+  await (await fetch(`${app.httpUrl}/api/v1/batches/${batch.id}`, { headers: { authorization: `Bearer ${app.adminToken}` } })).json();
+  const cold = performance.now() - c0;
+  log(`verdict cold (first request, readings from SQLite): ${Math.round(cold)} ms`);
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
     const res = await fetch(`${app.httpUrl}/api/v1/batches/${batch.id}`, { headers: { authorization: `Bearer ${app.adminToken}` } });
@@ -247,7 +252,8 @@ async function verdictOfAYear(): Promise<Row[]> {
   await app.stop();
   rmSync(dir, { recursive: true, force: true });
   return [
-    { path: `GET /batches/{id}, a year of 1-minute readings (${readings.length}), SQLite`, metric: "ms per verdict", unit: "", median: median(api), runs: api, target: "well under 1 s" },
+    { path: `GET /batches/{id}, a year of 1-minute readings (${readings.length}), SQLite, first request`, metric: "ms per verdict", unit: "", median: cold, runs: [cold] },
+    { path: `GET /batches/{id}, same batch, readings cached`, metric: "ms per verdict", unit: "", median: median(api), runs: api, target: "well under 1 s" },
     { path: "rules engine alone, same readings", metric: "ms per verdict", unit: "", median: median(engine), runs: engine },
   ];
 }

@@ -12,6 +12,7 @@ import { createJournal } from "./journal/journal.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import type { Reading } from "./reading.js";
+import { createReadingsCache } from "./readings/cache.js";
 import { createUnitReadings } from "./readings/unit-readings.js";
 import { createAudit } from "./registry/audit.js";
 import { createBatches } from "./registry/batches.js";
@@ -43,6 +44,8 @@ export interface StartOptions {
 }
 
 const LIVE_FLUSH_MS = 2000;
+/** Readings kept in memory for verdicts (about 60 bytes each: 2 M ≈ 120 MB, four probe-years). */
+const READINGS_CACHE_MAX = 2_000_000;
 
 export async function startColdtrail(config: Config, opts: StartOptions = {}): Promise<Coldtrail> {
   const log = opts.log ?? createLogger(config.logLevel);
@@ -56,10 +59,11 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     );
   }
 
-  const store: ReadingsStore =
+  const backing: ReadingsStore =
     config.store.kind === "influx"
       ? createInfluxReadingsStore({ url: config.store.url, database: config.store.database, token: config.store.token })
       : createSqliteReadingsStore(db);
+  const store = createReadingsCache(backing, { maxReadings: READINGS_CACHE_MAX });
   const audit = createAudit(db);
   const units = createUnits(db, audit, () => new Set(PROFILE_IDS));
   const probes = createProbes(db, audit);
@@ -68,6 +72,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const deadLetters = createDeadLetters(db);
   let metricsRef: ReturnType<typeof createMetrics> | null = null;
   const storedHook = (rows: readonly Reading[]) => {
+    store.observe(rows);
     metricsRef?.stored.inc(rows.length);
     opts.onStored?.(rows);
   };
@@ -86,7 +91,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     storeLagMs: () => forwarderRef?.lagMs ?? 0,
     storeBackoffMs: () => forwarderRef?.backoffMs ?? 0,
   });
-  const forwarder = createForwarder(journal, store, log.child({ component: "forwarder" }), {
+  const forwarder = createForwarder(journal, backing, log.child({ component: "forwarder" }), {
     batchSize: 5000,
     minBackoffMs: 250,
     maxBackoffMs: 15_000,

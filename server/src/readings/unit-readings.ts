@@ -36,6 +36,22 @@ export function createUnitReadings(probes: Probes, store: ReadingsStore, offsetO
       return parts.flat().sort((a, b) => a.tsMs - b.tsMs);
     },
 
+    /**
+     * The unit's calibrated air temperatures for the rules engine, in time order. Without an
+     * offset, a single probe's rows are passed through uncopied: a year is 525 600 of them.
+     */
+    async samples(unitId: string, fromMs: number, toMs: number): Promise<readonly { tsMs: number; tempC: number }[]> {
+      const ps = pieces(unitId, fromMs, toMs);
+      const parts = await Promise.all(
+        ps.map(async (p) => {
+          const rows = await store.range(p.probeId, p.fromMs, p.toMs);
+          return p.offsetC === 0 ? rows : rows.map((r) => ({ tsMs: r.tsMs, tempC: r.tempC + p.offsetC }));
+        }),
+      );
+      if (parts.length === 1) return parts[0] as readonly { tsMs: number; tempC: number }[];
+      return parts.flat().sort((a, b) => a.tsMs - b.tsMs);
+    },
+
     /** Buckets aligned to multiples of everyMs; buckets of several probes merge (min, max, count-weighted mean). */
     async bucketed(unitId: string, fromMs: number, toMs: number, everyMs: number): Promise<ReadingBucket[]> {
       const merged = new Map<number, ReadingBucket>();

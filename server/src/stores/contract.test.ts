@@ -282,6 +282,12 @@ describe.each(storesUnderTest)("ReadingsStore contract: $name", (under) => {
       expect((await store.range("p1", T0, T0 + 5)).map((r) => r.seq)).toEqual([null, 0, 1, 4294967295, null]);
     });
 
+    it("keeps the earlier seq when a rewrite of the same reading brings none (both stores agree)", async () => {
+      await store.write([reading("p1", T0, -18, 41)]);
+      await store.write([reading("p1", T0, -17.5, null)]);
+      expect(await store.range("p1", T0, T0 + 1)).toEqual([{ tsMs: T0, tempC: -17.5, seq: 41 }]);
+    });
+
     it("buckets min/mean/max/count per multiple of everyMs since the epoch", async () => {
       const random = randomSource(7);
       // Irregular times over 3 hours, some minutes empty; quarter-degree steps like a DS18B20 at 10 bits.

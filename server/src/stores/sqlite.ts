@@ -46,7 +46,8 @@ interface BucketRow {
 const TRANSIENT_SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|FULL|IOERR)/;
 
 /**
- * The idempotent upsert, without a transaction of its own, for a caller that already holds one:
+ * The idempotent upsert (the later write wins; a rewrite without seq keeps the earlier seq, as
+ * InfluxDB must, since it merges fields), without a transaction of its own, for a caller that already holds one:
  * the journal writes acknowledged readings straight into this table in its group commit when the
  * readings live in the same SQLite file (one write and one fsync instead of two of each).
  */
@@ -54,7 +55,7 @@ export function createSqliteReadingsUpsert(db: BetterSqlite3.Database): (batch: 
   const upsert = db.prepare<[string, number, number, number | null, number]>(
     `INSERT INTO reading (probe_id, ts, temp_c, seq, server_timed) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (probe_id, ts) DO UPDATE SET
-       temp_c = excluded.temp_c, seq = excluded.seq, server_timed = excluded.server_timed`,
+       temp_c = excluded.temp_c, seq = coalesce(excluded.seq, reading.seq), server_timed = excluded.server_timed`,
   );
   return (batch) => {
     for (const r of batch) upsert.run(r.probeId, r.tsMs, r.tempC, r.seq, r.serverTimed ? 1 : 0);

@@ -47,14 +47,14 @@ export function createBatchVerdicts(deps: { batches: Batches; units: Units; prob
       if (!profile.ok) throw new ApiError("CT_ERR_CONFLICT", `unit "${c.unit.id}": ${profile.reason}`);
       // [fromMs, toMs) with the reading at exactly nowMs included for the current stay.
       const toMs = c.toMs ?? Math.max(nowMs + 1, c.fromMs);
-      const readings = await unitReadings.raw(c.unit.id, c.fromMs, toMs);
+      const readings = await unitReadings.samples(c.unit.id, c.fromMs, toMs);
       intervals.push({
         unitId: c.unit.id,
         unitKind: c.unit.kind,
         profile: profile.profile,
         fromMs: c.fromMs,
         toMs: c.toMs,
-        readings: readings.map((r) => ({ tsMs: r.tsMs, tempC: r.tempC })),
+        readings,
         expectedIntervalMs: expectedIntervalOf(c.unit.id, c.fromMs, toMs),
       });
     }
