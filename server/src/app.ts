@@ -144,7 +144,10 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     log: log.child({ component: "ingest" }),
     isProbe: (id) => secretHashOf(id) !== null,
     updateProbe: (id, s) => live.update(id, s),
-    onJournaled: () => forwarder.poke(),
+    // With the SQLite store the commit itself stored the readings: nothing to forward.
+    onJournaled: () => {
+      if (journal.depth() > 0) forwarder.poke();
+    },
     now,
   });
 
