@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startColdtrail } from "../server/src/app.js";
 import { ConfigError, loadConfig } from "../server/src/config.js";
+import { buildDashboardForServer } from "../server/src/dashboard-build.js";
 import { createLogger } from "../server/src/logger.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -23,7 +24,7 @@ try {
   throw e;
 }
 const log = createLogger(config.logLevel);
-const app = await startColdtrail(config, { log });
+const app = await startColdtrail(config, { log, dashboardDir: await buildDashboardForServer(log) });
 const probes = Number(process.env.COLDTRAIL_SIM_PROBES ?? 4);
 
 process.stdout.write(

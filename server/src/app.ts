@@ -41,6 +41,8 @@ export interface StartOptions {
   /** Extra route plugins (batches, alerts, dashboard) wired by later modules. */
   routes?: Routes[];
   onStored?: (readings: readonly Reading[]) => void;
+  /** A built dashboard to serve at / (see dashboard/build.ts). */
+  dashboardDir?: string;
 }
 
 const LIVE_FLUSH_MS = 2000;
@@ -200,7 +202,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     liveOf: (p) => live.view(p),
     now,
   };
-  const api = await buildApi(ctx, opts.routes ?? []);
+  const api = await buildApi(ctx, opts.routes ?? [], opts.dashboardDir);
   await api.listen({ port: config.http.port, host: config.http.host });
   const addr = api.server.address();
   const httpPort = typeof addr === "object" && addr ? addr.port : config.http.port;

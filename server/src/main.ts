@@ -1,5 +1,6 @@
 import { startColdtrail } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { buildDashboardForServer } from "./dashboard-build.js";
 import { createLogger } from "./logger.js";
 
 let config: ReturnType<typeof loadConfig>;
@@ -13,7 +14,7 @@ try {
   throw e;
 }
 const log = createLogger(config.logLevel);
-const app = await startColdtrail(config, { log });
+const app = await startColdtrail(config, { log, dashboardDir: await buildDashboardForServer(log) });
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {

@@ -18,6 +18,7 @@ import {
 import type { Context } from "../context.js";
 import { ApiError } from "../errors.js";
 import { createAuthenticator } from "./auth.js";
+import { serveDashboard } from "./dashboard.js";
 import { batchRoutes } from "./routes/batches.js";
 import { deadLetterRoutes } from "./routes/deadletters.js";
 import { passportRoutes } from "./routes/passports.js";
@@ -37,7 +38,7 @@ export type Routes = (app: App, ctx: Context) => void;
 /** Routes that need no bearer token. */
 const PUBLIC = [/^\/api\/v1\/passports\//, /^\/api\/openapi\.json$/, /^\/healthz$/, /^\/api\/v1\/healthz$/, /^\/metrics$/, /^\/api\/v1\/metrics$/];
 
-export async function buildApi(ctx: Context, extra: Routes[] = []): Promise<App> {
+export async function buildApi(ctx: Context, extra: Routes[] = [], dashboardDir?: string): Promise<App> {
   const app = Fastify({
     loggerInstance: ctx.log.child({ component: "http" }),
     // One line per request comes from our onResponse hook, not fastify's two.
@@ -104,5 +105,8 @@ export async function buildApi(ctx: Context, extra: Routes[] = []): Promise<App>
   for (const routes of [systemRoutes, unitRoutes, probeRoutes, batchRoutes, passportRoutes, deadLetterRoutes, ...extra]) routes(app, ctx);
 
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  if (dashboardDir && !(await serveDashboard(app, dashboardDir))) {
+    ctx.log.warn({ dashboardDir }, "dashboard.not_built");
+  }
   return app;
 }
