@@ -4,7 +4,7 @@
  * publisher is not what limits the rate: each connection keeps `inflight` QoS 1 PUBLISHes
  * outstanding and counts PUBACKs. Input: one JSON argument. Output: JSON lines.
  */
-import { connect as tcp, type Socket } from "node:net";
+import { type Socket, connect as tcp } from "node:net";
 import mqttPacket from "mqtt-packet";
 
 interface Args {

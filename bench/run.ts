@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { cpus, freemem, totalmem, tmpdir } from "node:os";
+import { cpus, freemem, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Aedes } from "aedes";
@@ -41,10 +41,14 @@ interface PublisherResult {
 
 function runPublisher(args: object): Promise<PublisherResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(HERE, "publisher.ts"), JSON.stringify(args)], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(HERE, "publisher.ts"), JSON.stringify(args)],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let startedAt = 0;
     let buf = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -115,7 +119,10 @@ interface Row {
 }
 
 /** Readings/s from the publisher's start until the store confirmed every reading. */
-async function throughStore(app: Coldtrail, args: object): Promise<{ storedPerS: number; ackedPerS: number }> {
+async function throughStore(
+  app: Coldtrail,
+  args: object,
+): Promise<{ storedPerS: number; ackedPerS: number }> {
   const r = await runPublisher(args);
   await app.ctx.forwarder.drain(600_000);
   const elapsed = performance.now() - r.startedAt;
@@ -127,13 +134,25 @@ async function livePath(store: "sqlite" | "influx", influxUrl: string | null): P
   for (let i = 0; i < RUNS; i++) {
     const env: Record<string, string> =
       store === "influx" && influxUrl
-        ? { COLDTRAIL_STORE: "influx", COLDTRAIL_INFLUX_URL: influxUrl, COLDTRAIL_INFLUX_DB: uniqueDatabaseName("bench") }
+        ? {
+            COLDTRAIL_STORE: "influx",
+            COLDTRAIL_INFLUX_URL: influxUrl,
+            COLDTRAIL_INFLUX_DB: uniqueDatabaseName("bench"),
+          }
         : {};
     const { app, dir } = await coldtrail(env);
     const clients = await registerProbes(app, LIVE.probes);
-    const r = await throughStore(app, { url: app.mqttUrl, clients, ...LIVE, readingsPerMessage: 1, t0: Date.now() - 86_400_000 });
+    const r = await throughStore(app, {
+      url: app.mqttUrl,
+      clients,
+      ...LIVE,
+      readingsPerMessage: 1,
+      t0: Date.now() - 86_400_000,
+    });
     runs.push(r.storedPerS);
-    log(`live ${store} run ${i + 1}/${RUNS}: ${Math.round(r.storedPerS)} readings/s stored (${Math.round(r.ackedPerS)}/s acknowledged)`);
+    log(
+      `live ${store} run ${i + 1}/${RUNS}: ${Math.round(r.storedPerS)} readings/s stored (${Math.round(r.ackedPerS)}/s acknowledged)`,
+    );
     await app.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -166,7 +185,9 @@ async function influxCeiling(url: string): Promise<number[]> {
       const lines = [];
       for (let k = 0; k < 500; k++) {
         const n = b * 500 + k;
-        lines.push(`reading,probe_id=p_raw${b % REPLAY.probes} temp_c=${-19 + (n % 32) / 16},seq=${n}i ${t0 + n * 1000}`);
+        lines.push(
+          `reading,probe_id=p_raw${b % REPLAY.probes} temp_c=${-19 + (n % 32) / 16},seq=${n}i ${t0 + n * 1000}`,
+        );
       }
       bodies.push(lines.join("\n"));
     }
@@ -197,9 +218,17 @@ async function replayPath(url: string): Promise<number[]> {
       COLDTRAIL_INFLUX_DB: uniqueDatabaseName("replay"),
     });
     const clients = await registerProbes(app, REPLAY.probes);
-    const r = await throughStore(app, { url: app.mqttUrl, clients, ...REPLAY, inflight: 4, t0: Date.now() - 30 * 86_400_000 });
+    const r = await throughStore(app, {
+      url: app.mqttUrl,
+      clients,
+      ...REPLAY,
+      inflight: 4,
+      t0: Date.now() - 30 * 86_400_000,
+    });
     runs.push(r.storedPerS);
-    log(`replay influx run ${i + 1}/${RUNS}: ${Math.round(r.storedPerS)} readings/s stored (${Math.round(r.ackedPerS)}/s acknowledged)`);
+    log(
+      `replay influx run ${i + 1}/${RUNS}: ${Math.round(r.storedPerS)} readings/s stored (${Math.round(r.ackedPerS)}/s acknowledged)`,
+    );
     await app.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -223,38 +252,85 @@ async function verdictOfAYear(): Promise<Row[]> {
   const readings: Reading[] = [];
   for (let t = start, i = 0; t < end; t += 60_000, i++) {
     // −20 °C with a 3-minute door opening to −6 °C every 3 hours.
-    readings.push({ probeId: probe.id, tsMs: t, tempC: (t - start) % (3 * 3_600_000) < 180_000 ? -6 : -20 + (i % 7) / 16, seq: i, serverTimed: false });
+    readings.push({
+      probeId: probe.id,
+      tsMs: t,
+      tempC: (t - start) % (3 * 3_600_000) < 180_000 ? -6 : -20 + (i % 7) / 16,
+      seq: i,
+      serverTimed: false,
+    });
   }
   for (let i = 0; i < readings.length; i += 50_000) await ctx.store.write(readings.slice(i, i + 50_000));
   log(`verdict: stored ${readings.length} readings`);
-  const batch = ctx.batches.create(caller, { unitId: unit.id, expressedAtMs: start - DAY, atMs: start, state: "frozen" }, end);
+  const batch = ctx.batches.create(
+    caller,
+    { unitId: unit.id, expressedAtMs: start - DAY, atMs: start, state: "frozen" },
+    end,
+  );
   const api: number[] = [];
   const engine: number[] = [];
   let verdict = "";
   // The first request reads the year from SQLite; later ones find it in the readings cache.
   const c0 = performance.now();
-  await (await fetch(`${app.httpUrl}/api/v1/batches/${batch.id}`, { headers: { authorization: `Bearer ${app.adminToken}` } })).json();
+  await (
+    await fetch(`${app.httpUrl}/api/v1/batches/${batch.id}`, {
+      headers: { authorization: `Bearer ${app.adminToken}` },
+    })
+  ).json();
   const cold = performance.now() - c0;
   log(`verdict cold (first request, readings from SQLite): ${Math.round(cold)} ms`);
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
-    const res = await fetch(`${app.httpUrl}/api/v1/batches/${batch.id}`, { headers: { authorization: `Bearer ${app.adminToken}` } });
+    const res = await fetch(`${app.httpUrl}/api/v1/batches/${batch.id}`, {
+      headers: { authorization: `Bearer ${app.adminToken}` },
+    });
     const body = (await res.json()) as { verdict: string };
     api.push(performance.now() - t0);
     verdict = body.verdict;
-    const custody = [{ unitId: unit.id, unitKind: "freezer" as const, profile: PROFILES["home-freezer"], fromMs: start, toMs: null, readings, expectedIntervalMs: 60_000 }];
+    const custody = [
+      {
+        unitId: unit.id,
+        unitKind: "freezer" as const,
+        profile: PROFILES["home-freezer"],
+        fromMs: start,
+        toMs: null,
+        readings,
+        expectedIntervalMs: 60_000,
+      },
+    ];
     const t1 = performance.now();
     const r = computeVerdict({ expressedAtMs: start - DAY, initialState: "frozen", custody }, end);
     engine.push(performance.now() - t1);
     if (!r.ok) throw new Error(r.reason);
-    log(`verdict run ${i + 1}/${RUNS}: API ${Math.round(api[i] as number)} ms, engine ${Math.round(engine[i] as number)} ms (${verdict})`);
+    log(
+      `verdict run ${i + 1}/${RUNS}: API ${Math.round(api[i] as number)} ms, engine ${Math.round(engine[i] as number)} ms (${verdict})`,
+    );
   }
   await app.stop();
   rmSync(dir, { recursive: true, force: true });
   return [
-    { path: `GET /batches/{id}, a year of 1-minute readings (${readings.length}), SQLite, first request`, metric: "ms per verdict", unit: "", median: cold, runs: [cold] },
-    { path: `GET /batches/{id}, same batch, readings cached`, metric: "ms per verdict", unit: "", median: median(api), runs: api, target: "well under 1 s" },
-    { path: "rules engine alone, same readings", metric: "ms per verdict", unit: "", median: median(engine), runs: engine },
+    {
+      path: `GET /batches/{id}, a year of 1-minute readings (${readings.length}), SQLite, first request`,
+      metric: "ms per verdict",
+      unit: "",
+      median: cold,
+      runs: [cold],
+    },
+    {
+      path: `GET /batches/{id}, same batch, readings cached`,
+      metric: "ms per verdict",
+      unit: "",
+      median: median(api),
+      runs: api,
+      target: "well under 1 s",
+    },
+    {
+      path: "rules engine alone, same readings",
+      metric: "ms per verdict",
+      unit: "",
+      median: median(engine),
+      runs: engine,
+    },
   ];
 }
 
@@ -273,14 +349,30 @@ async function tenThousandProbes(): Promise<Row[]> {
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [join(ROOT, "simulators/bin/coldtrail-sim.js"), "load", "--mqtt", app.mqttUrl, "--probes", String(n), "--rate", String(rate), "--duration", "20", "--creds", credsFile, "--json"],
+      [
+        join(ROOT, "simulators/bin/coldtrail-sim.js"),
+        "load",
+        "--mqtt",
+        app.mqttUrl,
+        "--probes",
+        String(n),
+        "--rate",
+        String(rate),
+        "--duration",
+        "20",
+        "--creds",
+        credsFile,
+        "--json",
+      ],
       { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
     );
     let buf = "";
     child.stdout.on("data", (d: Buffer) => {
       buf += d.toString();
     });
-    child.once("exit", (code) => (code === 0 ? resolve(buf) : reject(new Error(`coldtrail-sim load exited with ${code}`))));
+    child.once("exit", (code) =>
+      code === 0 ? resolve(buf) : reject(new Error(`coldtrail-sim load exited with ${code}`)),
+    );
   });
   const result = JSON.parse(out.trim().split("\n").pop() as string) as {
     ratePerS: number;
@@ -290,7 +382,9 @@ async function tenThousandProbes(): Promise<Row[]> {
     latencyMs: { p50: number; p99: number };
   };
   await app.ctx.forwarder.drain(120_000);
-  log(`load: ${Math.round(result.ratePerS)}/s acknowledged over ${result.connections} connections, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${result.errors} errors`);
+  log(
+    `load: ${Math.round(result.ratePerS)}/s acknowledged over ${result.connections} connections, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${result.errors} errors`,
+  );
   await app.stop();
   rmSync(dir, { recursive: true, force: true });
   return [

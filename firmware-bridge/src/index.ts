@@ -1,2 +1,2 @@
-export * from "./protocol/index.js";
 export * from "./decoders/index.js";
+export * from "./protocol/index.js";

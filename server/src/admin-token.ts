@@ -6,7 +6,10 @@ import { join } from "node:path";
  * The bootstrap admin token: COLDTRAIL_ADMIN_TOKEN, or one generated at first start, kept in the
  * data directory (mode 0600) and printed once on stderr — never logged.
  */
-export function resolveAdminToken(configured: string | undefined, dataDir: string): { token: string; generated: boolean } {
+export function resolveAdminToken(
+  configured: string | undefined,
+  dataDir: string,
+): { token: string; generated: boolean } {
   if (configured) return { token: configured, generated: false };
   const file = join(dataDir, "admin-token");
   if (existsSync(file)) return { token: readFileSync(file, "utf8").trim(), generated: false };

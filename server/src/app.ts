@@ -1,8 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { resolveAdminToken } from "./admin-token.js";
 import { buildApi, type Routes } from "./api/app.js";
-import { connectExternalBroker } from "./broker/external.js";
 import { startEmbeddedBroker } from "./broker/embedded.js";
+import { connectExternalBroker } from "./broker/external.js";
 import type { Config } from "./config.js";
 import type { Context } from "./context.js";
 import { openDatabase } from "./db/open.js";
@@ -20,11 +20,11 @@ import { createDeadLetters } from "./registry/deadletters.js";
 import { createProbeLive } from "./registry/probe-live.js";
 import { createProbes } from "./registry/probes.js";
 import { createUnits } from "./registry/units.js";
+import { PROFILE_IDS } from "./rules/index.js";
 import { createInfluxReadingsStore } from "./stores/influx.js";
 import { createSqliteReadingsStore, createSqliteReadingsUpsert } from "./stores/sqlite.js";
 import type { ReadingsStore } from "./stores/types.js";
 import { createBatchVerdicts } from "./verdicts/batch-verdict.js";
-import { PROFILE_IDS } from "./rules/index.js";
 
 export interface Coldtrail {
   ctx: Context;
@@ -63,7 +63,11 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
 
   const backing: ReadingsStore =
     config.store.kind === "influx"
-      ? createInfluxReadingsStore({ url: config.store.url, database: config.store.database, token: config.store.token })
+      ? createInfluxReadingsStore({
+          url: config.store.url,
+          database: config.store.database,
+          token: config.store.token,
+        })
       : createSqliteReadingsStore(db);
   const store = createReadingsCache(backing, { maxReadings: READINGS_CACHE_MAX });
   const audit = createAudit(db);
@@ -133,7 +137,10 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const offsetOf = (probeId: string) => {
     let o = offsets.get(probeId);
     if (o === undefined) {
-      o = (db.prepare("SELECT calibration_offset_c FROM probe WHERE id = ?").pluck().get(probeId) as number | undefined) ?? 0;
+      o =
+        (db.prepare("SELECT calibration_offset_c FROM probe WHERE id = ?").pluck().get(probeId) as
+          | number
+          | undefined) ?? 0;
       offsets.set(probeId, o);
     }
     return o;
@@ -224,7 +231,9 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       await api.close();
       await journal.flush();
       // The journal is durable: a store that is down only delays forwarding to the next start.
-      await forwarder.drain(5000).catch((e: Error) => log.warn({ err: e.message }, "journal.left_for_next_start"));
+      await forwarder
+        .drain(5000)
+        .catch((e: Error) => log.warn({ err: e.message }, "journal.left_for_next_start"));
       await forwarder.stop();
       live.flush();
       await store.close();

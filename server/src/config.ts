@@ -13,15 +13,16 @@ const port = (name: string, fallback: number) =>
     .default(fallback);
 
 const url = (name: string, protocols: string[]) =>
-  z
-    .string()
-    .refine((v) => {
+  z.string().refine(
+    (v) => {
       try {
         return protocols.includes(new URL(v).protocol);
       } catch {
         return false;
       }
-    }, `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`);
+    },
+    `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`,
+  );
 
 const envSchema = z
   .object({
@@ -32,7 +33,12 @@ const envSchema = z
     COLDTRAIL_MQTT_USERNAME: z.string().optional(),
     COLDTRAIL_MQTT_PASSWORD: z.string().optional(),
     /** What devices are told to connect to, in `POST /probes` answers. Default: derived from the broker. */
-    COLDTRAIL_PUBLIC_MQTT_URL: url("COLDTRAIL_PUBLIC_MQTT_URL", ["mqtt:", "mqtts:", "ws:", "wss:"]).optional(),
+    COLDTRAIL_PUBLIC_MQTT_URL: url("COLDTRAIL_PUBLIC_MQTT_URL", [
+      "mqtt:",
+      "mqtts:",
+      "ws:",
+      "wss:",
+    ]).optional(),
     COLDTRAIL_PUBLIC_URL: url("COLDTRAIL_PUBLIC_URL", ["http:", "https:"]).optional(),
     COLDTRAIL_DATA_DIR: z.string().min(1, "COLDTRAIL_DATA_DIR must not be empty").default("./data"),
     COLDTRAIL_STORE: z
@@ -48,9 +54,14 @@ const envSchema = z
       .regex(/^[A-Za-z0-9_-]{1,64}$/, "COLDTRAIL_INFLUX_DB must be 1-64 characters of [A-Za-z0-9_-]")
       .default("coldtrail"),
     COLDTRAIL_INFLUX_TOKEN: z.string().optional(),
-    COLDTRAIL_ADMIN_TOKEN: z.string().min(16, "COLDTRAIL_ADMIN_TOKEN must be at least 16 characters").optional(),
+    COLDTRAIL_ADMIN_TOKEN: z
+      .string()
+      .min(16, "COLDTRAIL_ADMIN_TOKEN must be at least 16 characters")
+      .optional(),
     COLDTRAIL_SMTP_URL: url("COLDTRAIL_SMTP_URL", ["smtp:", "smtps:"]).optional(),
-    COLDTRAIL_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    COLDTRAIL_LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
     /** Journal group commit: the longest a PUBACK waits for more messages to share one fsync. */
     COLDTRAIL_JOURNAL_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(2),
   })
@@ -59,7 +70,8 @@ const envSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["COLDTRAIL_INFLUX_URL"],
-        message: 'COLDTRAIL_INFLUX_URL is required when COLDTRAIL_STORE is "influx" (e.g. http://127.0.0.1:8086)',
+        message:
+          'COLDTRAIL_INFLUX_URL is required when COLDTRAIL_STORE is "influx" (e.g. http://127.0.0.1:8086)',
       });
     }
   });

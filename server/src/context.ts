@@ -4,12 +4,12 @@ import type { Forwarder } from "./journal/forwarder.js";
 import type { Journal } from "./journal/journal.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
+import type { UnitReadings } from "./readings/unit-readings.js";
 import type { Audit } from "./registry/audit.js";
 import type { Batches } from "./registry/batches.js";
 import type { DeadLetters } from "./registry/deadletters.js";
 import type { Probe, Probes } from "./registry/probes.js";
 import type { Units } from "./registry/units.js";
-import type { UnitReadings } from "./readings/unit-readings.js";
 import type { ReadingsStore } from "./stores/types.js";
 import type { BatchVerdicts } from "./verdicts/batch-verdict.js";
 

@@ -6,7 +6,9 @@ import type { Logger } from "./logger.js";
  */
 export async function buildDashboardForServer(log: Logger): Promise<string | undefined> {
   try {
-    const { buildDashboard } = (await import("@coldtrail/dashboard")) as { buildDashboard: () => Promise<string> };
+    const { buildDashboard } = (await import("@coldtrail/dashboard")) as {
+      buildDashboard: () => Promise<string>;
+    };
     const t0 = performance.now();
     const dir = await buildDashboard();
     log.info({ dir, ms: Math.round(performance.now() - t0) }, "dashboard.built");

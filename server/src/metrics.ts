@@ -1,7 +1,11 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 
 /** Prometheus metrics; every name starts with `coldtrail_` (DESIGN.md). */
-export function createMetrics(gauges: { journalDepth: () => number; storeLagMs: () => number; storeBackoffMs: () => number }) {
+export function createMetrics(gauges: {
+  journalDepth: () => number;
+  storeLagMs: () => number;
+  storeBackoffMs: () => number;
+}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "coldtrail_process_" });
   const metrics = {

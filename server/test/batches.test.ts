@@ -21,7 +21,10 @@ type Verdict = {
 
 interface Rig {
   s: TestServer;
-  unit(kind: "freezer" | "fridge" | "cool-bag", sinceMs: number): Promise<{ unitId: string; probeId: string; client: MqttClient }>;
+  unit(
+    kind: "freezer" | "fridge" | "cool-bag",
+    sinceMs: number,
+  ): Promise<{ unitId: string; probeId: string; client: MqttClient }>;
   publish(u: { probeId: string; client: MqttClient }, series: [number, number][]): Promise<void>;
 }
 
@@ -32,14 +35,25 @@ async function rig(env: Record<string, string>): Promise<Rig> {
     async unit(kind, sinceMs) {
       const u = await s.api<{ id: string }>("POST", "/api/v1/units", { name: `my ${kind}`, kind });
       const p = await s.api<{ id: string; secret: string }>("POST", "/api/v1/probes", {});
-      const att = await s.api("PUT", `/api/v1/probes/${p.body.id}/unit`, { unitId: u.body.id, at: new Date(sinceMs).toISOString() });
+      const att = await s.api("PUT", `/api/v1/probes/${p.body.id}/unit`, {
+        unitId: u.body.id,
+        at: new Date(sinceMs).toISOString(),
+      });
       expect(att.status).toBe(200);
-      return { unitId: u.body.id, probeId: p.body.id, client: await connectProbe(s.mqttUrl, p.body.id, p.body.secret) };
+      return {
+        unitId: u.body.id,
+        probeId: p.body.id,
+        client: await connectProbe(s.mqttUrl, p.body.id, p.body.secret),
+      };
     },
     async publish(u, series) {
       for (let i = 0; i < series.length; i += 500) {
         const readings = series.slice(i, i + 500).map(([ts, temp_c], k) => ({ ts, temp_c, seq: i + k }));
-        await u.client.publishAsync(`coldtrail/v1/probes/${u.probeId}/readings`, JSON.stringify({ readings }), { qos: 1 });
+        await u.client.publishAsync(
+          `coldtrail/v1/probes/${u.probeId}/readings`,
+          JSON.stringify({ readings }),
+          { qos: 1 },
+        );
       }
       await s.ctx.forwarder.drain();
     },
@@ -59,7 +73,11 @@ const stores: [string, () => Record<string, string> | null][] = [
     "influx",
     () =>
       inject("influxUrl")
-        ? { COLDTRAIL_STORE: "influx", COLDTRAIL_INFLUX_URL: inject("influxUrl"), COLDTRAIL_INFLUX_DB: uniqueDatabaseName("batches") }
+        ? {
+            COLDTRAIL_STORE: "influx",
+            COLDTRAIL_INFLUX_URL: inject("influxUrl"),
+            COLDTRAIL_INFLUX_DB: uniqueDatabaseName("batches"),
+          }
         : null,
   ],
 ];
@@ -73,7 +91,10 @@ describe.each(stores)("batches and verdicts over the public API (%s)", (_name, e
   afterAll(async () => r?.s.cleanup());
 
   const batch = async (unitId: string, body: Record<string, unknown>) => {
-    const b = await r.s.api<{ id: string; code: string; passportUrl: string }>("POST", "/api/v1/batches", { unitId, ...body });
+    const b = await r.s.api<{ id: string; code: string; passportUrl: string }>("POST", "/api/v1/batches", {
+      unitId,
+      ...body,
+    });
     expect(b.status).toBe(201);
     return b.body;
   };
@@ -83,8 +104,15 @@ describe.each(stores)("batches and verdicts over the public API (%s)", (_name, e
     const from = NOW - 7 * DAY - HOUR;
     const f = await r.unit("freezer", from);
     // Air at −19 °C, with a 3-minute spike to −5 °C every 4 hours (a door opening).
-    await r.publish(f, series(from, NOW, (t) => ((t - from) % (4 * HOUR) < 3 * MIN ? -5 : -19)));
-    const b = await batch(f.unitId, { expressedAt: new Date(from - HOUR).toISOString(), at: new Date(from).toISOString(), state: "frozen" });
+    await r.publish(
+      f,
+      series(from, NOW, (t) => ((t - from) % (4 * HOUR) < 3 * MIN ? -5 : -19)),
+    );
+    const b = await batch(f.unitId, {
+      expressedAt: new Date(from - HOUR).toISOString(),
+      at: new Date(from).toISOString(),
+      state: "frozen",
+    });
     const v = await verdictOf(b.id);
     expect(v.verdict).toBe("safe");
     expect(v.reasons.filter((x) => x.band !== "safe")).toEqual([]);
@@ -105,7 +133,11 @@ describe.each(stores)("batches and verdicts over the public API (%s)", (_name, e
         return Math.max(-19, 6 - ((t - cutTo) / HOUR) * 5); // power back: refreezing
       }),
     );
-    const b = await batch(f.unitId, { expressedAt: new Date(from - DAY).toISOString(), at: new Date(from).toISOString(), state: "frozen" });
+    const b = await batch(f.unitId, {
+      expressedAt: new Date(from - DAY).toISOString(),
+      at: new Date(from).toISOString(),
+      state: "frozen",
+    });
     const v = await verdictOf(b.id);
     expect(v.verdict).toBe("do-not-use");
     const codes = v.reasons.map((x) => x.code);
@@ -113,81 +145,157 @@ describe.each(stores)("batches and verdicts over the public API (%s)", (_name, e
     expect(codes).toContain("refrozen");
   });
 
-  it.skipIf(!env)("a 12-hour data gap is check, never assumed safe; late readings filling it make it safe", async () => {
-    const from = NOW - 2 * DAY;
-    const f = await r.unit("freezer", from);
-    const gapFrom = from + 12 * HOUR;
-    const gapTo = gapFrom + 12 * HOUR;
-    const all = series(from, NOW, () => -19.5);
-    await r.publish(f, all.filter(([t]) => t < gapFrom || t >= gapTo));
-    const b = await batch(f.unitId, { expressedAt: new Date(from - HOUR).toISOString(), at: new Date(from).toISOString(), state: "frozen" });
-    const v = await verdictOf(b.id);
-    expect(v.verdict).toBe("check");
-    expect(v.reasons.map((x) => x.code)).toContain("gap");
-    expect(v.stats.monitoredPct).toBeLessThan(80);
-    // The probe comes back and replays its buffer, out of order: the verdict follows.
-    await r.publish(f, all.filter(([t]) => t >= gapFrom && t < gapTo).reverse());
-    expect((await verdictOf(b.id)).verdict).toBe("safe");
-  });
+  it.skipIf(!env)(
+    "a 12-hour data gap is check, never assumed safe; late readings filling it make it safe",
+    async () => {
+      const from = NOW - 2 * DAY;
+      const f = await r.unit("freezer", from);
+      const gapFrom = from + 12 * HOUR;
+      const gapTo = gapFrom + 12 * HOUR;
+      const all = series(from, NOW, () => -19.5);
+      await r.publish(
+        f,
+        all.filter(([t]) => t < gapFrom || t >= gapTo),
+      );
+      const b = await batch(f.unitId, {
+        expressedAt: new Date(from - HOUR).toISOString(),
+        at: new Date(from).toISOString(),
+        state: "frozen",
+      });
+      const v = await verdictOf(b.id);
+      expect(v.verdict).toBe("check");
+      expect(v.reasons.map((x) => x.code)).toContain("gap");
+      expect(v.stats.monitoredPct).toBeLessThan(80);
+      // The probe comes back and replays its buffer, out of order: the verdict follows.
+      await r.publish(f, all.filter(([t]) => t >= gapFrom && t < gapTo).reverse());
+      expect((await verdictOf(b.id)).verdict).toBe("safe");
+    },
+  );
 
   it.skipIf(!env)("fresh milk five days in a fridge is do-not-use", async () => {
     const from = NOW - 5 * DAY;
     const f = await r.unit("fridge", from);
-    await r.publish(f, series(from, NOW, () => 3));
-    const b = await batch(f.unitId, { expressedAt: new Date(from - 10 * MIN).toISOString(), at: new Date(from).toISOString(), state: "fresh" });
+    await r.publish(
+      f,
+      series(from, NOW, () => 3),
+    );
+    const b = await batch(f.unitId, {
+      expressedAt: new Date(from - 10 * MIN).toISOString(),
+      at: new Date(from).toISOString(),
+      state: "fresh",
+    });
     const v = await verdictOf(b.id);
     expect(v.verdict).toBe("do-not-use");
     expect(v.reasons.map((x) => x.code)).toContain("fresh-limit");
   });
 
-  it.skipIf(!env)("donor freezer → cool bag → recipient freezer is safe, with the custody stitched", async () => {
-    const from = NOW - 2 * DAY;
-    const donor = await r.unit("freezer", from);
-    const bag = await r.unit("cool-bag", from);
-    const home = await r.unit("freezer", from);
-    const move1 = from + DAY;
-    const move2 = move1 + 3 * HOUR;
-    await r.publish(donor, series(from, move1 + HOUR, () => -19));
-    await r.publish(bag, series(move1, move2, (t) => -15 + ((t - move1) / HOUR) * 2));
-    await r.publish(home, series(move2 - HOUR, NOW, (t) => (t < move2 + 20 * MIN ? -12 : -20)));
-    const b = await batch(donor.unitId, { expressedAt: new Date(from - HOUR).toISOString(), at: new Date(from).toISOString(), state: "frozen" });
-    expect((await r.s.api("POST", `/api/v1/batches/${b.id}/moves`, { unitId: bag.unitId, at: new Date(move1).toISOString() })).status).toBe(200);
-    expect((await r.s.api("POST", `/api/v1/batches/${b.id}/moves`, { unitId: home.unitId, at: new Date(move2).toISOString() })).status).toBe(200);
-    const v = await verdictOf(b.id);
-    expect(v.custody.map((c) => c.unitId)).toEqual([donor.unitId, bag.unitId, home.unitId]);
-    expect(v.verdict).toBe("safe");
+  it.skipIf(!env)(
+    "donor freezer → cool bag → recipient freezer is safe, with the custody stitched",
+    async () => {
+      const from = NOW - 2 * DAY;
+      const donor = await r.unit("freezer", from);
+      const bag = await r.unit("cool-bag", from);
+      const home = await r.unit("freezer", from);
+      const move1 = from + DAY;
+      const move2 = move1 + 3 * HOUR;
+      await r.publish(
+        donor,
+        series(from, move1 + HOUR, () => -19),
+      );
+      await r.publish(
+        bag,
+        series(move1, move2, (t) => -15 + ((t - move1) / HOUR) * 2),
+      );
+      await r.publish(
+        home,
+        series(move2 - HOUR, NOW, (t) => (t < move2 + 20 * MIN ? -12 : -20)),
+      );
+      const b = await batch(donor.unitId, {
+        expressedAt: new Date(from - HOUR).toISOString(),
+        at: new Date(from).toISOString(),
+        state: "frozen",
+      });
+      expect(
+        (
+          await r.s.api("POST", `/api/v1/batches/${b.id}/moves`, {
+            unitId: bag.unitId,
+            at: new Date(move1).toISOString(),
+          })
+        ).status,
+      ).toBe(200);
+      expect(
+        (
+          await r.s.api("POST", `/api/v1/batches/${b.id}/moves`, {
+            unitId: home.unitId,
+            at: new Date(move2).toISOString(),
+          })
+        ).status,
+      ).toBe(200);
+      const v = await verdictOf(b.id);
+      expect(v.custody.map((c) => c.unitId)).toEqual([donor.unitId, bag.unitId, home.unitId]);
+      expect(v.verdict).toBe("safe");
 
-    // The passport: verdict and history, nothing that identifies the donor.
-    const p = await fetch(`${r.s.httpUrl}/api/v1/passports/${b.code}`);
-    expect(p.status).toBe(200);
-    const text = await p.text();
-    const pass = JSON.parse(text) as { verdict: string; custody: { kind: string }[]; readings: unknown[] };
-    expect(pass.verdict).toBe("safe");
-    expect(pass.custody.map((c) => c.kind)).toEqual(["freezer", "cool-bag", "freezer"]);
-    expect(pass.readings.length).toBeGreaterThan(100);
-    for (const secret of [donor.unitId, bag.unitId, home.unitId, donor.probeId, "my freezer", "my cool-bag", b.id]) {
-      expect(text).not.toContain(secret);
-    }
-    expect(b.code).toMatch(/^[0-9A-Z]{13}$/);
-    expect((await fetch(`${r.s.httpUrl}/api/v1/passports/0000000000000`)).status).toBe(404);
-  });
+      // The passport: verdict and history, nothing that identifies the donor.
+      const p = await fetch(`${r.s.httpUrl}/api/v1/passports/${b.code}`);
+      expect(p.status).toBe(200);
+      const text = await p.text();
+      const pass = JSON.parse(text) as { verdict: string; custody: { kind: string }[]; readings: unknown[] };
+      expect(pass.verdict).toBe("safe");
+      expect(pass.custody.map((c) => c.kind)).toEqual(["freezer", "cool-bag", "freezer"]);
+      expect(pass.readings.length).toBeGreaterThan(100);
+      for (const secret of [
+        donor.unitId,
+        bag.unitId,
+        home.unitId,
+        donor.probeId,
+        "my freezer",
+        "my cool-bag",
+        b.id,
+      ]) {
+        expect(text).not.toContain(secret);
+      }
+      expect(b.code).toMatch(/^[0-9A-Z]{13}$/);
+      expect((await fetch(`${r.s.httpUrl}/api/v1/passports/0000000000000`)).status).toBe(404);
+    },
+  );
 
-  it.skipIf(!env)("staff review is shown beside the verdict and audited; bad requests get clear 4xx", async () => {
-    const f = await r.unit("freezer", NOW - HOUR);
-    const b = await batch(f.unitId, { expressedAt: new Date(NOW - 2 * HOUR).toISOString(), at: new Date(NOW - HOUR).toISOString() });
-    const rv = await r.s.api("POST", `/api/v1/batches/${b.id}/reviews`, { decision: "hold", comment: "probe looked loose" });
-    expect(rv.status).toBe(201);
-    const v = await r.s.api<{ verdict: string; review: { decision: string } }>("GET", `/api/v1/batches/${b.id}`);
-    expect(v.body.review.decision).toBe("hold");
-    expect(["safe", "check", "do-not-use"]).toContain(v.body.verdict);
-    const audit = await r.s.api<{ audit: { action: string }[] }>("GET", `/api/v1/batches/${b.id}/audit`);
-    expect(audit.body.audit.map((a) => a.action)).toEqual(["batch.created", "batch.reviewed"]);
-    const bad = await r.s.api<{ error: { code: string; message: string } }>("POST", "/api/v1/batches", { unitId: f.unitId, expressedAt: "yesterday" });
-    expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toMatch(/expressedAt.*ISO 8601/);
-    const missing = await r.s.api<{ error: { code: string } }>("POST", `/api/v1/batches/${b.id}/moves`, { unitId: "u_nope", at: new Date().toISOString() });
-    expect(missing.status).toBe(404);
-    const backwards = await r.s.api("POST", `/api/v1/batches/${b.id}/moves`, { unitId: null, at: new Date(NOW - 3 * HOUR).toISOString() });
-    expect(backwards.status).toBe(409);
-  });
+  it.skipIf(!env)(
+    "staff review is shown beside the verdict and audited; bad requests get clear 4xx",
+    async () => {
+      const f = await r.unit("freezer", NOW - HOUR);
+      const b = await batch(f.unitId, {
+        expressedAt: new Date(NOW - 2 * HOUR).toISOString(),
+        at: new Date(NOW - HOUR).toISOString(),
+      });
+      const rv = await r.s.api("POST", `/api/v1/batches/${b.id}/reviews`, {
+        decision: "hold",
+        comment: "probe looked loose",
+      });
+      expect(rv.status).toBe(201);
+      const v = await r.s.api<{ verdict: string; review: { decision: string } }>(
+        "GET",
+        `/api/v1/batches/${b.id}`,
+      );
+      expect(v.body.review.decision).toBe("hold");
+      expect(["safe", "check", "do-not-use"]).toContain(v.body.verdict);
+      const audit = await r.s.api<{ audit: { action: string }[] }>("GET", `/api/v1/batches/${b.id}/audit`);
+      expect(audit.body.audit.map((a) => a.action)).toEqual(["batch.created", "batch.reviewed"]);
+      const bad = await r.s.api<{ error: { code: string; message: string } }>("POST", "/api/v1/batches", {
+        unitId: f.unitId,
+        expressedAt: "yesterday",
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toMatch(/expressedAt.*ISO 8601/);
+      const missing = await r.s.api<{ error: { code: string } }>("POST", `/api/v1/batches/${b.id}/moves`, {
+        unitId: "u_nope",
+        at: new Date().toISOString(),
+      });
+      expect(missing.status).toBe(404);
+      const backwards = await r.s.api("POST", `/api/v1/batches/${b.id}/moves`, {
+        unitId: null,
+        at: new Date(NOW - 3 * HOUR).toISOString(),
+      });
+      expect(backwards.status).toBe(409);
+    },
+  );
 });

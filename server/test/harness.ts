@@ -15,7 +15,10 @@ export interface TestServer extends Coldtrail {
 }
 
 /** A real coldtrail on ephemeral ports with its own data directory. */
-export async function startTestServer(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  dataDir?: string,
+): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "coldtrail-test-"));
   const config = loadConfig({
     COLDTRAIL_HTTP_PORT: "0",
@@ -40,7 +43,10 @@ export async function startTestServer(env: Record<string, string> = {}, dataDir?
         body: body === undefined ? null : JSON.stringify(body),
       });
       const text = await res.text();
-      return { status: res.status, body: (text && res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text) as T };
+      return {
+        status: res.status,
+        body: (text && res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text) as T,
+      };
     },
     async cleanup() {
       await app.stop();
@@ -61,7 +67,10 @@ export async function registerProbe(
   unit: { name?: string; kind?: "freezer" | "fridge" | "cool-bag" } = {},
   probeId?: string,
 ): Promise<RegisteredProbe> {
-  const u = await s.api<{ id: string }>("POST", "/api/v1/units", { name: unit.name ?? "freezer", kind: unit.kind ?? "freezer" });
+  const u = await s.api<{ id: string }>("POST", "/api/v1/units", {
+    name: unit.name ?? "freezer",
+    kind: unit.kind ?? "freezer",
+  });
   if (u.status !== 201) throw new Error(`unit: ${u.status} ${JSON.stringify(u.body)}`);
   const p = await s.api<Omit<RegisteredProbe, "unitId">>("POST", "/api/v1/probes", {
     unitId: u.body.id,
@@ -71,8 +80,19 @@ export async function registerProbe(
   return { ...p.body, unitId: u.body.id };
 }
 
-export async function connectProbe(url: string, id: string, secret: string, extra: mqtt.IClientOptions = {}): Promise<MqttClient> {
-  const c = mqtt.connect(url, { username: id, password: secret, clientId: `t-${id}-${Math.random().toString(36).slice(2, 8)}`, reconnectPeriod: 0, ...extra });
+export async function connectProbe(
+  url: string,
+  id: string,
+  secret: string,
+  extra: mqtt.IClientOptions = {},
+): Promise<MqttClient> {
+  const c = mqtt.connect(url, {
+    username: id,
+    password: secret,
+    clientId: `t-${id}-${Math.random().toString(36).slice(2, 8)}`,
+    reconnectPeriod: 0,
+    ...extra,
+  });
   await new Promise<void>((resolve, reject) => {
     c.once("connect", () => resolve());
     c.once("error", reject);
@@ -80,7 +100,11 @@ export async function connectProbe(url: string, id: string, secret: string, extr
   return c;
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, stepMs = 50): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+  stepMs = 50,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -1,8 +1,15 @@
 import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { existsSync } from "node:fs";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectProbe, registerProbe, type RegisteredProbe, startTestServer, type TestServer, waitFor } from "./harness.js";
+import {
+  connectProbe,
+  type RegisteredProbe,
+  registerProbe,
+  startTestServer,
+  type TestServer,
+  waitFor,
+} from "./harness.js";
 
 // The server runs in this process: a synchronous child would block its event loop.
 const run = promisify(execFile);
@@ -23,8 +30,12 @@ beforeAll(async () => {
 afterAll(async () => s?.cleanup());
 
 const readingsOf = async (probeId: string, from = T0 - 3_600_000, to = T0 + 3_600_000) =>
-  (await s.api<Readings>("GET", `/api/v1/probes/${probeId}/readings?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`)).body
-    .readings;
+  (
+    await s.api<Readings>(
+      "GET",
+      `/api/v1/probes/${probeId}/readings?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`,
+    )
+  ).body.readings;
 
 const metric = async (line: string) => {
   const text = (await s.api<string>("GET", "/metrics")).body;
@@ -54,7 +65,9 @@ describe("ingest over MQTT (embedded aedes, SQLite)", () => {
   });
 
   it("refuses a wrong secret at CONNECT and stores nothing", async () => {
-    await expect(connectProbe(s.mqttUrl, a.id, "not-the-secret")).rejects.toThrow(/Bad username or password|Not authorized/i);
+    await expect(connectProbe(s.mqttUrl, a.id, "not-the-secret")).rejects.toThrow(
+      /Bad username or password|Not authorized/i,
+    );
     await expect(connectProbe(s.mqttUrl, "unknown-probe", "x")).rejects.toThrow();
   });
 
@@ -67,14 +80,19 @@ describe("ingest over MQTT (embedded aedes, SQLite)", () => {
     c.end(true);
     await s.ctx.forwarder.drain();
     expect(await readingsOf(b.id)).toEqual(before);
-    const dl = await s.api<{ deadletters: { reason: string; probeId: string }[] }>("GET", `/api/v1/deadletters?probeId=${b.id}`);
+    const dl = await s.api<{ deadletters: { reason: string; probeId: string }[] }>(
+      "GET",
+      `/api/v1/deadletters?probeId=${b.id}`,
+    );
     expect(dl.body.deadletters[0]).toMatchObject({ reason: "forbidden_topic", probeId: b.id });
   });
 
   it("accepts and ignores firmware telemetry under the probe's own prefix (Tasmota tele/, stat/)", async () => {
     const c = await connectProbe(s.mqttUrl, a.id, a.secret);
     const before = await metric("coldtrail_ingest_ignored_total");
-    await c.publishAsync(`coldtrail/v1/probes/${a.id}/tele/SENSOR`, '{"DS18B20":{"Temperature":-18.2}}', { qos: 1 });
+    await c.publishAsync(`coldtrail/v1/probes/${a.id}/tele/SENSOR`, '{"DS18B20":{"Temperature":-18.2}}', {
+      qos: 1,
+    });
     await c.publishAsync(`coldtrail/v1/probes/${a.id}/stat/RESULT`, '{"POWER":"ON"}', { qos: 1 });
     expect(c.connected).toBe(true);
     expect(await metric("coldtrail_ingest_ignored_total")).toBe(before + 2);
@@ -88,7 +106,9 @@ describe("ingest over MQTT (embedded aedes, SQLite)", () => {
   it("refuses a subscription to another probe's topics", async () => {
     const c = await connectProbe(s.mqttUrl, a.id, a.secret);
     // SUBACK 0x80: mqtt.js turns the refused grant into an error.
-    await expect(c.subscribeAsync(`coldtrail/v1/probes/${b.id}/#`, { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await expect(c.subscribeAsync(`coldtrail/v1/probes/${b.id}/#`, { qos: 1 })).rejects.toThrow(
+      /Subscribe error/,
+    );
     const own = await c.subscribeAsync(`coldtrail/v1/probes/${a.id}/#`, { qos: 1 });
     expect(own[0]?.qos).toBe(1);
     await c.endAsync();
@@ -103,20 +123,28 @@ describe("ingest over MQTT (embedded aedes, SQLite)", () => {
       ["invalid", JSON.stringify({ readings: [{ ts: T0, temp_c: 1e308 }] })],
       ["invalid", JSON.stringify({ readings: [{ ts: T0, temp_c: 6553.5 }] })],
       ["invalid", JSON.stringify({ readings: [] })],
-      ["invalid", JSON.stringify({ readings: Array.from({ length: 501 }, (_, i) => ({ ts: T0 + i, temp_c: -19 })) })],
+      [
+        "invalid",
+        JSON.stringify({ readings: Array.from({ length: 501 }, (_, i) => ({ ts: T0 + i, temp_c: -19 })) }),
+      ],
       ["too_large", Buffer.alloc(70_000, 0x20)],
       ["not_utf8", Buffer.from([0x7b, 0xff, 0x7d])],
       ["future_ts", JSON.stringify({ readings: [{ ts: Date.now() + 86_400_000, temp_c: -19 }] })],
     ];
     const counts: Record<string, number> = {};
-    for (const [reason] of bad) counts[reason] = await metric(`coldtrail_ingest_rejected_total{reason="${reason}"}`);
+    for (const [reason] of bad)
+      counts[reason] = await metric(`coldtrail_ingest_rejected_total{reason="${reason}"}`);
     for (const [, payload] of bad) await c.publishAsync(a.mqtt.topic, payload, { qos: 1 });
     const expected: Record<string, number> = {};
     for (const [reason] of bad) expected[reason] = (expected[reason] ?? 0) + 1;
     for (const [reason, n] of Object.entries(expected)) {
-      expect(await metric(`coldtrail_ingest_rejected_total{reason="${reason}"}`)).toBe((counts[reason] ?? 0) + n);
+      expect(await metric(`coldtrail_ingest_rejected_total{reason="${reason}"}`)).toBe(
+        (counts[reason] ?? 0) + n,
+      );
     }
-    await c.publishAsync(a.mqtt.topic, JSON.stringify({ readings: [{ ts: T0 + 60_000, temp_c: -19.5 }] }), { qos: 1 });
+    await c.publishAsync(a.mqtt.topic, JSON.stringify({ readings: [{ ts: T0 + 60_000, temp_c: -19.5 }] }), {
+      qos: 1,
+    });
     await s.ctx.forwarder.drain();
     expect((await readingsOf(a.id)).map((r) => r.temp_c)).toEqual([-19.4375, -19.5]);
     const dl = await s.api<{ deadletters: { reason: string; payloadHead: string; message: string }[] }>(
@@ -124,41 +152,94 @@ describe("ingest over MQTT (embedded aedes, SQLite)", () => {
       `/api/v1/deadletters?probeId=${a.id}&limit=20`,
     );
     expect(dl.body.deadletters.map((d) => d.reason).reverse()).toEqual(bad.map(([r]) => r));
-    expect(dl.body.deadletters.at(-1)).toMatchObject({ payloadHead: "hello", message: expect.stringContaining("not JSON") });
+    expect(dl.body.deadletters.at(-1)).toMatchObject({
+      payloadHead: "hello",
+      message: expect.stringContaining("not JSON"),
+    });
     await c.endAsync();
   });
 
   it("accepts the plain-value topic as a server-timed reading and tracks status and battery", async () => {
     const p = await registerProbe(s, { name: "esphome fridge", kind: "fridge" }, "esphome-fridge-1");
     const c = await connectProbe(s.mqttUrl, p.id, p.secret, {
-      will: { topic: `coldtrail/v1/probes/${p.id}/status`, payload: Buffer.from('{"state":"offline"}'), qos: 1, retain: true },
+      will: {
+        topic: `coldtrail/v1/probes/${p.id}/status`,
+        payload: Buffer.from('{"state":"offline"}'),
+        qos: 1,
+        retain: true,
+      },
     });
-    await c.publishAsync(`coldtrail/v1/probes/${p.id}/status`, '{"state":"online","fw":"esphome-2026.1"}', { qos: 1, retain: true });
+    await c.publishAsync(`coldtrail/v1/probes/${p.id}/status`, '{"state":"online","fw":"esphome-2026.1"}', {
+      qos: 1,
+      retain: true,
+    });
     const before = Date.now();
     await c.publishAsync(`coldtrail/v1/probes/${p.id}/temp_c`, "3.25", { qos: 1 });
     await s.ctx.forwarder.drain();
     const rows = await readingsOf(p.id, before - 5000, Date.now() + 5000);
     expect(rows.map((r) => r.temp_c)).toEqual([3.25]);
     expect(Date.parse(rows[0]!.ts)).toBeGreaterThanOrEqual(before - 1000);
-    const probe = await s.api<{ status: string; fw: string; lastSeen: string }>("GET", `/api/v1/probes/${p.id}`);
+    const probe = await s.api<{ status: string; fw: string; lastSeen: string }>(
+      "GET",
+      `/api/v1/probes/${p.id}`,
+    );
     expect(probe.body).toMatchObject({ status: "online", fw: "esphome-2026.1" });
     // The last will arrives when the connection dies without DISCONNECT.
     c.stream.destroy();
-    await waitFor(async () => (await s.api<{ status: string }>("GET", `/api/v1/probes/${p.id}`)).body.status === "offline");
+    await waitFor(
+      async () =>
+        (await s.api<{ status: string }>("GET", `/api/v1/probes/${p.id}`)).body.status === "offline",
+    );
   });
 
-  it.runIf(existsSync("/usr/bin/mosquitto_pub"))("accepts a reading from mosquitto_pub (a client nobody on the team wrote)", async () => {
-    const url = new URL(s.mqttUrl);
-    const ts = T0 + 120_000;
-    await run("mosquitto_pub", [
-      "-h", url.hostname, "-p", url.port, "-q", "1", "-u", a.id, "-P", a.secret, "-i", "mosq-test",
-      "-t", a.mqtt.topic, "-m", JSON.stringify({ readings: [{ ts, temp_c: -20.125, seq: 9 }] }),
-    ]);
-    await s.ctx.forwarder.drain();
-    expect(await readingsOf(a.id)).toContainEqual({ ts: new Date(ts).toISOString(), temp_c: -20.125, seq: 9 });
-    // And a wrong password is refused by the broker: mosquitto_pub exits non-zero.
-    await expect(
-      run("mosquitto_pub", ["-h", url.hostname, "-p", url.port, "-q", "1", "-u", a.id, "-P", "wrong", "-t", a.mqtt.topic, "-m", "1"]),
-    ).rejects.toThrow(/not authori[sz]ed|bad user/i);
-  });
+  it.runIf(existsSync("/usr/bin/mosquitto_pub"))(
+    "accepts a reading from mosquitto_pub (a client nobody on the team wrote)",
+    async () => {
+      const url = new URL(s.mqttUrl);
+      const ts = T0 + 120_000;
+      await run("mosquitto_pub", [
+        "-h",
+        url.hostname,
+        "-p",
+        url.port,
+        "-q",
+        "1",
+        "-u",
+        a.id,
+        "-P",
+        a.secret,
+        "-i",
+        "mosq-test",
+        "-t",
+        a.mqtt.topic,
+        "-m",
+        JSON.stringify({ readings: [{ ts, temp_c: -20.125, seq: 9 }] }),
+      ]);
+      await s.ctx.forwarder.drain();
+      expect(await readingsOf(a.id)).toContainEqual({
+        ts: new Date(ts).toISOString(),
+        temp_c: -20.125,
+        seq: 9,
+      });
+      // And a wrong password is refused by the broker: mosquitto_pub exits non-zero.
+      await expect(
+        run("mosquitto_pub", [
+          "-h",
+          url.hostname,
+          "-p",
+          url.port,
+          "-q",
+          "1",
+          "-u",
+          a.id,
+          "-P",
+          "wrong",
+          "-t",
+          a.mqtt.topic,
+          "-m",
+          "1",
+        ]),
+      ).rejects.toThrow(/not authori[sz]ed|bad user/i);
+    },
+  );
 });

@@ -29,7 +29,11 @@ function publisher(client: () => MqttClient, topic: string, acked: Set<number>, 
       const ts = T0 + i++ * 10;
       sent.add(ts);
       try {
-        await client().publishAsync(topic, JSON.stringify({ readings: [{ ts, temp_c: -19 - (i % 16) / 16, seq: i }] }), { qos: 1 });
+        await client().publishAsync(
+          topic,
+          JSON.stringify({ readings: [{ ts, temp_c: -19 - (i % 16) / 16, seq: i }] }),
+          { qos: 1 },
+        );
         acked.add(ts);
       } catch {
         await new Promise((r) => setTimeout(r, 50));
@@ -46,11 +50,20 @@ function publisher(client: () => MqttClient, topic: string, acked: Set<number>, 
 
 async function storedTimestamps(srv: ServerProcess, probeId: string, n: number): Promise<number[]> {
   const to = new Date(T0 + n * 10 + 60_000).toISOString();
-  const r = await srv.api<{ readings: { ts: string }[] }>("GET", `/api/v1/probes/${probeId}/readings?from=${new Date(T0 - 1000).toISOString()}&to=${to}`);
+  const r = await srv.api<{ readings: { ts: string }[] }>(
+    "GET",
+    `/api/v1/probes/${probeId}/readings?from=${new Date(T0 - 1000).toISOString()}&to=${to}`,
+  );
   return r.body.readings.map((x) => Date.parse(x.ts));
 }
 
-async function crashAfterPuback(srv: ServerProcess, c: MqttClient, topic: string, ts: number, acked: Set<number>) {
+async function crashAfterPuback(
+  srv: ServerProcess,
+  c: MqttClient,
+  topic: string,
+  ts: number,
+  acked: Set<number>,
+) {
   await c.publishAsync(topic, JSON.stringify({ readings: [{ ts, temp_c: -18.5 }] }), { qos: 1 });
   acked.add(ts);
   await srv.kill9(); // the very moment the PUBACK arrived
@@ -75,7 +88,9 @@ describe("no acknowledged reading is lost", () => {
       await srv.start();
       c = await connectProbe(srv.mqttUrl, p.id, p.secret);
     }
-    await waitFor(async () => (await srv.api<{ journalDepth: number }>("GET", "/healthz")).body.journalDepth === 0);
+    await waitFor(
+      async () => (await srv.api<{ journalDepth: number }>("GET", "/healthz")).body.journalDepth === 0,
+    );
     const stored = await storedTimestamps(srv, p.id, sent.size);
     expect(acked.size).toBeGreaterThan(30);
     expect(new Set(stored).size).toBe(stored.length); // once each
@@ -109,7 +124,8 @@ describe("no acknowledged reading is lost", () => {
         const outageStart = Date.now();
         await new Promise((r) => setTimeout(r, OUTAGE_MS / 2));
         await pub.stop();
-        const depth = (await srv.api<{ journalDepth: number; storeBackoffMs: number }>("GET", "/healthz")).body;
+        const depth = (await srv.api<{ journalDepth: number; storeBackoffMs: number }>("GET", "/healthz"))
+          .body;
         expect(depth.journalDepth).toBeGreaterThan(0); // readings wait in the journal
         expect(depth.storeBackoffMs).toBeGreaterThan(0);
         await crashAfterPuback(srv, c, p.mqtt.topic, T0 - 500, acked);
@@ -122,14 +138,19 @@ describe("no acknowledged reading is lost", () => {
         await influxd.start();
         await new Promise((r) => setTimeout(r, 500));
         await pub.stop();
-        await waitFor(async () => (await srv.api<{ journalDepth: number }>("GET", "/healthz")).body.journalDepth === 0, 60_000);
+        await waitFor(
+          async () => (await srv.api<{ journalDepth: number }>("GET", "/healthz")).body.journalDepth === 0,
+          60_000,
+        );
 
         // Read InfluxDB directly, under the documented schema.
         const q = new URL("/query", influxd.url);
         q.searchParams.set("db", db);
         q.searchParams.set("epoch", "ms");
         q.searchParams.set("q", `SELECT temp_c, seq FROM reading WHERE probe_id = '${p.id}'`);
-        const res = (await (await fetch(q)).json()) as { results: { series?: { values: [number, number, number | null][] }[] }[] };
+        const res = (await (await fetch(q)).json()) as {
+          results: { series?: { values: [number, number, number | null][] }[] }[];
+        };
         const stored = (res.results[0]?.series?.[0]?.values ?? []).map((v) => v[0]);
         expect(acked.size).toBeGreaterThan(50);
         expect(new Set(stored).size).toBe(stored.length);

@@ -38,11 +38,17 @@ export async function serverProcess(env: Record<string, string>): Promise<Server
   const api = async <T>(method: string, path: string, body?: unknown) => {
     const res = await fetch(`${httpUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined && { "content-type": "application/json" }) },
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body !== undefined && { "content-type": "application/json" }),
+      },
       body: body === undefined ? null : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: (text && res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text) as T };
+    return {
+      status: res.status,
+      body: (text && res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text) as T,
+    };
   };
   const self: ServerProcess = {
     httpUrl,

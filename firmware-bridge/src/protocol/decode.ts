@@ -44,7 +44,9 @@ function describe(error: z.ZodError): string {
 
 function validate<T>(schema: z.ZodType<T>, value: unknown): Decoded<T> {
   const r = schema.safeParse(value);
-  return r.success ? { ok: true, value: r.data } : { ok: false, reason: "invalid", message: describe(r.error) };
+  return r.success
+    ? { ok: true, value: r.data }
+    : { ok: false, reason: "invalid", message: describe(r.error) };
 }
 
 /** Decodes a readings payload; never throws. */

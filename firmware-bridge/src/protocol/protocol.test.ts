@@ -17,7 +17,8 @@ function decodeFor(topic: string, payload: Uint8Array) {
 describe("protocol vectors", () => {
   for (const v of vectors.vectors) {
     it(`${v.name} → ${v.expect}`, () => {
-      const bytes = "payload_hex" in v && v.payload_hex ? Buffer.from(v.payload_hex, "hex") : enc.encode(v.payload);
+      const bytes =
+        "payload_hex" in v && v.payload_hex ? Buffer.from(v.payload_hex, "hex") : enc.encode(v.payload);
       const r = decodeFor(v.topic, bytes);
       if (v.expect === "ok") expect(r).toMatchObject({ ok: true });
       else expect(r).toMatchObject({ ok: false, reason: v.expect });
@@ -50,7 +51,11 @@ describe("limits", () => {
     const make = (n: number) =>
       enc.encode(
         JSON.stringify({
-          readings: Array.from({ length: n }, (_, i) => ({ ts: 1_777_816_800_000 + i * 60_000, temp_c: -19, seq: i })),
+          readings: Array.from({ length: n }, (_, i) => ({
+            ts: 1_777_816_800_000 + i * 60_000,
+            temp_c: -19,
+            seq: i,
+          })),
         }),
       );
     expect(decodeReadingsPayload(make(500)).ok).toBe(true);

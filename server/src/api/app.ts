@@ -1,9 +1,9 @@
 import fastifySwagger from "@fastify/swagger";
 import Fastify, {
-  LogController,
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  LogController,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -36,7 +36,14 @@ export type App = FastifyInstance<
 export type Routes = (app: App, ctx: Context) => void;
 
 /** Routes that need no bearer token. */
-const PUBLIC = [/^\/api\/v1\/passports\//, /^\/api\/openapi\.json$/, /^\/healthz$/, /^\/api\/v1\/healthz$/, /^\/metrics$/, /^\/api\/v1\/metrics$/];
+const PUBLIC = [
+  /^\/api\/v1\/passports\//,
+  /^\/api\/openapi\.json$/,
+  /^\/healthz$/,
+  /^\/api\/v1\/healthz$/,
+  /^\/metrics$/,
+  /^\/api\/v1\/metrics$/,
+];
 
 export async function buildApi(ctx: Context, extra: Routes[] = [], dashboardDir?: string): Promise<App> {
   const app = Fastify({
@@ -72,7 +79,10 @@ export async function buildApi(ctx: Context, extra: Routes[] = [], dashboardDir?
 
   app.addHook("onResponse", async (req, reply) => {
     if (reply.statusCode >= 500) return;
-    req.log.debug({ method: req.method, url: req.routeOptions.url, status: reply.statusCode, ms: reply.elapsedTime }, "http.request");
+    req.log.debug(
+      { method: req.method, url: req.routeOptions.url, status: reply.statusCode, ms: reply.elapsedTime },
+      "http.request",
+    );
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -89,20 +99,38 @@ export async function buildApi(ctx: Context, extra: Routes[] = [], dashboardDir?
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       const code =
-        err.statusCode === 413 ? "CT_ERR_PAYLOAD_TOO_LARGE" : err.statusCode === 415 ? "CT_ERR_UNSUPPORTED_MEDIA" : "CT_ERR_BAD_REQUEST";
+        err.statusCode === 413
+          ? "CT_ERR_PAYLOAD_TOO_LARGE"
+          : err.statusCode === 415
+            ? "CT_ERR_UNSUPPORTED_MEDIA"
+            : "CT_ERR_BAD_REQUEST";
       return reply.status(err.statusCode).send({ error: { code, message: err.message } });
     }
     req.log.error({ err: err.message, stack: err.stack, url: req.url }, "http.error");
-    return reply.status(500).send({ error: { code: "CT_ERR_INTERNAL", message: "internal error; see the server log" } });
+    return reply
+      .status(500)
+      .send({ error: { code: "CT_ERR_INTERNAL", message: "internal error; see the server log" } });
   });
 
   app.setNotFoundHandler((req, reply) =>
     reply.status(404).send({
-      error: { code: "CT_ERR_NOT_FOUND", message: `no route ${req.method} ${req.url.split("?")[0]}; see /api/openapi.json` },
+      error: {
+        code: "CT_ERR_NOT_FOUND",
+        message: `no route ${req.method} ${req.url.split("?")[0]}; see /api/openapi.json`,
+      },
     }),
   );
 
-  for (const routes of [systemRoutes, unitRoutes, probeRoutes, batchRoutes, passportRoutes, deadLetterRoutes, ...extra]) routes(app, ctx);
+  for (const routes of [
+    systemRoutes,
+    unitRoutes,
+    probeRoutes,
+    batchRoutes,
+    passportRoutes,
+    deadLetterRoutes,
+    ...extra,
+  ])
+    routes(app, ctx);
 
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   if (dashboardDir && !(await serveDashboard(app, dashboardDir))) {

@@ -9,7 +9,13 @@ import type { App } from "./app.js";
  */
 export async function serveDashboard(app: App, dir: string): Promise<boolean> {
   if (!existsSync(join(dir, "index.html"))) return false;
-  await app.register(fastifyStatic, { root: dir, prefix: "/", index: "index.html", wildcard: false, cacheControl: false });
+  await app.register(fastifyStatic, {
+    root: dir,
+    prefix: "/",
+    index: "index.html",
+    wildcard: false,
+    cacheControl: false,
+  });
   app.get("/*", { schema: { hide: true } }, (req, reply) => {
     const path = req.url.split("?")[0] ?? "";
     if (path.startsWith("/api/")) {

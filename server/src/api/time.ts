@@ -3,9 +3,15 @@ import { z } from "zod";
 /** ISO 8601 date-time in requests (DESIGN.md: times are ISO 8601 strings), to epoch ms. */
 export const isoTime = z
   .string()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)), {
-    error: (i) => `must be an ISO 8601 date-time with a time zone, like 2026-05-03T14:00:00Z; got "${String(i.input).slice(0, 60)}"`,
-  })
+  .refine(
+    (s) =>
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(s) &&
+      !Number.isNaN(Date.parse(s)),
+    {
+      error: (i) =>
+        `must be an ISO 8601 date-time with a time zone, like 2026-05-03T14:00:00Z; got "${String(i.input).slice(0, 60)}"`,
+    },
+  )
   .transform((s) => Date.parse(s));
 
 export const toIso = (ms: number): string => new Date(ms).toISOString();
@@ -23,9 +29,17 @@ export const duration = z
     const iso = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(s);
     if (iso && s !== "P" && s !== "PT") {
       const [, d, h, m, sec] = iso;
-      return Number(d ?? 0) * 86_400_000 + Number(h ?? 0) * 3_600_000 + Number(m ?? 0) * 60_000 + Number(sec ?? 0) * 1000;
+      return (
+        Number(d ?? 0) * 86_400_000 +
+        Number(h ?? 0) * 3_600_000 +
+        Number(m ?? 0) * 60_000 +
+        Number(sec ?? 0) * 1000
+      );
     }
-    ctx.addIssue({ code: "custom", message: `must be a duration like 30s, 5m, 1h, 1d or PT5M; got "${s.slice(0, 40)}"` });
+    ctx.addIssue({
+      code: "custom",
+      message: `must be a duration like 30s, 5m, 1h, 1d or PT5M; got "${s.slice(0, 40)}"`,
+    });
     return z.NEVER;
   })
   .refine((ms) => ms >= 1000, "must be at least 1 second");

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:net";
-import { Aedes, type AuthenticateError, type Client } from "aedes";
 import { TOPIC_ROOT } from "@coldtrail/firmware-bridge/protocol";
+import { Aedes, type AuthenticateError, type Client } from "aedes";
 import type { IncomingMessage, IngestOutcome } from "../ingest/ingest.js";
 import type { Logger } from "../logger.js";
 import { secretMatches } from "../registry/secrets.js";
@@ -46,7 +46,7 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
       done(null, true);
     },
     authorizePublish(client, packet, done) {
-      const probeId = client ? (client as Client & { probeId?: string }).probeId ?? null : null;
+      const probeId = client ? ((client as Client & { probeId?: string }).probeId ?? null) : null;
       deps
         .ingest({
           topic: packet.topic,
@@ -77,7 +77,9 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
       done(null, null); // SUBACK 0x80 for this topic
     },
   });
-  aedes.on("clientError", (client, err) => log.debug({ clientId: client.id, err: err.message }, "mqtt.client_error"));
+  aedes.on("clientError", (client, err) =>
+    log.debug({ clientId: client.id, err: err.message }, "mqtt.client_error"),
+  );
   aedes.on("client", (client) => log.debug({ clientId: client.id }, "mqtt.connected"));
 
   const server: Server = createServer(aedes.handle);

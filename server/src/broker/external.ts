@@ -1,5 +1,5 @@
-import mqtt, { type MqttClient } from "mqtt";
 import { PROBE_TOPIC_FILTERS } from "@coldtrail/firmware-bridge/protocol";
+import mqtt, { type MqttClient } from "mqtt";
 import type { IncomingMessage, IngestOutcome } from "../ingest/ingest.js";
 import type { Logger } from "../logger.js";
 
@@ -20,7 +20,9 @@ export interface ExternalBrokerDeps {
  * not journaled when it died is redelivered by the broker. Authentication and ACLs of devices
  * are the broker's job there (see docker-compose's Mosquitto configuration).
  */
-export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<{ client: MqttClient; close(): Promise<void> }> {
+export async function connectExternalBroker(
+  deps: ExternalBrokerDeps,
+): Promise<{ client: MqttClient; close(): Promise<void> }> {
   const { log } = deps;
   const client = mqtt.connect(deps.url, {
     clientId: deps.clientId ?? "coldtrail-ingest",

@@ -62,7 +62,10 @@ export function createIngest(deps: IngestDeps) {
     forbidden = false,
   ): IngestOutcome {
     metrics.rejected.inc({ reason });
-    log.warn({ probeId, clientId: msg.clientId, topic: msg.topic.slice(0, 200), reason, detail: message }, "reading.rejected");
+    log.warn(
+      { probeId, clientId: msg.clientId, topic: msg.topic.slice(0, 200), reason, detail: message },
+      "reading.rejected",
+    );
     deadLetters.add({
       atMs: deps.now(),
       probeId,
@@ -98,7 +101,12 @@ export function createIngest(deps: IngestDeps) {
       );
     }
     if (!deps.isProbe(probeId)) {
-      return refuse(msg, probeId, "unknown_probe", `probe "${probeId}" is not registered: register it with POST /api/v1/probes`);
+      return refuse(
+        msg,
+        probeId,
+        "unknown_probe",
+        `probe "${probeId}" is not registered: register it with POST /api/v1/probes`,
+      );
     }
     const receivedMs = deps.now();
 

@@ -22,10 +22,19 @@ function setup() {
   return { db, journal: createJournal(db, { maxWaitMs: 0 }), real: createSqliteReadingsStore(db) };
 }
 
-const reading = (i: number, tempC = -19): Reading => ({ probeId: "p-1", tsMs: 1_780_000_000_000 + i * 60_000, tempC, seq: i, serverTimed: false });
+const reading = (i: number, tempC = -19): Reading => ({
+  probeId: "p-1",
+  tsMs: 1_780_000_000_000 + i * 60_000,
+  tempC,
+  seq: i,
+  serverTimed: false,
+});
 
 /** A real store in front of which a condition decides, per write, to refuse or be unreachable. */
-function guarded(real: ReadingsStore, gate: (batch: readonly Reading[]) => "ok" | "down" | "refuse"): ReadingsStore {
+function guarded(
+  real: ReadingsStore,
+  gate: (batch: readonly Reading[]) => "ok" | "down" | "refuse",
+): ReadingsStore {
   return {
     ...real,
     async write(batch) {
@@ -42,13 +51,21 @@ describe("forwarder", () => {
     const { journal, real } = setup();
     let down = true;
     const stored: number[] = [];
-    const fwd = createForwarder(journal, guarded(real, () => (down ? "down" : "ok")), createLogger("silent"), {
-      batchSize: 7,
-      minBackoffMs: 5,
-      maxBackoffMs: 20,
-      onStored: (rows) => stored.push(...rows.map((r) => r.seq as number)),
-    });
-    await journal.append(Array.from({ length: 20 }, (_, i) => reading(i)), Date.now());
+    const fwd = createForwarder(
+      journal,
+      guarded(real, () => (down ? "down" : "ok")),
+      createLogger("silent"),
+      {
+        batchSize: 7,
+        minBackoffMs: 5,
+        maxBackoffMs: 20,
+        onStored: (rows) => stored.push(...rows.map((r) => r.seq as number)),
+      },
+    );
+    await journal.append(
+      Array.from({ length: 20 }, (_, i) => reading(i)),
+      Date.now(),
+    );
     fwd.poke();
     await new Promise((r) => setTimeout(r, 60));
     expect(journal.depth()).toBe(20);
@@ -70,7 +87,10 @@ describe("forwarder", () => {
       createLogger("silent"),
       { batchSize: 100, minBackoffMs: 5, maxBackoffMs: 20, onRefused: (rows) => refused.push(...rows) },
     );
-    await journal.append(Array.from({ length: 50 }, (_, i) => reading(i, i === 17 || i === 31 ? 13 : -19)), Date.now());
+    await journal.append(
+      Array.from({ length: 50 }, (_, i) => reading(i, i === 17 || i === 31 ? 13 : -19)),
+      Date.now(),
+    );
     await fwd.drain(2000);
     expect(refused.map((r) => r.seq)).toEqual([17, 31]);
     expect((await real.range("p-1", 0, Number.MAX_SAFE_INTEGER)).map((r) => r.seq)).toEqual(

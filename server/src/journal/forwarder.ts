@@ -1,6 +1,6 @@
 import type { Logger } from "../logger.js";
 import type { Reading } from "../reading.js";
-import { StoreUnavailableError, type ReadingsStore } from "../stores/types.js";
+import { type ReadingsStore, StoreUnavailableError } from "../stores/types.js";
 import type { Journal } from "./journal.js";
 
 export interface ForwarderOptions {
@@ -58,7 +58,10 @@ export function createForwarder(
     } catch (e) {
       if (e instanceof StoreUnavailableError) throw e;
       if (entries.length === 1) {
-        log.error({ store: store.name, probeId: entries[0]?.probeId, err: (e as Error).message }, "store.refused_reading");
+        log.error(
+          { store: store.name, probeId: entries[0]?.probeId, err: (e as Error).message },
+          "store.refused_reading",
+        );
         opts.onRefused?.(entries, e as Error);
         return;
       }

@@ -60,7 +60,9 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
     let n = 0;
     for (const p of group) {
       if (direct) direct(p.rows);
-      else for (const r of p.rows) insert.run(r.probeId, r.tsMs, r.tempC, r.seq, r.serverTimed ? 1 : 0, p.receivedMs);
+      else
+        for (const r of p.rows)
+          insert.run(r.probeId, r.tsMs, r.tempC, r.seq, r.serverTimed ? 1 : 0, p.receivedMs);
       n += p.rows.length;
     }
     return n;

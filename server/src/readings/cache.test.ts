@@ -18,7 +18,13 @@ function store() {
   return createSqliteReadingsStore(openDatabase(dir));
 }
 const T0 = 1_780_000_000_000;
-const r = (probeId: string, i: number, tempC: number, seq: number | null = i): Reading => ({ probeId, tsMs: T0 + i * 1000, tempC, seq, serverTimed: false });
+const r = (probeId: string, i: number, tempC: number, seq: number | null = i): Reading => ({
+  probeId,
+  tsMs: T0 + i * 1000,
+  tempC,
+  seq,
+  serverTimed: false,
+});
 
 describe("readings cache", () => {
   it("answers every range exactly as the store does, across writes in any order, replays and evictions", async () => {
@@ -26,8 +32,19 @@ describe("readings cache", () => {
       fc.asyncProperty(
         fc.array(
           fc.oneof(
-            fc.record({ op: fc.constant("write" as const), probe: fc.constantFrom("a", "b", "c"), i: fc.integer({ min: 0, max: 200 }), t: fc.integer({ min: -40, max: 10 }), seq: fc.option(fc.nat(), { nil: null }) }),
-            fc.record({ op: fc.constant("range" as const), probe: fc.constantFrom("a", "b", "c"), from: fc.integer({ min: -5, max: 205 }), len: fc.integer({ min: 0, max: 210 }) }),
+            fc.record({
+              op: fc.constant("write" as const),
+              probe: fc.constantFrom("a", "b", "c"),
+              i: fc.integer({ min: 0, max: 200 }),
+              t: fc.integer({ min: -40, max: 10 }),
+              seq: fc.option(fc.nat(), { nil: null }),
+            }),
+            fc.record({
+              op: fc.constant("range" as const),
+              probe: fc.constantFrom("a", "b", "c"),
+              from: fc.integer({ min: -5, max: 205 }),
+              len: fc.integer({ min: 0, max: 210 }),
+            }),
           ),
           { maxLength: 60 },
         ),
@@ -56,7 +73,13 @@ describe("readings cache", () => {
   it("serves a cached probe without asking the store again", async () => {
     const s = store();
     let calls = 0;
-    const counting = { ...s, range: (p: string, f: number, t: number) => (calls++, s.range(p, f, t)) };
+    const counting = {
+      ...s,
+      range: (p: string, f: number, t: number) => {
+        calls++;
+        return s.range(p, f, t);
+      },
+    };
     const cache = createReadingsCache(counting, { maxReadings: 1000 });
     const batch = Array.from({ length: 100 }, (_, i) => r("a", i, -19));
     await s.write(batch);

@@ -72,7 +72,11 @@ export function createReadingsCache(store: ReadingsStore, opts: { maxReadings: n
 
     async range(probeId, fromMs, toMs) {
       const e = entries.get(probeId);
-      const rows = e && fromMs >= e.fromMs ? (touch(probeId, e), e.rows) : await load(probeId, fromMs);
+      let rows: StoredReading[];
+      if (e && fromMs >= e.fromMs) {
+        touch(probeId, e);
+        rows = e.rows;
+      } else rows = await load(probeId, fromMs);
       return rows.slice(lowerBound(rows, fromMs), lowerBound(rows, toMs));
     },
 

@@ -12,7 +12,11 @@ export interface UnitReading {
  * (DESIGN.md, "Domain model"), with each probe's calibration offset applied (offsets apply before
  * any rule). Readings are stored as the device sent them, so a corrected offset corrects history.
  */
-export function createUnitReadings(probes: Probes, store: ReadingsStore, offsetOf: (probeId: string) => number) {
+export function createUnitReadings(
+  probes: Probes,
+  store: ReadingsStore,
+  offsetOf: (probeId: string) => number,
+) {
   function pieces(unitId: string, fromMs: number, toMs: number) {
     return probes.attachmentsOfUnit(unitId, fromMs, toMs).map((a) => ({
       probeId: a.probeId,
@@ -40,7 +44,11 @@ export function createUnitReadings(probes: Probes, store: ReadingsStore, offsetO
      * The unit's calibrated air temperatures for the rules engine, in time order. Without an
      * offset, a single probe's rows are passed through uncopied: a year is 525 600 of them.
      */
-    async samples(unitId: string, fromMs: number, toMs: number): Promise<readonly { tsMs: number; tempC: number }[]> {
+    async samples(
+      unitId: string,
+      fromMs: number,
+      toMs: number,
+    ): Promise<readonly { tsMs: number; tempC: number }[]> {
       const ps = pieces(unitId, fromMs, toMs);
       const parts = await Promise.all(
         ps.map(async (p) => {

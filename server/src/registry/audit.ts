@@ -19,8 +19,22 @@ export function createAudit(db: Db) {
     "SELECT id, at_ms, actor, action, entity, entity_id, details FROM audit WHERE entity = ? AND entity_id = ? ORDER BY id",
   );
   return {
-    record(atMs: number, actor: string, action: string, entity: string, entityId: string, details?: unknown): void {
-      insert.run(atMs, actor, action, entity, entityId, details === undefined ? null : JSON.stringify(details));
+    record(
+      atMs: number,
+      actor: string,
+      action: string,
+      entity: string,
+      entityId: string,
+      details?: unknown,
+    ): void {
+      insert.run(
+        atMs,
+        actor,
+        action,
+        entity,
+        entityId,
+        details === undefined ? null : JSON.stringify(details),
+      );
     },
     forEntity(entity: string, entityId: string): AuditEntry[] {
       return (byEntity.all(entity, entityId) as Record<string, unknown>[]).map((r) => ({

@@ -61,20 +61,31 @@ export function createBatches(db: Db, audit: Audit) {
     `INSERT INTO batch (id, owner_id, code, donor_ref, expressed_at_ms, volume_ml, initial_state, container, thawed_at_ms, created_ms)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const insertCustody = db.prepare("INSERT INTO custody (batch_id, unit_id, from_ms, to_ms) VALUES (?, ?, ?, NULL)");
+  const insertCustody = db.prepare(
+    "INSERT INTO custody (batch_id, unit_id, from_ms, to_ms) VALUES (?, ?, ?, NULL)",
+  );
   const openCustody = db.prepare("SELECT * FROM custody WHERE batch_id = ? AND to_ms IS NULL");
   const closeCustody = db.prepare("UPDATE custody SET to_ms = ? WHERE batch_id = ? AND to_ms IS NULL");
-  const custodyOf = db.prepare("SELECT unit_id, from_ms, to_ms FROM custody WHERE batch_id = ? ORDER BY from_ms, id");
+  const custodyOf = db.prepare(
+    "SELECT unit_id, from_ms, to_ms FROM custody WHERE batch_id = ? ORDER BY from_ms, id",
+  );
   const byCode = db.prepare("SELECT * FROM batch WHERE code = ?");
-  const storeVerdict = db.prepare("UPDATE batch SET verdict = ?, verdict_json = ?, verdict_at_ms = ? WHERE id = ?");
-  const insertReview = db.prepare("INSERT INTO review (batch_id, actor, decision, comment, at_ms) VALUES (?, ?, ?, ?, ?)");
-  const reviewsOf = db.prepare("SELECT id, actor, decision, comment, at_ms FROM review WHERE batch_id = ? ORDER BY id");
+  const storeVerdict = db.prepare(
+    "UPDATE batch SET verdict = ?, verdict_json = ?, verdict_at_ms = ? WHERE id = ?",
+  );
+  const insertReview = db.prepare(
+    "INSERT INTO review (batch_id, actor, decision, comment, at_ms) VALUES (?, ?, ?, ?, ?)",
+  );
+  const reviewsOf = db.prepare(
+    "SELECT id, actor, decision, comment, at_ms FROM review WHERE batch_id = ? ORDER BY id",
+  );
   const inUnit = db.prepare(
     "SELECT DISTINCT batch_id FROM custody WHERE unit_id = ? AND from_ms < ? AND (to_ms IS NULL OR to_ms > ?)",
   );
   const unitOwned = (caller: Caller, unitId: string) => {
     const own = ownedBy(caller);
-    if (!db.prepare(`SELECT 1 FROM unit WHERE id = ? AND ${own.sql}`).get(unitId, ...own.params)) throw notFound("unit", unitId);
+    if (!db.prepare(`SELECT 1 FROM unit WHERE id = ? AND ${own.sql}`).get(unitId, ...own.params))
+      throw notFound("unit", unitId);
   };
 
   return {
@@ -137,7 +148,15 @@ export function createBatches(db: Db, audit: Audit) {
       return r ? toBatch(r as Record<string, unknown>) : null;
     },
 
-    list(caller: Caller, q: { unitId?: string | undefined; code?: string | undefined; verdict?: string | undefined; limit: number }): Batch[] {
+    list(
+      caller: Caller,
+      q: {
+        unitId?: string | undefined;
+        code?: string | undefined;
+        verdict?: string | undefined;
+        limit: number;
+      },
+    ): Batch[] {
       const own = ownedBy(caller);
       const where = [own.sql];
       const params: (string | number)[] = [...own.params];
@@ -149,10 +168,11 @@ export function createBatches(db: Db, audit: Audit) {
         where.push("code = ?");
         params.push(q.code.toUpperCase());
       }
-      return (db.prepare(`SELECT * FROM batch WHERE ${where.join(" AND ")} ORDER BY created_ms DESC, id LIMIT ?`).all(
-        ...params,
-        q.limit,
-      ) as Record<string, unknown>[]).map(toBatch);
+      return (
+        db
+          .prepare(`SELECT * FROM batch WHERE ${where.join(" AND ")} ORDER BY created_ms DESC, id LIMIT ?`)
+          .all(...params, q.limit) as Record<string, unknown>[]
+      ).map(toBatch);
     },
 
     custody(batchId: string): Custody[] {
@@ -180,15 +200,28 @@ export function createBatches(db: Db, audit: Audit) {
       db.transaction(() => {
         closeCustody.run(atMs, batchId);
         if (unitId !== null) insertCustody.run(batchId, unitId, atMs);
-        audit.record(nowMs, caller.accountId, unitId ? "batch.moved" : "batch.left_custody", "batch", batchId, {
-          from: current.unit_id,
-          to: unitId,
-          at: new Date(atMs).toISOString(),
-        });
+        audit.record(
+          nowMs,
+          caller.accountId,
+          unitId ? "batch.moved" : "batch.left_custody",
+          "batch",
+          batchId,
+          {
+            from: current.unit_id,
+            to: unitId,
+            at: new Date(atMs).toISOString(),
+          },
+        );
       })();
     },
 
-    review(caller: Caller, batchId: string, decision: ReviewDecision, comment: string, nowMs: number): Review {
+    review(
+      caller: Caller,
+      batchId: string,
+      decision: ReviewDecision,
+      comment: string,
+      nowMs: number,
+    ): Review {
       this.get(caller, batchId);
       let id = 0;
       db.transaction(() => {

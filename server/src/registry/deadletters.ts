@@ -52,7 +52,12 @@ export function createDeadLetters(db: Db) {
     },
     list(
       caller: Caller,
-      q: { probeId?: string | undefined; reason?: string | undefined; limit: number; beforeId?: number | undefined },
+      q: {
+        probeId?: string | undefined;
+        reason?: string | undefined;
+        limit: number;
+        beforeId?: number | undefined;
+      },
     ): DeadLetter[] {
       const where: string[] = [];
       const params: (string | number)[] = [];

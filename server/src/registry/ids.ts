@@ -13,4 +13,5 @@ export function randomCode(bits: number): string {
 }
 
 /** Entity ids: a short prefix naming the kind, then 80 random bits, e.g. `u_5X0Q3…`. */
-export const newId = (prefix: "u" | "p" | "b" | "a" | "c" | "r"): string => `${prefix}_${randomCode(80).toLowerCase()}`;
+export const newId = (prefix: "u" | "p" | "b" | "a" | "c" | "r"): string =>
+  `${prefix}_${randomCode(80).toLowerCase()}`;

@@ -72,13 +72,17 @@ export function createProbes(db: Db, audit: Audit) {
   );
   const authById = db.prepare("SELECT id, secret_hash FROM probe WHERE id = ?");
   const openAttachment = db.prepare("SELECT * FROM probe_attachment WHERE probe_id = ? AND to_ms IS NULL");
-  const closeAttachment = db.prepare("UPDATE probe_attachment SET to_ms = ? WHERE probe_id = ? AND to_ms IS NULL");
+  const closeAttachment = db.prepare(
+    "UPDATE probe_attachment SET to_ms = ? WHERE probe_id = ? AND to_ms IS NULL",
+  );
   const addAttachment = db.prepare(
     "INSERT INTO probe_attachment (probe_id, unit_id, from_ms, to_ms) VALUES (?, ?, ?, NULL)",
   );
-  const laterAttachment = db.prepare(
-    "SELECT count(*) FROM probe_attachment WHERE probe_id = ? AND (from_ms >= ? OR (to_ms IS NOT NULL AND to_ms > ?))",
-  ).pluck();
+  const laterAttachment = db
+    .prepare(
+      "SELECT count(*) FROM probe_attachment WHERE probe_id = ? AND (from_ms >= ? OR (to_ms IS NOT NULL AND to_ms > ?))",
+    )
+    .pluck();
   const unitAttachments = db.prepare(
     "SELECT * FROM probe_attachment WHERE unit_id = ? AND from_ms < ? AND (to_ms IS NULL OR to_ms > ?) ORDER BY from_ms",
   );
@@ -90,7 +94,9 @@ export function createProbes(db: Db, audit: Audit) {
   );
   const unitExists = (caller: Caller, unitId: string) => {
     const own = ownedBy(caller);
-    return db.prepare(`SELECT 1 FROM unit WHERE id = ? AND ${own.sql}`).get(unitId, ...own.params) !== undefined;
+    return (
+      db.prepare(`SELECT 1 FROM unit WHERE id = ? AND ${own.sql}`).get(unitId, ...own.params) !== undefined
+    );
   };
 
   function attach(caller: Caller, probeId: string, unitId: string | null, atMs: number, nowMs: number): void {
@@ -126,7 +132,8 @@ export function createProbes(db: Db, audit: Audit) {
     ): { probe: Probe; secret: string } {
       const id = input.id ?? newId("p");
       if (authById.get(id)) throw conflict(`probe "${id}" is already registered; choose another id`);
-      if (input.unitId !== undefined && !unitExists(caller, input.unitId)) throw notFound("unit", input.unitId);
+      if (input.unitId !== undefined && !unitExists(caller, input.unitId))
+        throw notFound("unit", input.unitId);
       const secret = newSecret();
       db.transaction(() => {
         insert.run(id, caller.accountId, input.name ?? null, hashSecret(secret), 0, nowMs);
@@ -143,10 +150,11 @@ export function createProbes(db: Db, audit: Audit) {
     },
     list(caller: Caller): Probe[] {
       const own = ownedBy(caller);
-      return (db.prepare(`SELECT * FROM probe WHERE ${own.sql} ORDER BY created_ms, id`).all(...own.params) as Record<
-        string,
-        unknown
-      >[]).map(toProbe);
+      return (
+        db
+          .prepare(`SELECT * FROM probe WHERE ${own.sql} ORDER BY created_ms, id`)
+          .all(...own.params) as Record<string, unknown>[]
+      ).map(toProbe);
     },
     /** For MQTT authentication only; never exposed over the API. */
     auth(id: string): ProbeAuth | null {
@@ -171,7 +179,15 @@ export function createProbes(db: Db, audit: Audit) {
     saveLive(updates: ReadonlyMap<string, ProbeLiveState>): void {
       db.transaction(() => {
         for (const [id, s] of updates) {
-          updateLive.run(s.lastSeenMs ?? null, s.batteryPct ?? null, s.batteryMv ?? null, s.rssi ?? null, s.status ?? null, s.fw ?? null, id);
+          updateLive.run(
+            s.lastSeenMs ?? null,
+            s.batteryPct ?? null,
+            s.batteryMv ?? null,
+            s.rssi ?? null,
+            s.status ?? null,
+            s.fw ?? null,
+            id,
+          );
         }
       })();
     },

@@ -1,9 +1,9 @@
 import type { Db } from "../db/open.js";
 import { conflict, notFound } from "../errors.js";
+import { defaultProfileId } from "../rules/index.js";
 import type { Audit } from "./audit.js";
 import { type Caller, ownedBy } from "./caller.js";
 import { newId } from "./ids.js";
-import { defaultProfileId } from "../rules/index.js";
 
 export type UnitKind = "freezer" | "fridge" | "cool-bag";
 export type UnitSite = "household" | "milk-bank";
@@ -45,7 +45,9 @@ export function createUnits(db: Db, audit: Audit, knownProfiles: () => ReadonlyS
       const site = input.site ?? "household";
       const profile = input.profile ?? defaultProfileId(input.kind, site);
       if (!knownProfiles().has(profile)) {
-        throw conflict(`profile "${profile}" is not known; choose one of: ${[...knownProfiles()].join(", ")}`);
+        throw conflict(
+          `profile "${profile}" is not known; choose one of: ${[...knownProfiles()].join(", ")}`,
+        );
       }
       const unit: Unit = {
         id: newId("u"),
@@ -76,10 +78,11 @@ export function createUnits(db: Db, audit: Audit, knownProfiles: () => ReadonlyS
     },
     list(caller: Caller): Unit[] {
       const own = ownedBy(caller);
-      return (db.prepare(`SELECT * FROM unit WHERE ${own.sql} ORDER BY created_ms, id`).all(...own.params) as Record<
-        string,
-        unknown
-      >[]).map(toUnit);
+      return (
+        db
+          .prepare(`SELECT * FROM unit WHERE ${own.sql} ORDER BY created_ms, id`)
+          .all(...own.params) as Record<string, unknown>[]
+      ).map(toUnit);
     },
   };
 }

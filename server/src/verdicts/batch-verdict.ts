@@ -4,7 +4,13 @@ import type { Batch, Batches, Custody } from "../registry/batches.js";
 import { ADMIN } from "../registry/caller.js";
 import type { Probes } from "../registry/probes.js";
 import type { Unit, Units } from "../registry/units.js";
-import { type BatchInput, type CustodyInterval, computeVerdict, resolveProfile, type Verdict } from "../rules/index.js";
+import {
+  type BatchInput,
+  type CustodyInterval,
+  computeVerdict,
+  resolveProfile,
+  type Verdict,
+} from "../rules/index.js";
 
 /** Design: probes report once a minute unless registered otherwise (the firmware's default). */
 const DEFAULT_EXPECTED_INTERVAL_MS = 60_000;
@@ -23,7 +29,12 @@ export interface BatchVerdict {
  * Stitches a batch's custody chain with each unit's readings over exactly those intervals and
  * runs the pure rules engine on it. The verdict is stored with its reasons, never as a bare flag.
  */
-export function createBatchVerdicts(deps: { batches: Batches; units: Units; probes: Probes; unitReadings: UnitReadings }) {
+export function createBatchVerdicts(deps: {
+  batches: Batches;
+  units: Units;
+  probes: Probes;
+  unitReadings: UnitReadings;
+}) {
   const { batches, units, probes, unitReadings } = deps;
 
   function expectedIntervalOf(unitId: string, fromMs: number, toMs: number): number {
@@ -34,7 +45,9 @@ export function createBatchVerdicts(deps: { batches: Batches; units: Units; prob
   }
 
   async function compute(batch: Batch, nowMs: number): Promise<BatchVerdict> {
-    const chain = batches.custody(batch.id).map((c) => ({ ...c, unit: c.unitId ? units.get(ADMIN, c.unitId) : null }));
+    const chain = batches
+      .custody(batch.id)
+      .map((c) => ({ ...c, unit: c.unitId ? units.get(ADMIN, c.unitId) : null }));
     const intervals: CustodyInterval[] = [];
     for (const c of chain) {
       if (!c.unit) continue; // out of monitored custody: the chain ends there
@@ -67,7 +80,8 @@ export function createBatchVerdicts(deps: { batches: Batches; units: Units; prob
       custody: intervals,
     };
     const r = computeVerdict(input, nowMs);
-    if (!r.ok) throw new ApiError("CT_ERR_CONFLICT", `cannot compute a verdict for batch "${batch.id}": ${r.reason}`);
+    if (!r.ok)
+      throw new ApiError("CT_ERR_CONFLICT", `cannot compute a verdict for batch "${batch.id}": ${r.reason}`);
     batches.saveVerdict(batch.id, r.verdict.verdict, r.verdict, nowMs);
     return { batch, custody: chain, verdict: r.verdict };
   }

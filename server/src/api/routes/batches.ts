@@ -110,7 +110,9 @@ export const batchRoutes: Routes = (app, ctx) => {
         },
         nowMs,
       );
-      return reply.status(201).send({ id: batch.id, code: batch.code, passportUrl: passportUrl(ctx, batch.code) });
+      return reply
+        .status(201)
+        .send({ id: batch.id, code: batch.code, passportUrl: passportUrl(ctx, batch.code) });
     },
   );
 
@@ -118,7 +120,8 @@ export const batchRoutes: Routes = (app, ctx) => {
     "/api/v1/batches/:id/moves",
     {
       schema: {
-        description: "The batch moved to another unit at `at`; `unitId: null` = it left monitored custody (fed, discarded).",
+        description:
+          "The batch moved to another unit at `at`; `unitId: null` = it left monitored custody (fed, discarded).",
         params: idParams,
         body: z.strictObject({ unitId: z.string().min(1).max(128).nullable(), at: isoTime.optional() }),
       },
@@ -126,7 +129,10 @@ export const batchRoutes: Routes = (app, ctx) => {
     async (req) => {
       const nowMs = ctx.now();
       ctx.batches.move(req.caller, req.params.id, req.body.unitId, req.body.at ?? nowMs, nowMs);
-      return batchView(ctx, await ctx.batchVerdicts.compute(ctx.batches.get(req.caller, req.params.id), nowMs));
+      return batchView(
+        ctx,
+        await ctx.batchVerdicts.compute(ctx.batches.get(req.caller, req.params.id), nowMs),
+      );
     },
   );
 
@@ -182,7 +188,9 @@ export const batchRoutes: Routes = (app, ctx) => {
     },
     async (req, reply) => {
       const r = ctx.batches.review(req.caller, req.params.id, req.body.decision, req.body.comment, ctx.now());
-      return reply.status(201).send({ id: r.id, decision: r.decision, comment: r.comment, by: r.actor, at: toIso(r.atMs) });
+      return reply
+        .status(201)
+        .send({ id: r.id, decision: r.decision, comment: r.comment, by: r.actor, at: toIso(r.atMs) });
     },
   );
 

@@ -14,7 +14,11 @@ const PRIVATE_KEYS = new Set(["unitId", "unitName", "probeId", "donorRef", "owne
 const scrub = (values: Record<string, unknown> | undefined) =>
   values ? Object.fromEntries(Object.entries(values).filter(([k]) => !PRIVATE_KEYS.has(k))) : undefined;
 
-async function chart(ctx: Context, custody: { unitId: string | null; fromMs: number; toMs: number | null }[], nowMs: number) {
+async function chart(
+  ctx: Context,
+  custody: { unitId: string | null; fromMs: number; toMs: number | null }[],
+  nowMs: number,
+) {
   const spans = custody.filter((c) => c.unitId).map((c) => ({ ...c, toMs: c.toMs ?? nowMs }));
   const total = spans.reduce((a, c) => a + Math.max(0, c.toMs - c.fromMs), 0);
   const everyMs = Math.max(MINUTE_MS, Math.ceil(total / MAX_CHART_POINTS / MINUTE_MS) * MINUTE_MS);
@@ -22,10 +26,16 @@ async function chart(ctx: Context, custody: { unitId: string | null; fromMs: num
   for (const c of spans) {
     if (c.toMs <= c.fromMs) continue;
     if (total <= MAX_CHART_POINTS * MINUTE_MS) {
-      for (const r of await ctx.unitReadings.raw(c.unitId as string, c.fromMs, c.toMs)) points.push({ ts: toIso(r.tsMs), temp_c: r.tempC });
+      for (const r of await ctx.unitReadings.raw(c.unitId as string, c.fromMs, c.toMs))
+        points.push({ ts: toIso(r.tsMs), temp_c: r.tempC });
     } else {
       for (const b of await ctx.unitReadings.bucketed(c.unitId as string, c.fromMs, c.toMs, everyMs)) {
-        points.push({ ts: toIso(Math.max(b.startMs, c.fromMs)), temp_c: b.meanC, min_c: b.minC, max_c: b.maxC });
+        points.push({
+          ts: toIso(Math.max(b.startMs, c.fromMs)),
+          temp_c: b.meanC,
+          min_c: b.minC,
+          max_c: b.maxC,
+        });
       }
     }
   }
@@ -44,7 +54,9 @@ export const passportRoutes: Routes = (app, ctx) => {
       schema: {
         description: "Public, no token: a batch's verdict and history without the donor's identity.",
         security: [],
-        params: z.object({ code: z.string().regex(/^[0-9A-Za-z]{8,32}$/, "a passport code is 8-32 letters and digits") }),
+        params: z.object({
+          code: z.string().regex(/^[0-9A-Za-z]{8,32}$/, "a passport code is 8-32 letters and digits"),
+        }),
       },
     },
     async (req, reply) => {
@@ -62,7 +74,9 @@ export const passportRoutes: Routes = (app, ctx) => {
         volumeMl: batch.volumeMl,
         ...core,
         reasons: core.reasons.map((r) => ({ ...r, ...(r.values && { values: scrub(r.values) }) })),
-        review: review ? { decision: review.decision, comment: review.comment, at: toIso(review.atMs) } : null,
+        review: review
+          ? { decision: review.decision, comment: review.comment, at: toIso(review.atMs) }
+          : null,
         custody: bv.custody.map((c) => ({
           kind: c.unit?.kind ?? "out-of-custody",
           site: c.unit?.site ?? null,

@@ -32,7 +32,10 @@ export const probeRoutes: Routes = (app, ctx) => {
         body: z.strictObject({
           id: z
             .string()
-            .regex(PROBE_ID_PATTERN, "id must be 3-64 characters of [A-Za-z0-9_-] (it becomes the MQTT username and topic)")
+            .regex(
+              PROBE_ID_PATTERN,
+              "id must be 3-64 characters of [A-Za-z0-9_-] (it becomes the MQTT username and topic)",
+            )
             .optional(),
           name: z.string().trim().min(1).max(200).optional(),
           unitId: z.string().min(1).max(128).optional(),
@@ -51,7 +54,9 @@ export const probeRoutes: Routes = (app, ctx) => {
     },
   );
 
-  app.get("/api/v1/probes", async (req) => ({ probes: ctx.probes.list(req.caller).map((p) => probeView(ctx, p)) }));
+  app.get("/api/v1/probes", async (req) => ({
+    probes: ctx.probes.list(req.caller).map((p) => probeView(ctx, p)),
+  }));
 
   app.get("/api/v1/probes/:id", { schema: { params: idParams } }, async (req) => ({
     ...probeView(ctx, ctx.probes.get(req.caller, req.params.id)),
@@ -66,7 +71,8 @@ export const probeRoutes: Routes = (app, ctx) => {
     "/api/v1/probes/:id/unit",
     {
       schema: {
-        description: "Attaches the probe to a unit from `at` (default now; may be back-dated); `unitId: null` detaches it.",
+        description:
+          "Attaches the probe to a unit from `at` (default now; may be back-dated); `unitId: null` detaches it.",
         params: idParams,
         body: z.strictObject({ unitId: z.string().min(1).max(128).nullable(), at: isoTime.optional() }),
       },
@@ -88,7 +94,10 @@ export const probeRoutes: Routes = (app, ctx) => {
         params: idParams,
         querystring: z
           .object({ from: isoTime.optional(), to: isoTime.optional() })
-          .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, "from must be before to"),
+          .refine(
+            (q) => q.from === undefined || q.to === undefined || q.from < q.to,
+            "from must be before to",
+          ),
       },
     },
     async (req) => {
@@ -96,7 +105,9 @@ export const probeRoutes: Routes = (app, ctx) => {
       const { fromMs, toMs } = resolveRange(req.query, ctx.now());
       const rows = await ctx.store.range(probe.id, fromMs, toMs);
       if (rows.length > MAX_RAW_READINGS) {
-        throw badRequest(`${rows.length} readings in that range, more than ${MAX_RAW_READINGS}: narrow from/to`);
+        throw badRequest(
+          `${rows.length} readings in that range, more than ${MAX_RAW_READINGS}: narrow from/to`,
+        );
       }
       return {
         probeId: probe.id,

@@ -39,7 +39,9 @@ export async function unitView(ctx: Context, unit: Unit) {
     ownerId: unit.ownerId,
     createdAt: toIso(unit.createdMs),
     probes: attached,
-    lastReading: last ? { ts: toIso(last.tsMs), temp_c: last.tempC, ageS: Math.round((nowMs - last.tsMs) / 1000) } : null,
+    lastReading: last
+      ? { ts: toIso(last.tsMs), temp_c: last.tempC, ageS: Math.round((nowMs - last.tsMs) / 1000) }
+      : null,
     openAlerts: ctx.openAlertsOf(unit.id),
   };
 }
@@ -100,7 +102,10 @@ export const unitRoutes: Routes = (app, ctx) => {
           `${rows.length} readings in that range, more than ${MAX_RAW_READINGS}: narrow from/to or add every=5m for buckets`,
         );
       }
-      return { ...base, readings: rows.map((r) => ({ ts: toIso(r.tsMs), temp_c: r.tempC, probeId: r.probeId })) };
+      return {
+        ...base,
+        readings: rows.map((r) => ({ ts: toIso(r.tsMs), temp_c: r.tempC, probeId: r.probeId })),
+      };
     },
   );
 };
