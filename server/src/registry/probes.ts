@@ -83,6 +83,10 @@ export function createProbes(db: Db, audit: Audit) {
       "SELECT count(*) FROM probe_attachment WHERE probe_id = ? AND (from_ms >= ? OR (to_ms IS NOT NULL AND to_ms > ?))",
     )
     .pluck();
+  const closedAfter = db
+    .prepare("SELECT count(*) FROM probe_attachment WHERE probe_id = ? AND to_ms IS NOT NULL AND to_ms > ?")
+    .pluck();
+  const moveStart = db.prepare("UPDATE probe_attachment SET from_ms = ? WHERE id = ?");
   const unitAttachments = db.prepare(
     "SELECT * FROM probe_attachment WHERE unit_id = ? AND from_ms < ? AND (to_ms IS NULL OR to_ms > ?) ORDER BY from_ms",
   );
@@ -102,6 +106,24 @@ export function createProbes(db: Db, audit: Audit) {
   function attach(caller: Caller, probeId: string, unitId: string | null, atMs: number, nowMs: number): void {
     if (unitId !== null && !unitExists(caller, unitId)) throw notFound("unit", unitId);
     const current = openAttachment.get(probeId) as Record<string, unknown> | undefined;
+    // "It has been in this freezer since yesterday": the current attachment starts earlier, as long
+    // as that does not overlap an earlier attachment.
+    if (current && (current.unit_id as string) === unitId && atMs < (current.from_ms as number)) {
+      if (closedAfter.get(probeId, atMs) as number) {
+        throw conflict(
+          `probe "${probeId}" was attached elsewhere after ${new Date(atMs).toISOString()}; choose a later \`at\``,
+        );
+      }
+      db.transaction(() => {
+        moveStart.run(atMs, current.id as number);
+        audit.record(nowMs, caller.accountId, "probe.attachment_backdated", "probe", probeId, {
+          unitId,
+          from: new Date(atMs).toISOString(),
+          previousFrom: new Date(current.from_ms as number).toISOString(),
+        });
+      })();
+      return;
+    }
     // Back-dating is allowed, but not to before the start of the current attachment or into a
     // closed one: history would then say the probe was in two places at once.
     if (laterAttachment.get(probeId, atMs, atMs) as number) {

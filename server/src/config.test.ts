@@ -1,0 +1,64 @@
+import { execFile } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.js";
+
+describe("configuration from the environment", () => {
+  it("has the documented defaults", () => {
+    const c = loadConfig({});
+    expect(c.http.port).toBe(8080);
+    expect(c.mqtt).toMatchObject({ port: 1883, url: undefined });
+    expect(c.dataDir).toBe("./data");
+    expect(c.store).toEqual({ kind: "sqlite" });
+    expect(c.adminToken).toBeUndefined();
+  });
+
+  it("reads the InfluxDB store", () => {
+    expect(
+      loadConfig({
+        COLDTRAIL_STORE: "influx",
+        COLDTRAIL_INFLUX_URL: "http://127.0.0.1:8086",
+        COLDTRAIL_INFLUX_TOKEN: "t",
+      }).store,
+    ).toEqual({
+      kind: "influx",
+      url: "http://127.0.0.1:8086",
+      database: "coldtrail",
+      token: "t",
+    });
+  });
+
+  it.each([
+    [{ COLDTRAIL_STORE: "influxdb" }, /COLDTRAIL_STORE must be "sqlite" or "influx", got "influxdb"/],
+    [{ COLDTRAIL_HTTP_PORT: "eighty" }, /COLDTRAIL_HTTP_PORT/],
+    [
+      { COLDTRAIL_MQTT_PORT: "70000" },
+      /COLDTRAIL_MQTT_PORT: COLDTRAIL_MQTT_PORT must be 0-65535 \(got "70000"\)/,
+    ],
+    [{ COLDTRAIL_MQTT_URL: "localhost:1883" }, /COLDTRAIL_MQTT_URL must be a URL starting with mqtt:\/\//],
+    [{ COLDTRAIL_STORE: "influx" }, /COLDTRAIL_INFLUX_URL is required when COLDTRAIL_STORE is "influx"/],
+    [{ COLDTRAIL_ADMIN_TOKEN: "short" }, /COLDTRAIL_ADMIN_TOKEN must be at least 16 characters/],
+    [{ COLDTRAIL_INFLUX_DB: "a b" }, /COLDTRAIL_INFLUX_DB must be 1-64 characters/],
+  ])("refuses %o naming the variable", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it("never echoes a secret it refuses", () => {
+    expect(() => loadConfig({ COLDTRAIL_ADMIN_TOKEN: "hunter2" })).not.toThrow(/hunter2/);
+  });
+
+  it("stops the server process at start with exit 2 and the variable's name", async () => {
+    const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+    const err = await promisify(execFile)(process.execPath, ["--import", "tsx", "server/src/main.ts"], {
+      cwd: root,
+      env: { ...process.env, COLDTRAIL_STORE: "postgres" },
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect(err).toMatchObject({ code: 2 });
+    expect((err as { stderr: string }).stderr).toMatch(
+      /COLDTRAIL_STORE must be "sqlite" or "influx", got "postgres"/,
+    );
+  });
+});
