@@ -1,0 +1,193 @@
+/// <reference lib="dom" />
+/**
+ * One batch (`/batches/{id}`), for staff: verdict with reasons, statistics, time limits, the
+ * custody chain, the passport link for the QR label, and the review form.
+ */
+import type { BatchDetail, Review } from "../api/types.js";
+import { fill, h } from "../components/element.js";
+import { errorNotice, loading } from "../components/notice.js";
+import {
+  budgetList,
+  monitoredMeter,
+  reasonList,
+  statsList,
+  verdictPanel,
+} from "../components/verdict-details.js";
+import { formatAge, formatDuration, formatLocal } from "../format/time.js";
+import { decisionWords, kindWords } from "../format/verdict.js";
+import type { Page } from "../router.js";
+
+function custodyChain(b: BatchDetail, nowMs: number): HTMLElement {
+  return h(
+    "ol",
+    { class: "custody" },
+    b.custody.map((c) =>
+      h(
+        "li",
+        null,
+        c.unitId
+          ? h("a", { href: `/units/${encodeURIComponent(c.unitId)}` }, c.unitName ?? c.unitId)
+          : h("strong", null, "Out of monitored custody"),
+        c.unitKind ? ` (${kindWords(c.unitKind)})` : "",
+        h("br"),
+        h(
+          "span",
+          { class: "hint" },
+          `${formatLocal(c.from)} → ${c.to ? formatLocal(c.to) : "now"} · ${formatDuration((c.to ? Date.parse(c.to) : nowMs) - Date.parse(c.from))}`,
+        ),
+      ),
+    ),
+  );
+}
+
+function reviewItem(r: Review, nowMs: number): HTMLElement {
+  return h(
+    "li",
+    { class: `review decision-${r.decision}` },
+    h("strong", null, decisionWords(r.decision)),
+    ": ",
+    h("span", { class: "review-comment" }, r.comment),
+    h("br"),
+    h(
+      "span",
+      { class: "hint" },
+      `${r.by ? `${r.by}, ` : ""}${formatLocal(r.at)} (${formatAge(Date.parse(r.at), nowMs)})`,
+    ),
+  );
+}
+
+function qrLabel(b: BatchDetail): HTMLElement {
+  const path = `/p/${encodeURIComponent(b.code)}`;
+  const copy = h("button", { type: "button", class: "secondary" }, "Copy link");
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(b.passportUrl);
+      copy.textContent = "Copied";
+    } catch {
+      copy.textContent = "Copy failed: select the link";
+    }
+  });
+  return h(
+    "div",
+    { class: "qr-label" },
+    h("p", null, "The QR label on each bag opens this public passport (no sign-in, no donor identity):"),
+    h("p", null, h("a", { href: path, class: "passport-link" }, b.passportUrl)),
+    h("p", null, h("span", { class: "code big" }, b.code), " ", copy),
+  );
+}
+
+function reviewForm(
+  batchId: string,
+  onSaved: () => void,
+  submit: (d: Review["decision"], c: string) => Promise<{ ok: boolean; message?: string }>,
+): HTMLElement {
+  const decision = h(
+    "select",
+    { id: "review-decision", name: "decision", required: true },
+    // No default: releasing a batch must be a choice, not what an unchanged form submits.
+    h("option", { value: "" }, "Choose…"),
+    (["release", "hold", "discard"] as const).map((d) => h("option", { value: d }, decisionWords(d))),
+  );
+  const comment = h("textarea", {
+    id: "review-comment",
+    name: "comment",
+    required: true,
+    rows: 3,
+    maxlength: 2000,
+  });
+  const error = h("p", { class: "form-error", role: "alert" });
+  const button = h("button", { type: "submit" }, "Save review");
+  const form = h(
+    "form",
+    { class: "review-form", "data-batch-id": batchId },
+    h("label", { for: "review-decision" }, "Decision"),
+    decision,
+    h("label", { for: "review-comment" }, "Comment (why)"),
+    comment,
+    error,
+    h("div", { class: "actions" }, button),
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    button.disabled = true;
+    error.textContent = "";
+    const r = await submit(decision.value as Review["decision"], comment.value);
+    button.disabled = false;
+    if (!r.ok) {
+      error.textContent = `Not saved: ${r.message ?? "unknown error"}`;
+      return;
+    }
+    comment.value = "";
+    onSaved();
+  });
+  return form;
+}
+
+export const batchPage: Page = (root, params, app) => {
+  const id = params.id as string;
+  document.title = "Batch · coldtrail";
+  const body = h("div", null, loading("the batch"));
+  root.append(body);
+  let disposed = false;
+
+  async function load() {
+    const r = await app.api.batch(id);
+    if (disposed) return;
+    if (!r.ok) {
+      body.replaceChildren(errorNotice("the batch", r));
+      return;
+    }
+    const b = r.value;
+    const nowMs = Date.now();
+    document.title = `Batch ${b.code} · coldtrail`;
+    const section = (title: string, ...content: (Node | string | null)[]) =>
+      h("section", null, h("h2", null, title), ...content);
+    fill(
+      body,
+      h("p", { class: "crumbs" }, "Batch ", h("span", { class: "code" }, b.code)),
+      verdictPanel(b.verdict, b.asOf),
+      b.review
+        ? h(
+            "p",
+            { class: "notice" },
+            `Staff review: ${decisionWords(b.review.decision)}. The computed verdict above stands; the review is shown beside it.`,
+          )
+        : null,
+      h(
+        "p",
+        { class: "batch-facts" },
+        `Expressed ${formatLocal(b.expressedAt)} (${formatAge(Date.parse(b.expressedAt), nowMs)})`,
+        b.volumeMl ? ` · ${b.volumeMl} ml` : "",
+        ` · milk now ${b.state}${b.everThawed ? " (has thawed)" : ""}`,
+      ),
+      section("Why", reasonList(b.reasons, nowMs)),
+      section("Monitoring", monitoredMeter(b.stats.monitoredPct), statsList(b.stats)),
+      section("Time left", budgetList(b.budgets)),
+      section("Custody chain", custodyChain(b, nowMs)),
+      section("QR label", qrLabel(b)),
+      section(
+        "Staff reviews",
+        b.reviews.length
+          ? h(
+              "ul",
+              { class: "reviews" },
+              [...b.reviews].reverse().map((x) => reviewItem(x, nowMs)),
+            )
+          : h("p", null, "No reviews yet."),
+        reviewForm(
+          b.id,
+          () => void load(),
+          async (decision, comment) => {
+            const res = await app.api.review(b.id, { decision, comment });
+            return res.ok ? { ok: true } : { ok: false, message: res.message };
+          },
+        ),
+      ),
+    );
+  }
+
+  void load();
+  return () => {
+    disposed = true;
+  };
+};

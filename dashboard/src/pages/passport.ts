@@ -1,0 +1,134 @@
+/// <reference lib="dom" />
+/**
+ * The public passport (`/p/{code}`): what a recipient sees after scanning the QR on a bag. A big
+ * plain verdict with reasons, how much of the time was monitored, and the whole temperature
+ * history across the custody chain. No token, and the API sends no donor identity.
+ */
+import type { Passport } from "../api/types.js";
+import { type ChartHandle, mountChart } from "../components/chart.js";
+import { chartColumns, custodyLimits, gapThresholdMs, parseEveryMs } from "../components/chart-data.js";
+import { fill, h } from "../components/element.js";
+import { errorNotice, loading } from "../components/notice.js";
+import {
+  budgetList,
+  monitoredMeter,
+  reasonList,
+  statsList,
+  verdictPanel,
+} from "../components/verdict-details.js";
+import { formatAge, formatDuration, formatLocal } from "../format/time.js";
+import { decisionWords, kindWords } from "../format/verdict.js";
+import type { Page } from "../router.js";
+
+function journey(p: Passport, nowMs: number): HTMLElement {
+  return h(
+    "ol",
+    { class: "custody" },
+    p.custody.map((c) =>
+      h(
+        "li",
+        null,
+        h("strong", null, kindWords(c.kind)),
+        c.site ? ` at a ${c.site === "milk-bank" ? "milk bank" : "household"}` : "",
+        h("br"),
+        h(
+          "span",
+          { class: "hint" },
+          `${formatLocal(c.from)} → ${c.to ? formatLocal(c.to) : "now"} · ${formatDuration((c.to ? Date.parse(c.to) : nowMs) - Date.parse(c.from))}`,
+        ),
+      ),
+    ),
+  );
+}
+
+export const passportPage: Page = (root, params, app) => {
+  const code = params.code as string;
+  document.title = "Milk passport · coldtrail";
+  const body = h("div", { class: "passport" }, loading("the passport"));
+  root.append(body);
+  let disposed = false;
+  let chart: ChartHandle | null = null;
+
+  async function load() {
+    const r = await app.api.passport(code);
+    if (disposed) return;
+    if (!r.ok) {
+      body.replaceChildren(
+        r.status === 404 || r.status === 400
+          ? h(
+              "div",
+              { class: "notice error", role: "alert" },
+              h("h1", null, "No batch with this code"),
+              h(
+                "p",
+                null,
+                `Nothing is known under "${code}". Check the code printed under the QR label, or ask whoever gave you the milk.`,
+              ),
+            )
+          : errorNotice("the passport", r),
+      );
+      return;
+    }
+    const p = r.value;
+    const nowMs = Date.now();
+    const chartBox = h("div", { class: "chart" });
+    fill(
+      body,
+      h("p", { class: "crumbs" }, "Milk passport ", h("span", { class: "code" }, p.code)),
+      verdictPanel(p.verdict, p.asOf),
+      p.review
+        ? h(
+            "p",
+            { class: "notice" },
+            `Milk-bank staff: ${decisionWords(p.review.decision)}: ${p.review.comment} (${formatLocal(p.review.at)})`,
+          )
+        : null,
+      h("section", null, h("h2", null, "Why"), reasonList(p.reasons, nowMs)),
+      h("section", null, h("h2", null, "How much was monitored"), monitoredMeter(p.stats.monitoredPct)),
+      h(
+        "section",
+        null,
+        h("h2", null, "Temperature history"),
+        chartBox,
+        h(
+          "p",
+          { class: "hint" },
+          "The dashed red line is the safe limit of each place the milk was kept; vertical lines mark moves. Breaks in the line are time without readings.",
+        ),
+      ),
+      h("section", null, h("h2", null, "Where the milk was kept"), journey(p, nowMs)),
+      h("section", null, h("h2", null, "Time left"), budgetList(p.budgets)),
+      h(
+        "section",
+        null,
+        h("h2", null, "Details"),
+        h(
+          "p",
+          null,
+          `Expressed ${formatLocal(p.expressedAt)} (${formatAge(Date.parse(p.expressedAt), nowMs)})`,
+          p.volumeMl ? ` · ${p.volumeMl} ml` : "",
+          ` · milk now ${p.state}${p.everThawed ? " (has thawed)" : ""}`,
+        ),
+        statsList(p.stats),
+      ),
+      h("p", { class: "privacy hint" }, "This page shows no donor identity. Times are in your time zone."),
+    );
+    const milkFrozen = (p.state === "frozen" || p.state === "thawing") && !p.everThawed;
+    const cols = chartColumns({
+      points: p.readings,
+      limits: custodyLimits(p.custody, p.profiles, milkFrozen, nowMs),
+      gapMs: gapThresholdMs(p.readings, parseEveryMs(p.readingsEvery)),
+    });
+    const marks = p.custody
+      .filter((c) => c.kind !== "out-of-custody")
+      .map((c) => ({ tsSec: Date.parse(c.from) / 1000, label: kindWords(c.kind) }));
+    chart?.destroy();
+    chart = mountChart(chartBox, cols, { title: "Temperature history of this batch", marks });
+  }
+
+  void load();
+  return () => {
+    disposed = true;
+    chart?.destroy();
+  };
+};

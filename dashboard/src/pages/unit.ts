@@ -1,0 +1,153 @@
+/// <reference lib="dom" />
+/**
+ * One unit (`/units/{id}`): the last 24 h in 5-minute buckets with the safe limit, and the
+ * batches in it with their verdicts. Refreshes every 30 s (a bucket is 5 min wide).
+ */
+import type { ApiClient } from "../api/client.js";
+import type { BatchSummary } from "../api/types.js";
+import { type ChartHandle, mountChart } from "../components/chart.js";
+import { chartColumns, type LimitSpan, parseEveryMs, safeRange } from "../components/chart-data.js";
+import { h } from "../components/element.js";
+import { errorNotice, loading } from "../components/notice.js";
+import { verdictChip } from "../components/verdict-details.js";
+import { formatLocal } from "../format/time.js";
+import { formatTemp } from "../format/verdict.js";
+import type { Page } from "../router.js";
+import { unitFacts } from "./units.js";
+
+const REFRESH_MS = 30_000;
+const WINDOW_MS = 24 * 3_600_000;
+const EVERY = "5m";
+const EVERY_MS = 5 * 60_000;
+
+/**
+ * The unit's resolved safe range. The API lists profile numbers with a batch's verdict, not with
+ * a unit, so it comes from a batch in the unit; without one the chart has no limit line.
+ */
+async function unitLimit(
+  api: ApiClient,
+  unitId: string,
+  batches: readonly BatchSummary[],
+): Promise<{ minC: number | null; maxC: number; label: string } | null> {
+  const first = batches[0];
+  if (!first) return null;
+  const r = await api.batch(first.id);
+  if (!r.ok) return null;
+  const use = [...r.value.profiles].reverse().find((p) => p.unitId === unitId);
+  if (!use) return null;
+  return {
+    ...safeRange(use.profile, r.value.state === "frozen" || r.value.state === "thawing"),
+    label: use.profile.label,
+  };
+}
+
+function batchRow(b: BatchSummary): HTMLElement {
+  return h(
+    "li",
+    { class: "batch-row", "data-batch-id": b.id },
+    h("a", { href: `/batches/${encodeURIComponent(b.id)}` }, h("span", { class: "code" }, b.code)),
+    " ",
+    verdictChip(b.verdict),
+    h(
+      "span",
+      { class: "hint" },
+      ` expressed ${formatLocal(b.expressedAt)}${b.volumeMl ? `, ${b.volumeMl} ml` : ""}, ${b.state}`,
+    ),
+  );
+}
+
+export const unitPage: Page = (root, params, app) => {
+  const id = params.id as string;
+  document.title = "Unit · coldtrail";
+  const head = h("div", { class: "unit-head" }, loading("the unit"));
+  const chartBox = h("div", { class: "chart" });
+  const limitNote = h("p", { class: "hint" });
+  const batchBox = h("div", null, loading("batches"));
+  root.append(
+    h("p", { class: "crumbs" }, h("a", { href: "/" }, "← All units")),
+    head,
+    h(
+      "section",
+      { "aria-labelledby": "chart-title" },
+      h("h2", { id: "chart-title" }, "Last 24 hours"),
+      chartBox,
+      limitNote,
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "batches-title" },
+      h("h2", { id: "batches-title" }, "Batches in this unit"),
+      batchBox,
+    ),
+  );
+  let disposed = false;
+  let chart: ChartHandle | null = null;
+  let limit: Awaited<ReturnType<typeof unitLimit>> = null;
+  let limitLoaded = false;
+
+  async function load() {
+    const nowMs = Date.now();
+    const [u, rd, bs] = await Promise.all([
+      app.api.unit(id),
+      app.api.unitReadings(id, {
+        from: new Date(nowMs - WINDOW_MS).toISOString(),
+        to: new Date(nowMs).toISOString(),
+        every: EVERY,
+      }),
+      app.api.batches({ unitId: id }),
+    ]);
+    if (disposed) return;
+    if (!u.ok) {
+      head.replaceChildren(errorNotice("the unit", u));
+      return;
+    }
+    document.title = `${u.value.name} · coldtrail`;
+    head.replaceChildren(h("h1", null, u.value.name), ...unitFacts(u.value, nowMs));
+
+    const batches = bs.ok ? bs.value.batches : [];
+    if (!limitLoaded && bs.ok) {
+      limit = await unitLimit(app.api, id, batches);
+      limitLoaded = true;
+      if (disposed) return;
+    }
+    if (!rd.ok) chartBox.replaceChildren(errorNotice("the readings", rd));
+    else {
+      const spans: LimitSpan[] = limit
+        ? [
+            {
+              fromMs: nowMs - WINDOW_MS - EVERY_MS,
+              toMs: nowMs + EVERY_MS,
+              minC: limit.minC,
+              maxC: limit.maxC,
+            },
+          ]
+        : [];
+      const cols = chartColumns({
+        points: rd.value.readings,
+        limits: spans,
+        gapMs: 2 * (parseEveryMs(rd.value.every) ?? EVERY_MS),
+      });
+      if (chart) chart.update(cols);
+      else chart = mountChart(chartBox, cols, { title: `Temperature of ${u.value.name}, last 24 hours` });
+    }
+    limitNote.textContent = limit
+      ? `Dashed red line: safe limit of the ${limit.label} profile (${limit.minC !== null ? `${formatTemp(limit.minC, 0)} to ` : "at most "}${formatTemp(limit.maxC, 0)}). 5-minute averages; the shaded band is each bucket's lowest to highest reading. Breaks in the line are time without readings.`
+      : `Profile ${u.value.profile}. 5-minute averages; the shaded band is each bucket's lowest to highest reading. Breaks in the line are time without readings.`;
+
+    if (!bs.ok) batchBox.replaceChildren(errorNotice("the batches", bs));
+    else
+      batchBox.replaceChildren(
+        batches.length
+          ? h("ul", { class: "batch-list" }, batches.map(batchRow))
+          : h("p", null, "No batches are in this unit now."),
+      );
+  }
+
+  void load();
+  const timer = setInterval(load, REFRESH_MS);
+  return () => {
+    disposed = true;
+    clearInterval(timer);
+    chart?.destroy();
+  };
+};

@@ -1,0 +1,384 @@
+/// <reference lib="dom" />
+/**
+ * The dashboard in a real Chromium against a real coldtrail server: units and a probe registered
+ * over HTTP, readings published over MQTT, a batch, then every page driven as people use it.
+ */
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { MqttClient } from "mqtt";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startColdtrail } from "../../server/src/app.js";
+import { loadConfig } from "../../server/src/config.js";
+import { createLogger } from "../../server/src/logger.js";
+import {
+  ADMIN_TOKEN,
+  connectProbe,
+  startTestServer,
+  type TestServer,
+  waitFor,
+} from "../../server/test/harness.js";
+import { buildDashboard } from "../build.js";
+import { type StaticProxy, serveDashboard } from "./static-proxy.js";
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const UNIT_NAME = "Ada's kitchen freezer";
+/**
+ * The passport screenshot lands in a temp folder; COLDTRAIL_UPDATE_SCREENSHOTS=1 refreshes the
+ * committed one in screenshots/ (documentation), so a test run leaves the work tree clean.
+ */
+const SCREENSHOT =
+  process.env.COLDTRAIL_UPDATE_SCREENSHOTS === "1"
+    ? join(import.meta.dirname, "screenshots", "passport.png")
+    : join(mkdtempSync(join(tmpdir(), "coldtrail-shot-")), "passport.png");
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+let s: TestServer;
+let web: StaticProxy;
+let browser: Browser;
+let probe: { id: string; secret: string; client: MqttClient };
+let unitId: string;
+let quietUnitId: string;
+let emptyUnitId: string;
+let batch: { id: string; code: string; passportUrl: string; verdict: string };
+let distDir: string;
+let buildMs: number;
+const pageErrors: string[] = [];
+/** Set to a directory to keep screenshots of every page for a look (they are not asserted). */
+const SHOTS_DIR = process.env.COLDTRAIL_DASHBOARD_SHOTS;
+const shot = async (page: Page, name: string) => {
+  if (SHOTS_DIR) await page.screenshot({ path: join(SHOTS_DIR, `${name}.png`), fullPage: true });
+};
+
+async function launchChromium(): Promise<Browser> {
+  // Chromium may still be being installed by apt when the suite starts.
+  await waitFor(async () => statSync("/usr/bin/chromium", { throwIfNoEntry: false }), 120_000, 2000);
+  return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}
+
+async function newPage(
+  opts: { token?: string; phone?: boolean } = {},
+): Promise<{ ctx: BrowserContext; page: Page }> {
+  const ctx = await browser.newContext({
+    viewport: opts.phone ? { width: 390, height: 844 } : { width: 1200, height: 900 },
+    deviceScaleFactor: 1,
+    timezoneId: "Europe/Berlin",
+    locale: "en-GB",
+  });
+  if (opts.token) await ctx.addInitScript((t) => localStorage.setItem("coldtrail.adminToken", t), opts.token);
+  const page = await ctx.newPage();
+  page.on("pageerror", (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text()))
+      pageErrors.push(`${page.url()}: ${m.text()}`);
+  });
+  return { ctx, page };
+}
+
+beforeAll(async () => {
+  const t0 = performance.now();
+  distDir = await buildDashboard({ outDir: mkdtempSync(join(tmpdir(), "coldtrail-dash-")) });
+  buildMs = performance.now() - t0;
+
+  s = await startTestServer();
+  const now = Date.now();
+  const u = await s.api<{ id: string }>("POST", "/api/v1/units", {
+    name: UNIT_NAME,
+    kind: "freezer",
+    site: "household",
+  });
+  expect(u.status).toBe(201);
+  unitId = u.body.id;
+  const p = await s.api<{ id: string; secret: string }>("POST", "/api/v1/probes", {
+    name: "door shelf probe",
+  });
+  expect(p.status).toBe(201);
+  const att = await s.api("PUT", `/api/v1/probes/${p.body.id}/unit`, {
+    unitId,
+    at: new Date(now - 4 * HOUR).toISOString(),
+  });
+  expect(att.status).toBe(200);
+  probe = { ...p.body, client: await connectProbe(s.mqttUrl, p.body.id, p.body.secret) };
+
+  // Four hours at −19.5 °C, one reading a minute, the newest at −19 °C.
+  const readings = [];
+  for (let t = now - 4 * HOUR, seq = 0; t < now - MIN; t += MIN, seq++)
+    readings.push({ ts: t, temp_c: -19.5, seq });
+  readings.push({ ts: now - 30_000, temp_c: -19, seq: readings.length });
+  for (let i = 0; i < readings.length; i += 500) {
+    await probe.client.publishAsync(
+      `coldtrail/v1/probes/${probe.id}/readings`,
+      JSON.stringify({ readings: readings.slice(i, i + 500) }),
+      { qos: 1 },
+    );
+  }
+  // A unit whose probe went quiet 20 minutes ago (stale), and one with no probe at all.
+  const quiet = await s.api<{ id: string }>("POST", "/api/v1/units", {
+    name: "Garage chest freezer",
+    kind: "freezer",
+  });
+  const qp = await s.api<{ id: string; secret: string }>("POST", "/api/v1/probes", {});
+  await s.api("PUT", `/api/v1/probes/${qp.body.id}/unit`, {
+    unitId: quiet.body.id,
+    at: new Date(now - HOUR).toISOString(),
+  });
+  const qc = await connectProbe(s.mqttUrl, qp.body.id, qp.body.secret);
+  await qc.publishAsync(
+    `coldtrail/v1/probes/${qp.body.id}/readings`,
+    JSON.stringify({ readings: [{ ts: now - 20 * MIN, temp_c: -18.5, seq: 1 }] }),
+    { qos: 1 },
+  );
+  await qc.endAsync();
+  quietUnitId = quiet.body.id;
+  emptyUnitId = (
+    await s.api<{ id: string }>("POST", "/api/v1/units", { name: "Spare fridge", kind: "fridge" })
+  ).body.id;
+  await s.ctx.forwarder.drain();
+
+  const b = await s.api<{ id: string; code: string; passportUrl: string }>("POST", "/api/v1/batches", {
+    unitId,
+    expressedAt: new Date(now - 5 * HOUR).toISOString(),
+    at: new Date(now - 4 * HOUR).toISOString(),
+    state: "frozen",
+    volumeMl: 120,
+  });
+  expect(b.status).toBe(201);
+  const v = await s.api<{ verdict: string }>("GET", `/api/v1/batches/${b.body.id}`);
+  batch = { ...b.body, verdict: v.body.verdict };
+
+  web = await serveDashboard(distDir, s.httpUrl);
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await probe?.client.endAsync();
+  await web?.close();
+  await s?.cleanup();
+  if (distDir) rmSync(distDir, { recursive: true, force: true });
+});
+
+describe("dashboard in Chromium against a real server", () => {
+  it("builds in under 2 s", () => {
+    expect(buildMs).toBeLessThan(2000);
+  });
+
+  it("units page: asks for the token, refuses a wrong one, then shows the unit and its last temperature", async () => {
+    const { ctx, page } = await newPage();
+    await page.goto(`${web.url}/`);
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Admin token").fill("not-the-token");
+    await dialog.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("That token is not valid").waitFor();
+    expect(await dialog.isVisible()).toBe(true);
+
+    await dialog.getByLabel("Admin token").fill(ADMIN_TOKEN);
+    await dialog.getByRole("button", { name: "Sign in" }).click();
+    const card = page.locator(`[data-unit-id="${unitId}"]`);
+    await card.waitFor();
+    expect(await card.getByRole("link", { name: UNIT_NAME }).isVisible()).toBe(true);
+    expect(await card.locator(".temp").textContent()).toBe("−19.0 °C");
+    expect(await card.locator(".age").textContent()).toMatch(/last reading (just now|\d+ s ago)/);
+    expect(await card.locator(".age").getAttribute("class")).not.toContain("stale");
+    expect(await card.textContent()).toContain("No open alerts");
+    // Stale units stand out, in words as well as colour.
+    const quiet = page.locator(`[data-unit-id="${quietUnitId}"]`);
+    expect(await quiet.getAttribute("class")).toContain("is-stale");
+    expect(await quiet.locator(".age").textContent()).toMatch(/^⚠ Stale: last reading 2\d min ago/);
+    const empty = page.locator(`[data-unit-id="${emptyUnitId}"]`);
+    expect(await empty.locator(".temp").textContent()).toBe("No reading yet");
+    expect(await empty.locator(".age").textContent()).toBe("No readings · no probe attached");
+    expect(await page.evaluate(() => localStorage.getItem("coldtrail.adminToken"))).toBe(ADMIN_TOKEN);
+    expect(await dialog.count()).toBe(0);
+
+    // A new reading shows up without a reload (the page refreshes every 5 s).
+    await probe.client.publishAsync(
+      `coldtrail/v1/probes/${probe.id}/readings`,
+      JSON.stringify({ readings: [{ ts: Date.now(), temp_c: -21.5, seq: 100_000 }] }),
+      { qos: 1 },
+    );
+    await s.ctx.forwarder.drain();
+    await page.waitForFunction(
+      (id) => document.querySelector(`[data-unit-id="${id}"] .temp`)?.textContent === "−21.5 °C",
+      unitId,
+      { timeout: 12_000 },
+    );
+    await shot(page, "units");
+    await ctx.close();
+  });
+
+  it("unit page: a chart of the last 24 h with the safe limit, and the batch with its verdict chip", async () => {
+    const { ctx, page } = await newPage({ token: ADMIN_TOKEN });
+    await page.goto(`${web.url}/units/${unitId}`);
+    await page.getByRole("heading", { level: 1, name: UNIT_NAME }).waitFor();
+    await page.locator(".chart canvas").first().waitFor();
+    const row = page.locator(`[data-batch-id="${batch.id}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain(batch.code);
+    expect(await row.locator(".chip").textContent()).toMatch(/Safe to use|Check before use|Do not use/);
+    await page.getByText("Dashed red line: safe limit of the Home freezer profile").waitFor();
+    expect(await page.locator(".u-legend").textContent()).toContain("Safe limit");
+    await shot(page, "unit");
+    // Following the batch link is in-app navigation, not a reload.
+    await row.getByRole("link").click();
+    await page.waitForURL(`${web.url}/batches/${batch.id}`);
+    await page.locator("#verdict-word").waitFor();
+    await ctx.close();
+  });
+
+  it("passport: the verdict in words and a chart, no token asked and no donor identity", async () => {
+    const { ctx, page } = await newPage({ phone: true });
+    await page.goto(`${web.url}/p/${batch.code}`);
+    const word = page.locator("#verdict-word");
+    await word.waitFor();
+    expect(await word.getAttribute("data-verdict")).toBe(batch.verdict);
+    expect(await word.textContent()).toBe(
+      { safe: "Safe to use", check: "Check before use", "do-not-use": "Do not use" }[batch.verdict],
+    );
+    await page.locator(".chart canvas").first().waitFor();
+    expect(await page.locator(".chart [role=img]").getAttribute("aria-label")).toMatch(
+      /points from .* lowest −(21\.5|19\.5) °C, highest −19\.0 °C/,
+    );
+    await page.getByText(/Monitored \d+(\.\d)?% of the time/).waitFor();
+    await page.getByText("Where the milk was kept").waitFor();
+    // The whole document, attributes included, not only the visible text.
+    const text = await page.content();
+    for (const secret of [UNIT_NAME, unitId, probe.id, "door shelf probe", batch.id])
+      expect(text).not.toContain(secret);
+    expect(await page.getByRole("dialog").count()).toBe(0);
+    expect(await page.locator("#staff-nav").isHidden()).toBe(true);
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
+    await ctx.close();
+  });
+
+  it("passport: an unknown code says so in plain words", async () => {
+    const { ctx, page } = await newPage({ phone: true });
+    await page.goto(`${web.url}/p/ZZZZZZZZZZZZZ`);
+    await page.getByRole("heading", { name: "No batch with this code" }).waitFor();
+    expect(await page.locator("#verdict-word").count()).toBe(0);
+    await ctx.close();
+  });
+
+  it("batch page: a review is submitted and shown; a blank comment shows the server's refusal", async () => {
+    const { ctx, page } = await newPage({ token: ADMIN_TOKEN });
+    await page.goto(`${web.url}/batches/${batch.id}`);
+    await page.locator("#verdict-word").waitFor();
+    await page.getByText(batch.passportUrl).waitFor();
+
+    await page.getByLabel("Decision").selectOption("hold");
+    await page.getByLabel("Comment (why)").fill("   ");
+    await page.getByRole("button", { name: "Save review" }).click();
+    await page.getByText(/Not saved: .*comment must say why/).waitFor();
+
+    await page.getByLabel("Comment (why)").fill("probe cable looked loose; checking the freezer");
+    await page.getByRole("button", { name: "Save review" }).click();
+    const review = page.locator(".reviews .review").first();
+    await review.waitFor();
+    expect(await review.textContent()).toContain("On hold: probe cable looked loose; checking the freezer");
+    await page.getByText("Staff review: On hold.").waitFor();
+    await shot(page, "batch");
+    const api = await s.api<{ review: { decision: string; comment: string } }>(
+      "GET",
+      `/api/v1/batches/${batch.id}`,
+    );
+    expect(api.body.review).toMatchObject({
+      decision: "hold",
+      comment: "probe cable looked loose; checking the freezer",
+    });
+    await ctx.close();
+  });
+
+  it("alerts page: lists the queue, or says plainly that the server has no alerts module", async () => {
+    const probeRoute = await s.api("GET", "/api/v1/alerts?state=open");
+    const { ctx, page } = await newPage({ token: ADMIN_TOKEN });
+    await page.goto(`${web.url}/alerts`);
+    await page.getByRole("heading", { name: "Alerts" }).waitFor();
+    if (probeRoute.status === 404) await page.getByText("the alerts module is not installed").waitFor();
+    else await page.locator(".alert-card, .notice").first().waitFor();
+    expect(await page.locator(".tab[aria-current=page]").textContent()).toBe("Open");
+    await ctx.close();
+  });
+
+  it("dead letters page: shows a refused message with its reason", async () => {
+    await probe.client.publishAsync(`coldtrail/v1/probes/${probe.id}/readings`, '{"readings":"not a list"}', {
+      qos: 1,
+    });
+    await waitFor(
+      async () =>
+        (await s.api<{ deadletters: unknown[] }>("GET", "/api/v1/deadletters")).body.deadletters.length > 0,
+    );
+    const { ctx, page } = await newPage({ token: ADMIN_TOKEN });
+    await page.goto(`${web.url}/deadletters`);
+    const row = page.locator("tbody tr").first();
+    await row.waitFor();
+    const text = await row.textContent();
+    expect(text).toContain(probe.id);
+    expect(text).toContain("not a list");
+    await ctx.close();
+  });
+
+  it("an unknown path shows a not-found page, and no page threw", async () => {
+    const { ctx, page } = await newPage({ token: ADMIN_TOKEN });
+    await page.goto(`${web.url}/no/such/page`);
+    await page.getByRole("heading", { name: "Page not found" }).waitFor();
+    await ctx.close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("served by the server itself: deep links open the app and the passport renders", async () => {
+    // The server's own static serving (server/src/api/dashboard.ts) of this build, on a fresh server.
+    const dir = mkdtempSync(join(tmpdir(), "coldtrail-served-"));
+    const config = loadConfig({
+      COLDTRAIL_HTTP_PORT: "0",
+      COLDTRAIL_HTTP_HOST: "127.0.0.1",
+      COLDTRAIL_MQTT_PORT: "0",
+      COLDTRAIL_DATA_DIR: dir,
+      COLDTRAIL_ADMIN_TOKEN: ADMIN_TOKEN,
+      COLDTRAIL_LOG_LEVEL: "silent",
+    });
+    const served = await startColdtrail(config, { log: createLogger("silent"), dashboardDir: distDir });
+    try {
+      const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+      const post = async (path: string, body: unknown) =>
+        (
+          await fetch(`${served.httpUrl}${path}`, {
+            method: "POST",
+            headers: auth,
+            body: JSON.stringify(body),
+          })
+        ).json() as Promise<{
+          id: string;
+          code: string;
+        }>;
+      const unit = await post("/api/v1/units", { name: "Served freezer", kind: "freezer" });
+      const b = await post("/api/v1/batches", {
+        unitId: unit.id,
+        expressedAt: new Date(Date.now() - HOUR).toISOString(),
+      });
+      const { ctx, page } = await newPage({ phone: true });
+      await page.goto(`${served.httpUrl}/p/${b.code}`);
+      await page.locator("#verdict-word").waitFor();
+      expect(await page.locator("#verdict-word").getAttribute("data-verdict")).toMatch(
+        /^(safe|check|do-not-use)$/,
+      );
+      expect(await page.content()).not.toContain("Served freezer");
+      await page.goto(`${served.httpUrl}/units/${unit.id}`);
+      await page.getByRole("dialog").getByLabel("Admin token").waitFor();
+      await ctx.close();
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await served.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
