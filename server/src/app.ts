@@ -1,5 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { resolveAdminToken } from "./admin-token.js";
+import { createAlerting } from "./alerts/alerting.js";
+import { type MqttPublish, publishViaAedes, publishViaMqttClient } from "./alerts/channels/mqtt.js";
 import { buildApi, type Routes } from "./api/app.js";
 import { startEmbeddedBroker } from "./broker/embedded.js";
 import { connectExternalBroker } from "./broker/external.js";
@@ -76,9 +78,25 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const batches = createBatches(db, audit);
   const live = createProbeLive(probes);
   const deadLetters = createDeadLetters(db);
+  let publicHttpUrl = config.http.publicUrl ?? "";
+  let publishRef: MqttPublish | null = null;
+  const alerting = createAlerting({
+    db,
+    audit,
+    units,
+    probes,
+    log,
+    now,
+    publicUrl: () => publicHttpUrl || null,
+    smtpUrl: config.smtpUrl ?? null,
+    mqttPublish: (t, p, o) =>
+      publishRef ? publishRef(t, p, o) : Promise.reject(new Error("MQTT not ready yet")),
+    batchesIn: (unitId, atMs) => batches.inUnit(unitId, atMs, atMs + 1),
+  });
   let metricsRef: ReturnType<typeof createMetrics> | null = null;
   const storedHook = (rows: readonly Reading[]) => {
     store.observe(rows);
+    alerting.onStored(rows);
     metricsRef?.stored.inc(rows.length);
     opts.onStored?.(rows);
   };
@@ -148,11 +166,20 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
 
   const ingest = createIngest({
     journal,
-    deadLetters,
+    deadLetters: {
+      ...deadLetters,
+      add(d) {
+        deadLetters.add(d);
+        alerting.onRejected(d.probeId, d.reason);
+      },
+    },
     metrics,
     log: log.child({ component: "ingest" }),
     isProbe: (id) => secretHashOf(id) !== null,
-    updateProbe: (id, s) => live.update(id, s),
+    updateProbe: (id, s) => {
+      live.update(id, s);
+      alerting.onProbeLive(id, s);
+    },
     // With the SQLite store the commit itself stored the readings: nothing to forward.
     onJournaled: () => {
       if (journal.depth() > 0) forwarder.poke();
@@ -172,6 +199,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     });
     mqttUrl = config.mqtt.url;
     closeBroker = ext.close;
+    publishRef = publishViaMqttClient(ext.client);
   } else {
     const broker = await startEmbeddedBroker({
       port: config.mqtt.port,
@@ -181,6 +209,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     });
     mqttUrl = `mqtt://127.0.0.1:${broker.port}`;
     closeBroker = broker.close;
+    publishRef = publishViaAedes(broker.aedes);
   }
 
   const liveTimer = setInterval(() => live.flush(), LIVE_FLUSH_MS);
@@ -205,16 +234,19 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     adminToken: admin.token,
     publicMqttUrl: config.mqtt.publicUrl ?? mqttUrl,
     publicHttpUrl: config.http.publicUrl ?? "",
-    openAlertsOf: () => 0,
+    openAlertsOf: (unitId) => alerting.openCountOf(unitId),
+    onUnitChanged: (unitId) => void alerting.publishDiscovery(unitId),
     liveOf: (p) => live.view(p),
     now,
   };
-  const api = await buildApi(ctx, opts.routes ?? [], opts.dashboardDir);
+  const api = await buildApi(ctx, [alerting.routes, ...(opts.routes ?? [])], opts.dashboardDir);
   await api.listen({ port: config.http.port, host: config.http.host });
   const addr = api.server.address();
   const httpPort = typeof addr === "object" && addr ? addr.port : config.http.port;
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   ctx.publicHttpUrl = config.http.publicUrl ?? httpUrl;
+  publicHttpUrl = ctx.publicHttpUrl;
+  alerting.start();
   log.info({ httpUrl, mqttUrl, store: store.name, dataDir: config.dataDir }, "coldtrail.started");
 
   let stopped = false;
@@ -227,6 +259,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       if (stopped) return;
       stopped = true;
       clearInterval(liveTimer);
+      await alerting.stop();
       await closeBroker();
       await api.close();
       await journal.flush();

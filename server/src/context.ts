@@ -34,8 +34,10 @@ export interface Context {
   publicMqttUrl: string;
   /** Base URL for links people open (passports, unit pages). */
   publicHttpUrl: string;
-  /** Open alerts of a unit (0 until the alerts module is wired in). */
+  /** Open (unresolved) alerts of a unit. */
   openAlertsOf(unitId: string): number;
+  /** A unit was created or its probes changed (e.g. to announce it to Home Assistant). */
+  onUnitChanged(unitId: string): void;
   /** Live fields of a probe (battery, last seen, status), newer in memory than in the registry. */
   liveOf(probe: Probe): LiveView;
   now(): number;

@@ -41,9 +41,11 @@ export function createChannelStore(db: Db, audit: Audit) {
   // is the milk bank's staff until real accounts exist).
   const live = db.prepare(
     `SELECT c.* FROM alert_channel c LEFT JOIN account a ON a.id = c.owner_id
-     WHERE c.deleted_ms IS NULL AND (c.owner_id = ? OR a.role = 'admin') ORDER BY c.created_ms, c.id`,
+     WHERE c.deleted_ms IS NULL AND (c.owner_id = ? OR a.role = 'admin') ORDER BY c.created_ms, c.rowid`,
   );
-  const markDeleted = db.prepare("UPDATE alert_channel SET deleted_ms = ? WHERE id = ? AND deleted_ms IS NULL");
+  const markDeleted = db.prepare(
+    "UPDATE alert_channel SET deleted_ms = ? WHERE id = ? AND deleted_ms IS NULL",
+  );
   const cancelPending = db.prepare(
     "UPDATE alert_outbox SET status = 'cancelled', last_error = 'channel deleted' WHERE channel_id = ? AND status IN ('pending', 'failed')",
   );
@@ -52,7 +54,8 @@ export function createChannelStore(db: Db, audit: Audit) {
     /** Creates a channel; a webhook without a secret gets a generated one, returned once. */
     create(caller: Caller, input: NewChannel, nowMs: number): { channel: Channel; secret: string | null } {
       const id = newId("c");
-      const secret = input.secret ?? (input.kind === "webhook" ? randomBytes(32).toString("base64url") : null);
+      const secret =
+        input.secret ?? (input.kind === "webhook" ? randomBytes(32).toString("base64url") : null);
       db.transaction(() => {
         insert.run(
           id,
@@ -82,16 +85,19 @@ export function createChannelStore(db: Db, audit: Audit) {
     list(caller: Caller): Channel[] {
       const own = ownedBy(caller);
       return (
-        db.prepare(`SELECT * FROM alert_channel WHERE deleted_ms IS NULL AND ${own.sql} ORDER BY created_ms, id`).all(...own.params) as Record<
-          string,
-          unknown
-        >[]
+        db
+          .prepare(
+            `SELECT * FROM alert_channel WHERE deleted_ms IS NULL AND ${own.sql} ORDER BY created_ms, rowid`,
+          )
+          .all(...own.params) as Record<string, unknown>[]
       ).map(toChannel);
     },
     /** Deletes a channel; its undelivered deliveries are cancelled (kept, marked, not dropped silently). */
     delete(caller: Caller, id: string, nowMs: number): void {
       const own = ownedBy(caller);
-      const r = db.prepare(`SELECT id FROM alert_channel WHERE id = ? AND deleted_ms IS NULL AND ${own.sql}`).get(id, ...own.params);
+      const r = db
+        .prepare(`SELECT id FROM alert_channel WHERE id = ? AND deleted_ms IS NULL AND ${own.sql}`)
+        .get(id, ...own.params);
       if (!r) throw notFound("channel", id);
       db.transaction(() => {
         markDeleted.run(nowMs, id);
@@ -101,12 +107,14 @@ export function createChannelStore(db: Db, audit: Audit) {
     },
     /** The channels that hear this alert at its current escalation level. */
     channelsFor(alert: Alert): Channel[] {
-      return (live.all(alert.ownerId) as Record<string, unknown>[]).map(toChannel).filter(
-        (c) =>
-          c.minEscalation <= alert.escalationLevel &&
-          (c.alertKinds === null || c.alertKinds.includes(alert.kind)) &&
-          (c.unitIds === null || (alert.unitId !== null && c.unitIds.includes(alert.unitId))),
-      );
+      return (live.all(alert.ownerId) as Record<string, unknown>[])
+        .map(toChannel)
+        .filter(
+          (c) =>
+            c.minEscalation <= alert.escalationLevel &&
+            (c.alertKinds === null || c.alertKinds.includes(alert.kind)) &&
+            (c.unitIds === null || (alert.unitId !== null && c.unitIds.includes(alert.unitId))),
+        );
     },
   };
 }

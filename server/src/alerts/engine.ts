@@ -8,7 +8,12 @@
 import type { Reading } from "../reading.js";
 import { resolveProfile } from "../rules/profiles/registry.js";
 import type { RuleProfile } from "../rules/profiles/types.js";
-import { createUnitMonitor, type MonitorEvent, type UnitMonitor, type UnitMonitorState } from "../rules/unit-monitor.js";
+import {
+  createUnitMonitor,
+  type MonitorEvent,
+  type UnitMonitor,
+  type UnitMonitorState,
+} from "../rules/unit-monitor.js";
 import type { AlertSettings } from "./settings.js";
 import { type Alert, type AlertIntent, type AlertKind, type Severity, subjectOf } from "./types.js";
 import * as words from "./wording.js";
@@ -121,7 +126,13 @@ export function createAlertEngine(deps: {
     let p = probes.get(probeId);
     if (!p) {
       const info = lookups.probe(probeId);
-      p = { lastSeenMs: info?.lastSeenMs ?? null, status: info?.status ?? null, statusSinceMs: deps.now(), rejects: [], skewed: 0 };
+      p = {
+        lastSeenMs: info?.lastSeenMs ?? null,
+        status: info?.status ?? null,
+        statusSinceMs: deps.now(),
+        rejects: [],
+        skewed: 0,
+      };
       probes.set(probeId, p);
     }
     return p;
@@ -143,7 +154,9 @@ export function createAlertEngine(deps: {
     const { profile, profileKey } = profileOf(u);
     const saved = deps.monitors.load(u.id);
     const monitor =
-      saved && saved.profileKey === profileKey ? createUnitMonitor(profile, saved.state) : createUnitMonitor(profile, { expectedIntervalMs });
+      saved && saved.profileKey === profileKey
+        ? createUnitMonitor(profile, saved.state)
+        : createUnitMonitor(profile, { expectedIntervalMs });
     slot = { monitor, profileKey, lastTempC: null, dirty: false };
     units.set(u.id, slot);
     return slot;
@@ -155,7 +168,13 @@ export function createAlertEngine(deps: {
     severity: Severity,
     w: { title: string; message: string },
     at: { startedMs: number; atMs: number },
-    about: { ownerId: string; unitId: string | null; unitName: string | null; probeId: string | null; batchIds?: string[] },
+    about: {
+      ownerId: string;
+      unitId: string | null;
+      unitName: string | null;
+      probeId: string | null;
+      batchIds?: string[];
+    },
     details: Record<string, unknown>,
   ): AlertIntent {
     active.add(key(kind, subject));
@@ -177,12 +196,23 @@ export function createAlertEngine(deps: {
     };
   }
 
-  function clear(kind: AlertKind, subject: string, atMs: number, message: string, details: Record<string, unknown> = {}): AlertIntent {
+  function clear(
+    kind: AlertKind,
+    subject: string,
+    atMs: number,
+    message: string,
+    details: Record<string, unknown> = {},
+  ): AlertIntent {
     active.delete(key(kind, subject));
     return { op: "clear", kind, subject, atMs, message, details };
   }
 
-  function monitorIntents(u: UnitInfo, slot: UnitSlot, events: readonly MonitorEvent[], nowMs: number): AlertIntent[] {
+  function monitorIntents(
+    u: UnitInfo,
+    slot: UnitSlot,
+    events: readonly MonitorEvent[],
+    nowMs: number,
+  ): AlertIntent[] {
     const out: AlertIntent[] = [];
     const subject = subjectOf("unit", u.id);
     const about = { ownerId: u.ownerId, unitId: u.id, unitName: u.name, probeId: null };
@@ -192,7 +222,13 @@ export function createAlertEngine(deps: {
         case "excursion-started": {
           const rule = e.rule === "high" ? p.high : p.low;
           const limitC = e.rule === "high" ? p.high.aboveC : (p.low?.belowC ?? p.safe.minC ?? 0);
-          const w = words.excursionStartedWords(u, { rule: e.rule, fromMs: e.fromMs, limitC, forMin: rule?.forMin ?? 0, nowC: slot.lastTempC });
+          const w = words.excursionStartedWords(u, {
+            rule: e.rule,
+            fromMs: e.fromMs,
+            limitC,
+            forMin: rule?.forMin ?? 0,
+            nowC: slot.lastTempC,
+          });
           out.push(
             raise("excursion", subject, "critical", w, { startedMs: e.fromMs, atMs: nowMs }, about, {
               rule: e.rule,
@@ -217,25 +253,51 @@ export function createAlertEngine(deps: {
           break;
         case "probable-thaw":
           out.push(
-            raise("probable-thaw", subject, "critical", words.probableThawWords(u, e), { startedMs: e.atMs, atMs: nowMs }, about, {
-              by: e.by,
-              at: iso(e.atMs),
-              profile: p.id,
-            }),
+            raise(
+              "probable-thaw",
+              subject,
+              "critical",
+              words.probableThawWords(u, e),
+              { startedMs: e.atMs, atMs: nowMs },
+              about,
+              {
+                by: e.by,
+                at: iso(e.atMs),
+                profile: p.id,
+              },
+            ),
           );
           break;
         case "refreeze":
-          out.push(raise("refreeze", subject, "critical", words.refreezeWords(u, e), { startedMs: e.atMs, atMs: nowMs }, about, { at: iso(e.atMs) }));
+          out.push(
+            raise(
+              "refreeze",
+              subject,
+              "critical",
+              words.refreezeWords(u, e),
+              { startedMs: e.atMs, atMs: nowMs },
+              about,
+              { at: iso(e.atMs) },
+            ),
+          );
           break;
         case "sensor-fault":
           lastFaultMs.set(u.id, nowMs);
           if (!active.has(key("sensor-fault", subject))) {
             out.push(
-              raise("sensor-fault", subject, "warning", words.sensorFaultWords(u, e), { startedMs: e.tsMs, atMs: nowMs }, about, {
-                fault: e.fault,
-                tempC: Number.isFinite(e.tempC) ? e.tempC : String(e.tempC),
-                at: iso(e.tsMs),
-              }),
+              raise(
+                "sensor-fault",
+                subject,
+                "warning",
+                words.sensorFaultWords(u, e),
+                { startedMs: e.tsMs, atMs: nowMs },
+                about,
+                {
+                  fault: e.fault,
+                  tempC: Number.isFinite(e.tempC) ? e.tempC : String(e.tempC),
+                  at: iso(e.tsMs),
+                },
+              ),
             );
           }
           break;
@@ -254,10 +316,12 @@ export function createAlertEngine(deps: {
   }
 
   function clockIntents(probeId: string, rows: readonly StoredReading[], nowMs: number): AlertIntent[] {
-    const received = rows[0]?.receivedMs;
+    // Readings stored in the journal's own commit (SQLite) come without receivedMs, at once: their
+    // arrival is now, give or take the group-commit wait of a few ms.
+    const received = rows[0]?.receivedMs ?? nowMs;
     // A device without a clock has nothing to be off; a replayed buffer is old by design, so only
     // small live messages count (a probe sends one reading a message while online).
-    if (received === undefined || rows.length > 2 || rows.some((r) => r.serverTimed)) return [];
+    if (rows.length > 2 || rows.some((r) => r.serverTimed)) return [];
     const newest = Math.max(...rows.map((r) => r.tsMs));
     const offsetMs = newest - received;
     const subject = subjectOf("probe", probeId);
@@ -265,13 +329,27 @@ export function createAlertEngine(deps: {
     if (Math.abs(offsetMs) > s.clockSkewMaxMin * 60_000) {
       slot.skewed++;
       if (slot.skewed >= s.clockSkewMessages && !active.has(key("clock-skew", subject))) {
-        return [probeRaise("clock-skew", probeId, "warning", words.clockSkewWords({ probeId, offsetMs }), received, nowMs, { offsetMs })];
+        return [
+          probeRaise(
+            "clock-skew",
+            probeId,
+            "warning",
+            words.clockSkewWords({ probeId, offsetMs }),
+            received,
+            nowMs,
+            { offsetMs },
+          ),
+        ];
       }
       return [];
     }
     slot.skewed = 0;
     if (active.has(key("clock-skew", subject))) {
-      return [clear("clock-skew", subject, nowMs, words.clockSkewWords({ probeId, offsetMs }).clearMessage, { offsetMs })];
+      return [
+        clear("clock-skew", subject, nowMs, words.clockSkewWords({ probeId, offsetMs }).clearMessage, {
+          offsetMs,
+        }),
+      ];
     }
     return [];
   }
@@ -293,7 +371,12 @@ export function createAlertEngine(deps: {
       severity,
       w,
       { startedMs, atMs: nowMs },
-      { ownerId: info?.ownerId ?? unit?.ownerId ?? "admin", unitId: unit?.id ?? null, unitName: unit?.name ?? null, probeId },
+      {
+        ownerId: info?.ownerId ?? unit?.ownerId ?? "admin",
+        unitId: unit?.id ?? null,
+        unitName: unit?.name ?? null,
+        probeId,
+      },
       details,
     );
   }
@@ -311,8 +394,21 @@ export function createAlertEngine(deps: {
     const subject = subjectOf("probe", probeId);
     const offlineKey = key("probe-offline", subject);
     const heardSinceStatus = slot.status !== "offline" || (slot.lastSeenMs ?? 0) > slot.statusSinceMs;
-    if (active.has(offlineKey) && heardSinceStatus && slot.lastSeenMs !== null && nowMs - slot.lastSeenMs < s.offlineAfterMin * 60_000) {
-      out.push(clear("probe-offline", subject, nowMs, words.backOnlineWords({ probeId, atMs: slot.lastSeenMs }).message, { backAt: iso(slot.lastSeenMs) }));
+    if (
+      active.has(offlineKey) &&
+      heardSinceStatus &&
+      slot.lastSeenMs !== null &&
+      nowMs - slot.lastSeenMs < s.offlineAfterMin * 60_000
+    ) {
+      out.push(
+        clear(
+          "probe-offline",
+          subject,
+          nowMs,
+          words.backOnlineWords({ probeId, atMs: slot.lastSeenMs }).message,
+          { backAt: iso(slot.lastSeenMs) },
+        ),
+      );
     }
     const pct = live.batteryPct;
     const mv = live.batteryMv;
@@ -320,13 +416,32 @@ export function createAlertEngine(deps: {
       const batteryKey = key("battery-low", subject);
       // battery_pct when the device sends it; battery_mv only otherwise (cells differ in voltage).
       const low = pct !== undefined ? pct < s.batteryLowPct : (mv as number) < s.batteryLowMv;
-      const ok = pct !== undefined ? pct >= s.batteryLowPct + s.batteryClearMarginPct : (mv as number) >= s.batteryLowMv + s.batteryClearMarginMv;
+      const ok =
+        pct !== undefined
+          ? pct >= s.batteryLowPct + s.batteryClearMarginPct
+          : (mv as number) >= s.batteryLowMv + s.batteryClearMarginMv;
       // Looked up only on a change: battery fields come with every message.
-      const w = () => words.batteryWords({ probeId, unitName: currentUnitOf(probeId)?.name ?? null, pct: pct ?? null, mv: mv ?? null });
+      const w = () =>
+        words.batteryWords({
+          probeId,
+          unitName: currentUnitOf(probeId)?.name ?? null,
+          pct: pct ?? null,
+          mv: mv ?? null,
+        });
       if (low && !active.has(batteryKey)) {
-        out.push(probeRaise("battery-low", probeId, "warning", w(), nowMs, nowMs, { batteryPct: pct ?? null, batteryMv: mv ?? null }));
+        out.push(
+          probeRaise("battery-low", probeId, "warning", w(), nowMs, nowMs, {
+            batteryPct: pct ?? null,
+            batteryMv: mv ?? null,
+          }),
+        );
       } else if (ok && active.has(batteryKey)) {
-        out.push(clear("battery-low", subject, nowMs, w().clearMessage, { batteryPct: pct ?? null, batteryMv: mv ?? null }));
+        out.push(
+          clear("battery-low", subject, nowMs, w().clearMessage, {
+            batteryPct: pct ?? null,
+            batteryMv: mv ?? null,
+          }),
+        );
       }
     }
     return out;
@@ -335,12 +450,27 @@ export function createAlertEngine(deps: {
   return {
     /** Marks what is already alerted (from the store), so a restart neither repeats nor forgets. */
     seed(alerts: readonly Alert[]): void {
-      for (const a of alerts) if (a.state !== "resolved" && a.clearedMs === null) active.add(key(a.kind, a.subject));
+      for (const a of alerts)
+        if (a.state !== "resolved" && a.clearedMs === null) active.add(key(a.kind, a.subject));
       for (const m of deps.monitors.loadAll()) {
         const u = lookups.unit(m.unitId);
         if (!u) continue;
         const { profile, profileKey } = profileOf(u);
-        if (profileKey === m.profileKey) units.set(u.id, { monitor: createUnitMonitor(profile, m.state), profileKey, lastTempC: null, dirty: false });
+        if (profileKey === m.profileKey)
+          units.set(u.id, {
+            monitor: createUnitMonitor(profile, m.state),
+            profileKey,
+            lastTempC: null,
+            dirty: false,
+          });
+      }
+    },
+
+    /** The store could not commit these intents: forget them, so the next chance tries again. */
+    rollback(intents: readonly AlertIntent[]): void {
+      for (const i of intents) {
+        if (i.op === "raise") active.delete(key(i.kind, i.subject));
+        else active.add(key(i.kind, i.subject));
       }
     },
 
@@ -348,7 +478,10 @@ export function createAlertEngine(deps: {
     readings(rows: readonly StoredReading[]): AlertIntent[] {
       const nowMs = deps.now();
       const out: AlertIntent[] = [];
-      const perUnit = new Map<string, { unit: UnitInfo; interval: number; samples: { tsMs: number; tempC: number }[] }>();
+      const perUnit = new Map<
+        string,
+        { unit: UnitInfo; interval: number; samples: { tsMs: number; tempC: number }[] }
+      >();
       const attCache = new Map<string, AttachmentInfo[]>();
       const probeCache = new Map<string, ProbeInfo | null>();
       let msgStart = 0;
@@ -380,8 +513,9 @@ export function createAlertEngine(deps: {
           group = { unit, interval: p.expectedIntervalMs, samples: [] };
           perUnit.set(att.unitId, group);
         }
-        // Settling: a probe just attached, or a unit just switched on, is still cooling down.
-        if (r.tsMs < Math.max(group.unit.createdMs, att.fromMs) + s.settleMin * 60_000) continue;
+        // Settling: a probe just attached (in event time: back-dated attachments and replayed
+        // history settle from the attachment, not from when someone clicked) is still cooling down.
+        if (r.tsMs < att.fromMs + s.settleMin * 60_000) continue;
         group.samples.push({ tsMs: r.tsMs, tempC: r.tempC + p.calibrationOffsetC });
       }
       for (const { unit, interval, samples } of perUnit.values()) {
@@ -411,13 +545,33 @@ export function createAlertEngine(deps: {
       const subject = subjectOf("probe", probeId);
       // Readings more than 10 min ahead are refused as future_ts: that is a clock off, too.
       if (reason === "future_ts" && !active.has(key("clock-skew", subject))) {
-        out.push(probeRaise("clock-skew", probeId, "warning", words.clockSkewWords({ probeId, offsetMs: 10 * 60_000 }), nowMs, nowMs, { reason }));
+        out.push(
+          probeRaise(
+            "clock-skew",
+            probeId,
+            "warning",
+            words.clockSkewWords({ probeId, offsetMs: 10 * 60_000 }),
+            nowMs,
+            nowMs,
+            { reason },
+          ),
+        );
       }
       if (slot.rejects.length >= s.rejectSurgeCount && !active.has(key("rejected-surge", subject))) {
         const reasons: Record<string, number> = {};
         for (const r of slot.rejects) reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
-        const w = words.rejectSurgeWords({ probeId, count: slot.rejects.length, windowMin: s.rejectSurgeWindowMin, reasons });
-        out.push(probeRaise("rejected-surge", probeId, "warning", w, slot.rejects[0]?.atMs ?? nowMs, nowMs, { count: slot.rejects.length, reasons }));
+        const w = words.rejectSurgeWords({
+          probeId,
+          count: slot.rejects.length,
+          windowMin: s.rejectSurgeWindowMin,
+          reasons,
+        });
+        out.push(
+          probeRaise("rejected-surge", probeId, "warning", w, slot.rejects[0]?.atMs ?? nowMs, nowMs, {
+            count: slot.rejects.length,
+            reasons,
+          }),
+        );
       }
       return out;
     },
@@ -434,10 +588,25 @@ export function createAlertEngine(deps: {
         }
         const fault = lastFaultMs.get(unitId);
         const subject = subjectOf("unit", unitId);
-        if (fault !== undefined && active.has(key("sensor-fault", subject)) && nowMs - fault >= s.sensorFaultClearMin * 60_000) {
+        if (
+          fault !== undefined &&
+          active.has(key("sensor-fault", subject)) &&
+          nowMs - fault >= s.sensorFaultClearMin * 60_000
+        ) {
           const u = lookups.unit(unitId);
           lastFaultMs.delete(unitId);
-          out.push(clear("sensor-fault", subject, nowMs, words.sensorFaultWords(u ?? { name: unitId, kind: "freezer" }, { tsMs: fault, tempC: 0, fault: "" }).clearMessage));
+          out.push(
+            clear(
+              "sensor-fault",
+              subject,
+              nowMs,
+              words.sensorFaultWords(u ?? { name: unitId, kind: "freezer" }, {
+                tsMs: fault,
+                tempC: 0,
+                fault: "",
+              }).clearMessage,
+            ),
+          );
         }
         if (slot.dirty) {
           deps.monitors.save(unitId, slot.profileKey, slot.monitor.state(), nowMs);
@@ -453,13 +622,21 @@ export function createAlertEngine(deps: {
         const lastHeard = Math.max(slot.lastSeenMs ?? Number.NEGATIVE_INFINITY, att.fromMs);
         const silent = nowMs - lastHeard >= s.offlineAfterMin * 60_000;
         const byStatus =
-          slot.status === "offline" && nowMs - slot.statusSinceMs >= s.offlineStatusGraceMin * 60_000 && (slot.lastSeenMs ?? 0) <= slot.statusSinceMs;
+          slot.status === "offline" &&
+          nowMs - slot.statusSinceMs >= s.offlineStatusGraceMin * 60_000 &&
+          (slot.lastSeenMs ?? 0) <= slot.statusSinceMs;
         const subject = subjectOf("probe", att.probeId);
         const isActive = active.has(key("probe-offline", subject));
         if ((silent || byStatus) && !isActive) {
           const u = lookups.unit(att.unitId);
           const info = lookups.probe(att.probeId);
-          const w = words.offlineWords({ probeId: att.probeId, unitName: u?.name ?? null, lastHeardMs: lastHeard, nowMs, byStatus: byStatus && !silent });
+          const w = words.offlineWords({
+            probeId: att.probeId,
+            unitName: u?.name ?? null,
+            lastHeardMs: lastHeard,
+            nowMs,
+            byStatus: byStatus && !silent,
+          });
           out.push(
             raise(
               "probe-offline",
@@ -467,12 +644,24 @@ export function createAlertEngine(deps: {
               "warning",
               w,
               { startedMs: lastHeard, atMs: nowMs },
-              { ownerId: info?.ownerId ?? u?.ownerId ?? "admin", unitId: att.unitId, unitName: u?.name ?? null, probeId: att.probeId },
+              {
+                ownerId: info?.ownerId ?? u?.ownerId ?? "admin",
+                unitId: att.unitId,
+                unitName: u?.name ?? null,
+                probeId: att.probeId,
+              },
               { lastHeard: iso(lastHeard), status: slot.status, byStatus },
             ),
           );
         } else if (!silent && !byStatus && isActive && slot.status !== "offline") {
-          out.push(clear("probe-offline", subject, nowMs, words.backOnlineWords({ probeId: att.probeId, atMs: lastHeard }).message));
+          out.push(
+            clear(
+              "probe-offline",
+              subject,
+              nowMs,
+              words.backOnlineWords({ probeId: att.probeId, atMs: lastHeard }).message,
+            ),
+          );
         }
       }
       for (const k of [...active]) {
@@ -484,7 +673,19 @@ export function createAlertEngine(deps: {
           const slot = probes.get(subject.slice(6));
           const windowMs = s.rejectSurgeWindowMin * 60_000;
           if (!slot || slot.rejects.every((r) => r.atMs <= nowMs - windowMs)) {
-            out.push(clear(kind, subject, nowMs, words.rejectSurgeWords({ probeId: subject.slice(6), count: 0, windowMin: s.rejectSurgeWindowMin, reasons: {} }).clearMessage));
+            out.push(
+              clear(
+                kind,
+                subject,
+                nowMs,
+                words.rejectSurgeWords({
+                  probeId: subject.slice(6),
+                  count: 0,
+                  windowMin: s.rejectSurgeWindowMin,
+                  reasons: {},
+                }).clearMessage,
+              ),
+            );
           }
         }
       }
@@ -501,7 +702,14 @@ export function createAlertEngine(deps: {
           if (batchBands.get(subject) === band && active.has(key("batch-storage-limit", subject))) continue;
           batchBands.set(subject, band);
           const u = b.unitId ? lookups.unit(b.unitId) : null;
-          const w = words.batchLimitWords({ code: b.code, unitName: u?.name ?? null, limit: b.limit, band: b.band, untilMs: b.untilMs, nowMs });
+          const w = words.batchLimitWords({
+            code: b.code,
+            unitName: u?.name ?? null,
+            limit: b.limit,
+            band: b.band,
+            untilMs: b.untilMs,
+            nowMs,
+          });
           out.push(
             raise(
               "batch-storage-limit",
@@ -509,7 +717,13 @@ export function createAlertEngine(deps: {
               past ? "critical" : "warning",
               w,
               { startedMs: nowMs, atMs: nowMs },
-              { ownerId: u?.ownerId ?? "admin", unitId: b.unitId, unitName: u?.name ?? null, probeId: null, batchIds: [b.batchId] },
+              {
+                ownerId: u?.ownerId ?? "admin",
+                unitId: b.unitId,
+                unitName: u?.name ?? null,
+                probeId: null,
+                batchIds: [b.batchId],
+              },
               { code: b.code, limit: b.limit, band: b.band, until: iso(b.untilMs), past },
             ),
           );
@@ -518,7 +732,14 @@ export function createAlertEngine(deps: {
           const [kind, subject] = k.split("|") as [AlertKind, string];
           if (kind === "batch-storage-limit" && !seen.has(subject)) {
             batchBands.delete(subject);
-            out.push(clear(kind, subject, nowMs, "The batch is no longer near a storage limit (used, moved or its record changed)."));
+            out.push(
+              clear(
+                kind,
+                subject,
+                nowMs,
+                "The batch is no longer near a storage limit (used, moved or its record changed).",
+              ),
+            );
           }
         }
       }

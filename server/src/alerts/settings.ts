@@ -101,13 +101,18 @@ const schema = z.strictObject({
 export type AlertSettings = z.output<typeof schema>;
 export type AlertSettingsInput = z.input<typeof schema>;
 
-export function resolveAlertSettings(input: AlertSettingsInput = {}): { ok: true; settings: AlertSettings } | { ok: false; reason: string } {
+export function resolveAlertSettings(
+  input: AlertSettingsInput = {},
+): { ok: true; settings: AlertSettings } | { ok: false; reason: string } {
   const r = schema.safeParse(input);
   if (!r.success) {
     const reason = r.error.issues
       .map((i) => {
         const path = i.path.join(".") || "settings";
-        const seen = i.path.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<PropertyKey, unknown>)[k] : undefined), input);
+        const seen = i.path.reduce<unknown>(
+          (o, k) => (o && typeof o === "object" ? (o as Record<PropertyKey, unknown>)[k] : undefined),
+          input,
+        );
         return `alert setting ${path}: ${i.message}${seen !== undefined ? ` (got ${JSON.stringify(seen)})` : ""}`;
       })
       .join("; ");
@@ -116,7 +121,11 @@ export function resolveAlertSettings(input: AlertSettingsInput = {}): { ok: true
   const s = r.data;
   const levels = [...s.escalation].sort((a, b) => a.level - b.level);
   if (levels[0]?.level !== 0 || levels[0].afterMin !== 0) {
-    return { ok: false, reason: "alert setting escalation: the first level must be level 0 with afterMin 0 (someone hears at once)" };
+    return {
+      ok: false,
+      reason:
+        "alert setting escalation: the first level must be level 0 with afterMin 0 (someone hears at once)",
+    };
   }
   for (let i = 1; i < levels.length; i++) {
     const prev = levels[i - 1] as (typeof levels)[number];

@@ -109,10 +109,12 @@ export interface AlertQuery {
  */
 export function createAlertStore(
   db: Db,
-  deps: { audit: Audit; channels: ChannelStore; settings: AlertSettings; publicUrl: string | null },
+  deps: { audit: Audit; channels: ChannelStore; settings: AlertSettings; publicUrl: () => string | null },
 ) {
   const { audit, channels, settings } = deps;
-  const activeBySubject = db.prepare("SELECT * FROM alert WHERE subject = ? AND kind = ? AND state != 'resolved'");
+  const activeBySubject = db.prepare(
+    "SELECT * FROM alert WHERE subject = ? AND kind = ? AND state != 'resolved'",
+  );
   const recentlyAutoResolved = db.prepare(
     `SELECT * FROM alert WHERE subject = ? AND kind = ? AND state = 'resolved' AND resolved_by = '${SYSTEM_ACTOR}'
        AND resolved_ms >= ? ORDER BY resolved_ms DESC LIMIT 1`,
@@ -133,8 +135,12 @@ export function createAlertStore(
      VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
   );
   const activeAll = db.prepare("SELECT * FROM alert WHERE state != 'resolved' ORDER BY opened_ms, id");
-  const openCount = db.prepare("SELECT count(*) FROM alert WHERE unit_id = ? AND state != 'resolved'").pluck();
-  const activeOfUnit = db.prepare("SELECT * FROM alert WHERE unit_id = ? AND state != 'resolved' ORDER BY opened_ms, id");
+  const openCount = db
+    .prepare("SELECT count(*) FROM alert WHERE unit_id = ? AND state != 'resolved'")
+    .pluck();
+  const activeOfUnit = db.prepare(
+    "SELECT * FROM alert WHERE unit_id = ? AND state != 'resolved' ORDER BY opened_ms, id",
+  );
   const deliveriesOf = db.prepare(
     `SELECT o.*, c.kind AS channel_kind FROM alert_outbox o JOIN alert_channel c ON c.id = o.channel_id
      WHERE o.alert_id = ? ORDER BY o.id`,
@@ -148,24 +154,53 @@ export function createAlertStore(
 
   function update(id: string, fields: Record<string, unknown>): Alert {
     const cols = Object.keys(fields);
-    db.prepare(`UPDATE alert SET ${cols.map((c) => `${c} = @${c}`).join(", ")} WHERE id = @id`).run({ ...fields, id });
+    db.prepare(`UPDATE alert SET ${cols.map((c) => `${c} = @${c}`).join(", ")} WHERE id = @id`).run({
+      ...fields,
+      id,
+    });
     return get(id);
   }
 
   /** Records one event of `alert` (already updated): audit, event row with its body, outbox rows. */
-  function record(alert: Alert, type: AlertEventType, atMs: number, actor: string, auditDetails?: unknown): AlertChange {
+  function record(
+    alert: Alert,
+    type: AlertEventType,
+    atMs: number,
+    actor: string,
+    auditDetails?: unknown,
+  ): AlertChange {
     if (type !== "updated" && type !== "reminder") {
-      audit.record(atMs, actor, `alert.${type}`, "alert", alert.id, auditDetails ?? { kind: alert.kind, subject: alert.subject });
+      audit.record(
+        atMs,
+        actor,
+        `alert.${type}`,
+        "alert",
+        alert.id,
+        auditDetails ?? { kind: alert.kind, subject: alert.subject },
+      );
     }
-    const eventId = Number(insertEvent.run(alert.id, type, atMs, alert.ownerId, alert.unitId).lastInsertRowid);
-    const body = JSON.stringify(alertPayload(alert, { id: eventId, type, atMs }, deps.publicUrl));
+    const eventId = Number(
+      insertEvent.run(alert.id, type, atMs, alert.ownerId, alert.unitId).lastInsertRowid,
+    );
+    const body = JSON.stringify(alertPayload(alert, { id: eventId, type, atMs }, deps.publicUrl()));
     setEventBody.run(body, eventId);
     if (NOTIFYING_EVENTS.has(type)) {
       for (const c of channels.channelsFor(alert)) {
         insertOutbox.run(`${alert.id}.${eventId}.${c.id}`, eventId, type, alert.id, c.id, atMs, atMs);
       }
     }
-    return { alert, event: { id: eventId, alertId: alert.id, type, atMs, ownerId: alert.ownerId, unitId: alert.unitId, body } };
+    return {
+      alert,
+      event: {
+        id: eventId,
+        alertId: alert.id,
+        type,
+        atMs,
+        ownerId: alert.ownerId,
+        unitId: alert.unitId,
+        body,
+      },
+    };
   }
 
   function raise(i: Extract<AlertIntent, { op: "raise" }>): AlertChange[] {
@@ -230,7 +265,14 @@ export function createAlertStore(
       atMs: i.atMs,
     });
     const a = get(id);
-    return [record(a, "opened", i.atMs, SYSTEM_ACTOR, { kind: a.kind, subject: a.subject, severity: a.severity, title: a.title })];
+    return [
+      record(a, "opened", i.atMs, SYSTEM_ACTOR, {
+        kind: a.kind,
+        subject: a.subject,
+        severity: a.severity,
+        title: a.title,
+      }),
+    ];
   }
 
   function clear(i: Extract<AlertIntent, { op: "clear" }>): AlertChange[] {
@@ -238,13 +280,23 @@ export function createAlertStore(
     if (!active) return [];
     const a = toAlert(active);
     if (a.clearedMs !== null) return [];
-    const base = { message: i.message, details: JSON.stringify({ ...a.details, ...i.details }), updated_ms: i.atMs };
+    const base = {
+      message: i.message,
+      details: JSON.stringify({ ...a.details, ...i.details }),
+      updated_ms: i.atMs,
+    };
     if (settings.latching && a.state === "open") {
       // Nobody has acknowledged it yet: it stays open, and reminders go on until someone does.
       const cleared = update(a.id, { ...base, cleared_ms: i.atMs });
       return [record(cleared, "cleared", i.atMs, SYSTEM_ACTOR)];
     }
-    const resolved = update(a.id, { ...base, state: "resolved", cleared_ms: i.atMs, resolved_ms: i.atMs, resolved_by: SYSTEM_ACTOR });
+    const resolved = update(a.id, {
+      ...base,
+      state: "resolved",
+      cleared_ms: i.atMs,
+      resolved_ms: i.atMs,
+      resolved_by: SYSTEM_ACTOR,
+    });
     return [record(resolved, "resolved", i.atMs, SYSTEM_ACTOR, { by: "condition cleared" })];
   }
 
@@ -268,16 +320,35 @@ export function createAlertStore(
     acknowledge(caller: Caller, id: string, comment: string | null, atMs: number): AlertChange[] {
       return db.transaction(() => {
         const a = visible(caller, id);
-        if (a.state === "resolved") throw conflict(`alert "${id}" was already resolved at ${when(a.resolvedMs)}; nothing to acknowledge`);
+        if (a.state === "resolved")
+          throw conflict(
+            `alert "${id}" was already resolved at ${when(a.resolvedMs)}; nothing to acknowledge`,
+          );
         if (a.state === "acknowledged") {
-          throw conflict(`alert "${id}" was already acknowledged by "${a.acknowledgedBy}" at ${when(a.acknowledgedMs)}`);
+          throw conflict(
+            `alert "${id}" was already acknowledged by "${a.acknowledgedBy}" at ${when(a.acknowledgedMs)}`,
+          );
         }
-        const acked = update(a.id, { state: "acknowledged", acknowledged_ms: atMs, acknowledged_by: caller.accountId, comment, updated_ms: atMs });
+        const acked = update(a.id, {
+          state: "acknowledged",
+          acknowledged_ms: atMs,
+          acknowledged_by: caller.accountId,
+          comment,
+          updated_ms: atMs,
+        });
         const changes = [record(acked, "acknowledged", atMs, caller.accountId, { comment })];
         // A latched alert whose condition already cleared needs nothing more once acknowledged.
         if (acked.clearedMs !== null) {
-          const resolved = update(a.id, { state: "resolved", resolved_ms: atMs, resolved_by: caller.accountId });
-          changes.push(record(resolved, "resolved", atMs, caller.accountId, { by: "acknowledged after the condition cleared" }));
+          const resolved = update(a.id, {
+            state: "resolved",
+            resolved_ms: atMs,
+            resolved_by: caller.accountId,
+          });
+          changes.push(
+            record(resolved, "resolved", atMs, caller.accountId, {
+              by: "acknowledged after the condition cleared",
+            }),
+          );
         }
         return changes;
       })();
@@ -306,7 +377,15 @@ export function createAlertStore(
         const a = get(id);
         if (a.state === "resolved") return [];
         const noticed = update(a.id, { last_notified_ms: atMs, escalation_level: level });
-        return [record(noticed, type, atMs, SYSTEM_ACTOR, type === "escalated" ? { from: a.escalationLevel, to: level } : undefined)];
+        return [
+          record(
+            noticed,
+            type,
+            atMs,
+            SYSTEM_ACTOR,
+            type === "escalated" ? { from: a.escalationLevel, to: level } : undefined,
+          ),
+        ];
       })();
     },
 
@@ -357,15 +436,18 @@ export function createAlertStore(
     eventsAfter(caller: Caller, afterId: number, limit: number): AlertEvent[] {
       const own = ownedBy(caller);
       return (
-        db.prepare(`SELECT * FROM alert_event WHERE id > ? AND ${own.sql} ORDER BY id LIMIT ?`).all(afterId, ...own.params, limit) as Record<
-          string,
-          unknown
-        >[]
+        db
+          .prepare(`SELECT * FROM alert_event WHERE id > ? AND ${own.sql} ORDER BY id LIMIT ?`)
+          .all(afterId, ...own.params, limit) as Record<string, unknown>[]
       ).map(toEvent);
     },
     lastEventId(): number {
       // sqlite_sequence, not max(id): pruning must not make ids look like they went back.
-      return (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'alert_event'").pluck().get() as number | undefined) ?? 0;
+      return (
+        (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'alert_event'").pluck().get() as
+          | number
+          | undefined) ?? 0
+      );
     },
     pruneEvents(beforeMs: number): number {
       return pruneEvents.run(beforeMs).changes;

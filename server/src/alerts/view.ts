@@ -33,13 +33,25 @@ export function alertView(a: Alert, publicUrl: string | null) {
     escalationLevel: a.escalationLevel,
     occurrences: a.occurrences,
     details: a.details,
-    url: publicUrl && a.unitId ? `${publicUrl.replace(/\/+$/, "")}/units/${encodeURIComponent(a.unitId)}` : undefined,
+    url:
+      publicUrl && a.unitId
+        ? `${publicUrl.replace(/\/+$/, "")}/units/${encodeURIComponent(a.unitId)}`
+        : undefined,
   };
 }
 export type AlertView = ReturnType<typeof alertView>;
 
 /** The body of one alert event: the alert itself, plus which event this is. */
-export function alertPayload(a: Alert, event: { id: number; type: AlertEventType; atMs: number }, publicUrl: string | null) {
-  return { ...alertView(a, publicUrl), event: event.type, eventId: event.id, eventAt: new Date(event.atMs).toISOString() };
+export function alertPayload(
+  a: Alert,
+  event: { id: number; type: AlertEventType; atMs: number },
+  publicUrl: string | null,
+) {
+  return {
+    ...alertView(a, publicUrl),
+    event: event.type,
+    eventId: event.id,
+    eventAt: new Date(event.atMs).toISOString(),
+  };
 }
 export type AlertPayload = ReturnType<typeof alertPayload>;

@@ -40,7 +40,10 @@ export function excursionStartedWords(
   };
 }
 
-export function excursionEndedWords(u: UnitWords, e: { rule: "high" | "low"; fromMs: number; toMs: number; peakC: number }) {
+export function excursionEndedWords(
+  u: UnitWords,
+  e: { rule: "high" | "low"; fromMs: number; toMs: number; peakC: number },
+) {
   const word = e.rule === "low" ? "coldest" : "warmest";
   return {
     message:
@@ -83,7 +86,13 @@ export function sensorFaultWords(u: UnitWords, e: { tsMs: number; tempC: number;
   };
 }
 
-export function offlineWords(p: { probeId: string; unitName: string | null; lastHeardMs: number; nowMs: number; byStatus: boolean }) {
+export function offlineWords(p: {
+  probeId: string;
+  unitName: string | null;
+  lastHeardMs: number;
+  nowMs: number;
+  byStatus: boolean;
+}) {
   const where = p.unitName ? ` in ${q(p.unitName)}` : "";
   const why = p.byStatus ? "it reported its connection lost" : "no reading arrived";
   return {
@@ -98,8 +107,16 @@ export function backOnlineWords(p: { probeId: string; atMs: number }) {
   return { message: `Probe ${q(p.probeId)} is back: heard again at ${formatTime(p.atMs)}.` };
 }
 
-export function batteryWords(p: { probeId: string; unitName: string | null; pct: number | null; mv: number | null }) {
-  const level = [p.pct !== null ? `${Math.round(p.pct)} %` : null, p.mv !== null ? `${(p.mv / 1000).toFixed(2)} V` : null]
+export function batteryWords(p: {
+  probeId: string;
+  unitName: string | null;
+  pct: number | null;
+  mv: number | null;
+}) {
+  const level = [
+    p.pct !== null ? `${Math.round(p.pct)} %` : null,
+    p.mv !== null ? `${(p.mv / 1000).toFixed(2)} V` : null,
+  ]
     .filter(Boolean)
     .join(", ");
   return {
@@ -122,7 +139,12 @@ export function clockSkewWords(p: { probeId: string; offsetMs: number }) {
   };
 }
 
-export function rejectSurgeWords(p: { probeId: string; count: number; windowMin: number; reasons: Record<string, number> }) {
+export function rejectSurgeWords(p: {
+  probeId: string;
+  count: number;
+  windowMin: number;
+  reasons: Record<string, number>;
+}) {
   const top = Object.entries(p.reasons)
     .sort((a, b) => b[1] - a[1])
     .slice(0, 3)
@@ -137,7 +159,14 @@ export function rejectSurgeWords(p: { probeId: string; count: number; windowMin:
   };
 }
 
-export function batchLimitWords(b: { code: string; unitName: string | null; limit: string; band: "check" | "do-not-use"; untilMs: number; nowMs: number }) {
+export function batchLimitWords(b: {
+  code: string;
+  unitName: string | null;
+  limit: string;
+  band: "check" | "do-not-use";
+  untilMs: number;
+  nowMs: number;
+}) {
   const where = b.unitName ? ` in ${q(b.unitName)}` : "";
   const band = b.band === "do-not-use" ? "do not use" : "check";
   if (b.untilMs <= b.nowMs) {

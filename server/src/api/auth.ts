@@ -19,7 +19,13 @@ const digest = (s: string) => createHash("sha256").update(s).digest();
 export function createAuthenticator(adminToken: string) {
   const want = digest(adminToken);
   return function authenticate(req: FastifyRequest): void {
-    const header = req.headers.authorization;
+    // EventSource (the dashboard's alert stream) cannot send headers: it may pass ?token= instead.
+    const query = req.query as Record<string, unknown> | undefined;
+    const header =
+      req.headers.authorization ??
+      (req.url.startsWith("/api/v1/alerts/stream") && typeof query?.token === "string"
+        ? `Bearer ${query.token}`
+        : undefined);
     if (!header) {
       throw new ApiError("CT_ERR_UNAUTHORIZED", 'missing "Authorization: Bearer <token>" header');
     }

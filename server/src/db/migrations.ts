@@ -1,3 +1,4 @@
+import { ALERTS_DDL } from "../alerts/schema.js";
 import { SQLITE_READINGS_DDL } from "../stores/sqlite.js";
 
 /** Append-only list of schema migrations; index + 1 is the `user_version` it leads to. */
@@ -112,4 +113,6 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        at_ms INTEGER NOT NULL)`,
     `CREATE INDEX review_batch ON review (batch_id, id)`,
   ],
+  // Alerts, channels, outbox, SSE events and live monitor state (issue 4).
+  [...ALERTS_DDL],
 ];

@@ -57,12 +57,13 @@ describe("sqlite readings store", () => {
     }
   });
 
-  it("stores the later write's seq and server_timed too, also a null seq over a number", async () => {
+  it("stores the later write's value, seq and server_timed; a null seq keeps the earlier one, as InfluxDB does", async () => {
     await store.write([reading("p1", T0, -18, 5, false)]);
     await store.write([reading("p1", T0, -17, null, true)]);
-    expect(await store.range("p1", T0, T0 + 1)).toEqual([{ tsMs: T0, tempC: -17, seq: null }]);
+    expect(await store.range("p1", T0, T0 + 1)).toEqual([{ tsMs: T0, tempC: -17, seq: 5 }]);
+    await store.write([reading("p1", T0, -16, 6, false)]);
     expect(opened.db.prepare("SELECT * FROM reading").all()).toEqual([
-      { probe_id: "p1", ts: T0, temp_c: -17, seq: null, server_timed: 1 },
+      { probe_id: "p1", ts: T0, temp_c: -16, seq: 6, server_timed: 0 },
     ]);
   });
 

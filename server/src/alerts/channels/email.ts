@@ -7,7 +7,9 @@ import type { AlertChannel, TargetCheck } from "./types.js";
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 
 export const checkEmailTarget: TargetCheck = (target) =>
-  ADDRESS.test(target) && target.length <= 254 ? null : `target of an email channel must be one email address, got "${target.slice(0, 120)}"`;
+  ADDRESS.test(target) && target.length <= 254
+    ? null
+    : `target of an email channel must be one email address, got "${target.slice(0, 120)}"`;
 
 const PREFIX: Record<string, string> = {
   reminder: "Reminder: ",
@@ -39,7 +41,12 @@ export function emailText(a: AlertPayload): string {
     a.url ? `Open the unit: ${a.url}` : null,
     `Alert ${a.id}: ${a.kind}, ${a.severity}, ${a.state}${a.acknowledgedBy ? ` (acknowledged by ${a.acknowledgedBy}${a.comment ? `: "${a.comment}"` : ""})` : ""}.`,
     a.batchIds.length > 0 ? `Batches: ${a.batchIds.join(", ")}` : null,
-    a.state === "open" ? "Acknowledge it on the unit's page (or POST /api/v1/alerts/{id}/ack) to stop the reminders.".replace("{id}", a.id) : null,
+    a.state === "open"
+      ? "Acknowledge it on the unit's page (or POST /api/v1/alerts/{id}/ack) to stop the reminders.".replace(
+          "{id}",
+          a.id,
+        )
+      : null,
     "",
     "— coldtrail",
   ];
@@ -54,7 +61,9 @@ export function smtpOptions(smtpUrl: string, timeoutMs: number) {
     host: u.hostname,
     port: u.port ? Number(u.port) : secure ? 465 : 587,
     secure,
-    ...(u.username && { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } }),
+    ...(u.username && {
+      auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) },
+    }),
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,
@@ -66,7 +75,11 @@ export function smtpOptions(smtpUrl: string, timeoutMs: number) {
  * and how warm, plain-text body with the unit's page. The Message-ID is derived from the delivery
  * id, so a retried message that did arrive twice is recognisable as one.
  */
-export function createEmailChannel(opts: { smtpUrl: string; from: string; timeoutMs: number }): AlertChannel & { close(): void } {
+export function createEmailChannel(opts: {
+  smtpUrl: string;
+  from: string;
+  timeoutMs: number;
+}): AlertChannel & { close(): void } {
   const transport = nodemailer.createTransport(smtpOptions(opts.smtpUrl, opts.timeoutMs));
   return {
     kind: "email",
@@ -80,11 +93,18 @@ export function createEmailChannel(opts: { smtpUrl: string; from: string; timeou
           messageId: `<${d.deliveryId}@coldtrail>`,
           headers: { "X-Coldtrail-Delivery": d.deliveryId, "X-Coldtrail-Event": alert.event },
         });
-        if (info.rejected.length > 0) return { ok: false, reason: `SMTP server refused ${info.rejected.length} recipient(s): ${info.response}` };
+        if (info.rejected.length > 0)
+          return {
+            ok: false,
+            reason: `SMTP server refused ${info.rejected.length} recipient(s): ${info.response}`,
+          };
         return { ok: true };
       } catch (e) {
         const err = e as Error & { code?: string; responseCode?: number };
-        return { ok: false, reason: `SMTP: ${err.code ?? err.responseCode ?? "error"}: ${err.message}`.slice(0, 300) };
+        return {
+          ok: false,
+          reason: `SMTP: ${err.code ?? err.responseCode ?? "error"}: ${err.message}`.slice(0, 300),
+        };
       }
     },
     close: () => transport.close(),

@@ -25,7 +25,10 @@ export interface ChannelDeps {
 }
 
 /** The media this server can send through; email and mqtt only when configured. */
-export function createChannels(deps: ChannelDeps): { channels: Map<ChannelKind, AlertChannel>; close(): void } {
+export function createChannels(deps: ChannelDeps): {
+  channels: Map<ChannelKind, AlertChannel>;
+  close(): void;
+} {
   const channels = new Map<ChannelKind, AlertChannel>();
   channels.set("webhook", createWebhookChannel({ timeoutMs: deps.timeoutMs }));
   let email: ReturnType<typeof createEmailChannel> | null = null;
@@ -34,15 +37,23 @@ export function createChannels(deps: ChannelDeps): { channels: Map<ChannelKind, 
     channels.set("email", email);
   }
   if (deps.mqttPublish) {
-    channels.set("mqtt", createMqttChannel({ publish: deps.mqttPublish, activeOfUnit: deps.activeOfUnit, now: deps.now }));
+    channels.set(
+      "mqtt",
+      createMqttChannel({ publish: deps.mqttPublish, activeOfUnit: deps.activeOfUnit, now: deps.now }),
+    );
   }
   return { channels, close: () => email?.close() };
 }
 
 /** Why a kind cannot be used on this server, or null. */
-export function unavailableReason(kind: ChannelKind, available: ReadonlyMap<ChannelKind, AlertChannel>): string | null {
+export function unavailableReason(
+  kind: ChannelKind,
+  available: ReadonlyMap<ChannelKind, AlertChannel>,
+): string | null {
   if (available.has(kind)) return null;
-  if (kind === "email") return "email channels need outgoing mail: set COLDTRAIL_SMTP_URL (e.g. smtp://user:pass@mail.example:587) and restart";
-  if (kind === "mqtt") return "mqtt channels need the server's MQTT connection, which this server was not given";
+  if (kind === "email")
+    return "email channels need outgoing mail: set COLDTRAIL_SMTP_URL (e.g. smtp://user:pass@mail.example:587) and restart";
+  if (kind === "mqtt")
+    return "mqtt channels need the server's MQTT connection, which this server was not given";
   return `channel kind "${kind}" is not available`;
 }

@@ -46,7 +46,10 @@ export function createWebhookChannel(opts: { timeoutMs: number; userAgent?: stri
         return { ok: false, reason: `webhook answered HTTP ${res.status}` };
       } catch (e) {
         const err = e as Error & { cause?: { code?: string } };
-        return { ok: false, reason: `webhook unreachable: ${err.cause?.code ?? err.name}: ${err.message}`.slice(0, 300) };
+        return {
+          ok: false,
+          reason: `webhook unreachable: ${err.cause?.code ?? err.name}: ${err.message}`.slice(0, 300),
+        };
       }
     },
   };

@@ -45,6 +45,7 @@ export const probeRoutes: Routes = (app, ctx) => {
     async (req, reply) => {
       const { probe, secret } = ctx.probes.create(req.caller, req.body, ctx.now());
       ctx.log.info({ probeId: probe.id, unitId: req.body.unitId ?? null }, "probe.registered");
+      if (req.body.unitId) ctx.onUnitChanged(req.body.unitId);
       return reply.status(201).send({
         id: probe.id,
         secret,
@@ -81,7 +82,9 @@ export const probeRoutes: Routes = (app, ctx) => {
       const nowMs = ctx.now();
       const atMs = req.body.at ?? nowMs;
       if (atMs > nowMs + 60_000) throw badRequest("at must not be in the future");
+      const before = ctx.probes.currentAttachment(req.params.id)?.unitId ?? null;
       ctx.probes.attach(req.caller, req.params.id, req.body.unitId, atMs, nowMs);
+      for (const unitId of new Set([before, req.body.unitId])) if (unitId) ctx.onUnitChanged(unitId);
       return probeView(ctx, ctx.probes.get(req.caller, req.params.id));
     },
   );

@@ -62,6 +62,7 @@ export const unitRoutes: Routes = (app, ctx) => {
     },
     async (req, reply) => {
       const unit = ctx.units.create(req.caller, req.body, ctx.now());
+      ctx.onUnitChanged(unit.id);
       return reply.status(201).send(await unitView(ctx, unit));
     },
   );

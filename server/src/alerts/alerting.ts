@@ -1,0 +1,286 @@
+/**
+ * The alerts module's one entry point: `createAlerting(deps)` builds the store, the engine, the
+ * channels, the outbox worker and the routes, and returns the hooks the server calls.
+ */
+import type { Routes } from "../api/app.js";
+import type { Db } from "../db/open.js";
+import type { Logger } from "../logger.js";
+import type { Reading } from "../reading.js";
+import type { Audit } from "../registry/audit.js";
+import { ADMIN } from "../registry/caller.js";
+import type { Probes } from "../registry/probes.js";
+import type { Units } from "../registry/units.js";
+import type { UnitMonitorState } from "../rules/unit-monitor.js";
+import { createChannelStore } from "./channel-store.js";
+import type { MqttPublish } from "./channels/mqtt.js";
+import { createChannels } from "./channels/registry.js";
+import {
+  type AlertLookups,
+  createAlertEngine,
+  type DueBatch,
+  type MonitorStore,
+  type ProbeLive,
+  type StoredReading,
+} from "./engine.js";
+import { dueNotice } from "./escalation.js";
+import { type DiscoveryMessage, homeAssistantDiscovery } from "./home-assistant.js";
+import { createAlertHub } from "./hub.js";
+import { createOutbox } from "./outbox.js";
+import { alertRoutes } from "./routes.js";
+import { type AlertSettingsInput, resolveAlertSettings } from "./settings.js";
+import { type AlertChange, createAlertStore } from "./store.js";
+import { type AlertIntent, NOTIFYING_EVENTS } from "./types.js";
+import { alertView } from "./view.js";
+
+export interface AlertingDeps {
+  db: Db;
+  audit: Audit;
+  units: Units;
+  probes: Probes;
+  log: Logger;
+  now(): number;
+  /**
+   * Base URL of the dashboard, for links in emails and webhooks (`${publicUrl}/units/{id}`); a
+   * function when it is known only once the server listens.
+   */
+  publicUrl: string | null | (() => string | null);
+  /** COLDTRAIL_SMTP_URL; without it, email channels cannot be created. */
+  smtpUrl?: string | null;
+  /** Sender of alert emails. Default `coldtrail <alerts@{publicUrl host or localhost}>`. */
+  emailFrom?: string;
+  /** Publishes on the server's MQTT broker; without it, mqtt channels cannot be created. */
+  mqttPublish?: MqttPublish | null;
+  /** Batches whose storage budget runs out soon or ran out (from the batches module). */
+  listDueBatches?: (nowMs: number) => DueBatch[];
+  /** Batch ids in a unit at a time, for each alert's `batchIds` (from the batches module). */
+  batchesIn?: (unitId: string, atMs: number) => string[];
+  settings?: AlertSettingsInput;
+  /** How often `start()` ticks the clock. Default 15 s: offline, escalation and reminders are minutes. */
+  tickEveryMs?: number;
+}
+
+function monitorStore(db: Db): MonitorStore {
+  const get = db.prepare("SELECT profile_key, state FROM alert_monitor WHERE unit_id = ?");
+  const all = db.prepare("SELECT unit_id, profile_key, state FROM alert_monitor");
+  const put = db.prepare(
+    `INSERT INTO alert_monitor (unit_id, profile_key, state, saved_ms) VALUES (?, ?, ?, ?)
+     ON CONFLICT (unit_id) DO UPDATE SET profile_key = excluded.profile_key, state = excluded.state, saved_ms = excluded.saved_ms`,
+  );
+  return {
+    load(unitId) {
+      const r = get.get(unitId) as { profile_key: string; state: string } | undefined;
+      return r ? { profileKey: r.profile_key, state: JSON.parse(r.state) as UnitMonitorState } : null;
+    },
+    loadAll() {
+      return (all.all() as { unit_id: string; profile_key: string; state: string }[]).map((r) => ({
+        unitId: r.unit_id,
+        profileKey: r.profile_key,
+        state: JSON.parse(r.state) as UnitMonitorState,
+      }));
+    },
+    save(unitId, profileKey, state, atMs) {
+      put.run(unitId, profileKey, JSON.stringify(state), atMs);
+    },
+  };
+}
+
+function registryLookups(deps: AlertingDeps): AlertLookups {
+  const { units, probes } = deps;
+  return {
+    unit(unitId) {
+      try {
+        return units.get(ADMIN, unitId);
+      } catch {
+        return null;
+      }
+    },
+    probe(probeId) {
+      try {
+        return probes.get(ADMIN, probeId);
+      } catch {
+        return null;
+      }
+    },
+    attachmentsOf: (probeId) => probes.attachmentsOfProbe(probeId),
+    currentAttachments() {
+      const out = [];
+      for (const p of probes.list(ADMIN)) {
+        const a = probes.currentAttachment(p.id);
+        if (a) out.push(a);
+      }
+      return out;
+    },
+    batchesIn: (unitId, atMs) => deps.batchesIn?.(unitId, atMs) ?? [],
+    dueBatches: (nowMs) => deps.listDueBatches?.(nowMs) ?? [],
+  };
+}
+
+export function createAlerting(deps: AlertingDeps) {
+  const r = resolveAlertSettings(deps.settings);
+  if (!r.ok) throw new Error(r.reason);
+  const settings = r.settings;
+  const log = deps.log.child({ component: "alerts" });
+  const { db } = deps;
+  const publicUrl = (): string | null =>
+    (typeof deps.publicUrl === "function" ? deps.publicUrl() : deps.publicUrl) || null;
+
+  const channels = createChannelStore(db, deps.audit);
+  const store = createAlertStore(db, { audit: deps.audit, channels, settings, publicUrl });
+  const hub = createAlertHub();
+  const host = (() => {
+    try {
+      const url = publicUrl();
+      return url ? new URL(url).hostname : "localhost";
+    } catch {
+      return "localhost";
+    }
+  })();
+  const media = createChannels({
+    timeoutMs: settings.delivery.timeoutMs,
+    smtpUrl: deps.smtpUrl ?? null,
+    emailFrom: deps.emailFrom ?? `coldtrail <alerts@${host}>`,
+    mqttPublish: deps.mqttPublish ?? null,
+    activeOfUnit: (unitId) => store.activeOfUnit(unitId).map((a) => alertView(a, publicUrl())),
+    now: deps.now,
+  });
+  const outbox = createOutbox(db, {
+    channels,
+    media: media.channels,
+    log,
+    now: deps.now,
+    minBackoffMs: settings.delivery.minBackoffMs,
+    maxBackoffMs: settings.delivery.maxBackoffMs,
+  });
+  const engine = createAlertEngine({
+    settings,
+    lookups: registryLookups(deps),
+    monitors: monitorStore(db),
+    now: deps.now,
+    onProfileError: (unitId, reason) => log.warn({ unitId, reason }, "alerts.profile_fallback"),
+  });
+
+  function committed(changes: readonly AlertChange[]): void {
+    let notify = false;
+    for (const c of changes) {
+      hub.publish(c.event);
+      if (NOTIFYING_EVENTS.has(c.event.type)) notify = true;
+      log.info(
+        {
+          alertId: c.alert.id,
+          kind: c.alert.kind,
+          event: c.event.type,
+          unitId: c.alert.unitId,
+          probeId: c.alert.probeId,
+        },
+        `alert.${c.event.type}`,
+      );
+    }
+    if (notify) outbox.poke();
+  }
+
+  /** Hooks run on ingest's path: a failure here is logged and must never stop ingest. */
+  function guarded(what: string, fn: () => AlertIntent[]): void {
+    let intents: AlertIntent[] = [];
+    try {
+      intents = fn();
+      if (intents.length > 0) committed(store.apply(intents));
+    } catch (e) {
+      engine.rollback(intents);
+      log.error({ err: (e as Error).message, stack: (e as Error).stack, what }, "alerts.hook_failed");
+    }
+  }
+
+  let lastPruneMs = Number.NEGATIVE_INFINITY;
+  function tick(nowMs: number): void {
+    guarded("tick", () => engine.tick(nowMs));
+    try {
+      for (const a of store.active()) {
+        const n = dueNotice(a, settings, nowMs);
+        if (n) committed(store.notice(a.id, n.type, n.level, nowMs));
+      }
+      if (nowMs - lastPruneMs >= 3_600_000) {
+        lastPruneMs = nowMs;
+        store.pruneEvents(nowMs - settings.eventRetentionDays * 86_400_000);
+      }
+    } catch (e) {
+      log.error({ err: (e as Error).message, stack: (e as Error).stack }, "alerts.tick_failed");
+    }
+  }
+
+  /** Home Assistant discovery messages for a unit (with the probe attached now, if any). */
+  function discoveryFor(unitId: string, discoveryPrefix?: string): DiscoveryMessage[] {
+    const unit = deps.units.get(ADMIN, unitId);
+    const nowMs = deps.now();
+    const att = deps.probes.attachmentsOfUnit(unitId, nowMs, nowMs + 1).at(-1);
+    const probe = att ? deps.probes.get(ADMIN, att.probeId) : null;
+    return homeAssistantDiscovery({
+      unit,
+      probe: probe ? { id: probe.id, calibrationOffsetC: probe.calibrationOffsetC } : null,
+      publicUrl: publicUrl(),
+      ...(discoveryPrefix !== undefined && { discoveryPrefix }),
+    });
+  }
+
+  let timer: NodeJS.Timeout | null = null;
+  let started = false;
+
+  return {
+    settings,
+    store,
+    channels,
+    outbox,
+    hub,
+    routes: alertRoutes({
+      store,
+      channels,
+      media: media.channels,
+      hub,
+      publicUrl,
+      now: deps.now,
+      committed,
+    }) as Routes,
+    /** Readings the store confirmed (the forwarder's onStored); journal entries carry receivedMs. */
+    onStored(readings: readonly Reading[]): void {
+      guarded("readings", () => engine.readings(readings as readonly StoredReading[]));
+    },
+    /** Ingest's live probe fields: last seen, battery, status. */
+    onProbeLive(probeId: string, live: ProbeLive): void {
+      guarded("probe-live", () => engine.probeLive(probeId, live));
+    },
+    /** Ingest refused a message (reason as counted in coldtrail_ingest_rejected_total). */
+    onRejected(probeId: string | null, reason: string): void {
+      guarded("rejected", () => engine.rejected(probeId, reason));
+    },
+    tick,
+    /** Open (unresolved) alerts of a unit, for `Context.openAlertsOf`. */
+    openCountOf: (unitId: string): number => store.openCountOf(unitId),
+    discoveryFor,
+    /** Publishes the unit's discovery messages (and its current alert state) when MQTT is given. */
+    async publishDiscovery(unitId: string, discoveryPrefix?: string): Promise<void> {
+      const publish = deps.mqttPublish;
+      if (!publish) return;
+      for (const m of discoveryFor(unitId, discoveryPrefix))
+        await publish(m.topic, m.payload, { qos: 1, retain: true });
+    },
+    start(): void {
+      if (started) return;
+      started = true;
+      engine.seed(store.active());
+      outbox.start();
+      const every = deps.tickEveryMs ?? 15_000;
+      if (every > 0) {
+        timer = setInterval(() => tick(deps.now()), every);
+        timer.unref();
+      }
+    },
+    async stop(): Promise<void> {
+      if (timer) clearInterval(timer);
+      timer = null;
+      hub.closeAll();
+      await outbox.stop();
+      media.close();
+      started = false;
+    },
+  };
+}
+export type Alerting = ReturnType<typeof createAlerting>;

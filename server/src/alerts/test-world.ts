@@ -1,0 +1,148 @@
+/**
+ * A real alerts module for tests: a temporary SQLite file with the server's migrations (plus
+ * ALERTS_DDL until the lead appends it as a migration), the real registry, and an injected clock.
+ * Used by this folder's tests and by server/test/alerts*.test.ts; not used by the server.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildApi } from "../api/app.js";
+import type { Context } from "../context.js";
+import { openDatabase } from "../db/open.js";
+import { createLogger } from "../logger.js";
+import { createAudit } from "../registry/audit.js";
+import { ADMIN } from "../registry/caller.js";
+import { createProbes } from "../registry/probes.js";
+import { createUnits, type UnitKind } from "../registry/units.js";
+import { PROFILE_IDS } from "../rules/index.js";
+import { type AlertingDeps, createAlerting } from "./alerting.js";
+import type { StoredReading } from "./engine.js";
+import { ALERTS_DDL } from "./schema.js";
+
+export const TEST_ADMIN_TOKEN = "alerts-test-admin-token-0123";
+/** 3 May 2026, 12:00 UTC. */
+export const T0 = Date.UTC(2026, 4, 3, 12, 0, 0);
+export const MIN = 60_000;
+
+export function createTestWorld(
+  opts: Partial<Omit<AlertingDeps, "db" | "audit" | "units" | "probes" | "log">> & {
+    realClock?: boolean;
+  } = {},
+) {
+  const dir = mkdtempSync(join(tmpdir(), "coldtrail-alerts-"));
+  const db = openDatabase(dir);
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alert'").get()) {
+    db.transaction(() => {
+      for (const sql of ALERTS_DDL) db.exec(sql);
+    })();
+  }
+  const audit = createAudit(db);
+  const units = createUnits(db, audit, () => new Set<string>(PROFILE_IDS));
+  const probes = createProbes(db, audit);
+  const log = createLogger(process.env.COLDTRAIL_TEST_LOG ?? "silent");
+  let nowMs = T0;
+  const now = opts.realClock ? Date.now : () => nowMs;
+  const alerting = createAlerting({
+    db,
+    audit,
+    units,
+    probes,
+    log,
+    now,
+    publicUrl: "https://coldtrail.example",
+    tickEveryMs: 0,
+    ...opts,
+  });
+  let api: Awaited<ReturnType<typeof buildApi>> | null = null;
+
+  const world = {
+    dir,
+    db,
+    audit,
+    units,
+    probes,
+    alerting,
+    now,
+    setNow(ms: number) {
+      nowMs = ms;
+    },
+    /** A unit with a probe attached, both created at `atMs`. */
+    unitWithProbe(name: string, kind: UnitKind = "freezer", atMs = now(), probeId?: string) {
+      const unit = units.create(ADMIN, { name, kind }, atMs);
+      const { probe } = probes.create(
+        ADMIN,
+        { name: `${name} probe`, unitId: unit.id, ...(probeId && { id: probeId }) },
+        atMs,
+      );
+      return { unitId: unit.id, probeId: probe.id };
+    },
+    /** A probe attached to no unit (its health alerts have no unit). */
+    loneProbe(probeId: string, atMs = now()): string {
+      return probes.create(ADMIN, { id: probeId }, atMs).probe.id;
+    },
+    /** One live message: readings stored as the forwarder would hand them over. */
+    reading(probeId: string, tsMs: number, tempC: number, receivedMs = tsMs): void {
+      const r: StoredReading = { probeId, tsMs, tempC, seq: null, serverTimed: false, receivedMs };
+      alerting.onStored([r]);
+    },
+    /** Sets the clock to `ms` and ticks. */
+    tickAt(ms: number): void {
+      nowMs = ms;
+      alerting.tick(ms);
+    },
+    /** One reading a minute from `fromMs` to `toMs` (exclusive), ticking along. */
+    run(probeId: string, fromMs: number, toMs: number, tempC: number | ((ms: number) => number)): void {
+      for (let t = fromMs; t < toMs; t += MIN) {
+        nowMs = t;
+        world.reading(probeId, t, typeof tempC === "number" ? tempC : tempC(t));
+        alerting.tick(t);
+      }
+    },
+    active: () => alerting.store.active(),
+    all: () => alerting.store.list(ADMIN, { limit: 1000 }),
+    /** The HTTP API with the alert routes, on a free port. */
+    async listen(): Promise<string> {
+      const ctx = {
+        log,
+        db,
+        audit,
+        units,
+        probes,
+        adminToken: TEST_ADMIN_TOKEN,
+        now,
+        openAlertsOf: alerting.openCountOf,
+      } as unknown as Context;
+      api = await buildApi(ctx, [alerting.routes]);
+      await api.listen({ port: 0, host: "127.0.0.1" });
+      const addr = api.server.address();
+      return `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+    },
+    async close(): Promise<void> {
+      await alerting.stop();
+      if (api) await api.close();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return world;
+}
+export type TestWorld = ReturnType<typeof createTestWorld>;
+
+/** An HTTP call with the test admin token. */
+export async function call<T = unknown>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
+      ...(body !== undefined && { "content-type": "application/json" }),
+    },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}

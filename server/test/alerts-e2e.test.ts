@@ -1,0 +1,216 @@
+import { createHmac } from "node:crypto";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { MqttClient } from "mqtt";
+import { SMTPServer } from "smtp-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, connectProbe, startTestServer, type TestServer, waitFor } from "./harness.js";
+import { parseMail } from "./mail.js";
+
+/**
+ * Issue 4 end to end, through the public contract only: a power cut published over MQTT produces
+ * excursion and probable-thaw alerts on every channel (webhook signed as DESIGN.md says, email
+ * over a real SMTP server, Server-Sent Events), in that order; staff acknowledge them; the power
+ * comes back and the excursion resolves; the alert's history shows each step.
+ */
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const SECRET = "webhook-secret-0123456789";
+
+type Alert = {
+  id: string;
+  kind: string;
+  state: string;
+  unitId: string;
+  batchIds: string[];
+  openedAt: string;
+};
+let s: TestServer;
+let hook: Server;
+let hookUrl: string;
+const hooked: { body: Alert & { event?: string }; delivery: string; signatureOk: boolean }[] = [];
+let smtp: SMTPServer;
+const mails: string[] = [];
+const sse: string[] = [];
+let sseReq: ReturnType<typeof request> | null = null;
+
+beforeAll(async () => {
+  hook = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const raw = Buffer.concat(chunks);
+      const want = `sha256=${createHmac("sha256", SECRET).update(raw).digest("hex")}`;
+      hooked.push({
+        body: JSON.parse(raw.toString()),
+        delivery: String(req.headers["x-coldtrail-delivery"]),
+        signatureOk: req.headers["x-coldtrail-signature-256"] === want,
+      });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, "127.0.0.1", () => r()));
+  hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS"],
+    onData(stream, _session, cb) {
+      let text = "";
+      stream.on("data", (d: Buffer) => {
+        text += d.toString();
+      });
+      stream.on("end", () => {
+        mails.push(text);
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((r) => smtp.listen(0, "127.0.0.1", () => r()));
+  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  s = await startTestServer({ COLDTRAIL_SMTP_URL: `smtp://127.0.0.1:${smtpPort}` });
+});
+afterAll(async () => {
+  sseReq?.destroy();
+  await s?.cleanup();
+  await new Promise<void>((r) => hook.close(() => r()));
+  await new Promise<void>((r) => smtp.close(() => r()));
+});
+
+function series(from: number, to: number, temp: (t: number) => number) {
+  const out: { ts: number; temp_c: number }[] = [];
+  for (let t = from; t < to; t += MIN) out.push({ ts: t, temp_c: Math.round(temp(t) * 16) / 16 });
+  return out;
+}
+async function publish(c: MqttClient, probeId: string, readings: { ts: number; temp_c: number }[]) {
+  for (let i = 0; i < readings.length; i += 500) {
+    await c.publishAsync(
+      `coldtrail/v1/probes/${probeId}/readings`,
+      JSON.stringify({ readings: readings.slice(i, i + 500) }),
+      { qos: 1 },
+    );
+  }
+  await s.ctx.forwarder.drain();
+}
+
+describe("alerts end to end", () => {
+  it("a power cut: excursion then probable thaw on webhook, email and SSE; ack; recovery resolves; history", async () => {
+    const now = Date.now();
+    const start = now - 8 * HOUR;
+    const unit = await s.api<{ id: string }>("POST", "/api/v1/units", {
+      name: "Donor freezer",
+      kind: "freezer",
+    });
+    const probe = await s.api<{ id: string; secret: string }>("POST", "/api/v1/probes", {});
+    expect(
+      (
+        await s.api("PUT", `/api/v1/probes/${probe.body.id}/unit`, {
+          unitId: unit.body.id,
+          at: new Date(start).toISOString(),
+        })
+      ).status,
+    ).toBe(200);
+    const batch = await s.api<{ id: string }>("POST", "/api/v1/batches", {
+      unitId: unit.body.id,
+      expressedAt: new Date(start - HOUR).toISOString(),
+      at: new Date(start).toISOString(),
+      state: "frozen",
+    });
+    const wh = await s.api<{ id: string }>("POST", "/api/v1/channels", {
+      kind: "webhook",
+      target: hookUrl,
+      secret: SECRET,
+      minEscalation: 0,
+    });
+    expect(wh.status).toBe(201);
+    const em = await s.api<{ id: string }>("POST", "/api/v1/channels", {
+      kind: "email",
+      target: "staff@bank.example",
+      minEscalation: 0,
+    });
+    expect(em.status).toBe(201);
+
+    const url = new URL(`${s.httpUrl}/api/v1/alerts/stream`);
+    sseReq = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, accept: "text/event-stream" },
+      },
+      (res) => {
+        res.on("data", (d: Buffer) => sse.push(d.toString()));
+      },
+    );
+    sseReq.end();
+
+    const c = await connectProbe(s.mqttUrl, probe.body.id, probe.body.secret);
+    const cut = start + 2 * HOUR;
+    const back = cut + 3 * HOUR;
+    // Power cut: the air warms to +5 °C within an hour and stays there until the power is back.
+    await publish(
+      c,
+      probe.body.id,
+      series(start, back, (t) => (t < cut ? -19 : Math.min(5, -19 + ((t - cut) / HOUR) * 24))),
+    );
+
+    const opened = await waitFor(async () => {
+      const kinds = hooked.filter((h) => h.body.state === "open").map((h) => h.body.kind);
+      return kinds.includes("excursion") && kinds.includes("probable-thaw") ? kinds : null;
+    });
+    expect(opened.indexOf("excursion")).toBeLessThan(opened.indexOf("probable-thaw"));
+    expect(hooked.every((h) => h.signatureOk)).toBe(true);
+    expect(new Set(hooked.map((h) => h.delivery)).size).toBe(hooked.length);
+    const excursion = hooked.find((h) => h.body.kind === "excursion")?.body as Alert;
+    expect(excursion.unitId).toBe(unit.body.id);
+    expect(excursion.batchIds).toContain(batch.body.id);
+
+    await waitFor(async () => mails.length >= 2);
+    const parsed = mails.map(parseMail);
+    expect(parsed.map((m) => m.subject).join("\n")).toMatch(/Donor freezer/);
+    expect(parsed.map((m) => m.body).join("\n")).toContain(`/units/${unit.body.id}`);
+    await waitFor(async () => sse.join("").includes("probable-thaw"));
+    const sseText = sse.join("");
+    expect(sseText.indexOf('"excursion"')).toBeLessThan(sseText.indexOf('"probable-thaw"'));
+
+    // Staff acknowledge both.
+    const open = await s.api<{ alerts: Alert[] }>("GET", `/api/v1/alerts?state=open&unitId=${unit.body.id}`);
+    expect(open.body.alerts.map((a) => a.kind).sort()).toEqual(["excursion", "probable-thaw"]);
+    for (const a of open.body.alerts) {
+      const ack = await s.api<Alert>("POST", `/api/v1/alerts/${a.id}/ack`, {
+        comment: "moving the milk to the bank freezer",
+      });
+      expect(ack.status).toBe(200);
+      expect(ack.body.state).toBe("acknowledged");
+    }
+
+    // The power comes back: the excursion resolves by itself.
+    await publish(
+      c,
+      probe.body.id,
+      series(back, now, (t) => Math.max(-19, 5 - ((t - back) / HOUR) * 24)),
+    );
+    const resolved = await waitFor(async () => {
+      const r = await s.api<{ alerts: Alert[] }>(
+        "GET",
+        `/api/v1/alerts?unitId=${unit.body.id}&kind=excursion`,
+      );
+      return r.body.alerts[0]?.state === "resolved" ? r.body.alerts[0] : null;
+    });
+    await waitFor(async () => hooked.some((h) => h.body.kind === "excursion" && h.body.state === "resolved"));
+    const detail = await s.api<{
+      history: { action: string; actor: string }[];
+      deliveries: { status: string }[];
+    }>("GET", `/api/v1/alerts/${resolved.id}`);
+    const actions = detail.body.history.map((h) => h.action);
+    expect(actions.indexOf("alert.opened")).toBeGreaterThanOrEqual(0);
+    expect(actions.indexOf("alert.opened")).toBeLessThan(actions.indexOf("alert.acknowledged"));
+    expect(actions.indexOf("alert.acknowledged")).toBeLessThan(actions.indexOf("alert.resolved"));
+    // And the batch that was in the freezer is do-not-use: it thawed and was refrozen.
+    const v = await s.api<{ verdict: string; reasons: { code: string }[] }>(
+      "GET",
+      `/api/v1/batches/${batch.body.id}`,
+    );
+    expect(v.body.verdict).toBe("do-not-use");
+    await c.endAsync();
+  });
+});
