@@ -27,6 +27,7 @@ import { createInfluxReadingsStore } from "./stores/influx.js";
 import { createSqliteReadingsStore, createSqliteReadingsUpsert } from "./stores/sqlite.js";
 import type { ReadingsStore } from "./stores/types.js";
 import { createBatchVerdicts } from "./verdicts/batch-verdict.js";
+import { createVerdictRefresher } from "./verdicts/refresher.js";
 
 export interface Coldtrail {
   ctx: Context;
@@ -50,6 +51,10 @@ export interface StartOptions {
 const LIVE_FLUSH_MS = 2000;
 /** Readings kept in memory for verdicts (about 60 bytes each: 2 M ≈ 120 MB, four probe-years). */
 const READINGS_CACHE_MAX = 2_000_000;
+/** Stored verdicts follow new readings within a few seconds; bursts (a replayed buffer) share one refresh. */
+const VERDICT_REFRESH_DEBOUNCE_MS = 2000;
+/** Batches whose storage limit falls within a week are announced to staff (batch-storage-limit alerts). */
+const DUE_BATCH_HORIZON_MS = 7 * 86_400_000;
 
 export async function startColdtrail(config: Config, opts: StartOptions = {}): Promise<Coldtrail> {
   const log = opts.log ?? createLogger(config.logLevel);
@@ -92,11 +97,14 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     mqttPublish: (t, p, o) =>
       publishRef ? publishRef(t, p, o) : Promise.reject(new Error("MQTT not ready yet")),
     batchesIn: (unitId, atMs) => batches.inUnit(unitId, atMs, atMs + 1),
+    listDueBatches: (nowMs) => refresherRef?.dueBatches(nowMs, DUE_BATCH_HORIZON_MS) ?? [],
   });
+  let refresherRef: ReturnType<typeof createVerdictRefresher> | null = null;
   let metricsRef: ReturnType<typeof createMetrics> | null = null;
   const storedHook = (rows: readonly Reading[]) => {
     store.observe(rows);
     alerting.onStored(rows);
+    refresherRef?.onStored(rows);
     metricsRef?.stored.inc(rows.length);
     opts.onStored?.(rows);
   };
@@ -216,6 +224,16 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   liveTimer.unref();
 
   const unitReadings = createUnitReadings(probes, store, offsetOf);
+  const batchVerdicts = createBatchVerdicts({ batches, units, probes, unitReadings });
+  refresherRef = createVerdictRefresher({
+    db,
+    batches,
+    probes,
+    batchVerdicts,
+    log,
+    now,
+    debounceMs: VERDICT_REFRESH_DEBOUNCE_MS,
+  });
   const ctx: Context = {
     config,
     log,
@@ -227,7 +245,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     store,
     batches,
     unitReadings,
-    batchVerdicts: createBatchVerdicts({ batches, units, probes, unitReadings }),
+    batchVerdicts,
     journal,
     forwarder,
     metrics,
@@ -260,6 +278,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       stopped = true;
       clearInterval(liveTimer);
       await alerting.stop();
+      await refresherRef?.stop();
       await closeBroker();
       await api.close();
       await journal.flush();

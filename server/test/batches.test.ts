@@ -1,7 +1,7 @@
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { uniqueDatabaseName } from "../../test/influxd.js";
-import { connectProbe, startTestServer, type TestServer } from "./harness.js";
+import { connectProbe, startTestServer, type TestServer, waitFor } from "./harness.js";
 
 /**
  * Batches end to end through the public contract: units and probes over HTTP, readings over MQTT
@@ -144,6 +144,40 @@ describe.each(stores)("batches and verdicts over the public API (%s)", (_name, e
     expect(codes).toContain("probable-thaw");
     expect(codes).toContain("refrozen");
   });
+
+  it.skipIf(!env)(
+    "streaming: a batch's stored verdict follows the readings as they arrive, without anyone asking",
+    async () => {
+      const from = NOW - 2 * DAY;
+      const f = await r.unit("freezer", from);
+      const b = await batch(f.unitId, {
+        expressedAt: new Date(from - HOUR).toISOString(),
+        at: new Date(from).toISOString(),
+        state: "frozen",
+      });
+      const stored = () =>
+        r.s.ctx.db.prepare("SELECT verdict, verdict_json FROM batch WHERE id = ?").get(b.id) as {
+          verdict: string | null;
+          verdict_json: string | null;
+        };
+      expect(stored().verdict).toBeNull();
+      await r.publish(
+        f,
+        series(from, from + DAY, () => -19),
+      );
+      // A day of readings, then silence until now: unmonitored time is never safe.
+      await waitFor(async () => stored().verdict === "check");
+      const cut = from + DAY;
+      await r.publish(
+        f,
+        series(cut, NOW, (t) => (t < cut + 10 * HOUR ? Math.min(4, -19 + ((t - cut) / HOUR) * 4) : -19)),
+      );
+      await waitFor(async () => stored().verdict === "do-not-use");
+      expect(
+        JSON.parse(stored().verdict_json as string).reasons.map((x: { code: string }) => x.code),
+      ).toContain("probable-thaw");
+    },
+  );
 
   it.skipIf(!env)(
     "a 12-hour data gap is check, never assumed safe; late readings filling it make it safe",
