@@ -34,6 +34,8 @@ export interface Coldtrail {
   httpUrl: string;
   mqttUrl: string;
   adminToken: string;
+  /** Runs the alert timers (offline, escalation, reminders) now rather than at the next tick. */
+  tickAlerts(): void;
   /** Orderly stop: no new messages, journal committed, store given a moment to catch up. */
   stop(): Promise<void>;
 }
@@ -273,6 +275,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     httpUrl,
     mqttUrl,
     adminToken: admin.token,
+    tickAlerts: () => alerting.tick(now()),
     async stop() {
       if (stopped) return;
       stopped = true;

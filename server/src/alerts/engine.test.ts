@@ -204,10 +204,18 @@ describe("probe health", () => {
     // One late message is not enough either.
     msg([T0 - 7 * MIN], T0 + MIN);
     expect(kinds(w)).toEqual([]);
+    // A buffer replayed one reading a message races ahead of the wall clock: still not a clock problem.
+    msg([T0 - 40 * MIN], T0 + MIN + 1000);
+    msg([T0 - 30 * MIN], T0 + MIN + 2000);
+    msg([T0 - 20 * MIN], T0 + MIN + 3000);
+    expect(kinds(w)).toEqual([]);
+    // Live messages whose clock keeps pace with the server's but stays 8 minutes behind: a clock off.
+    msg([T0 - 7 * MIN], T0 + MIN);
     msg([T0 - 6 * MIN], T0 + 2 * MIN);
+    msg([T0 - 5 * MIN], T0 + 3 * MIN);
     expect(w.active()[0]).toMatchObject({ kind: "clock-skew", probeId });
     expect(w.active()[0]?.message).toContain("clock is 8 minutes behind the server's");
-    msg([T0 + 3 * MIN], T0 + 3 * MIN);
+    msg([T0 + 4 * MIN], T0 + 4 * MIN);
     expect(kinds(w)).toEqual([]);
     // Readings refused for being too far ahead are a clock problem too.
     w.alerting.onRejected(probeId, "future_ts");

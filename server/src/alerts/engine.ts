@@ -100,6 +100,8 @@ interface ProbeSlot {
   statusSinceMs: number;
   rejects: { atMs: number; reason: string }[];
   skewed: number;
+  /** Arrival and newest event time of the probe's last live-sized message (clock-skew check). */
+  lastClock?: { receivedMs: number; newestMs: number };
 }
 
 const key = (kind: AlertKind, subject: string) => `${kind}|${subject}`;
@@ -326,7 +328,19 @@ export function createAlertEngine(deps: {
     const offsetMs = newest - received;
     const subject = subjectOf("probe", probeId);
     const slot = probeSlot(probeId);
+    // A live probe's clock runs with the server's: between two messages, its timestamps advance
+    // about as much as the arrival times do. A buffer replayed one reading a message advances far
+    // faster; that is a probe catching up, not a clock that is off.
+    const prev = slot.lastClock;
+    slot.lastClock = { receivedMs: received, newestMs: newest };
+    const dWall = prev ? received - prev.receivedMs : 0;
+    const dEvent = prev ? newest - prev.newestMs : 0;
+    const live = prev !== undefined && Math.abs(dEvent - dWall) <= Math.max(60_000, dWall / 2);
     if (Math.abs(offsetMs) > s.clockSkewMaxMin * 60_000) {
+      if (!live) {
+        slot.skewed = 0;
+        return [];
+      }
       slot.skewed++;
       if (slot.skewed >= s.clockSkewMessages && !active.has(key("clock-skew", subject))) {
         return [

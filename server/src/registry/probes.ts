@@ -68,7 +68,7 @@ export interface ProbeLiveState {
 
 export function createProbes(db: Db, audit: Audit) {
   const insert = db.prepare(
-    "INSERT INTO probe (id, owner_id, name, secret_hash, calibration_offset_c, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
+    "INSERT INTO probe (id, owner_id, name, secret_hash, calibration_offset_c, expected_interval_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
   );
   const authById = db.prepare("SELECT id, secret_hash FROM probe WHERE id = ?");
   const openAttachment = db.prepare("SELECT * FROM probe_attachment WHERE probe_id = ? AND to_ms IS NULL");
@@ -149,7 +149,12 @@ export function createProbes(db: Db, audit: Audit) {
   return {
     create(
       caller: Caller,
-      input: { id?: string | undefined; name?: string | undefined; unitId?: string | undefined },
+      input: {
+        id?: string | undefined;
+        name?: string | undefined;
+        unitId?: string | undefined;
+        intervalS?: number | undefined;
+      },
       nowMs: number,
     ): { probe: Probe; secret: string } {
       const id = input.id ?? newId("p");
@@ -158,7 +163,15 @@ export function createProbes(db: Db, audit: Audit) {
         throw notFound("unit", input.unitId);
       const secret = newSecret();
       db.transaction(() => {
-        insert.run(id, caller.accountId, input.name ?? null, hashSecret(secret), 0, nowMs);
+        insert.run(
+          id,
+          caller.accountId,
+          input.name ?? null,
+          hashSecret(secret),
+          0,
+          (input.intervalS ?? 60) * 1000,
+          nowMs,
+        );
         audit.record(nowMs, caller.accountId, "probe.registered", "probe", id, { name: input.name ?? null });
         if (input.unitId !== undefined) attach(caller, id, input.unitId, nowMs, nowMs);
       })();

@@ -18,6 +18,7 @@ function probeView(ctx: Context, p: Probe) {
     unitId: att?.unitId ?? null,
     attachedAt: att ? toIso(att.fromMs) : null,
     calibrationOffsetC: p.calibrationOffsetC,
+    intervalS: p.expectedIntervalMs / 1000,
     ...ctx.liveOf(p),
     createdAt: toIso(p.createdMs),
   };
@@ -39,6 +40,15 @@ export const probeRoutes: Routes = (app, ctx) => {
             .optional(),
           name: z.string().trim().min(1).max(200).optional(),
           unitId: z.string().min(1).max(128).optional(),
+          intervalS: z
+            .number()
+            .int()
+            .min(1)
+            .max(86_400)
+            .optional()
+            .describe(
+              "How often the probe reports (default 60 s); silence longer than that is unmonitored time.",
+            ),
         }),
       },
     },
