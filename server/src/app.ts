@@ -3,6 +3,8 @@ import { resolveAdminToken } from "./admin-token.js";
 import { createAlerting } from "./alerts/alerting.js";
 import { type MqttPublish, publishViaAedes, publishViaMqttClient } from "./alerts/channels/mqtt.js";
 import { buildApi, type Routes } from "./api/app.js";
+import { startBleGatewayBridge } from "./bridges/ble-gateway.js";
+import { createBleMacMap } from "./bridges/ble-mac-map.js";
 import { startEmbeddedBroker } from "./broker/embedded.js";
 import { connectExternalBroker } from "./broker/external.js";
 import type { Config } from "./config.js";
@@ -222,6 +224,19 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     publishRef = publishViaAedes(broker.aedes);
   }
 
+  const macs = createBleMacMap(db);
+  const bleBridge = config.bleBridge
+    ? startBleGatewayBridge({
+        ...config.bleBridge,
+        macToProbe: macs.macToProbe,
+        bindkeyOf: macs.bindkeyOf,
+        ingest,
+        log: log.child({ component: "ble-bridge" }),
+        now,
+        registry: metrics.registry,
+      })
+    : null;
+
   const liveTimer = setInterval(() => live.flush(), LIVE_FLUSH_MS);
   liveTimer.unref();
 
@@ -282,6 +297,8 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       clearInterval(liveTimer);
       await alerting.stop();
       await refresherRef?.stop();
+      // Before the broker and journal close: the bridge sends the readings of its open windows.
+      await bleBridge?.close();
       await closeBroker();
       await api.close();
       await journal.flush();

@@ -59,6 +59,26 @@ const envSchema = z
       .min(16, "COLDTRAIL_ADMIN_TOKEN must be at least 16 characters")
       .optional(),
     COLDTRAIL_SMTP_URL: url("COLDTRAIL_SMTP_URL", ["smtp:", "smtps:"]).optional(),
+    /** A household broker where an OpenMQTTGateway or Theengs Gateway publishes BLE advertisements. */
+    COLDTRAIL_BLE_BRIDGE_URL: url("COLDTRAIL_BLE_BRIDGE_URL", [
+      "mqtt:",
+      "mqtts:",
+      "tcp:",
+      "ws:",
+      "wss:",
+    ]).optional(),
+    COLDTRAIL_BLE_BRIDGE_USERNAME: z.string().optional(),
+    COLDTRAIL_BLE_BRIDGE_PASSWORD: z.string().optional(),
+    COLDTRAIL_BLE_BRIDGE_TOPICS: z
+      .string()
+      .default("home/+/BTtoMQTT/+")
+      .transform((v) =>
+        v
+          .split(",")
+          .map((t) => t.trim())
+          .filter(Boolean),
+      )
+      .refine((a) => a.length > 0, "COLDTRAIL_BLE_BRIDGE_TOPICS must list at least one MQTT topic filter"),
     COLDTRAIL_LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
@@ -90,6 +110,9 @@ export interface Config {
   store: { kind: "sqlite" } | { kind: "influx"; url: string; database: string; token: string | undefined };
   adminToken: string | undefined;
   smtpUrl: string | undefined;
+  bleBridge:
+    | { url: string; username: string | undefined; password: string | undefined; topics: string[] }
+    | undefined;
   logLevel: string;
   journal: { maxWaitMs: number };
 }
@@ -132,6 +155,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
         : { kind: "sqlite" },
     adminToken: e.COLDTRAIL_ADMIN_TOKEN,
     smtpUrl: e.COLDTRAIL_SMTP_URL,
+    bleBridge: e.COLDTRAIL_BLE_BRIDGE_URL
+      ? {
+          url: e.COLDTRAIL_BLE_BRIDGE_URL,
+          username: e.COLDTRAIL_BLE_BRIDGE_USERNAME,
+          password: e.COLDTRAIL_BLE_BRIDGE_PASSWORD,
+          topics: e.COLDTRAIL_BLE_BRIDGE_TOPICS,
+        }
+      : undefined,
     logLevel: e.COLDTRAIL_LOG_LEVEL,
     journal: { maxWaitMs: e.COLDTRAIL_JOURNAL_MAX_WAIT_MS },
   };

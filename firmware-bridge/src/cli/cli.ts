@@ -5,6 +5,7 @@ export const USAGE = `coldtrail-bridge <command>
 
 Commands:
   decode   decode one BLE thermometer advertisement to JSON (coldtrail-bridge decode --help)
+  gateway  scan BLE thermometers and publish their readings to coldtrail (coldtrail-bridge gateway --help)
 
 ${DECODE_USAGE}`;
 
@@ -18,7 +19,7 @@ export function runCli(argv: readonly string[], io: CliIo): number {
   io.err(
     command === undefined
       ? "coldtrail-bridge: no command given; try: coldtrail-bridge decode --help"
-      : `coldtrail-bridge: unknown command "${command}"; the commands are: decode`,
+      : `coldtrail-bridge: unknown command "${command}"; the commands are: decode, gateway`,
   );
   return EXIT_USAGE;
 }

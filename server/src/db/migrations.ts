@@ -115,4 +115,10 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   ],
   // Alerts, channels, outbox, SSE events and live monitor state (issue 4).
   [...ALERTS_DDL],
+  // BLE sensors: the MAC an OpenMQTTGateway/Theengs gateway reports, mapped to a probe (issue 6).
+  [
+    "ALTER TABLE probe ADD COLUMN ble_mac TEXT",
+    "ALTER TABLE probe ADD COLUMN ble_bindkey TEXT",
+    "CREATE UNIQUE INDEX probe_ble_mac ON probe (ble_mac) WHERE ble_mac IS NOT NULL",
+  ],
 ];

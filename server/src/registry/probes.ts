@@ -18,6 +18,8 @@ export interface Probe {
   fw: string | null;
   lastSeenMs: number | null;
   createdMs: number;
+  /** A BLE sensor's MAC, when the probe is one seen through a household gateway. */
+  bleMac: string | null;
 }
 
 export interface Attachment {
@@ -47,6 +49,7 @@ function toProbe(r: Record<string, unknown>): Probe {
     fw: r.fw as string | null,
     lastSeenMs: r.last_seen_ms as number | null,
     createdMs: r.created_ms as number,
+    bleMac: (r.ble_mac as string | null) ?? null,
   };
 }
 
@@ -68,9 +71,11 @@ export interface ProbeLiveState {
 
 export function createProbes(db: Db, audit: Audit) {
   const insert = db.prepare(
-    "INSERT INTO probe (id, owner_id, name, secret_hash, calibration_offset_c, expected_interval_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    `INSERT INTO probe (id, owner_id, name, secret_hash, calibration_offset_c, expected_interval_ms, created_ms, ble_mac, ble_bindkey)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const authById = db.prepare("SELECT id, secret_hash FROM probe WHERE id = ?");
+  const byMac = db.prepare("SELECT id FROM probe WHERE ble_mac = ?").pluck();
   const openAttachment = db.prepare("SELECT * FROM probe_attachment WHERE probe_id = ? AND to_ms IS NULL");
   const closeAttachment = db.prepare(
     "UPDATE probe_attachment SET to_ms = ? WHERE probe_id = ? AND to_ms IS NULL",
@@ -154,11 +159,15 @@ export function createProbes(db: Db, audit: Audit) {
         name?: string | undefined;
         unitId?: string | undefined;
         intervalS?: number | undefined;
+        bleMac?: string | undefined;
+        bleBindkey?: string | undefined;
       },
       nowMs: number,
     ): { probe: Probe; secret: string } {
       const id = input.id ?? newId("p");
       if (authById.get(id)) throw conflict(`probe "${id}" is already registered; choose another id`);
+      const macOwner = input.bleMac ? (byMac.get(input.bleMac) as string | undefined) : undefined;
+      if (macOwner) throw conflict(`BLE sensor ${input.bleMac} is already registered as probe "${macOwner}"`);
       if (input.unitId !== undefined && !unitExists(caller, input.unitId))
         throw notFound("unit", input.unitId);
       const secret = newSecret();
@@ -171,6 +180,8 @@ export function createProbes(db: Db, audit: Audit) {
           0,
           (input.intervalS ?? 60) * 1000,
           nowMs,
+          input.bleMac ?? null,
+          input.bleBindkey?.toLowerCase() ?? null,
         );
         audit.record(nowMs, caller.accountId, "probe.registered", "probe", id, { name: input.name ?? null });
         if (input.unitId !== undefined) attach(caller, id, input.unitId, nowMs, nowMs);

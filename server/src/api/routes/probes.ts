@@ -1,5 +1,6 @@
 import { PROBE_ID_PATTERN, readingsTopic } from "@coldtrail/firmware-bridge/protocol";
 import { z } from "zod";
+import { normaliseBleMac } from "../../bridges/ble-mac-map.js";
 import type { Context } from "../../context.js";
 import { badRequest } from "../../errors.js";
 import type { Probe } from "../../registry/probes.js";
@@ -18,6 +19,7 @@ function probeView(ctx: Context, p: Probe) {
     unitId: att?.unitId ?? null,
     attachedAt: att ? toIso(att.fromMs) : null,
     calibrationOffsetC: p.calibrationOffsetC,
+    bleMac: p.bleMac,
     intervalS: p.expectedIntervalMs / 1000,
     ...ctx.liveOf(p),
     createdAt: toIso(p.createdMs),
@@ -49,11 +51,29 @@ export const probeRoutes: Routes = (app, ctx) => {
             .describe(
               "How often the probe reports (default 60 s); silence longer than that is unmonitored time.",
             ),
+          bleMac: z
+            .string()
+            .refine((v) => normaliseBleMac(v) !== undefined, "bleMac must look like AA:BB:CC:DD:EE:FF")
+            .optional()
+            .describe(
+              "A BLE thermometer seen by a household OpenMQTTGateway/Theengs gateway (COLDTRAIL_BLE_BRIDGE_URL)",
+            ),
+          bleBindkey: z
+            .string()
+            .regex(
+              /^[0-9a-fA-F]{32}$/,
+              "bleBindkey must be 32 hex digits (the sensor's BTHome/Xiaomi bind key)",
+            )
+            .optional(),
         }),
       },
     },
     async (req, reply) => {
-      const { probe, secret } = ctx.probes.create(req.caller, req.body, ctx.now());
+      const { probe, secret } = ctx.probes.create(
+        req.caller,
+        { ...req.body, bleMac: req.body.bleMac === undefined ? undefined : normaliseBleMac(req.body.bleMac) },
+        ctx.now(),
+      );
       ctx.log.info({ probeId: probe.id, unitId: req.body.unitId ?? null }, "probe.registered");
       if (req.body.unitId) ctx.onUnitChanged(req.body.unitId);
       return reply.status(201).send({
@@ -61,6 +81,7 @@ export const probeRoutes: Routes = (app, ctx) => {
         secret,
         mqtt: { url: ctx.publicMqttUrl, username: probe.id, topic: readingsTopic(probe.id) },
         unitId: req.body.unitId ?? null,
+        bleMac: probe.bleMac,
       });
     },
   );

@@ -1,0 +1,12 @@
+export * from "./advert-line.js";
+export * from "./advert-source.js";
+export { GATEWAY_USAGE, gatewayCommand } from "./cli.js";
+export * from "./counter-guard.js";
+export * from "./gateway.js";
+export * from "./gateway-config.js";
+export * from "./gateway-log.js";
+export * from "./noble-source.js";
+export * from "./probe-link.js";
+export * from "./reading-window.js";
+export * from "./replay-source.js";
+export * from "./spool.js";
