@@ -16,6 +16,7 @@ import { createLogger } from "../server/src/logger.js";
 import type { Reading } from "../server/src/reading.js";
 import { computeVerdict, PROFILES } from "../server/src/rules/index.js";
 import { startInfluxd, uniqueDatabaseName } from "../test/influxd.js";
+import { alertLatency } from "./alert-latency.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
@@ -437,6 +438,28 @@ try {
   }
   if (want("verdict")) rows.push(...(await verdictOfAYear()));
   if (want("load")) rows.push(...(await tenThousandProbes()));
+  if (want("alerts")) {
+    const r = await alertLatency({
+      root: ROOT,
+      excursions: Number(process.env.BENCH_EXCURSIONS ?? 60),
+      loadRate: 10_000,
+      loadProbes: 1000,
+      log,
+    });
+    for (const c of r.channels) {
+      log(
+        `alerts: ${c.channel}: p50 ${Math.round(c.p50Ms)} ms, p99 ${Math.round(c.p99Ms)} ms over ${c.n} excursions`,
+      );
+      rows.push({
+        path: `alert latency, reading that completes an excursion → ${c.channel} (${c.n} excursions, background ${Math.round(r.load.ratePerS)} readings/s achieved)`,
+        metric: `ms p50 (p99 ${Math.round(c.p99Ms)} ms, max ${Math.round(c.maxMs)} ms)`,
+        unit: "",
+        median: c.p50Ms,
+        runs: [c.p50Ms, c.p99Ms],
+        target: "p99 < 1000 ms",
+      });
+    }
+  }
 } finally {
   await influxd.dispose();
 }

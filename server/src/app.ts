@@ -7,6 +7,7 @@ import { startBleGatewayBridge } from "./bridges/ble-gateway.js";
 import { createBleMacMap } from "./bridges/ble-mac-map.js";
 import { startEmbeddedBroker } from "./broker/embedded.js";
 import { connectExternalBroker } from "./broker/external.js";
+import { createMosquittoProvisioner, type MosquittoProvisioner } from "./broker/mosquitto-dynsec.js";
 import type { Config } from "./config.js";
 import type { Context } from "./context.js";
 import { openDatabase } from "./db/open.js";
@@ -201,6 +202,19 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
 
   let mqttUrl: string;
   let closeBroker: () => Promise<void>;
+  let provisioner: MosquittoProvisioner | null = null;
+  if (config.mqtt.url && config.mqtt.admin) {
+    provisioner = await createMosquittoProvisioner({
+      url: config.mqtt.url,
+      ...config.mqtt.admin,
+      log: log.child({ component: "dynsec" }),
+    });
+    const own = await provisioner.ensureServerClient(
+      config.mqtt.username as string,
+      config.mqtt.password as string,
+    );
+    if (!own.ok) throw new Error(`cannot set up coldtrail's own Mosquitto login: ${own.message}`);
+  }
   if (config.mqtt.url) {
     const ext = await connectExternalBroker({
       url: config.mqtt.url,
@@ -212,6 +226,23 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     mqttUrl = config.mqtt.url;
     closeBroker = ext.close;
     publishRef = publishViaMqttClient(ext.client);
+    if (provisioner) {
+      // Secrets are stored hashed, so probes registered before provisioning cannot get a login
+      // now; a new secret (POST /probes/{id}/secret) gives them one.
+      const listed = await provisioner.listClients();
+      if (listed.ok) {
+        const have = new Set(listed.usernames);
+        const missing = (db.prepare("SELECT id FROM probe").pluck().all() as string[]).filter(
+          (id) => !have.has(id),
+        );
+        if (missing.length) {
+          log.warn(
+            { count: missing.length, probeIds: missing.slice(0, 20), fix: "POST /api/v1/probes/{id}/secret" },
+            "mqtt.dynsec.probes_without_login",
+          );
+        }
+      }
+    }
   } else {
     const broker = await startEmbeddedBroker({
       port: config.mqtt.port,
@@ -271,6 +302,10 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     publicHttpUrl: config.http.publicUrl ?? "",
     openAlertsOf: (unitId) => alerting.openCountOf(unitId),
     onUnitChanged: (unitId) => void alerting.publishDiscovery(unitId),
+    async issueProbeCredentials(probeId, secret) {
+      known.delete(probeId);
+      return provisioner ? provisioner.ensureProbe(probeId, secret) : { ok: true };
+    },
     liveOf: (p) => live.view(p),
     now,
   };
@@ -300,6 +335,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       // Before the broker and journal close: the bridge sends the readings of its open windows.
       await bleBridge?.close();
       await closeBroker();
+      await provisioner?.close();
       await api.close();
       await journal.flush();
       // The journal is durable: a store that is down only delays forwarding to the next start.

@@ -32,6 +32,9 @@ const envSchema = z
     COLDTRAIL_MQTT_URL: url("COLDTRAIL_MQTT_URL", ["mqtt:", "mqtts:", "tcp:", "ws:", "wss:"]).optional(),
     COLDTRAIL_MQTT_USERNAME: z.string().optional(),
     COLDTRAIL_MQTT_PASSWORD: z.string().optional(),
+    /** Mosquitto dynamic-security admin: the server then creates each probe's broker login itself. */
+    COLDTRAIL_MQTT_ADMIN_USERNAME: z.string().min(1).optional(),
+    COLDTRAIL_MQTT_ADMIN_PASSWORD: z.string().min(1).optional(),
     /** What devices are told to connect to, in `POST /probes` answers. Default: derived from the broker. */
     COLDTRAIL_PUBLIC_MQTT_URL: url("COLDTRAIL_PUBLIC_MQTT_URL", [
       "mqtt:",
@@ -86,6 +89,34 @@ const envSchema = z
     COLDTRAIL_JOURNAL_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(2),
   })
   .superRefine((env, ctx) => {
+    const admin =
+      env.COLDTRAIL_MQTT_ADMIN_USERNAME !== undefined || env.COLDTRAIL_MQTT_ADMIN_PASSWORD !== undefined;
+    if (
+      admin &&
+      (env.COLDTRAIL_MQTT_ADMIN_USERNAME === undefined || env.COLDTRAIL_MQTT_ADMIN_PASSWORD === undefined)
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["COLDTRAIL_MQTT_ADMIN_USERNAME"],
+        message: "COLDTRAIL_MQTT_ADMIN_USERNAME and COLDTRAIL_MQTT_ADMIN_PASSWORD must be set together",
+      });
+    }
+    if (admin && !env.COLDTRAIL_MQTT_URL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["COLDTRAIL_MQTT_ADMIN_USERNAME"],
+        message:
+          "COLDTRAIL_MQTT_ADMIN_USERNAME needs COLDTRAIL_MQTT_URL (an external Mosquitto); the embedded broker has its own logins",
+      });
+    }
+    if (admin && (!env.COLDTRAIL_MQTT_USERNAME || !env.COLDTRAIL_MQTT_PASSWORD)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["COLDTRAIL_MQTT_USERNAME"],
+        message:
+          "COLDTRAIL_MQTT_USERNAME and COLDTRAIL_MQTT_PASSWORD (coldtrail's own broker login) are needed with COLDTRAIL_MQTT_ADMIN_USERNAME",
+      });
+    }
     if (env.COLDTRAIL_STORE === "influx" && !env.COLDTRAIL_INFLUX_URL) {
       ctx.addIssue({
         code: "custom",
@@ -105,6 +136,8 @@ export interface Config {
     username: string | undefined;
     password: string | undefined;
     publicUrl: string | undefined;
+    /** Mosquitto dynamic-security admin login, to create probes' logins. */
+    admin: { username: string; password: string } | undefined;
   };
   dataDir: string;
   store: { kind: "sqlite" } | { kind: "influx"; url: string; database: string; token: string | undefined };
@@ -142,6 +175,10 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       username: e.COLDTRAIL_MQTT_USERNAME,
       password: e.COLDTRAIL_MQTT_PASSWORD,
       publicUrl: e.COLDTRAIL_PUBLIC_MQTT_URL,
+      admin:
+        e.COLDTRAIL_MQTT_ADMIN_USERNAME && e.COLDTRAIL_MQTT_ADMIN_PASSWORD
+          ? { username: e.COLDTRAIL_MQTT_ADMIN_USERNAME, password: e.COLDTRAIL_MQTT_ADMIN_PASSWORD }
+          : undefined,
     },
     dataDir: e.COLDTRAIL_DATA_DIR,
     store:
@@ -164,6 +201,13 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
         }
       : undefined,
     logLevel: e.COLDTRAIL_LOG_LEVEL,
-    journal: { maxWaitMs: e.COLDTRAIL_JOURNAL_MAX_WAIT_MS },
+    // mqtt.js hands over one message at a time and waits for its acknowledgement, so behind an
+    // external broker there is nothing to group: commit at once.
+    journal: {
+      maxWaitMs:
+        e.COLDTRAIL_MQTT_URL && present.COLDTRAIL_JOURNAL_MAX_WAIT_MS === undefined
+          ? 0
+          : e.COLDTRAIL_JOURNAL_MAX_WAIT_MS,
+    },
   };
 }

@@ -38,6 +38,11 @@ export interface Context {
   openAlertsOf(unitId: string): number;
   /** A unit was created or its probes changed (e.g. to announce it to Home Assistant). */
   onUnitChanged(unitId: string): void;
+  /** Gives a probe's (new) secret to the broker: a no-op for the embedded one, a login in Mosquitto. */
+  issueProbeCredentials(
+    probeId: string,
+    secret: string,
+  ): Promise<{ ok: true } | { ok: false; message: string }>;
   /** Live fields of a probe (battery, last seen, status), newer in memory than in the registry. */
   liveOf(probe: Probe): LiveView;
   now(): number;

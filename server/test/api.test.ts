@@ -120,6 +120,20 @@ describe("HTTP API contract", () => {
     expect(unit?.lastReading?.ageS).toBeGreaterThanOrEqual(0);
   });
 
+  it("issues a new secret: the old one stops working at the broker, the new one works", async () => {
+    const p = await s.api<{ id: string; secret: string }>("POST", "/api/v1/probes", {});
+    (await connectProbe(s.mqttUrl, p.body.id, p.body.secret)).end(true);
+    const r = await s.api<{ id: string; secret: string; mqtt: { username: string } }>(
+      "POST",
+      `/api/v1/probes/${p.body.id}/secret`,
+    );
+    expect(r.status).toBe(201);
+    expect(r.body.secret).not.toBe(p.body.secret);
+    await expect(connectProbe(s.mqttUrl, p.body.id, p.body.secret)).rejects.toThrow();
+    (await connectProbe(s.mqttUrl, p.body.id, r.body.secret)).end(true);
+    expect((await s.api("POST", "/api/v1/probes/nope-probe/secret")).status).toBe(404);
+  });
+
   it("serves unit readings raw and bucketed (min/mean/max per bucket)", async () => {
     const u = await s.api<{ id: string }>("POST", "/api/v1/units", { name: "f", kind: "freezer" });
     const p = await s.api<{ id: string; secret: string }>("POST", "/api/v1/probes", {});

@@ -57,11 +57,17 @@ export async function connectExternalBroker(
     PROBE_TOPIC_FILTERS.map((t) => t),
     { qos: 1 },
   );
-  log.info({ url: new URL(deps.url).origin }, "mqtt.external_connected");
+  const u = new URL(deps.url);
+  log.info({ url: `${u.protocol}//${u.host}` }, "mqtt.external_connected");
   return {
     client,
     async close() {
-      await client.endAsync();
+      // A broker that is away would keep a graceful end waiting on queued publishes: force it.
+      const ended = await Promise.race([
+        client.endAsync().then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), 2000).unref()),
+      ]);
+      if (!ended) await client.endAsync(true);
     },
   };
 }

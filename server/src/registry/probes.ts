@@ -76,6 +76,7 @@ export function createProbes(db: Db, audit: Audit) {
   );
   const authById = db.prepare("SELECT id, secret_hash FROM probe WHERE id = ?");
   const byMac = db.prepare("SELECT id FROM probe WHERE ble_mac = ?").pluck();
+  const setSecret = db.prepare("UPDATE probe SET secret_hash = ? WHERE id = ?");
   const openAttachment = db.prepare("SELECT * FROM probe_attachment WHERE probe_id = ? AND to_ms IS NULL");
   const closeAttachment = db.prepare(
     "UPDATE probe_attachment SET to_ms = ? WHERE probe_id = ? AND to_ms IS NULL",
@@ -187,6 +188,16 @@ export function createProbes(db: Db, audit: Audit) {
         if (input.unitId !== undefined) attach(caller, id, input.unitId, nowMs, nowMs);
       })();
       return { probe: this.get(caller, id), secret };
+    },
+    /** A new secret for a probe (lost, leaked, or never given to the broker); the old one stops working. */
+    rotateSecret(caller: Caller, id: string, nowMs: number): { secret: string } {
+      this.get(caller, id);
+      const secret = newSecret();
+      db.transaction(() => {
+        setSecret.run(hashSecret(secret), id);
+        audit.record(nowMs, caller.accountId, "probe.secret_rotated", "probe", id);
+      })();
+      return { secret };
     },
     get(caller: Caller, id: string): Probe {
       const own = ownedBy(caller);

@@ -210,13 +210,16 @@ describe.skipIf(influxUrl === "")("influx readings store when InfluxDB is away",
     await store.write([reading("p1", T0, -18, 1)]);
 
     await own.stop();
-    for (const attempt of [
-      store.write([reading("p1", T0 + 1, -18, 2)]),
-      store.range("p1", T0, T0 + 10),
-      store.buckets("p1", T0, T0 + 10, 5),
-      store.latest("p1"),
-    ]) {
-      const error = await rejectionOf(attempt);
+    // Handlers attached at once: a rejection must never sit unobserved.
+    const errors = await Promise.all(
+      [
+        store.write([reading("p1", T0 + 1, -18, 2)]),
+        store.range("p1", T0, T0 + 10),
+        store.buckets("p1", T0, T0 + 10, 5),
+        store.latest("p1"),
+      ].map(rejectionOf),
+    );
+    for (const error of errors) {
       expect(error).toBeInstanceOf(StoreUnavailableError);
       expect((error as StoreUnavailableError).store).toBe("influx");
       expect(error.message).toContain(`InfluxDB at ${own.url} did not answer`);

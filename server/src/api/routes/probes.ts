@@ -2,7 +2,7 @@ import { PROBE_ID_PATTERN, readingsTopic } from "@coldtrail/firmware-bridge/prot
 import { z } from "zod";
 import { normaliseBleMac } from "../../bridges/ble-mac-map.js";
 import type { Context } from "../../context.js";
-import { badRequest } from "../../errors.js";
+import { ApiError, badRequest } from "../../errors.js";
 import type { Probe } from "../../registry/probes.js";
 import type { Routes } from "../app.js";
 import { isoTime, toIso } from "../time.js";
@@ -75,6 +75,13 @@ export const probeRoutes: Routes = (app, ctx) => {
         ctx.now(),
       );
       ctx.log.info({ probeId: probe.id, unitId: req.body.unitId ?? null }, "probe.registered");
+      const issued = await ctx.issueProbeCredentials(probe.id, secret);
+      if (!issued.ok) {
+        throw new ApiError(
+          "CT_ERR_UNAVAILABLE",
+          `probe "${probe.id}" is registered, but the MQTT broker did not take its login (${issued.message}); once the broker is back, issue a new secret with POST /api/v1/probes/${probe.id}/secret`,
+        );
+      }
       if (req.body.unitId) ctx.onUnitChanged(req.body.unitId);
       return reply.status(201).send({
         id: probe.id,
@@ -82,6 +89,32 @@ export const probeRoutes: Routes = (app, ctx) => {
         mqtt: { url: ctx.publicMqttUrl, username: probe.id, topic: readingsTopic(probe.id) },
         unitId: req.body.unitId ?? null,
         bleMac: probe.bleMac,
+      });
+    },
+  );
+
+  app.post(
+    "/api/v1/probes/:id/secret",
+    {
+      schema: {
+        description: "Issues a new secret (shown once); the old one stops working, at the broker too.",
+        params: idParams,
+      },
+    },
+    async (req, reply) => {
+      const { secret } = ctx.probes.rotateSecret(req.caller, req.params.id, ctx.now());
+      const issued = await ctx.issueProbeCredentials(req.params.id, secret);
+      if (!issued.ok) {
+        throw new ApiError(
+          "CT_ERR_UNAVAILABLE",
+          `the MQTT broker did not take the new login of probe "${req.params.id}" (${issued.message}); try again once it is back`,
+        );
+      }
+      ctx.log.info({ probeId: req.params.id }, "probe.secret_rotated");
+      return reply.status(201).send({
+        id: req.params.id,
+        secret,
+        mqtt: { url: ctx.publicMqttUrl, username: req.params.id, topic: readingsTopic(req.params.id) },
       });
     },
   );

@@ -1,0 +1,233 @@
+/**
+ * Issue 4: the time from the reading that completes an excursion to the alert on each channel
+ * (webhook, email over SMTP, Server-Sent Events), over many excursions, while a separate process
+ * publishes 10 000 readings/s of background load from 1000 probes.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt from "mqtt";
+import { SMTPServer } from "smtp-server";
+import { type Coldtrail, startColdtrail } from "../server/src/app.js";
+import { loadConfig } from "../server/src/config.js";
+import { createLogger } from "../server/src/logger.js";
+import { ADMIN } from "../server/src/registry/caller.js";
+
+const MIN = 60_000;
+
+export interface ChannelLatency {
+  channel: string;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  n: number;
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
+};
+
+export async function alertLatency(opts: {
+  root: string;
+  excursions: number;
+  loadRate: number;
+  loadProbes: number;
+  log: (m: string) => void;
+}): Promise<{ channels: ChannelLatency[]; load: { ratePerS: number; errors: number } }> {
+  const dir = mkdtempSync(join(tmpdir(), "coldtrail-alertbench-"));
+  // Receivers: a webhook endpoint, an SMTP server, an SSE client. Each notes when the alert
+  // "excursion opened" for a unit reached it.
+  const seen = new Map<string, Map<string, number>>(); // channel → unitId → ms
+  const note = (channel: string, unitId: string) => {
+    const m = seen.get(channel) ?? new Map<string, number>();
+    if (!m.has(unitId)) m.set(unitId, performance.now());
+    seen.set(channel, m);
+  };
+  const hook = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d: Buffer) => {
+      body += d.toString();
+    });
+    req.on("end", () => {
+      const a = JSON.parse(body) as { kind: string; state: string; unitId: string };
+      if (a.kind === "excursion" && a.state === "open") note("webhook", a.unitId);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, "127.0.0.1", () => r()));
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS"],
+    onData(stream, _s, cb) {
+      let text = "";
+      stream.on("data", (d: Buffer) => {
+        text += d.toString();
+      });
+      stream.on("end", () => {
+        const unit = /\/units\/(u_[a-z0-9]+)/.exec(text)?.[1];
+        if (unit && !/^Subject:.*(Resolved|Acknowledged)/im.test(text)) note("email", unit);
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((r) => smtp.listen(0, "127.0.0.1", () => r()));
+
+  const config = loadConfig({
+    COLDTRAIL_HTTP_PORT: "0",
+    COLDTRAIL_HTTP_HOST: "127.0.0.1",
+    COLDTRAIL_MQTT_PORT: "0",
+    COLDTRAIL_DATA_DIR: dir,
+    COLDTRAIL_ADMIN_TOKEN: "bench-admin-token-0123456789",
+    COLDTRAIL_LOG_LEVEL: "warn",
+    COLDTRAIL_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+  });
+  const app: Coldtrail = await startColdtrail(config, { log: createLogger("warn") });
+  const { ctx } = app;
+  const api = async (method: string, path: string, body: unknown) =>
+    (
+      await fetch(`${app.httpUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${app.adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      })
+    ).json() as Promise<{ id: string }>;
+  await api("POST", "/api/v1/channels", {
+    kind: "webhook",
+    target: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`,
+    minEscalation: 0,
+  });
+  await api("POST", "/api/v1/channels", { kind: "email", target: "staff@bank.example", minEscalation: 0 });
+  const url = new URL(`${app.httpUrl}/api/v1/alerts/stream`);
+  const sse = request(
+    {
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      headers: { authorization: `Bearer ${app.adminToken}` },
+    },
+    (res) => {
+      let buf = "";
+      res.on("data", (d: Buffer) => {
+        buf += d.toString();
+        let i = buf.indexOf("\n\n");
+        while (i >= 0) {
+          const data = /^data: (.*)$/m.exec(buf.slice(0, i))?.[1];
+          buf = buf.slice(i + 2);
+          if (data) {
+            const a = JSON.parse(data) as { kind: string; state: string; unitId: string };
+            if (a.kind === "excursion" && a.state === "open") note("sse", a.unitId);
+          }
+          i = buf.indexOf("\n\n");
+        }
+      });
+    },
+  );
+  sse.end();
+
+  // Units that will have an excursion, their probes attached 3 h back (past the settling time).
+  const now = Date.now();
+  const t0 = now - 3 * 60 * MIN;
+  const units: { unitId: string; probeId: string; client: mqtt.MqttClient }[] = [];
+  for (let i = 0; i < opts.excursions; i++) {
+    const unit = ctx.units.create(ADMIN, { name: `alert bench ${i}`, kind: "freezer" }, now);
+    const { probe, secret } = ctx.probes.create(ADMIN, {}, now);
+    ctx.probes.attach(ADMIN, probe.id, unit.id, t0 - 60 * MIN, now);
+    const client = await mqtt.connectAsync(app.mqttUrl, {
+      username: probe.id,
+      password: secret,
+      clientId: `ab-${i}`,
+    });
+    // An hour at −19 °C, then 29 minutes at −10 °C: one more minute completes the excursion.
+    const readings = [];
+    for (let m = 0; m < 60; m++) readings.push({ ts: t0 + m * MIN, temp_c: -19 });
+    for (let m = 60; m < 90; m++) readings.push({ ts: t0 + m * MIN, temp_c: -10 });
+    await client.publishAsync(`coldtrail/v1/probes/${probe.id}/readings`, JSON.stringify({ readings }), {
+      qos: 1,
+    });
+    units.push({ unitId: unit.id, probeId: probe.id, client });
+  }
+  await ctx.forwarder.drain();
+
+  // Background load from a separate process.
+  const loadCreds = Object.fromEntries(
+    Array.from({ length: opts.loadProbes }, () => {
+      const { probe, secret } = ctx.probes.create(ADMIN, {}, now);
+      return [probe.id, secret];
+    }),
+  );
+  const credsFile = join(dir, "creds.json");
+  writeFileSync(credsFile, JSON.stringify(loadCreds), { mode: 0o600 });
+  const durationS = Math.ceil(opts.excursions * 0.5) + 15;
+  opts.log(
+    `alerts: background load ${opts.loadRate}/s from ${opts.loadProbes} probes for ${durationS} s; ${opts.excursions} excursions`,
+  );
+  const load = new Promise<{ ratePerS: number; errors: number }>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        join(opts.root, "simulators/bin/coldtrail-sim.js"),
+        "load",
+        "--mqtt",
+        app.mqttUrl,
+        "--probes",
+        String(opts.loadProbes),
+        "--rate",
+        String(opts.loadRate),
+        "--duration",
+        String(durationS),
+        "--creds",
+        credsFile,
+        "--json",
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.once("exit", (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split("\n").pop() as string))
+        : reject(new Error(`load exited ${code}`)),
+    );
+  });
+  await new Promise((r) => setTimeout(r, 8000)); // let the load connect and reach its rate
+
+  const sentAt = new Map<string, number>();
+  for (const u of units) {
+    const ts = t0 + 91 * MIN;
+    sentAt.set(u.unitId, performance.now());
+    u.client.publish(
+      `coldtrail/v1/probes/${u.probeId}/readings`,
+      JSON.stringify({ readings: [{ ts, temp_c: -10 }] }),
+      { qos: 1 },
+    );
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const loadResult = await load;
+  await new Promise((r) => setTimeout(r, 2000));
+
+  const channels: ChannelLatency[] = [];
+  for (const channel of ["webhook", "email", "sse"]) {
+    const got = seen.get(channel) ?? new Map<string, number>();
+    const lat = [...sentAt].filter(([u]) => got.has(u)).map(([u, t]) => (got.get(u) as number) - t);
+    channels.push({
+      channel,
+      p50Ms: pct(lat, 50),
+      p99Ms: pct(lat, 99),
+      maxMs: Math.max(...lat),
+      n: lat.length,
+    });
+  }
+  sse.destroy();
+  for (const u of units) await u.client.endAsync();
+  await app.stop();
+  await new Promise<void>((r) => hook.close(() => r()));
+  await new Promise<void>((r) => smtp.close(() => r()));
+  rmSync(dir, { recursive: true, force: true });
+  return { channels, load: loadResult };
+}
