@@ -128,27 +128,33 @@ export async function alertLatency(opts: {
   );
   sse.end();
 
-  // Units that will have an excursion, their probes attached 3 h back (past the settling time).
+  // Units that will have an excursion. The reading that completes unit i's excursion is sent at
+  // sendAt(i) and stamped 20 s ahead (a device clock slightly fast, well within what ingest
+  // accepts), so the alert engine's own clock, which confirms long silent excursions, cannot get
+  // there first even when the loaded event loop sends a little late.
   const now = Date.now();
-  const t0 = now - 3 * 60 * MIN;
-  const units: { unitId: string; probeId: string; client: mqtt.MqttClient }[] = [];
+  const firstSendMs = now + 20_000;
+  const spacingMs = 500;
+  const sendAt = (i: number) => firstSendMs + i * spacingMs;
+  const units: { unitId: string; probeId: string; client: mqtt.MqttClient; startMs: number }[] = [];
   for (let i = 0; i < opts.excursions; i++) {
+    const startMs = sendAt(i) + 20_000 - 30 * MIN - 1000;
     const unit = ctx.units.create(ADMIN, { name: `alert bench ${i}`, kind: "freezer" }, now);
     const { probe, secret } = ctx.probes.create(ADMIN, {}, now);
-    ctx.probes.attach(ADMIN, probe.id, unit.id, t0 - 60 * MIN, now);
+    ctx.probes.attach(ADMIN, probe.id, unit.id, startMs - 120 * MIN, now);
     const client = await mqtt.connectAsync(app.mqttUrl, {
       username: probe.id,
       password: secret,
       clientId: `ab-${i}`,
     });
-    // An hour at −19 °C, then 29 minutes at −10 °C: one more minute completes the excursion.
+    // An hour at −19 °C, then −10 °C for the 29 minutes before the completing reading.
     const readings = [];
-    for (let m = 0; m < 60; m++) readings.push({ ts: t0 + m * MIN, temp_c: -19 });
-    for (let m = 60; m < 90; m++) readings.push({ ts: t0 + m * MIN, temp_c: -10 });
+    for (let m = 60; m > 0; m--) readings.push({ ts: startMs - m * MIN, temp_c: -19 });
+    for (let m = 0; m < 30; m++) readings.push({ ts: startMs + m * MIN, temp_c: -10 });
     await client.publishAsync(`coldtrail/v1/probes/${probe.id}/readings`, JSON.stringify({ readings }), {
       qos: 1,
     });
-    units.push({ unitId: unit.id, probeId: probe.id, client });
+    units.push({ unitId: unit.id, probeId: probe.id, client, startMs });
   }
   await ctx.forwarder.drain();
 
@@ -161,7 +167,7 @@ export async function alertLatency(opts: {
   );
   const credsFile = join(dir, "creds.json");
   writeFileSync(credsFile, JSON.stringify(loadCreds), { mode: 0o600 });
-  const durationS = Math.ceil(opts.excursions * 0.5) + 15;
+  const durationS = Math.ceil((sendAt(opts.excursions) - Date.now()) / 1000) + 10;
   opts.log(
     `alerts: background load ${opts.loadRate}/s from ${opts.loadProbes} probes for ${durationS} s; ${opts.excursions} excursions`,
   );
@@ -195,21 +201,20 @@ export async function alertLatency(opts: {
         : reject(new Error(`load exited ${code}`)),
     );
   });
-  await new Promise((r) => setTimeout(r, 8000)); // let the load connect and reach its rate
-
   const sentAt = new Map<string, number>();
-  for (const u of units) {
-    const ts = t0 + 91 * MIN;
+  for (const [i, u] of units.entries()) {
+    await new Promise((r) => setTimeout(r, Math.max(0, sendAt(i) - Date.now())));
+    const early = seen.get("webhook")?.has(u.unitId) || seen.get("sse")?.has(u.unitId);
+    if (early) throw new Error(`unit ${i}: the alert came before the reading that completes the excursion`);
     sentAt.set(u.unitId, performance.now());
     u.client.publish(
       `coldtrail/v1/probes/${u.probeId}/readings`,
-      JSON.stringify({ readings: [{ ts, temp_c: -10 }] }),
+      JSON.stringify({ readings: [{ ts: u.startMs + 30 * MIN + 1000, temp_c: -10 }] }),
       { qos: 1 },
     );
-    await new Promise((r) => setTimeout(r, 500));
   }
   const loadResult = await load;
-  await new Promise((r) => setTimeout(r, 2000));
+  await new Promise((r) => setTimeout(r, 5000));
 
   const channels: ChannelLatency[] = [];
   for (const channel of ["webhook", "email", "sse"]) {

@@ -67,6 +67,10 @@ export function smtpOptions(smtpUrl: string, timeoutMs: number) {
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,
+    // A burst of alerts (a power cut takes many freezers at once) reuses open SMTP connections
+    // instead of a new connection and greeting per message.
+    pool: true,
+    maxConnections: 2,
   };
 }
 
