@@ -11,10 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { SMTPServer } from "smtp-server";
-import { type Coldtrail, startColdtrail } from "../server/src/app.js";
-import { loadConfig } from "../server/src/config.js";
-import { createLogger } from "../server/src/logger.js";
 import { ADMIN } from "../server/src/registry/caller.js";
+import { benchServer } from "./coldtrail.js";
 
 const MIN = 60_000;
 
@@ -76,16 +74,10 @@ export async function alertLatency(opts: {
   });
   await new Promise<void>((r) => smtp.listen(0, "127.0.0.1", () => r()));
 
-  const config = loadConfig({
-    COLDTRAIL_HTTP_PORT: "0",
-    COLDTRAIL_HTTP_HOST: "127.0.0.1",
-    COLDTRAIL_MQTT_PORT: "0",
-    COLDTRAIL_DATA_DIR: dir,
-    COLDTRAIL_ADMIN_TOKEN: "bench-admin-token-0123456789",
-    COLDTRAIL_LOG_LEVEL: "warn",
-    COLDTRAIL_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
-  });
-  const app: Coldtrail = await startColdtrail(config, { log: createLogger("warn") });
+  const { app } = await benchServer(
+    { COLDTRAIL_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}` },
+    dir,
+  );
   const { ctx } = app;
   const api = async (method: string, path: string, body: unknown) =>
     (

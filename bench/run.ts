@@ -17,6 +17,7 @@ import type { Reading } from "../server/src/reading.js";
 import { computeVerdict, PROFILES } from "../server/src/rules/index.js";
 import { startInfluxd, uniqueDatabaseName } from "../test/influxd.js";
 import { alertLatency } from "./alert-latency.js";
+import { benchServer } from "./coldtrail.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
@@ -82,20 +83,6 @@ async function bareAedes(): Promise<{ url: string; close(): Promise<void> }> {
   };
 }
 
-async function coldtrail(env: Record<string, string>): Promise<{ app: Coldtrail; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), "coldtrail-bench-"));
-  const config = loadConfig({
-    COLDTRAIL_HTTP_PORT: "0",
-    COLDTRAIL_HTTP_HOST: "127.0.0.1",
-    COLDTRAIL_MQTT_PORT: "0",
-    COLDTRAIL_DATA_DIR: dir,
-    COLDTRAIL_ADMIN_TOKEN: "bench-admin-token-0123456789",
-    COLDTRAIL_LOG_LEVEL: "warn",
-    ...env,
-  });
-  return { app: await startColdtrail(config, { log: createLogger("warn") }), dir };
-}
-
 async function registerProbes(app: Coldtrail, n: number): Promise<{ id: string; secret: string }[]> {
   const { ctx } = app;
   const caller = { accountId: "admin", role: "admin" as const };
@@ -141,7 +128,7 @@ async function livePath(store: "sqlite" | "influx", influxUrl: string | null): P
             COLDTRAIL_INFLUX_DB: uniqueDatabaseName("bench"),
           }
         : {};
-    const { app, dir } = await coldtrail(env);
+    const { app, dir } = await benchServer(env);
     const clients = await registerProbes(app, LIVE.probes);
     const r = await throughStore(app, {
       url: app.mqttUrl,
@@ -213,7 +200,7 @@ async function influxCeiling(url: string): Promise<number[]> {
 async function replayPath(url: string): Promise<number[]> {
   const runs: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    const { app, dir } = await coldtrail({
+    const { app, dir } = await benchServer({
       COLDTRAIL_STORE: "influx",
       COLDTRAIL_INFLUX_URL: url,
       COLDTRAIL_INFLUX_DB: uniqueDatabaseName("replay"),
@@ -241,7 +228,7 @@ async function replayPath(url: string): Promise<number[]> {
  * stitching, engine) and the pure engine alone on the same readings.
  */
 async function verdictOfAYear(): Promise<Row[]> {
-  const { app, dir } = await coldtrail({});
+  const { app, dir } = await benchServer({});
   const { ctx } = app;
   const caller = { accountId: "admin", role: "admin" as const };
   const DAY = 86_400_000;
@@ -342,7 +329,7 @@ async function verdictOfAYear(): Promise<Row[]> {
 async function tenThousandProbes(): Promise<Row[]> {
   const n = Number(process.env.BENCH_LOAD_PROBES ?? 10_000);
   const rate = Number(process.env.BENCH_LOAD_RATE ?? 5000);
-  const { app, dir } = await coldtrail({});
+  const { app, dir } = await benchServer({});
   const creds = Object.fromEntries((await registerProbes(app, n)).map((c) => [c.id, c.secret]));
   const credsFile = join(dir, "creds.json");
   writeFileSync(credsFile, JSON.stringify(creds), { mode: 0o600 });

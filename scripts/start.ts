@@ -7,22 +7,13 @@ import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startColdtrail } from "../server/src/app.js";
-import { ConfigError, loadConfig } from "../server/src/config.js";
+import { loadConfigOrExit } from "../server/src/config.js";
 import { buildDashboardForServer } from "../server/src/dashboard-build.js";
 import { createLogger } from "../server/src/logger.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig(process.env);
-} catch (e) {
-  if (e instanceof ConfigError) {
-    process.stderr.write(`coldtrail: ${e.message}\n`);
-    process.exit(2);
-  }
-  throw e;
-}
+const config = loadConfigOrExit(process.env);
 const log = createLogger(config.logLevel);
 const app = await startColdtrail(config, { log, dashboardDir: await buildDashboardForServer(log) });
 const probes = Number(process.env.COLDTRAIL_SIM_PROBES ?? 4);

@@ -5,9 +5,9 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, startWatchdog } from "./processes.js";
 
 export interface InfluxdHarness {
   /** `http://127.0.0.1:<port>`; stays the same across stop/start. */
@@ -66,8 +66,8 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
   }
 
   const dir = mkdtempSync(join(tmpdir(), "coldtrail-influxd-"));
-  const httpPort = await findFreePort();
-  const rpcPort = await findFreePort(httpPort);
+  const httpPort = await freePort();
+  const rpcPort = await freePort(httpPort);
   const configPath = join(dir, "influxdb.conf");
   writeFileSync(configPath, influxdConfig(dir, httpPort, rpcPort));
   const url = `http://127.0.0.1:${httpPort}`;
@@ -158,17 +158,6 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
   };
 }
 
-/**
- * A shell that SIGKILLs influxd once this process is gone (checked each second) and ends by
- * itself once influxd is gone, so it never signals a reused pid for long.
- */
-function startWatchdog(influxdPid: number): ChildProcess {
-  const script = `while kill -0 ${process.pid} 2>/dev/null; do kill -0 ${influxdPid} 2>/dev/null || exit 0; sleep 1; done; kill -9 ${influxdPid} 2>/dev/null`;
-  const dog = spawn("sh", ["-c", script], { stdio: "ignore", detached: true });
-  dog.unref();
-  return dog;
-}
-
 function influxdConfig(dir: string, httpPort: number, rpcPort: number): string {
   // Everything on loopback; no phoning home, no _internal monitor database, no per-request logs.
   return `reporting-enabled = false
@@ -210,22 +199,6 @@ async function pingAnswers(url: string): Promise<boolean> {
     return response.status === 204;
   } catch {
     return false;
-  }
-}
-
-/** A loopback TCP port nobody listens on right now (and not `avoid`). */
-async function findFreePort(avoid?: number): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address();
-        const found = typeof address === "object" && address !== null ? address.port : 0;
-        server.close(() => resolve(found));
-      });
-    });
-    if (port !== 0 && port !== avoid) return port;
   }
 }
 

@@ -8,10 +8,11 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort, startWatchdog } from "./processes.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const DEPLOY_MOSQUITTO_CONF = join(ROOT, "deploy", "mosquitto", "mosquitto.conf");
@@ -168,7 +169,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     );
   }
   const dir = mkdtempSync(join(tmpdir(), "coldtrail-mosquitto-"));
-  const port = await findFreePort();
+  const port = await freePort();
   const admin = { username: "coldtrail-admin", password: randomBytes(18).toString("base64url") };
   const dynsecFile = join(dir, "dynamic-security.json");
   const useCtrl = (options.dynsecInit ?? "mosquitto_ctrl") === "mosquitto_ctrl" && hasMosquittoCtrl();
@@ -279,14 +280,6 @@ function hasMosquittoCtrl(): boolean {
   return spawnSync("mosquitto_ctrl", ["--help"], { stdio: "ignore" }).error === undefined;
 }
 
-/** SIGKILLs Mosquitto once this process is gone (checked each second); ends when Mosquitto does. */
-function startWatchdog(pid: number): ChildProcess {
-  const script = `while kill -0 ${process.pid} 2>/dev/null; do kill -0 ${pid} 2>/dev/null || exit 0; sleep 1; done; kill -9 ${pid} 2>/dev/null`;
-  const dog = spawn("sh", ["-c", script], { stdio: "ignore", detached: true });
-  dog.unref();
-  return dog;
-}
-
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection({ port, host: "127.0.0.1" });
@@ -295,18 +288,6 @@ function accepts(port: number): Promise<boolean> {
       resolve(true);
     });
     s.once("error", () => resolve(false));
-  });
-}
-
-async function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
   });
 }
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { registerProbe, startTestServer, type TestServer, waitFor } from "../../server/test/harness.js";
-import { freePort } from "../../server/test/server-process.js";
+import { freePort } from "../../test/processes.js";
 import { createSimulatedBleSource } from "../../simulators/src/ble/index.js";
 import { createPushSource, type GatewayConfig, type SpoolEntry, startGateway } from "../src/gateway/index.js";
 

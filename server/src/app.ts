@@ -130,6 +130,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   });
   const forwarder = createForwarder(journal, backing, log.child({ component: "forwarder" }), {
     batchSize: 5000,
+    concurrency: 4,
     minBackoffMs: 250,
     maxBackoffMs: 15_000,
     onStored: (rows) => storedHook(rows),

@@ -211,3 +211,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     },
   };
 }
+
+/** For process entry points: the configuration, or a message naming the variable and exit code 2. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv): Config {
+  try {
+    return loadConfig(env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`coldtrail: ${e.message}\n`);
+    process.exit(2);
+  }
+}

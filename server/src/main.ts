@@ -1,18 +1,9 @@
 import { startColdtrail } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { loadConfigOrExit } from "./config.js";
 import { buildDashboardForServer } from "./dashboard-build.js";
 import { createLogger } from "./logger.js";
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig(process.env);
-} catch (e) {
-  if (e instanceof ConfigError) {
-    process.stderr.write(`coldtrail: ${e.message}\n`);
-    process.exit(2);
-  }
-  throw e;
-}
+const config = loadConfigOrExit(process.env);
 const log = createLogger(config.logLevel);
 const app = await startColdtrail(config, { log, dashboardDir: await buildDashboardForServer(log) });
 let stopping = false;

@@ -1,8 +1,9 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { type AddressInfo, createServer as createNetServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
 import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../../test/processes.js";
 import { call, createTestWorld, MIN, type TestWorld } from "../src/alerts/test-world.js";
 import { ADMIN } from "../src/registry/caller.js";
 import { parseMail } from "./mail.js";
@@ -16,14 +17,6 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
   await w?.close();
 });
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface Received {
   deliveryId: string;

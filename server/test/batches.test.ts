@@ -1,7 +1,6 @@
 import type { MqttClient } from "mqtt";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { uniqueDatabaseName } from "../../test/influxd.js";
-import { connectProbe, startTestServer, type TestServer, waitFor } from "./harness.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectProbe, startTestServer, storeVariants, type TestServer, waitFor } from "./harness.js";
 
 /**
  * Batches end to end through the public contract: units and probes over HTTP, readings over MQTT
@@ -67,20 +66,7 @@ function series(fromMs: number, toMs: number, temp: (t: number) => number): [num
   return out;
 }
 
-const stores: [string, () => Record<string, string> | null][] = [
-  ["sqlite", () => ({})],
-  [
-    "influx",
-    () =>
-      inject("influxUrl")
-        ? {
-            COLDTRAIL_STORE: "influx",
-            COLDTRAIL_INFLUX_URL: inject("influxUrl"),
-            COLDTRAIL_INFLUX_DB: uniqueDatabaseName("batches"),
-          }
-        : null,
-  ],
-];
+const stores = storeVariants("batches");
 
 describe.each(stores)("batches and verdicts over the public API (%s)", (_name, envOf) => {
   const env = envOf();

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
+import { inject } from "vitest";
+import { uniqueDatabaseName } from "../../test/influxd.js";
 import { type Coldtrail, startColdtrail } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/logger.js";
@@ -33,26 +35,56 @@ export async function startTestServer(
   return {
     ...app,
     dataDir: dir,
-    async api<T>(method: string, path: string, body?: unknown) {
-      const res = await fetch(`${app.httpUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${ADMIN_TOKEN}`,
-          ...(body !== undefined && { "content-type": "application/json" }),
-        },
-        body: body === undefined ? null : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return {
-        status: res.status,
-        body: (text && res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text) as T,
-      };
-    },
+    api: apiClient(app.httpUrl),
     async cleanup() {
       await app.stop();
       if (!dataDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A client for the HTTP API with the test admin token; the body parsed when it is JSON. */
+export function apiClient(baseUrl: string) {
+  return async <T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body !== undefined && { "content-type": "application/json" }),
+      },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      body: (text && res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text) as T,
+    };
+  };
+}
+
+/**
+ * The two readings stores, for suites that must hold on both: the server environment for each, or
+ * null for InfluxDB when the run has none (COLDTRAIL_SKIP_INFLUX=1).
+ */
+export function storeVariants(dbPrefix: string): [string, () => Record<string, string> | null][] {
+  return [
+    ["sqlite", () => ({})],
+    [
+      "influx",
+      () =>
+        inject("influxUrl")
+          ? {
+              COLDTRAIL_STORE: "influx",
+              COLDTRAIL_INFLUX_URL: inject("influxUrl"),
+              COLDTRAIL_INFLUX_DB: uniqueDatabaseName(dbPrefix),
+            }
+          : null,
+    ],
+  ];
 }
 
 export interface RegisteredProbe {

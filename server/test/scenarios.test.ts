@@ -2,9 +2,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseScenario } from "@coldtrail/simulators";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { uniqueDatabaseName } from "../../test/influxd.js";
-import { startTestServer, type TestServer } from "./harness.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, storeVariants, type TestServer } from "./harness.js";
 import { runScenario } from "./scenario-runner.js";
 
 /**
@@ -14,20 +13,7 @@ import { runScenario } from "./scenario-runner.js";
 const DIR = join(dirname(fileURLToPath(import.meta.url)), "../../simulators/src/scenarios/examples");
 const files = readdirSync(DIR).filter((f) => f.endsWith(".json"));
 
-const stores: [string, () => Record<string, string> | null][] = [
-  ["sqlite", () => ({})],
-  [
-    "influx",
-    () =>
-      inject("influxUrl")
-        ? {
-            COLDTRAIL_STORE: "influx",
-            COLDTRAIL_INFLUX_URL: inject("influxUrl"),
-            COLDTRAIL_INFLUX_DB: uniqueDatabaseName("scen"),
-          }
-        : null,
-  ],
-];
+const stores = storeVariants("scen");
 
 describe.each(stores)("simulator scenarios end to end (%s)", (_name, envOf) => {
   const env = envOf();

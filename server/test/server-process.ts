@@ -1,22 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ADMIN_TOKEN, waitFor } from "./harness.js";
+import { freePort } from "../../test/processes.js";
+import { ADMIN_TOKEN, apiClient, waitFor } from "./harness.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ServerProcess {
   httpUrl: string;
@@ -35,21 +23,7 @@ export async function serverProcess(env: Record<string, string>): Promise<Server
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   let child: ChildProcess | null = null;
   let exited: Promise<void> = Promise.resolve();
-  const api = async <T>(method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${httpUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${ADMIN_TOKEN}`,
-        ...(body !== undefined && { "content-type": "application/json" }),
-      },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      body: (text && res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text) as T,
-    };
-  };
+  const api = apiClient(httpUrl);
   const self: ServerProcess = {
     httpUrl,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,

@@ -121,4 +121,17 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     "ALTER TABLE probe ADD COLUMN ble_bindkey TEXT",
     "CREATE UNIQUE INDEX probe_ble_mac ON probe (ble_mac) WHERE ble_mac IS NOT NULL",
   ],
+  // The journal keeps one row per message, not per reading: a replayed buffer of 500 readings is
+  // one insert and one delete instead of 500 of each.
+  [
+    `CREATE TABLE journal_message (
+       id INTEGER PRIMARY KEY,
+       probe_id TEXT NOT NULL,
+       received_ms INTEGER NOT NULL,
+       count INTEGER NOT NULL,
+       readings TEXT NOT NULL)`,
+    `INSERT INTO journal_message (probe_id, received_ms, count, readings)
+       SELECT probe_id, received_ms, 1, json_array(json_array(ts, temp_c, seq, server_timed)) FROM journal ORDER BY id`,
+    "DROP TABLE journal",
+  ],
 ];

@@ -5,6 +5,11 @@ import type { Journal } from "./journal.js";
 
 export interface ForwarderOptions {
   batchSize: number;
+  /**
+   * Batches written at once. A replayed backlog is limited by round trips to the store, not by
+   * the store itself; a few requests in flight fill the gap. Default 1.
+   */
+  concurrency?: number;
   /** Back-off after a failed write: starts at minBackoffMs, doubles, capped at maxBackoffMs. */
   minBackoffMs: number;
   maxBackoffMs: number;
@@ -80,10 +85,15 @@ export function createForwarder(
     try {
       for (;;) {
         again = false;
-        const entries = journal.peek(opts.batchSize);
+        const entries = journal.peek(opts.batchSize * (opts.concurrency ?? 1));
         if (entries.length === 0) break;
         try {
-          await writeIsolating(entries);
+          // Entries leave the journal only once every batch is confirmed; if one fails, all are
+          // written again (the stores are idempotent on probe and time, so none is stored twice).
+          const batches = [];
+          for (let i = 0; i < entries.length; i += opts.batchSize)
+            batches.push(entries.slice(i, i + opts.batchSize));
+          await Promise.all(batches.map(writeIsolating));
         } catch (e) {
           backoffMs = backoffMs === 0 ? opts.minBackoffMs : Math.min(backoffMs * 2, opts.maxBackoffMs);
           const level = e instanceof StoreUnavailableError ? "warn" : "error";

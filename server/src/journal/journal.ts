@@ -2,6 +2,7 @@ import type { Db } from "../db/open.js";
 import type { Reading } from "../reading.js";
 
 export interface JournalEntry extends Reading {
+  /** The journaled message it came in; every reading of one message shares it. */
   id: number;
   receivedMs: number;
 }
@@ -17,7 +18,7 @@ export interface JournalEntry extends Reading {
  */
 export interface Journal {
   append(readings: readonly Reading[], receivedMs: number): Promise<void>;
-  /** The oldest entries not yet forwarded, in append order. */
+  /** The oldest entries not yet forwarded, in append order: whole messages, about `limit` readings. */
   peek(limit: number): JournalEntry[];
   /** Removes entries up to and including `id`, e.g. after the store confirmed them. */
   ack(upToId: number): void;
@@ -25,6 +26,9 @@ export interface Journal {
   /** Commits whatever is pending now. */
   flush(): Promise<void>;
 }
+
+/** A reading as journaled: [ts, temp_c, seq, server_timed]; the probe is the message's. */
+type JournaledReading = [number, number, number | null, 0 | 1];
 
 interface Pending {
   rows: readonly Reading[];
@@ -46,13 +50,14 @@ export interface JournalOptions {
 
 export function createJournal(db: Db, opts: JournalOptions): Journal {
   const insert = db.prepare(
-    "INSERT INTO journal (probe_id, ts, temp_c, seq, server_timed, received_ms) VALUES (?, ?, ?, ?, ?, ?)",
+    "INSERT INTO journal_message (probe_id, received_ms, count, readings) VALUES (?, ?, ?, ?)",
   );
-  const select = db.prepare(
-    "SELECT id, probe_id, ts, temp_c, seq, server_timed, received_ms FROM journal ORDER BY id LIMIT ?",
-  );
-  const remove = db.prepare("DELETE FROM journal WHERE id <= ?");
-  const count = db.prepare("SELECT count(*) AS n FROM journal").pluck();
+  const select = db.prepare("SELECT id, probe_id, received_ms, readings FROM journal_message ORDER BY id");
+  const remove = db.prepare("DELETE FROM journal_message WHERE id <= ?");
+  const count = db.prepare("SELECT coalesce(sum(count), 0) FROM journal_message").pluck();
+  const removedCount = db
+    .prepare("SELECT coalesce(sum(count), 0) FROM journal_message WHERE id <= ?")
+    .pluck();
   let depth = count.get() as number;
 
   const direct = opts.storeInTransaction;
@@ -60,9 +65,15 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
     let n = 0;
     for (const p of group) {
       if (direct) direct(p.rows);
-      else
-        for (const r of p.rows)
-          insert.run(r.probeId, r.tsMs, r.tempC, r.seq, r.serverTimed ? 1 : 0, p.receivedMs);
+      else {
+        const encoded: JournaledReading[] = p.rows.map((r) => [
+          r.tsMs,
+          r.tempC,
+          r.seq,
+          r.serverTimed ? 1 : 0,
+        ]);
+        insert.run((p.rows[0] as Reading).probeId, p.receivedMs, p.rows.length, JSON.stringify(encoded));
+      }
       n += p.rows.length;
     }
     return n;
@@ -96,24 +107,44 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
   return {
     append(rows, receivedMs) {
       if (rows.length === 0) return Promise.resolve();
+      if (rows.some((r) => r.probeId !== (rows[0] as Reading).probeId)) {
+        return Promise.reject(
+          new Error("journal.append takes the readings of one probe (one message) at a time"),
+        );
+      }
       return new Promise<void>((resolve, reject) => {
         queue.push({ rows, receivedMs, resolve, reject });
         schedule();
       });
     },
     peek(limit) {
-      return (select.all(limit) as Record<string, number | string | null>[]).map((r) => ({
-        id: r.id as number,
-        probeId: r.probe_id as string,
-        tsMs: r.ts as number,
-        tempC: r.temp_c as number,
-        seq: r.seq as number | null,
-        serverTimed: r.server_timed === 1,
-        receivedMs: r.received_ms as number,
-      }));
+      const out: JournalEntry[] = [];
+      for (const m of select.iterate() as Iterable<{
+        id: number;
+        probe_id: string;
+        received_ms: number;
+        readings: string;
+      }>) {
+        for (const [tsMs, tempC, seq, serverTimed] of JSON.parse(m.readings) as JournaledReading[]) {
+          out.push({
+            id: m.id,
+            probeId: m.probe_id,
+            tsMs,
+            tempC,
+            seq,
+            serverTimed: serverTimed === 1,
+            receivedMs: m.received_ms,
+          });
+        }
+        if (out.length >= limit) break;
+      }
+      return out;
     },
     ack(upToId) {
-      depth -= remove.run(upToId).changes;
+      db.transaction(() => {
+        depth -= removedCount.get(upToId) as number;
+        remove.run(upToId);
+      })();
     },
     depth: () => depth,
     async flush() {

@@ -51,6 +51,10 @@ export interface LoadResult {
   connections: number;
 }
 
+/** Connections opened at once, and how long each may take to be acknowledged. */
+const CONNECT_WAVE = 500;
+const CONNECT_TIMEOUT_MS = 30_000;
+
 export class LoadError extends Error {
   readonly code = "CT_ERR_SIM_LOAD";
 }
@@ -67,39 +71,42 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   if (ids.length === 0) throw new LoadError("the credentials hold no probes");
   const nConn = o.credentials ? ids.length : Math.max(1, Math.min(o.connections ?? 10, ids.length));
 
+  // Connect in waves: ten thousand simultaneous TLS-less CONNECTs still make a 2-core broker miss
+  // connect timeouts, and real fleets come back from a power cut spread over seconds anyway.
   const clients: MqttClient[] = [];
-  for (let i = 0; i < nConn; i++) {
-    const user = o.credentials ? ids[i]! : o.username;
-    const pass = o.credentials ? o.credentials.get(ids[i]!)! : o.password;
-    clients.push(
-      mqtt.connect(o.url, {
+  const connectOne = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const user = o.credentials ? ids[i]! : o.username;
+      const pass = o.credentials ? o.credentials.get(ids[i]!)! : o.password;
+      const c = mqtt.connect(o.url, {
         clientId: `coldtrail-load-${process.pid}-${i}`,
         clean: true,
         reconnectPeriod: 1000,
-        connectTimeout: 10_000,
+        connectTimeout: CONNECT_TIMEOUT_MS,
         ...(user !== undefined && { username: user }),
         ...(pass !== undefined && { password: pass }),
-      }),
-    );
-  }
+      });
+      clients.push(c);
+      const t = setTimeout(
+        () => reject(new LoadError(`no CONNACK from ${o.url} within ${CONNECT_TIMEOUT_MS / 1000} s`)),
+        CONNECT_TIMEOUT_MS,
+      );
+      c.once("connect", () => {
+        clearTimeout(t);
+        resolve();
+      });
+      c.once("error", (e) => {
+        clearTimeout(t);
+        reject(new LoadError(`cannot connect to ${o.url}: ${e.message}`));
+      });
+    });
   let connectErrors = 0;
   try {
-    await Promise.all(
-      clients.map(
-        (c) =>
-          new Promise<void>((resolve, reject) => {
-            const t = setTimeout(() => reject(new LoadError(`no CONNACK from ${o.url} within 10 s`)), 10_000);
-            c.once("connect", () => {
-              clearTimeout(t);
-              resolve();
-            });
-            c.once("error", (e) => {
-              clearTimeout(t);
-              reject(new LoadError(`cannot connect to ${o.url}: ${e.message}`));
-            });
-          }),
-      ),
-    );
+    for (let i = 0; i < nConn; i += CONNECT_WAVE) {
+      const wave = [];
+      for (let k = i; k < Math.min(nConn, i + CONNECT_WAVE); k++) wave.push(connectOne(k));
+      await Promise.all(wave);
+    }
   } catch (e) {
     await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
     throw e;
