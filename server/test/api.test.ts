@@ -134,6 +134,57 @@ describe("HTTP API contract", () => {
     expect((await s.api("POST", "/api/v1/probes/nope-probe/secret")).status).toBe(404);
   });
 
+  it("lets staff choose a unit's profile and override its numbers, validated and audited, and verdicts use them", async () => {
+    const u = await s.api<{ id: string }>("POST", "/api/v1/units", {
+      name: "bank freezer 2",
+      kind: "freezer",
+    });
+    const ok = await s.api<{
+      profile: string;
+      profileOverrides: Record<string, unknown>;
+      resolvedProfile: { id: string; high: { forMin: number } };
+    }>("PATCH", `/api/v1/units/${u.body.id}`, {
+      profile: "milk-bank-freezer",
+      profileOverrides: { "high.forMin": 15, limits: "uk-nhs" },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body.profile).toBe("milk-bank-freezer");
+    expect(ok.body.resolvedProfile.high.forMin).toBe(15);
+    const bad = await s.api<ApiError>("PATCH", `/api/v1/units/${u.body.id}`, {
+      profileOverrides: { "high.forMin": -5 },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/high\.forMin/);
+    const unknown = await s.api<ApiError>("PATCH", `/api/v1/units/${u.body.id}`, { profile: "arctic" });
+    expect(unknown.status).toBe(400);
+    const b = await s.api<{ id: string }>("POST", "/api/v1/batches", {
+      unitId: u.body.id,
+      expressedAt: new Date(Date.now() - 3_600_000).toISOString(),
+    });
+    const v = await s.api<{ profiles: { profile: { id: string; high: { forMin: number } } }[] }>(
+      "GET",
+      `/api/v1/batches/${b.body.id}`,
+    );
+    expect(v.body.profiles[0]?.profile).toMatchObject({ id: "milk-bank-freezer", high: { forMin: 15 } });
+    const audit = s.ctx.audit.forEntity("unit", u.body.id).map((a) => a.action);
+    expect(audit).toEqual(["unit.created", "unit.updated"]);
+  });
+
+  it("warns at registration when a BLE sensor cannot read freezer temperatures", async () => {
+    const lcd = await s.api<{ warnings: string[] }>("POST", "/api/v1/probes", {
+      bleMac: "A4:C1:38:11:22:33",
+      bleFormat: "pvvx",
+    });
+    expect(lcd.status).toBe(201);
+    expect(lcd.body.warnings.join(" ")).toMatch(/cannot read freezer temperatures/);
+    const ruuvi = await s.api<{ warnings: string[] }>("POST", "/api/v1/probes", {
+      bleMac: "C4:D9:12:34:56:78",
+      bleFormat: "ruuvi-5",
+    });
+    expect(ruuvi.body.warnings).toEqual([]);
+    expect((await s.api("POST", "/api/v1/probes", { bleFormat: "no-such-format" })).status).toBe(400);
+  });
+
   it("serves unit readings raw and bucketed (min/mean/max per bucket)", async () => {
     const u = await s.api<{ id: string }>("POST", "/api/v1/units", { name: "f", kind: "freezer" });
     const p = await s.api<{ id: string; secret: string }>("POST", "/api/v1/probes", {});

@@ -1,5 +1,5 @@
 import type { Db } from "../db/open.js";
-import { conflict, notFound } from "../errors.js";
+import { badRequest, conflict, notFound } from "../errors.js";
 import { defaultProfileId } from "../rules/index.js";
 import type { Audit } from "./audit.js";
 import { type Caller, ownedBy } from "./caller.js";
@@ -36,6 +36,7 @@ export function createUnits(db: Db, audit: Audit, knownProfiles: () => ReadonlyS
   const insert = db.prepare(
     "INSERT INTO unit (id, owner_id, name, kind, site, profile, profile_overrides, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
   );
+  const update = db.prepare("UPDATE unit SET name = ?, profile = ?, profile_overrides = ? WHERE id = ?");
   return {
     create(
       caller: Caller,
@@ -69,6 +70,49 @@ export function createUnits(db: Db, audit: Audit, knownProfiles: () => ReadonlyS
         });
       })();
       return unit;
+    },
+    /**
+     * Staff choose another profile or override its numbers (validated by `validate`, which names the
+     * key and value it refuses); the change is audited with what it was before.
+     */
+    update(
+      caller: Caller,
+      id: string,
+      change: {
+        name?: string | undefined;
+        profile?: string | undefined;
+        profileOverrides?: Record<string, unknown> | null | undefined;
+      },
+      validate: (unit: Unit) => string | null,
+      nowMs: number,
+    ): Unit {
+      const before = this.get(caller, id);
+      const after: Unit = {
+        ...before,
+        ...(change.name !== undefined && { name: change.name }),
+        ...(change.profile !== undefined && { profile: change.profile }),
+        ...(change.profileOverrides !== undefined && { profileOverrides: change.profileOverrides }),
+      };
+      if (!knownProfiles().has(after.profile)) {
+        throw badRequest(
+          `profile "${after.profile}" is not known; choose one of: ${[...knownProfiles()].join(", ")}`,
+        );
+      }
+      const problem = validate(after);
+      if (problem) throw badRequest(problem);
+      db.transaction(() => {
+        update.run(
+          after.name,
+          after.profile,
+          after.profileOverrides ? JSON.stringify(after.profileOverrides) : null,
+          id,
+        );
+        audit.record(nowMs, caller.accountId, "unit.updated", "unit", id, {
+          before: { name: before.name, profile: before.profile, profileOverrides: before.profileOverrides },
+          after: { name: after.name, profile: after.profile, profileOverrides: after.profileOverrides },
+        });
+      })();
+      return after;
     },
     get(caller: Caller, id: string): Unit {
       const own = ownedBy(caller);

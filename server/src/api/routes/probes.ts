@@ -1,3 +1,4 @@
+import { assessTemperatureReach, FORMAT_IDS, type FormatId } from "@coldtrail/firmware-bridge/decoders";
 import { PROBE_ID_PATTERN, readingsTopic } from "@coldtrail/firmware-bridge/protocol";
 import { z } from "zod";
 import { normaliseBleMac } from "../../bridges/ble-mac-map.js";
@@ -58,6 +59,17 @@ export const probeRoutes: Routes = (app, ctx) => {
             .describe(
               "A BLE thermometer seen by a household OpenMQTTGateway/Theengs gateway (COLDTRAIL_BLE_BRIDGE_URL)",
             ),
+          bleFormat: z
+            .enum(FORMAT_IDS as [FormatId, ...FormatId[]])
+            .optional()
+            .describe(
+              "The BLE sensor's advertisement format; registration then says whether it can read freezer temperatures",
+            ),
+          bleName: z
+            .string()
+            .max(64)
+            .optional()
+            .describe("The sensor's advertised name, to tell models apart"),
           bleBindkey: z
             .string()
             .regex(
@@ -69,11 +81,21 @@ export const probeRoutes: Routes = (app, ctx) => {
       },
     },
     async (req, reply) => {
+      const { bleFormat, bleName, ...input } = req.body;
       const { probe, secret } = ctx.probes.create(
         req.caller,
-        { ...req.body, bleMac: req.body.bleMac === undefined ? undefined : normaliseBleMac(req.body.bleMac) },
+        { ...input, bleMac: input.bleMac === undefined ? undefined : normaliseBleMac(input.bleMac) },
         ctx.now(),
       );
+      // Many cheap LCD thermometers cannot read freezer temperatures: say so now, not after a month.
+      const warnings: string[] = [];
+      if (bleFormat) {
+        const reach = assessTemperatureReach({
+          format: bleFormat,
+          ...(bleName !== undefined && { name: bleName }),
+        });
+        if (!reach.ok) warnings.push(reach.message);
+      }
       ctx.log.info({ probeId: probe.id, unitId: req.body.unitId ?? null }, "probe.registered");
       const issued = await ctx.issueProbeCredentials(probe.id, secret);
       if (!issued.ok) {
@@ -89,6 +111,7 @@ export const probeRoutes: Routes = (app, ctx) => {
         mqtt: { url: ctx.publicMqttUrl, username: probe.id, topic: readingsTopic(probe.id) },
         unitId: req.body.unitId ?? null,
         bleMac: probe.bleMac,
+        warnings,
       });
     },
   );

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Context } from "../../context.js";
 import { badRequest } from "../../errors.js";
 import type { Unit } from "../../registry/units.js";
+import { resolveProfile } from "../../rules/index.js";
 import type { Routes } from "../app.js";
 import { duration, isoTime, toIso } from "../time.js";
 
@@ -67,13 +68,61 @@ export const unitRoutes: Routes = (app, ctx) => {
     },
   );
 
+  app.patch(
+    "/api/v1/units/:id",
+    {
+      schema: {
+        description:
+          'Staff pick another rule profile or override its numbers, e.g. {"profileOverrides":{"limits":"uk-nhs","high.forMin":45}}; null clears the overrides. Verdicts name the profile and numbers they used.',
+        params: idParams,
+        body: z.strictObject({
+          name: z.string().trim().min(1).max(200).optional(),
+          profile: z.string().min(1).max(64).optional(),
+          profileOverrides: z.record(z.string(), z.unknown()).nullable().optional(),
+        }),
+      },
+    },
+    async (req) => {
+      const unit = ctx.units.update(
+        req.caller,
+        req.params.id,
+        req.body,
+        (u) => {
+          const r = resolveProfile({
+            kind: u.kind,
+            profileId: u.profile,
+            site: u.site,
+            overrides: u.profileOverrides,
+          });
+          return r.ok ? null : r.reason;
+        },
+        ctx.now(),
+      );
+      const resolved = resolveProfile({
+        kind: unit.kind,
+        profileId: unit.profile,
+        site: unit.site,
+        overrides: unit.profileOverrides,
+      });
+      return { ...(await unitView(ctx, unit)), resolvedProfile: resolved.ok ? resolved.profile : null };
+    },
+  );
+
   app.get("/api/v1/units", async (req) => ({
     units: await Promise.all(ctx.units.list(req.caller).map((u) => unitView(ctx, u))),
   }));
 
-  app.get("/api/v1/units/:id", { schema: { params: idParams } }, async (req) =>
-    unitView(ctx, ctx.units.get(req.caller, req.params.id)),
-  );
+  app.get("/api/v1/units/:id", { schema: { params: idParams } }, async (req) => {
+    const unit = ctx.units.get(req.caller, req.params.id);
+    const resolved = resolveProfile({
+      kind: unit.kind,
+      profileId: unit.profile,
+      site: unit.site,
+      overrides: unit.profileOverrides,
+    });
+    // The profile's numbers, e.g. for the dashboard's safe-limit line.
+    return { ...(await unitView(ctx, unit)), resolvedProfile: resolved.ok ? resolved.profile : null };
+  });
 
   app.get(
     "/api/v1/units/:id/readings",
