@@ -7,6 +7,7 @@ import { UNIT_MODELS, type UnitModelId } from "../models/registry.js";
 import { renameProbes, replayMessages } from "../scenarios/replay.js";
 import { parseScenario } from "../scenarios/scenario.js";
 import { scenarioStartMs, simulateScenario } from "../scenarios/simulate.js";
+import { BLE_USAGE, bleCommand } from "./ble-command.js";
 import { readCredentials } from "./credentials.js";
 
 const USAGE = `coldtrail-sim — virtual freezers, fridges and cool bags with probes that publish to coldtrail
@@ -21,6 +22,7 @@ usage:
   coldtrail-sim load [--mqtt URL] [--probes 1000] [--rate 5000] [--duration 10] [--connections 10]
                      [--username U --password P | --creds FILE] [--prefix load] [--json]
       publishes at a target rate and reports the achieved rate and PUBACK latency p50/p99
+${BLE_USAGE}
 
 defaults: --api http://127.0.0.1:8080 (or COLDTRAIL_API_URL), --token COLDTRAIL_ADMIN_TOKEN,
           --mqtt mqtt://127.0.0.1:1883 (or COLDTRAIL_MQTT_URL)
@@ -47,6 +49,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         return await run(rest, env);
       case "load":
         return await load(rest, env);
+      case "ble":
+        return bleCommand(rest, io.out, io.err);
       case undefined:
       case "help":
       case "--help":
@@ -54,7 +58,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         io.out(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        io.err(`coldtrail-sim: unknown command "${command}": use demo, run or load (see --help)`);
+        io.err(`coldtrail-sim: unknown command "${command}": use demo, run, load or ble (see --help)`);
         return 2;
     }
   } catch (e) {
@@ -335,4 +339,9 @@ async function load(args: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   return r.acked > 0 && r.errors === 0 ? 0 : 1;
 }
 
+// A reader that stops early (`coldtrail-sim ble | head`) is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
 process.exitCode = await main(process.argv.slice(2));
