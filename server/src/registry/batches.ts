@@ -1,4 +1,5 @@
 import type { Db } from "../db/open.js";
+import { prepared } from "../db/statements.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import type { Audit } from "./audit.js";
 import { type Caller, ownedBy } from "./caller.js";
@@ -84,7 +85,7 @@ export function createBatches(db: Db, audit: Audit) {
   );
   const unitOwned = (caller: Caller, unitId: string) => {
     const own = ownedBy(caller);
-    if (!db.prepare(`SELECT 1 FROM unit WHERE id = ? AND ${own.sql}`).get(unitId, ...own.params))
+    if (!prepared(db, `SELECT 1 FROM unit WHERE id = ? AND ${own.sql}`).get(unitId, ...own.params))
       throw notFound("unit", unitId);
   };
 
@@ -137,7 +138,7 @@ export function createBatches(db: Db, audit: Audit) {
 
     get(caller: Caller, id: string): Batch {
       const own = ownedBy(caller);
-      const r = db.prepare(`SELECT * FROM batch WHERE id = ? AND ${own.sql}`).get(id, ...own.params);
+      const r = prepared(db, `SELECT * FROM batch WHERE id = ? AND ${own.sql}`).get(id, ...own.params);
       if (!r) throw notFound("batch", id);
       return toBatch(r as Record<string, unknown>);
     },

@@ -1,4 +1,5 @@
 import type { Db } from "../db/open.js";
+import { prepared } from "../db/statements.js";
 import { conflict, notFound } from "../errors.js";
 import type { Audit } from "./audit.js";
 import { type Caller, ownedBy } from "./caller.js";
@@ -105,7 +106,7 @@ export function createProbes(db: Db, audit: Audit) {
   const unitExists = (caller: Caller, unitId: string) => {
     const own = ownedBy(caller);
     return (
-      db.prepare(`SELECT 1 FROM unit WHERE id = ? AND ${own.sql}`).get(unitId, ...own.params) !== undefined
+      prepared(db, `SELECT 1 FROM unit WHERE id = ? AND ${own.sql}`).get(unitId, ...own.params) !== undefined
     );
   };
 
@@ -201,16 +202,16 @@ export function createProbes(db: Db, audit: Audit) {
     },
     get(caller: Caller, id: string): Probe {
       const own = ownedBy(caller);
-      const r = db.prepare(`SELECT * FROM probe WHERE id = ? AND ${own.sql}`).get(id, ...own.params);
+      const r = prepared(db, `SELECT * FROM probe WHERE id = ? AND ${own.sql}`).get(id, ...own.params);
       if (!r) throw notFound("probe", id);
       return toProbe(r as Record<string, unknown>);
     },
     list(caller: Caller): Probe[] {
       const own = ownedBy(caller);
       return (
-        db
-          .prepare(`SELECT * FROM probe WHERE ${own.sql} ORDER BY created_ms, id`)
-          .all(...own.params) as Record<string, unknown>[]
+        prepared(db, `SELECT * FROM probe WHERE ${own.sql} ORDER BY created_ms, id`).all(
+          ...own.params,
+        ) as Record<string, unknown>[]
       ).map(toProbe);
     },
     /** For MQTT authentication only; never exposed over the API. */

@@ -1,4 +1,5 @@
 import type { Db } from "../db/open.js";
+import { prepared } from "../db/statements.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { defaultProfileId } from "../rules/index.js";
 import type { Audit } from "./audit.js";
@@ -116,16 +117,16 @@ export function createUnits(db: Db, audit: Audit, knownProfiles: () => ReadonlyS
     },
     get(caller: Caller, id: string): Unit {
       const own = ownedBy(caller);
-      const r = db.prepare(`SELECT * FROM unit WHERE id = ? AND ${own.sql}`).get(id, ...own.params);
+      const r = prepared(db, `SELECT * FROM unit WHERE id = ? AND ${own.sql}`).get(id, ...own.params);
       if (!r) throw notFound("unit", id);
       return toUnit(r as Record<string, unknown>);
     },
     list(caller: Caller): Unit[] {
       const own = ownedBy(caller);
       return (
-        db
-          .prepare(`SELECT * FROM unit WHERE ${own.sql} ORDER BY created_ms, id`)
-          .all(...own.params) as Record<string, unknown>[]
+        prepared(db, `SELECT * FROM unit WHERE ${own.sql} ORDER BY created_ms, id`).all(
+          ...own.params,
+        ) as Record<string, unknown>[]
       ).map(toUnit);
     },
   };
