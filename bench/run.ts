@@ -4,15 +4,13 @@
  * runs, printed as a table and written to bench/results.json with the machine they ran on.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { cpus, freemem, tmpdir, totalmem } from "node:os";
+import { cpus, freemem, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Aedes } from "aedes";
-import { type Coldtrail, startColdtrail } from "../server/src/app.js";
-import { loadConfig } from "../server/src/config.js";
-import { createLogger } from "../server/src/logger.js";
+import type { Coldtrail } from "../server/src/app.js";
 import type { Reading } from "../server/src/reading.js";
 import { computeVerdict, PROFILES } from "../server/src/rules/index.js";
 import { startInfluxd, uniqueDatabaseName } from "../test/influxd.js";

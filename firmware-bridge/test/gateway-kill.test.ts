@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { registerProbe, startTestServer, waitFor } from "../../server/test/harness.js";
-import { freePort } from "../../test/processes.js";
 import { bleAdverts } from "../../simulators/src/ble/index.js";
+import { freePort } from "../../test/processes.js";
 import {
   createPushSource,
   formatAdvertLine,

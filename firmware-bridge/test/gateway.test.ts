@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { registerProbe, startTestServer, type TestServer, waitFor } from "../../server/test/harness.js";
-import { freePort } from "../../test/processes.js";
 import { createSimulatedBleSource } from "../../simulators/src/ble/index.js";
+import { freePort } from "../../test/processes.js";
 import { createPushSource, type GatewayConfig, type SpoolEntry, startGateway } from "../src/gateway/index.js";
 
 const MIN = 60_000;

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gatewayCommand } from "@coldtrail/firmware-bridge/gateway";
 import { afterAll, describe, expect, it } from "vitest";
-import { registerProbe, startTestServer } from "../../server/test/harness.js";
+import { startTestServer } from "../../server/test/harness.js";
 
 /**
  * BLE mode end to end without a radio: `coldtrail-sim ble` writes the advertisements of a
