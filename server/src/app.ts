@@ -102,6 +102,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     mqttPublish: (t, p, o) =>
       publishRef ? publishRef(t, p, o) : Promise.reject(new Error("MQTT not ready yet")),
     batchesIn: (unitId, atMs) => batches.inUnit(unitId, atMs, atMs + 1),
+    packedSince: (unitId, atMs) => batches.packedSince(unitId, atMs),
     listDueBatches: (nowMs) => refresherRef?.dueBatches(nowMs, DUE_BATCH_HORIZON_MS) ?? [],
   });
   let refresherRef: ReturnType<typeof createVerdictRefresher> | null = null;

@@ -213,4 +213,65 @@ describe("alerts end to end", () => {
     expect(v.body.verdict).toBe("do-not-use");
     await c.endAsync();
   });
+
+  it("an empty cool bag at room temperature raises nothing; once packed with frozen milk, it is watched", async () => {
+    const now = Date.now();
+    const start = now - 6 * HOUR;
+    const bag = await s.api<{ id: string }>("POST", "/api/v1/units", {
+      name: "Trip cool bag",
+      kind: "cool-bag",
+    });
+    const probe = await s.api<{ id: string; secret: string }>("POST", "/api/v1/probes", {});
+    await s.api("PUT", `/api/v1/probes/${probe.body.id}/unit`, {
+      unitId: bag.body.id,
+      at: new Date(start).toISOString(),
+    });
+    const c = await connectProbe(s.mqttUrl, probe.body.id, probe.body.secret);
+    const packed = start + 3 * HOUR;
+    // Three hours empty on the table at 21 °C: not an excursion, there is no milk to protect.
+    await publish(
+      c,
+      probe.body.id,
+      series(start, packed, () => 21),
+    );
+    s.tickAlerts();
+    const none = await s.api<{ alerts: Alert[] }>("GET", `/api/v1/alerts?unitId=${bag.body.id}`);
+    expect(none.body.alerts).toEqual([]);
+    // Packed with frozen milk and ice packs; the ice runs out and the bag warms past 0 °C.
+    const f = await s.api<{ id: string }>("POST", "/api/v1/units", {
+      name: "Donor freezer 2",
+      kind: "freezer",
+    });
+    const b = await s.api<{ id: string }>("POST", "/api/v1/batches", {
+      unitId: f.body.id,
+      expressedAt: new Date(start - HOUR).toISOString(),
+      at: new Date(start).toISOString(),
+      state: "frozen",
+    });
+    expect(
+      (
+        await s.api("POST", `/api/v1/batches/${b.body.id}/moves`, {
+          unitId: bag.body.id,
+          at: new Date(packed).toISOString(),
+        })
+      ).status,
+    ).toBe(200);
+    await publish(
+      c,
+      probe.body.id,
+      series(packed, now, (t) => Math.min(6, -15 + ((t - packed) / HOUR) * 12)),
+    );
+    const kinds = await waitFor(async () => {
+      const r = await s.api<{ alerts: Alert[] }>("GET", `/api/v1/alerts?unitId=${bag.body.id}`);
+      return r.body.alerts.length ? r.body.alerts.map((a) => a.kind) : null;
+    });
+    expect(kinds).toContain("excursion");
+    const opened = await s.api<{ alerts: (Alert & { batchIds: string[] })[] }>(
+      "GET",
+      `/api/v1/alerts?unitId=${bag.body.id}&kind=excursion`,
+    );
+    expect(opened.body.alerts[0]?.batchIds).toEqual([b.body.id]);
+    expect(Date.parse(opened.body.alerts[0]?.openedAt as string)).toBeGreaterThanOrEqual(packed);
+    await c.endAsync();
+  });
 });

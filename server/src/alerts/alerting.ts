@@ -54,6 +54,8 @@ export interface AlertingDeps {
   listDueBatches?: (nowMs: number) => DueBatch[];
   /** Batch ids in a unit at a time, for each alert's `batchIds` (from the batches module). */
   batchesIn?: (unitId: string, atMs: number) => string[];
+  /** When the milk in a unit at that time was put there, or null if none (from the batches module). */
+  packedSince?: (unitId: string, atMs: number) => number | null;
   settings?: AlertSettingsInput;
   /** How often `start()` ticks the clock. Default 15 s: offline, escalation and reminders are minutes. */
   tickEveryMs?: number;
@@ -111,6 +113,8 @@ function registryLookups(deps: AlertingDeps): AlertLookups {
       return out;
     },
     batchesIn: (unitId, atMs) => deps.batchesIn?.(unitId, atMs) ?? [],
+    // Without the batches module every unit counts as packed since forever (cool bags too).
+    packedSince: (unitId, atMs) => (deps.packedSince ? deps.packedSince(unitId, atMs) : 0),
     dueBatches: (nowMs) => deps.listDueBatches?.(nowMs) ?? [],
   };
 }

@@ -67,6 +67,11 @@ export interface AlertLookups {
   currentAttachments(): AttachmentInfo[];
   /** Batches in the unit at that time, for `batchIds`. */
   batchesIn(unitId: string, atMs: number): string[];
+  /**
+   * When the milk in a unit at `atMs` was put there (the earliest custody start among its
+   * batches), or null when the unit held no batch then. Cool bags are watched only while packed.
+   */
+  packedSince(unitId: string, atMs: number): number | null;
   dueBatches(nowMs: number): DueBatch[];
 }
 
@@ -530,6 +535,12 @@ export function createAlertEngine(deps: {
         // Settling: a probe just attached (in event time: back-dated attachments and replayed
         // history settle from the attachment, not from when someone clicked) is still cooling down.
         if (r.tsMs < att.fromMs + s.settleMin * 60_000) continue;
+        // A cool bag matters only while it holds milk, and it needs its own settling once packed:
+        // an empty bag on the kitchen table is at room temperature, and that is no excursion.
+        if (group.unit.kind === "cool-bag") {
+          const packed = lookups.packedSince(att.unitId, r.tsMs);
+          if (packed === null || r.tsMs < packed + s.settleMin * 60_000) continue;
+        }
         group.samples.push({ tsMs: r.tsMs, tempC: r.tempC + p.calibrationOffsetC });
       }
       for (const { unit, interval, samples } of perUnit.values()) {

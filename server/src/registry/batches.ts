@@ -83,6 +83,11 @@ export function createBatches(db: Db, audit: Audit) {
   const inUnit = db.prepare(
     "SELECT DISTINCT batch_id FROM custody WHERE unit_id = ? AND from_ms < ? AND (to_ms IS NULL OR to_ms > ?)",
   );
+  const packedSince = db
+    .prepare(
+      "SELECT min(from_ms) FROM custody WHERE unit_id = ? AND from_ms <= ? AND (to_ms IS NULL OR to_ms > ?)",
+    )
+    .pluck();
   const unitOwned = (caller: Caller, unitId: string) => {
     const own = ownedBy(caller);
     if (!prepared(db, `SELECT 1 FROM unit WHERE id = ? AND ${own.sql}`).get(unitId, ...own.params))
@@ -240,6 +245,11 @@ export function createBatches(db: Db, audit: Audit) {
         comment: r.comment as string,
         atMs: r.at_ms as number,
       }));
+    },
+
+    /** When the milk in a unit at `atMs` was put there (earliest custody start), or null if none. */
+    packedSince(unitId: string, atMs: number): number | null {
+      return (packedSince.get(unitId, atMs, atMs) as number | null) ?? null;
     },
 
     /** Batches in a unit at any time in [fromMs, toMs). */
