@@ -3,11 +3,11 @@
  * own temp folder. `stop`/`start`/`restart` keep the same data dir and ports, so tests can take
  * InfluxDB away for a while and bring it back with the data it had.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, startWatchdog } from "./processes.js";
+import { freePort, superviseDaemon } from "./processes.js";
 
 export interface InfluxdHarness {
   /** `http://127.0.0.1:<port>`; stays the same across stop/start. */
@@ -72,87 +72,32 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
   writeFileSync(configPath, influxdConfig(dir, httpPort, rpcPort));
   const url = `http://127.0.0.1:${httpPort}`;
 
-  let child: ChildProcess | null = null;
-  let exited: Promise<void> = Promise.resolve();
-  // The last lines influxd printed, to explain a failed start.
-  let outputTail = "";
-
-  // A test runner that exits without calling stop() must not leave influxd running: the exit
-  // hook covers a normal exit, the watchdog (below) a runner killed by a signal.
-  let watchdog: ChildProcess | null = null;
-  const killOnExit = (): void => {
-    if (child?.exitCode === null) child.kill("SIGKILL");
-    watchdog?.kill("SIGKILL");
-  };
-  process.on("exit", killOnExit);
-
-  async function start(): Promise<void> {
-    if (child !== null) return;
-    outputTail = "";
-    const proc = spawn(binary, ["run", "-config", configPath], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const keepTail = (chunk: Buffer): void => {
-      outputTail = (outputTail + chunk.toString("utf8")).slice(-2000);
-    };
-    proc.stdout?.on("data", keepTail);
-    proc.stderr?.on("data", keepTail);
-    child = proc;
-    watchdog = proc.pid === undefined ? null : startWatchdog(proc.pid);
-    exited = new Promise((resolve) => {
-      proc.once("exit", () => {
-        if (child === proc) {
-          child = null;
-          watchdog?.kill("SIGKILL");
-          watchdog = null;
-        }
-        resolve();
-      });
-      proc.once("error", (error) => {
-        keepTail(Buffer.from(String(error)));
-        if (child === proc) child = null;
-        resolve();
-      });
-    });
-    const deadline = Date.now() + readyTimeoutMs;
-    while (Date.now() < deadline) {
-      if (child !== proc) {
-        throw new Error(`influxd exited during start-up (config ${configPath}): ${outputTail.trim()}`);
-      }
-      if (await pingAnswers(url)) return;
-      await sleep(50);
-    }
-    await stopWith("SIGKILL");
-    throw new Error(`influxd did not answer ${url}/ping within ${readyTimeoutMs} ms: ${outputTail.trim()}`);
-  }
-
-  async function stopWith(signal: NodeJS.Signals): Promise<void> {
-    const proc = child;
-    if (proc === null) return;
-    const done = exited;
-    proc.kill(signal);
-    const timer = setTimeout(() => proc.kill("SIGKILL"), stopTimeoutMs);
-    await done;
-    clearTimeout(timer);
-  }
-
-  await start();
+  const daemon = superviseDaemon({
+    name: "influxd",
+    binary,
+    args: ["run", "-config", configPath],
+    ready: () => pingAnswers(url),
+    readyWhat: `answer ${url}/ping`,
+    readyTimeoutMs,
+    stopTimeoutMs,
+    pollMs: 50,
+  });
+  await daemon.start();
 
   return {
     url,
     get pid() {
-      return child?.pid ?? null;
+      return daemon.pid;
     },
-    start,
-    stop: () => stopWith("SIGTERM"),
-    kill9: () => stopWith("SIGKILL"),
+    start: daemon.start,
+    stop: daemon.stop,
+    kill9: daemon.kill9,
     async restart() {
-      await stopWith("SIGTERM");
-      await start();
+      await daemon.stop();
+      await daemon.start();
     },
     async dispose() {
-      await stopWith("SIGTERM");
-      process.off("exit", killOnExit);
+      await daemon.dispose();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -200,8 +145,4 @@ async function pingAnswers(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

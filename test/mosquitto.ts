@@ -5,14 +5,14 @@
  * docker-compose runs. `stop`/`start`/`kill9` keep the port, the persistence file and the dynsec
  * file, so tests can take Mosquitto away and bring it back with what it had saved.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, startWatchdog } from "./processes.js";
+import { freePort, superviseDaemon } from "./processes.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const DEPLOY_MOSQUITTO_CONF = join(ROOT, "deploy", "mosquitto", "mosquitto.conf");
@@ -197,82 +197,33 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   const url = `mqtt://127.0.0.1:${port}`;
   const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
 
-  let child: ChildProcess | null = null;
-  let exited: Promise<void> = Promise.resolve();
-  let tail = "";
-  let watchdog: ChildProcess | null = null;
-  const killOnExit = (): void => {
-    if (child?.exitCode === null) child.kill("SIGKILL");
-    watchdog?.kill("SIGKILL");
-  };
-  process.on("exit", killOnExit);
-
-  async function start(): Promise<void> {
-    if (child !== null) return;
-    const proc = spawn(binary, ["-c", configPath], { stdio: ["ignore", "pipe", "pipe"] });
-    const keep = (chunk: Buffer) => {
-      tail = (tail + chunk.toString("utf8")).slice(-4000);
-    };
-    proc.stdout?.on("data", keep);
-    proc.stderr?.on("data", keep);
-    child = proc;
-    watchdog = proc.pid === undefined ? null : startWatchdog(proc.pid);
-    exited = new Promise((resolve) => {
-      proc.once("exit", () => {
-        if (child === proc) {
-          child = null;
-          watchdog?.kill("SIGKILL");
-          watchdog = null;
-        }
-        resolve();
-      });
-      proc.once("error", (e) => {
-        keep(Buffer.from(String(e)));
-        if (child === proc) child = null;
-        resolve();
-      });
-    });
-    const deadline = Date.now() + readyTimeoutMs;
-    while (Date.now() < deadline) {
-      if (child !== proc)
-        throw new Error(`mosquitto exited during start-up (config ${configPath}):\n${tail.trim()}`);
-      if (await accepts(port)) return;
-      await sleep(25);
-    }
-    await stopWith("SIGKILL");
-    throw new Error(
-      `mosquitto did not accept connections on ${url} within ${readyTimeoutMs} ms:\n${tail.trim()}`,
-    );
-  }
-
-  async function stopWith(signal: NodeJS.Signals): Promise<void> {
-    const proc = child;
-    if (proc === null) return;
-    const done = exited;
-    proc.kill(signal);
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-    await done;
-    clearTimeout(timer);
-  }
-
-  await start();
+  const daemon = superviseDaemon({
+    name: "mosquitto",
+    binary,
+    args: ["-c", configPath],
+    ready: () => accepts(port),
+    readyWhat: `accept connections on ${url}`,
+    readyTimeoutMs,
+    stopTimeoutMs: 10_000,
+    pollMs: 25,
+  });
+  await daemon.start();
   return {
     url,
     port,
     admin,
     dir,
     get pid() {
-      return child?.pid ?? null;
+      return daemon.pid;
     },
-    start,
-    stop: () => stopWith("SIGTERM"),
-    kill9: () => stopWith("SIGKILL"),
+    start: daemon.start,
+    stop: daemon.stop,
+    kill9: daemon.kill9,
     async dispose() {
-      await stopWith("SIGTERM");
-      process.off("exit", killOnExit);
+      await daemon.dispose();
       rmSync(dir, { recursive: true, force: true });
     },
-    logTail: () => tail,
+    logTail: daemon.tail,
   };
 }
 
@@ -289,8 +240,4 @@ function accepts(port: number): Promise<boolean> {
     });
     s.once("error", () => resolve(false));
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
