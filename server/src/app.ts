@@ -88,6 +88,30 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const batches = createBatches(db, audit);
   const live = createProbeLive(probes);
   const deadLetters = createDeadLetters(db);
+  const offsets = new Map<string, number>();
+  const offsetOf = (probeId: string) => {
+    let o = offsets.get(probeId);
+    if (o === undefined) {
+      o =
+        (db.prepare("SELECT calibration_offset_c FROM probe WHERE id = ?").pluck().get(probeId) as
+          | number
+          | undefined) ?? 0;
+      offsets.set(probeId, o);
+    }
+    return o;
+  };
+
+  const unitReadings = createUnitReadings(probes, store, offsetOf);
+  const batchVerdicts = createBatchVerdicts({ batches, units, probes, unitReadings });
+  const refresher = createVerdictRefresher({
+    db,
+    batches,
+    probes,
+    batchVerdicts,
+    log,
+    now,
+    debounceMs: VERDICT_REFRESH_DEBOUNCE_MS,
+  });
   let publicHttpUrl = config.http.publicUrl ?? "";
   let publishRef: MqttPublish | null = null;
   const alerting = createAlerting({
@@ -103,15 +127,19 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       publishRef ? publishRef(t, p, o) : Promise.reject(new Error("MQTT not ready yet")),
     batchesIn: (unitId, atMs) => batches.inUnit(unitId, atMs, atMs + 1),
     packedSince: (unitId, atMs) => batches.packedSince(unitId, atMs),
-    listDueBatches: (nowMs) => refresherRef?.dueBatches(nowMs, DUE_BATCH_HORIZON_MS) ?? [],
+    listDueBatches: (nowMs) => refresher.dueBatches(nowMs, DUE_BATCH_HORIZON_MS),
   });
-  let refresherRef: ReturnType<typeof createVerdictRefresher> | null = null;
-  let metricsRef: ReturnType<typeof createMetrics> | null = null;
+  // Gauges are read on scrape only, after start-up: they may name the journal and forwarder below.
+  const metrics = createMetrics({
+    journalDepth: () => journal.depth(),
+    storeLagMs: () => forwarder.lagMs,
+    storeBackoffMs: () => forwarder.backoffMs,
+  });
   const storedHook = (rows: readonly Reading[]) => {
     store.observe(rows);
     alerting.onStored(rows);
-    refresherRef?.onStored(rows);
-    metricsRef?.stored.inc(rows.length);
+    refresher.onStored(rows);
+    metrics.stored.inc(rows.length);
     opts.onStored?.(rows);
   };
   const journal = createJournal(db, {
@@ -123,12 +151,6 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     },
   });
 
-  let forwarderRef: ReturnType<typeof createForwarder> | null = null;
-  const metrics = createMetrics({
-    journalDepth: () => journal.depth(),
-    storeLagMs: () => forwarderRef?.lagMs ?? 0,
-    storeBackoffMs: () => forwarderRef?.backoffMs ?? 0,
-  });
   const forwarder = createForwarder(journal, backing, log.child({ component: "forwarder" }), {
     batchSize: 5000,
     concurrency: 4,
@@ -151,8 +173,6 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       }
     },
   });
-  forwarderRef = forwarder;
-  metricsRef = metrics;
   // Entries journaled before a crash are forwarded first.
   if (journal.depth() > 0) log.info({ depth: journal.depth() }, "journal.recovering");
   forwarder.poke();
@@ -166,19 +186,6 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     if (auth) known.set(probeId, auth.secretHash);
     return auth?.secretHash ?? null;
   };
-  const offsets = new Map<string, number>();
-  const offsetOf = (probeId: string) => {
-    let o = offsets.get(probeId);
-    if (o === undefined) {
-      o =
-        (db.prepare("SELECT calibration_offset_c FROM probe WHERE id = ?").pluck().get(probeId) as
-          | number
-          | undefined) ?? 0;
-      offsets.set(probeId, o);
-    }
-    return o;
-  };
-
   const ingest = createIngest({
     journal,
     deadLetters: {
@@ -273,17 +280,6 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const liveTimer = setInterval(() => live.flush(), LIVE_FLUSH_MS);
   liveTimer.unref();
 
-  const unitReadings = createUnitReadings(probes, store, offsetOf);
-  const batchVerdicts = createBatchVerdicts({ batches, units, probes, unitReadings });
-  refresherRef = createVerdictRefresher({
-    db,
-    batches,
-    probes,
-    batchVerdicts,
-    log,
-    now,
-    debounceMs: VERDICT_REFRESH_DEBOUNCE_MS,
-  });
   const ctx: Context = {
     config,
     log,
@@ -333,7 +329,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       stopped = true;
       clearInterval(liveTimer);
       await alerting.stop();
-      await refresherRef?.stop();
+      await refresher.stop();
       // Before the broker and journal close: the bridge sends the readings of its open windows.
       await bleBridge?.close();
       await closeBroker();
