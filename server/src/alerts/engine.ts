@@ -117,7 +117,11 @@ export function createAlertEngine(deps: {
     return slot;
   }
 
-  /** The monitor's events, one at a time through every detector (so each sees the last's effect). */
+  /**
+   * The monitor's events, one at a time through every detector (so each sees the last's effect).
+   * No detector takes `gap` (silence is probe-offline's job, per probe), `late` (for verdicts, not
+   * alerts) or `thawing` (the excursion alert is already open by then: the estimate lags the air).
+   */
   function monitorEvents(
     unit: UnitInfo,
     slot: UnitSlot,

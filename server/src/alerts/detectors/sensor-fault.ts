@@ -1,7 +1,8 @@
 /**
- * Sensor fault: the unit's probe sent an impossible reading (a sentinel such as the DS18B20's
- * 85 °C power-on value, or a value out of the sensor's range). Raised on the first faulty
- * reading; cleared once `sensorFaultClearMin` passed without another.
+ * Sensor fault: the unit's probe sent an impossible reading (rules/sensor-fault.ts: not a number,
+ * out of the sensor's range, a sentinel such as the DS18B20's 85 °C power-on value, or a jump no
+ * unit can make). Raised on the first faulty reading; cleared once `sensorFaultClearMin` passed
+ * without another.
  */
 import type { AlertKey } from "../types.js";
 import * as words from "../wording.js";
