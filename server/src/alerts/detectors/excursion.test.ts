@@ -66,6 +66,39 @@ describe("excursion detector", () => {
     expect(t.active.subjects("excursion")).toEqual([]);
   });
 
+  it("names the low limit of a fridge that is freezing the milk", () => {
+    const unit = unitRecord("u_f", {
+      name: "Bank fridge",
+      kind: "fridge",
+      site: "milk-bank",
+      profile: "fridge",
+    });
+    const t = createTestContext({ units: [unit] });
+    const d = excursionDetector();
+    const { monitor, profile } = monitorFor(unit);
+    const readings = [
+      ...Array.from({ length: 10 }, (_, i) => ({ tsMs: T0 + i * MIN, tempC: 3 })),
+      ...Array.from({ length: 40 }, (_, i) => ({ tsMs: T0 + (10 + i) * MIN, tempC: -1.5 })),
+    ];
+    const intents = monitor
+      .push(readings)
+      .flatMap((event) =>
+        t.call(d, "onMonitorEvent", { unit, profile, lastTempC: -1.5, event, nowMs: T0 + 50 * MIN }),
+      );
+    expect(intents).toHaveLength(1);
+    expect(intents[0]).toMatchObject({
+      op: "raise",
+      key: { kind: "excursion", subject: { type: "unit", unitId: "u_f" } },
+      title: "Fridge too cold: Bank fridge",
+      message:
+        '"Bank fridge" has been colder than 0 °C since 3 May 2026, 12:10 UTC (last reading −1.5 °C), for more than 30 minutes: ' +
+        "milk kept liquid there may be freezing. Check the thermostat setting and that nothing blocks the air vent; " +
+        "open the unit's page to see which batches are inside.",
+      details: { rule: "low", profile: "fridge", limitC: 0, forMin: 30 },
+      startedMs: T0 + 10 * MIN,
+    });
+  });
+
   it("ignores the monitor's other events", () => {
     const unit = unitRecord("u_2");
     const t = createTestContext({ units: [unit] });
