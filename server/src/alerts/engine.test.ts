@@ -130,6 +130,46 @@ describe("excursions from live readings (home freezer: above −18 °C for more 
   });
 });
 
+describe("a restart (or an upgrade) keeps what the engine knew", () => {
+  it("resumes a running excursion from the monitor state saved in alert_monitor", async () => {
+    w = createTestWorld();
+    const { unitId, probeId } = w.unitWithProbe("Freezer", "freezer", T0 - 60 * MIN);
+    w.run(probeId, T0, T0 + 10 * MIN, -20);
+    w.run(probeId, T0 + 10 * MIN, T0 + 30 * MIN, -10); // warm for 20 min: no alert yet
+    expect(w.all()).toEqual([]);
+    const saved = w.db.prepare("SELECT profile_key FROM alert_monitor WHERE unit_id = ?").get(unitId);
+    expect(saved).toEqual({ profile_key: '["home-freezer",null]' });
+    await w.restart();
+    // Without the saved state the warm run would count from T0+30 and alarm only after T0+60.
+    w.run(probeId, T0 + 30 * MIN, T0 + 42 * MIN, -10);
+    expect(w.all().map((a) => [a.kind, a.state, a.startedMs])).toEqual([
+      ["excursion", "open", T0 + 10 * MIN],
+    ]);
+  });
+
+  it("does not raise again what the store already has open", async () => {
+    w = createTestWorld();
+    const { probeId } = w.unitWithProbe("Freezer", "freezer", T0, "probe-low");
+    w.alerting.onProbeLive(probeId, { batteryPct: 9 });
+    w.alerting.onRejected(probeId, "future_ts");
+    await w.restart();
+    w.alerting.onProbeLive(probeId, { batteryPct: 8 });
+    w.alerting.onRejected(probeId, "future_ts");
+    expect(
+      w
+        .all()
+        .map((a) => [a.kind, a.state, a.occurrences])
+        .sort(),
+    ).toEqual([
+      ["battery-low", "open", 1],
+      ["clock-skew", "open", 1],
+    ]);
+    // And clears it when the condition ends.
+    w.alerting.onProbeLive(probeId, { batteryPct: 90 });
+    expect(kinds(w)).toEqual(["clock-skew:open"]);
+  });
+});
+
 describe("probe health", () => {
   it("alerts a probe offline after 15 min of silence, or 2 min after its last will, and clears on the next reading", () => {
     w = createTestWorld();

@@ -42,17 +42,19 @@ export function createTestWorld(
   const log = createLogger(process.env.COLDTRAIL_TEST_LOG ?? "silent");
   let nowMs = T0;
   const now = opts.realClock ? Date.now : () => nowMs;
-  const alerting = createAlerting({
-    db,
-    audit,
-    units,
-    probes,
-    log,
-    now,
-    publicUrl: "https://coldtrail.example",
-    tickEveryMs: 0,
-    ...opts,
-  });
+  const build = () =>
+    createAlerting({
+      db,
+      audit,
+      units,
+      probes,
+      log,
+      now,
+      publicUrl: "https://coldtrail.example",
+      tickEveryMs: 0,
+      ...opts,
+    });
+  let alerting = build();
   let api: Awaited<ReturnType<typeof buildApi>> | null = null;
 
   const world = {
@@ -61,7 +63,10 @@ export function createTestWorld(
     audit,
     units,
     probes,
-    alerting,
+    /** The current alerts module (a new one after `restart`). */
+    get alerting() {
+      return alerting;
+    },
     now,
     setNow(ms: number) {
       nowMs = ms;
@@ -98,6 +103,12 @@ export function createTestWorld(
         alerting.tick(t);
       }
     },
+    /** Stops the alerts module and starts a new one on the same database, as a server restart does. */
+    async restart(): Promise<void> {
+      await alerting.stop();
+      alerting = build();
+      alerting.start();
+    },
     active: () => alerting.store.active(),
     all: () => alerting.store.list(ADMIN, { limit: 1000 }),
     /** The HTTP API with the alert routes, on a free port. */
@@ -119,6 +130,9 @@ export function createTestWorld(
     },
     async close(): Promise<void> {
       await alerting.stop();
+      // A pump the outbox queued (setImmediate) before stop() still runs once: let it, before the
+      // database closes under it.
+      await new Promise((r) => setImmediate(r));
       if (api) await api.close();
       db.close();
       rmSync(dir, { recursive: true, force: true });

@@ -29,6 +29,52 @@ export type Severity = "info" | "warning" | "critical";
 export type SubjectType = "unit" | "probe" | "batch";
 export const subjectOf = (type: SubjectType, id: string): string => `${type}:${id}`;
 
+/** A subject as a typed record: what the engine and the detectors pass around. */
+export type Subject =
+  | { type: "unit"; unitId: string }
+  | { type: "probe"; probeId: string }
+  | { type: "batch"; batchId: string };
+
+/** One (kind, subject) pair: the identity of an unresolved alert. */
+export interface AlertKey {
+  kind: AlertKind;
+  subject: Subject;
+}
+
+/** The subject as stored in `alert.subject` and shown over the API ("unit:u_1", "probe:p-1"). */
+export function subjectText(s: Subject): string {
+  switch (s.type) {
+    case "unit":
+      return subjectOf("unit", s.unitId);
+    case "probe":
+      return subjectOf("probe", s.probeId);
+    case "batch":
+      return subjectOf("batch", s.batchId);
+  }
+}
+
+/**
+ * The one way to make a map key of an alert key. Nothing parses it back: keep the `AlertKey`
+ * record next to the string (as `Map<string, AlertKey>` values) when you need its parts.
+ */
+export const alertKeyText = (k: AlertKey): string => `${k.kind}|${subjectText(k.subject)}`;
+
+/**
+ * The key of a stored alert, matched from its own ids (unit, probe, batches) against its stored
+ * subject, or null when none of them is its subject.
+ */
+export function alertKeyOf(
+  a: Pick<Alert, "kind" | "subject" | "unitId" | "probeId" | "batchIds">,
+): AlertKey | null {
+  const candidates: Subject[] = [
+    ...(a.unitId ? [{ type: "unit", unitId: a.unitId } as const] : []),
+    ...(a.probeId ? [{ type: "probe", probeId: a.probeId } as const] : []),
+    ...a.batchIds.map((batchId) => ({ type: "batch", batchId }) as const),
+  ];
+  const subject = candidates.find((c) => subjectText(c) === a.subject);
+  return subject ? { kind: a.kind, subject } : null;
+}
+
 export interface Alert {
   id: string;
   kind: AlertKind;
@@ -68,6 +114,8 @@ export interface Alert {
 export type AlertIntent =
   | {
       op: "raise";
+      /** The typed identity; `kind` and `subject` are its stored form (see `subjectText`). */
+      key: AlertKey;
       kind: AlertKind;
       subject: string;
       ownerId: string;
@@ -84,6 +132,7 @@ export type AlertIntent =
     }
   | {
       op: "clear";
+      key: AlertKey;
       kind: AlertKind;
       subject: string;
       atMs: number;
