@@ -102,6 +102,8 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
   /** Starts every due head whose channel is idle; schedules the next look. */
   function pump(): void {
     scheduled = false;
+    // A pump queued by setImmediate may fire after stop(): the database may be closed by then.
+    if (!running) return;
     const nowMs = opts.now();
     let nextMs = Number.POSITIVE_INFINITY;
     for (const row of heads.all() as Record<string, unknown>[]) {
