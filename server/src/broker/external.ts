@@ -94,9 +94,11 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
           metrics.journalFailures.inc();
           if (journalFailure) journalFailure.lastError = err.message;
           else journalFailure = { sinceMs: now(), lastError: err.message };
+          // Withhold the PUBACK and reconnect: the broker delivers the message again. The other
+          // messages of a failed group commit share the event: counted, not logged again.
+          if (gen !== generation || dropReason !== null) return;
           log.error({ err: err.message, topic: packet.topic.slice(0, 200) }, "ingest.journal_failed");
-          // Withhold the PUBACK and reconnect: the broker delivers the message again.
-          if (gen === generation) drop(`journal failed: ${err.message}`);
+          drop(`journal failed: ${err.message}`);
         },
       );
   };
