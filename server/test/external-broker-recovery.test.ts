@@ -229,6 +229,7 @@ describe.skipIf(skip)("external broker: ingest recovers by itself", () => {
     c.end(true);
 
     await m.kill9();
+    await waitFor(async () => (await health(s)).status === 503, RECOVERY_WAIT_MS);
     // Mosquitto's saved state without coldtrail's session (the dynsec logins are another file).
     rmSync(join(m.dir, "mosquitto.db"), { force: true });
     await m.start();
