@@ -7,6 +7,7 @@ import { startBleGatewayBridge } from "./bridges/ble-gateway.js";
 import { createBleMacMap } from "./bridges/ble-mac-map.js";
 import { startEmbeddedBroker } from "./broker/embedded.js";
 import { connectExternalBroker } from "./broker/external.js";
+import { externalBrokerHealth } from "./broker/external-state.js";
 import { createMosquittoProvisioner, type MosquittoProvisioner } from "./broker/mosquitto-dynsec.js";
 import type { Config } from "./config.js";
 import type { Context } from "./context.js";
@@ -212,6 +213,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   let mqttUrl: string;
   let closeBroker: () => Promise<void>;
   let provisioner: MosquittoProvisioner | null = null;
+  let ingestHealth: Context["ingestHealth"];
   if (config.mqtt.url && config.mqtt.admin) {
     provisioner = await createMosquittoProvisioner({
       url: config.mqtt.url,
@@ -230,8 +232,10 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       username: config.mqtt.username,
       password: config.mqtt.password,
       log: log.child({ component: "mqtt" }),
+      metrics,
       ingest: ingest.handle,
     });
+    ingestHealth = () => externalBrokerHealth(ext.state());
     mqttUrl = config.mqtt.url;
     closeBroker = ext.close;
     publishRef = publishViaMqttClient(ext.client);
@@ -305,6 +309,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       return provisioner ? provisioner.ensureProbe(probeId, secret) : { ok: true };
     },
     liveOf: (p) => live.view(p),
+    ingestHealth,
     now,
   };
   const api = await buildApi(ctx, [alerting.routes, ...(opts.routes ?? [])], opts.dashboardDir);

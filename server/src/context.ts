@@ -1,3 +1,4 @@
+import type { ComponentHealth } from "./broker/external-state.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db/open.js";
 import type { Forwarder } from "./journal/forwarder.js";
@@ -45,6 +46,8 @@ export interface Context {
   ): Promise<{ ok: true } | { ok: false; message: string }>;
   /** Live fields of a probe (battery, last seen, status), newer in memory than in the registry. */
   liveOf(probe: Probe): LiveView;
+  /** The external broker's ingest, for /healthz; undefined with the embedded broker. */
+  ingestHealth?: (() => ComponentHealth) | undefined;
   now(): number;
 }
 

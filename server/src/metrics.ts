@@ -42,6 +42,21 @@ export function createMetrics(gauges: {
       help: "Failed store writes (each retried)",
       registers: [registry],
     }),
+    journalFailures: new Counter({
+      name: "coldtrail_ingest_journal_failures_total",
+      help: "Messages the journal failed to commit (not acknowledged; the broker delivers them again)",
+      registers: [registry],
+    }),
+    mqttExternalConnected: new Gauge({
+      name: "coldtrail_mqtt_external_connected",
+      help: "1 while the ingest is connected and subscribed at the external broker (COLDTRAIL_MQTT_URL), else 0; always 0 with the embedded broker",
+      registers: [registry],
+    }),
+    mqttExternalReconnects: new Counter({
+      name: "coldtrail_mqtt_external_reconnects_total",
+      help: "Attempts to reconnect to the external broker, after it went away or after a journal failure",
+      registers: [registry],
+    }),
   };
   new Gauge({
     name: "coldtrail_journal_depth",
