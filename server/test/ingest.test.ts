@@ -178,7 +178,7 @@ describe("ingest over MQTT (embedded aedes, SQLite)", () => {
     });
     expect(dl.body.deadletters[1]).toMatchObject({
       reason: "temp_not_number",
-      message: expect.stringContaining("1 of 1 readings refused, the other 0 stored"),
+      message: expect.stringContaining("1 of 1 readings refused, 0 stored"),
       refusedReadings: [{ index: 0, ts: T0 + 1000, temp_c: "-19", reason: "temp_not_number" }],
     });
     await c.endAsync();

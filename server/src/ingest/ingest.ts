@@ -94,7 +94,7 @@ export function createIngest(deps: IngestDeps) {
     // A reading ahead of the clock is the clock-skew alert's signal: let it lead when present.
     const lead = refused.find((r) => r.reason === "future_ts") ?? (refused[0] as RefusedReading);
     const total = refused.length + stored;
-    const message = `${refused.length} of ${total} readings refused, the other ${stored} stored: ${refused
+    const message = `${refused.length} of ${total} readings refused, ${stored} stored: ${refused
       .slice(0, 3)
       .map((r) => r.message)
       .join("; ")}${refused.length > 3 ? `; and ${refused.length - 3} more (see refusedReadings)` : ""}`;
