@@ -123,7 +123,9 @@ describe.each(storeVariants("perreading"))("per-reading ingest (%s store)", (_na
       const [letter] = await letters();
       expect(letter).toMatchObject({
         reason: "conflicting_duplicate",
-        message: expect.stringMatching(/^1 of 3 readings refused, 2 stored: reading #1 repeats ts/),
+        message: expect.stringMatching(
+          /^1 of 4 readings refused, 2 stored, 1 exact repeat dropped: reading #1 repeats ts/,
+        ),
         refusedReadings: [
           {
             index: 1,

@@ -89,12 +89,14 @@ export function createIngest(deps: IngestDeps) {
     probeId: string,
     refused: readonly RefusedReading[],
     stored: number,
+    repeats: number,
   ): void {
     for (const r of refused) metrics.readingsDropped.inc({ reason: r.reason });
     // A reading ahead of the clock is the clock-skew alert's signal: let it lead when present.
     const lead = refused.find((r) => r.reason === "future_ts") ?? (refused[0] as RefusedReading);
-    const total = refused.length + stored;
-    const message = `${refused.length} of ${total} readings refused, ${stored} stored: ${refused
+    const total = refused.length + stored + repeats;
+    const repeated = repeats > 0 ? `, ${repeats} exact repeat${repeats > 1 ? "s" : ""} dropped` : "";
+    const message = `${refused.length} of ${total} readings refused, ${stored} stored${repeated}: ${refused
       .slice(0, 3)
       .map((r) => r.message)
       .join("; ")}${refused.length > 3 ? `; and ${refused.length - 3} more (see refusedReadings)` : ""}`;
@@ -202,7 +204,7 @@ export function createIngest(deps: IngestDeps) {
       if (d.identicalDuplicates > 0) {
         metrics.readingsDropped.inc({ reason: "identical_duplicate" }, d.identicalDuplicates);
       }
-      if (refused > 0) refuseReadings(msg, probeId, d.refused, readings.length);
+      if (refused > 0) refuseReadings(msg, probeId, d.refused, readings.length, d.identicalDuplicates);
       if (d.droppedFields.length > 0) dropFields(probeId, d.droppedFields);
       live = {
         lastSeenMs: receivedMs,
