@@ -327,6 +327,48 @@ describe("dashboard in Chromium against a real server", () => {
     await ctx.close();
   });
 
+  it("dead letters page on a phone: lists the readings refused alone with their reasons, no sideways scrolling", async () => {
+    // Both readings are refused, so the unit's readings (and the other pages' checks) stay as they were.
+    await probe.client.publishAsync(
+      `coldtrail/v1/probes/${probe.id}/readings`,
+      JSON.stringify({
+        readings: [
+          { ts: Date.now() - 90_000, temp_c: "-19.4" },
+          { ts: `yesterday-${"x".repeat(120)}`, temp_c: -19 },
+        ],
+      }),
+      { qos: 1 },
+    );
+    const letter = await waitFor(async () =>
+      (
+        await s.api<{ deadletters: { id: number; refusedReadings: unknown[] }[] }>(
+          "GET",
+          "/api/v1/deadletters",
+        )
+      ).body.deadletters.find((d) => d.refusedReadings.length === 2),
+    );
+    const { ctx, page } = await newPage({ token: ADMIN_TOKEN, phone: true });
+    await page.goto(`${web.url}/deadletters`);
+    const row = page.locator(`tr[data-deadletter-id="${letter.id}"]`);
+    await row.waitFor();
+    await shot(page, "deadletters-phone");
+    expect(await row.locator(".refused-readings summary").textContent()).toBe("2 readings refused");
+    const items = await row.locator(".refused-readings li").allTextContents();
+    expect(items).toHaveLength(2);
+    expect(items[0]).toMatch(
+      /^#0 temp_not_number\s*ts \d+ \(.+\), temp_c "-19\.4"reading #0: temp_c must be a JSON number/,
+    );
+    expect(items[1]).toMatch(
+      /^#1 ts_not_integer\s*ts "yesterday-x+", temp_c -19reading #1: ts must be a whole number/,
+    );
+    // Neither the page nor the table scrolls sideways at 390 px: letters stack, long values wrap.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(
+      await page.locator(".table-wrap").evaluate((el) => el.scrollWidth - el.clientWidth),
+    ).toBeLessThanOrEqual(0);
+    await ctx.close();
+  });
+
   it("an unknown path shows a not-found page, and no page threw", async () => {
     const { ctx, page } = await newPage({ token: ADMIN_TOKEN });
     await page.goto(`${web.url}/no/such/page`);

@@ -23,8 +23,25 @@ export function createMetrics(gauges: {
     }),
     rejected: new Counter({
       name: "coldtrail_ingest_rejected_total",
-      help: "Messages refused, by reason",
+      help: "Messages refused whole, by reason",
       labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    readingsDropped: new Counter({
+      name: "coldtrail_ingest_readings_dropped_total",
+      help: "Readings of accepted messages not stored, by reason: identical_duplicate (stored once) or a refusal kept in the message's dead letter",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    faultReadings: new Counter({
+      name: "coldtrail_ingest_fault_readings_total",
+      help: "Readings outside the plausible range (e.g. -127 disconnected), stored raw as sensor-fault markers",
+      registers: [registry],
+    }),
+    fieldsDropped: new Counter({
+      name: "coldtrail_ingest_fields_dropped_total",
+      help: "Optional message fields dropped (the readings were kept), by field (battery_pct, battery_mv, rssi, unknown) and reason",
+      labelNames: ["field", "reason"] as const,
       registers: [registry],
     }),
     ignored: new Counter({

@@ -114,47 +114,72 @@ describe("ingest over MQTT (embedded aedes, SQLite)", () => {
     await c.endAsync();
   });
 
-  it("refuses malformed messages with a counted reason, keeps them, and the next good reading lands", async () => {
+  it("refuses unreadable messages whole and bad readings alone, each counted and kept; fault markers and the next good reading land", async () => {
     const c = await connectProbe(s.mqttUrl, a.id, a.secret);
-    const bad: [string, string | Buffer][] = [
+    // Refused whole: nothing in them can be read as readings (counted per message).
+    const whole: [string, string | Buffer][] = [
       ["not_json", "hello"],
       ["not_json", '{"readings":[{"ts":1,"temp_c":NaN}]}'],
-      ["invalid", JSON.stringify({ readings: [{ ts: T0, temp_c: "-19" }] })],
-      ["invalid", JSON.stringify({ readings: [{ ts: T0, temp_c: 1e308 }] })],
-      ["invalid", JSON.stringify({ readings: [{ ts: T0, temp_c: 6553.5 }] })],
       ["invalid", JSON.stringify({ readings: [] })],
+      ["invalid", JSON.stringify({ readings: { ts: T0, temp_c: -19 } })],
       [
         "invalid",
         JSON.stringify({ readings: Array.from({ length: 501 }, (_, i) => ({ ts: T0 + i, temp_c: -19 })) }),
       ],
       ["too_large", Buffer.alloc(70_000, 0x20)],
       ["not_utf8", Buffer.from([0x7b, 0xff, 0x7d])],
+    ];
+    // Each holds one reading that cannot be a reading: refused alone (counted per reading), one
+    // dead letter each; the message itself is accepted.
+    const alone: [string, string][] = [
+      ["temp_not_number", JSON.stringify({ readings: [{ ts: T0 + 1000, temp_c: "-19" }] })],
       ["future_ts", JSON.stringify({ readings: [{ ts: Date.now() + 86_400_000, temp_c: -19 }] })],
     ];
+    const rejected = (reason: string) => metric(`coldtrail_ingest_rejected_total{reason="${reason}"}`);
+    const dropped = (reason: string) => metric(`coldtrail_ingest_readings_dropped_total{reason="${reason}"}`);
     const counts: Record<string, number> = {};
-    for (const [reason] of bad)
-      counts[reason] = await metric(`coldtrail_ingest_rejected_total{reason="${reason}"}`);
-    for (const [, payload] of bad) await c.publishAsync(a.mqtt.topic, payload, { qos: 1 });
+    for (const [reason] of whole) counts[reason] = await rejected(reason);
+    for (const [reason] of alone) counts[reason] = await dropped(reason);
+    const futureBefore = await rejected("future_ts");
+    for (const [, payload] of [...whole, ...alone]) await c.publishAsync(a.mqtt.topic, payload, { qos: 1 });
     const expected: Record<string, number> = {};
-    for (const [reason] of bad) expected[reason] = (expected[reason] ?? 0) + 1;
+    for (const [reason] of whole) expected[reason] = (expected[reason] ?? 0) + 1;
     for (const [reason, n] of Object.entries(expected)) {
-      expect(await metric(`coldtrail_ingest_rejected_total{reason="${reason}"}`)).toBe(
-        (counts[reason] ?? 0) + n,
-      );
+      expect(await rejected(reason)).toBe((counts[reason] ?? 0) + n);
     }
+    for (const [reason] of alone) expect(await dropped(reason)).toBe((counts[reason] ?? 0) + 1);
+    expect(await rejected("future_ts")).toBe(futureBefore);
+
+    // Out of the plausible range is a sensor fault, stored raw (the rules word it), not refused.
+    await c.publishAsync(
+      a.mqtt.topic,
+      JSON.stringify({
+        readings: [
+          { ts: T0 + 2000, temp_c: 1e308 },
+          { ts: T0 + 3000, temp_c: 6553.5 },
+          { ts: T0 + 4000, temp_c: -127 },
+        ],
+      }),
+      { qos: 1 },
+    );
     await c.publishAsync(a.mqtt.topic, JSON.stringify({ readings: [{ ts: T0 + 60_000, temp_c: -19.5 }] }), {
       qos: 1,
     });
     await s.ctx.forwarder.drain();
-    expect((await readingsOf(a.id)).map((r) => r.temp_c)).toEqual([-19.4375, -19.5]);
-    const dl = await s.api<{ deadletters: { reason: string; payloadHead: string; message: string }[] }>(
-      "GET",
-      `/api/v1/deadletters?probeId=${a.id}&limit=20`,
-    );
-    expect(dl.body.deadletters.map((d) => d.reason).reverse()).toEqual(bad.map(([r]) => r));
+    expect((await readingsOf(a.id)).map((r) => r.temp_c)).toEqual([-19.4375, 1e308, 6553.5, -127, -19.5]);
+    const dl = await s.api<{
+      deadletters: { reason: string; payloadHead: string; message: string; refusedReadings: unknown[] }[];
+    }>("GET", `/api/v1/deadletters?probeId=${a.id}&limit=20`);
+    expect(dl.body.deadletters.map((d) => d.reason).reverse()).toEqual([...whole, ...alone].map(([r]) => r));
     expect(dl.body.deadletters.at(-1)).toMatchObject({
       payloadHead: "hello",
       message: expect.stringContaining("not JSON"),
+      refusedReadings: [],
+    });
+    expect(dl.body.deadletters[1]).toMatchObject({
+      reason: "temp_not_number",
+      message: expect.stringContaining("1 of 1 readings refused, 0 stored"),
+      refusedReadings: [{ index: 0, ts: T0 + 1000, temp_c: "-19", reason: "temp_not_number" }],
     });
     await c.endAsync();
   });

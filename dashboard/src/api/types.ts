@@ -164,6 +164,16 @@ export interface Alert {
   resolvedAt?: string;
 }
 
+/** A reading of an accepted message that was refused alone; `ts`/`temp_c` as the device sent them. */
+export interface RefusedReading {
+  index: number;
+  ts?: number | boolean | string | null;
+  temp_c?: number | boolean | string | null;
+  reason: string;
+  /** Kept for the first 20 refused readings of a message. */
+  message?: string;
+}
+
 export interface DeadLetter {
   id: number;
   at: string;
@@ -173,4 +183,6 @@ export interface DeadLetter {
   message: string;
   payloadHead: string;
   payloadBytes: number;
+  /** Readings refused alone while the rest of the message was stored; empty (or absent from an older server) when refused whole. */
+  refusedReadings?: RefusedReading[];
 }

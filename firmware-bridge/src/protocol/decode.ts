@@ -3,14 +3,18 @@ import { PROTOCOL_LIMITS } from "./limits.js";
 import { plainValueSchema, type ReadingsMessage, readingsMessageSchema } from "./readings.js";
 import { type StatusMessage, statusMessageSchema } from "./status.js";
 
-/** Why a payload was refused; these are the `reason` label values of `coldtrail_ingest_rejected_total`. */
+/**
+ * Why a payload was refused; these are the `reason` label values of `coldtrail_ingest_rejected_total`.
+ * `duplicate_ts` comes only from the strict decoder: the server keeps the first of a pair.
+ */
 export type RejectReason = "too_large" | "not_utf8" | "not_json" | "invalid" | "duplicate_ts";
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: RejectReason; message: string };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-function text(payload: Uint8Array): Decoded<string> {
+/** The payload as UTF-8 text, refused when over the size limit or not UTF-8. */
+export function decodedText(payload: Uint8Array): Decoded<string> {
   if (payload.byteLength > PROTOCOL_LIMITS.maxPayloadBytes) {
     return {
       ok: false,
@@ -25,8 +29,9 @@ function text(payload: Uint8Array): Decoded<string> {
   }
 }
 
-function json(payload: Uint8Array): Decoded<unknown> {
-  const t = text(payload);
+/** The payload parsed as JSON (any JSON value). */
+export function decodedJson(payload: Uint8Array): Decoded<unknown> {
+  const t = decodedText(payload);
   if (!t.ok) return t;
   try {
     return { ok: true, value: JSON.parse(t.value) };
@@ -49,9 +54,12 @@ function validate<T>(schema: z.ZodType<T>, value: unknown): Decoded<T> {
     : { ok: false, reason: "invalid", message: describe(r.error) };
 }
 
-/** Decodes a readings payload; never throws. */
+/**
+ * Decodes a readings payload strictly: what a device should send (simulators and firmware tests
+ * check against it). The server uses `decodeReadingsTolerant` instead. Never throws.
+ */
 export function decodeReadingsPayload(payload: Uint8Array): Decoded<ReadingsMessage> {
-  const j = json(payload);
+  const j = decodedJson(payload);
   if (!j.ok) return j;
   const m = validate(readingsMessageSchema, j.value);
   if (!m.ok) return m;
@@ -73,7 +81,14 @@ export function decodeReadingsPayload(payload: Uint8Array): Decoded<ReadingsMess
 
 /** Decodes a plain-value payload (`-18.5`); never throws. */
 export function decodePlainValuePayload(payload: Uint8Array): Decoded<number> {
-  const t = text(payload);
+  const n = decodedPlainNumber(payload);
+  if (!n.ok) return n;
+  return validate(plainValueSchema, n.value);
+}
+
+/** A plain-value payload as a number (possibly ±Infinity for 1e400), not yet range-checked. */
+export function decodedPlainNumber(payload: Uint8Array): Decoded<number> {
+  const t = decodedText(payload);
   if (!t.ok) return t;
   const trimmed = t.value.trim();
   // Number("") is 0 and Number("0x10") is 16: accept only a plain decimal number.
@@ -84,12 +99,12 @@ export function decodePlainValuePayload(payload: Uint8Array): Decoded<number> {
       message: `plain-value payload must be a bare number like -18.5, got "${trimmed.slice(0, 40)}"`,
     };
   }
-  return validate(plainValueSchema, Number(trimmed));
+  return { ok: true, value: Number(trimmed) };
 }
 
 /** Decodes a retained status payload; never throws. */
 export function decodeStatusPayload(payload: Uint8Array): Decoded<StatusMessage> {
-  const j = json(payload);
+  const j = decodedJson(payload);
   if (!j.ok) return j;
   return validate(statusMessageSchema, j.value);
 }

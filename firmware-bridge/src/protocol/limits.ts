@@ -10,7 +10,9 @@ export const PROTOCOL_LIMITS = {
   /**
    * Plausible air temperatures a probe can report. The DS18B20 is rated −55…+125 °C (Maxim
    * DS18B20 datasheet, "Operating range"); nothing in a milk chain is outside that. Values beyond
-   * are sign or encoding bugs (e.g. 6553.5 °C) and are refused at the wire.
+   * are sensor faults or encoding bugs (−127 °C disconnected, 6553.5 °C): the strict schema says a
+   * device should not send them; the server keeps them raw as sensor-fault markers (the rules
+   * treat them as unmonitored time) and leaves them out of bucketed min/mean/max.
    */
   minTempC: -60,
   maxTempC: 130,
@@ -20,3 +22,8 @@ export const PROTOCOL_LIMITS = {
   maxFutureSkewMs: 10 * 60 * 1000,
   maxSeq: 0xffff_ffff,
 } as const;
+
+/** Inside the plausible range (inclusive): a temperature, not a sensor-fault marker. */
+export function isPlausibleTempC(tempC: number): boolean {
+  return tempC >= PROTOCOL_LIMITS.minTempC && tempC <= PROTOCOL_LIMITS.maxTempC;
+}

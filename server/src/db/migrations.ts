@@ -134,4 +134,6 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        SELECT probe_id, received_ms, 1, json_array(json_array(ts, temp_c, seq, server_timed)) FROM journal ORDER BY id`,
     "DROP TABLE journal",
   ],
+  // A readings message is refused reading by reading (issue #9): its one dead letter lists them.
+  ["ALTER TABLE deadletter ADD COLUMN refused_readings TEXT"],
 ];

@@ -1,9 +1,10 @@
 import {
-  decodePlainValuePayload,
-  decodeReadingsPayload,
+  type DroppedField,
+  decodePlainValueTolerant,
+  decodeReadingsTolerant,
   decodeStatusPayload,
-  PROTOCOL_LIMITS,
   parseProbeTopic,
+  type RefusedReading,
   TOPIC_ROOT,
 } from "@coldtrail/firmware-bridge/protocol";
 import type { Journal } from "../journal/journal.js";
@@ -27,7 +28,8 @@ export interface IncomingMessage {
 }
 
 export type IngestOutcome =
-  | { ok: true; readings: number }
+  /** Accepted: `readings` journaled; `refused` readings of it refused alone (one dead letter). */
+  | { ok: true; readings: number; refused: number }
   /** Refused and dead-lettered. `forbidden`: the sender may not publish there at all. */
   | { ok: false; reason: string; message: string; forbidden: boolean };
 
@@ -49,7 +51,10 @@ export interface IngestDeps {
  * Ingest of one MQTT message: topic → authorisation → payload validation → durable journal.
  * It resolves once the readings are durable, so the caller may acknowledge the message then; it
  * rejects only when the journal itself failed, and then the caller must not acknowledge.
- * Refused messages are counted by reason, logged once and kept as dead letters.
+ * Refused messages are counted by reason, logged once and kept as dead letters. Validation is per
+ * reading (issue #9): one bad reading is refused alone, listed in the message's one dead letter
+ * (written before the journal commit, so it is durable by the PUBACK too), and the rest are stored;
+ * readings outside the plausible range are stored raw as sensor-fault markers.
  */
 export function createIngest(deps: IngestDeps) {
   const { journal, deadLetters, metrics, log } = deps;
@@ -78,6 +83,58 @@ export function createIngest(deps: IngestDeps) {
     return { ok: false, reason, message, forbidden };
   }
 
+  /** One dead letter naming every reading of an accepted message that was refused alone. */
+  function refuseReadings(
+    msg: IncomingMessage,
+    probeId: string,
+    refused: readonly RefusedReading[],
+    stored: number,
+    repeats: number,
+  ): void {
+    for (const r of refused) metrics.readingsDropped.inc({ reason: r.reason });
+    // A reading ahead of the clock is the clock-skew alert's signal: let it lead when present.
+    const lead = refused.find((r) => r.reason === "future_ts") ?? (refused[0] as RefusedReading);
+    const total = refused.length + stored + repeats;
+    const repeated = repeats > 0 ? `, ${repeats} exact repeat${repeats > 1 ? "s" : ""} dropped` : "";
+    const message = `${refused.length} of ${total} readings refused, ${stored} stored${repeated}: ${refused
+      .slice(0, 3)
+      .map((r) => r.message)
+      .join("; ")}${refused.length > 3 ? `; and ${refused.length - 3} more (see refusedReadings)` : ""}`;
+    log.warn(
+      {
+        probeId,
+        clientId: msg.clientId,
+        reason: lead.reason,
+        refused: refused.length,
+        stored,
+        detail: lead.message,
+      },
+      "reading.refused",
+    );
+    deadLetters.add({
+      atMs: deps.now(),
+      probeId,
+      clientId: msg.clientId,
+      topic: msg.topic,
+      reason: lead.reason,
+      message,
+      payload: msg.payload,
+      refusedReadings: refused,
+    });
+  }
+
+  function dropFields(probeId: string, dropped: readonly DroppedField[]): void {
+    for (const f of dropped) {
+      // Unknown names would make a label per typo: they share one.
+      const field = f.reason === "unknown_field" ? "unknown" : f.field;
+      metrics.fieldsDropped.inc({ field, reason: f.reason });
+    }
+    log.info(
+      { probeId, fields: dropped.map((f) => f.field), detail: dropped[0]?.message },
+      "reading.fields_dropped",
+    );
+  }
+
   async function handle(msg: IncomingMessage): Promise<IngestOutcome> {
     const topic = parseProbeTopic(msg.topic);
     if (!topic.ok) {
@@ -85,7 +142,7 @@ export function createIngest(deps: IngestDeps) {
       // probe's prefix and cannot be told not to: accept and ignore it, counted, not dead-lettered.
       if (msg.username !== null && msg.topic.startsWith(`${TOPIC_ROOT}/probes/${msg.username}/`)) {
         metrics.ignored.inc();
-        return { ok: true, readings: 0 };
+        return { ok: true, readings: 0, refused: 0 };
       }
       return refuse(msg, null, topic.reason, topic.message, msg.username !== null);
     }
@@ -115,53 +172,53 @@ export function createIngest(deps: IngestDeps) {
       if (!s.ok) return refuse(msg, probeId, s.reason, s.message);
       deps.updateProbe(probeId, { status: s.value.state, fw: s.value.fw ?? null });
       log.info({ probeId, state: s.value.state, fw: s.value.fw }, "probe.status");
-      return { ok: true, readings: 0 };
+      return { ok: true, readings: 0, refused: 0 };
     }
 
     let readings: Reading[];
+    let faults = 0;
+    let refused = 0;
     let live: ProbeLiveState = { lastSeenMs: receivedMs };
     if (kind === "temp_c") {
       if (msg.retained) {
         metrics.ignored.inc();
-        return { ok: true, readings: 0 };
+        return { ok: true, readings: 0, refused: 0 };
       }
-      const v = decodePlainValuePayload(msg.payload);
+      const v = decodePlainValueTolerant(msg.payload);
       if (!v.ok) return refuse(msg, probeId, v.reason, v.message);
-      readings = [{ probeId, tsMs: receivedMs, tempC: v.value, seq: null, serverTimed: true }];
+      if (v.value.fault) faults = 1;
+      readings = [{ probeId, tsMs: receivedMs, tempC: v.value.temp_c, seq: null, serverTimed: true }];
     } else {
-      const m = decodeReadingsPayload(msg.payload);
+      const m = decodeReadingsTolerant(msg.payload, receivedMs);
       if (!m.ok) return refuse(msg, probeId, m.reason, m.message);
-      const latestAllowed = receivedMs + PROTOCOL_LIMITS.maxFutureSkewMs;
-      readings = [];
-      for (const r of m.value.readings) {
-        if (r.ts !== undefined && r.ts > latestAllowed) {
-          return refuse(
-            msg,
-            probeId,
-            "future_ts",
-            `reading ts ${new Date(r.ts).toISOString()} is ${Math.round((r.ts - receivedMs) / 60_000)} min ahead of the server clock: set the device clock (NTP)`,
-          );
-        }
-        readings.push({
-          probeId,
-          tsMs: r.ts ?? receivedMs,
-          tempC: r.temp_c,
-          seq: r.seq ?? null,
-          serverTimed: r.ts === undefined,
-        });
+      const d = m.value;
+      readings = d.readings.map((r) => ({
+        probeId,
+        tsMs: r.ts ?? receivedMs,
+        tempC: r.temp_c,
+        seq: r.seq ?? null,
+        serverTimed: r.ts === undefined,
+      }));
+      faults = d.readings.filter((r) => r.fault).length;
+      refused = d.refused.length;
+      if (d.identicalDuplicates > 0) {
+        metrics.readingsDropped.inc({ reason: "identical_duplicate" }, d.identicalDuplicates);
       }
+      if (refused > 0) refuseReadings(msg, probeId, d.refused, readings.length, d.identicalDuplicates);
+      if (d.droppedFields.length > 0) dropFields(probeId, d.droppedFields);
       live = {
         lastSeenMs: receivedMs,
-        ...(m.value.battery_pct !== undefined && { batteryPct: m.value.battery_pct }),
-        ...(m.value.battery_mv !== undefined && { batteryMv: m.value.battery_mv }),
-        ...(m.value.rssi !== undefined && { rssi: m.value.rssi }),
+        ...(d.battery_pct !== undefined && { batteryPct: d.battery_pct }),
+        ...(d.battery_mv !== undefined && { batteryMv: d.battery_mv }),
+        ...(d.rssi !== undefined && { rssi: d.rssi }),
       };
     }
     await journal.append(readings, receivedMs);
     metrics.readings.inc(readings.length);
+    if (faults > 0) metrics.faultReadings.inc(faults);
     deps.updateProbe(probeId, live);
     deps.onJournaled(probeId, readings.length);
-    return { ok: true, readings: readings.length };
+    return { ok: true, readings: readings.length, refused };
   }
 
   return { handle };

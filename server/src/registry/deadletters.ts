@@ -5,6 +5,20 @@ import type { Caller } from "./caller.js";
 const HEAD_BYTES = 256;
 /** Dead letters kept; older ones are pruned so a misbehaving device cannot fill the disk. */
 const KEEP = 10_000;
+/**
+ * Refused readings of one message that keep their full message; the rest keep index, values and
+ * reason (the reason says what was wrong), so 500 refused readings stay a few tens of kB.
+ */
+const EXPLAINED_READINGS = 20;
+
+/** One reading of an accepted message that was refused alone, as the device sent it. */
+export interface RefusedReadingLetter {
+  index: number;
+  ts?: number | boolean | string | null;
+  temp_c?: number | boolean | string | null;
+  reason: string;
+  message?: string;
+}
 
 export interface DeadLetter {
   id: number;
@@ -17,11 +31,13 @@ export interface DeadLetter {
   payloadHead: string;
   payloadHeadHex: string;
   payloadBytes: number;
+  /** The readings refused alone when the rest of the message was stored; empty when refused whole. */
+  refusedReadings: RefusedReadingLetter[];
 }
 
 export function createDeadLetters(db: Db) {
   const insert = db.prepare(
-    "INSERT INTO deadletter (at_ms, probe_id, client_id, topic, reason, message, payload_head, payload_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO deadletter (at_ms, probe_id, client_id, topic, reason, message, payload_head, payload_bytes, refused_readings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );
   const prune = db.prepare("DELETE FROM deadletter WHERE id <= (SELECT max(id) FROM deadletter) - ?");
   let sincePrune = 0;
@@ -34,7 +50,17 @@ export function createDeadLetters(db: Db) {
       reason: string;
       message: string;
       payload: Uint8Array;
+      refusedReadings?: readonly RefusedReadingLetter[];
     }): void {
+      const refused = d.refusedReadings?.length
+        ? JSON.stringify(
+            d.refusedReadings.map((r, i) => {
+              if (i < EXPLAINED_READINGS) return r;
+              const { message: _, ...rest } = r;
+              return rest;
+            }),
+          )
+        : null;
       insert.run(
         d.atMs,
         d.probeId,
@@ -44,6 +70,7 @@ export function createDeadLetters(db: Db) {
         d.message.slice(0, 1000),
         Buffer.from(d.payload.subarray(0, HEAD_BYTES)),
         d.payload.byteLength,
+        refused,
       );
       if (++sincePrune >= 1000) {
         sincePrune = 0;
@@ -92,6 +119,9 @@ export function createDeadLetters(db: Db) {
           payloadHead: head.toString("utf8"),
           payloadHeadHex: head.toString("hex"),
           payloadBytes: r.payload_bytes as number,
+          refusedReadings: r.refused_readings
+            ? (JSON.parse(r.refused_readings as string) as RefusedReadingLetter[])
+            : [],
         };
       });
     },

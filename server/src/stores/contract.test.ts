@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { uniqueDatabaseName } from "../../../test/influxd.js";
 import type { Reading } from "../reading.js";
 import { createInfluxReadingsStore } from "./influx.js";
-import { bucketStartMs } from "./query-bounds.js";
+import { BUCKET_TEMP_RANGE_C, bucketStartMs } from "./query-bounds.js";
 import { createSqliteReadingsStore, SQLITE_READINGS_DDL } from "./sqlite.js";
 import type { ReadingBucket, ReadingsStore, StoredReading } from "./types.js";
 import { StoreUnavailableError } from "./types.js";
@@ -322,6 +322,47 @@ describe.each(storesUnderTest)("ReadingsStore contract: $name", (under) => {
       expect(await store.buckets("p1", T0 + 5 * MIN, T0 + 12 * MIN, 10 * MIN)).toEqual([
         { startMs: T0, minC: -12, meanC: -11, maxC: -10, count: 2 },
       ]);
+    });
+
+    it("stores sensor-fault markers raw (−127, 6553.5, 1e308, −300) and leaves them out of buckets only", async () => {
+      const faults = [-127, 6553.5, 1e308, -300, -1e308];
+      const batch = [
+        reading("p1", T0, -19.5, 1),
+        ...faults.map((t, i) => reading("p1", T0 + (i + 1) * MIN, t, i + 2)),
+        reading("p1", T0 + 6 * MIN, -18.5, 7),
+        // The plausible range's edges and 85 (power-on) are temperatures: bucketed.
+        reading("p1", T0 + 7 * MIN, BUCKET_TEMP_RANGE_C.min, 8),
+        reading("p1", T0 + 8 * MIN, BUCKET_TEMP_RANGE_C.max, 9),
+        reading("p1", T0 + 9 * MIN, 85, 10),
+      ];
+      await store.write(batch);
+      expect(await store.range("p1", T0, T0 + 10 * MIN)).toEqual(batch.map(stored));
+      expect(await store.latest("p1", T0 + 5 * MIN)).toEqual({ tsMs: T0 + 5 * MIN, tempC: -1e308, seq: 6 });
+      const plausible = [-19.5, -18.5];
+      expect(await store.buckets("p1", T0, T0 + 7 * MIN, 10 * MIN)).toEqual([
+        { startMs: T0, minC: -19.5, meanC: -19, maxC: -18.5, count: plausible.length },
+      ]);
+      expect(await store.buckets("p1", T0, T0 + 10 * MIN, MIN)).toEqual([
+        { startMs: T0, minC: -19.5, meanC: -19.5, maxC: -19.5, count: 1 },
+        { startMs: T0 + 6 * MIN, minC: -18.5, meanC: -18.5, maxC: -18.5, count: 1 },
+        {
+          startMs: T0 + 7 * MIN,
+          minC: BUCKET_TEMP_RANGE_C.min,
+          meanC: BUCKET_TEMP_RANGE_C.min,
+          maxC: BUCKET_TEMP_RANGE_C.min,
+          count: 1,
+        },
+        {
+          startMs: T0 + 8 * MIN,
+          minC: BUCKET_TEMP_RANGE_C.max,
+          meanC: BUCKET_TEMP_RANGE_C.max,
+          maxC: BUCKET_TEMP_RANGE_C.max,
+          count: 1,
+        },
+        { startMs: T0 + 9 * MIN, minC: 85, meanC: 85, maxC: 85, count: 1 },
+      ]);
+      // A bucket holding only faults is no bucket.
+      expect(await store.buckets("p1", T0 + MIN, T0 + 6 * MIN, MIN)).toEqual([]);
     });
 
     it("refuses a bucket width that is not a positive whole number of ms", async () => {

@@ -10,7 +10,7 @@
  */
 import { quoteIdentifier, quoteString } from "./influxql.js";
 import { encodeReadingLines } from "./line-protocol.js";
-import { assertBucketWidth, assertTimeRange, assertWholeMs } from "./query-bounds.js";
+import { assertBucketWidth, assertTimeRange, assertWholeMs, BUCKET_TEMP_RANGE_C } from "./query-bounds.js";
 import type { ReadingBucket, ReadingsStore, StoredReading } from "./types.js";
 import { StoreUnavailableError } from "./types.js";
 
@@ -276,7 +276,7 @@ export function createInfluxReadingsStore(options: InfluxStoreOptions): Readings
         // GROUP BY time() starts buckets at multiples of the interval since the epoch, like the contract.
         for (;;) {
           const series = await query(
-            `SELECT min(temp_c), mean(temp_c), max(temp_c), count(temp_c) FROM reading WHERE probe_id = ${probe.text} AND time >= ${lowerMs}ms AND time < ${toMs}ms GROUP BY time(${everyMs}ms) fill(none) LIMIT ${pageSize}`,
+            `SELECT min(temp_c), mean(temp_c), max(temp_c), count(temp_c) FROM reading WHERE probe_id = ${probe.text} AND time >= ${lowerMs}ms AND time < ${toMs}ms AND temp_c >= ${BUCKET_TEMP_RANGE_C.min} AND temp_c <= ${BUCKET_TEMP_RANGE_C.max} GROUP BY time(${everyMs}ms) fill(none) LIMIT ${pageSize}`,
           );
           let rows = 0;
           let partial = false;

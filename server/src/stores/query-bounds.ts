@@ -2,6 +2,14 @@
  * Argument checks every store shares, so a caller's mistake reads the same whichever store runs.
  * Times are whole milliseconds since the epoch (`Reading.tsMs`); InfluxQL needs integer literals.
  */
+import { PROTOCOL_LIMITS } from "@coldtrail/firmware-bridge/protocol";
+
+/**
+ * Readings outside this range (−127 °C from a disconnected DS18B20, 6553.5 …) are stored raw as
+ * sensor-fault markers but left out of buckets: one would wreck a bucket's min, mean and max.
+ * The wire protocol's plausible range (`PROTOCOL_LIMITS`, DS18B20 datasheet −55…+125 °C with margin).
+ */
+export const BUCKET_TEMP_RANGE_C = { min: PROTOCOL_LIMITS.minTempC, max: PROTOCOL_LIMITS.maxTempC } as const;
 
 export function assertTimeRange(fromMs: number, toMs: number): void {
   assertWholeMs("fromMs", fromMs);

@@ -4,7 +4,7 @@
  */
 import type BetterSqlite3 from "better-sqlite3";
 import type { Reading } from "../reading.js";
-import { assertBucketWidth, assertTimeRange, assertWholeMs } from "./query-bounds.js";
+import { assertBucketWidth, assertTimeRange, assertWholeMs, BUCKET_TEMP_RANGE_C } from "./query-bounds.js";
 import type { ReadingBucket, ReadingsStore, StoredReading } from "./types.js";
 import { StoreUnavailableError } from "./types.js";
 
@@ -70,12 +70,13 @@ export function createSqliteReadingsStore(db: BetterSqlite3.Database): ReadingsS
   );
   // Floor to a multiple of everyMs: SQLite's % truncates towards zero, so fold negatives back.
   const selectBuckets = db.prepare<
-    { probeId: string; fromMs: number; toMs: number; everyMs: number },
+    { probeId: string; fromMs: number; toMs: number; everyMs: number; minC: number; maxC: number },
     BucketRow
   >(
     `SELECT ts - (((ts % @everyMs) + @everyMs) % @everyMs) AS start_ms,
             MIN(temp_c) AS min_c, AVG(temp_c) AS mean_c, MAX(temp_c) AS max_c, COUNT(*) AS n
      FROM reading WHERE probe_id = @probeId AND ts >= @fromMs AND ts < @toMs
+       AND temp_c BETWEEN @minC AND @maxC
      GROUP BY start_ms ORDER BY start_ms`,
   );
   const selectLatest = db.prepare<[string, number], ReadingRow>(
@@ -112,15 +113,24 @@ export function createSqliteReadingsStore(db: BetterSqlite3.Database): ReadingsS
       assertTimeRange(fromMs, toMs);
       assertBucketWidth(everyMs);
       return guard("buckets", () =>
-        selectBuckets.all({ probeId, fromMs, toMs, everyMs }).map(
-          (row): ReadingBucket => ({
-            startMs: row.start_ms,
-            minC: row.min_c,
-            meanC: row.mean_c,
-            maxC: row.max_c,
-            count: row.n,
-          }),
-        ),
+        selectBuckets
+          .all({
+            probeId,
+            fromMs,
+            toMs,
+            everyMs,
+            minC: BUCKET_TEMP_RANGE_C.min,
+            maxC: BUCKET_TEMP_RANGE_C.max,
+          })
+          .map(
+            (row): ReadingBucket => ({
+              startMs: row.start_ms,
+              minC: row.min_c,
+              meanC: row.mean_c,
+              maxC: row.max_c,
+              count: row.n,
+            }),
+          ),
       );
     },
     async latest(probeId, beforeMs = Number.MAX_SAFE_INTEGER) {

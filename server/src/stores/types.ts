@@ -7,7 +7,10 @@ export interface StoredReading {
   seq: number | null;
 }
 
-/** One time bucket of a probe's readings; `startMs` is aligned to multiples of `everyMs` since the epoch. */
+/**
+ * One time bucket of a probe's readings; `startMs` is aligned to multiples of `everyMs` since the
+ * epoch. Only readings inside `BUCKET_TEMP_RANGE_C` count: sensor-fault markers are left out.
+ */
 export interface ReadingBucket {
   startMs: number;
   minC: number;
@@ -20,7 +23,8 @@ export interface ReadingBucket {
  * Where readings live. Every implementation passes `stores/contract.test.ts`.
  * - `write` is idempotent on (probeId, tsMs): writing the same reading again stores it once
  *   (the later write of a (probeId, tsMs) wins its value). Order of writes does not matter.
- * - `range` and `buckets` cover [fromMs, toMs), ascending by time.
+ * - `range` and `buckets` cover [fromMs, toMs), ascending by time. `range` returns every reading
+ *   as written, sensor-fault markers (−127, 6553.5, 1e308 …) included; `buckets` leaves them out.
  * - A store that cannot be reached throws a `StoreUnavailableError`, so the forwarder retries.
  */
 export interface ReadingsStore {

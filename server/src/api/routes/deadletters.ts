@@ -6,7 +6,8 @@ export const deadLetterRoutes: Routes = (app, ctx) => {
     "/api/v1/deadletters",
     {
       schema: {
-        description: "Refused MQTT messages, newest first: probe, topic, reason, the first bytes, time.",
+        description:
+          "Refused MQTT messages, newest first: probe, topic, reason, the first bytes, time. A message whose other readings were stored lists the readings refused alone in `refusedReadings` ({index, ts, temp_c as sent, reason, message}); empty when the message was refused whole.",
         querystring: z.object({
           probeId: z.string().max(128).optional(),
           reason: z.string().max(64).optional(),
