@@ -1,3 +1,4 @@
+import { ACCOUNTS_DDL } from "../accounts/schema.js";
 import { ALERTS_DDL } from "../alerts/schema.js";
 import { SQLITE_READINGS_DDL } from "../stores/sqlite.js";
 
@@ -134,4 +135,6 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        SELECT probe_id, received_ms, 1, json_array(json_array(ts, temp_c, seq, server_timed)) FROM journal ORDER BY id`,
     "DROP TABLE journal",
   ],
+  // Accounts sign in: email, site, password hash; sites, invitations, sessions, API tokens (issue 14).
+  [...ACCOUNTS_DDL],
 ];
