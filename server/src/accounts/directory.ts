@@ -188,13 +188,13 @@ export function createDirectory({ db, audit, now }: AccountsDeps) {
       const self = caller.accountId === id;
       const onlyName =
         change.role === undefined && change.siteId === undefined && change.disabled === undefined;
-      if (!(self && onlyName && before.status !== "deleted")) enforce(canManage(caller, refOf(before)));
       if (self && !onlyName) {
         throw new ApiError(
           "CT_ERR_FORBIDDEN",
           "you cannot change your own role, site or disabled state; ask an admin",
         );
       }
+      if (!(self && onlyName && before.status !== "deleted")) enforce(canManage(caller, refOf(before)));
       if (caller.role !== "admin" && (change.role !== undefined || change.siteId !== undefined)) {
         if (
           (change.role ?? before.role) !== before.role ||
@@ -218,14 +218,11 @@ export function createDirectory({ db, audit, now }: AccountsDeps) {
       db.transaction(() => {
         update.run(name, role, siteId, disabledMs, id);
         if (disabledMs !== null && before.disabledMs === null) endSessions.run(id);
+        // Names and emails stay out of the audit log, so deleting an account leaves none behind.
         audit.record(nowMs, caller.accountId, "account.updated", "account", id, {
-          before: {
-            name: before.name,
-            role: before.role,
-            siteId: before.siteId,
-            disabled: before.disabledMs !== null,
-          },
-          after: { name, role, siteId, disabled: disabledMs !== null },
+          before: { role: before.role, siteId: before.siteId, disabled: before.disabledMs !== null },
+          after: { role, siteId, disabled: disabledMs !== null },
+          nameChanged: name !== before.name,
         });
       })();
       return find(id) as Account;
