@@ -16,6 +16,14 @@ export type { AcceptFailure, Invited } from "./invitations.js";
 export { INVITATION_TTL_MS } from "./invitations.js";
 export { PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, SCRYPT_PARAMS } from "./passwords.js";
 export type { Role } from "./permissions.js";
+export {
+  clearedSessionCookie,
+  createRequestAuth,
+  type RequestAuth,
+  type RequestCredentials,
+  SESSION_COOKIE,
+  sessionCookie,
+} from "./request-auth.js";
 export { API_TOKEN_PREFIX } from "./secrets.js";
 export type { ResolvedSession, SignedIn, SignInFailure } from "./sessions.js";
 export { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from "./sessions.js";
@@ -70,10 +78,14 @@ const FAILURE_CODES: Record<string, ErrorCode> = {
   "account-unavailable": "CT_ERR_CONFLICT",
   "password-too-short": "CT_ERR_VALIDATION",
   "password-too-long": "CT_ERR_VALIDATION",
+  unauthenticated: "CT_ERR_UNAUTHORIZED",
+  "bad-authorization": "CT_ERR_UNAUTHORIZED",
+  "invalid-token": "CT_ERR_UNAUTHORIZED",
+  "invalid-session": "CT_ERR_UNAUTHORIZED",
   "csrf-missing": "CT_ERR_FORBIDDEN",
   "csrf-mismatch": "CT_ERR_FORBIDDEN",
 };
 
-/** The catalogue error for a refused sign-in, acceptance or CSRF check. */
+/** The catalogue error for a refused sign-in, acceptance, request authentication or CSRF check. */
 export const failureError = (f: { reason: string; message: string }): ApiError =>
   new ApiError(FAILURE_CODES[f.reason] ?? "CT_ERR_BAD_REQUEST", f.message);
