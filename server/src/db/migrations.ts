@@ -1,3 +1,4 @@
+import { ACCOUNTS_DDL } from "../accounts/schema.js";
 import { ALERTS_DDL } from "../alerts/schema.js";
 import { SQLITE_READINGS_DDL } from "../stores/sqlite.js";
 
@@ -136,4 +137,6 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   ],
   // A readings message is refused reading by reading (issue #9): its one dead letter lists them.
   ["ALTER TABLE deadletter ADD COLUMN refused_readings TEXT"],
+  // Accounts sign in: email, site, password hash; sites, invitations, sessions, API tokens (issue 14).
+  [...ACCOUNTS_DDL],
 ];

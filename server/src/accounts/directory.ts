@@ -1,0 +1,253 @@
+import { ApiError, badRequest, conflict, notFound } from "../errors.js";
+import type { Caller } from "../registry/caller.js";
+import { newAccountsId } from "./account-ids.js";
+import type { AccountsDeps } from "./deps.js";
+import {
+  type AccountRef,
+  canManage,
+  canSee,
+  type Decision,
+  ROLES,
+  type Role,
+  siteRule,
+} from "./permissions.js";
+
+/**
+ * invited: has an email but no password yet; active: may sign in (the bootstrap admin, with no
+ * email, is active through the admin token); disabled; deleted: an anonymous tombstone.
+ */
+export type AccountStatus = "invited" | "active" | "disabled" | "deleted";
+
+/** An account as the API shows it: never its password hash. */
+export interface Account {
+  id: string;
+  email: string | null;
+  name: string;
+  role: Role;
+  siteId: string | null;
+  status: AccountStatus;
+  createdMs: number;
+  disabledMs: number | null;
+  deletedMs: number | null;
+}
+
+export interface Site {
+  id: string;
+  name: string;
+  createdMs: number;
+}
+
+/** Display names: trimmed, 1..200 characters (a label in lists, not a legal name). */
+export const NAME_MAX_CHARS = 200;
+/** RFC 5321 4.5.3.1.3: a forward path is at most 256 octets including the brackets, so 254. */
+export const EMAIL_MAX_CHARS = 254;
+
+export const toAccount = (r: Record<string, unknown>): Account => ({
+  id: r.id as string,
+  email: (r.email as string | null) ?? null,
+  name: r.name as string,
+  role: r.role as Role,
+  siteId: (r.site_id as string | null) ?? null,
+  status:
+    r.deleted_ms !== null
+      ? "deleted"
+      : r.disabled_ms !== null
+        ? "disabled"
+        : r.password_hash === null && r.email !== null
+          ? "invited"
+          : "active",
+  createdMs: r.created_ms as number,
+  disabledMs: (r.disabled_ms as number | null) ?? null,
+  deletedMs: (r.deleted_ms as number | null) ?? null,
+});
+
+export const refOf = (a: Account): AccountRef => ({
+  id: a.id,
+  role: a.role,
+  siteId: a.siteId,
+  deleted: a.status === "deleted",
+});
+
+/** The caller an account acts as once it has signed in or presented a token. */
+export const callerOf = (a: Account): Caller => ({
+  accountId: a.id,
+  role: a.role,
+  siteId: a.siteId,
+  name: a.name,
+});
+
+/** Throws the catalogue error matching a refused decision; a route turns it into a response. */
+export function enforce(d: Decision): void {
+  if (d.ok) return;
+  if (d.status === "not-found") throw new ApiError("CT_ERR_NOT_FOUND", d.message);
+  if (d.status === "forbidden") throw new ApiError("CT_ERR_FORBIDDEN", d.message);
+  throw badRequest(d.message);
+}
+
+/** Emails compare case-insensitively: stored trimmed and lower-cased. */
+export const normaliseEmail = (email: string): string => email.trim().toLowerCase();
+
+export function checkEmail(email: string): string {
+  const e = normaliseEmail(email);
+  if (e.length > EMAIL_MAX_CHARS || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e)) {
+    throw badRequest(
+      `email must look like name@example.org (at most ${EMAIL_MAX_CHARS} characters), got "${email.slice(0, 80)}"`,
+    );
+  }
+  return e;
+}
+
+export function checkName(name: string, what = "name"): string {
+  const n = name.trim();
+  if (n.length === 0 || n.length > NAME_MAX_CHARS) {
+    throw badRequest(`${what} must be 1 to ${NAME_MAX_CHARS} characters, got ${n.length}`);
+  }
+  return n;
+}
+
+export function checkRole(role: string): Role {
+  if (!(ROLES as readonly string[]).includes(role)) {
+    throw badRequest(`role must be one of ${ROLES.join(", ")}, got "${role.slice(0, 40)}"`);
+  }
+  return role as Role;
+}
+
+export function createDirectory({ db, audit, now }: AccountsDeps) {
+  const byId = db.prepare("SELECT * FROM account WHERE id = ?");
+  const all = db.prepare("SELECT * FROM account ORDER BY created_ms, id");
+  const ofSite = db.prepare("SELECT * FROM account WHERE site_id = ? OR id = ? ORDER BY created_ms, id");
+  const insertSite = db.prepare("INSERT INTO site (id, name, created_ms) VALUES (?, ?, ?)");
+  const siteById = db.prepare("SELECT id, name, created_ms FROM site WHERE id = ?");
+  const siteByName = db.prepare("SELECT id FROM site WHERE name = ? COLLATE NOCASE").pluck();
+  const sites = db.prepare("SELECT id, name, created_ms FROM site ORDER BY name COLLATE NOCASE, id");
+  const update = db.prepare(
+    "UPDATE account SET name = ?, role = ?, site_id = ?, disabled_ms = ? WHERE id = ?",
+  );
+  const endSessions = db.prepare("DELETE FROM session WHERE account_id = ?");
+  const toSite = (r: Record<string, unknown>): Site => ({
+    id: r.id as string,
+    name: r.name as string,
+    createdMs: r.created_ms as number,
+  });
+
+  /** Any account by id, whoever asks: for the module's own use, never for a route's answer. */
+  function find(id: string): Account | null {
+    const r = byId.get(id) as Record<string, unknown> | undefined;
+    return r ? toAccount(r) : null;
+  }
+
+  function site(id: string): Site | null {
+    const r = siteById.get(id) as Record<string, unknown> | undefined;
+    return r ? toSite(r) : null;
+  }
+
+  function requireSite(id: string | null): void {
+    if (id !== null && !site(id)) throw notFound("site", id);
+  }
+
+  return {
+    find,
+    site,
+    requireSite,
+
+    /** An account the caller may see, or 404. */
+    get(caller: Caller, id: string): Account {
+      const a = find(id);
+      if (!a || !canSee(caller, refOf(a))) throw notFound("account", id);
+      return a;
+    },
+
+    /** admin: every account; staff: their site's accounts and themselves; donor: herself. */
+    list(caller: Caller): Account[] {
+      const rows =
+        caller.role === "admin"
+          ? all.all()
+          : caller.role === "staff" && caller.siteId
+            ? ofSite.all(caller.siteId, caller.accountId)
+            : [byId.get(caller.accountId)].filter((r) => r !== undefined);
+      return (rows as Record<string, unknown>[]).map(toAccount);
+    },
+
+    /**
+     * Changes name, role, site or disabled. Anyone may rename herself; admins change anyone but the
+     * bootstrap admin, staff the donors of their site (name and disabled only). Nobody changes
+     * their own role or disables themselves (so an admin cannot lock everyone out). Disabling ends
+     * the account's sessions; its API tokens stop resolving while it is disabled.
+     */
+    update(
+      caller: Caller,
+      id: string,
+      change: {
+        name?: string | undefined;
+        role?: Role | undefined;
+        siteId?: string | null | undefined;
+        disabled?: boolean | undefined;
+      },
+    ): Account {
+      const before = this.get(caller, id);
+      const self = caller.accountId === id;
+      const onlyName =
+        change.role === undefined && change.siteId === undefined && change.disabled === undefined;
+      if (self && !onlyName) {
+        throw new ApiError(
+          "CT_ERR_FORBIDDEN",
+          "you cannot change your own role, site or disabled state; ask an admin",
+        );
+      }
+      if (!(self && onlyName && before.status !== "deleted")) enforce(canManage(caller, refOf(before)));
+      if (caller.role !== "admin" && (change.role !== undefined || change.siteId !== undefined)) {
+        if (
+          (change.role ?? before.role) !== before.role ||
+          (change.siteId ?? before.siteId) !== before.siteId
+        ) {
+          throw new ApiError("CT_ERR_FORBIDDEN", "only an admin changes an account's role or site");
+        }
+      }
+      const role = change.role === undefined ? before.role : checkRole(change.role);
+      const siteId = change.siteId !== undefined ? change.siteId : role === "admin" ? null : before.siteId;
+      enforce(siteRule(role, siteId));
+      requireSite(siteId);
+      const nowMs = now();
+      const disabledMs =
+        change.disabled === undefined
+          ? before.disabledMs
+          : change.disabled
+            ? (before.disabledMs ?? nowMs)
+            : null;
+      const name = change.name === undefined ? before.name : checkName(change.name);
+      db.transaction(() => {
+        update.run(name, role, siteId, disabledMs, id);
+        if (disabledMs !== null && before.disabledMs === null) endSessions.run(id);
+        // Names and emails stay out of the audit log, so deleting an account leaves none behind.
+        audit.record(nowMs, caller.accountId, "account.updated", "account", id, {
+          before: { role: before.role, siteId: before.siteId, disabled: before.disabledMs !== null },
+          after: { role, siteId, disabled: disabledMs !== null },
+          nameChanged: name !== before.name,
+        });
+      })();
+      return find(id) as Account;
+    },
+
+    /** Sites (a milk bank, a household group) are created by admins. */
+    createSite(caller: Caller, name: string): Site {
+      if (caller.role !== "admin") throw new ApiError("CT_ERR_FORBIDDEN", "only an admin creates sites");
+      const n = checkName(name, "site name");
+      const existing = siteByName.get(n) as string | undefined;
+      if (existing) throw conflict(`a site named "${n}" exists already ("${existing}"); choose another name`);
+      const s: Site = { id: newAccountsId("site"), name: n, createdMs: now() };
+      db.transaction(() => {
+        insertSite.run(s.id, s.name, s.createdMs);
+        audit.record(s.createdMs, caller.accountId, "site.created", "site", s.id, { name: n });
+      })();
+      return s;
+    },
+
+    /** admin: every site; others: their own. */
+    listSites(caller: Caller): Site[] {
+      if (caller.role === "admin") return (sites.all() as Record<string, unknown>[]).map(toSite);
+      const own = caller.siteId ? site(caller.siteId) : null;
+      return own ? [own] : [];
+    },
+  };
+}
+export type Directory = ReturnType<typeof createDirectory>;

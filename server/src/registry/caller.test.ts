@@ -1,0 +1,77 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type AccountsWorld, createAccountsWorld, T0 } from "../accounts/test-world.js";
+import { ADMIN, type Caller, ownedBy } from "./caller.js";
+
+let w: AccountsWorld;
+let people: Record<string, Caller>;
+let unitOf: Record<string, string>;
+beforeEach(() => {
+  w = createAccountsWorld();
+  const north = w.site("Northside milk bank");
+  const south = w.site("Southside milk bank");
+  people = {
+    admin: ADMIN,
+    staffN: w.member("staff", north, "Nora Staff"),
+    donorN: w.member("donor", north, "Nell Donor"),
+    donorN2: w.member("donor", north, "Nina Donor"),
+    staffS: w.member("staff", south, "Sam Staff"),
+    donorS: w.member("donor", south, "Sue Donor"),
+  };
+  people.loneStaff = w.member("staff", north, "Lone Staff");
+  w.db.prepare("UPDATE account SET site_id = NULL WHERE id = ?").run(people.loneStaff?.accountId);
+  people.loneStaff = { ...(people.loneStaff as Caller), siteId: null };
+  unitOf = {};
+  for (const [who, caller] of Object.entries(people)) {
+    unitOf[who] = w.units.create(caller, { name: `${who}'s freezer`, kind: "freezer" }, T0).id;
+  }
+});
+afterEach(() => w.close());
+
+/** Which people's units `who` sees, through a real registry query. */
+const seenBy = (who: string) =>
+  w.units
+    .list(people[who] as Caller)
+    .map((u) => Object.entries(unitOf).find(([, id]) => id === u.id)?.[0])
+    .sort();
+
+describe("ownedBy against real unit rows", () => {
+  it("admin sees every row", () => {
+    expect(seenBy("admin")).toEqual(
+      ["admin", "staffN", "donorN", "donorN2", "staffS", "donorS", "loneStaff"].sort(),
+    );
+  });
+
+  it("staff see their own rows and those of their site's accounts, not other sites' or the admin's", () => {
+    expect(seenBy("staffN")).toEqual(["donorN", "donorN2", "staffN"]);
+    expect(seenBy("staffS")).toEqual(["donorS", "staffS"]);
+    expect(() => w.units.get(people.staffN as Caller, unitOf.donorS as string)).toThrow(/does not exist/);
+    expect(w.units.get(people.staffN as Caller, unitOf.donorN as string).ownerId).toBe(
+      people.donorN?.accountId,
+    );
+  });
+
+  it("a donor sees only her own rows, not her site's other donors' or staff's", () => {
+    expect(seenBy("donorN")).toEqual(["donorN"]);
+    expect(seenBy("donorS")).toEqual(["donorS"]);
+    expect(() => w.units.get(people.donorN as Caller, unitOf.donorN2 as string)).toThrow(/does not exist/);
+    expect(() => w.units.get(people.donorN as Caller, unitOf.staffN as string)).toThrow(/does not exist/);
+  });
+
+  it("staff without a site, and callers from before accounts (no siteId), see only their own", () => {
+    expect(seenBy("loneStaff")).toEqual(["loneStaff"]);
+    const legacy: Caller = { accountId: people.staffN?.accountId as string, role: "staff" };
+    expect(w.units.list(legacy).map((u) => u.id)).toEqual([unitOf.staffN]);
+  });
+
+  it("keeps the {sql, params} shape, parenthesised so it joins with AND", () => {
+    expect(ownedBy(ADMIN)).toEqual({ sql: "1 = 1", params: [] });
+    expect(ownedBy({ accountId: "acct_d", role: "donor", siteId: "site_n" })).toEqual({
+      sql: "owner_id = ?",
+      params: ["acct_d"],
+    });
+    expect(ownedBy({ accountId: "acct_s", role: "staff", siteId: "site_n" }, "c.owner_id")).toEqual({
+      sql: "(c.owner_id = ? OR c.owner_id IN (SELECT id FROM account WHERE site_id = ?))",
+      params: ["acct_s", "site_n"],
+    });
+  });
+});
