@@ -105,7 +105,7 @@ export function startBleGatewayBridge(o: BleGatewayBridgeOptions): BleGatewayBri
         clientId: BLE_BRIDGE_CLIENT_ID,
       });
       // A refused reading is already logged, counted and dead-lettered by ingest.
-      count(outcome.ok ? "ingested" : "refused");
+      count(outcome.ok && outcome.refused === 0 ? "ingested" : "refused");
     } catch (e) {
       count("refused");
       log.error({ probeId, err: (e as Error).message }, "ble_bridge.ingest_failed");
