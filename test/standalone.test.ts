@@ -4,7 +4,8 @@
  * docs/ and firmware-bridge/src/decoders/captures/.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -82,6 +83,22 @@ describe("the repository stands on its own", () => {
         false,
       );
     }
+  });
+
+  it("relative links in tracked Markdown files point at files that exist (docs/ included)", () => {
+    const broken: string[] = [];
+    const markdown = files.filter((f) => f.endsWith(".md"));
+    expect(markdown).toEqual(expect.arrayContaining(["README.md", "docs/README.md", "docs/rules.md"]));
+    for (const file of markdown) {
+      const text = textOf(file) ?? "";
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const link = m[1] as string;
+        if (/^[a-z][a-z0-9+.-]*:/i.test(link) || link.startsWith("#")) continue;
+        const target = join(ROOT, dirname(file), link.split("#")[0] as string);
+        if (!existsSync(target)) broken.push(`${file}: ${link}`);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 
   it("the patterns catch what they are meant to", () => {
