@@ -1,5 +1,7 @@
 /**
- * What the server may import from the dashboard: how to build it and where the build lands.
- * The dashboard itself talks to the server only over HTTP.
+ * What the server may import from the dashboard: where the build lands (`./dist-dir`, no build
+ * tool needed) and, for development and tests, how to build it. The dashboard itself talks to the
+ * server only over HTTP.
  */
-export { buildDashboard, DIST_DIR } from "./build.js";
+export { buildDashboard, buildDashboardIfStale } from "./build.js";
+export { DIST_DIR } from "./dist-dir.js";

@@ -8,14 +8,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startColdtrail } from "../server/src/app.js";
 import { loadConfigOrExit } from "../server/src/config.js";
-import { buildDashboardForServer } from "../server/src/dashboard-build.js";
+import { dashboardDirOrExit } from "../server/src/dashboard-dir.js";
 import { createLogger } from "../server/src/logger.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 const config = loadConfigOrExit(process.env);
 const log = createLogger(config.logLevel);
-const app = await startColdtrail(config, { log, dashboardDir: await buildDashboardForServer(log) });
+const app = await startColdtrail(config, { log, dashboardDir: dashboardDirOrExit(process.env, log) });
 const probes = Number(process.env.COLDTRAIL_SIM_PROBES ?? 4);
 
 process.stdout.write(

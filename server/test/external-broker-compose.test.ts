@@ -163,16 +163,15 @@ describe("docker-compose.yml", () => {
       expect(compose.volumes).toHaveProperty(named);
   });
 
-  it("the Dockerfile installs with npm ci and runs npm run server", () => {
+  it("the Dockerfile copies every workspace manifest before each npm ci (stages: test/docker-image.test.ts)", () => {
     const dockerfile = read("deploy/Dockerfile");
-    expect(dockerfile).toMatch(/^RUN npm ci$/m);
-    expect(dockerfile).toMatch(/^CMD \["npm", "run", "server"\]$/m);
-    expect(
-      (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts.server,
-    ).toBeDefined();
+    const installs = dockerfile.match(/^RUN npm ci\b.*$/gm) ?? [];
+    expect(installs.length).toBeGreaterThanOrEqual(1);
     // Every workspace manifest is copied before npm ci, or npm ci fails on the lock file.
     const workspaces = (JSON.parse(read("package.json")) as { workspaces: string[] }).workspaces;
-    for (const w of workspaces) expect(dockerfile).toContain(`COPY ${w}/package.json ${w}/`);
+    for (const w of workspaces) {
+      expect(dockerfile.split(`COPY ${w}/package.json ${w}/`).length - 1, w).toBe(installs.length);
+    }
   });
 });
 

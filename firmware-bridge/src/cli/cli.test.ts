@@ -1,34 +1,19 @@
 /**
- * The CLI as a real process (node + the bin launcher, from a foreign working directory) on shared
- * vectors, plus every vector and usage error through the same entry in-process.
+ * The CLI as a real process (node + the bin launcher, from a foreign working directory) on the BLE
+ * captures (decoders/captures/*.json), plus every vector and usage error through the same entry in-process.
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { describe, type ExpectStatic, expect, it } from "vitest";
+import { type Capture, loadAllCaptures } from "../decoders/captures/load-captures.js";
 import { runCli } from "./cli.js";
 
-interface Vector {
-  id: string;
-  format: string;
-  mac: string | null;
-  bindkey: string | null;
-  service_uuid: string | null;
-  manufacturer_id: number | null;
-  name: string | null;
-  data: string;
-  expect?: Record<string, number | boolean | null>;
-  error?: boolean;
-}
-
 const BIN = fileURLToPath(new URL("../../bin/coldtrail-bridge.js", import.meta.url));
-const vectors = JSON.parse(
-  readFileSync(new URL("../../../../shared/vectors/ble.json", import.meta.url), "utf8"),
-) as Vector[];
+const vectors = loadAllCaptures();
 const CLI_FIELDS = ["temp_c", "humidity_pct", "battery_pct", "battery_mv"];
 
-function flagsFor(v: Vector): string[] {
+function flagsFor(v: Capture): string[] {
   const args = ["decode"];
   if (v.service_uuid !== null) args.push("--service-uuid", v.service_uuid);
   // Decimal for some, 0x… for others: both spellings are part of the contract.
@@ -65,7 +50,7 @@ function inProcess(args: string[]) {
   return { code, out, err };
 }
 
-function expectReading(stdoutLine: string, v: Vector, check: ExpectStatic = expect): void {
+function expectReading(stdoutLine: string, v: Capture, check: ExpectStatic = expect): void {
   const printed = JSON.parse(stdoutLine) as Record<string, unknown>;
   check(printed.format).toBe(v.format);
   check(Object.keys(printed).every((k) => k === "format" || CLI_FIELDS.includes(k))).toBe(true);
@@ -158,7 +143,7 @@ describe.concurrent("coldtrail-bridge as a process", () => {
   });
 });
 
-describe("coldtrail-bridge in-process, every shared vector", () => {
+describe("coldtrail-bridge in-process, every capture", () => {
   for (const v of vectors) {
     it(`${v.id} → exit ${v.error ? 1 : 0}`, () => {
       const r = inProcess(flagsFor(v));

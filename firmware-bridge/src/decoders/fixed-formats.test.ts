@@ -1,38 +1,17 @@
 /**
- * Negative suites for the fixed-layout formats, built from every good shared vector:
+ * Negative suites for the fixed-layout formats, built from every good capture (captures/*.json):
  * truncated at every length, one byte too long, wrong version byte, corrupted checksum.
  */
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { BleAdvert, FormatId } from "./advert.js";
+import type { BleAdvert } from "./advert.js";
+import { advertOf, loadAllCaptures } from "./captures/load-captures.js";
 import { crc16Modbus } from "./crc16-modbus.js";
 import { inkbirdIbsTh } from "./inkbird-ibs-th.js";
 import { decodeAdvert, decoderFor } from "./registry.js";
 import { ruuvi3 } from "./ruuvi-3.js";
 import { ruuvi5 } from "./ruuvi-5.js";
 
-interface Vector {
-  id: string;
-  format: FormatId;
-  service_uuid: string | null;
-  manufacturer_id: number | null;
-  name: string | null;
-  mac: string | null;
-  data: string;
-  error?: boolean;
-}
-const vectors = JSON.parse(
-  readFileSync(new URL("../../../../shared/vectors/ble.json", import.meta.url), "utf8"),
-) as Vector[];
-
-function advert(v: Vector, data: Uint8Array): BleAdvert {
-  return {
-    ...(v.name !== null && { name: v.name }),
-    ...(v.mac !== null && { mac: v.mac }),
-    serviceData: v.service_uuid !== null ? { [v.service_uuid]: data } : {},
-    manufacturerData: v.manufacturer_id !== null ? { [v.manufacturer_id]: data } : {},
-  };
-}
+const vectors = loadAllCaptures();
 
 const fixed = vectors.filter((v) => !v.error && v.format !== "bthome-v2");
 
@@ -42,16 +21,16 @@ describe("fixed-layout formats refuse every truncation and every extension", () 
       const full = Uint8Array.from(Buffer.from(v.data, "hex"));
       const decoder = decoderFor(v.format);
       for (let n = 0; n < full.length; n++) {
-        const r = decoder.decode(advert(v, full.subarray(0, n)));
+        const r = decoder.decode(advertOf(v, full.subarray(0, n)));
         expect(r.ok, `${v.id} cut to ${n} bytes: ${JSON.stringify(r)}`).toBe(false);
         if (!r.ok) expect(r.reason.startsWith(`${v.format}: `)).toBe(true);
-        expect(decodeAdvert(advert(v, full.subarray(0, n))).ok, `${v.id} cut to ${n} via registry`).toBe(
+        expect(decodeAdvert(advertOf(v, full.subarray(0, n))).ok, `${v.id} cut to ${n} via registry`).toBe(
           false,
         );
       }
       const longer = Uint8Array.of(...full, 0x00);
-      expect(decoder.decode(advert(v, longer)).ok).toBe(false);
-      expect(decodeAdvert(advert(v, longer)).ok).toBe(false);
+      expect(decoder.decode(advertOf(v, longer)).ok).toBe(false);
+      expect(decodeAdvert(advertOf(v, longer)).ok).toBe(false);
     });
   }
 });

@@ -1,28 +1,13 @@
 /**
- * Every shared BLE vector (/work/shared/vectors/ble.json; CI puts shared/ beside the repository
- * clone) through the registry and through its own decoder, every expected field compared.
+ * Every BLE capture in captures/<format>.json through the registry and through its own decoder,
+ * every expected field compared; every decoder format has a capture file.
  */
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { BleAdvert, BleReading } from "./advert.js";
-import { decodeAdvert, decoderFor, isFormatId } from "./registry.js";
+import type { BleReading } from "./advert.js";
+import { advertOf, captureFileNames, loadAllCaptures } from "./captures/load-captures.js";
+import { decodeAdvert, decoderFor, FORMAT_IDS } from "./registry.js";
 
-interface Vector {
-  id: string;
-  format: string;
-  mac: string | null;
-  bindkey: string | null;
-  service_uuid: string | null;
-  manufacturer_id: number | null;
-  name: string | null;
-  data: string;
-  expect?: Record<string, number | boolean | null>;
-  absent?: string[];
-  error?: boolean;
-}
-
-const VECTORS_URL = new URL("../../../../shared/vectors/ble.json", import.meta.url);
-const vectors = JSON.parse(readFileSync(VECTORS_URL, "utf8")) as Vector[];
+const vectors = loadAllCaptures();
 
 const FIELD: Record<string, keyof BleReading> = {
   temp_c: "tempC",
@@ -33,21 +18,24 @@ const FIELD: Record<string, keyof BleReading> = {
   external_probe: "externalProbe",
 };
 
-function advertOf(v: Vector): BleAdvert {
-  const data = Uint8Array.from(Buffer.from(v.data, "hex"));
-  return {
-    ...(v.mac !== null && { mac: v.mac }),
-    ...(v.name !== null && { name: v.name }),
-    ...(v.bindkey !== null && { bindkey: v.bindkey }),
-    serviceData: v.service_uuid !== null ? { [v.service_uuid]: data } : {},
-    manufacturerData: v.manufacturer_id !== null ? { [v.manufacturer_id]: data } : {},
-  };
-}
+describe("BLE captures", () => {
+  it("one file per decoder format, no other, 46 captures with unique ids", () => {
+    expect(captureFileNames()).toEqual(FORMAT_IDS.map((f) => `${f}.json`).sort());
+    expect(vectors).toHaveLength(46);
+    expect(new Set(vectors.map((v) => v.id)).size).toBe(vectors.length);
+  });
 
-describe("shared BLE vectors", () => {
-  it("are all there and name known formats", () => {
-    expect(vectors.length).toBeGreaterThanOrEqual(45);
-    for (const v of vectors) expect(isFormatId(v.format), `${v.id}: format ${v.format}`).toBe(true);
+  it("every format has at least one capture that decodes and one that is refused", () => {
+    for (const f of FORMAT_IDS) {
+      expect(
+        vectors.some((v) => v.format === f && !v.error),
+        `${f} decodes`,
+      ).toBe(true);
+      expect(
+        vectors.some((v) => v.format === f && v.error),
+        `${f} refused`,
+      ).toBe(true);
+    }
   });
 
   for (const v of vectors) {
@@ -55,7 +43,6 @@ describe("shared BLE vectors", () => {
       const ad = advertOf(v);
       const viaRegistry = decodeAdvert(ad);
       const format = v.format;
-      if (!isFormatId(format)) throw new Error(`unknown format ${format}`);
       const decoder = decoderFor(format);
       expect(decoder.matches(ad), `${v.id}: ${format} should match`).toBe(true);
       const direct = decoder.decode(ad);
