@@ -20,8 +20,10 @@ describe("createUnitMonitor", () => {
       () => -20,
     );
     const events = m.push(series(T0, T0 + 4 * HOUR_MS, MINUTE_MS, wobble));
+    // RULES.md §3 "Duration is time above the line": every other minute is above −18 °C, so the
+    // 31st minute above the line comes 61 min in (it was 31 min when hysteresis time counted).
     expect(events).toEqual([
-      { kind: "excursion-started", rule: "high", fromMs: T0 + HOUR_MS, atMs: T0 + HOUR_MS + 31 * MINUTE_MS },
+      { kind: "excursion-started", rule: "high", fromMs: T0 + HOUR_MS, atMs: T0 + HOUR_MS + 61 * MINUTE_MS },
       { kind: "excursion-ended", rule: "high", fromMs: T0 + HOUR_MS, toMs: T0 + 3 * HOUR_MS, peakC: -17.9 },
     ]);
   });
@@ -95,7 +97,8 @@ describe("createUnitMonitor", () => {
           tempAt: ramp(T0 + 11 * HOUR_MS, T0 + 13 * HOUR_MS, 5, -20),
         },
       ],
-      () => -20,
+      // A working freezer cycles; a value flat for 6 h would be a stuck probe.
+      (t) => -20 - 0.0625 * (Math.floor(t / (7 * MINUTE_MS)) % 2),
     );
     const events = m.push(series(T0, T0 + DAY_MS, MINUTE_MS, cut));
     expect(kinds(events)).toEqual([
