@@ -123,28 +123,17 @@ export function describeReason(reason: Reason, opts: DescribeOptions = {}): stri
           : `Nobody recorded where the milk was for ${dur()} from ${t(from)}; that short time is not a concern.`;
       return `Nobody recorded where the milk was for ${dur()}, from ${t(from)} to ${t(to)}${long ? "" : ` (shorter than ${dur("checkAfterMin")}, so a note)`}.`;
     }
-    case "custody-ended": {
-      const how = str(v, "how");
-      const why =
-        how === "handed-over"
-          ? " (handed over)"
-          : how === "fed"
-            ? " (fed)"
-            : how === "discarded"
-              ? " (discarded)"
-              : "";
-      return `Monitoring ended at ${t(from)}${why}: since then its temperature is unknown.`;
-    }
+    case "custody-ended":
+      return `Monitoring ended at ${t(from)}: since then its temperature is unknown.`;
     case "sensor-fault": {
       const trouble = str(v, "probe");
       const count = num(v, "count");
       const example = v.exampleC === null ? "not a number" : formatTempC(num(v, "exampleC"));
-      const span =
-        from === to || to === null
+      const span = ongoing
+        ? `since ${t(from)}`
+        : from === to || to === null
           ? `at ${t(from)}`
-          : ongoing
-            ? `since ${t(from)}`
-            : `from ${t(from)} to ${t(to)}`;
+          : `from ${t(from)} to ${t(to)}`;
       const action = parent
         ? `Until it reads normally, nobody knows how warm the milk was; ask the milk bank.`
         : `that time is unmonitored; check the probe.`;
@@ -159,7 +148,7 @@ export function describeReason(reason: Reason, opts: DescribeOptions = {}): stri
       if (trouble === "stuck")
         return parent
           ? `The ${unit}'s thermometer showed exactly the same temperature (${example}) ${span}, which a working one never does. ${action}`
-          : `The ${unit}'s probe read exactly ${example} without any change ${span} (${formatDuration((to ?? from ?? 0) - (from ?? 0))}); a real ${unit} cycles, so the probe is stuck or frozen in ice: ${action}`;
+          : `The ${unit}'s probe read exactly ${example} without any change ${span} (${dur()}); a real ${unit} cycles, so the probe is stuck or frozen in ice: ${action}`;
       if (parent) return `The ${unit}'s thermometer sent impossible readings ${span}. ${action}`;
       return `The ${unit}'s probe sent ${count === 1 ? "an impossible reading" : `${count} impossible readings`} (such as ${example}${str(v, "fault") === "jump" ? ", a jump no air can make" : ""}) ${span}; those moments count as unmonitored.`;
     }

@@ -267,6 +267,7 @@ const sensorFault: RuleRow = {
             fault: f.fault,
             probe: f.trouble,
             count: f.count,
+            minutes: minutes(f.lastMs - f.firstMs),
             exampleC: Number.isFinite(f.exampleC) ? f.exampleC : null,
             ongoing: f.ongoing,
           },

@@ -499,6 +499,8 @@ export function pushReading(s: MachineState, p: RuleProfile, r: TempSample, out:
   s.refTsMs = r.tsMs;
   s.refTempC = r.tempC;
   if (jumpFromRef && jumpFromValid) {
+    // A spike breaks a flat stretch, as in `stuckStretches`.
+    s.flat = null;
     pushFault(s, r, "jump", out);
     return;
   }

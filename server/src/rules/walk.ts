@@ -178,9 +178,11 @@ export function walkCustody(batch: BatchInput, custody: readonly CustodyInterval
     for (const r of readings) {
       while (k < stuck.length && (stuck[k]?.toMs as number) < r.tsMs) k++;
       const st = stuck[k];
-      if (st !== undefined && r.tsMs >= st.fromMs && Object.is(r.tempC, st.valueC))
+      if (st !== undefined && r.tsMs >= st.fromMs && Object.is(r.tempC, st.valueC)) {
         pushFault(s, r, "stuck", events, st.fromMs);
-      else pushReading(s, p, r, events);
+        // The value was not seen working across the stretch: a flat count starts afresh after it.
+        s.flat = null;
+      } else pushReading(s, p, r, events);
     }
     closeWindow(s, p, endMs, events);
 
