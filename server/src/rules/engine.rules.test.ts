@@ -538,6 +538,8 @@ describe("words", () => {
       /^Do not use: the milk thawed around .* BST and was frozen again around .* BST/,
     );
     expect(s.lines.join(" ")).not.toMatch(/\b(FR|RT|TH|RF|FZ)-\d|§|mean kinetic|unit-secret-42/);
+    // No contradiction: a do-not-use summary does not also ask to check with the bank.
+    expect(s.lines.join(" ")).not.toContain("Ask the milk bank");
 
     const thawed = verdictOf(
       {

@@ -65,11 +65,12 @@ export function parentSummary(verdict: Verdict, opts: ParentSummaryOptions): Par
     if (!lines.includes(text)) lines.push(text);
   };
   const concerns = verdict.reasons.filter((r) => r.band !== "safe");
-  const order = { "do-not-use": 0, check: 1, safe: 2 } as const;
-  for (const r of [...concerns].sort((a, b) => order[a.band] - order[b.band]))
-    add(describeReason(r, { timeZone: tz, audience: "parent" }));
+  // Only the reasons that set the verdict: a do-not-use batch does not also say "ask the milk bank".
+  for (const r of concerns)
+    if (r.band === verdict.verdict) add(describeReason(r, { timeZone: tz, audience: "parent" }));
+  const notesToo = verdict.verdict !== "do-not-use";
   for (const r of verdict.reasons)
-    if (r.band === "safe" && PARENT_NOTES.has(r.code))
+    if (r.band === "safe" && PARENT_NOTES.has(r.code) && (notesToo || r.code === "custody-ended"))
       add(describeReason(r, { timeZone: tz, audience: "parent" }));
   add(`Expressed on ${formatDate(opts.expressedAtMs, tz)}.`);
 

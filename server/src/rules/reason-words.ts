@@ -161,6 +161,8 @@ export function describeReason(reason: Reason, opts: DescribeOptions = {}): stri
         ? "There are no readings for the time the milk has been stored yet; its temperature is unknown."
         : `Readings cover only ${num(v, "monitoredPct")}% of the time the milk has been stored; the rest is unknown.`;
     case "interval-learned":
+      if (flag(v, "fallback"))
+        return `Too few readings to learn how often the ${unit}'s probe reports; assuming every ${formatInterval(num(v, "intervalMs"))}.`;
       return `Readings arrive about every ${formatInterval(num(v, "intervalMs"))} (learned from the readings).`;
     case "before-custody": {
       const state = str(v, "state");
@@ -213,7 +215,7 @@ export function describeReason(reason: Reason, opts: DescribeOptions = {}): stri
       const warmAt = typeof v.warmAtMs === "number" ? v.warmAtMs : null;
       const why =
         warm === "warm"
-          ? ` because it was kept warmer than 4 °C (from ${t(warmAt)})`
+          ? ` because it was kept warmer than ${formatTempC(num(v, "warmAboveC"))} (from ${t(warmAt)})`
           : warm === "unmonitored"
             ? ` because its temperature went unmonitored (from ${t(warmAt)})`
             : "";
@@ -228,10 +230,14 @@ export function describeReason(reason: Reason, opts: DescribeOptions = {}): stri
       return `The milk was expressed ${formatDuration(usedMs)} before ${flag(v, "thawed") ? "it thawed" : "now"}; ${limitWords(v, "frozen milk should be used")}.`;
     }
     case "thawed-limit": {
-      const usedMs = num(v, "hours") * H_MS;
-      if (parent)
-        return `The milk thawed ${formatDuration(usedMs)} before ${t(to)} (around ${t(from)}); thawed milk should be used within ${hours(num(v, "safeMaxH"))}.`;
-      return `The milk thawed ${formatDuration(usedMs)} before ${t(to)} (around ${t(from)}); ${limitWords(v, "thawed milk should be used")}.`;
+      const used = formatDuration(num(v, "hours") * H_MS);
+      const since = flag(v, "declared")
+        ? `was already thawed when first stored (${t(from)})`
+        : `thawed around ${t(from)}`;
+      const when = flag(v, "running") ? `${used} ago` : `${used} before monitoring ended (${t(to)})`;
+      const what = `The milk ${since}, ${when}`;
+      if (parent) return `${what}; thawed milk should be used within ${hours(num(v, "safeMaxH"))}.`;
+      return `${what}; ${limitWords(v, "thawed milk should be used")}.`;
     }
     case "room-temperature":
     case "thawed-room-temperature": {

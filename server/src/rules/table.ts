@@ -317,7 +317,7 @@ const intervalLearned: RuleRow = {
           code: "interval-learned",
           band: "safe",
           rule: "§3",
-          values: { ...unitOf(s), intervalMs: s.expectedIntervalMs },
+          values: { ...unitOf(s), intervalMs: s.expectedIntervalMs, fallback: s.acc.validReadings < 2 },
         },
       ];
     });
@@ -494,6 +494,7 @@ const freshLimit: RuleRow = {
           ...limitValues(chosen.limit, chosen.ids),
           warm: warm?.why ?? null,
           warmAtMs: warm?.atMs ?? null,
+          warmAboveC: h.stays.find((s) => s.unitKind === "fridge")?.profile.high.aboveC ?? null,
         },
       },
     ];
@@ -565,7 +566,13 @@ const thawedLimit: RuleRow = {
         rule: chosen.limit.rule,
         fromMs: at,
         toMs: h.asOfMs,
-        values: { hours: Math.round((usedMs / H_MS) * 10) / 10, ...limitValues(chosen.limit, chosen.ids) },
+        values: {
+          hours: Math.round((usedMs / H_MS) * 10) / 10,
+          ...limitValues(chosen.limit, chosen.ids),
+          running: h.running,
+          // Declared thawed with no time given: the clock starts when it was first stored.
+          declared: !h.stays.some((s) => s.thaw !== null) && h.batch.thawedAtMs == null,
+        },
       },
     ];
   },
