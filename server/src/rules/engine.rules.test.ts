@@ -556,6 +556,51 @@ describe("words", () => {
   });
 });
 
+describe("every reason code has words for both readers", () => {
+  const codes: ReasonCode[] = [
+    "excursion",
+    "cumulative-excursion",
+    "fridge-freezing",
+    "thawing",
+    "probable-thaw",
+    "refrozen",
+    "fresh-limit",
+    "frozen-limit",
+    "thawed-limit",
+    "thawed-room-temperature",
+    "room-temperature",
+    "hot",
+    "cool-bag-limit",
+    "transport-limit",
+    "gap",
+    "short-gaps",
+    "custody-gap",
+    "custody-ended",
+    "sensor-fault",
+    "low-coverage",
+    "interval-learned",
+    "before-custody",
+  ];
+  it.each(codes)("%s", (code) => {
+    const r: Reason = {
+      code,
+      band: "check",
+      rule: "FR-1",
+      message: "",
+      fromMs: T0,
+      toMs: T0 + HOUR_MS,
+      values: { unitKind: "fridge", unitId: "unit-secret-42" },
+    };
+    const staff = describeReason(r, { timeZone: "Europe/Berlin" });
+    const parent = describeReason(r, { timeZone: "Europe/Berlin", audience: "parent" });
+    for (const text of [staff, parent]) {
+      expect(text.length).toBeGreaterThan(20);
+      expect(text).not.toMatch(/undefined|NaN|UTC|unit-secret-42/);
+    }
+    expect(parent).not.toMatch(/\b(FR|RT|TH|RF|FZ|CB|TR|MB)-\d|§|mean kinetic/);
+  });
+});
+
 describe("the rule table", () => {
   it("names every RULES.md row the engine applies, each with what it reads and says", () => {
     const ids = RULES.map((r) => r.id);

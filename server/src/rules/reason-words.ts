@@ -259,8 +259,11 @@ export function describeReason(reason: Reason, opts: DescribeOptions = {}): stri
       if (parent)
         return `The frozen milk was in a cool bag for ${formatDuration(num(v, "hours") * H_MS)}. It stayed frozen; the milk bank will check it against its own transport limit.`;
       return `The frozen milk was in cool bags for ${formatDuration(num(v, "hours") * H_MS)}, more than ${hours(num(v, "checkAfterH"))}; it stayed frozen. Staff should judge the journey against their bank's transport limit (${reason.rule}).`;
-    default:
-      return reason.message;
+    default: {
+      // Every reason code has its words: adding a code without them does not compile.
+      const unknown: never = reason.code;
+      return String(unknown);
+    }
   }
 }
 
