@@ -2,9 +2,9 @@
  * The verdict of a batch: safe, check or do-not-use, with reasons, from its custody chain, each
  * unit's readings and profile, and its age. Pure: event time only, `nowMs` passed in, no I/O.
  *
- * The verdict is the worst band over all reasons. Reasons with band "safe" are notes. With no
- * reason above "safe" the batch is safe — unless readings cover less than the profile's
- * `coverage.checkBelowPct` of its custody, which is itself a "check" reason.
+ * The custody is walked once (walk.ts); each row of `RULES` (table.ts) turns that history into
+ * reasons and budgets; every sentence comes from `describeReason` (reason-words.ts) in the
+ * caller's time zone. The verdict is the worst band over all reasons; "safe" reasons are notes.
  */
 import { mktFromSums } from "./mean-kinetic-temperature.js";
 import { describeReason } from "./reason-words.js";
