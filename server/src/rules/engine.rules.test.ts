@@ -523,6 +523,26 @@ describe("words", () => {
     expect(reason(refrozen, "thawing")).toBeUndefined();
   });
 
+  it("softening that was still going when custody ended is not worded as going on now", () => {
+    const v = verdictOf(
+      {
+        expressedAtMs: T0 - DAY_MS,
+        initialState: "frozen",
+        custody: [
+          stay("cool-bag", T0, T0 + 3 * HOUR_MS, series(T0, T0 + 3 * HOUR_MS, MINUTE_MS, cycling(-1.5))),
+        ],
+        custodyEnd: { atMs: T0 + 3 * HOUR_MS, how: "handed-over" },
+      },
+      T0 + DAY_MS,
+    );
+    expect(v.state).toBe("thawing");
+    const r = reason(v, "thawing");
+    expect(r?.message).toMatch(
+      /^The milk was softening when monitoring ended: its estimated temperature had been above −2 °C since 1 May 2026, 0\d:\d\d UTC\.$/,
+    );
+    expect(r?.band).toBe("check");
+  });
+
   it("parent words carry no rule ids, technical terms or unit ids", () => {
     for (const r of refrozen.reasons) {
       const text = describeReason(r, { timeZone: "Europe/London", audience: "parent" });

@@ -176,6 +176,10 @@ export function describeReason(reason: Reason, opts: DescribeOptions = {}): stri
     }
     case "thawing": {
       const planned = flag(v, "planned");
+      if (flag(v, "atEnd") && !ongoing)
+        return parent
+          ? `The milk may have started to thaw (from ${t(from)}) when monitoring ended. Ask the milk bank before using it.`
+          : `The milk was softening when monitoring ended: its estimated temperature had been above ${formatTempC(num(v, "estimateAboveC"))} since ${t(from)}.`;
       if (ongoing)
         return planned
           ? `The milk has been thawing in the fridge since ${t(from)}.`

@@ -387,7 +387,8 @@ const thawing: RuleRow = {
         values: {
           ...unitOf(last),
           estimateAboveC: last.profile.thaw.frozenMaxC,
-          ongoing: true,
+          ongoing: h.running,
+          atEnd: true,
           planned,
         },
       });
