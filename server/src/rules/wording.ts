@@ -86,7 +86,8 @@ interface LocalParts {
 function localParts(ms: number, timeZone: string): LocalParts {
   const f = zoneFormat(timeZone);
   const d = new Date(ms);
-  const get = (type: string) => f.parts.formatToParts(d).find((p) => p.type === type)?.value ?? "0";
+  const parts = f.parts.formatToParts(d);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "0";
   return {
     year: Number(get("year")),
     month: Number(get("month")),
