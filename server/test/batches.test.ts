@@ -59,10 +59,15 @@ async function rig(env: Record<string, string>): Promise<Rig> {
   };
 }
 
-/** One reading a minute from fromMs to toMs, the temperature a function of time. */
+/**
+ * One reading a minute from fromMs to toMs, the temperature a function of time. Like a real unit's
+ * probe it steps down one DS18B20 step (1/16 °C) every other 7 min: a value that never changes for
+ * 6 h is a stuck probe (RULES.md §3 "Sensor faults").
+ */
 function series(fromMs: number, toMs: number, temp: (t: number) => number): [number, number][] {
   const out: [number, number][] = [];
-  for (let t = fromMs; t < toMs; t += MIN) out.push([t, Math.round(temp(t) * 16) / 16]);
+  for (let t = fromMs; t < toMs; t += MIN)
+    out.push([t, Math.round(temp(t) * 16) / 16 - (Math.floor(t / (7 * MIN)) % 2) / 16]);
   return out;
 }
 

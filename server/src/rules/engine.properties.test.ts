@@ -191,6 +191,22 @@ describe("verdict properties", () => {
     );
   });
 
+  it("after custody ended, the verdict no longer depends on the clock", () => {
+    fc.assert(
+      fc.property(anyHistory, fc.integer({ min: 1, max: 60 * 24 * 400 }), (h, laterMin) => {
+        const { readings, lastMs } = build(h.segments);
+        const { batch, nowMs } = batchOf({ ...h, open: false }, readings, lastMs);
+        const iv = batch.custody[0] as CustodyInterval;
+        const ended = { ...batch, custodyEnd: { atMs: iv.toMs as number, how: "handed-over" as const } };
+        const now = verdict(ended, nowMs);
+        expect(verdict(ended, nowMs + laterMin * MINUTE_MS)).toEqual(now);
+        expect(now.budgets.every((b) => b.untilMs === null)).toBe(true);
+        expect(now.reasons.some((r) => r.code === "custody-ended")).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   /**
    * Removing readings (making gaps) never makes the verdict safer. A gap cannot prove a thaw, so
    * this holds for histories whose worst reasons are excursions, gaps and coverage: steady

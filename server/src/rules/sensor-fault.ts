@@ -4,7 +4,19 @@
  */
 import type { RuleProfile } from "./profiles/types.js";
 
-export type FaultKind = "not-a-number" | "out-of-range" | "sentinel" | "jump";
+/** "stuck": the same raw value for `sensor.stuckMin` or longer (RULES.md §3 "Sensor faults"). */
+export type FaultKind = "not-a-number" | "out-of-range" | "sentinel" | "jump" | "stuck";
+
+/** What a fault most likely means for the probe, in words a person can act on. */
+export type ProbeTrouble = "disconnected" | "restarted" | "stuck" | "impossible";
+
+/** −127 °C: disconnected (DS18B20 driver value); 85 °C: its power-on value; else impossible. */
+export function troubleOf(fault: FaultKind, tempC: number, sensor: RuleProfile["sensor"]): ProbeTrouble {
+  if (fault === "stuck") return "stuck";
+  if (fault === "sentinel") return "restarted";
+  if (Object.is(tempC, sensor.disconnectedC)) return "disconnected";
+  return "impossible";
+}
 
 /** A fault visible in one reading alone. */
 export function faultOf(tempC: number, sensor: RuleProfile["sensor"]): FaultKind | null {

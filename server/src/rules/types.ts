@@ -32,9 +32,15 @@ export interface CustodyInterval {
   toMs: number | null;
   /** The unit's readings in [fromMs, toMs): any order, duplicates allowed. Others are ignored. */
   readings: readonly TempSample[];
-  /** How often the unit's probe reports; a longer silence is a gap. */
-  expectedIntervalMs: number;
+  /**
+   * How often the unit's probe reports; a longer silence is a gap. null = unknown: learned from
+   * the readings (median spacing), with an `interval-learned` note.
+   */
+  expectedIntervalMs: number | null;
 }
+
+/** How a batch left monitored custody. */
+export type CustodyEndHow = "handed-over" | "fed" | "discarded" | "unknown";
 
 export interface BatchInput {
   expressedAtMs: number;
@@ -47,6 +53,16 @@ export interface BatchInput {
   container?: Container | null;
   /** Oldest first; consecutive intervals may touch but not overlap. */
   custody: readonly CustodyInterval[];
+  /**
+   * The batch left monitored custody at `atMs` (equal to the last interval's toMs). The verdict is
+   * as of that moment, budgets stop, and a `custody-ended` note says its temperature since is unknown.
+   */
+  custodyEnd?: { atMs: number; how: CustodyEndHow } | null;
+}
+
+export interface VerdictOptions {
+  /** IANA time zone for the times in messages (default "UTC"), named by its short name. */
+  timeZone?: string;
 }
 
 /** Stable reason codes. Each reason also names the RULES.md row (`rule`) it applies. */
@@ -67,8 +83,11 @@ export type ReasonCode =
   | "gap"
   | "short-gaps"
   | "custody-gap"
+  | "custody-ended"
   | "sensor-fault"
   | "low-coverage"
+  | "interval-learned"
+  | "transport-limit"
   | "before-custody";
 
 export interface Reason {
@@ -77,7 +96,7 @@ export interface Reason {
   band: Band;
   /** RULES.md row ID or section this reason applies, e.g. "FR-1", "§3", "§4". */
   rule: string;
-  /** Plain words for a recipient. */
+  /** Staff wording (English), built from code and values by `describeReason`. */
   message: string;
   fromMs?: number;
   toMs?: number | null;

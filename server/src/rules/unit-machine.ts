@@ -38,6 +38,20 @@ export interface RunState {
   confirmed: boolean;
   /** Warmest (high) or coldest (low) reading of the run. */
   peakC: number;
+  /**
+   * RULES.md §3 "Duration is time above the line": the time the air was actually beyond the
+   * threshold (or unknown, in a gap) since the run opened. Hysteresis keeps the run open, but
+   * only this time counts toward `forMin`. Missing in states saved before it existed.
+   */
+  aboveMs?: number;
+}
+
+/** A flat stretch of identical readings (RULES.md §3 "Sensor faults": a stuck probe). */
+export interface FlatState {
+  sinceMs: number;
+  valueC: number;
+  /** True once the stretch lasted `sensor.stuckMin`: identical readings are faults from then on. */
+  stuck: boolean;
 }
 
 export interface MachineAcc {
@@ -53,6 +67,9 @@ export interface MachineAcc {
   /** Monitored time with the air above room temperature while the milk was liquid. */
   roomFreshMs: number;
   roomThawedMs: number;
+  /** All time (monitored or not) with the milk frozen or thawing / liquid, for TR-1 vs CB-1. */
+  frozenMs?: number;
+  liquidMs?: number;
   hotMs: number;
   firstHotMs: number | null;
   validReadings: number;
@@ -78,6 +95,12 @@ export interface MachineState {
   /** RULES.md §4 floor: air above thaw.airAboveC. */
   floor: RunState | null;
   gapReported: boolean;
+  /** The current run of identical valid readings (stuck-probe detection); missing in old states. */
+  flat?: FlatState | null;
+  /** The open stretch of monitored time with the air above `high.aboveC` (for the cumulative counter). */
+  above?: { fromMs: number; toMs: number } | null;
+  /** True when a faulty reading arrived since the last valid one (a gap then is the probe's fault). */
+  faultSinceValid?: boolean;
   milk: { tempC: number | null; phase: MilkPhase; everThawed: boolean; thawedAtMs: number | null };
   acc: MachineAcc;
 }
@@ -94,10 +117,16 @@ export type MachineEvent =
       open: boolean;
       confirmed: boolean;
       peakC: number;
+      /** Time actually beyond the line (or unknown) within the run. */
+      aboveMs: number;
     }
+  /** Monitored time with the air above `high.aboveC`, joined where contiguous (cumulative counter). */
+  | { kind: "above"; fromMs: number; toMs: number }
   /** `short`: silence before the first reading that is shorter than a gap; unmonitored, not reported. */
-  | { kind: "gap"; fromMs: number; toMs: number | null; milk: MilkState; short: boolean }
-  | { kind: "sensor-fault"; tsMs: number; tempC: number; fault: FaultKind }
+  /** `byFault`: faulty readings arrived during the silence (the probe, not the network, failed). */
+  | { kind: "gap"; fromMs: number; toMs: number | null; milk: MilkState; short: boolean; byFault: boolean }
+  /** For a stuck probe, `fromMs` is when the flat value first appeared. */
+  | { kind: "sensor-fault"; tsMs: number; tempC: number; fault: FaultKind; fromMs?: number }
   | { kind: "thawing"; atMs: number }
   | { kind: "thawing-ended"; atMs: number }
   | { kind: "probable-thaw"; atMs: number; by: "estimate" | "air" }
@@ -125,6 +154,8 @@ export function newAcc(): MachineAcc {
     maxC: null,
     roomFreshMs: 0,
     roomThawedMs: 0,
+    frozenMs: 0,
+    liquidMs: 0,
     hotMs: 0,
     firstHotMs: null,
     validReadings: 0,
@@ -148,6 +179,9 @@ export function initMachine(init: MachineInit): MachineState {
     low: null,
     floor: null,
     gapReported: false,
+    flat: null,
+    above: null,
+    faultSinceValid: false,
     milk: {
       tempC: init.milkC ?? null,
       phase: init.milkPhase,
@@ -250,6 +284,18 @@ function advance(
   const d = toMs - fromMs;
   if (d <= 0) return;
   const a = s.acc;
+  if (s.milk.phase === "liquid") a.liquidMs = (a.liquidMs ?? 0) + d;
+  else a.frozenMs = (a.frozenMs ?? 0) + d;
+  // §3: only time beyond the line (or unknown) counts toward a run's duration.
+  if (s.high !== null && (isGap || airC > p.high.aboveC)) s.high.aboveMs = aboveOf(s.high) + d;
+  if (s.low !== null && p.low !== null && (isGap || airC < p.low.belowC)) s.low.aboveMs = aboveOf(s.low) + d;
+  if (!isGap && airC > p.high.aboveC) {
+    if (s.above != null && s.above.toMs === fromMs) s.above.toMs = toMs;
+    else {
+      flushAbove(s, out);
+      s.above = { fromMs, toMs };
+    }
+  } else flushAbove(s, out);
   if (isGap) {
     a.unknownMs += d;
   } else {
@@ -271,6 +317,17 @@ function advance(
   evolveMilk(s, p, fromMs, toMs, airC, out);
 }
 
+/** A run's time beyond the line; states saved before `aboveMs` existed count all elapsed time. */
+function aboveOf(run: RunState): number {
+  return run.aboveMs ?? 0;
+}
+
+function flushAbove(s: MachineState, out: MachineEvent[]): void {
+  if (s.above != null) out.push({ kind: "above", fromMs: s.above.fromMs, toMs: s.above.toMs });
+  s.above = null;
+}
+
+/** `pendingMs`: time after the last reading that already counts (live ticks only). */
 function confirmIfDue(
   run: RunState,
   rule: RunRule,
@@ -278,8 +335,9 @@ function confirmIfDue(
   atMs: number,
   s: MachineState,
   out: MachineEvent[],
+  pendingMs = 0,
 ): void {
-  if (!run.confirmed && atMs - run.startMs > forMin * 60_000) {
+  if (!run.confirmed && aboveOf(run) + pendingMs > forMin * 60_000) {
     run.confirmed = true;
     out.push({ kind: "excursion-started", rule, fromMs: run.startMs, atMs, milk: milkStateOf(s.milk) });
   }
@@ -304,6 +362,7 @@ function closeRun(
     open: false,
     confirmed: run.confirmed,
     peakC: run.peakC,
+    aboveMs: aboveOf(run),
   });
 }
 
@@ -326,17 +385,27 @@ function acceptReading(
     const long = tsMs - prevMs > maxGapMs(s, p);
     // Before the first reading nothing was seen at all, so that time is unmonitored however short.
     afterGap = long || leading;
-    if (afterGap) out.push({ kind: "gap", fromMs: prevMs, toMs: tsMs, milk: milkStateOf(m), short: !long });
+    if (afterGap)
+      out.push({
+        kind: "gap",
+        fromMs: prevMs,
+        toMs: tsMs,
+        milk: milkStateOf(m),
+        short: !long,
+        byFault: s.faultSinceValid === true,
+      });
     // The estimate needs an air temperature: before the first reading, take the first reading's.
     advance(s, p, prevMs, tsMs, s.lastTempC ?? tempC, afterGap, out);
   }
   const openFromMs = prevMs !== null && afterGap ? prevMs : tsMs;
+  // A run opened after a gap is dated from the gap's start, and the unknown time counts.
+  const openAboveMs = tsMs - openFromMs;
 
   // Single-event excursion above the limit.
   const h = p.high;
   if (s.high === null) {
     if (tempC > h.aboveC) {
-      s.high = { startMs: openFromMs, confirmed: false, peakC: tempC };
+      s.high = { startMs: openFromMs, confirmed: false, peakC: tempC, aboveMs: openAboveMs };
       confirmIfDue(s.high, "high", h.forMin, tsMs, s, out);
     }
   } else if (tempC <= h.clearC) {
@@ -352,7 +421,7 @@ function acceptReading(
   if (l !== null) {
     if (s.low === null) {
       if (tempC < l.belowC) {
-        s.low = { startMs: openFromMs, confirmed: false, peakC: tempC };
+        s.low = { startMs: openFromMs, confirmed: false, peakC: tempC, aboveMs: openAboveMs };
         confirmIfDue(s.low, "low", l.forMin, tsMs, s, out);
       }
     } else if (tempC >= l.clearC) {
@@ -384,6 +453,28 @@ function acceptReading(
   s.lastTsMs = tsMs;
   s.lastTempC = tempC;
   s.gapReported = false;
+  s.faultSinceValid = false;
+}
+
+/** Feeds a reading already known to be faulty (e.g. part of a stuck stretch found in hindsight). */
+export function pushFault(
+  s: MachineState,
+  r: TempSample,
+  fault: FaultKind,
+  out: MachineEvent[],
+  fromMs?: number,
+): void {
+  s.watermarkMs = r.tsMs;
+  s.watermarkTempC = r.tempC;
+  s.acc.faultReadings++;
+  s.faultSinceValid = true;
+  out.push({
+    kind: "sensor-fault",
+    tsMs: r.tsMs,
+    tempC: r.tempC,
+    fault,
+    ...(fromMs === undefined ? {} : { fromMs }),
+  });
 }
 
 /**
@@ -395,8 +486,7 @@ export function pushReading(s: MachineState, p: RuleProfile, r: TempSample, out:
   s.watermarkTempC = r.tempC;
   const staticFault = faultOf(r.tempC, p.sensor);
   if (staticFault !== null) {
-    s.acc.faultReadings++;
-    out.push({ kind: "sensor-fault", tsMs: r.tsMs, tempC: r.tempC, fault: staticFault });
+    pushFault(s, r, staticFault, out);
     return;
   }
   // A jump is a fault only if it is a jump from both the last in-range reading and the last valid
@@ -409,17 +499,45 @@ export function pushReading(s: MachineState, p: RuleProfile, r: TempSample, out:
   s.refTsMs = r.tsMs;
   s.refTempC = r.tempC;
   if (jumpFromRef && jumpFromValid) {
-    s.acc.faultReadings++;
-    out.push({ kind: "sensor-fault", tsMs: r.tsMs, tempC: r.tempC, fault: "jump" });
+    // A spike breaks a flat stretch, as in `stuckStretches`.
+    s.flat = null;
+    pushFault(s, r, "jump", out);
     return;
+  }
+  // RULES.md §3: a raw value that has not changed at all for sensor.stuckMin is a stuck probe.
+  // Live, it is known only once the stretch is that long; from then on the same value is a fault.
+  const flat = s.flat ?? null;
+  if (flat !== null && Object.is(flat.valueC, r.tempC)) {
+    if (flat.stuck) {
+      pushFault(s, r, "stuck", out);
+      return;
+    }
+    if (r.tsMs - flat.sinceMs >= p.sensor.stuckMin * 60_000) {
+      flat.stuck = true;
+      pushFault(s, r, "stuck", out, flat.sinceMs);
+      return;
+    }
+  } else {
+    s.flat = { sinceMs: r.tsMs, valueC: r.tempC, stuck: false };
   }
   acceptReading(s, p, r.tsMs, r.tempC, out);
 }
 
 /** Confirms runs that have lasted long enough by `atMs` (used by both `tick` and `closeWindow`). */
 function confirmOpenRuns(s: MachineState, p: RuleProfile, atMs: number, out: MachineEvent[]): void {
-  if (s.high !== null) confirmIfDue(s.high, "high", p.high.forMin, atMs, s, out);
-  if (s.low !== null && p.low !== null) confirmIfDue(s.low, "low", p.low.forMin, atMs, s, out);
+  // Time since the last reading counts if the air held there is beyond the line, or if the silence
+  // is already a gap (unknown time counts, as in `advance`).
+  const sinceMs = s.lastTsMs === null ? 0 : Math.max(0, atMs - s.lastTsMs);
+  const silentGap = sinceMs > maxGapMs(s, p);
+  const held = s.lastTempC;
+  if (s.high !== null) {
+    const pending = silentGap || (held !== null && held > p.high.aboveC) ? sinceMs : 0;
+    confirmIfDue(s.high, "high", p.high.forMin, atMs, s, out, pending);
+  }
+  if (s.low !== null && p.low !== null) {
+    const pending = silentGap || (held !== null && held < p.low.belowC) ? sinceMs : 0;
+    confirmIfDue(s.low, "low", p.low.forMin, atMs, s, out, pending);
+  }
 }
 
 /**
@@ -431,7 +549,14 @@ export function tick(s: MachineState, p: RuleProfile, nowMs: number, out: Machin
   confirmOpenRuns(s, p, nowMs, out);
   if (s.lastTsMs !== null && !s.gapReported && nowMs - s.lastTsMs > maxGapMs(s, p)) {
     s.gapReported = true;
-    out.push({ kind: "gap", fromMs: s.lastTsMs, toMs: null, milk: milkStateOf(s.milk), short: false });
+    out.push({
+      kind: "gap",
+      fromMs: s.lastTsMs,
+      toMs: null,
+      milk: milkStateOf(s.milk),
+      short: false,
+      byFault: s.faultSinceValid === true,
+    });
   }
 }
 
@@ -444,11 +569,24 @@ export function closeWindow(s: MachineState, p: RuleProfile, endMs: number, out:
   if (prevMs !== null && endMs > prevMs) {
     const isGap = s.lastTempC === null || endMs - prevMs > maxGapMs(s, p);
     if (isGap)
-      out.push({ kind: "gap", fromMs: prevMs, toMs: endMs, milk: milkStateOf(s.milk), short: false });
-    if (s.lastTempC === null) s.acc.unknownMs += endMs - prevMs;
-    else advance(s, p, prevMs, endMs, s.lastTempC, isGap, out);
+      out.push({
+        kind: "gap",
+        fromMs: prevMs,
+        toMs: endMs,
+        milk: milkStateOf(s.milk),
+        short: false,
+        byFault: s.faultSinceValid === true,
+      });
+    if (s.lastTempC === null) {
+      s.acc.unknownMs += endMs - prevMs;
+      if (s.milk.phase === "liquid") s.acc.liquidMs = (s.acc.liquidMs ?? 0) + endMs - prevMs;
+      else s.acc.frozenMs = (s.acc.frozenMs ?? 0) + endMs - prevMs;
+    } else advance(s, p, prevMs, endMs, s.lastTempC, isGap, out);
   }
-  confirmOpenRuns(s, p, endMs, out);
+  flushAbove(s, out);
+  // Everything up to endMs is accounted for above, so nothing is pending.
+  if (s.high !== null) confirmIfDue(s.high, "high", p.high.forMin, endMs, s, out);
+  if (s.low !== null && p.low !== null) confirmIfDue(s.low, "low", p.low.forMin, endMs, s, out);
   for (const [rule, run] of [
     ["high", s.high],
     ["low", s.low],
@@ -462,6 +600,7 @@ export function closeWindow(s: MachineState, p: RuleProfile, endMs: number, out:
         open: true,
         confirmed: run.confirmed,
         peakC: run.peakC,
+        aboveMs: aboveOf(run),
       });
   }
 }

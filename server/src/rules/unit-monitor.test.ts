@@ -20,8 +20,10 @@ describe("createUnitMonitor", () => {
       () => -20,
     );
     const events = m.push(series(T0, T0 + 4 * HOUR_MS, MINUTE_MS, wobble));
+    // RULES.md §3 "Duration is time above the line": every other minute is above −18 °C, so the
+    // 31st minute above the line comes 61 min in (it was 31 min when hysteresis time counted).
     expect(events).toEqual([
-      { kind: "excursion-started", rule: "high", fromMs: T0 + HOUR_MS, atMs: T0 + HOUR_MS + 31 * MINUTE_MS },
+      { kind: "excursion-started", rule: "high", fromMs: T0 + HOUR_MS, atMs: T0 + HOUR_MS + 61 * MINUTE_MS },
       { kind: "excursion-ended", rule: "high", fromMs: T0 + HOUR_MS, toMs: T0 + 3 * HOUR_MS, peakC: -17.9 },
     ]);
   });
@@ -95,7 +97,8 @@ describe("createUnitMonitor", () => {
           tempAt: ramp(T0 + 11 * HOUR_MS, T0 + 13 * HOUR_MS, 5, -20),
         },
       ],
-      () => -20,
+      // A working freezer cycles; a value flat for 6 h would be a stuck probe.
+      (t) => -20 - 0.0625 * (Math.floor(t / (7 * MINUTE_MS)) % 2),
     );
     const events = m.push(series(T0, T0 + DAY_MS, MINUTE_MS, cut));
     expect(kinds(events)).toEqual([
@@ -151,5 +154,57 @@ describe("createUnitMonitor", () => {
     const b = second.push(readings.slice(150));
     expect([...a, ...b]).toEqual(expected);
     expect(second.state()).toEqual(whole.state());
+  });
+});
+
+describe("createUnitMonitor: probe faults a person can act on", () => {
+  it("reports a probe stuck on one value for 6 h once, from when the value first appeared", () => {
+    const m = createUnitMonitor(PROFILES["home-freezer"], { expectedIntervalMs: MINUTE_MS, startMs: T0 });
+    const events = m.push(series(T0, T0 + 8 * HOUR_MS, MINUTE_MS, () => -19));
+    const stuck = events.filter((e) => e.kind === "sensor-fault");
+    // Known stuck at T0+6h; each identical reading after is a fault too (keeps the alert open).
+    expect(stuck[0]).toEqual({
+      kind: "sensor-fault",
+      tsMs: T0 + 6 * HOUR_MS,
+      tempC: -19,
+      fault: "stuck",
+      fromMs: T0,
+    });
+    expect(stuck).toHaveLength(2 * 60);
+    expect(kinds(events).filter((k) => k.startsWith("excursion"))).toEqual([]);
+    // The value moves again: accepted, and the stretch ends.
+    expect(m.push([{ tsMs: T0 + 8 * HOUR_MS, tempC: -19.0625 }]).map((e) => e.kind)).toEqual(["gap"]);
+    expect(m.push([{ tsMs: T0 + 8 * HOUR_MS + MINUTE_MS, tempC: -19 }])).toEqual([]);
+  });
+
+  it("a unit can lengthen the stuck window (sensor.stuckMin)", () => {
+    const profile = {
+      ...PROFILES["milk-bank-freezer"],
+      sensor: { ...PROFILES["milk-bank-freezer"].sensor, stuckMin: 24 * 60 },
+    };
+    const m = createUnitMonitor(profile, { expectedIntervalMs: MINUTE_MS, startMs: T0 });
+    expect(m.push(series(T0, T0 + 20 * HOUR_MS, MINUTE_MS, () => -25))).toEqual([]);
+  });
+
+  it("a one-minute 4.1 °C reading in a fridge holding 3.6–4.0 °C never becomes an excursion", () => {
+    const m = createUnitMonitor(PROFILES.fridge, { expectedIntervalMs: MINUTE_MS, startMs: T0 });
+    const readings = series(T0, T0 + 3 * DAY_MS, MINUTE_MS, (t) =>
+      t === T0 + HOUR_MS ? 4.1 : 3.6 + 0.1 * (Math.floor(t / (5 * MINUTE_MS)) % 5),
+    );
+    expect(m.push(readings)).toEqual([]);
+    expect(m.tick(T0 + 3 * DAY_MS)).toEqual([]);
+    // The run stays open (hysteresis, for the alert) but holds only the one minute above 4 °C.
+    expect(m.state().high).toMatchObject({ startMs: T0 + HOUR_MS, confirmed: false, aboveMs: MINUTE_MS });
+  });
+
+  it("takes over a state saved before runs counted time above the line", () => {
+    const m = createUnitMonitor(PROFILES["home-freezer"], { expectedIntervalMs: MINUTE_MS, startMs: T0 });
+    m.push(series(T0, T0 + 20 * MINUTE_MS, MINUTE_MS, () => -12));
+    const old = JSON.parse(JSON.stringify(m.state()));
+    delete old.high.aboveMs;
+    const m2 = createUnitMonitor(PROFILES["home-freezer"], old);
+    expect(
+      m2.push(series(T0 + 20 * MINUTE_MS, T0 + 32 * MINUTE_MS, MINUTE_MS, () => -12)).map((e) => e.kind),
+    ).toEqual(["excursion-started"]);
   });
 });

@@ -30,7 +30,12 @@ export type MonitorEvent =
   | { kind: "thawing"; atMs: number }
   /** Milk that had thawed froze again (RF-1). */
   | { kind: "refreeze"; atMs: number }
-  | { kind: "sensor-fault"; tsMs: number; tempC: number; fault: FaultKind }
+  /**
+   * A faulty reading. fault "stuck": the same value for `sensor.stuckMin` or longer (RULES.md §3);
+   * the first such event carries `fromMs`, when the flat value first appeared, and every later
+   * identical reading is a fault too until the value changes.
+   */
+  | { kind: "sensor-fault"; tsMs: number; tempC: number; fault: FaultKind; fromMs?: number }
   /** Silence longer than the gap rule; toMs null while still silent (reported once, by `tick`). */
   | { kind: "gap"; fromMs: number; toMs: number | null }
   /** Readings at or before the watermark that differ from what was processed: recompute from the store. */
@@ -88,7 +93,13 @@ function publicEvents(events: readonly MachineEvent[]): MonitorEvent[] {
         if (e.refreeze) out.push({ kind: "refreeze", atMs: e.atMs });
         break;
       case "sensor-fault":
-        out.push({ kind: e.kind, tsMs: e.tsMs, tempC: e.tempC, fault: e.fault });
+        out.push({
+          kind: e.kind,
+          tsMs: e.tsMs,
+          tempC: e.tempC,
+          fault: e.fault,
+          ...(e.fromMs === undefined ? {} : { fromMs: e.fromMs }),
+        });
         break;
       case "gap":
         if (!e.short) out.push({ kind: e.kind, fromMs: e.fromMs, toMs: e.toMs });
@@ -100,13 +111,25 @@ function publicEvents(events: readonly MachineEvent[]): MonitorEvent[] {
   return out;
 }
 
+/**
+ * States saved before runs counted time above the line: an open run's time so far counts as
+ * above (what the old state meant), so a saved excursion is not delayed by the upgrade.
+ */
+function upgrade(s: MachineState): MachineState {
+  const since = s.lastTsMs ?? s.startMs;
+  for (const run of [s.high, s.low, s.floor])
+    if (run !== null && run.aboveMs === undefined)
+      run.aboveMs = Math.max(0, (since ?? run.startMs) - run.startMs);
+  return s;
+}
+
 export function createUnitMonitor(
   profile: RuleProfile,
   initial?: UnitMonitorInit | UnitMonitorState,
 ): UnitMonitor {
   let s: MachineState;
   if (isState(initial)) {
-    s = structuredClone(initial);
+    s = upgrade(structuredClone(initial));
   } else {
     const milk: MilkPhase = (initial?.milk ?? profile.monitorMilk) === "frozen" ? "frozen" : "liquid";
     s = initMachine({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, formatTempC, formatTime } from "./wording.js";
+import { checkTimeZone, formatDate, formatDuration, formatTempC, formatTime } from "./wording.js";
 
 describe("wording", () => {
   it.each([
@@ -20,5 +20,23 @@ describe("wording", () => {
 
   it("formats times in UTC, naming the zone", () => {
     expect(formatTime(Date.UTC(2026, 4, 3, 14, 5))).toBe("3 May 2026, 14:05 UTC");
+  });
+});
+
+describe("wording in a time zone", () => {
+  it("gives the zone's own short name, never UTC beside local", () => {
+    const summer = Date.UTC(2026, 4, 3, 14, 5);
+    expect(formatTime(summer, "Europe/London")).toBe("3 May 2026, 15:05 BST");
+    expect(formatTime(Date.UTC(2026, 0, 3, 14, 5), "Europe/London")).toBe("3 Jan 2026, 14:05 GMT");
+    expect(formatTime(summer, "America/New_York")).toBe("3 May 2026, 10:05 EDT");
+    expect(formatTime(summer, "Europe/Berlin")).toBe("3 May 2026, 16:05 CEST");
+    expect(formatDate(Date.UTC(2026, 4, 3, 23, 30), "Europe/Berlin")).toBe("4 May 2026");
+  });
+
+  it("refuses a zone it does not know, saying what to use", () => {
+    expect(checkTimeZone("Europe/London")).toBeNull();
+    expect(checkTimeZone("Mars/Olympus")).toMatch(
+      /"Mars\/Olympus" is not an IANA time zone.*"Europe\/London"/,
+    );
   });
 });

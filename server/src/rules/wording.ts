@@ -1,6 +1,6 @@
 /**
- * Plain words for reasons: durations, times and temperatures as a recipient reads them.
- * Times are given in UTC, with the zone named, because the engine knows no one's time zone.
+ * Plain words for reasons: durations, times and temperatures as a reader reads them. Times are
+ * given in the reader's IANA time zone (default UTC) with the zone's short name, never two zones.
  */
 import type { UnitKind } from "./types.js";
 
@@ -25,12 +25,89 @@ export function formatDuration(ms: number): string {
   return `${plural(days, "day")} (about ${plural(Math.round(days / 30.44), "month")})`;
 }
 
-/** "3 May 2026, 14:05 UTC". */
-export function formatTime(ms: number): string {
+interface ZoneFormat {
+  parts: Intl.DateTimeFormat;
+  nameUs: Intl.DateTimeFormat;
+  nameGb: Intl.DateTimeFormat;
+}
+const zoneFormats = new Map<string, ZoneFormat>();
+
+function zoneFormat(timeZone: string): ZoneFormat {
+  let f = zoneFormats.get(timeZone);
+  if (f === undefined) {
+    const name = (locale: string) =>
+      new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: "short", hour: "numeric" });
+    f = {
+      parts: new Intl.DateTimeFormat("en-US", {
+        timeZone,
+        year: "numeric",
+        month: "numeric",
+        day: "numeric",
+        hour: "2-digit",
+        minute: "2-digit",
+        hourCycle: "h23",
+      }),
+      nameUs: name("en-US"),
+      nameGb: name("en-GB"),
+    };
+    zoneFormats.set(timeZone, f);
+  }
+  return f;
+}
+
+/** null when `timeZone` is a zone this runtime knows, else why not. */
+export function checkTimeZone(timeZone: string): string | null {
+  try {
+    zoneFormat(timeZone);
+    return null;
+  } catch {
+    return `timeZone "${timeZone}" is not an IANA time zone this server knows; use a name such as "Europe/London" or "UTC"`;
+  }
+}
+
+function zoneName(f: ZoneFormat, d: Date): string {
+  const pick = (fmt: Intl.DateTimeFormat) =>
+    fmt.formatToParts(d).find((p) => p.type === "timeZoneName")?.value;
+  const us = pick(f.nameUs) ?? "";
+  // en-US names American zones (EDT) but writes "GMT+1" for London; en-GB names those (BST, CEST).
+  if (/^GMT[+-−]/.test(us) || us === "GMT") return pick(f.nameGb) ?? us;
+  return us;
+}
+
+interface LocalParts {
+  year: number;
+  month: number;
+  day: number;
+  hh: string;
+  mm: string;
+  zone: string;
+}
+
+function localParts(ms: number, timeZone: string): LocalParts {
+  const f = zoneFormat(timeZone);
   const d = new Date(ms);
-  const hh = String(d.getUTCHours()).padStart(2, "0");
-  const mm = String(d.getUTCMinutes()).padStart(2, "0");
-  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${hh}:${mm} UTC`;
+  const parts = f.parts.formatToParts(d);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "0";
+  return {
+    year: Number(get("year")),
+    month: Number(get("month")),
+    day: Number(get("day")),
+    hh: get("hour").padStart(2, "0"),
+    mm: get("minute").padStart(2, "0"),
+    zone: zoneName(f, d),
+  };
+}
+
+/** "3 May 2026, 14:05 UTC", or in the given IANA zone: "3 May 2026, 15:05 BST". */
+export function formatTime(ms: number, timeZone = "UTC"): string {
+  const p = localParts(ms, timeZone);
+  return `${p.day} ${MONTHS[p.month - 1]} ${p.year}, ${p.hh}:${p.mm} ${p.zone}`;
+}
+
+/** "3 May 2026" in the given zone. */
+export function formatDate(ms: number, timeZone = "UTC"): string {
+  const p = localParts(ms, timeZone);
+  return `${p.day} ${MONTHS[p.month - 1]} ${p.year}`;
 }
 
 /** "−18 °C", "4.4 °C": a real minus sign, at most one decimal. */

@@ -9,11 +9,14 @@ export const coolBag: RuleProfile = {
   id: "cool-bag",
   kind: "cool-bag",
   label: "Cool bag",
-  // Chilled milk: FR-1's ≤ 4 °C. Frozen milk: §4's −1 °C air floor (TR-1: milk must stay frozen).
-  safe: { minC: null, maxC: 4, frozenMaxC: -1 },
+  // CB-1 note: no source gives a cool bag a 4 °C line; 4–15 °C is within CB-1, above 15 °C is RT-1.
+  // Frozen milk: §4's −1 °C air floor (TR-1: milk must stay frozen).
+  safe: { minC: null, maxC: 15, frozenMaxC: -1 },
+  // The live alert line for frozen milk in transit (TR-1: must stay frozen). The verdict counts a
+  // run above it only while the milk was frozen; chilled milk in a bag has no 4 °C line (CB-1).
   high: {
-    rule: "CB-1",
-    aboveC: 4, // FR-1 ≤ 4 °C for chilled milk, applied to the bag's air
+    rule: "TR-1",
+    aboveC: 4, // TR-1 (Design): bag air above 4 °C for 30 min cannot keep milk frozen
     clearC: 3.5, // Design: 0.5 °C hysteresis
     forMin: 30, // §3 design default for fridges, applied to bags
   },

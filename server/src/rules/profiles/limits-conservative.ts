@@ -27,4 +27,7 @@ export const conservativeLimits: TimeLimits = {
   thawedRoom: { rule: "TH-2", safeMaxH: 1, checkMaxH: 2 },
   // CB-1, CDC flyer "when you are traveling" [V]: 24 h in a cool bag with frozen ice packs.
   coolBag: { rule: "CB-1", safeMaxH: 24, checkMaxH: 24 },
+  // TR-1 note (Design): frozen milk that stays frozen in a cool bag is under TR-1, not CB-1; a
+  // frozen journey longer than 24 h is "check" for staff to judge against their bank's limit.
+  frozenInBag: { rule: "TR-1", checkAfterH: 24 },
 };

@@ -17,6 +17,7 @@ function rangeFor(path: string): { min: number; max: number; minExclusive: boole
   if (path === "gap.factor") return { min: 1, max: 100, minExclusive: false };
   if (path === "coverage.checkBelowPct") return { min: 0, max: 100, minExclusive: false };
   if (path === "thaw.hysteresisC") return { min: 0, max: 10, minExclusive: false };
+  if (path === "sensor.stuckMin") return { min: 0, max: 366 * 24 * 60, minExclusive: true };
   if (path.startsWith("sensor.")) {
     if (path === "sensor.maxStepCPerMin") return { min: 0, max: 1000, minExclusive: true };
     return { min: -273.15, max: 1000, minExclusive: false };

@@ -16,4 +16,10 @@ export const ds18b20Limits: RuleProfile["sensor"] = {
   // DS18B20 datasheet, "Operation — Measuring Temperature": the temperature register powers up at
   // +85 °C, so a probe that lost power mid-conversion reports exactly 85.0.
   sentinelsC: [85],
+  // RULES.md §3 "Sensor faults" (Design): a raw value that has not changed at all for 6 h is a stuck
+  // or frozen-in-ice probe (real freezers and fridges cycle). A unit may lengthen it (sensor.stuckMin).
+  stuckMin: 360,
+  // Arduino DallasTemperature library (DEVICE_DISCONNECTED_C), not the datasheet: −127 °C means no
+  // probe answered. It is already out of range; this only picks the words ("disconnected").
+  disconnectedC: -127,
 };

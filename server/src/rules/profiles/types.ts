@@ -31,8 +31,10 @@ export interface TimeLimits {
   thawedCold: BandedLimit;
   /** Thawed milk at room temperature, cumulative. */
   thawedRoom: BandedLimit;
-  /** Time in cool bags, cumulative. */
+  /** Time in cool bags with the milk liquid (fresh or thawed), cumulative (CB-1). */
   coolBag: BandedLimit;
+  /** Frozen milk in a cool bag (TR-1): past `checkAfterH` "check", never do-not-use for time alone. */
+  frozenInBag: { rule: string; checkAfterH: number };
 }
 
 /** Above `aboveC` for longer than `forMin` continuous; the run ends only at or below `clearC`. */
@@ -82,8 +84,19 @@ export interface RuleProfile {
   gap: { factor: number; checkAfterMin: number };
   /** A batch monitored for less than this share of its custody is at least "check". */
   coverage: { checkBelowPct: number };
-  /** Readings outside [minC, maxC], equal to a sentinel, or jumping faster than maxStepCPerMin are faults. */
-  sensor: { minC: number; maxC: number; maxStepCPerMin: number; sentinelsC: readonly number[] };
+  /**
+   * Readings outside [minC, maxC], equal to a sentinel, or jumping faster than maxStepCPerMin are
+   * faults; so is a value unchanged for `stuckMin` or longer. `disconnectedC` is the driver's
+   * "no probe" value (worded as a disconnection).
+   */
+  sensor: {
+    minC: number;
+    maxC: number;
+    maxStepCPerMin: number;
+    sentinelsC: readonly number[];
+    stuckMin: number;
+    disconnectedC: number;
+  };
   /** What the live unit monitor assumes the unit holds (for thaw and refreeze events). */
   monitorMilk: "frozen" | "liquid";
   limits: TimeLimits;
