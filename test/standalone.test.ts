@@ -21,14 +21,6 @@ const OUTSIDE = [
   /\bvectors\/ble\.json/,
 ];
 
-/**
- * Files another branch owns and is rewriting at the time of writing; each still names the outside
- * folder. Remove an entry once that file is fixed (the test below says when).
- */
-const OWNED_ELSEWHERE: Record<string, string> = {
-  "server/src/rules/README.md": "rules engine branch",
-};
-
 function trackedFiles(): string[] {
   return execFileSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 })
     .split("\0")
@@ -64,7 +56,7 @@ describe("the repository stands on its own", () => {
   it("no tracked file references the folder beside the repository", () => {
     const found: string[] = [];
     for (const file of files) {
-      if (file === SELF || file in OWNED_ELSEWHERE) continue;
+      if (file === SELF) continue;
       const text = textOf(file);
       if (text === null) continue;
       for (const line of offendingLines(text)) found.push(`${file}:${line}`);
@@ -73,16 +65,6 @@ describe("the repository stands on its own", () => {
       found,
       "these lines point outside the repository; use docs/ or decoders/captures/ instead",
     ).toEqual([]);
-  });
-
-  it("each file owned elsewhere still needs its exception", () => {
-    for (const [file, owner] of Object.entries(OWNED_ELSEWHERE)) {
-      const text = textOf(file);
-      const stale = text === null || offendingLines(text).length === 0;
-      expect(stale, `${file} (${owner}) no longer references outside: drop it from OWNED_ELSEWHERE`).toBe(
-        false,
-      );
-    }
   });
 
   it("relative links in tracked Markdown files point at files that exist (docs/ included)", () => {
