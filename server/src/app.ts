@@ -19,6 +19,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import type { Reading } from "./reading.js";
 import { createReadingsCache } from "./readings/cache.js";
+import { createUnitHistory } from "./history/unit-history.js";
 import { createUnitReadings } from "./readings/unit-readings.js";
 import { createAudit } from "./registry/audit.js";
 import { createBatches } from "./registry/batches.js";
@@ -89,21 +90,9 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const batches = createBatches(db, audit);
   const live = createProbeLive(probes);
   const deadLetters = createDeadLetters(db);
-  const offsets = new Map<string, number>();
-  const offsetOf = (probeId: string) => {
-    let o = offsets.get(probeId);
-    if (o === undefined) {
-      o =
-        (db.prepare("SELECT calibration_offset_c FROM probe WHERE id = ?").pluck().get(probeId) as
-          | number
-          | undefined) ?? 0;
-      offsets.set(probeId, o);
-    }
-    return o;
-  };
-
-  const unitReadings = createUnitReadings(probes, store, offsetOf);
-  const batchVerdicts = createBatchVerdicts({ batches, units, probes, unitReadings });
+  const unitReadings = createUnitReadings(probes, store, probes.calibrationOf);
+  const history = createUnitHistory({ probes, unitReadings });
+  const batchVerdicts = createBatchVerdicts({ batches, units, history, log });
   const refresher = createVerdictRefresher({
     db,
     batches,

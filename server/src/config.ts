@@ -85,6 +85,17 @@ const envSchema = z
     COLDTRAIL_LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
+    /**
+     * The time zone of times written in emails and webhooks (an IANA name such as Europe/London);
+     * pages show times in the reader's browser zone. Default: the server's own zone.
+     */
+    COLDTRAIL_TIME_ZONE: z
+      .string()
+      .refine(
+        isTimeZone,
+        "COLDTRAIL_TIME_ZONE must be an IANA time zone name such as Europe/London or America/New_York",
+      )
+      .optional(),
     /** Journal group commit: the longest a PUBACK waits for more messages to share one fsync. */
     COLDTRAIL_JOURNAL_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(2),
   })
@@ -147,8 +158,22 @@ export interface Config {
     | { url: string; username: string | undefined; password: string | undefined; topics: string[] }
     | undefined;
   logLevel: string;
+  /** IANA zone for times in emails and webhooks. */
+  timeZone: string;
   journal: { maxWaitMs: number };
 }
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The zone this process runs in (TZ, or the system's), for when COLDTRAIL_TIME_ZONE is unset. */
+const serverTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -201,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
         }
       : undefined,
     logLevel: e.COLDTRAIL_LOG_LEVEL,
+    timeZone: e.COLDTRAIL_TIME_ZONE ?? serverTimeZone(),
     // mqtt.js hands over one message at a time and waits for its acknowledgement, so behind an
     // external broker there is nothing to group: commit at once.
     journal: {

@@ -139,4 +139,13 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   ["ALTER TABLE deadletter ADD COLUMN refused_readings TEXT"],
   // Accounts sign in: email, site, password hash; sites, invitations, sessions, API tokens (issue 14).
   [...ACCOUNTS_DDL],
+  // Verdicts a nurse would sign (issue 9): how a batch left custody; reviews shown to recipients
+  // only when staff say so; whether a probe's reporting interval was declared or is to be learned.
+  [
+    "ALTER TABLE custody ADD COLUMN left_how TEXT",
+    "ALTER TABLE review ADD COLUMN show_to_recipient INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE probe ADD COLUMN interval_declared INTEGER NOT NULL DEFAULT 0",
+    // Probes registered before this with an interval other than the old default declared it.
+    "UPDATE probe SET interval_declared = 1 WHERE expected_interval_ms <> 60000",
+  ],
 ];

@@ -1,3 +1,4 @@
+import { PROTOCOL_LIMITS } from "@coldtrail/firmware-bridge/protocol";
 import type { Db } from "../db/open.js";
 import { prepared } from "../db/statements.js";
 import { badRequest, conflict, notFound } from "../errors.js";
@@ -7,6 +8,15 @@ import { newId, randomCode } from "./ids.js";
 
 export type BatchState = "fresh" | "frozen" | "thawed";
 export type ReviewDecision = "release" | "hold" | "discard";
+/** How a batch left monitored custody. */
+export type LeftHow = "handed-over" | "fed" | "discarded" | "unknown";
+export const LEFT_HOW: readonly LeftHow[] = ["handed-over", "fed", "discarded", "unknown"];
+
+/**
+ * How far ahead of the server's clock a time a person enters may be (their phone's clock may run
+ * a little fast); the same allowance the wire protocol gives device clocks.
+ */
+export const FUTURE_SKEW_MS = PROTOCOL_LIMITS.maxFutureSkewMs;
 
 export interface Batch {
   id: string;
@@ -27,6 +37,8 @@ export interface Custody {
   unitId: string | null;
   fromMs: number;
   toMs: number | null;
+  /** Set on a stay that ended with the batch leaving monitored custody. */
+  leftHow: LeftHow | null;
 }
 
 export interface Review {
@@ -35,6 +47,8 @@ export interface Review {
   decision: ReviewDecision;
   comment: string;
   atMs: number;
+  /** Staff chose to show this review's comment to recipients on the public passport. */
+  showToRecipient: boolean;
 }
 
 /**
@@ -57,6 +71,14 @@ const toBatch = (r: Record<string, unknown>): Batch => ({
   verdict: r.verdict as string | null,
 });
 
+/** A time a person entered may not lie in the future (beyond the clock-skew allowance). */
+function notInFuture(field: string, atMs: number, nowMs: number): void {
+  if (atMs > nowMs + FUTURE_SKEW_MS)
+    throw badRequest(
+      `${field} (${new Date(atMs).toISOString()}) is in the future; the server's time is ${new Date(nowMs).toISOString()}`,
+    );
+}
+
 export function createBatches(db: Db, audit: Audit) {
   const insert = db.prepare(
     `INSERT INTO batch (id, owner_id, code, donor_ref, expressed_at_ms, volume_ml, initial_state, container, thawed_at_ms, created_ms)
@@ -66,19 +88,21 @@ export function createBatches(db: Db, audit: Audit) {
     "INSERT INTO custody (batch_id, unit_id, from_ms, to_ms) VALUES (?, ?, ?, NULL)",
   );
   const openCustody = db.prepare("SELECT * FROM custody WHERE batch_id = ? AND to_ms IS NULL");
-  const closeCustody = db.prepare("UPDATE custody SET to_ms = ? WHERE batch_id = ? AND to_ms IS NULL");
+  const closeCustody = db.prepare(
+    "UPDATE custody SET to_ms = ?, left_how = ? WHERE batch_id = ? AND to_ms IS NULL",
+  );
   const custodyOf = db.prepare(
-    "SELECT unit_id, from_ms, to_ms FROM custody WHERE batch_id = ? ORDER BY from_ms, id",
+    "SELECT unit_id, from_ms, to_ms, left_how FROM custody WHERE batch_id = ? ORDER BY from_ms, id",
   );
   const byCode = db.prepare("SELECT * FROM batch WHERE code = ?");
   const storeVerdict = db.prepare(
     "UPDATE batch SET verdict = ?, verdict_json = ?, verdict_at_ms = ? WHERE id = ?",
   );
   const insertReview = db.prepare(
-    "INSERT INTO review (batch_id, actor, decision, comment, at_ms) VALUES (?, ?, ?, ?, ?)",
+    "INSERT INTO review (batch_id, actor, decision, comment, at_ms, show_to_recipient) VALUES (?, ?, ?, ?, ?, ?)",
   );
   const reviewsOf = db.prepare(
-    "SELECT id, actor, decision, comment, at_ms FROM review WHERE batch_id = ? ORDER BY id",
+    "SELECT id, actor, decision, comment, at_ms, show_to_recipient FROM review WHERE batch_id = ? ORDER BY id",
   );
   const inUnit = db.prepare(
     "SELECT DISTINCT batch_id FROM custody WHERE unit_id = ? AND from_ms < ? AND (to_ms IS NULL OR to_ms > ?)",
@@ -110,6 +134,9 @@ export function createBatches(db: Db, audit: Audit) {
       nowMs: number,
     ): Batch {
       unitOwned(caller, input.unitId);
+      notInFuture("expressedAt", input.expressedAtMs, nowMs);
+      notInFuture("at", input.atMs, nowMs);
+      if (input.thawedAtMs !== undefined) notInFuture("thawedAt", input.thawedAtMs, nowMs);
       if (input.expressedAtMs > input.atMs) {
         throw badRequest("expressedAt must not be after at (the time the batch was placed in the unit)");
       }
@@ -186,36 +213,53 @@ export function createBatches(db: Db, audit: Audit) {
         unitId: r.unit_id as string | null,
         fromMs: r.from_ms as number,
         toMs: r.to_ms as number | null,
+        leftHow: (r.left_how as LeftHow | null) ?? null,
       }));
     },
 
-    /** The batch moved to `unitId` at `atMs` (null: left monitored custody — fed, discarded, handed over). */
-    move(caller: Caller, batchId: string, unitId: string | null, atMs: number, nowMs: number): void {
+    /**
+     * The batch moved to `unitId` at `atMs`. `unitId` null: it left monitored custody (handed
+     * over, fed, discarded) — its verdict stays as it was then. A batch that left may come back
+     * into a unit later; the time away is unmonitored.
+     */
+    move(
+      caller: Caller,
+      batchId: string,
+      move: { unitId: string | null; atMs: number; how?: LeftHow | undefined },
+      nowMs: number,
+    ): void {
+      const { unitId, atMs } = move;
       this.get(caller, batchId);
       if (unitId !== null) unitOwned(caller, unitId);
-      const chain = this.custody(batchId);
-      const current = openCustody.get(batchId) as { unit_id: string | null; from_ms: number } | undefined;
-      const last = chain[chain.length - 1];
-      if (!current) throw conflict(`batch "${batchId}" has left custody already; it cannot move again`);
-      if (atMs <= current.from_ms) {
+      notInFuture("at", atMs, nowMs);
+      const last = this.custody(batchId).at(-1);
+      if (!last) throw conflict(`batch "${batchId}" has no custody record; it cannot move`);
+      const inCustody = last.toMs === null;
+      if (!inCustody && unitId === null)
         throw conflict(
-          `a move at ${new Date(atMs).toISOString()} is not after the batch arrived where it is now (${new Date(current.from_ms).toISOString()}); moves must be in time order`,
+          `batch "${batchId}" left custody already (${new Date(last.toMs as number).toISOString()}); move it into a unit first`,
+        );
+      const since = inCustody ? last.fromMs : (last.toMs as number);
+      if (atMs <= since) {
+        throw conflict(
+          `a move at ${new Date(atMs).toISOString()} is not after the batch's last move (${new Date(since).toISOString()}); moves must be in time order`,
         );
       }
-      if (last && last.unitId === unitId) throw conflict(`batch "${batchId}" is already in unit "${unitId}"`);
+      if (inCustody && last.unitId === unitId) throw conflict(`batch "${batchId}" is already in unit "${unitId}"`);
       db.transaction(() => {
-        closeCustody.run(atMs, batchId);
+        if (inCustody) closeCustody.run(atMs, unitId === null ? (move.how ?? "unknown") : null, batchId);
         if (unitId !== null) insertCustody.run(batchId, unitId, atMs);
         audit.record(
           nowMs,
           caller.accountId,
-          unitId ? "batch.moved" : "batch.left_custody",
+          unitId === null ? "batch.left_custody" : inCustody ? "batch.moved" : "batch.returned",
           "batch",
           batchId,
           {
-            from: current.unit_id,
+            from: inCustody ? last.unitId : null,
             to: unitId,
             at: new Date(atMs).toISOString(),
+            ...(unitId === null && { how: move.how ?? "unknown" }),
           },
         );
       })();
@@ -227,14 +271,22 @@ export function createBatches(db: Db, audit: Audit) {
       decision: ReviewDecision,
       comment: string,
       nowMs: number,
+      showToRecipient = false,
     ): Review {
       this.get(caller, batchId);
       let id = 0;
       db.transaction(() => {
-        id = Number(insertReview.run(batchId, caller.accountId, decision, comment, nowMs).lastInsertRowid);
-        audit.record(nowMs, caller.accountId, "batch.reviewed", "batch", batchId, { decision, comment });
+        id = Number(
+          insertReview.run(batchId, caller.accountId, decision, comment, nowMs, showToRecipient ? 1 : 0)
+            .lastInsertRowid,
+        );
+        audit.record(nowMs, caller.accountId, "batch.reviewed", "batch", batchId, {
+          decision,
+          comment,
+          showToRecipient,
+        });
       })();
-      return { id, actor: caller.accountId, decision, comment, atMs: nowMs };
+      return { id, actor: caller.accountId, decision, comment, atMs: nowMs, showToRecipient };
     },
 
     reviews(batchId: string): Review[] {
@@ -244,6 +296,7 @@ export function createBatches(db: Db, audit: Audit) {
         decision: r.decision as ReviewDecision,
         comment: r.comment as string,
         atMs: r.at_ms as number,
+        showToRecipient: r.show_to_recipient === 1,
       }));
     },
 

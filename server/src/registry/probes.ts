@@ -12,6 +12,8 @@ export interface Probe {
   name: string | null;
   calibrationOffsetC: number;
   expectedIntervalMs: number;
+  /** False when the probe was registered without `intervalS`: the interval is learned from its readings. */
+  intervalDeclared: boolean;
   batteryPct: number | null;
   batteryMv: number | null;
   rssi: number | null;
@@ -43,6 +45,7 @@ function toProbe(r: Record<string, unknown>): Probe {
     name: (r.name as string | null) ?? null,
     calibrationOffsetC: r.calibration_offset_c as number,
     expectedIntervalMs: r.expected_interval_ms as number,
+    intervalDeclared: r.interval_declared === 1,
     batteryPct: r.battery_pct as number | null,
     batteryMv: r.battery_mv as number | null,
     rssi: r.rssi as number | null,
@@ -72,12 +75,18 @@ export interface ProbeLiveState {
 
 export function createProbes(db: Db, audit: Audit) {
   const insert = db.prepare(
-    `INSERT INTO probe (id, owner_id, name, secret_hash, calibration_offset_c, expected_interval_ms, created_ms, ble_mac, ble_bindkey)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO probe (id, owner_id, name, secret_hash, calibration_offset_c, expected_interval_ms, interval_declared, created_ms, ble_mac, ble_bindkey)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const authById = db.prepare("SELECT id, secret_hash FROM probe WHERE id = ?");
   const byMac = db.prepare("SELECT id FROM probe WHERE ble_mac = ?").pluck();
   const setSecret = db.prepare("UPDATE probe SET secret_hash = ? WHERE id = ?");
+  const byIdStmt = db.prepare("SELECT * FROM probe WHERE id = ?");
+  const offsetById = db.prepare("SELECT calibration_offset_c FROM probe WHERE id = ?").pluck();
+  const setOffset = db.prepare("UPDATE probe SET calibration_offset_c = ? WHERE id = ?");
+  // Offsets are read for every reading the rules see; a correction replaces the cached value.
+  const offsets = new Map<string, number>();
+  const calibrationListeners: ((probeId: string) => void)[] = [];
   const openAttachment = db.prepare("SELECT * FROM probe_attachment WHERE probe_id = ? AND to_ms IS NULL");
   const closeAttachment = db.prepare(
     "UPDATE probe_attachment SET to_ms = ? WHERE probe_id = ? AND to_ms IS NULL",
@@ -181,6 +190,7 @@ export function createProbes(db: Db, audit: Audit) {
           hashSecret(secret),
           0,
           (input.intervalS ?? 60) * 1000,
+          input.intervalS === undefined ? 0 : 1,
           nowMs,
           input.bleMac ?? null,
           input.bleBindkey?.toLowerCase() ?? null,
@@ -206,6 +216,11 @@ export function createProbes(db: Db, audit: Audit) {
       if (!r) throw notFound("probe", id);
       return toProbe(r as Record<string, unknown>);
     },
+    /** A probe by id for internal lookups (no caller: never behind an API route), or null. */
+    byId(id: string): Probe | null {
+      const r = byIdStmt.get(id) as Record<string, unknown> | undefined;
+      return r ? toProbe(r) : null;
+    },
     list(caller: Caller): Probe[] {
       const own = ownedBy(caller);
       return (
@@ -213,6 +228,36 @@ export function createProbes(db: Db, audit: Audit) {
           ...own.params,
         ) as Record<string, unknown>[]
       ).map(toProbe);
+    },
+    /** The calibration offset added to a probe's raw readings before any rule (0 for an unknown probe). */
+    calibrationOf(probeId: string): number {
+      let o = offsets.get(probeId);
+      if (o === undefined) {
+        o = (offsetById.get(probeId) as number | undefined) ?? 0;
+        offsets.set(probeId, o);
+      }
+      return o;
+    },
+    /**
+     * Corrects a probe's calibration offset. Readings are stored as the probe sent them, so the
+     * correction applies to its whole history: listeners recompute what was derived from it.
+     */
+    setCalibration(caller: Caller, id: string, offsetC: number, nowMs: number): Probe {
+      const before = this.get(caller, id);
+      db.transaction(() => {
+        setOffset.run(offsetC, id);
+        audit.record(nowMs, caller.accountId, "probe.calibrated", "probe", id, {
+          offsetC,
+          previousOffsetC: before.calibrationOffsetC,
+        });
+      })();
+      offsets.set(id, offsetC);
+      for (const l of calibrationListeners) l(id);
+      return this.get(caller, id);
+    },
+    /** Called after a probe's calibration offset changed. */
+    onCalibrationChanged(listener: (probeId: string) => void): void {
+      calibrationListeners.push(listener);
     },
     /** For MQTT authentication only; never exposed over the API. */
     auth(id: string): ProbeAuth | null {

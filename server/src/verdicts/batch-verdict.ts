@@ -1,19 +1,10 @@
-import { ApiError } from "../errors.js";
-import type { UnitReadings } from "../readings/unit-readings.js";
+import { conflict } from "../errors.js";
+import type { UnitHistory } from "../history/unit-history.js";
+import type { Logger } from "../logger.js";
 import type { Batch, Batches, Custody } from "../registry/batches.js";
 import { ADMIN } from "../registry/caller.js";
-import type { Probes } from "../registry/probes.js";
 import type { Unit, Units } from "../registry/units.js";
-import {
-  type BatchInput,
-  type CustodyInterval,
-  computeVerdict,
-  resolveProfile,
-  type Verdict,
-} from "../rules/index.js";
-
-/** Design: probes report once a minute unless registered otherwise (the firmware's default). */
-const DEFAULT_EXPECTED_INTERVAL_MS = 60_000;
+import { type BatchInput, type CustodyInterval, computeVerdict, type Verdict } from "../rules/index.js";
 
 export interface StitchedCustody extends Custody {
   unit: Unit | null;
@@ -26,23 +17,16 @@ export interface BatchVerdict {
 }
 
 /**
- * Stitches a batch's custody chain with each unit's readings over exactly those intervals and
+ * Stitches a batch's custody chain with each unit's history over exactly those intervals and
  * runs the pure rules engine on it. The verdict is stored with its reasons, never as a bare flag.
  */
 export function createBatchVerdicts(deps: {
   batches: Batches;
   units: Units;
-  probes: Probes;
-  unitReadings: UnitReadings;
+  history: UnitHistory;
+  log?: Logger;
 }) {
-  const { batches, units, probes, unitReadings } = deps;
-
-  function expectedIntervalOf(unitId: string, fromMs: number, toMs: number): number {
-    const intervals = probes
-      .attachmentsOfUnit(unitId, fromMs, toMs)
-      .map((a) => probes.get(ADMIN, a.probeId).expectedIntervalMs);
-    return intervals.length ? Math.min(...intervals) : DEFAULT_EXPECTED_INTERVAL_MS;
-  }
+  const { batches, units, history } = deps;
 
   async function compute(batch: Batch, nowMs: number): Promise<BatchVerdict> {
     const chain = batches
@@ -50,27 +34,12 @@ export function createBatchVerdicts(deps: {
       .map((c) => ({ ...c, unit: c.unitId ? units.get(ADMIN, c.unitId) : null }));
     const intervals: CustodyInterval[] = [];
     for (const c of chain) {
-      if (!c.unit) continue; // out of monitored custody: the chain ends there
-      const profile = resolveProfile({
-        kind: c.unit.kind,
-        profileId: c.unit.profile,
-        site: c.unit.site,
-        overrides: c.unit.profileOverrides,
-      });
-      if (!profile.ok) throw new ApiError("CT_ERR_CONFLICT", `unit "${c.unit.id}": ${profile.reason}`);
-      // [fromMs, toMs) with the reading at exactly nowMs included for the current stay.
-      const toMs = c.toMs ?? Math.max(nowMs + 1, c.fromMs);
-      const readings = await unitReadings.samples(c.unit.id, c.fromMs, toMs);
-      intervals.push({
-        unitId: c.unit.id,
-        unitKind: c.unit.kind,
-        profile: profile.profile,
-        fromMs: c.fromMs,
-        toMs: c.toMs,
-        readings,
-        expectedIntervalMs: expectedIntervalOf(c.unit.id, c.fromMs, toMs),
-      });
+      if (!c.unit) continue; // out of monitored custody: the chain ends (or pauses) there
+      const stay = await history.stay(c.unit, c.fromMs, c.toMs, nowMs);
+      if (stay.profileError) deps.log?.warn({ unitId: c.unit.id, err: stay.profileError }, "unit.profile_invalid");
+      intervals.push(stay.interval);
     }
+    const last = chain.at(-1);
     const input: BatchInput = {
       expressedAtMs: batch.expressedAtMs,
       initialState: batch.initialState,
@@ -78,10 +47,11 @@ export function createBatchVerdicts(deps: {
       volumeMl: batch.volumeMl,
       container: batch.container,
       custody: intervals,
+      // A chain whose last stay is closed has left monitored custody (a move elsewhere opens a new stay).
+      custodyEnd: last && last.toMs !== null ? { atMs: last.toMs, how: last.leftHow ?? "unknown" } : null,
     };
     const r = computeVerdict(input, nowMs);
-    if (!r.ok)
-      throw new ApiError("CT_ERR_CONFLICT", `cannot compute a verdict for batch "${batch.id}": ${r.reason}`);
+    if (!r.ok) throw conflict(`cannot compute a verdict for batch "${batch.id}": ${r.reason}`);
     batches.saveVerdict(batch.id, r.verdict.verdict, r.verdict, nowMs);
     return { batch, custody: chain, verdict: r.verdict };
   }

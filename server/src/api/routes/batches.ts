@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Context } from "../../context.js";
+import { LEFT_HOW, type LeftHow } from "../../registry/batches.js";
 import type { Reason, Verdict } from "../../rules/index.js";
 import type { BatchVerdict } from "../../verdicts/batch-verdict.js";
 import type { Routes } from "../app.js";
@@ -123,12 +124,20 @@ export const batchRoutes: Routes = (app, ctx) => {
         description:
           "The batch moved to another unit at `at`; `unitId: null` = it left monitored custody (fed, discarded).",
         params: idParams,
-        body: z.strictObject({ unitId: z.string().min(1).max(128).nullable(), at: isoTime.optional() }),
+        body: z.strictObject({
+          unitId: z.string().min(1).max(128).nullable(),
+          at: isoTime.optional(),
+          how: z
+            .enum(LEFT_HOW as [LeftHow, ...LeftHow[]])
+            .optional()
+            .describe("With unitId null: how the batch left custody (handed-over, fed, discarded)"),
+        }),
       },
     },
     async (req) => {
       const nowMs = ctx.now();
-      ctx.batches.move(req.caller, req.params.id, req.body.unitId, req.body.at ?? nowMs, nowMs);
+      const { unitId, at, how } = req.body;
+      ctx.batches.move(req.caller, req.params.id, { unitId, atMs: at ?? nowMs, how }, nowMs);
       return batchView(
         ctx,
         await ctx.batchVerdicts.compute(ctx.batches.get(req.caller, req.params.id), nowMs),
