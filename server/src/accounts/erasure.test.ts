@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createUnitHistory } from "../history/unit-history.js";
 import { createUnitReadings } from "../readings/unit-readings.js";
 import { ADMIN } from "../registry/caller.js";
 import { createSqliteReadingsStore } from "../stores/sqlite.js";
@@ -46,16 +47,20 @@ async function scene() {
       T0 + HOUR,
     );
   const received = batch("ana-1");
-  w.batches.move(nora, received.id, bank.id, T0 + DAY, T0 + DAY);
+  w.batches.move(nora, received.id, { unitId: bank.id, atMs: T0 + DAY }, T0 + DAY);
   const handedOver = batch("ana-2");
-  w.batches.move(ana.caller, handedOver.id, null, T0 + 2 * DAY, T0 + 2 * DAY);
+  w.batches.move(
+    ana.caller,
+    handedOver.id,
+    { unitId: null, atMs: T0 + 2 * DAY, how: "handed-over" },
+    T0 + 2 * DAY,
+  );
   const atHome = batch("ana-3");
   const unitReadings = createUnitReadings(w.probes, store, () => 0);
   const verdicts = createBatchVerdicts({
     batches: w.batches,
     units: w.units,
-    probes: w.probes,
-    unitReadings,
+    history: createUnitHistory({ probes: w.probes, unitReadings }),
   });
   /** What the public passport route computes, by code, without a caller. */
   const passport = async (code: string) => {
