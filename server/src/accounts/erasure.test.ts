@@ -36,7 +36,9 @@ async function scene() {
   const readings = [];
   for (let t = T0; t < T0 + 3 * DAY; t += 10 * MIN) {
     for (const p of [homeProbe, spareProbe, bankProbe]) {
-      readings.push({ probeId: p.id, tsMs: t, tempC: -20, seq: null, serverTimed: false });
+      // A real freezer cycles; a flat line for 6 h would be a stuck probe.
+      const tempC = -21 + (((t - T0) / (10 * MIN)) % 4) / 16;
+      readings.push({ probeId: p.id, tsMs: t, tempC, seq: null, serverTimed: false });
     }
   }
   await store.write(readings);
