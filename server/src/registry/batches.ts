@@ -1,6 +1,6 @@
 import type { Db } from "../db/open.js";
 import { prepared } from "../db/statements.js";
-import { badRequest, conflict, notFound } from "../errors.js";
+import { conflict, invalidInput, notFound } from "../errors.js";
 import type { Audit } from "./audit.js";
 import { type Caller, ownedBy } from "./caller.js";
 import { newId, randomCode } from "./ids.js";
@@ -111,7 +111,7 @@ export function createBatches(db: Db, audit: Audit) {
     ): Batch {
       unitOwned(caller, input.unitId);
       if (input.expressedAtMs > input.atMs) {
-        throw badRequest("expressedAt must not be after at (the time the batch was placed in the unit)");
+        throw invalidInput("expressedAt must not be after at (the time the batch was placed in the unit)");
       }
       const id = newId("b");
       const code = randomCode(PASSPORT_CODE_BITS);

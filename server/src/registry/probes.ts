@@ -77,6 +77,8 @@ export function createProbes(db: Db, audit: Audit) {
   );
   const authById = db.prepare("SELECT id, secret_hash FROM probe WHERE id = ?");
   const byMac = db.prepare("SELECT id FROM probe WHERE ble_mac = ?").pluck();
+  const offsetById = db.prepare("SELECT calibration_offset_c FROM probe WHERE id = ?").pluck();
+  const allIds = db.prepare("SELECT id FROM probe ORDER BY id").pluck();
   const setSecret = db.prepare("UPDATE probe SET secret_hash = ? WHERE id = ?");
   const openAttachment = db.prepare("SELECT * FROM probe_attachment WHERE probe_id = ? AND to_ms IS NULL");
   const closeAttachment = db.prepare(
@@ -218,6 +220,14 @@ export function createProbes(db: Db, audit: Audit) {
     auth(id: string): ProbeAuth | null {
       const r = authById.get(id) as { id: string; secret_hash: string } | undefined;
       return r ? { id: r.id, secretHash: r.secret_hash } : null;
+    },
+    /** The probe's calibration offset (°C added to what it sends), or null when it is not registered. */
+    calibrationOffset(id: string): number | null {
+      return (offsetById.get(id) as number | undefined) ?? null;
+    },
+    /** Every registered probe id (e.g. to check each has a broker login). */
+    ids(): string[] {
+      return allIds.all() as string[];
     },
     attach(caller: Caller, probeId: string, unitId: string | null, atMs: number, nowMs: number): void {
       this.get(caller, probeId);

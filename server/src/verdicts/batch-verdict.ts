@@ -1,4 +1,4 @@
-import { ApiError } from "../errors.js";
+import { conflict } from "../errors.js";
 import type { UnitReadings } from "../readings/unit-readings.js";
 import type { Batch, Batches, Custody } from "../registry/batches.js";
 import { ADMIN } from "../registry/caller.js";
@@ -57,7 +57,7 @@ export function createBatchVerdicts(deps: {
         site: c.unit.site,
         overrides: c.unit.profileOverrides,
       });
-      if (!profile.ok) throw new ApiError("CT_ERR_CONFLICT", `unit "${c.unit.id}": ${profile.reason}`);
+      if (!profile.ok) throw conflict(`unit "${c.unit.id}": ${profile.reason}`);
       // [fromMs, toMs) with the reading at exactly nowMs included for the current stay.
       const toMs = c.toMs ?? Math.max(nowMs + 1, c.fromMs);
       const readings = await unitReadings.samples(c.unit.id, c.fromMs, toMs);
@@ -80,8 +80,7 @@ export function createBatchVerdicts(deps: {
       custody: intervals,
     };
     const r = computeVerdict(input, nowMs);
-    if (!r.ok)
-      throw new ApiError("CT_ERR_CONFLICT", `cannot compute a verdict for batch "${batch.id}": ${r.reason}`);
+    if (!r.ok) throw conflict(`cannot compute a verdict for batch "${batch.id}": ${r.reason}`);
     batches.saveVerdict(batch.id, r.verdict.verdict, r.verdict, nowMs);
     return { batch, custody: chain, verdict: r.verdict };
   }

@@ -1,8 +1,9 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Context } from "../../context.js";
+import type { Audit } from "../../registry/audit.js";
+import type { Batches } from "../../registry/batches.js";
 import type { Reason, Verdict } from "../../rules/index.js";
-import type { BatchVerdict } from "../../verdicts/batch-verdict.js";
-import type { Routes } from "../app.js";
+import type { BatchVerdict, BatchVerdicts } from "../../verdicts/batch-verdict.js";
 import { isoTime, toIso } from "../time.js";
 
 const idParams = z.object({ id: z.string().min(1).max(128) });
@@ -38,11 +39,20 @@ export function verdictCore(v: Verdict) {
   };
 }
 
-export function passportUrl(ctx: Context, code: string): string {
-  return `${ctx.publicHttpUrl}/p/${code}`;
+export interface BatchesDeps {
+  batches: Batches;
+  batchVerdicts: BatchVerdicts;
+  audit: Pick<Audit, "forEntity">;
+  /** Base URL for links people open (passports). */
+  publicHttpUrl: () => string;
+  now(): number;
 }
 
-function batchView(ctx: Context, bv: BatchVerdict) {
+export function passportUrl(ctx: Pick<BatchesDeps, "publicHttpUrl">, code: string): string {
+  return `${ctx.publicHttpUrl()}/p/${code}`;
+}
+
+function batchView(ctx: BatchesDeps, bv: BatchVerdict) {
   const { batch, custody, verdict } = bv;
   const reviews = ctx.batches.reviews(batch.id).map((r) => ({
     decision: r.decision,
@@ -75,7 +85,8 @@ function batchView(ctx: Context, bv: BatchVerdict) {
   };
 }
 
-export const batchRoutes: Routes = (app, ctx) => {
+/** Batches of milk: placement, moves, verdicts, staff reviews, audit. */
+export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx) => {
   app.post(
     "/api/v1/batches",
     {

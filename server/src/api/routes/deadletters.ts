@@ -1,7 +1,12 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Routes } from "../app.js";
+import type { DeadLetters } from "../../registry/deadletters.js";
 
-export const deadLetterRoutes: Routes = (app, ctx) => {
+export interface DeadLettersDeps {
+  deadLetters: Pick<DeadLetters, "list">;
+}
+
+export const deadLettersPlugin: FastifyPluginAsyncZod<DeadLettersDeps> = async (app, ctx) => {
   app.get(
     "/api/v1/deadletters",
     {

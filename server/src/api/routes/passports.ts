@@ -1,7 +1,9 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Context } from "../../context.js";
 import { notFound } from "../../errors.js";
-import type { Routes } from "../app.js";
+import type { UnitReadings } from "../../readings/unit-readings.js";
+import type { Batches } from "../../registry/batches.js";
+import type { BatchVerdicts } from "../../verdicts/batch-verdict.js";
 import { toIso } from "../time.js";
 import { verdictCore } from "./batches.js";
 
@@ -14,8 +16,15 @@ const PRIVATE_KEYS = new Set(["unitId", "unitName", "probeId", "donorRef", "owne
 const scrub = (values: Record<string, unknown> | undefined) =>
   values ? Object.fromEntries(Object.entries(values).filter(([k]) => !PRIVATE_KEYS.has(k))) : undefined;
 
+export interface PassportsDeps {
+  batches: Pick<Batches, "byCode" | "reviews">;
+  batchVerdicts: BatchVerdicts;
+  unitReadings: UnitReadings;
+  now(): number;
+}
+
 async function chart(
-  ctx: Context,
+  ctx: PassportsDeps,
   custody: { unitId: string | null; fromMs: number; toMs: number | null }[],
   nowMs: number,
 ) {
@@ -47,7 +56,7 @@ async function chart(
  * stats, custody as unit kinds and times, and readings for a chart. No donor identity, no unit
  * names or ids, no probe ids: the unguessable code is the only key.
  */
-export const passportRoutes: Routes = (app, ctx) => {
+export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app, ctx) => {
   app.get(
     "/api/v1/passports/:code",
     {
@@ -58,6 +67,7 @@ export const passportRoutes: Routes = (app, ctx) => {
           code: z.string().regex(/^[0-9A-Za-z]{8,32}$/, "a passport code is 8-32 letters and digits"),
         }),
       },
+      config: { auth: "public" },
     },
     async (req, reply) => {
       const batch = ctx.batches.byCode(req.params.code);

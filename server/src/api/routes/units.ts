@@ -1,9 +1,10 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Context } from "../../context.js";
-import { badRequest } from "../../errors.js";
-import type { Unit } from "../../registry/units.js";
+import { httpError } from "../../errors.js";
+import type { UnitReadings } from "../../readings/unit-readings.js";
+import type { Probes } from "../../registry/probes.js";
+import type { Unit, Units } from "../../registry/units.js";
 import { resolveProfile } from "../../rules/index.js";
-import type { Routes } from "../app.js";
 import { duration, isoTime, toIso } from "../time.js";
 
 const DAY_MS = 86_400_000;
@@ -26,7 +27,28 @@ export function resolveRange(q: { from?: number | undefined; to?: number | undef
   return { fromMs: q.from ?? toMs - DAY_MS, toMs };
 }
 
-export async function unitView(ctx: Context, unit: Unit) {
+export interface UnitsDeps {
+  units: Units;
+  probes: Pick<Probes, "attachmentsOfUnit">;
+  unitReadings: UnitReadings;
+  /** Open (unresolved) alerts of a unit. */
+  openAlertsOf(unitId: string): number;
+  /** A unit was created (e.g. to announce it to Home Assistant). */
+  onUnitChanged(unitId: string): void;
+  now(): number;
+}
+
+const resolvedProfileOf = (unit: Unit) => {
+  const r = resolveProfile({
+    kind: unit.kind,
+    profileId: unit.profile,
+    site: unit.site,
+    overrides: unit.profileOverrides,
+  });
+  return r.ok ? r.profile : null;
+};
+
+export async function unitView(ctx: Omit<UnitsDeps, "units" | "onUnitChanged">, unit: Unit) {
   const nowMs = ctx.now();
   const attached = ctx.probes.attachmentsOfUnit(unit.id, nowMs, nowMs + 1).map((a) => a.probeId);
   const last = await ctx.unitReadings.latest(unit.id, nowMs);
@@ -47,7 +69,8 @@ export async function unitView(ctx: Context, unit: Unit) {
   };
 }
 
-export const unitRoutes: Routes = (app, ctx) => {
+/** Units: freezers, fridges and cool bags, and their readings. */
+export const unitsPlugin: FastifyPluginAsyncZod<UnitsDeps> = async (app, ctx) => {
   app.post(
     "/api/v1/units",
     {
@@ -98,13 +121,7 @@ export const unitRoutes: Routes = (app, ctx) => {
         },
         ctx.now(),
       );
-      const resolved = resolveProfile({
-        kind: unit.kind,
-        profileId: unit.profile,
-        site: unit.site,
-        overrides: unit.profileOverrides,
-      });
-      return { ...(await unitView(ctx, unit)), resolvedProfile: resolved.ok ? resolved.profile : null };
+      return { ...(await unitView(ctx, unit)), resolvedProfile: resolvedProfileOf(unit) };
     },
   );
 
@@ -114,14 +131,8 @@ export const unitRoutes: Routes = (app, ctx) => {
 
   app.get("/api/v1/units/:id", { schema: { params: idParams } }, async (req) => {
     const unit = ctx.units.get(req.caller, req.params.id);
-    const resolved = resolveProfile({
-      kind: unit.kind,
-      profileId: unit.profile,
-      site: unit.site,
-      overrides: unit.profileOverrides,
-    });
     // The profile's numbers, e.g. for the dashboard's safe-limit line.
-    return { ...(await unitView(ctx, unit)), resolvedProfile: resolved.ok ? resolved.profile : null };
+    return { ...(await unitView(ctx, unit)), resolvedProfile: resolvedProfileOf(unit) };
   });
 
   app.get(
@@ -148,7 +159,9 @@ export const unitRoutes: Routes = (app, ctx) => {
       }
       const rows = await ctx.unitReadings.raw(unit.id, fromMs, toMs);
       if (rows.length > MAX_RAW_READINGS) {
-        throw badRequest(
+        throw httpError(
+          "CT_ERR_BAD_REQUEST",
+
           `${rows.length} readings in that range, more than ${MAX_RAW_READINGS}: narrow from/to or add every=5m for buckets`,
         );
       }
