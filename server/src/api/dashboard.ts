@@ -12,8 +12,8 @@ export interface DashboardDeps {
 }
 
 /**
- * `/api…` however it is spelled: percent-encoded, in capitals, after extra slashes, in an
- * absolute-form request line (`GET http://host/api/…`).
+ * `/api…` however it is spelled: percent-encoded, in capitals, after extra slashes or dot
+ * segments, in an absolute-form request line (`GET http://host/api/…`).
  */
 function isApiPath(rawPath: string, wildcard: string): boolean {
   let path = rawPath.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, "");
@@ -22,8 +22,13 @@ function isApiPath(rawPath: string, wildcard: string): boolean {
   } catch {
     // A malformed escape: judged as sent.
   }
-  const api = /^\/*api(\/|$)/i;
-  return api.test(path) || api.test(wildcard);
+  path = path.replace(/\/+/g, "/");
+  try {
+    path = new URL(path, "http://localhost").pathname;
+  } catch {
+    // Not a path URL can resolve: judged as sent.
+  }
+  return /^\/api(\/|$)/i.test(path) || /^\/*api(\/|$)/i.test(wildcard);
 }
 
 /**
