@@ -1,5 +1,15 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import {
+  alertDetail,
+  alertList,
+  alertStream,
+  alertView as alertViewSchema,
+  channelCreated,
+  channelList,
+  noContent,
+} from "../api/schemas/alerts.js";
+import { errorResponses } from "../api/schemas/common.js";
 import { httpError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Audit } from "../registry/audit.js";
@@ -100,6 +110,7 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
           limit: z.coerce.number().int().min(1).max(1000).default(100),
           before: z.string().min(1).max(128).optional(),
         }),
+        response: { 200: alertList, ...errorResponses },
       },
     },
     async (req) => ({
@@ -126,6 +137,7 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
           /** For browsers' EventSource, which cannot send an Authorization header. */
           token: z.string().max(200).optional(),
         }),
+        response: { 200: alertStream, ...errorResponses },
       },
       config: { auth: "token-or-query" },
     },
@@ -185,16 +197,20 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
     },
   );
 
-  app.get("/api/v1/alerts/:id", { schema: { params: idParams } }, async (req) => {
-    const a = store.get(req.caller, req.params.id);
-    return {
-      ...view(a),
-      deliveries: store.deliveriesOf(a.id).map(deliveryView),
-      history: deps.audit
-        .forEntity("alert", a.id)
-        .map((h) => ({ at: h.at, actor: h.actor, action: h.action, details: h.details })),
-    };
-  });
+  app.get(
+    "/api/v1/alerts/:id",
+    { schema: { params: idParams, response: { 200: alertDetail, ...errorResponses } } },
+    async (req) => {
+      const a = store.get(req.caller, req.params.id);
+      return {
+        ...view(a),
+        deliveries: store.deliveriesOf(a.id).map(deliveryView),
+        history: deps.audit
+          .forEntity("alert", a.id)
+          .map((h) => ({ at: h.at, actor: h.actor, action: h.action, details: h.details })),
+      };
+    },
+  );
 
   app.post(
     "/api/v1/alerts/:id/ack",
@@ -203,6 +219,7 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
         description: "Acknowledge: someone is on it. Stops escalation and the frequent reminders.",
         params: idParams,
         body: commentBody,
+        response: { 200: alertViewSchema, ...errorResponses },
       },
     },
     async (req) => {
@@ -219,6 +236,7 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
         description: "Resolve by hand, e.g. once the milk was dealt with.",
         params: idParams,
         body: commentBody,
+        response: { 200: alertViewSchema, ...errorResponses },
       },
     },
     async (req) => {
@@ -261,6 +279,7 @@ export const channelsPlugin: FastifyPluginAsyncZod<ChannelsDeps> = async (app, d
               });
             }
           }),
+        response: { 201: channelCreated, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -273,10 +292,20 @@ export const channelsPlugin: FastifyPluginAsyncZod<ChannelsDeps> = async (app, d
     },
   );
 
-  app.get("/api/v1/channels", async (req) => ({ channels: channels.list(req.caller).map(channelView) }));
+  app.get(
+    "/api/v1/channels",
+    { schema: { response: { 200: channelList, ...errorResponses } } },
+    async (req) => ({
+      channels: channels.list(req.caller).map(channelView),
+    }),
+  );
 
-  app.delete("/api/v1/channels/:id", { schema: { params: idParams } }, async (req, reply) => {
-    channels.delete(req.caller, req.params.id, deps.now());
-    return reply.status(204).send();
-  });
+  app.delete(
+    "/api/v1/channels/:id",
+    { schema: { params: idParams, response: { 204: noContent, ...errorResponses } } },
+    async (req, reply) => {
+      channels.delete(req.caller, req.params.id, deps.now());
+      return reply.status(204).send(null);
+    },
+  );
 };

@@ -4,6 +4,8 @@ import type { Audit } from "../../registry/audit.js";
 import type { Batches } from "../../registry/batches.js";
 import type { Reason, Verdict } from "../../rules/index.js";
 import type { BatchVerdict, BatchVerdicts } from "../../verdicts/batch-verdict.js";
+import { auditList, batchCreated, batchDetail, batchList, reviewCreated } from "../schemas/batches.js";
+import { errorResponses } from "../schemas/common.js";
 import { isoTime, toIso } from "../time.js";
 
 const idParams = z.object({ id: z.string().min(1).max(128) });
@@ -102,6 +104,7 @@ export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx
           container: z.enum(["bag", "bottle"]).optional(),
           donorRef: z.string().trim().min(1).max(200).optional(),
         }),
+        response: { 201: batchCreated, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -135,6 +138,7 @@ export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx
           "The batch moved to another unit at `at`; `unitId: null` = it left monitored custody (fed, discarded).",
         params: idParams,
         body: z.strictObject({ unitId: z.string().min(1).max(128).nullable(), at: isoTime.optional() }),
+        response: { 200: batchDetail, ...errorResponses },
       },
     },
     async (req) => {
@@ -147,8 +151,11 @@ export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx
     },
   );
 
-  app.get("/api/v1/batches/:id", { schema: { params: idParams } }, async (req) =>
-    batchView(ctx, await ctx.batchVerdicts.compute(ctx.batches.get(req.caller, req.params.id), ctx.now())),
+  app.get(
+    "/api/v1/batches/:id",
+    { schema: { params: idParams, response: { 200: batchDetail, ...errorResponses } } },
+    async (req) =>
+      batchView(ctx, await ctx.batchVerdicts.compute(ctx.batches.get(req.caller, req.params.id), ctx.now())),
   );
 
   app.get(
@@ -161,6 +168,7 @@ export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx
           verdict: z.enum(["safe", "check", "do-not-use"]).optional(),
           limit: z.coerce.number().int().min(1).max(500).default(100),
         }),
+        response: { 200: batchList, ...errorResponses },
       },
     },
     async (req) => {
@@ -195,6 +203,7 @@ export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx
           decision: z.enum(["release", "hold", "discard"]),
           comment: z.string().trim().min(1, "comment must say why").max(2000),
         }),
+        response: { 201: reviewCreated, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -205,8 +214,12 @@ export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx
     },
   );
 
-  app.get("/api/v1/batches/:id/audit", { schema: { params: idParams } }, async (req) => {
-    const b = ctx.batches.get(req.caller, req.params.id);
-    return { audit: ctx.audit.forEntity("batch", b.id) };
-  });
+  app.get(
+    "/api/v1/batches/:id/audit",
+    { schema: { params: idParams, response: { 200: auditList, ...errorResponses } } },
+    async (req) => {
+      const b = ctx.batches.get(req.caller, req.params.id);
+      return { audit: ctx.audit.forEntity("batch", b.id) };
+    },
+  );
 };

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { DeadLetters } from "../../registry/deadletters.js";
+import { errorResponses } from "../schemas/common.js";
+import { deadLetterList } from "../schemas/deadletters.js";
 
 export interface DeadLettersDeps {
   deadLetters: Pick<DeadLetters, "list">;
@@ -18,6 +20,7 @@ export const deadLettersPlugin: FastifyPluginAsyncZod<DeadLettersDeps> = async (
           limit: z.coerce.number().int().min(1).max(1000).default(100),
           before: z.coerce.number().int().min(1).optional(),
         }),
+        response: { 200: deadLetterList, ...errorResponses },
       },
     },
     async (req) => ({

@@ -4,6 +4,8 @@ import { notFound } from "../../errors.js";
 import type { UnitReadings } from "../../readings/unit-readings.js";
 import type { Batches } from "../../registry/batches.js";
 import type { BatchVerdicts } from "../../verdicts/batch-verdict.js";
+import { errorResponses } from "../schemas/common.js";
+import { passport } from "../schemas/passports.js";
 import { toIso } from "../time.js";
 import { verdictCore } from "./batches.js";
 
@@ -13,7 +15,7 @@ const MINUTE_MS = 60_000;
 
 /** Keys that could identify a donor, a household or a device; never in a passport. */
 const PRIVATE_KEYS = new Set(["unitId", "unitName", "probeId", "donorRef", "ownerId", "name"]);
-const scrub = (values: Record<string, unknown> | undefined) =>
+const scrub = <V>(values: Record<string, V> | undefined): Record<string, V> | undefined =>
   values ? Object.fromEntries(Object.entries(values).filter(([k]) => !PRIVATE_KEYS.has(k))) : undefined;
 
 export interface PassportsDeps {
@@ -66,6 +68,7 @@ export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app,
         params: z.object({
           code: z.string().regex(/^[0-9A-Za-z]{8,32}$/, "a passport code is 8-32 letters and digits"),
         }),
+        response: { 200: passport, ...errorResponses },
       },
       config: { auth: "public" },
     },
@@ -88,7 +91,7 @@ export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app,
           ? { decision: review.decision, comment: review.comment, at: toIso(review.atMs) }
           : null,
         custody: bv.custody.map((c) => ({
-          kind: c.unit?.kind ?? "out-of-custody",
+          kind: c.unit?.kind ?? ("out-of-custody" as const),
           site: c.unit?.site ?? null,
           from: toIso(c.fromMs),
           to: c.toMs === null ? null : toIso(c.toMs),

@@ -8,6 +8,15 @@ import type { Logger } from "../../logger.js";
 import type { LiveView } from "../../registry/probe-live.js";
 import type { Probe, Probes } from "../../registry/probes.js";
 import type { ReadingsStore } from "../../stores/types.js";
+import { errorResponses } from "../schemas/common.js";
+import {
+  probeDetail,
+  probeList,
+  probeReadings,
+  probeRegistered,
+  probeSecret,
+  probeView as probeViewSchema,
+} from "../schemas/probes.js";
 import { isoTime, toIso } from "../time.js";
 import { MAX_RAW_READINGS, resolveRange } from "./units.js";
 
@@ -100,6 +109,7 @@ export const probesPlugin: FastifyPluginAsyncZod<ProbesDeps> = async (app, ctx) 
             )
             .optional(),
         }),
+        response: { 201: probeRegistered, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -144,6 +154,7 @@ export const probesPlugin: FastifyPluginAsyncZod<ProbesDeps> = async (app, ctx) 
       schema: {
         description: "Issues a new secret (shown once); the old one stops working, at the broker too.",
         params: idParams,
+        response: { 201: probeSecret, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -164,18 +175,22 @@ export const probesPlugin: FastifyPluginAsyncZod<ProbesDeps> = async (app, ctx) 
     },
   );
 
-  app.get("/api/v1/probes", async (req) => ({
+  app.get("/api/v1/probes", { schema: { response: { 200: probeList, ...errorResponses } } }, async (req) => ({
     probes: ctx.probes.list(req.caller).map((p) => probeView(ctx, p)),
   }));
 
-  app.get("/api/v1/probes/:id", { schema: { params: idParams } }, async (req) => ({
-    ...probeView(ctx, ctx.probes.get(req.caller, req.params.id)),
-    attachments: ctx.probes.attachmentsOfProbe(req.params.id).map((a) => ({
-      unitId: a.unitId,
-      from: toIso(a.fromMs),
-      to: a.toMs === null ? null : toIso(a.toMs),
-    })),
-  }));
+  app.get(
+    "/api/v1/probes/:id",
+    { schema: { params: idParams, response: { 200: probeDetail, ...errorResponses } } },
+    async (req) => ({
+      ...probeView(ctx, ctx.probes.get(req.caller, req.params.id)),
+      attachments: ctx.probes.attachmentsOfProbe(req.params.id).map((a) => ({
+        unitId: a.unitId,
+        from: toIso(a.fromMs),
+        to: a.toMs === null ? null : toIso(a.toMs),
+      })),
+    }),
+  );
 
   app.put(
     "/api/v1/probes/:id/unit",
@@ -185,6 +200,7 @@ export const probesPlugin: FastifyPluginAsyncZod<ProbesDeps> = async (app, ctx) 
           "Attaches the probe to a unit from `at` (default now; may be back-dated); `unitId: null` detaches it.",
         params: idParams,
         body: z.strictObject({ unitId: z.string().min(1).max(128).nullable(), at: isoTime.optional() }),
+        response: { 200: probeViewSchema, ...errorResponses },
       },
     },
     async (req) => {
@@ -210,6 +226,7 @@ export const probesPlugin: FastifyPluginAsyncZod<ProbesDeps> = async (app, ctx) 
             (q) => q.from === undefined || q.to === undefined || q.from < q.to,
             "from must be before to",
           ),
+        response: { 200: probeReadings, ...errorResponses },
       },
     },
     async (req) => {

@@ -3,6 +3,8 @@ import type { Forwarder } from "../../journal/forwarder.js";
 import type { Journal } from "../../journal/journal.js";
 import type { Metrics } from "../../metrics.js";
 import type { ReadingsStore } from "../../stores/types.js";
+import { errorResponses } from "../schemas/common.js";
+import { health as healthSchema, metricsText } from "../schemas/system.js";
 
 export interface SystemDeps {
   store: Pick<ReadingsStore, "name">;
@@ -14,20 +16,22 @@ export interface SystemDeps {
 /** Public: health, Prometheus metrics and the OpenAPI document. */
 export const systemPlugin: FastifyPluginAsyncZod<SystemDeps> = async (app, ctx) => {
   const health = async () => ({
-    status: "ok",
+    status: "ok" as const,
     store: ctx.store.name,
     journalDepth: ctx.journal.depth(),
     storeBackoffMs: ctx.forwarder.backoffMs,
     storeLagMs: ctx.forwarder.lagMs,
   });
   const pub = { auth: "public" } as const;
-  app.get("/healthz", { schema: { hide: true }, config: pub }, health);
-  app.get("/api/v1/healthz", { schema: { security: [] }, config: pub }, health);
+  const healthResponse = { 200: healthSchema, ...errorResponses };
+  app.get("/healthz", { schema: { hide: true, response: healthResponse }, config: pub }, health);
+  app.get("/api/v1/healthz", { schema: { security: [], response: healthResponse }, config: pub }, health);
   const metrics = async (_req: unknown, reply: { type(t: string): unknown }) => {
     reply.type(ctx.metrics.registry.contentType);
     return ctx.metrics.registry.metrics();
   };
-  app.get("/metrics", { schema: { hide: true }, config: pub }, metrics);
-  app.get("/api/v1/metrics", { schema: { hide: true }, config: pub }, metrics);
+  const metricsSchema = { hide: true, response: { 200: metricsText } };
+  app.get("/metrics", { schema: metricsSchema, config: pub }, metrics);
+  app.get("/api/v1/metrics", { schema: metricsSchema, config: pub }, metrics);
   app.get("/api/openapi.json", { schema: { hide: true }, config: pub }, async () => app.swagger());
 };

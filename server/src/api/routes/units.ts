@@ -5,6 +5,8 @@ import type { UnitReadings } from "../../readings/unit-readings.js";
 import type { Probes } from "../../registry/probes.js";
 import type { Unit, Units } from "../../registry/units.js";
 import { resolveProfile } from "../../rules/index.js";
+import { errorResponses } from "../schemas/common.js";
+import { unitDetail, unitList, unitReadings, unitView as unitViewSchema } from "../schemas/units.js";
 import { duration, isoTime, toIso } from "../time.js";
 
 const DAY_MS = 86_400_000;
@@ -82,6 +84,7 @@ export const unitsPlugin: FastifyPluginAsyncZod<UnitsDeps> = async (app, ctx) =>
           site: z.enum(["household", "milk-bank"]).optional(),
           profile: z.string().min(1).max(64).optional(),
         }),
+        response: { 201: unitViewSchema, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -103,6 +106,7 @@ export const unitsPlugin: FastifyPluginAsyncZod<UnitsDeps> = async (app, ctx) =>
           profile: z.string().min(1).max(64).optional(),
           profileOverrides: z.record(z.string(), z.unknown()).nullable().optional(),
         }),
+        response: { 200: unitDetail, ...errorResponses },
       },
     },
     async (req) => {
@@ -125,19 +129,29 @@ export const unitsPlugin: FastifyPluginAsyncZod<UnitsDeps> = async (app, ctx) =>
     },
   );
 
-  app.get("/api/v1/units", async (req) => ({
+  app.get("/api/v1/units", { schema: { response: { 200: unitList, ...errorResponses } } }, async (req) => ({
     units: await Promise.all(ctx.units.list(req.caller).map((u) => unitView(ctx, u))),
   }));
 
-  app.get("/api/v1/units/:id", { schema: { params: idParams } }, async (req) => {
-    const unit = ctx.units.get(req.caller, req.params.id);
-    // The profile's numbers, e.g. for the dashboard's safe-limit line.
-    return { ...(await unitView(ctx, unit)), resolvedProfile: resolvedProfileOf(unit) };
-  });
+  app.get(
+    "/api/v1/units/:id",
+    { schema: { params: idParams, response: { 200: unitDetail, ...errorResponses } } },
+    async (req) => {
+      const unit = ctx.units.get(req.caller, req.params.id);
+      // The profile's numbers, e.g. for the dashboard's safe-limit line.
+      return { ...(await unitView(ctx, unit)), resolvedProfile: resolvedProfileOf(unit) };
+    },
+  );
 
   app.get(
     "/api/v1/units/:id/readings",
-    { schema: { params: idParams, querystring: rangeQuery } },
+    {
+      schema: {
+        params: idParams,
+        querystring: rangeQuery,
+        response: { 200: unitReadings, ...errorResponses },
+      },
+    },
     async (req) => {
       const unit = ctx.units.get(req.caller, req.params.id);
       const { fromMs, toMs } = resolveRange(req.query, ctx.now());
