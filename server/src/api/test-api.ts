@@ -84,7 +84,9 @@ export async function createTestApi(opts: { dashboard?: boolean } = {}) {
     store,
     log,
     publicMqttUrl: () => MQTT_URL,
+    // As in app.ts: the broker's cached hash goes, the (here recorded) broker gets the secret.
     issueProbeCredentials: async (probeId, secret) => {
+      lookups.forgetSecret(probeId);
       issued.push({ probeId, secret });
       return { ok: true };
     },
