@@ -175,7 +175,6 @@ export const unitsPlugin: FastifyPluginAsyncZod<UnitsDeps> = async (app, ctx) =>
       if (rows.length > MAX_RAW_READINGS) {
         throw httpError(
           "CT_ERR_BAD_REQUEST",
-
           `${rows.length} readings in that range, more than ${MAX_RAW_READINGS}: narrow from/to or add every=5m for buckets`,
         );
       }
