@@ -78,7 +78,7 @@ export async function alertLatency(opts: {
     { COLDTRAIL_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}` },
     dir,
   );
-  const { ctx } = app;
+  const { parts } = app;
   const api = async (method: string, path: string, body: unknown) =>
     (
       await fetch(`${app.httpUrl}${path}`, {
@@ -131,9 +131,9 @@ export async function alertLatency(opts: {
   const units: { unitId: string; probeId: string; client: mqtt.MqttClient; startMs: number }[] = [];
   for (let i = 0; i < opts.excursions; i++) {
     const startMs = sendAt(i) + 20_000 - 30 * MIN - 1000;
-    const unit = ctx.units.create(ADMIN, { name: `alert bench ${i}`, kind: "freezer" }, now);
-    const { probe, secret } = ctx.probes.create(ADMIN, {}, now);
-    ctx.probes.attach(ADMIN, probe.id, unit.id, startMs - 120 * MIN, now);
+    const unit = parts.units.create(ADMIN, { name: `alert bench ${i}`, kind: "freezer" }, now);
+    const { probe, secret } = parts.probes.create(ADMIN, {}, now);
+    parts.probes.attach(ADMIN, probe.id, unit.id, startMs - 120 * MIN, now);
     const client = await mqtt.connectAsync(app.mqttUrl, {
       username: probe.id,
       password: secret,
@@ -148,12 +148,12 @@ export async function alertLatency(opts: {
     });
     units.push({ unitId: unit.id, probeId: probe.id, client, startMs });
   }
-  await ctx.forwarder.drain();
+  await parts.forwarder.drain();
 
   // Background load from a separate process.
   const loadCreds = Object.fromEntries(
     Array.from({ length: opts.loadProbes }, () => {
-      const { probe, secret } = ctx.probes.create(ADMIN, {}, now);
+      const { probe, secret } = parts.probes.create(ADMIN, {}, now);
       return [probe.id, secret];
     }),
   );

@@ -82,12 +82,12 @@ async function bareAedes(): Promise<{ url: string; close(): Promise<void> }> {
 }
 
 async function registerProbes(app: Coldtrail, n: number): Promise<{ id: string; secret: string }[]> {
-  const { ctx } = app;
+  const { parts } = app;
   const caller = { accountId: "admin", role: "admin" as const };
-  const unit = ctx.units.create(caller, { name: "bench freezer", kind: "freezer" }, Date.now());
+  const unit = parts.units.create(caller, { name: "bench freezer", kind: "freezer" }, Date.now());
   const out = [];
   for (let i = 0; i < n; i++) {
-    const { probe, secret } = ctx.probes.create(caller, { unitId: unit.id }, Date.now());
+    const { probe, secret } = parts.probes.create(caller, { unitId: unit.id }, Date.now());
     out.push({ id: probe.id, secret });
   }
   return out;
@@ -110,7 +110,7 @@ async function throughStore(
   args: object,
 ): Promise<{ storedPerS: number; ackedPerS: number }> {
   const r = await runPublisher(args);
-  await app.ctx.forwarder.drain(600_000);
+  await app.parts.forwarder.drain(600_000);
   const elapsed = performance.now() - r.startedAt;
   return { storedPerS: (r.readings * 1000) / elapsed, ackedPerS: (r.readings * 1000) / r.elapsedMs };
 }
@@ -227,14 +227,14 @@ async function replayPath(url: string): Promise<number[]> {
  */
 async function verdictOfAYear(): Promise<Row[]> {
   const { app, dir } = await benchServer({});
-  const { ctx } = app;
+  const { parts } = app;
   const caller = { accountId: "admin", role: "admin" as const };
   const DAY = 86_400_000;
   const end = Date.now();
   const start = end - 365 * DAY;
-  const unit = ctx.units.create(caller, { name: "a year", kind: "freezer" }, start);
-  const { probe } = ctx.probes.create(caller, {}, start);
-  ctx.probes.attach(caller, probe.id, unit.id, start, start);
+  const unit = parts.units.create(caller, { name: "a year", kind: "freezer" }, start);
+  const { probe } = parts.probes.create(caller, {}, start);
+  parts.probes.attach(caller, probe.id, unit.id, start, start);
   const readings: Reading[] = [];
   for (let t = start, i = 0; t < end; t += 60_000, i++) {
     // −20 °C with a 3-minute door opening to −6 °C every 3 hours.
@@ -246,9 +246,9 @@ async function verdictOfAYear(): Promise<Row[]> {
       serverTimed: false,
     });
   }
-  for (let i = 0; i < readings.length; i += 50_000) await ctx.store.write(readings.slice(i, i + 50_000));
+  for (let i = 0; i < readings.length; i += 50_000) await parts.store.write(readings.slice(i, i + 50_000));
   log(`verdict: stored ${readings.length} readings`);
-  const batch = ctx.batches.create(
+  const batch = parts.batches.create(
     caller,
     { unitId: unit.id, expressedAtMs: start - DAY, atMs: start, state: "frozen" },
     end,
@@ -367,7 +367,7 @@ async function tenThousandProbes(): Promise<Row[]> {
     connections: number;
     latencyMs: { p50: number; p99: number };
   };
-  await app.ctx.forwarder.drain(120_000);
+  await app.parts.forwarder.drain(120_000);
   log(
     `load: ${Math.round(result.ratePerS)}/s acknowledged over ${result.connections} connections, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${result.errors} errors`,
   );

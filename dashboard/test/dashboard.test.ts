@@ -142,7 +142,7 @@ beforeAll(async () => {
   emptyUnitId = (
     await s.api<{ id: string }>("POST", "/api/v1/units", { name: "Spare fridge", kind: "fridge" })
   ).body.id;
-  await s.ctx.forwarder.drain();
+  await s.parts.forwarder.drain();
 
   const b = await s.api<{ id: string; code: string; passportUrl: string }>("POST", "/api/v1/batches", {
     unitId,
@@ -206,7 +206,7 @@ describe("dashboard in Chromium against a real server", () => {
       JSON.stringify({ readings: [{ ts: Date.now(), temp_c: -21.5, seq: 100_000 }] }),
       { qos: 1 },
     );
-    await s.ctx.forwarder.drain();
+    await s.parts.forwarder.drain();
     await page.waitForFunction(
       (id) => document.querySelector(`[data-unit-id="${id}"] .temp`)?.textContent === "−21.5 °C",
       unitId,

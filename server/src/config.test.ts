@@ -46,7 +46,10 @@ describe("configuration from the environment", () => {
     [{ COLDTRAIL_STORE: "influx" }, /COLDTRAIL_INFLUX_URL is required when COLDTRAIL_STORE is "influx"/],
     [{ COLDTRAIL_ADMIN_TOKEN: "short" }, /COLDTRAIL_ADMIN_TOKEN must be at least 16 characters/],
     [{ COLDTRAIL_INFLUX_DB: "a b" }, /COLDTRAIL_INFLUX_DB must be 1-64 characters/],
-    [{ COLDTRAIL_TIME_ZONE: "Europe/Londn" }, /COLDTRAIL_TIME_ZONE must be an IANA time zone name.*Europe\/Londn/],
+    [
+      { COLDTRAIL_TIME_ZONE: "Europe/Londn" },
+      /COLDTRAIL_TIME_ZONE must be an IANA time zone name.*Europe\/Londn/,
+    ],
   ])("refuses %o naming the variable", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

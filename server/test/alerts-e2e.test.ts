@@ -89,7 +89,7 @@ async function publish(c: MqttClient, probeId: string, readings: { ts: number; t
       { qos: 1 },
     );
   }
-  await s.ctx.forwarder.drain();
+  await s.parts.forwarder.drain();
 }
 
 describe("alerts end to end", () => {

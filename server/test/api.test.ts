@@ -105,7 +105,7 @@ describe("HTTP API contract", () => {
     ).toBe(409);
     await c.publishAsync(p.body.mqtt.topic, JSON.stringify({ readings: readings.slice(-2) }), { qos: 1 });
     await c.endAsync();
-    await s.ctx.forwarder.drain();
+    await s.parts.forwarder.drain();
     const list = await s.api<{
       units: {
         id: string;
@@ -166,7 +166,7 @@ describe("HTTP API contract", () => {
       `/api/v1/batches/${b.body.id}`,
     );
     expect(v.body.profiles[0]?.profile).toMatchObject({ id: "milk-bank-freezer", high: { forMin: 15 } });
-    const audit = s.ctx.audit.forEntity("unit", u.body.id).map((a) => a.action);
+    const audit = s.parts.audit.forEntity("unit", u.body.id).map((a) => a.action);
     expect(audit).toEqual(["unit.created", "unit.updated"]);
   });
 
@@ -206,7 +206,7 @@ describe("HTTP API contract", () => {
       qos: 1,
     });
     await c.endAsync();
-    await s.ctx.forwarder.drain();
+    await s.parts.forwarder.drain();
     const range = `from=${new Date(t0).toISOString()}&to=${new Date(t0 + 2 * 3_600_000).toISOString()}`;
     const raw = await s.api<{ readings: { ts: string; temp_c: number }[] }>(
       "GET",

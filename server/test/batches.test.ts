@@ -54,7 +54,7 @@ async function rig(env: Record<string, string>): Promise<Rig> {
           { qos: 1 },
         );
       }
-      await s.ctx.forwarder.drain();
+      await s.parts.forwarder.drain();
     },
   };
 }
@@ -147,7 +147,7 @@ describe.each(stores)("batches and verdicts over the public API (%s)", (_name, e
         state: "frozen",
       });
       const stored = () =>
-        r.s.ctx.db.prepare("SELECT verdict, verdict_json FROM batch WHERE id = ?").get(b.id) as {
+        r.s.parts.db.prepare("SELECT verdict, verdict_json FROM batch WHERE id = ?").get(b.id) as {
           verdict: string | null;
           verdict_json: string | null;
         };

@@ -54,7 +54,7 @@ describe.skipIf(!influxUrl || !existsSync("/usr/bin/mosquitto_pub"))(
         ]);
       await pub();
       await pub(); // the same reading again
-      await s.ctx.forwarder.drain();
+      await s.parts.forwarder.drain();
 
       const rows = await influxQuery<Series>(
         `SELECT temp_c, seq, probe_id FROM reading WHERE probe_id = '${p.id}'`,

@@ -72,7 +72,7 @@ describe.each(storeVariants("perreading"))("per-reading ingest (%s store)", (_na
       const c = await connectProbe(s.mqttUrl, p.id, p.secret);
       await c.publishAsync(p.mqtt.topic, JSON.stringify({ readings }), { qos: 1 });
       await c.endAsync();
-      await s.ctx.forwarder.drain();
+      await s.parts.forwarder.drain();
 
       const back = await raw(start, start + 500_000);
       expect(back).toEqual(readings.map((r) => ({ ts: iso(r.ts), temp_c: r.temp_c, seq: r.seq })));
@@ -82,7 +82,7 @@ describe.each(storeVariants("perreading"))("per-reading ingest (%s store)", (_na
       expect(await letters()).toHaveLength(lettersBefore);
 
       // The unit was registered now, after these readings: ask the store the unit route asks.
-      const buckets = await s.ctx.store.buckets(p.id, start, start + 500_000, 60_000);
+      const buckets = await s.parts.store.buckets(p.id, start, start + 500_000, 60_000);
       expect(buckets.reduce((n, b) => n + b.count, 0)).toBe(499);
       expect(Math.min(...buckets.map((b) => b.minC))).toBe(-19.5);
       expect(Math.max(...buckets.map((b) => b.maxC))).toBe(-19.3125);
@@ -113,7 +113,7 @@ describe.each(storeVariants("perreading"))("per-reading ingest (%s store)", (_na
         { qos: 1 },
       );
       await c.endAsync();
-      await s.ctx.forwarder.drain();
+      await s.parts.forwarder.drain();
       expect(await raw(ts, ts + 2 * MIN)).toEqual([
         { ts: iso(ts), temp_c: -19.5, seq: 1 },
         { ts: iso(ts + MIN), temp_c: -19.25, seq: 3 },
@@ -167,7 +167,7 @@ describe.each(storeVariants("perreading"))("per-reading ingest (%s store)", (_na
         },
       );
       await c.endAsync();
-      await s.ctx.forwarder.drain();
+      await s.parts.forwarder.drain();
       expect(await raw(ts, ts + 4 * MIN)).toEqual([
         { ts: iso(ts), temp_c: -19.5, seq: 10 },
         { ts: iso(ts + 2 * MIN), temp_c: -19.375, seq: 12 },
@@ -228,7 +228,7 @@ describe.each(storeVariants("perreading"))("per-reading ingest (%s store)", (_na
           ],
         }),
       ]);
-      await s.ctx.forwarder.drain();
+      await s.parts.forwarder.drain();
       expect(await raw(ts, ts + 4 * MIN)).toEqual([
         { ts: iso(ts), temp_c: -20.125, seq: 20 },
         { ts: iso(ts + MIN), temp_c: -127, seq: 21 },
@@ -253,7 +253,7 @@ describe.each(storeVariants("perreading"))("per-reading ingest (%s store)", (_na
     const before = Date.now();
     await c.publishAsync(`coldtrail/v1/probes/${p.id}/temp_c`, "-127", { qos: 1 });
     await c.endAsync();
-    await s.ctx.forwarder.drain();
+    await s.parts.forwarder.drain();
     const rows = await raw(before - 5000, Date.now() + 5000);
     expect(rows.map((r) => r.temp_c)).toEqual([-127]);
     // And the unit's bucketed view leaves it out, the raw view keeps it.

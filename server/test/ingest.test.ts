@@ -49,11 +49,11 @@ describe("ingest over MQTT (embedded aedes, SQLite)", () => {
     const payload = JSON.stringify({ readings: [{ ts: T0, temp_c: -19.4375, seq: 7 }], battery_pct: 81 });
     await c.publishAsync(a.mqtt.topic, payload, { qos: 1 });
     // PUBACK came after the journal commit: the reading is durable; the store follows shortly.
-    await s.ctx.forwarder.drain();
+    await s.parts.forwarder.drain();
     expect(await readingsOf(a.id)).toEqual([{ ts: new Date(T0).toISOString(), temp_c: -19.4375, seq: 7 }]);
     await c.publishAsync(a.mqtt.topic, payload, { qos: 1 });
     await c.publishAsync(a.mqtt.topic, payload, { qos: 1 });
-    await s.ctx.forwarder.drain();
+    await s.parts.forwarder.drain();
     expect(await readingsOf(a.id)).toHaveLength(1);
     const unit = await s.api<Readings>(
       "GET",
@@ -78,7 +78,7 @@ describe("ingest over MQTT (embedded aedes, SQLite)", () => {
     c.publish(b.mqtt.topic, JSON.stringify({ readings: [{ ts: T0 + 1000, temp_c: 30 }] }), { qos: 1 });
     await closed;
     c.end(true);
-    await s.ctx.forwarder.drain();
+    await s.parts.forwarder.drain();
     expect(await readingsOf(b.id)).toEqual(before);
     const dl = await s.api<{ deadletters: { reason: string; probeId: string }[] }>(
       "GET",
@@ -165,7 +165,7 @@ describe("ingest over MQTT (embedded aedes, SQLite)", () => {
     await c.publishAsync(a.mqtt.topic, JSON.stringify({ readings: [{ ts: T0 + 60_000, temp_c: -19.5 }] }), {
       qos: 1,
     });
-    await s.ctx.forwarder.drain();
+    await s.parts.forwarder.drain();
     expect((await readingsOf(a.id)).map((r) => r.temp_c)).toEqual([-19.4375, 1e308, 6553.5, -127, -19.5]);
     const dl = await s.api<{
       deadletters: { reason: string; payloadHead: string; message: string; refusedReadings: unknown[] }[];
@@ -200,7 +200,7 @@ describe("ingest over MQTT (embedded aedes, SQLite)", () => {
     });
     const before = Date.now();
     await c.publishAsync(`coldtrail/v1/probes/${p.id}/temp_c`, "3.25", { qos: 1 });
-    await s.ctx.forwarder.drain();
+    await s.parts.forwarder.drain();
     const rows = await readingsOf(p.id, before - 5000, Date.now() + 5000);
     expect(rows.map((r) => r.temp_c)).toEqual([3.25]);
     expect(Date.parse(rows[0]!.ts)).toBeGreaterThanOrEqual(before - 1000);
@@ -240,7 +240,7 @@ describe("ingest over MQTT (embedded aedes, SQLite)", () => {
         "-m",
         JSON.stringify({ readings: [{ ts, temp_c: -20.125, seq: 9 }] }),
       ]);
-      await s.ctx.forwarder.drain();
+      await s.parts.forwarder.drain();
       expect(await readingsOf(a.id)).toContainEqual({
         ts: new Date(ts).toISOString(),
         temp_c: -20.125,

@@ -85,7 +85,7 @@ export async function runScenario(s: TestServer, scenario: Scenario): Promise<Sc
   });
   if (!replay.ok) throw new Error(replay.reason);
   if (replay.errors > 0) throw new Error(`${replay.errors} messages were not acknowledged`);
-  await s.ctx.forwarder.drain();
+  await s.parts.forwarder.drain();
   // Let the alert engine's clock tick once past the scenario's end (offline and reminders are timers).
   s.tickAlerts();
 

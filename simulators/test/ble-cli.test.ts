@@ -76,7 +76,7 @@ describe("coldtrail-sim ble", () => {
         },
       );
       expect(code).toBe(0);
-      await s.ctx.forwarder.drain();
+      await s.parts.forwarder.drain();
       const r = await s.api<{ readings: { ts: string; temp_c: number }[] }>(
         "GET",
         `/api/v1/probes/${probe.body.id}/readings?from=${new Date(startMs - 60_000).toISOString()}`,

@@ -7,13 +7,16 @@
  */
 import type {
   Alert,
+  AlertList,
   AlertState,
   BatchDetail,
-  BatchSummary,
-  DeadLetter,
+  BatchList,
+  DeadLetterList,
   Passport,
   Review,
-  Unit,
+  ReviewCreated,
+  UnitDetail,
+  UnitList,
   UnitReadings,
 } from "./types.js";
 
@@ -103,23 +106,23 @@ export function createApiClient(opts: ApiClientOptions) {
 
   return {
     /** Checks a token before storing it: any authenticated read will do. */
-    checkToken: (token: string) => call<{ units: Unit[] }>("GET", "/api/v1/units", { token }),
-    units: () => call<{ units: Unit[] }>("GET", "/api/v1/units"),
-    unit: (id: string) => call<Unit>("GET", `/api/v1/units/${encodeURIComponent(id)}`),
+    checkToken: (token: string) => call<UnitList>("GET", "/api/v1/units", { token }),
+    units: () => call<UnitList>("GET", "/api/v1/units"),
+    unit: (id: string) => call<UnitDetail>("GET", `/api/v1/units/${encodeURIComponent(id)}`),
     unitReadings: (id: string, q: { from: string; to: string; every?: string }) =>
       call<UnitReadings>("GET", `/api/v1/units/${encodeURIComponent(id)}/readings${query(q)}`),
     batches: (q: { unitId?: string; code?: string; verdict?: string }) =>
-      call<{ batches: BatchSummary[] }>("GET", `/api/v1/batches${query(q)}`),
+      call<BatchList>("GET", `/api/v1/batches${query(q)}`),
     batch: (id: string) => call<BatchDetail>("GET", `/api/v1/batches/${encodeURIComponent(id)}`),
     review: (id: string, body: { decision: Review["decision"]; comment: string }) =>
-      call<Review>("POST", `/api/v1/batches/${encodeURIComponent(id)}/reviews`, { body }),
+      call<ReviewCreated>("POST", `/api/v1/batches/${encodeURIComponent(id)}/reviews`, { body }),
     passport: (code: string) =>
       call<Passport>("GET", `/api/v1/passports/${encodeURIComponent(code)}`, { anonymous: true }),
-    alerts: (state: AlertState) => call<{ alerts: Alert[] }>("GET", `/api/v1/alerts${query({ state })}`),
+    alerts: (state: AlertState) => call<AlertList>("GET", `/api/v1/alerts${query({ state })}`),
     ackAlert: (id: string, comment: string) =>
       call<Alert>("POST", `/api/v1/alerts/${encodeURIComponent(id)}/ack`, { body: { comment } }),
     deadLetters: (q: { before?: number; limit?: number }) =>
-      call<{ deadletters: DeadLetter[] }>("GET", `/api/v1/deadletters${query(q)}`),
+      call<DeadLetterList>("GET", `/api/v1/deadletters${query(q)}`),
     /**
      * URL of the alert stream. EventSource cannot send headers, so the token rides in the query
      * (`?token=`); the server must accept it on this route.

@@ -1,4 +1,4 @@
-import { ApiError, notFound } from "../errors.js";
+import { conflict, notFound } from "../errors.js";
 import type { Caller } from "../registry/caller.js";
 import { newAccountsId } from "./account-ids.js";
 import type { AccountsDeps } from "./deps.js";
@@ -56,8 +56,7 @@ export function createApiTokens({ db, audit, now }: AccountsDeps) {
     createToken(caller: Caller, name: string): ApiTokenInfo & { token: string } {
       const n = checkName(name, "token name");
       if ((liveCount.get(caller.accountId) as number) >= TOKENS_PER_ACCOUNT_MAX) {
-        throw new ApiError(
-          "CT_ERR_CONFLICT",
+        throw conflict(
           `you have ${TOKENS_PER_ACCOUNT_MAX} tokens already, the most one account may hold; revoke one you no longer use`,
         );
       }

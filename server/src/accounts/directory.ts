@@ -1,4 +1,4 @@
-import { ApiError, badRequest, conflict, notFound } from "../errors.js";
+import { conflict, forbidden, invalidInput, notFound } from "../errors.js";
 import type { Caller } from "../registry/caller.js";
 import { newAccountsId } from "./account-ids.js";
 import type { AccountsDeps } from "./deps.js";
@@ -79,9 +79,9 @@ export const callerOf = (a: Account): Caller => ({
 /** Throws the catalogue error matching a refused decision; a route turns it into a response. */
 export function enforce(d: Decision): void {
   if (d.ok) return;
-  if (d.status === "not-found") throw new ApiError("CT_ERR_NOT_FOUND", d.message);
-  if (d.status === "forbidden") throw new ApiError("CT_ERR_FORBIDDEN", d.message);
-  throw badRequest(d.message);
+  if (d.status === "not-found") throw notFound("account", d.id);
+  if (d.status === "forbidden") throw forbidden(d.message);
+  throw invalidInput(d.message);
 }
 
 /** Emails compare case-insensitively: stored trimmed and lower-cased. */
@@ -90,7 +90,7 @@ export const normaliseEmail = (email: string): string => email.trim().toLowerCas
 export function checkEmail(email: string): string {
   const e = normaliseEmail(email);
   if (e.length > EMAIL_MAX_CHARS || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e)) {
-    throw badRequest(
+    throw invalidInput(
       `email must look like name@example.org (at most ${EMAIL_MAX_CHARS} characters), got "${email.slice(0, 80)}"`,
     );
   }
@@ -100,14 +100,14 @@ export function checkEmail(email: string): string {
 export function checkName(name: string, what = "name"): string {
   const n = name.trim();
   if (n.length === 0 || n.length > NAME_MAX_CHARS) {
-    throw badRequest(`${what} must be 1 to ${NAME_MAX_CHARS} characters, got ${n.length}`);
+    throw invalidInput(`${what} must be 1 to ${NAME_MAX_CHARS} characters, got ${n.length}`);
   }
   return n;
 }
 
 export function checkRole(role: string): Role {
   if (!(ROLES as readonly string[]).includes(role)) {
-    throw badRequest(`role must be one of ${ROLES.join(", ")}, got "${role.slice(0, 40)}"`);
+    throw invalidInput(`role must be one of ${ROLES.join(", ")}, got "${role.slice(0, 40)}"`);
   }
   return role as Role;
 }
@@ -189,10 +189,7 @@ export function createDirectory({ db, audit, now }: AccountsDeps) {
       const onlyName =
         change.role === undefined && change.siteId === undefined && change.disabled === undefined;
       if (self && !onlyName) {
-        throw new ApiError(
-          "CT_ERR_FORBIDDEN",
-          "you cannot change your own role, site or disabled state; ask an admin",
-        );
+        throw forbidden("you cannot change your own role, site or disabled state; ask an admin");
       }
       if (!(self && onlyName && before.status !== "deleted")) enforce(canManage(caller, refOf(before)));
       if (caller.role !== "admin" && (change.role !== undefined || change.siteId !== undefined)) {
@@ -200,7 +197,7 @@ export function createDirectory({ db, audit, now }: AccountsDeps) {
           (change.role ?? before.role) !== before.role ||
           (change.siteId ?? before.siteId) !== before.siteId
         ) {
-          throw new ApiError("CT_ERR_FORBIDDEN", "only an admin changes an account's role or site");
+          throw forbidden("only an admin changes an account's role or site");
         }
       }
       const role = change.role === undefined ? before.role : checkRole(change.role);
@@ -230,7 +227,7 @@ export function createDirectory({ db, audit, now }: AccountsDeps) {
 
     /** Sites (a milk bank, a household group) are created by admins. */
     createSite(caller: Caller, name: string): Site {
-      if (caller.role !== "admin") throw new ApiError("CT_ERR_FORBIDDEN", "only an admin creates sites");
+      if (caller.role !== "admin") throw forbidden("only an admin creates sites");
       const n = checkName(name, "site name");
       const existing = siteByName.get(n) as string | undefined;
       if (existing) throw conflict(`a site named "${n}" exists already ("${existing}"); choose another name`);

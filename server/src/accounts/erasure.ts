@@ -1,4 +1,4 @@
-import { ApiError } from "../errors.js";
+import { forbidden } from "../errors.js";
 import type { Caller } from "../registry/caller.js";
 import { hashSecret, newSecret } from "../registry/secrets.js";
 import type { AccountsDeps } from "./deps.js";
@@ -147,10 +147,7 @@ export function createErasure({ db, audit, now }: AccountsDeps, directory: Direc
       const target = directory.get(caller, id);
       if (caller.accountId === id) {
         if (id === "admin") {
-          throw new ApiError(
-            "CT_ERR_FORBIDDEN",
-            'the bootstrap admin "admin" cannot be deleted; it backs the admin token',
-          );
+          throw forbidden('the bootstrap admin "admin" cannot be deleted; it backs the admin token');
         }
         if (target.status === "deleted") enforce(canManage(caller, refOf(target)));
       } else {

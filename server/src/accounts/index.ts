@@ -1,4 +1,4 @@
-import { ApiError, type ErrorCode } from "../errors.js";
+import { type ApiError, type ErrorCode, httpError } from "../errors.js";
 import { createApiTokens } from "./api-tokens.js";
 import { createDataExport } from "./data-export.js";
 import type { AccountsDeps } from "./deps.js";
@@ -88,4 +88,4 @@ const FAILURE_CODES: Record<string, ErrorCode> = {
 
 /** The catalogue error for a refused sign-in, acceptance, request authentication or CSRF check. */
 export const failureError = (f: { reason: string; message: string }): ApiError =>
-  new ApiError(FAILURE_CODES[f.reason] ?? "CT_ERR_BAD_REQUEST", f.message);
+  httpError(FAILURE_CODES[f.reason] ?? "CT_ERR_BAD_REQUEST", f.message);

@@ -13,14 +13,11 @@ export interface AccountRef {
 
 export type Decision =
   | { ok: true }
-  | { ok: false; status: "not-found" | "forbidden" | "invalid"; message: string };
+  | { ok: false; status: "not-found"; id: string; message: string }
+  | { ok: false; status: "forbidden" | "invalid"; message: string };
 
 const allow: Decision = { ok: true };
-const deny = (status: "not-found" | "forbidden" | "invalid", message: string): Decision => ({
-  ok: false,
-  status,
-  message,
-});
+const deny = (status: "forbidden" | "invalid", message: string): Decision => ({ ok: false, status, message });
 
 /**
  * Whether `caller` may see `target` at all. Not seeing answers 404, exactly like an account that
@@ -70,7 +67,12 @@ export function canInvite(caller: Caller, role: Role, siteId: string | null): De
  */
 export function canManage(caller: Caller, target: AccountRef): Decision {
   if (!canSee(caller, target))
-    return deny("not-found", `account "${target.id}" does not exist (or is not yours)`);
+    return {
+      ok: false,
+      status: "not-found",
+      id: target.id,
+      message: `account "${target.id}" does not exist (or is not yours)`,
+    };
   if (target.deleted)
     return deny("invalid", `account "${target.id}" was deleted; nothing about it can change`);
   if (caller.role === "admin") {

@@ -2,7 +2,6 @@
  * The alerts module's one entry point: `createAlerting(deps)` builds the store, the engine, the
  * channels, the outbox worker and the routes, and returns the hooks the server calls.
  */
-import type { Routes } from "../api/app.js";
 import type { Db } from "../db/open.js";
 import type { Logger } from "../logger.js";
 import type { Reading } from "../reading.js";
@@ -26,7 +25,7 @@ import { dueNotice } from "./escalation.js";
 import { type DiscoveryMessage, homeAssistantDiscovery } from "./home-assistant.js";
 import { createAlertHub } from "./hub.js";
 import { createOutbox } from "./outbox.js";
-import { alertRoutes } from "./routes.js";
+import type { AlertsDeps, ChannelsDeps } from "./routes.js";
 import { type AlertSettingsInput, resolveAlertSettings } from "./settings.js";
 import { type AlertChange, createAlertStore } from "./store.js";
 import { type AlertIntent, NOTIFYING_EVENTS } from "./types.js";
@@ -234,15 +233,17 @@ export function createAlerting(deps: AlertingDeps) {
     channels,
     outbox,
     hub,
-    routes: alertRoutes({
-      store,
-      channels,
-      media: media.channels,
-      hub,
-      publicUrl,
-      now: deps.now,
-      committed,
-    }) as Routes,
+    /** What the alerts and channels route plugins (./routes.ts) take. */
+    http: {
+      alerts: { store, hub, audit: deps.audit, publicUrl, now: deps.now, committed } satisfies AlertsDeps,
+      channels: {
+        channels,
+        media: media.channels,
+        units: deps.units,
+        log: deps.log,
+        now: deps.now,
+      } satisfies ChannelsDeps,
+    },
     /** Readings the store confirmed (the forwarder's onStored); journal entries carry receivedMs. */
     onStored(readings: readonly Reading[]): void {
       guarded("readings", () => engine.readings(readings as readonly StoredReading[]));

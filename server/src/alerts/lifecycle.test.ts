@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ApiError } from "../errors.js";
+import { ConflictError } from "../errors.js";
 import { ADMIN } from "../registry/caller.js";
 import { dueNotice } from "./escalation.js";
 import { DEFAULT_ALERT_SETTINGS, resolveAlertSettings } from "./settings.js";
@@ -50,10 +50,10 @@ describe("alert lifecycle: open → acknowledged → resolved, every transition 
       } catch (e) {
         return e;
       }
-    })() as ApiError;
-    expect(again).toBeInstanceOf(ApiError);
-    expect([again.statusCode, again.message]).toEqual([
-      409,
+    })() as ConflictError;
+    expect(again).toBeInstanceOf(ConflictError);
+    expect([again.kind, again.message]).toEqual([
+      "conflict",
       `alert "${id}" was already acknowledged by "admin" at 2026-05-03T12:05:00.000Z`,
     ]);
     w.alerting.store.resolve(ADMIN, id, "battery replaced", T0 + 20 * MIN);

@@ -1,7 +1,20 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Routes } from "../api/app.js";
-import { badRequest } from "../errors.js";
+import {
+  alertDetail,
+  alertList,
+  alertStream,
+  alertView as alertViewSchema,
+  channelCreated,
+  channelList,
+  noContent,
+} from "../api/schemas/alerts.js";
+import { errorResponses } from "../api/schemas/common.js";
+import { httpError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { Audit } from "../registry/audit.js";
 import type { Caller } from "../registry/caller.js";
+import type { Units } from "../registry/units.js";
 import type { ChannelStore } from "./channel-store.js";
 import { TARGET_CHECKS, unavailableReason } from "./channels/registry.js";
 import type { AlertChannel } from "./channels/types.js";
@@ -31,15 +44,23 @@ const KEEPALIVE_MS = 15_000;
 /** Events replayed per query while catching a client up after Last-Event-ID. */
 const REPLAY_PAGE = 500;
 
-export interface AlertRoutesDeps {
+export interface AlertsDeps {
   store: AlertStore;
-  channels: ChannelStore;
-  media: ReadonlyMap<ChannelKind, AlertChannel>;
   hub: AlertHub;
+  audit: Pick<Audit, "forEntity">;
   publicUrl: () => string | null;
   now(): number;
   /** Called with committed changes made over the API (to notify the stream and the outbox). */
   committed(changes: readonly AlertChange[]): void;
+}
+
+export interface ChannelsDeps {
+  channels: ChannelStore;
+  media: ReadonlyMap<ChannelKind, AlertChannel>;
+  /** To check the units a channel names exist (and are the caller's). */
+  units: Pick<Units, "get">;
+  log: Logger;
+  now(): number;
 }
 
 function deliveryView(d: Delivery) {
@@ -73,195 +94,218 @@ function channelView(c: Channel) {
 
 const canSee = (caller: Caller, e: AlertEvent) => caller.role === "admin" || e.ownerId === caller.accountId;
 
-export function alertRoutes(deps: AlertRoutesDeps): Routes {
-  const { store, channels, hub } = deps;
+/** The alert queue, its lifecycle (ack, resolve) and the SSE stream. */
+export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps) => {
+  const { store, hub } = deps;
   const view = (a: Parameters<typeof alertView>[0]) => alertView(a, deps.publicUrl());
-
-  return (app, ctx) => {
-    app.get(
-      "/api/v1/alerts",
-      {
-        schema: {
-          description: "The alert queue, newest first. state=active lists open and acknowledged alerts.",
-          querystring: z.strictObject({
-            state: z.enum([...ALERT_STATES, "active"]).optional(),
-            unitId: z.string().min(1).max(128).optional(),
-            kind: z.enum(ALERT_KINDS).optional(),
-            limit: z.coerce.number().int().min(1).max(1000).default(100),
-            before: z.string().min(1).max(128).optional(),
-          }),
-        },
+  app.get(
+    "/api/v1/alerts",
+    {
+      schema: {
+        description: "The alert queue, newest first. state=active lists open and acknowledged alerts.",
+        querystring: z.strictObject({
+          state: z.enum([...ALERT_STATES, "active"]).optional(),
+          unitId: z.string().min(1).max(128).optional(),
+          kind: z.enum(ALERT_KINDS).optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+          before: z.string().min(1).max(128).optional(),
+        }),
+        response: { 200: alertList, ...errorResponses },
       },
-      async (req) => ({
-        alerts: store
-          .list(req.caller, {
-            state: req.query.state,
-            unitId: req.query.unitId,
-            kind: req.query.kind,
-            limit: req.query.limit,
-            beforeId: req.query.before,
-          })
-          .map(view),
-      }),
-    );
+    },
+    async (req) => ({
+      alerts: store
+        .list(req.caller, {
+          state: req.query.state,
+          unitId: req.query.unitId,
+          kind: req.query.kind,
+          limit: req.query.limit,
+          beforeId: req.query.before,
+        })
+        .map(view),
+    }),
+  );
 
-    app.get(
-      "/api/v1/alerts/stream",
-      {
-        schema: {
-          description:
-            "Server-Sent Events of alert changes (event: alert, data: the alert plus `event`, `eventId`). Resumable: send Last-Event-ID (or ?lastEventId=) to replay what came after it.",
-          querystring: z.strictObject({
-            lastEventId: z.coerce.number().int().min(0).optional(),
-            /** For browsers' EventSource, which cannot send an Authorization header. */
-            token: z.string().max(200).optional(),
-          }),
-        },
+  app.get(
+    "/api/v1/alerts/stream",
+    {
+      schema: {
+        description:
+          "Server-Sent Events of alert changes (event: alert, data: the alert plus `event`, `eventId`). Resumable: send Last-Event-ID (or ?lastEventId=) to replay what came after it.",
+        querystring: z.strictObject({
+          lastEventId: z.coerce.number().int().min(0).optional(),
+          /** For browsers' EventSource, which cannot send an Authorization header. */
+          token: z.string().max(200).optional(),
+        }),
+        response: { 200: alertStream, ...errorResponses },
       },
-      async (req, reply) => {
-        const header = req.headers["last-event-id"];
-        let after: number | null = req.query.lastEventId ?? null;
-        if (typeof header === "string" && header.trim() !== "") {
-          if (!/^\d{1,15}$/.test(header.trim())) {
-            throw badRequest(
-              `Last-Event-ID must be the id of an earlier event (a whole number), got "${header.slice(0, 40)}"`,
-            );
-          }
-          after = Number(header.trim());
+      config: { auth: "token-or-query" },
+    },
+    async (req, reply) => {
+      const header = req.headers["last-event-id"];
+      let after: number | null = req.query.lastEventId ?? null;
+      if (typeof header === "string" && header.trim() !== "") {
+        if (!/^\d{1,15}$/.test(header.trim())) {
+          throw httpError(
+            "CT_ERR_BAD_REQUEST",
+            `Last-Event-ID must be the id of an earlier event (a whole number), got "${header.slice(0, 40)}"`,
+          );
         }
-        const caller = req.caller;
-        reply.hijack();
-        const res = reply.raw;
-        res.writeHead(200, {
-          "content-type": "text/event-stream; charset=utf-8",
-          "cache-control": "no-cache, no-transform",
-          connection: "keep-alive",
-          "x-accel-buffering": "no",
-        });
-        res.write("retry: 3000\n\n");
-        let lastSent = after ?? store.lastEventId();
-        const send = (e: AlertEvent) => {
-          if (e.id <= lastSent || !canSee(caller, e)) return;
-          res.write(`id: ${e.id}\nevent: alert\ndata: ${e.body}\n\n`);
-          lastSent = e.id;
-        };
-        // Subscribed before the replay: nothing committed in between is missed (and `send` skips
-        // what the replay already sent).
-        const buffered: AlertEvent[] = [];
-        let replaying = true;
-        const unsubscribe = hub.subscribe((e) => (replaying ? buffered.push(e) : send(e)));
-        for (;;) {
-          const page = store.eventsAfter(caller, lastSent, REPLAY_PAGE);
-          for (const e of page) send(e);
-          if (page.length < REPLAY_PAGE) break;
-        }
-        replaying = false;
-        for (const e of buffered) send(e);
-        const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
-        keepalive.unref();
-        let closed = false;
-        const close = () => {
-          if (closed) return;
-          closed = true;
-          clearInterval(keepalive);
-          unsubscribe();
-          deregister();
-          res.end();
-        };
-        const deregister = hub.onClose(close);
-        res.on("close", close);
-      },
-    );
+        after = Number(header.trim());
+      }
+      const caller = req.caller;
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache, no-transform",
+        connection: "keep-alive",
+        "x-accel-buffering": "no",
+      });
+      res.write("retry: 3000\n\n");
+      let lastSent = after ?? store.lastEventId();
+      const send = (e: AlertEvent) => {
+        if (e.id <= lastSent || !canSee(caller, e)) return;
+        res.write(`id: ${e.id}\nevent: alert\ndata: ${e.body}\n\n`);
+        lastSent = e.id;
+      };
+      // Subscribed before the replay: nothing committed in between is missed (and `send` skips
+      // what the replay already sent).
+      const buffered: AlertEvent[] = [];
+      let replaying = true;
+      const unsubscribe = hub.subscribe((e) => (replaying ? buffered.push(e) : send(e)));
+      for (;;) {
+        const page = store.eventsAfter(caller, lastSent, REPLAY_PAGE);
+        for (const e of page) send(e);
+        if (page.length < REPLAY_PAGE) break;
+      }
+      replaying = false;
+      for (const e of buffered) send(e);
+      const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
+      keepalive.unref();
+      let closed = false;
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(keepalive);
+        unsubscribe();
+        deregister();
+        res.end();
+      };
+      const deregister = hub.onClose(close);
+      res.on("close", close);
+    },
+  );
 
-    app.get("/api/v1/alerts/:id", { schema: { params: idParams } }, async (req) => {
+  app.get(
+    "/api/v1/alerts/:id",
+    { schema: { params: idParams, response: { 200: alertDetail, ...errorResponses } } },
+    async (req) => {
       const a = store.get(req.caller, req.params.id);
       return {
         ...view(a),
         deliveries: store.deliveriesOf(a.id).map(deliveryView),
-        history: ctx.audit
+        history: deps.audit
           .forEntity("alert", a.id)
           .map((h) => ({ at: h.at, actor: h.actor, action: h.action, details: h.details })),
       };
-    });
+    },
+  );
 
-    app.post(
-      "/api/v1/alerts/:id/ack",
-      {
-        schema: {
-          description: "Acknowledge: someone is on it. Stops escalation and the frequent reminders.",
-          params: idParams,
-          body: commentBody,
-        },
+  app.post(
+    "/api/v1/alerts/:id/ack",
+    {
+      schema: {
+        description: "Acknowledge: someone is on it. Stops escalation and the frequent reminders.",
+        params: idParams,
+        body: commentBody,
+        response: { 200: alertViewSchema, ...errorResponses },
       },
-      async (req) => {
-        const changes = store.acknowledge(req.caller, req.params.id, req.body?.comment || null, deps.now());
-        deps.committed(changes);
-        return view(store.get(req.caller, req.params.id));
-      },
-    );
+    },
+    async (req) => {
+      const changes = store.acknowledge(req.caller, req.params.id, req.body?.comment || null, deps.now());
+      deps.committed(changes);
+      return view(store.get(req.caller, req.params.id));
+    },
+  );
 
-    app.post(
-      "/api/v1/alerts/:id/resolve",
-      {
-        schema: {
-          description: "Resolve by hand, e.g. once the milk was dealt with.",
-          params: idParams,
-          body: commentBody,
-        },
+  app.post(
+    "/api/v1/alerts/:id/resolve",
+    {
+      schema: {
+        description: "Resolve by hand, e.g. once the milk was dealt with.",
+        params: idParams,
+        body: commentBody,
+        response: { 200: alertViewSchema, ...errorResponses },
       },
-      async (req) => {
-        const changes = store.resolve(req.caller, req.params.id, req.body?.comment || null, deps.now());
-        deps.committed(changes);
-        return view(store.get(req.caller, req.params.id));
-      },
-    );
+    },
+    async (req) => {
+      const changes = store.resolve(req.caller, req.params.id, req.body?.comment || null, deps.now());
+      deps.committed(changes);
+      return view(store.get(req.caller, req.params.id));
+    },
+  );
 
-    app.post(
-      "/api/v1/channels",
-      {
-        schema: {
-          description:
-            "Where alerts go: kind webhook (target = URL; signed with `secret`, generated and shown once if omitted), email (target = address) or mqtt (retained state on coldtrail/v1/alerts/{unitId}).",
-          body: z
-            .strictObject({
-              kind: z.enum(CHANNEL_KINDS),
-              target: z.string().trim().max(2000).default(""),
-              secret: z.string().min(16, "secret must be at least 16 characters").max(256).optional(),
-              unitIds: z.array(z.string().min(1).max(128)).min(1).max(1000).optional(),
-              alertKinds: z.array(z.enum(ALERT_KINDS)).min(1).optional(),
-              minEscalation: z.number().int().min(0).max(9).optional(),
-            })
-            .superRefine((b, c) => {
-              const why = TARGET_CHECKS[b.kind](b.target);
-              if (why) c.addIssue({ code: "custom", path: ["target"], message: why });
-              if (b.secret !== undefined && b.kind !== "webhook") {
-                c.addIssue({
-                  code: "custom",
-                  path: ["secret"],
-                  message: `only webhook channels take a secret, not ${b.kind}`,
-                });
-              }
-            }),
-        },
-      },
-      async (req, reply) => {
-        const why = unavailableReason(req.body.kind, deps.media);
-        if (why) throw badRequest(why);
-        for (const unitId of req.body.unitIds ?? []) ctx.units.get(req.caller, unitId);
-        const { channel, secret } = channels.create(req.caller, req.body, deps.now());
-        ctx.log.info({ channelId: channel.id, kind: channel.kind }, "channel.created");
-        return reply.status(201).send({ ...channelView(channel), ...(secret !== null && { secret }) });
-      },
-    );
+  // Open SSE connections would keep close() waiting for ever.
+  app.addHook("preClose", async () => hub.closeAll());
+};
 
-    app.get("/api/v1/channels", async (req) => ({ channels: channels.list(req.caller).map(channelView) }));
+/** Where alerts go: webhook, email and MQTT channels. */
+export const channelsPlugin: FastifyPluginAsyncZod<ChannelsDeps> = async (app, deps) => {
+  const { channels } = deps;
+  app.post(
+    "/api/v1/channels",
+    {
+      schema: {
+        description:
+          "Where alerts go: kind webhook (target = URL; signed with `secret`, generated and shown once if omitted), email (target = address) or mqtt (retained state on coldtrail/v1/alerts/{unitId}).",
+        body: z
+          .strictObject({
+            kind: z.enum(CHANNEL_KINDS),
+            target: z.string().trim().max(2000).default(""),
+            secret: z.string().min(16, "secret must be at least 16 characters").max(256).optional(),
+            unitIds: z.array(z.string().min(1).max(128)).min(1).max(1000).optional(),
+            alertKinds: z.array(z.enum(ALERT_KINDS)).min(1).optional(),
+            minEscalation: z.number().int().min(0).max(9).optional(),
+          })
+          .superRefine((b, c) => {
+            const why = TARGET_CHECKS[b.kind](b.target);
+            if (why) c.addIssue({ code: "custom", path: ["target"], message: why });
+            if (b.secret !== undefined && b.kind !== "webhook") {
+              c.addIssue({
+                code: "custom",
+                path: ["secret"],
+                message: `only webhook channels take a secret, not ${b.kind}`,
+              });
+            }
+          }),
+        response: { 201: channelCreated, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const why = unavailableReason(req.body.kind, deps.media);
+      if (why) throw httpError("CT_ERR_BAD_REQUEST", why);
+      for (const unitId of req.body.unitIds ?? []) deps.units.get(req.caller, unitId);
+      const { channel, secret } = channels.create(req.caller, req.body, deps.now());
+      deps.log.info({ channelId: channel.id, kind: channel.kind }, "channel.created");
+      return reply.status(201).send({ ...channelView(channel), ...(secret !== null && { secret }) });
+    },
+  );
 
-    app.delete("/api/v1/channels/:id", { schema: { params: idParams } }, async (req, reply) => {
+  app.get(
+    "/api/v1/channels",
+    { schema: { response: { 200: channelList, ...errorResponses } } },
+    async (req) => ({
+      channels: channels.list(req.caller).map(channelView),
+    }),
+  );
+
+  app.delete(
+    "/api/v1/channels/:id",
+    { schema: { params: idParams, response: { 204: noContent, ...errorResponses } } },
+    async (req, reply) => {
       channels.delete(req.caller, req.params.id, deps.now());
-      return reply.status(204).send();
-    });
-
-    // Open SSE connections would keep close() waiting for ever.
-    app.addHook("preClose", async () => hub.closeAll());
-  };
-}
+      return reply.status(204).send(null);
+    },
+  );
+};

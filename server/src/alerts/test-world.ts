@@ -6,8 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildApi } from "../api/app.js";
-import type { Context } from "../context.js";
+import { type App, createApi } from "../api/app.js";
 import { openDatabase } from "../db/open.js";
 import { createLogger } from "../logger.js";
 import { createAudit } from "../registry/audit.js";
@@ -17,6 +16,7 @@ import { createUnits, type UnitKind } from "../registry/units.js";
 import { PROFILE_IDS } from "../rules/index.js";
 import { type AlertingDeps, createAlerting } from "./alerting.js";
 import type { StoredReading } from "./engine.js";
+import { alertsPlugin, channelsPlugin } from "./routes.js";
 import { ALERTS_DDL } from "./schema.js";
 
 export const TEST_ADMIN_TOKEN = "alerts-test-admin-token-0123";
@@ -55,7 +55,7 @@ export function createTestWorld(
       ...opts,
     });
   let alerting = build();
-  let api: Awaited<ReturnType<typeof buildApi>> | null = null;
+  let api: App | null = null;
 
   const world = {
     dir,
@@ -113,17 +113,9 @@ export function createTestWorld(
     all: () => alerting.store.list(ADMIN, { limit: 1000 }),
     /** The HTTP API with the alert routes, on a free port. */
     async listen(): Promise<string> {
-      const ctx = {
-        log,
-        db,
-        audit,
-        units,
-        probes,
-        adminToken: TEST_ADMIN_TOKEN,
-        now,
-        openAlertsOf: alerting.openCountOf,
-      } as unknown as Context;
-      api = await buildApi(ctx, [alerting.routes]);
+      api = await createApi({ log, adminToken: TEST_ADMIN_TOKEN });
+      await api.register(alertsPlugin, alerting.http.alerts);
+      await api.register(channelsPlugin, alerting.http.channels);
       await api.listen({ port: 0, host: "127.0.0.1" });
       const addr = api.server.address();
       return `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;

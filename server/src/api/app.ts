@@ -10,21 +10,15 @@ import Fastify, {
 } from "fastify";
 import {
   hasZodFastifySchemaValidationErrors,
+  isResponseSerializationError,
   jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
-import type { Context } from "../context.js";
-import { ApiError } from "../errors.js";
-import { createAuthenticator } from "./auth.js";
-import { serveDashboard } from "./dashboard.js";
-import { batchRoutes } from "./routes/batches.js";
-import { deadLetterRoutes } from "./routes/deadletters.js";
-import { passportRoutes } from "./routes/passports.js";
-import { probeRoutes } from "./routes/probes.js";
-import { systemRoutes } from "./routes/system.js";
-import { unitRoutes } from "./routes/units.js";
+import { ApiError, DomainError, fromDomain, httpError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { registerAuth } from "./auth.js";
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -33,21 +27,15 @@ export type App = FastifyInstance<
   FastifyBaseLogger,
   ZodTypeProvider
 >;
-export type Routes = (app: App, ctx: Context) => void;
 
-/** Routes that need no bearer token. */
-const PUBLIC = [
-  /^\/api\/v1\/passports\//,
-  /^\/api\/openapi\.json$/,
-  /^\/healthz$/,
-  /^\/api\/v1\/healthz$/,
-  /^\/metrics$/,
-  /^\/api\/v1\/metrics$/,
-];
-
-export async function buildApi(ctx: Context, extra: Routes[] = [], dashboardDir?: string): Promise<App> {
+/**
+ * The HTTP server without routes: logging, OpenAPI, authentication by route configuration, the
+ * error catalogue. Each module's routes are a plugin registered on it by the composition root
+ * (server/src/app.ts).
+ */
+export async function createApi(opts: { log: Logger; adminToken: string }): Promise<App> {
   const app = Fastify({
-    loggerInstance: ctx.log.child({ component: "http" }),
+    loggerInstance: opts.log.child({ component: "http" }),
     // One line per request comes from our onResponse hook, not fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
@@ -70,12 +58,7 @@ export async function buildApi(ctx: Context, extra: Routes[] = [], dashboardDir?
     transform: jsonSchemaTransform,
   });
 
-  const authenticate = createAuthenticator(ctx.adminToken);
-  app.addHook("onRequest", async (req) => {
-    const path = req.url.split("?")[0] ?? "";
-    if (!path.startsWith("/api/") || PUBLIC.some((p) => p.test(path))) return;
-    authenticate(req);
-  });
+  registerAuth(app as unknown as FastifyInstance, opts.adminToken);
 
   app.addHook("onResponse", async (req, reply) => {
     if (reply.statusCode >= 500) return;
@@ -85,7 +68,8 @@ export async function buildApi(ctx: Context, extra: Routes[] = [], dashboardDir?
     );
   });
 
-  app.setErrorHandler((err: FastifyError, req, reply) => {
+  app.setErrorHandler((raw: FastifyError | ApiError | DomainError, req, reply) => {
+    const err = raw instanceof DomainError ? fromDomain(raw) : raw;
     if (err instanceof ApiError) {
       return reply.status(err.statusCode).send({ error: { code: err.code, message: err.message } });
     }
@@ -97,7 +81,13 @@ export async function buildApi(ctx: Context, extra: Routes[] = [], dashboardDir?
         .join("; ");
       return reply.status(400).send({ error: { code: "CT_ERR_VALIDATION", message: detail } });
     }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    if (isResponseSerializationError(err)) {
+      // The route answered something its declared response schema does not allow: a server bug.
+      req.log.error(
+        { err: err.message, issues: err.cause?.issues?.slice(0, 5), url: req.url },
+        "http.response_schema",
+      );
+    } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       const code =
         err.statusCode === 413
           ? "CT_ERR_PAYLOAD_TOO_LARGE"
@@ -105,36 +95,16 @@ export async function buildApi(ctx: Context, extra: Routes[] = [], dashboardDir?
             ? "CT_ERR_UNSUPPORTED_MEDIA"
             : "CT_ERR_BAD_REQUEST";
       return reply.status(err.statusCode).send({ error: { code, message: err.message } });
+    } else {
+      req.log.error({ err: err.message, stack: err.stack, url: req.url }, "http.error");
     }
-    req.log.error({ err: err.message, stack: err.stack, url: req.url }, "http.error");
-    return reply
-      .status(500)
-      .send({ error: { code: "CT_ERR_INTERNAL", message: "internal error; see the server log" } });
+    const internal = httpError("CT_ERR_INTERNAL");
+    return reply.status(500).send({ error: { code: internal.code, message: internal.message } });
   });
 
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({
-      error: {
-        code: "CT_ERR_NOT_FOUND",
-        message: `no route ${req.method} ${req.url.split("?")[0]}; see /api/openapi.json`,
-      },
-    }),
-  );
-
-  for (const routes of [
-    systemRoutes,
-    unitRoutes,
-    probeRoutes,
-    batchRoutes,
-    passportRoutes,
-    deadLetterRoutes,
-    ...extra,
-  ])
-    routes(app, ctx);
-
-  app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
-  if (dashboardDir && !(await serveDashboard(app, dashboardDir))) {
-    ctx.log.warn({ dashboardDir }, "dashboard.not_built");
-  }
+  app.setNotFoundHandler((req, reply) => {
+    const e = httpError("CT_ERR_NO_ROUTE", req.method, req.url.split("?")[0] ?? "");
+    return reply.status(e.statusCode).send({ error: { code: e.code, message: e.message } });
+  });
   return app;
 }

@@ -1,16 +1,51 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import fastifyStatic from "@fastify/static";
-import type { App } from "./app.js";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { httpError } from "../errors.js";
+import type { Logger } from "../logger.js";
+
+export interface DashboardDeps {
+  /** A built dashboard (see dashboard/build.ts). */
+  dir: string;
+  log: Logger;
+}
 
 /**
- * Serves the built dashboard (a single-page app): its files as they are, and index.html for any
- * other GET outside /api so that deep links (/units/…, /p/{code}) open the app.
+ * `/api…` however it is spelled: percent-encoded, in capitals, after extra slashes or dot
+ * segments, in an absolute-form request line (`GET http://host/api/…`).
  */
-export async function serveDashboard(app: App, dir: string): Promise<boolean> {
-  if (!existsSync(join(dir, "index.html"))) return false;
+function isApiPath(rawPath: string, wildcard: string): boolean {
+  let path = rawPath.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, "");
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // A malformed escape: judged as sent.
+  }
+  path = path.replace(/\/+/g, "/");
+  try {
+    path = new URL(path, "http://localhost").pathname;
+  } catch {
+    // Not a path URL can resolve: judged as sent.
+  }
+  return /^\/api(\/|$)/i.test(path) || /^\/*api(\/|$)/i.test(wildcard);
+}
+
+/**
+ * Serves the built dashboard (a single-page app), public: its files as they are, and index.html
+ * for any other GET outside /api so that deep links (/units/…, /p/{code}) open the app.
+ */
+export const dashboardPlugin: FastifyPluginAsyncZod<DashboardDeps> = async (app, opts) => {
+  if (!existsSync(join(opts.dir, "index.html"))) {
+    opts.log.warn({ dashboardDir: opts.dir }, "dashboard.not_built");
+    return;
+  }
+  // Everything this plugin serves is public (its own routes and @fastify/static's).
+  app.addHook("onRoute", (route) => {
+    route.config = { ...route.config, auth: "public" };
+  });
   await app.register(fastifyStatic, {
-    root: dir,
+    root: opts.dir,
     prefix: "/",
     index: "index.html",
     wildcard: false,
@@ -18,14 +53,12 @@ export async function serveDashboard(app: App, dir: string): Promise<boolean> {
   });
   app.get("/*", { schema: { hide: true } }, (req, reply) => {
     const path = req.url.split("?")[0] ?? "";
-    if (path.startsWith("/api/")) {
-      return reply.status(404).send({
-        error: { code: "CT_ERR_NOT_FOUND", message: `no route GET ${path}; see /api/openapi.json` },
-      });
+    if (isApiPath(path, (req.params as { "*"?: string })["*"] ?? "")) {
+      const e = httpError("CT_ERR_NO_ROUTE", "GET", path);
+      return reply.status(e.statusCode).send({ error: { code: e.code, message: e.message } });
     }
     if (/\.[a-z0-9]+$/i.test(path)) return reply.sendFile(path.slice(1));
     reply.header("cache-control", "no-cache");
     return reply.sendFile("index.html");
   });
-  return true;
-}
+};

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { checkTimeZone } from "../rules/index.js";
 
 /** ISO 8601 date-time in requests (DESIGN.md: times are ISO 8601 strings), to epoch ms. */
 export const isoTime = z
@@ -43,3 +44,15 @@ export const duration = z
     return z.NEVER;
   })
   .refine((ms) => ms >= 1000, "must be at least 1 second");
+
+/**
+ * `?tz=Europe/London`: the IANA zone a page wants reasons worded in (the browser's own zone), so
+ * that a time never shows in UTC next to the same time in local.
+ */
+export const timeZoneQuery = z
+  .string()
+  .max(64)
+  .refine((tz) => checkTimeZone(tz) === null, {
+    error: (i) => `tz must be an IANA time zone such as Europe/London; got "${String(i.input).slice(0, 64)}"`,
+  })
+  .optional();

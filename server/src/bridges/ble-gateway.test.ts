@@ -72,7 +72,7 @@ beforeAll(async () => {
   // A retained message already on the household broker is old news when the bridge subscribes.
   await publish(topicOf("OpenMQTTGateway", MAC_PVVX), { id: MAC_PVVX, tempc: 12.5 }, true);
 
-  const ctx = server.ctx;
+  const ctx = server.parts;
   // The server's own ingest path (same journal, dead letters and metrics) as app.ts builds it.
   const ingest = createIngest({
     journal: ctx.journal,

@@ -15,7 +15,9 @@ export interface UnitProfile {
  * no longer resolves (a later version tightened a range), the kind's default applies and the
  * error is reported rather than leaving the unit unjudged.
  */
-export function profileOf(unit: Pick<Unit, "id" | "kind" | "site" | "profile" | "profileOverrides">): UnitProfile {
+export function profileOf(
+  unit: Pick<Unit, "id" | "kind" | "site" | "profile" | "profileOverrides">,
+): UnitProfile {
   const chosen = resolveProfile({
     kind: unit.kind,
     site: unit.site,
@@ -23,7 +25,11 @@ export function profileOf(unit: Pick<Unit, "id" | "kind" | "site" | "profile" | 
     overrides: unit.profileOverrides,
   });
   if (chosen.ok)
-    return { profile: chosen.profile, key: JSON.stringify([unit.profile, unit.profileOverrides]), error: null };
+    return {
+      profile: chosen.profile,
+      key: JSON.stringify([unit.profile, unit.profileOverrides]),
+      error: null,
+    };
   const fallback = resolveProfile({ kind: unit.kind, site: unit.site });
   if (!fallback.ok) throw new Error(`no default profile for unit kind "${unit.kind}": ${fallback.reason}`);
   return {

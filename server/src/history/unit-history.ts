@@ -21,7 +21,8 @@ export function createUnitHistory(deps: { probes: Probes; unitReadings: UnitRead
     let best: number | null = null;
     for (const a of probes.attachmentsOfUnit(unitId, fromMs, toMs)) {
       const p = probes.byId(a.probeId);
-      if (p?.intervalDeclared) best = best === null ? p.expectedIntervalMs : Math.min(best, p.expectedIntervalMs);
+      if (p?.intervalDeclared)
+        best = best === null ? p.expectedIntervalMs : Math.min(best, p.expectedIntervalMs);
     }
     return best;
   }
@@ -34,7 +35,12 @@ export function createUnitHistory(deps: { probes: Probes; unitReadings: UnitRead
      * One stay of milk in a unit, [fromMs, toMs) (toMs null = still there, as of nowMs): the
      * unit's calibrated readings over exactly that time with its profile, ready for the engine.
      */
-    async stay(unit: Unit, fromMs: number, toMs: number | null, nowMs: number): Promise<{
+    async stay(
+      unit: Unit,
+      fromMs: number,
+      toMs: number | null,
+      nowMs: number,
+    ): Promise<{
       interval: CustodyInterval;
       profileError: string | null;
     }> {

@@ -1,7 +1,7 @@
 import { PROTOCOL_LIMITS } from "@coldtrail/firmware-bridge/protocol";
 import type { Db } from "../db/open.js";
 import { prepared } from "../db/statements.js";
-import { badRequest, conflict, notFound } from "../errors.js";
+import { conflict, invalidInput, notFound } from "../errors.js";
 import type { Audit } from "./audit.js";
 import { type Caller, ownedBy } from "./caller.js";
 import { newId, randomCode } from "./ids.js";
@@ -74,7 +74,7 @@ const toBatch = (r: Record<string, unknown>): Batch => ({
 /** A time a person entered may not lie in the future (beyond the clock-skew allowance). */
 function notInFuture(field: string, atMs: number, nowMs: number): void {
   if (atMs > nowMs + FUTURE_SKEW_MS)
-    throw badRequest(
+    throw invalidInput(
       `${field} (${new Date(atMs).toISOString()}) is in the future; the server's time is ${new Date(nowMs).toISOString()}`,
     );
 }
@@ -138,7 +138,7 @@ export function createBatches(db: Db, audit: Audit) {
       notInFuture("at", input.atMs, nowMs);
       if (input.thawedAtMs !== undefined) notInFuture("thawedAt", input.thawedAtMs, nowMs);
       if (input.expressedAtMs > input.atMs) {
-        throw badRequest("expressedAt must not be after at (the time the batch was placed in the unit)");
+        throw invalidInput("expressedAt must not be after at (the time the batch was placed in the unit)");
       }
       const id = newId("b");
       const code = randomCode(PASSPORT_CODE_BITS);
@@ -245,7 +245,8 @@ export function createBatches(db: Db, audit: Audit) {
           `a move at ${new Date(atMs).toISOString()} is not after the batch's last move (${new Date(since).toISOString()}); moves must be in time order`,
         );
       }
-      if (inCustody && last.unitId === unitId) throw conflict(`batch "${batchId}" is already in unit "${unitId}"`);
+      if (inCustody && last.unitId === unitId)
+        throw conflict(`batch "${batchId}" is already in unit "${unitId}"`);
       db.transaction(() => {
         if (inCustody) closeCustody.run(atMs, unitId === null ? (move.how ?? "unknown") : null, batchId);
         if (unitId !== null) insertCustody.run(batchId, unitId, atMs);

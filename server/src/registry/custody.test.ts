@@ -59,9 +59,9 @@ describe("custody: leaving and coming back", () => {
   it("refuses times in the future (beyond the clock-skew allowance) and changes nothing", () => {
     const now = T0 + 10 * H;
     const id = newBatch();
-    expect(() =>
-      batches.move(ADMIN, id, { unitId: bag, atMs: now + FUTURE_SKEW_MS + 1 }, now),
-    ).toThrow(/at \(.*\) is in the future; the server's time is/);
+    expect(() => batches.move(ADMIN, id, { unitId: bag, atMs: now + FUTURE_SKEW_MS + 1 }, now)).toThrow(
+      /at \(.*\) is in the future; the server's time is/,
+    );
     expect(() =>
       batches.create(ADMIN, { unitId: freezer, expressedAtMs: T0, atMs: Date.UTC(9999, 0, 1) }, now),
     ).toThrow(/at \(9999-01-01T00:00:00.000Z\) is in the future/);
@@ -103,7 +103,10 @@ describe("probe calibration", () => {
   it("knows whether a probe declared its reporting interval", () => {
     probes.create(ADMIN, { id: "int-declared", intervalS: 600 }, T0);
     probes.create(ADMIN, { id: "int-learned" }, T0);
-    expect(probes.byId("int-declared")).toMatchObject({ intervalDeclared: true, expectedIntervalMs: 600_000 });
+    expect(probes.byId("int-declared")).toMatchObject({
+      intervalDeclared: true,
+      expectedIntervalMs: 600_000,
+    });
     expect(probes.byId("int-learned")?.intervalDeclared).toBe(false);
     expect(probes.byId("nope")).toBeNull();
   });

@@ -1,5 +1,14 @@
-import type { LiveView } from "../context.js";
 import type { Probe, ProbeLiveState, Probes } from "./probes.js";
+
+/** Live fields of a probe (battery, last seen, status), newer in memory than in the registry. */
+export interface LiveView {
+  batteryPct: number | null;
+  batteryMv: number | null;
+  rssi: number | null;
+  status: string | null;
+  fw: string | null;
+  lastSeen: string | null;
+}
 
 /**
  * Battery, RSSI, status and last-seen change with every message; writing them to the registry

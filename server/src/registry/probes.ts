@@ -80,6 +80,7 @@ export function createProbes(db: Db, audit: Audit) {
   );
   const authById = db.prepare("SELECT id, secret_hash FROM probe WHERE id = ?");
   const byMac = db.prepare("SELECT id FROM probe WHERE ble_mac = ?").pluck();
+  const allIds = db.prepare("SELECT id FROM probe ORDER BY id").pluck();
   const setSecret = db.prepare("UPDATE probe SET secret_hash = ? WHERE id = ?");
   const byIdStmt = db.prepare("SELECT * FROM probe WHERE id = ?");
   const offsetById = db.prepare("SELECT calibration_offset_c FROM probe WHERE id = ?").pluck();
@@ -263,6 +264,10 @@ export function createProbes(db: Db, audit: Audit) {
     auth(id: string): ProbeAuth | null {
       const r = authById.get(id) as { id: string; secret_hash: string } | undefined;
       return r ? { id: r.id, secretHash: r.secret_hash } : null;
+    },
+    /** Every registered probe id (e.g. to check each has a broker login). */
+    ids(): string[] {
+      return allIds.all() as string[];
     },
     attach(caller: Caller, probeId: string, unitId: string | null, atMs: number, nowMs: number): void {
       this.get(caller, probeId);

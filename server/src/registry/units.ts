@@ -1,6 +1,6 @@
 import type { Db } from "../db/open.js";
 import { prepared } from "../db/statements.js";
-import { badRequest, conflict, notFound } from "../errors.js";
+import { conflict, invalidInput, notFound } from "../errors.js";
 import { defaultProfileId } from "../rules/index.js";
 import type { Audit } from "./audit.js";
 import { type Caller, ownedBy } from "./caller.js";
@@ -95,12 +95,12 @@ export function createUnits(db: Db, audit: Audit, knownProfiles: () => ReadonlyS
         ...(change.profileOverrides !== undefined && { profileOverrides: change.profileOverrides }),
       };
       if (!knownProfiles().has(after.profile)) {
-        throw badRequest(
+        throw invalidInput(
           `profile "${after.profile}" is not known; choose one of: ${[...knownProfiles()].join(", ")}`,
         );
       }
       const problem = validate(after);
-      if (problem) throw badRequest(problem);
+      if (problem) throw invalidInput(problem);
       db.transaction(() => {
         update.run(
           after.name,

@@ -4,7 +4,13 @@ import type { Logger } from "../logger.js";
 import type { Batch, Batches, Custody } from "../registry/batches.js";
 import { ADMIN } from "../registry/caller.js";
 import type { Unit, Units } from "../registry/units.js";
-import { type BatchInput, type CustodyInterval, computeVerdict, type Verdict } from "../rules/index.js";
+import {
+  type BatchInput,
+  type CustodyInterval,
+  computeVerdict,
+  describeReason,
+  type Verdict,
+} from "../rules/index.js";
 
 export interface StitchedCustody extends Custody {
   unit: Unit | null;
@@ -25,10 +31,20 @@ export function createBatchVerdicts(deps: {
   units: Units;
   history: UnitHistory;
   log?: Logger;
+  /** The zone reasons are worded in when the caller names none (COLDTRAIL_TIME_ZONE); stored verdicts use it. */
+  timeZone?: string;
 }) {
   const { batches, units, history } = deps;
 
-  async function compute(batch: Batch, nowMs: number): Promise<BatchVerdict> {
+  /**
+   * The batch's verdict as of nowMs, stored with its reasons. `timeZone` words the reasons for one
+   * reader (a page sends the browser's zone); the stored copy is always in the server's zone.
+   */
+  async function compute(
+    batch: Batch,
+    nowMs: number,
+    opts: { timeZone?: string } = {},
+  ): Promise<BatchVerdict> {
     const chain = batches
       .custody(batch.id)
       .map((c) => ({ ...c, unit: c.unitId ? units.get(ADMIN, c.unitId) : null }));
@@ -36,7 +52,8 @@ export function createBatchVerdicts(deps: {
     for (const c of chain) {
       if (!c.unit) continue; // out of monitored custody: the chain ends (or pauses) there
       const stay = await history.stay(c.unit, c.fromMs, c.toMs, nowMs);
-      if (stay.profileError) deps.log?.warn({ unitId: c.unit.id, err: stay.profileError }, "unit.profile_invalid");
+      if (stay.profileError)
+        deps.log?.warn({ unitId: c.unit.id, err: stay.profileError }, "unit.profile_invalid");
       intervals.push(stay.interval);
     }
     const last = chain.at(-1);
@@ -50,10 +67,15 @@ export function createBatchVerdicts(deps: {
       // A chain whose last stay is closed has left monitored custody (a move elsewhere opens a new stay).
       custodyEnd: last && last.toMs !== null ? { atMs: last.toMs, how: last.leftHow ?? "unknown" } : null,
     };
-    const r = computeVerdict(input, nowMs);
+    const serverZone = deps.timeZone ?? "UTC";
+    const r = computeVerdict(input, nowMs, { timeZone: serverZone });
     if (!r.ok) throw conflict(`cannot compute a verdict for batch "${batch.id}": ${r.reason}`);
     batches.saveVerdict(batch.id, r.verdict.verdict, r.verdict, nowMs);
-    return { batch, custody: chain, verdict: r.verdict };
+    const zone = opts.timeZone ?? serverZone;
+    if (zone === serverZone) return { batch, custody: chain, verdict: r.verdict };
+    // Same history, same rules: only the words differ, so re-word each reason for the reader.
+    const reasons = r.verdict.reasons.map((x) => ({ ...x, message: describeReason(x, { timeZone: zone }) }));
+    return { batch, custody: chain, verdict: { ...r.verdict, reasons } };
   }
 
   return { compute };

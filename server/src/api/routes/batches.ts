@@ -1,10 +1,13 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Context } from "../../context.js";
-import { LEFT_HOW, type LeftHow } from "../../registry/batches.js";
+import type { Logger } from "../../logger.js";
+import type { Audit } from "../../registry/audit.js";
+import { type Batches, LEFT_HOW, type LeftHow } from "../../registry/batches.js";
 import type { Reason, Verdict } from "../../rules/index.js";
-import type { BatchVerdict } from "../../verdicts/batch-verdict.js";
-import type { Routes } from "../app.js";
-import { isoTime, toIso } from "../time.js";
+import type { BatchVerdict, BatchVerdicts } from "../../verdicts/batch-verdict.js";
+import { auditList, batchCreated, batchDetail, batchList, reviewCreated } from "../schemas/batches.js";
+import { errorResponses } from "../schemas/common.js";
+import { isoTime, timeZoneQuery, toIso } from "../time.js";
 
 const idParams = z.object({ id: z.string().min(1).max(128) });
 const isoOrNull = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : toIso(ms));
@@ -39,18 +42,30 @@ export function verdictCore(v: Verdict) {
   };
 }
 
-export function passportUrl(ctx: Context, code: string): string {
-  return `${ctx.publicHttpUrl}/p/${code}`;
+export interface BatchesDeps {
+  batches: Batches;
+  batchVerdicts: BatchVerdicts;
+  audit: Pick<Audit, "forEntity">;
+  /** Base URL for links people open (passports). */
+  publicHttpUrl: () => string;
+  log: Pick<Logger, "warn">;
+  now(): number;
 }
 
-function batchView(ctx: Context, bv: BatchVerdict) {
+export function passportUrl(ctx: Pick<BatchesDeps, "publicHttpUrl">, code: string): string {
+  return `${ctx.publicHttpUrl()}/p/${code}`;
+}
+
+function batchView(ctx: BatchesDeps, bv: BatchVerdict) {
   const { batch, custody, verdict } = bv;
   const reviews = ctx.batches.reviews(batch.id).map((r) => ({
     decision: r.decision,
     comment: r.comment,
     by: r.actor,
     at: toIso(r.atMs),
+    showToRecipient: r.showToRecipient,
   }));
+  const last = custody.at(-1);
   return {
     id: batch.id,
     code: batch.code,
@@ -71,12 +86,15 @@ function batchView(ctx: Context, bv: BatchVerdict) {
       unitKind: c.unit?.kind ?? null,
       from: toIso(c.fromMs),
       to: isoOrNull(c.toMs),
+      leftHow: c.leftHow,
     })),
+    monitoringEndedAt: last && last.toMs !== null ? toIso(last.toMs) : null,
     profiles: verdict.profiles,
   };
 }
 
-export const batchRoutes: Routes = (app, ctx) => {
+/** Batches of milk: placement, moves, verdicts, staff reviews, audit. */
+export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx) => {
   app.post(
     "/api/v1/batches",
     {
@@ -92,6 +110,7 @@ export const batchRoutes: Routes = (app, ctx) => {
           container: z.enum(["bag", "bottle"]).optional(),
           donorRef: z.string().trim().min(1).max(200).optional(),
         }),
+        response: { 201: batchCreated, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -124,6 +143,7 @@ export const batchRoutes: Routes = (app, ctx) => {
         description:
           "The batch moved to another unit at `at`; `unitId: null` = it left monitored custody (fed, discarded).",
         params: idParams,
+        querystring: z.object({ tz: timeZoneQuery }),
         body: z.strictObject({
           unitId: z.string().min(1).max(128).nullable(),
           at: isoTime.optional(),
@@ -132,21 +152,31 @@ export const batchRoutes: Routes = (app, ctx) => {
             .optional()
             .describe("With unitId null: how the batch left custody (handed-over, fed, discarded)"),
         }),
+        response: { 200: batchDetail, ...errorResponses },
       },
     },
     async (req) => {
       const nowMs = ctx.now();
       const { unitId, at, how } = req.body;
       ctx.batches.move(req.caller, req.params.id, { unitId, atMs: at ?? nowMs, how }, nowMs);
-      return batchView(
-        ctx,
-        await ctx.batchVerdicts.compute(ctx.batches.get(req.caller, req.params.id), nowMs),
-      );
+      const batch = ctx.batches.get(req.caller, req.params.id);
+      return batchView(ctx, await ctx.batchVerdicts.compute(batch, nowMs, { timeZone: req.query.tz }));
     },
   );
 
-  app.get("/api/v1/batches/:id", { schema: { params: idParams } }, async (req) =>
-    batchView(ctx, await ctx.batchVerdicts.compute(ctx.batches.get(req.caller, req.params.id), ctx.now())),
+  app.get(
+    "/api/v1/batches/:id",
+    {
+      schema: {
+        params: idParams,
+        querystring: z.object({ tz: timeZoneQuery }),
+        response: { 200: batchDetail, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const batch = ctx.batches.get(req.caller, req.params.id);
+      return batchView(ctx, await ctx.batchVerdicts.compute(batch, ctx.now(), { timeZone: req.query.tz }));
+    },
   );
 
   app.get(
@@ -158,7 +188,9 @@ export const batchRoutes: Routes = (app, ctx) => {
           code: z.string().max(32).optional(),
           verdict: z.enum(["safe", "check", "do-not-use"]).optional(),
           limit: z.coerce.number().int().min(1).max(500).default(100),
+          tz: timeZoneQuery,
         }),
+        response: { 200: batchList, ...errorResponses },
       },
     },
     async (req) => {
@@ -166,7 +198,33 @@ export const batchRoutes: Routes = (app, ctx) => {
       const list = ctx.batches.list(req.caller, req.query);
       const out = [];
       for (const b of list) {
-        const bv = await ctx.batchVerdicts.compute(b, nowMs);
+        // One batch whose history cannot be judged must not fail everyone's list: it reads "check".
+        let bv: BatchVerdict;
+        try {
+          bv = await ctx.batchVerdicts.compute(b, nowMs, { timeZone: req.query.tz });
+        } catch (e) {
+          ctx.log.warn({ batchId: b.id, err: (e as Error).message }, "verdict.failed");
+          if (req.query.verdict && req.query.verdict !== "check") continue;
+          out.push({
+            id: b.id,
+            code: b.code,
+            expressedAt: toIso(b.expressedAtMs),
+            volumeMl: b.volumeMl,
+            unitId: null,
+            verdict: "check" as const,
+            reasons: [
+              {
+                code: "verdict-unavailable",
+                band: "check" as const,
+                rule: "§1",
+                message:
+                  "This batch's verdict could not be worked out from its records; open the batch to see why.",
+              },
+            ],
+            state: b.initialState,
+          });
+          continue;
+        }
         if (req.query.verdict && bv.verdict.verdict !== req.query.verdict) continue;
         out.push({
           id: b.id,
@@ -192,19 +250,34 @@ export const batchRoutes: Routes = (app, ctx) => {
         body: z.strictObject({
           decision: z.enum(["release", "hold", "discard"]),
           comment: z.string().trim().min(1, "comment must say why").max(2000),
+          showToRecipient: z
+            .boolean()
+            .optional()
+            .describe("Show this comment on the public passport (default: staff only)"),
         }),
+        response: { 201: reviewCreated, ...errorResponses },
       },
     },
     async (req, reply) => {
-      const r = ctx.batches.review(req.caller, req.params.id, req.body.decision, req.body.comment, ctx.now());
-      return reply
-        .status(201)
-        .send({ id: r.id, decision: r.decision, comment: r.comment, by: r.actor, at: toIso(r.atMs) });
+      const { decision, comment, showToRecipient } = req.body;
+      const r = ctx.batches.review(req.caller, req.params.id, decision, comment, ctx.now(), showToRecipient);
+      return reply.status(201).send({
+        id: r.id,
+        decision: r.decision,
+        comment: r.comment,
+        by: r.actor,
+        at: toIso(r.atMs),
+        showToRecipient: r.showToRecipient,
+      });
     },
   );
 
-  app.get("/api/v1/batches/:id/audit", { schema: { params: idParams } }, async (req) => {
-    const b = ctx.batches.get(req.caller, req.params.id);
-    return { audit: ctx.audit.forEntity("batch", b.id) };
-  });
+  app.get(
+    "/api/v1/batches/:id/audit",
+    { schema: { params: idParams, response: { 200: auditList, ...errorResponses } } },
+    async (req) => {
+      const b = ctx.batches.get(req.caller, req.params.id);
+      return { audit: ctx.audit.forEntity("batch", b.id) };
+    },
+  );
 };

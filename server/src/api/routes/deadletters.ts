@@ -1,7 +1,14 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Routes } from "../app.js";
+import type { DeadLetters } from "../../registry/deadletters.js";
+import { errorResponses } from "../schemas/common.js";
+import { deadLetterList } from "../schemas/deadletters.js";
 
-export const deadLetterRoutes: Routes = (app, ctx) => {
+export interface DeadLettersDeps {
+  deadLetters: Pick<DeadLetters, "list">;
+}
+
+export const deadLettersPlugin: FastifyPluginAsyncZod<DeadLettersDeps> = async (app, ctx) => {
   app.get(
     "/api/v1/deadletters",
     {
@@ -14,6 +21,7 @@ export const deadLetterRoutes: Routes = (app, ctx) => {
           limit: z.coerce.number().int().min(1).max(1000).default(100),
           before: z.coerce.number().int().min(1).optional(),
         }),
+        response: { 200: deadLetterList, ...errorResponses },
       },
     },
     async (req) => ({

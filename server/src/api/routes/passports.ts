@@ -1,7 +1,11 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Context } from "../../context.js";
 import { notFound } from "../../errors.js";
-import type { Routes } from "../app.js";
+import type { UnitReadings } from "../../readings/unit-readings.js";
+import type { Batches } from "../../registry/batches.js";
+import type { BatchVerdicts } from "../../verdicts/batch-verdict.js";
+import { errorResponses } from "../schemas/common.js";
+import { passport } from "../schemas/passports.js";
 import { toIso } from "../time.js";
 import { verdictCore } from "./batches.js";
 
@@ -11,11 +15,18 @@ const MINUTE_MS = 60_000;
 
 /** Keys that could identify a donor, a household or a device; never in a passport. */
 const PRIVATE_KEYS = new Set(["unitId", "unitName", "probeId", "donorRef", "ownerId", "name"]);
-const scrub = (values: Record<string, unknown> | undefined) =>
+const scrub = <V>(values: Record<string, V> | undefined): Record<string, V> | undefined =>
   values ? Object.fromEntries(Object.entries(values).filter(([k]) => !PRIVATE_KEYS.has(k))) : undefined;
 
+export interface PassportsDeps {
+  batches: Pick<Batches, "byCode" | "reviews">;
+  batchVerdicts: BatchVerdicts;
+  unitReadings: UnitReadings;
+  now(): number;
+}
+
 async function chart(
-  ctx: Context,
+  ctx: PassportsDeps,
   custody: { unitId: string | null; fromMs: number; toMs: number | null }[],
   nowMs: number,
 ) {
@@ -47,7 +58,7 @@ async function chart(
  * stats, custody as unit kinds and times, and readings for a chart. No donor identity, no unit
  * names or ids, no probe ids: the unguessable code is the only key.
  */
-export const passportRoutes: Routes = (app, ctx) => {
+export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app, ctx) => {
   app.get(
     "/api/v1/passports/:code",
     {
@@ -57,7 +68,9 @@ export const passportRoutes: Routes = (app, ctx) => {
         params: z.object({
           code: z.string().regex(/^[0-9A-Za-z]{8,32}$/, "a passport code is 8-32 letters and digits"),
         }),
+        response: { 200: passport, ...errorResponses },
       },
+      config: { auth: "public" },
     },
     async (req, reply) => {
       const batch = ctx.batches.byCode(req.params.code);
@@ -78,7 +91,7 @@ export const passportRoutes: Routes = (app, ctx) => {
           ? { decision: review.decision, comment: review.comment, at: toIso(review.atMs) }
           : null,
         custody: bv.custody.map((c) => ({
-          kind: c.unit?.kind ?? "out-of-custody",
+          kind: c.unit?.kind ?? ("out-of-custody" as const),
           site: c.unit?.site ?? null,
           from: toIso(c.fromMs),
           to: c.toMs === null ? null : toIso(c.toMs),

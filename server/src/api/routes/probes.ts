@@ -1,17 +1,47 @@
 import { assessTemperatureReach, FORMAT_IDS, type FormatId } from "@coldtrail/firmware-bridge/decoders";
 import { PROBE_ID_PATTERN, readingsTopic } from "@coldtrail/firmware-bridge/protocol";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { normaliseBleMac } from "../../bridges/ble-mac-map.js";
-import type { Context } from "../../context.js";
-import { ApiError, badRequest } from "../../errors.js";
-import type { Probe } from "../../registry/probes.js";
-import type { Routes } from "../app.js";
+import { httpError } from "../../errors.js";
+import type { Logger } from "../../logger.js";
+import type { LiveView } from "../../registry/probe-live.js";
+import type { Probe, Probes } from "../../registry/probes.js";
+import type { ReadingsStore } from "../../stores/types.js";
+import { errorResponses } from "../schemas/common.js";
+import {
+  probeDetail,
+  probeList,
+  probeReadings,
+  probeRegistered,
+  probeSecret,
+  probeView as probeViewSchema,
+} from "../schemas/probes.js";
 import { isoTime, toIso } from "../time.js";
 import { MAX_RAW_READINGS, resolveRange } from "./units.js";
 
 const idParams = z.object({ id: z.string().min(1).max(128) });
 
-function probeView(ctx: Context, p: Probe) {
+export interface ProbesDeps {
+  probes: Probes;
+  /** Raw readings as probes sent them. */
+  store: Pick<ReadingsStore, "range">;
+  log: Logger;
+  /** The MQTT URL devices are told to use. */
+  publicMqttUrl: () => string;
+  /** Gives a probe's (new) secret to the broker: a no-op for the embedded one, a login in Mosquitto. */
+  issueProbeCredentials(
+    probeId: string,
+    secret: string,
+  ): Promise<{ ok: true } | { ok: false; message: string }>;
+  /** Live fields of a probe (battery, last seen, status), newer in memory than in the registry. */
+  liveOf(probe: Probe): LiveView;
+  /** A unit's probes changed (e.g. to announce it to Home Assistant). */
+  onUnitChanged(unitId: string): void;
+  now(): number;
+}
+
+function probeView(ctx: ProbesDeps, p: Probe) {
   const att = ctx.probes.currentAttachment(p.id);
   return {
     id: p.id,
@@ -27,7 +57,8 @@ function probeView(ctx: Context, p: Probe) {
   };
 }
 
-export const probeRoutes: Routes = (app, ctx) => {
+/** Probes: registration, secrets, attachment to units, raw readings. */
+export const probesPlugin: FastifyPluginAsyncZod<ProbesDeps> = async (app, ctx) => {
   app.post(
     "/api/v1/probes",
     {
@@ -78,6 +109,7 @@ export const probeRoutes: Routes = (app, ctx) => {
             )
             .optional(),
         }),
+        response: { 201: probeRegistered, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -99,7 +131,7 @@ export const probeRoutes: Routes = (app, ctx) => {
       ctx.log.info({ probeId: probe.id, unitId: req.body.unitId ?? null }, "probe.registered");
       const issued = await ctx.issueProbeCredentials(probe.id, secret);
       if (!issued.ok) {
-        throw new ApiError(
+        throw httpError(
           "CT_ERR_UNAVAILABLE",
           `probe "${probe.id}" is registered, but the MQTT broker did not take its login (${issued.message}); once the broker is back, issue a new secret with POST /api/v1/probes/${probe.id}/secret`,
         );
@@ -108,7 +140,7 @@ export const probeRoutes: Routes = (app, ctx) => {
       return reply.status(201).send({
         id: probe.id,
         secret,
-        mqtt: { url: ctx.publicMqttUrl, username: probe.id, topic: readingsTopic(probe.id) },
+        mqtt: { url: ctx.publicMqttUrl(), username: probe.id, topic: readingsTopic(probe.id) },
         unitId: req.body.unitId ?? null,
         bleMac: probe.bleMac,
         warnings,
@@ -122,13 +154,14 @@ export const probeRoutes: Routes = (app, ctx) => {
       schema: {
         description: "Issues a new secret (shown once); the old one stops working, at the broker too.",
         params: idParams,
+        response: { 201: probeSecret, ...errorResponses },
       },
     },
     async (req, reply) => {
       const { secret } = ctx.probes.rotateSecret(req.caller, req.params.id, ctx.now());
       const issued = await ctx.issueProbeCredentials(req.params.id, secret);
       if (!issued.ok) {
-        throw new ApiError(
+        throw httpError(
           "CT_ERR_UNAVAILABLE",
           `the MQTT broker did not take the new login of probe "${req.params.id}" (${issued.message}); try again once it is back`,
         );
@@ -137,23 +170,27 @@ export const probeRoutes: Routes = (app, ctx) => {
       return reply.status(201).send({
         id: req.params.id,
         secret,
-        mqtt: { url: ctx.publicMqttUrl, username: req.params.id, topic: readingsTopic(req.params.id) },
+        mqtt: { url: ctx.publicMqttUrl(), username: req.params.id, topic: readingsTopic(req.params.id) },
       });
     },
   );
 
-  app.get("/api/v1/probes", async (req) => ({
+  app.get("/api/v1/probes", { schema: { response: { 200: probeList, ...errorResponses } } }, async (req) => ({
     probes: ctx.probes.list(req.caller).map((p) => probeView(ctx, p)),
   }));
 
-  app.get("/api/v1/probes/:id", { schema: { params: idParams } }, async (req) => ({
-    ...probeView(ctx, ctx.probes.get(req.caller, req.params.id)),
-    attachments: ctx.probes.attachmentsOfProbe(req.params.id).map((a) => ({
-      unitId: a.unitId,
-      from: toIso(a.fromMs),
-      to: a.toMs === null ? null : toIso(a.toMs),
-    })),
-  }));
+  app.get(
+    "/api/v1/probes/:id",
+    { schema: { params: idParams, response: { 200: probeDetail, ...errorResponses } } },
+    async (req) => ({
+      ...probeView(ctx, ctx.probes.get(req.caller, req.params.id)),
+      attachments: ctx.probes.attachmentsOfProbe(req.params.id).map((a) => ({
+        unitId: a.unitId,
+        from: toIso(a.fromMs),
+        to: a.toMs === null ? null : toIso(a.toMs),
+      })),
+    }),
+  );
 
   app.put(
     "/api/v1/probes/:id/unit",
@@ -163,12 +200,13 @@ export const probeRoutes: Routes = (app, ctx) => {
           "Attaches the probe to a unit from `at` (default now; may be back-dated); `unitId: null` detaches it.",
         params: idParams,
         body: z.strictObject({ unitId: z.string().min(1).max(128).nullable(), at: isoTime.optional() }),
+        response: { 200: probeViewSchema, ...errorResponses },
       },
     },
     async (req) => {
       const nowMs = ctx.now();
       const atMs = req.body.at ?? nowMs;
-      if (atMs > nowMs + 60_000) throw badRequest("at must not be in the future");
+      if (atMs > nowMs + 60_000) throw httpError("CT_ERR_BAD_REQUEST", "at must not be in the future");
       const before = ctx.probes.currentAttachment(req.params.id)?.unitId ?? null;
       ctx.probes.attach(req.caller, req.params.id, req.body.unitId, atMs, nowMs);
       for (const unitId of new Set([before, req.body.unitId])) if (unitId) ctx.onUnitChanged(unitId);
@@ -188,6 +226,7 @@ export const probeRoutes: Routes = (app, ctx) => {
             (q) => q.from === undefined || q.to === undefined || q.from < q.to,
             "from must be before to",
           ),
+        response: { 200: probeReadings, ...errorResponses },
       },
     },
     async (req) => {
@@ -195,7 +234,8 @@ export const probeRoutes: Routes = (app, ctx) => {
       const { fromMs, toMs } = resolveRange(req.query, ctx.now());
       const rows = await ctx.store.range(probe.id, fromMs, toMs);
       if (rows.length > MAX_RAW_READINGS) {
-        throw badRequest(
+        throw httpError(
+          "CT_ERR_BAD_REQUEST",
           `${rows.length} readings in that range, more than ${MAX_RAW_READINGS}: narrow from/to`,
         );
       }

@@ -1,26 +1,48 @@
-import type { Routes } from "../app.js";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { ComponentHealth } from "../../broker/external-state.js";
+import type { Forwarder } from "../../journal/forwarder.js";
+import type { Journal } from "../../journal/journal.js";
+import type { Metrics } from "../../metrics.js";
+import type { ReadingsStore } from "../../stores/types.js";
+import { errorResponses } from "../schemas/common.js";
+import { health as healthSchema, metricsText } from "../schemas/system.js";
 
-export const systemRoutes: Routes = (app, ctx) => {
+export interface SystemDeps {
+  store: Pick<ReadingsStore, "name">;
+  journal: Pick<Journal, "depth">;
+  forwarder: Pick<Forwarder, "backoffMs" | "lagMs">;
+  metrics: Pick<Metrics, "registry">;
+  /** The external broker's ingest health; undefined with the embedded broker. */
+  ingestHealth?: (() => ComponentHealth) | undefined;
+}
+
+/** Public: health, Prometheus metrics and the OpenAPI document. */
+export const systemPlugin: FastifyPluginAsyncZod<SystemDeps> = async (app, ctx) => {
   // 503 "degraded" while the external broker's ingest is not connected or its journal fails.
   const health = async (_req: unknown, reply: { code(c: number): unknown }) => {
     const ingest = ctx.ingestHealth?.();
-    if (ingest && !ingest.ok) reply.code(503);
+    const degraded = ingest !== undefined && !ingest.ok;
+    if (degraded) reply.code(503);
     return {
-      status: ingest && !ingest.ok ? "degraded" : "ok",
+      status: degraded ? ("degraded" as const) : ("ok" as const),
       store: ctx.store.name,
       journalDepth: ctx.journal.depth(),
       storeBackoffMs: ctx.forwarder.backoffMs,
       storeLagMs: ctx.forwarder.lagMs,
       ...(ingest && { ingest }),
-      ...(ingest && !ingest.ok && { degraded: [{ component: ingest.component, reason: ingest.reason }] }),
+      ...(degraded && { degraded: [{ component: ingest.component, reason: ingest.reason ?? ingest.state }] }),
     };
   };
-  app.get("/healthz", { schema: { hide: true } }, health);
-  app.get("/api/v1/healthz", health);
+  const pub = { auth: "public" } as const;
+  const healthResponse = { 200: healthSchema, ...errorResponses, 503: healthSchema };
+  app.get("/healthz", { schema: { hide: true, response: healthResponse }, config: pub }, health);
+  app.get("/api/v1/healthz", { schema: { security: [], response: healthResponse }, config: pub }, health);
   const metrics = async (_req: unknown, reply: { type(t: string): unknown }) => {
     reply.type(ctx.metrics.registry.contentType);
     return ctx.metrics.registry.metrics();
   };
-  app.get("/metrics", { schema: { hide: true } }, metrics);
-  app.get("/api/v1/metrics", { schema: { hide: true } }, metrics);
+  const metricsSchema = { hide: true, response: { 200: metricsText } };
+  app.get("/metrics", { schema: metricsSchema, config: pub }, metrics);
+  app.get("/api/v1/metrics", { schema: metricsSchema, config: pub }, metrics);
+  app.get("/api/openapi.json", { schema: { hide: true }, config: pub }, async () => app.swagger());
 };

@@ -1,9 +1,12 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Context } from "../../context.js";
-import { badRequest } from "../../errors.js";
-import type { Unit } from "../../registry/units.js";
+import { httpError } from "../../errors.js";
+import type { UnitReadings } from "../../readings/unit-readings.js";
+import type { Probes } from "../../registry/probes.js";
+import type { Unit, Units } from "../../registry/units.js";
 import { resolveProfile } from "../../rules/index.js";
-import type { Routes } from "../app.js";
+import { errorResponses } from "../schemas/common.js";
+import { unitDetail, unitList, unitReadings, unitView as unitViewSchema } from "../schemas/units.js";
 import { duration, isoTime, toIso } from "../time.js";
 
 const DAY_MS = 86_400_000;
@@ -26,7 +29,28 @@ export function resolveRange(q: { from?: number | undefined; to?: number | undef
   return { fromMs: q.from ?? toMs - DAY_MS, toMs };
 }
 
-export async function unitView(ctx: Context, unit: Unit) {
+export interface UnitsDeps {
+  units: Units;
+  probes: Pick<Probes, "attachmentsOfUnit">;
+  unitReadings: UnitReadings;
+  /** Open (unresolved) alerts of a unit. */
+  openAlertsOf(unitId: string): number;
+  /** A unit was created (e.g. to announce it to Home Assistant). */
+  onUnitChanged(unitId: string): void;
+  now(): number;
+}
+
+const resolvedProfileOf = (unit: Unit) => {
+  const r = resolveProfile({
+    kind: unit.kind,
+    profileId: unit.profile,
+    site: unit.site,
+    overrides: unit.profileOverrides,
+  });
+  return r.ok ? r.profile : null;
+};
+
+export async function unitView(ctx: Omit<UnitsDeps, "units" | "onUnitChanged">, unit: Unit) {
   const nowMs = ctx.now();
   const attached = ctx.probes.attachmentsOfUnit(unit.id, nowMs, nowMs + 1).map((a) => a.probeId);
   const last = await ctx.unitReadings.latest(unit.id, nowMs);
@@ -47,7 +71,8 @@ export async function unitView(ctx: Context, unit: Unit) {
   };
 }
 
-export const unitRoutes: Routes = (app, ctx) => {
+/** Units: freezers, fridges and cool bags, and their readings. */
+export const unitsPlugin: FastifyPluginAsyncZod<UnitsDeps> = async (app, ctx) => {
   app.post(
     "/api/v1/units",
     {
@@ -59,6 +84,7 @@ export const unitRoutes: Routes = (app, ctx) => {
           site: z.enum(["household", "milk-bank"]).optional(),
           profile: z.string().min(1).max(64).optional(),
         }),
+        response: { 201: unitViewSchema, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -80,6 +106,7 @@ export const unitRoutes: Routes = (app, ctx) => {
           profile: z.string().min(1).max(64).optional(),
           profileOverrides: z.record(z.string(), z.unknown()).nullable().optional(),
         }),
+        response: { 200: unitDetail, ...errorResponses },
       },
     },
     async (req) => {
@@ -98,35 +125,33 @@ export const unitRoutes: Routes = (app, ctx) => {
         },
         ctx.now(),
       );
-      const resolved = resolveProfile({
-        kind: unit.kind,
-        profileId: unit.profile,
-        site: unit.site,
-        overrides: unit.profileOverrides,
-      });
-      return { ...(await unitView(ctx, unit)), resolvedProfile: resolved.ok ? resolved.profile : null };
+      return { ...(await unitView(ctx, unit)), resolvedProfile: resolvedProfileOf(unit) };
     },
   );
 
-  app.get("/api/v1/units", async (req) => ({
+  app.get("/api/v1/units", { schema: { response: { 200: unitList, ...errorResponses } } }, async (req) => ({
     units: await Promise.all(ctx.units.list(req.caller).map((u) => unitView(ctx, u))),
   }));
 
-  app.get("/api/v1/units/:id", { schema: { params: idParams } }, async (req) => {
-    const unit = ctx.units.get(req.caller, req.params.id);
-    const resolved = resolveProfile({
-      kind: unit.kind,
-      profileId: unit.profile,
-      site: unit.site,
-      overrides: unit.profileOverrides,
-    });
-    // The profile's numbers, e.g. for the dashboard's safe-limit line.
-    return { ...(await unitView(ctx, unit)), resolvedProfile: resolved.ok ? resolved.profile : null };
-  });
+  app.get(
+    "/api/v1/units/:id",
+    { schema: { params: idParams, response: { 200: unitDetail, ...errorResponses } } },
+    async (req) => {
+      const unit = ctx.units.get(req.caller, req.params.id);
+      // The profile's numbers, e.g. for the dashboard's safe-limit line.
+      return { ...(await unitView(ctx, unit)), resolvedProfile: resolvedProfileOf(unit) };
+    },
+  );
 
   app.get(
     "/api/v1/units/:id/readings",
-    { schema: { params: idParams, querystring: rangeQuery } },
+    {
+      schema: {
+        params: idParams,
+        querystring: rangeQuery,
+        response: { 200: unitReadings, ...errorResponses },
+      },
+    },
     async (req) => {
       const unit = ctx.units.get(req.caller, req.params.id);
       const { fromMs, toMs } = resolveRange(req.query, ctx.now());
@@ -148,7 +173,8 @@ export const unitRoutes: Routes = (app, ctx) => {
       }
       const rows = await ctx.unitReadings.raw(unit.id, fromMs, toMs);
       if (rows.length > MAX_RAW_READINGS) {
-        throw badRequest(
+        throw httpError(
+          "CT_ERR_BAD_REQUEST",
           `${rows.length} readings in that range, more than ${MAX_RAW_READINGS}: narrow from/to or add every=5m for buckets`,
         );
       }

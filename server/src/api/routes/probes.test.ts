@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApi, MQTT_URL, T0, type TestApi } from "../test-api.js";
+
+type ApiError = { error: { code: string; message: string } };
+type Registered = {
+  id: string;
+  secret: string;
+  mqtt: { url: string; username: string; topic: string };
+  unitId: string | null;
+  bleMac: string | null;
+  warnings: string[];
+};
+type ProbeBody = { id: string; unitId: string | null; attachedAt: string | null; intervalS: number };
+const MIN = 60_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+let t: TestApi;
+beforeAll(async () => {
+  t = await createTestApi();
+});
+afterAll(async () => t?.close());
+
+async function unit(name: string): Promise<string> {
+  return (await t.api<{ id: string }>("POST", "/api/v1/units", { name, kind: "freezer" })).body.id;
+}
+
+describe("probes plugin", () => {
+  it("registers a probe, hands its secret to the broker and tells it where to publish", async () => {
+    const unitId = await unit("chest freezer");
+    const r = await t.api<Registered>("POST", "/api/v1/probes", {
+      id: "probe-reg-1",
+      unitId,
+      intervalS: 120,
+    });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({
+      id: "probe-reg-1",
+      mqtt: { url: MQTT_URL, username: "probe-reg-1", topic: "coldtrail/v1/probes/probe-reg-1/readings" },
+      unitId,
+      bleMac: null,
+      warnings: [],
+    });
+    expect(r.body.secret.length).toBeGreaterThanOrEqual(20);
+    expect(t.issued.at(-1)).toEqual({ probeId: "probe-reg-1", secret: r.body.secret });
+    expect(t.changedUnits.at(-1)).toBe(unitId);
+    expect(t.registry.lookups.secretHashOf("probe-reg-1")).not.toBeNull();
+    const got = await t.api<ProbeBody>("GET", "/api/v1/probes/probe-reg-1");
+    expect(got.body).toMatchObject({ unitId, attachedAt: iso(T0), intervalS: 120 });
+  });
+
+  it("refuses a taken id (409), an unknown unit (404) and a malformed id (400)", async () => {
+    await t.api("POST", "/api/v1/probes", { id: "probe-dup" });
+    const dup = await t.api<ApiError>("POST", "/api/v1/probes", { id: "probe-dup" });
+    expect([dup.status, dup.body.error.code]).toEqual([409, "CT_ERR_CONFLICT"]);
+    expect(dup.body.error.message).toBe('probe "probe-dup" is already registered; choose another id');
+    const noUnit = await t.api<ApiError>("POST", "/api/v1/probes", { unitId: "u_nope" });
+    expect([noUnit.status, noUnit.body.error.message]).toEqual([
+      404,
+      'unit "u_nope" does not exist (or is not yours)',
+    ]);
+    const badId = await t.api<ApiError>("POST", "/api/v1/probes", { id: "a b" });
+    expect([badId.status, badId.body.error.code]).toEqual([400, "CT_ERR_VALIDATION"]);
+    expect(badId.body.error.message).toMatch(/id must be 3-64 characters/);
+  });
+
+  it("a new secret replaces the old one at the broker", async () => {
+    const first = await t.api<Registered>("POST", "/api/v1/probes", { id: "probe-rot" });
+    const again = await t.api<Registered>("POST", "/api/v1/probes/probe-rot/secret");
+    expect(again.status).toBe(201);
+    expect(again.body.secret).not.toBe(first.body.secret);
+    expect(t.issued.at(-1)).toEqual({ probeId: "probe-rot", secret: again.body.secret });
+    expect((await t.api<ApiError>("POST", "/api/v1/probes/nope-probe/secret")).status).toBe(404);
+  });
+
+  it("attaches to a unit (back-dated), announces both units, and refuses a time in the future", async () => {
+    const a = await unit("freezer A");
+    const b = await unit("freezer B");
+    await t.api("POST", "/api/v1/probes", { id: "probe-move", unitId: a });
+    t.setNow(T0 + 60 * MIN);
+    const moved = await t.api<ProbeBody>("PUT", "/api/v1/probes/probe-move/unit", {
+      unitId: b,
+      at: iso(T0 + 30 * MIN),
+    });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ unitId: b, attachedAt: iso(T0 + 30 * MIN) });
+    expect(t.changedUnits.slice(-2).sort()).toEqual([a, b].sort());
+    const future = await t.api<ApiError>("PUT", "/api/v1/probes/probe-move/unit", {
+      unitId: a,
+      at: iso(T0 + 70 * MIN),
+    });
+    expect([future.status, future.body.error]).toEqual([
+      400,
+      { code: "CT_ERR_BAD_REQUEST", message: "at must not be in the future" },
+    ]);
+    const detached = await t.api<ProbeBody>("PUT", "/api/v1/probes/probe-move/unit", { unitId: null });
+    expect(detached.body.unitId).toBeNull();
+  });
+
+  it("serves a probe's raw readings as sent, with their sequence numbers", async () => {
+    await t.api("POST", "/api/v1/probes", { id: "probe-raw" });
+    await t.write([
+      { probeId: "probe-raw", tsMs: T0 - 2 * MIN, tempC: -18.5, seq: 7, serverTimed: false },
+      { probeId: "probe-raw", tsMs: T0 - MIN, tempC: -18.25, seq: null, serverTimed: true },
+    ]);
+    const r = await t.api<{ probeId: string; readings: unknown[] }>(
+      "GET",
+      "/api/v1/probes/probe-raw/readings",
+    );
+    expect(r.status).toBe(200);
+    expect(r.body.readings).toEqual([
+      { ts: iso(T0 - 2 * MIN), temp_c: -18.5, seq: 7 },
+      { ts: iso(T0 - MIN), temp_c: -18.25, seq: null },
+    ]);
+  });
+
+  it("warns when a BLE sensor cannot read freezer temperatures, and normalises its MAC", async () => {
+    const lcd = await t.api<Registered>("POST", "/api/v1/probes", {
+      bleMac: "a4-c1-38-00-00-01",
+      bleFormat: "pvvx",
+    });
+    expect(lcd.status).toBe(201);
+    expect(lcd.body.bleMac).toBe("A4:C1:38:00:00:01");
+    expect(lcd.body.warnings.join(" ")).toMatch(/cannot read freezer temperatures/);
+  });
+});

@@ -1,0 +1,12 @@
+/**
+ * The API's response schemas, one module per route plugin. The dashboard takes its API types
+ * from here (`import type`, so nothing of the server is bundled).
+ */
+export * from "./alerts.js";
+export * from "./batches.js";
+export * from "./common.js";
+export * from "./deadletters.js";
+export * from "./passports.js";
+export * from "./probes.js";
+export * from "./system.js";
+export * from "./units.js";

@@ -1,0 +1,162 @@
+/**
+ * The HTTP API for route tests: every route plugin on a real SQLite registry and readings store in
+ * a temporary directory, an injected clock, no sockets (`app.inject`) and no broker. Used by the
+ * `*.test.ts` files next to the route plugins; not used by the server.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createAlerting } from "../alerts/alerting.js";
+import { alertsPlugin, channelsPlugin } from "../alerts/routes.js";
+import { loadConfig } from "../config.js";
+import { openDatabase } from "../db/open.js";
+import { createUnitHistory } from "../history/unit-history.js";
+import { createLogger } from "../logger.js";
+import { createMetrics } from "../metrics.js";
+import type { Reading } from "../reading.js";
+import { createReadingsPipeline } from "../readings/pipeline.js";
+import { createUnitReadings } from "../readings/unit-readings.js";
+import { createRegistry } from "../registry/registry.js";
+import { createBatchVerdicts } from "../verdicts/batch-verdict.js";
+import { createApi } from "./app.js";
+import { dashboardPlugin } from "./dashboard.js";
+import { batchesPlugin } from "./routes/batches.js";
+import { deadLettersPlugin } from "./routes/deadletters.js";
+import { passportsPlugin } from "./routes/passports.js";
+import { probesPlugin } from "./routes/probes.js";
+import { systemPlugin } from "./routes/system.js";
+import { unitsPlugin } from "./routes/units.js";
+
+export const TEST_TOKEN = "route-test-admin-token-0123456789";
+/** 3 May 2026, 12:00 UTC. */
+export const T0 = Date.UTC(2026, 4, 3, 12, 0, 0);
+export const PUBLIC_URL = "https://coldtrail.example";
+export const MQTT_URL = "mqtts://mqtt.coldtrail.example:8883";
+
+export async function createTestApi(opts: { dashboard?: boolean } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "coldtrail-routes-"));
+  const db = openDatabase(dir);
+  const log = createLogger(process.env.COLDTRAIL_TEST_LOG ?? "silent");
+  let nowMs = T0;
+  const now = () => nowMs;
+  const config = loadConfig({ COLDTRAIL_DATA_DIR: dir, COLDTRAIL_JOURNAL_MAX_WAIT_MS: "0" });
+  const registry = createRegistry(db);
+  const { audit, units, probes, batches, deadLetters, live, lookups } = registry;
+  const metrics = createMetrics({
+    journalDepth: () => pipeline.journal.depth(),
+    storeLagMs: () => pipeline.forwarder.lagMs,
+    storeBackoffMs: () => pipeline.forwarder.backoffMs,
+  });
+  const pipeline = createReadingsPipeline({ config, db, log, metrics, deadLetters, now });
+  const { store } = pipeline;
+  const unitReadings = createUnitReadings(probes, store, probes.calibrationOf);
+  const batchVerdicts = createBatchVerdicts({
+    batches,
+    units,
+    history: createUnitHistory({ probes, unitReadings }),
+    log,
+  });
+  const alerting = createAlerting({
+    db,
+    audit,
+    units,
+    probes,
+    log,
+    now,
+    publicUrl: PUBLIC_URL,
+    tickEveryMs: 0,
+  });
+  const issued: { probeId: string; secret: string }[] = [];
+  const changedUnits: string[] = [];
+  const onUnitChanged = (unitId: string) => void changedUnits.push(unitId);
+
+  const app = await createApi({ log, adminToken: TEST_TOKEN });
+  await app.register(systemPlugin, {
+    store,
+    journal: pipeline.journal,
+    forwarder: pipeline.forwarder,
+    metrics,
+  });
+  await app.register(unitsPlugin, {
+    units,
+    probes,
+    unitReadings,
+    openAlertsOf: alerting.openCountOf,
+    onUnitChanged,
+    now,
+  });
+  await app.register(probesPlugin, {
+    probes,
+    store,
+    log,
+    publicMqttUrl: () => MQTT_URL,
+    // As in app.ts: the broker's cached hash goes, the (here recorded) broker gets the secret.
+    issueProbeCredentials: async (probeId, secret) => {
+      lookups.forgetSecret(probeId);
+      issued.push({ probeId, secret });
+      return { ok: true };
+    },
+    liveOf: live.view,
+    onUnitChanged,
+    now,
+  });
+  await app.register(batchesPlugin, {
+    batches,
+    batchVerdicts,
+    audit,
+    publicHttpUrl: () => PUBLIC_URL,
+    log,
+    now,
+  });
+  await app.register(passportsPlugin, { batches, batchVerdicts, unitReadings, now });
+  await app.register(deadLettersPlugin, { deadLetters });
+  await app.register(alertsPlugin, alerting.http.alerts);
+  await app.register(channelsPlugin, alerting.http.channels);
+  if (opts.dashboard) {
+    const dist = join(dir, "dashboard");
+    mkdirSync(dist);
+    writeFileSync(join(dist, "index.html"), "<!doctype html><title>coldtrail</title>");
+    writeFileSync(join(dist, "main.js"), "console.log('coldtrail');");
+    await app.register(dashboardPlugin, { dir: dist, log });
+  }
+  await app.ready();
+
+  /** An injected request with the test token; the body parsed when it is JSON. */
+  async function api<T = unknown>(method: string, url: string, body?: unknown) {
+    const res = await app.inject({
+      method: method as "GET",
+      url,
+      headers: { authorization: `Bearer ${TEST_TOKEN}` },
+      ...(body !== undefined && { payload: body as object }),
+    });
+    const json = res.headers["content-type"]?.toString().includes("json");
+    return { status: res.statusCode, body: (json ? res.json() : res.body) as T, headers: res.headers };
+  }
+
+  return {
+    app,
+    api,
+    db,
+    registry,
+    store,
+    issued,
+    changedUnits,
+    now,
+    setNow(ms: number) {
+      nowMs = ms;
+    },
+    /** Readings as the store would hold them (straight into the SQLite store). */
+    async write(readings: Reading[]) {
+      await store.write(readings);
+      store.observe(readings);
+    },
+    async close() {
+      await app.close();
+      await alerting.stop();
+      await pipeline.stop();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+export type TestApi = Awaited<ReturnType<typeof createTestApi>>;

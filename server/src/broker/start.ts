@@ -1,0 +1,100 @@
+import { type MqttPublish, publishViaAedes, publishViaMqttClient } from "../alerts/channels/mqtt.js";
+import type { Config } from "../config.js";
+import type { IncomingMessage, IngestOutcome } from "../ingest/ingest.js";
+import type { Logger } from "../logger.js";
+import { startEmbeddedBroker } from "./embedded.js";
+import { connectExternalBroker, type ExternalBrokerDeps } from "./external.js";
+import { type ComponentHealth, externalBrokerHealth } from "./external-state.js";
+import { createMosquittoProvisioner, type MosquittoProvisioner } from "./mosquitto-dynsec.js";
+
+export interface BrokerDeps {
+  mqtt: Config["mqtt"];
+  log: Logger;
+  ingest(msg: IncomingMessage): Promise<IngestOutcome>;
+  /** For the embedded broker's logins. */
+  secretHashOf(probeId: string): string | null;
+  /** Every registered probe, to warn about those without a Mosquitto login. */
+  probeIds(): string[];
+  metrics: ExternalBrokerDeps["metrics"];
+}
+
+export interface Broker {
+  url: string;
+  publish: MqttPublish;
+  /** Gives a probe's (new) secret to the broker: a no-op for the embedded one, a login in Mosquitto. */
+  issueProbeCredentials(
+    probeId: string,
+    secret: string,
+  ): Promise<{ ok: true } | { ok: false; message: string }>;
+  /** The external ingest's health for /healthz; absent with the embedded broker (it is the process). */
+  health?: () => ComponentHealth;
+  close(): Promise<void>;
+}
+
+/**
+ * The MQTT side: an external broker (Mosquitto, with logins provisioned through dynamic security
+ * when admin credentials are given) when COLDTRAIL_MQTT_URL is set, else the embedded aedes one.
+ */
+export async function startBroker(deps: BrokerDeps): Promise<Broker> {
+  const { mqtt, log } = deps;
+  if (!mqtt.url) {
+    const broker = await startEmbeddedBroker({
+      port: mqtt.port,
+      log: log.child({ component: "mqtt" }),
+      secretHashOf: deps.secretHashOf,
+      ingest: deps.ingest,
+    });
+    return {
+      url: `mqtt://127.0.0.1:${broker.port}`,
+      publish: publishViaAedes(broker.aedes),
+      issueProbeCredentials: async () => ({ ok: true }),
+      close: broker.close,
+    };
+  }
+
+  let provisioner: MosquittoProvisioner | null = null;
+  if (mqtt.admin) {
+    provisioner = await createMosquittoProvisioner({
+      url: mqtt.url,
+      ...mqtt.admin,
+      log: log.child({ component: "dynsec" }),
+    });
+    const own = await provisioner.ensureServerClient(mqtt.username as string, mqtt.password as string);
+    if (!own.ok) throw new Error(`cannot set up coldtrail's own Mosquitto login: ${own.message}`);
+  }
+  const ext = await connectExternalBroker({
+    url: mqtt.url,
+    username: mqtt.username,
+    password: mqtt.password,
+    log: log.child({ component: "mqtt" }),
+    metrics: deps.metrics,
+    ingest: deps.ingest,
+  });
+  if (provisioner) {
+    // Secrets are stored hashed, so probes registered before provisioning cannot get a login
+    // now; a new secret (POST /probes/{id}/secret) gives them one.
+    const listed = await provisioner.listClients();
+    if (listed.ok) {
+      const have = new Set(listed.usernames);
+      const missing = deps.probeIds().filter((id) => !have.has(id));
+      if (missing.length) {
+        log.warn(
+          { count: missing.length, probeIds: missing.slice(0, 20), fix: "POST /api/v1/probes/{id}/secret" },
+          "mqtt.dynsec.probes_without_login",
+        );
+      }
+    }
+  }
+  const dynsec = provisioner;
+  return {
+    url: mqtt.url,
+    publish: publishViaMqttClient(ext.client),
+    health: () => externalBrokerHealth(ext.state()),
+    issueProbeCredentials: async (probeId, secret) =>
+      dynsec ? dynsec.ensureProbe(probeId, secret) : { ok: true },
+    async close() {
+      await ext.close();
+      await dynsec?.close();
+    },
+  };
+}
