@@ -39,7 +39,7 @@ const SPELLINGS = [
   "/api/v1/units/",
   "/API/v1/units",
   "/api/v1//units",
-  "/api/v1/units?token=" + TEST_TOKEN,
+  `/api/v1/units?token=${TEST_TOKEN}`,
   "/api/v1/units/%2e%2e/units",
   "/./api/v1/units",
 ];

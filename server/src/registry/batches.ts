@@ -87,7 +87,6 @@ export function createBatches(db: Db, audit: Audit) {
   const insertCustody = db.prepare(
     "INSERT INTO custody (batch_id, unit_id, from_ms, to_ms) VALUES (?, ?, ?, NULL)",
   );
-  const openCustody = db.prepare("SELECT * FROM custody WHERE batch_id = ? AND to_ms IS NULL");
   const closeCustody = db.prepare(
     "UPDATE custody SET to_ms = ?, left_how = ? WHERE batch_id = ? AND to_ms IS NULL",
   );

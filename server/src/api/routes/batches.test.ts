@@ -1,21 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { z } from "zod";
 import { ADMIN } from "../../registry/caller.js";
+import type { batchDetail } from "../schemas/batches.js";
 import { createTestApi, PUBLIC_URL, T0, type TestApi } from "../test-api.js";
 
 type ApiError = { error: { code: string; message: string } };
-type Detail = {
-  id: string;
-  code: string;
-  passportUrl: string;
-  verdict: string;
-  state: string;
-  reasons: { code: string; band: string; rule: string }[];
-  stats: { monitoredPct: number; minC: number | null; maxC: number | null };
-  review: { decision: string; comment: string; by: string } | null;
-  reviews: unknown[];
-  custody: { unitId: string | null; unitName: string | null; unitKind: string | null; to: string | null }[];
-  profiles: { unitId: string; profile: { id: string } }[];
-};
+type Detail = z.output<typeof batchDetail>;
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -32,12 +22,13 @@ beforeAll(async () => {
     T0 - 48 * HOUR,
   ).id;
   const { probe } = t.registry.probes.create(ADMIN, { unitId }, T0 - 48 * HOUR);
-  // A freezer holding -18 °C, a reading a minute, for the last day.
+  // A freezer cycling between -18.5 and -18.3125 °C, a reading a minute, for the last day (a flat
+  // line for 6 h would be a stuck probe).
   await t.write(
     Array.from({ length: 24 * 60 }, (_, i) => ({
       probeId: probe.id,
       tsMs: T0 - 24 * HOUR + i * MIN,
-      tempC: -18,
+      tempC: -18.5 + (i % 4) / 16,
       seq: i,
       serverTimed: false,
     })),
@@ -70,10 +61,18 @@ describe("batches plugin", () => {
     const r = await t.api<Detail>("GET", `/api/v1/batches/${b.id}`);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ verdict: "safe", state: "frozen", review: null, reviews: [] });
-    expect(r.body.stats).toMatchObject({ minC: -18, maxC: -18 });
+    expect(r.body.stats).toMatchObject({ minC: -18.5, maxC: -18.3125 });
     expect(r.body.custody).toEqual([
-      { unitId, unitName: "donor freezer", unitKind: "freezer", from: iso(T0 - 20 * HOUR), to: null },
+      {
+        unitId,
+        unitName: "donor freezer",
+        unitKind: "freezer",
+        from: iso(T0 - 20 * HOUR),
+        to: null,
+        leftHow: null,
+      },
     ]);
+    expect(r.body.monitoringEndedAt).toBeNull();
     expect(r.body.profiles.map((p) => [p.unitId, p.profile.id])).toEqual([[unitId, "home-freezer"]]);
   });
 
@@ -99,12 +98,38 @@ describe("batches plugin", () => {
       409,
       { code: "CT_ERR_CONFLICT", message: `batch "${b.id}" is already in unit "${unitId}"` },
     ]);
-    expect((await t.api("POST", `/api/v1/batches/${b.id}/moves`, { unitId: null })).status).toBe(200);
-    const gone = await t.api<ApiError>("POST", `/api/v1/batches/${b.id}/moves`, { unitId });
-    expect([gone.status, gone.body.error.message]).toEqual([
-      409,
-      `batch "${b.id}" has left custody already; it cannot move again`,
+    const left = await t.api<Detail>("POST", `/api/v1/batches/${b.id}/moves`, {
+      unitId: null,
+      at: iso(T0 - 2 * HOUR),
+      how: "handed-over",
+    });
+    expect([left.status, left.body.monitoringEndedAt, left.body.custody.at(-1)?.leftHow]).toEqual([
+      200,
+      iso(T0 - 2 * HOUR),
+      "handed-over",
     ]);
+    const again = await t.api<ApiError>("POST", `/api/v1/batches/${b.id}/moves`, { unitId: null });
+    expect([again.status, again.body.error.message]).toEqual([
+      409,
+      `batch "${b.id}" left custody already (${iso(T0 - 2 * HOUR)}); move it into a unit first`,
+    ]);
+    const before = await t.api<ApiError>("POST", `/api/v1/batches/${b.id}/moves`, {
+      unitId,
+      at: iso(T0 - 3 * HOUR),
+    });
+    expect(before.status).toBe(409);
+    // It may come back into custody later; the time away is unmonitored.
+    const back = await t.api<Detail>("POST", `/api/v1/batches/${b.id}/moves`, { unitId, at: iso(T0 - HOUR) });
+    expect([back.status, back.body.monitoringEndedAt, back.body.custody.map((c) => c.to)]).toEqual([
+      200,
+      null,
+      [iso(T0 - 2 * HOUR), null],
+    ]);
+    const future = await t.api<ApiError>("POST", `/api/v1/batches/${b.id}/moves`, {
+      unitId: otherUnitId,
+      at: "9999-01-01T00:00:00Z",
+    });
+    expect([future.status, future.body.error.code]).toEqual([400, "CT_ERR_BAD_REQUEST"]);
     const missing = await t.api<ApiError>("GET", "/api/v1/batches/b_nope");
     expect([missing.status, missing.body.error.message]).toEqual([
       404,
@@ -137,6 +162,7 @@ describe("batches plugin", () => {
       comment: "label smudged; checking with the donor",
       by: "admin",
       at: iso(T0),
+      showToRecipient: false,
     });
     const audit = await t.api<{ audit: { action: string }[] }>("GET", `/api/v1/batches/${b.id}/audit`);
     expect(audit.body.audit.map((a) => a.action)).toEqual(["batch.created", "batch.reviewed"]);
