@@ -224,6 +224,25 @@ describe("3. a fridge above 4 °C for more than 30 min applies FR-2: a note, not
     ]);
   });
 
+  it("an excursion whose air came back under the line is over in the words, though hysteresis keeps it open", () => {
+    // 3.6–4.0 °C never reaches the 3.5 °C clear line, so the run stays open for the alert.
+    const warmTo = T0 + 2 * HOUR_MS + 45 * MINUTE_MS;
+    const readings = series(
+      T0,
+      T0 + DAY_MS,
+      MINUTE_MS,
+      piecewise([{ fromMs: T0 + 2 * HOUR_MS, toMs: warmTo, tempAt: () => 6 }], fridge36to40),
+    );
+    const v = verdictOf(
+      { expressedAtMs: T0, initialState: "fresh", custody: [stay("fridge", T0, null, readings)] },
+      T0 + DAY_MS,
+    );
+    const x = reason(v, "excursion");
+    expect(x).toMatchObject({ fromMs: T0 + 2 * HOUR_MS, toMs: warmTo, values: { ongoing: false } });
+    expect(x?.message).not.toMatch(/so far|has been warmer/);
+    expect(x?.message).toContain("was warmer than 4 °C for 45 min");
+  });
+
   it("20 min at 6 °C is not enough to apply FR-2", () => {
     const readings = series(
       T0,

@@ -92,14 +92,17 @@ const excursion: RuleRow = {
             effect = "fresh-3-days";
           } else if (s.unitKind === "fridge") rule = p.limits.thawedCold.rule;
           else if (s.unitKind === "cool-bag" && milk !== "frozen" && milk !== "thawing") return [];
-          const ongoing = r.open && s.open;
+          // Hysteresis keeps the run open until the air is back under the clear line; the words
+          // say "so far" only while the air is still above the line itself.
+          const warmNow = s.lastTempC !== null && s.lastTempC > p.high.aboveC;
+          const ongoing = r.open && s.open && warmNow;
           return [
             {
               code: "excursion",
               band,
               rule,
               fromMs: r.fromMs,
-              toMs: ongoing ? null : r.toMs,
+              toMs: ongoing ? null : r.open ? lastAboveMs(s, r) : r.toMs,
               values: {
                 ...unitOf(s),
                 thresholdC: p.high.aboveC,
@@ -115,6 +118,17 @@ const excursion: RuleRow = {
     ),
 };
 
+/** The end of the last stretch of air above the line within an open run (the run itself may stay open). */
+function lastAboveMs(s: Stay, r: { fromMs: number; toMs: number }): number {
+  let end = r.fromMs;
+  for (const a of s.aboveSpans)
+    if (a.fromMs < r.toMs && a.toMs > r.fromMs) end = Math.max(end, Math.min(a.toMs, r.toMs));
+  return end;
+}
+
+const coldNow = (s: Stay) =>
+  s.profile.low !== null && s.lastTempC !== null && s.lastTempC < s.profile.low.belowC;
+
 const fridgeFreezing: RuleRow = {
   id: "§3 fridge freezing",
   reads: "confirmed low runs (fridge below 0 °C for more than 30 min of time below)",
@@ -129,13 +143,13 @@ const fridgeFreezing: RuleRow = {
             band: "check",
             rule: s.profile.low?.rule ?? "§3",
             fromMs: r.fromMs,
-            toMs: r.open && s.open ? null : r.toMs,
+            toMs: r.open && s.open && coldNow(s) ? null : r.toMs,
             values: {
               ...unitOf(s),
               thresholdC: s.profile.low?.belowC ?? 0,
               peakC: r.peakC,
               minutes: minutes(r.aboveMs),
-              ongoing: r.open && s.open,
+              ongoing: r.open && s.open && coldNow(s),
             },
           }),
         ),
@@ -191,11 +205,13 @@ const gap: RuleRow = {
     let totalMs = 0;
     for (const s of h.stays)
       for (const g of reportedGaps(s)) {
+        // Silence filled by faulty readings is the sensor-fault reason's to report, not a break.
+        if (g.byFault) continue;
         const ms = g.toMs - g.fromMs;
         if (!isLong(s, ms)) {
           count++;
           totalMs += ms;
-        } else if (!g.byFault)
+        } else
           out.push({
             code: "gap",
             band: "check",
