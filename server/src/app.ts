@@ -215,7 +215,13 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     log,
     now,
   });
-  await api.register(passportsPlugin, { batches, batchVerdicts, unitReadings, now });
+  await api.register(passportsPlugin, {
+    batches,
+    batchVerdicts,
+    unitReadings,
+    timeZone: config.timeZone,
+    now,
+  });
   await api.register(deadLettersPlugin, { deadLetters });
   await api.register(alertsPlugin, alerting.http.alerts);
   await api.register(channelsPlugin, alerting.http.channels);
