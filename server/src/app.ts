@@ -122,6 +122,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     now,
     publicUrl: () => publicHttpUrl || null,
     smtpUrl: config.smtpUrl ?? null,
+    timeZone: config.timeZone,
     mqttPublish: (t, p, o) => (publish ? publish(t, p, o) : Promise.reject(new Error("MQTT not ready yet"))),
     batchesIn: (unitId, atMs) => batches.inUnit(unitId, atMs, atMs + 1),
     packedSince: (unitId, atMs) => batches.packedSince(unitId, atMs),
