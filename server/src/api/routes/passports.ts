@@ -102,13 +102,16 @@ export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app,
         volumeMl: batch.volumeMl,
         ...core,
         summary,
-        reasons: bv.verdict.reasons.map((r, i) => ({
-          ...(core.reasons[i] as (typeof core.reasons)[number]),
-          message: describeReason(r, { timeZone: tz, audience: "parent" }),
-          // The time before custody starts at expressing: its day only, as for expressedAt.
-          ...(r.fromMs === batch.expressedAtMs && { from: toIso(expressed.startMs) }),
-          ...(r.values && { values: scrub(r.values) }),
-        })),
+        reasons: bv.verdict.reasons.map((r, i) => {
+          const { from, ...view } = core.reasons[i] as (typeof core.reasons)[number];
+          return {
+            ...view,
+            // The time before custody starts at expressing, whose minute a passport never shows.
+            ...(from !== undefined && r.fromMs !== batch.expressedAtMs && { from }),
+            message: describeReason(r, { timeZone: tz, audience: "parent" }),
+            ...(r.values && { values: scrub(r.values) }),
+          };
+        }),
         review: review
           ? { decision: review.decision, comment: review.comment, at: toIso(review.atMs) }
           : null,
