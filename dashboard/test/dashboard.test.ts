@@ -241,6 +241,10 @@ describe("dashboard in Chromium against a real server", () => {
     expect(await row.textContent()).toContain(batch.code);
     expect(await row.locator(".chip").textContent()).toMatch(/Safe to use|Check before use|Do not use/);
     await page.getByText("Dashed red line: safe limit of the Home freezer profile").waitFor();
+    // Registered without intervalS: the interval is learned from its one-a-minute readings.
+    expect(await page.locator(`.probe-interval[data-probe-id="${probe.id}"]`).textContent()).toBe(
+      "Probe door shelf probe reports every 1 min (learned from its readings)",
+    );
     expect(await page.locator(".u-legend").textContent()).toContain("Safe limit");
     await shot(page, "unit");
     // Following the batch link is in-app navigation, not a reload.
@@ -287,7 +291,7 @@ describe("dashboard in Chromium against a real server", () => {
     if (api.body.summary.useBy)
       expect(await page.locator(".use-by-date").textContent()).toMatch(/^\d{1,2} \w+ \d{4}$/);
     else expect(await page.locator(".use-by-date").count()).toBe(0);
-    const visible = await page.locator("body").innerText();
+    const visible = (await page.locator(".passport").textContent()) ?? "";
     expect(visible).toMatch(/Expressed on \d{1,2} \w+ \d{4}/);
     expect(visible).not.toMatch(/\((FR|FZ|TR|CB|RT|TH|MB)-\d\)|§|Mean kinetic|UTC/);
     expect(await page.locator(".reason-rule").count()).toBe(0);
