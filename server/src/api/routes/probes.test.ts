@@ -5,7 +5,9 @@ import { createUnitReadings } from "../../readings/unit-readings.js";
 import { ADMIN } from "../../registry/caller.js";
 import { createBatchVerdicts } from "../../verdicts/batch-verdict.js";
 import { createVerdictRefresher } from "../../verdicts/refresher.js";
-import { createTestApi, MQTT_URL, T0, type TestApi } from "../test-api.js";
+import { createApi } from "../app.js";
+import { createTestApi, MQTT_URL, T0, TEST_TOKEN, type TestApi } from "../test-api.js";
+import { probesPlugin } from "./probes.js";
 
 type ApiError = { error: { code: string; message: string } };
 type Registered = {
@@ -241,5 +243,40 @@ describe("probes plugin", () => {
     expect(none.status).toBe(404);
     const still = await t.api<ProbeBody>("GET", "/api/v1/probes/probe-cal-bad");
     expect(still.body.calibrationOffsetC).toBe(0);
+  });
+
+  it("lets only staff and admins correct a calibration: a donor gets 403 and the offset stays", async () => {
+    await t.api("POST", "/api/v1/probes", { id: "probe-donor" });
+    // The same plugin, with the caller made a donor after authentication (accounts are not wired yet).
+    const app = await createApi({ log: createLogger("silent"), adminToken: TEST_TOKEN });
+    app.addHook("onRequest", async (req) => {
+      req.caller = { accountId: "admin", role: "donor", siteId: null };
+    });
+    await app.register(probesPlugin, {
+      probes: t.registry.probes,
+      store: t.store,
+      log: createLogger("silent"),
+      publicMqttUrl: () => MQTT_URL,
+      issueProbeCredentials: async () => ({ ok: true }),
+      liveOf: t.registry.live.view,
+      onUnitChanged: () => {},
+      now: t.now,
+    });
+    await app.ready();
+    try {
+      const r = await app.inject({
+        method: "PATCH",
+        url: "/api/v1/probes/probe-donor",
+        headers: { authorization: `Bearer ${TEST_TOKEN}` },
+        payload: { calibrationOffsetC: 2 },
+      });
+      expect([r.statusCode, r.json().error.code]).toEqual([403, "CT_ERR_FORBIDDEN"]);
+      expect(r.json().error.message).toBe(
+        "only milk-bank staff or an admin may correct a probe's calibration",
+      );
+    } finally {
+      await app.close();
+    }
+    expect(t.registry.probes.calibrationOf("probe-donor")).toBe(0);
   });
 });
