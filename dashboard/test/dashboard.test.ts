@@ -50,6 +50,8 @@ let unitId: string;
 let quietUnitId: string;
 let emptyUnitId: string;
 let batch: { id: string; code: string; passportUrl: string; verdict: string };
+/** A batch that was fed an hour ago: it left monitored custody. */
+let fedBatch: { id: string; code: string };
 let distDir: string;
 let buildMs: number;
 const pageErrors: string[] = [];
@@ -154,6 +156,19 @@ beforeAll(async () => {
   expect(b.status).toBe(201);
   const v = await s.api<{ verdict: string }>("GET", `/api/v1/batches/${b.body.id}`);
   batch = { ...b.body, verdict: v.body.verdict };
+  const fed = await s.api<{ id: string; code: string }>("POST", "/api/v1/batches", {
+    unitId,
+    expressedAt: new Date(now - 5 * HOUR).toISOString(),
+    at: new Date(now - 3 * HOUR).toISOString(),
+    state: "frozen",
+  });
+  const moved = await s.api("POST", `/api/v1/batches/${fed.body.id}/moves`, {
+    unitId: null,
+    at: new Date(now - HOUR).toISOString(),
+    how: "fed",
+  });
+  expect(moved.status).toBe(200);
+  fedBatch = fed.body;
 
   web = await serveDashboard(distDir, s.httpUrl);
   browser = await launchChromium();
@@ -226,6 +241,10 @@ describe("dashboard in Chromium against a real server", () => {
     expect(await row.textContent()).toContain(batch.code);
     expect(await row.locator(".chip").textContent()).toMatch(/Safe to use|Check before use|Do not use/);
     await page.getByText("Dashed red line: safe limit of the Home freezer profile").waitFor();
+    // Registered without intervalS: the interval is learned from its one-a-minute readings.
+    expect(await page.locator(`.probe-interval[data-probe-id="${probe.id}"]`).textContent()).toBe(
+      "Probe door shelf probe reports every 1 min (learned from its readings)",
+    );
     expect(await page.locator(".u-legend").textContent()).toContain("Safe limit");
     await shot(page, "unit");
     // Following the batch link is in-app navigation, not a reload.
@@ -237,6 +256,10 @@ describe("dashboard in Chromium against a real server", () => {
 
   it("passport: the verdict in words and a chart, no token asked and no donor identity", async () => {
     const { ctx, page } = await newPage({ phone: true });
+    const asked: string[] = [];
+    page.on("request", (r) => {
+      if (r.url().includes("/api/v1/passports/")) asked.push(r.url());
+    });
     await page.goto(`${web.url}/p/${batch.code}`);
     const word = page.locator("#verdict-word");
     await word.waitFor();
@@ -256,6 +279,23 @@ describe("dashboard in Chromium against a real server", () => {
       expect(text).not.toContain(secret);
     expect(await page.getByRole("dialog").count()).toBe(0);
     expect(await page.locator("#staff-nav").isHidden()).toBe(true);
+
+    // The summary first, worded in the browser's zone (sent as tz), with no rule codes.
+    expect(asked.some((u) => new URL(u).searchParams.get("tz") === "Europe/Berlin")).toBe(true);
+    const api = await s.api<{ summary: { headline: string; useBy: string | null; lines: string[] } }>(
+      "GET",
+      `/api/v1/passports/${batch.code}?tz=Europe/Berlin`,
+    );
+    expect(await page.locator("#passport-headline").textContent()).toBe(api.body.summary.headline);
+    expect(await page.locator(".summary-lines li").allTextContents()).toEqual(api.body.summary.lines);
+    if (api.body.summary.useBy)
+      expect(await page.locator(".use-by-date").textContent()).toMatch(/^\d{1,2} \w+ \d{4}$/);
+    else expect(await page.locator(".use-by-date").count()).toBe(0);
+    const visible = (await page.locator(".passport").textContent()) ?? "";
+    expect(visible).toMatch(/Expressed on \d{1,2} \w+ \d{4}/);
+    expect(visible).not.toMatch(/\((FR|FZ|TR|CB|RT|TH|MB)-\d\)|§|Mean kinetic|UTC/);
+    expect(await page.locator(".reason-rule").count()).toBe(0);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
     await ctx.close();
@@ -296,6 +336,42 @@ describe("dashboard in Chromium against a real server", () => {
       comment: "probe cable looked loose; checking the freezer",
     });
     await ctx.close();
+  });
+
+  it("batch page and passport: a comment staff show reaches the passport; monitoring ended says when and how", async () => {
+    const { ctx, page } = await newPage({ token: ADMIN_TOKEN });
+    const asked: string[] = [];
+    page.on("request", (r) => {
+      if (r.url().includes(`/api/v1/batches/${fedBatch.id}`)) asked.push(r.url());
+    });
+    await page.goto(`${web.url}/batches/${fedBatch.id}`);
+    await page.locator("#verdict-word").waitFor();
+    expect(asked.some((u) => new URL(u).searchParams.get("tz") === "Europe/Berlin")).toBe(true);
+    expect(await page.locator(".monitoring-ended").textContent()).toMatch(/^Monitoring ended on .+ \(fed\)/);
+    expect(await page.locator(".left-how").textContent()).toContain("Then: fed");
+    // Staff keep the rule codes.
+    expect(await page.locator(".reason-rule").count()).toBeGreaterThan(0);
+
+    await page.getByLabel("Decision").selectOption("release");
+    await page.getByLabel("Comment (why)").fill("Checked by the milk bank: fine to use.");
+    await page.getByLabel("Show this comment to the recipient").check();
+    await page.getByRole("button", { name: "Save review" }).click();
+    await page.getByText("shown on the passport").waitFor();
+    await ctx.close();
+
+    const phone = await newPage({ phone: true });
+    await phone.page.goto(`${web.url}/p/${fedBatch.code}`);
+    await phone.page.locator("#passport-headline").waitFor();
+    expect(await phone.page.locator(".review-note").textContent()).toContain(
+      "Checked by the milk bank: fine to use.",
+    );
+    expect(await phone.page.locator(".passport-summary .monitoring-ended").textContent()).toMatch(
+      /^Monitoring ended on /,
+    );
+    expect(await phone.page.locator(".summary-lines").textContent()).toMatch(/Monitoring ended at .+ CES?T/);
+    expect(await phone.page.content()).not.toContain("bootstrap admin");
+    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await phone.ctx.close();
   });
 
   it("alerts page: lists the queue, or says plainly that the server has no alerts module", async () => {

@@ -122,6 +122,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     now,
     publicUrl: () => publicHttpUrl || null,
     smtpUrl: config.smtpUrl ?? null,
+    timeZone: config.timeZone,
     mqttPublish: (t, p, o) => (publish ? publish(t, p, o) : Promise.reject(new Error("MQTT not ready yet"))),
     batchesIn: (unitId, atMs) => batches.inUnit(unitId, atMs, atMs + 1),
     packedSince: (unitId, atMs) => batches.packedSince(unitId, atMs),
@@ -215,7 +216,13 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     log,
     now,
   });
-  await api.register(passportsPlugin, { batches, batchVerdicts, unitReadings, now });
+  await api.register(passportsPlugin, {
+    batches,
+    batchVerdicts,
+    unitReadings,
+    timeZone: config.timeZone,
+    now,
+  });
   await api.register(deadLettersPlugin, { deadLetters });
   await api.register(alertsPlugin, alerting.http.alerts);
   await api.register(channelsPlugin, alerting.http.channels);

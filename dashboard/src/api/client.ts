@@ -13,6 +13,7 @@ import type {
   BatchList,
   DeadLetterList,
   Passport,
+  ProbeDetail,
   Review,
   ReviewCreated,
   UnitDetail,
@@ -113,11 +114,18 @@ export function createApiClient(opts: ApiClientOptions) {
       call<UnitReadings>("GET", `/api/v1/units/${encodeURIComponent(id)}/readings${query(q)}`),
     batches: (q: { unitId?: string; code?: string; verdict?: string }) =>
       call<BatchList>("GET", `/api/v1/batches${query(q)}`),
-    batch: (id: string) => call<BatchDetail>("GET", `/api/v1/batches/${encodeURIComponent(id)}`),
-    review: (id: string, body: { decision: Review["decision"]; comment: string }) =>
-      call<ReviewCreated>("POST", `/api/v1/batches/${encodeURIComponent(id)}/reviews`, { body }),
-    passport: (code: string) =>
-      call<Passport>("GET", `/api/v1/passports/${encodeURIComponent(code)}`, { anonymous: true }),
+    /** `tz`: the browser's zone, so reasons name times as the page shows them. */
+    batch: (id: string, tz?: string) =>
+      call<BatchDetail>("GET", `/api/v1/batches/${encodeURIComponent(id)}${query({ tz })}`),
+    review: (
+      id: string,
+      body: { decision: Review["decision"]; comment: string; showToRecipient?: boolean },
+    ) => call<ReviewCreated>("POST", `/api/v1/batches/${encodeURIComponent(id)}/reviews`, { body }),
+    passport: (code: string, tz?: string) =>
+      call<Passport>("GET", `/api/v1/passports/${encodeURIComponent(code)}${query({ tz })}`, {
+        anonymous: true,
+      }),
+    probe: (id: string) => call<ProbeDetail>("GET", `/api/v1/probes/${encodeURIComponent(id)}`),
     alerts: (state: AlertState) => call<AlertList>("GET", `/api/v1/alerts${query({ state })}`),
     ackAlert: (id: string, comment: string) =>
       call<Alert>("POST", `/api/v1/alerts/${encodeURIComponent(id)}/ack`, { body: { comment } }),

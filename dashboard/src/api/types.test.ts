@@ -10,6 +10,7 @@ import type {
   BatchList,
   DeadLetterList,
   Passport,
+  ProbeDetail,
   ReviewCreated,
   UnitDetail,
   UnitList,
@@ -25,6 +26,7 @@ const ROUTES: [type: string, method: string, path: string, status: number, schem
   ["BatchDetail", "get", "/api/v1/batches/{id}", 200, S.batchDetail],
   ["ReviewCreated", "post", "/api/v1/batches/{id}/reviews", 201, S.reviewCreated],
   ["Passport", "get", "/api/v1/passports/{code}", 200, S.passport],
+  ["ProbeDetail", "get", "/api/v1/probes/{id}", 200, S.probeDetail],
   ["AlertList", "get", "/api/v1/alerts", 200, S.alertList],
   ["Alert", "post", "/api/v1/alerts/{id}/ack", 200, S.alertView],
   ["DeadLetterList", "get", "/api/v1/deadletters", 200, S.deadLetterList],
@@ -65,6 +67,7 @@ describe("the dashboard's API types", () => {
     expectTypeOf<BatchDetail>().toEqualTypeOf<z.output<typeof S.batchDetail>>();
     expectTypeOf<ReviewCreated>().toEqualTypeOf<z.output<typeof S.reviewCreated>>();
     expectTypeOf<Passport>().toEqualTypeOf<z.output<typeof S.passport>>();
+    expectTypeOf<ProbeDetail>().toEqualTypeOf<z.output<typeof S.probeDetail>>();
     expectTypeOf<AlertList>().toEqualTypeOf<z.output<typeof S.alertList>>();
     expectTypeOf<Alert>().toEqualTypeOf<z.output<typeof S.alertView>>();
     expectTypeOf<DeadLetterList>().toEqualTypeOf<z.output<typeof S.deadLetterList>>();

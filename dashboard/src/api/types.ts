@@ -35,6 +35,9 @@ export type CustodyEntry = BatchDetail["custody"][number];
 export type BatchSummary = z.output<typeof S.batchSummary>;
 export type BatchList = z.output<typeof S.batchList>;
 
+/** A probe with its attachments; `intervalLearned` when it registered without `intervalS`. */
+export type ProbeDetail = z.output<typeof S.probeDetail>;
+
 /** Public: no donor identity, custody as unit kinds and times only. */
 export type Passport = z.output<typeof S.passport>;
 

@@ -32,7 +32,12 @@ export function verdictPanel(band: Band, asOfIso: string): HTMLElement {
   );
 }
 
-export function reasonList(reasons: readonly Reason[], nowMs: number): HTMLElement {
+/** `rule: false` (the passport) leaves out the RULES.md row each reason applies. */
+export function reasonList(
+  reasons: readonly Reason[],
+  nowMs: number,
+  opts: { rule?: boolean } = {},
+): HTMLElement {
   if (reasons.length === 0) return h("p", null, "No reasons recorded.");
   return h(
     "ul",
@@ -52,7 +57,9 @@ export function reasonList(reasons: readonly Reason[], nowMs: number): HTMLEleme
         r.from
           ? h("span", { class: "reason-span hint" }, h("br"), `When: ${formatSpan(r.from, r.to, nowMs)}`)
           : null,
-        h("span", { class: "reason-rule", title: "RULES.md row this reason applies" }, ` (${r.rule})`),
+        opts.rule === false
+          ? null
+          : h("span", { class: "reason-rule", title: "RULES.md row this reason applies" }, ` (${r.rule})`),
       ),
     ),
   );
@@ -92,7 +99,8 @@ export function monitoredMeter(pct: number): HTMLElement {
   );
 }
 
-export function statsList(s: VerdictStats): HTMLElement {
+/** `technical: false` (the passport) leaves out the mean kinetic temperature. */
+export function statsList(s: VerdictStats, opts: { technical?: boolean } = {}): HTMLElement {
   const row = (term: string, value: string, hint?: string) =>
     h(
       "div",
@@ -106,13 +114,16 @@ export function statsList(s: VerdictStats): HTMLElement {
     row("Lowest", formatTemp(s.minC)),
     row("Highest", formatTemp(s.maxC)),
     row("Average", formatTemp(s.meanC), "(time-weighted)"),
-    row("Mean kinetic temperature", formatTemp(s.mktC), "(weights warm spells more, USP <1160>)"),
+    opts.technical === false
+      ? null
+      : row("Mean kinetic temperature", formatTemp(s.mktC), "(weights warm spells more, USP <1160>)"),
     row("Out of range", s.minutesOutOfRange === 0 ? "never" : formatDuration(s.minutesOutOfRange * 60_000)),
     row("Monitored", `${Math.round(s.monitoredPct * 10) / 10}%`),
   );
 }
 
-export function budgetList(budgets: readonly Budget[]): HTMLElement {
+/** `rule: false` (the passport) names each limit in words only. */
+export function budgetList(budgets: readonly Budget[], opts: { rule?: boolean } = {}): HTMLElement {
   if (budgets.length === 0) return h("p", null, "No storage-time limit is running.");
   return h(
     "ul",
@@ -121,7 +132,7 @@ export function budgetList(budgets: readonly Budget[]): HTMLElement {
       h(
         "li",
         { class: b.remainingMinutes <= 0 ? "budget reached" : "budget" },
-        budgetWords(b, formatDuration),
+        budgetWords(b, formatDuration, opts),
         b.until && b.remainingMinutes > 0 ? h("span", { class: "hint" }, ` (${formatLocal(b.until)})`) : null,
       ),
     ),

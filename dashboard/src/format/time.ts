@@ -53,6 +53,26 @@ export function formatLocal(iso: string | number, timeZone?: string): string {
   }).format(ms);
 }
 
+/** The browser's IANA time zone (sent as `?tz=` so the server words times as the page does). */
+export function browserTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+/** A date without a time, e.g. "3 May 2026"; a "2026-05-03" calendar day stays that day. */
+export function formatDay(isoOrDay: string | number, timeZone?: string): string {
+  const day = typeof isoOrDay === "string" ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoOrDay) : null;
+  const ms = day
+    ? Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3]), 12)
+    : typeof isoOrDay === "number"
+      ? isoOrDay
+      : Date.parse(isoOrDay);
+  if (Number.isNaN(ms)) return String(isoOrDay);
+  return new Intl.DateTimeFormat(undefined, {
+    dateStyle: "long",
+    ...(day ? { timeZone: "UTC" } : timeZone && { timeZone }),
+  }).format(ms);
+}
+
 /** "from 3 May 14:00 to 4 May 02:00 (12 h)"; an open span is "since … (ongoing, 12 h so far)". */
 export function formatSpan(
   fromIso: string,

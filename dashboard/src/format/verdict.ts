@@ -69,9 +69,14 @@ const BAND_SHORT: Record<Exclude<Band, "safe">, string> = {
  * One budget as a sentence head and its time: "Frozen storage: needs checking in about 5 months".
  * A paused clock (the milk is no longer where this limit counts) keeps its remaining time.
  */
-export function budgetWords(b: Budget, formatDuration: (ms: number) => string): string {
+export function budgetWords(
+  b: Budget,
+  formatDuration: (ms: number) => string,
+  opts: { rule?: boolean } = {},
+): string {
   const left = formatDuration(b.remainingMinutes * 60_000);
-  const what = `${limitWords(b.limit)} (${b.limit})`;
+  // Staff see the RULES.md row; a recipient's passport shows the words only.
+  const what = opts.rule === false ? limitWords(b.limit) : `${limitWords(b.limit)} (${b.limit})`;
   if (b.remainingMinutes <= 0) return `${what}: limit reached, milk ${BAND_SHORT[b.band]}`;
   if (b.until === null) return `${what}: ${left} left before the milk ${BAND_SHORT[b.band]} (clock paused)`;
   return `${what}: milk ${BAND_SHORT[b.band]} in ${left}`;

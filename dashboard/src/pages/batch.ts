@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 /**
- * One batch (`/batches/{id}`), for staff: verdict with reasons, statistics, time limits, the
- * custody chain, the passport link for the QR label, and the review form.
+ * One batch (`/batches/{id}`), for staff: verdict with reasons (rule codes kept, times in the
+ * browser's zone), statistics, time limits, the custody chain and how the batch left it, the
+ * passport link for the QR label, and the review form (a comment may be shown to the recipient).
  */
 import type { BatchDetail, Review } from "../api/types.js";
 import { fill, h } from "../components/element.js";
@@ -13,9 +14,27 @@ import {
   statsList,
   verdictPanel,
 } from "../components/verdict-details.js";
-import { formatAge, formatDuration, formatLocal } from "../format/time.js";
+import { browserTimeZone, formatAge, formatDuration, formatLocal } from "../format/time.js";
 import { decisionWords, kindWords } from "../format/verdict.js";
 import type { Page } from "../router.js";
+
+const LEFT_HOW_WORDS: Record<NonNullable<BatchDetail["custody"][number]["leftHow"]>, string> = {
+  "handed-over": "handed over",
+  fed: "fed",
+  discarded: "discarded",
+  unknown: "left monitoring (how not recorded)",
+};
+
+/** "Monitoring ended on 3 May 2026, 14:00 (fed)", or null while the batch is monitored. */
+function monitoringEnded(b: BatchDetail): HTMLElement | null {
+  if (!b.monitoringEndedAt) return null;
+  const how = b.custody.at(-1)?.leftHow;
+  return h(
+    "p",
+    { class: "notice monitoring-ended" },
+    `Monitoring ended on ${formatLocal(b.monitoringEndedAt)}${how ? ` (${LEFT_HOW_WORDS[how] ?? how})` : ""}: the verdict is as of then.`,
+  );
+}
 
 function custodyChain(b: BatchDetail, nowMs: number): HTMLElement {
   return h(
@@ -35,6 +54,7 @@ function custodyChain(b: BatchDetail, nowMs: number): HTMLElement {
           { class: "hint" },
           `${formatLocal(c.from)} → ${c.to ? formatLocal(c.to) : "now"} · ${formatDuration((c.to ? Date.parse(c.to) : nowMs) - Date.parse(c.from))}`,
         ),
+        c.leftHow ? h("span", { class: "left-how" }, h("br"), `Then: ${LEFT_HOW_WORDS[c.leftHow]}`) : null,
       ),
     ),
   );
@@ -52,6 +72,7 @@ function reviewItem(r: Review, nowMs: number): HTMLElement {
       "span",
       { class: "hint" },
       `${r.by ? `${r.by}, ` : ""}${formatLocal(r.at)} (${formatAge(Date.parse(r.at), nowMs)})`,
+      r.showToRecipient ? " · shown on the passport" : " · staff only",
     ),
   );
 }
@@ -79,7 +100,7 @@ function qrLabel(b: BatchDetail): HTMLElement {
 function reviewForm(
   batchId: string,
   onSaved: () => void,
-  submit: (d: Review["decision"], c: string) => Promise<{ ok: boolean; message?: string }>,
+  submit: (d: Review["decision"], c: string, show: boolean) => Promise<{ ok: boolean; message?: string }>,
 ): HTMLElement {
   const decision = h(
     "select",
@@ -95,6 +116,7 @@ function reviewForm(
     rows: 3,
     maxlength: 2000,
   });
+  const show = h("input", { id: "review-show", name: "showToRecipient", type: "checkbox" });
   const error = h("p", { class: "form-error", role: "alert" });
   const button = h("button", { type: "submit" }, "Save review");
   const form = h(
@@ -104,6 +126,13 @@ function reviewForm(
     decision,
     h("label", { for: "review-comment" }, "Comment (why)"),
     comment,
+    h(
+      "p",
+      { class: "checkbox" },
+      show,
+      " ",
+      h("label", { for: "review-show" }, "Show this comment to the recipient"),
+    ),
     error,
     h("div", { class: "actions" }, button),
   );
@@ -111,13 +140,14 @@ function reviewForm(
     ev.preventDefault();
     button.disabled = true;
     error.textContent = "";
-    const r = await submit(decision.value as Review["decision"], comment.value);
+    const r = await submit(decision.value as Review["decision"], comment.value, show.checked);
     button.disabled = false;
     if (!r.ok) {
       error.textContent = `Not saved: ${r.message ?? "unknown error"}`;
       return;
     }
     comment.value = "";
+    show.checked = false;
     onSaved();
   });
   return form;
@@ -131,7 +161,7 @@ export const batchPage: Page = (root, params, app) => {
   let disposed = false;
 
   async function load() {
-    const r = await app.api.batch(id);
+    const r = await app.api.batch(id, browserTimeZone());
     if (disposed) return;
     if (!r.ok) {
       body.replaceChildren(errorNotice("the batch", r));
@@ -146,6 +176,7 @@ export const batchPage: Page = (root, params, app) => {
       body,
       h("p", { class: "crumbs" }, "Batch ", h("span", { class: "code" }, b.code)),
       verdictPanel(b.verdict, b.asOf),
+      monitoringEnded(b),
       b.review
         ? h(
             "p",
@@ -177,8 +208,8 @@ export const batchPage: Page = (root, params, app) => {
         reviewForm(
           b.id,
           () => void load(),
-          async (decision, comment) => {
-            const res = await app.api.review(b.id, { decision, comment });
+          async (decision, comment, showToRecipient) => {
+            const res = await app.api.review(b.id, { decision, comment, showToRecipient });
             return res.ok ? { ok: true } : { ok: false, message: res.message };
           },
         ),

@@ -1,8 +1,10 @@
 /// <reference lib="dom" />
 /**
- * The public passport (`/p/{code}`): what a recipient sees after scanning the QR on a bag. A big
- * plain verdict with reasons, how much of the time was monitored, and the whole temperature
- * history across the custody chain. No token, and the API sends no donor identity.
+ * The public passport (`/p/{code}`): what a recipient sees after scanning the QR on a bag. The
+ * summary first (headline and the "use by" date, big), then the verdict with its reasons in plain
+ * words, how much of the time was monitored, and the whole temperature history across the custody
+ * chain. Times are in the browser's zone (sent as `tz`); no rule codes; no token, and the API
+ * sends no donor identity.
  */
 import type { Passport } from "../api/types.js";
 import { type ChartHandle, mountChart } from "../components/chart.js";
@@ -16,9 +18,40 @@ import {
   statsList,
   verdictPanel,
 } from "../components/verdict-details.js";
-import { formatAge, formatDuration, formatLocal } from "../format/time.js";
+import { browserTimeZone, formatDay, formatDuration, formatLocal } from "../format/time.js";
 import { decisionWords, kindWords } from "../format/verdict.js";
 import type { Page } from "../router.js";
+
+/** What a parent reads first: the headline, the use-by date big, and a few plain lines. */
+function summaryBlock(p: Passport): HTMLElement {
+  const s = p.summary;
+  return h(
+    "section",
+    { class: "passport-summary", "aria-labelledby": "passport-headline" },
+    h("p", { id: "passport-headline", class: "passport-headline" }, s.headline),
+    s.useBy
+      ? h(
+          "p",
+          { class: "use-by" },
+          h("span", { class: "use-by-label" }, p.state === "frozen" ? "Keep frozen, use by" : "Use by"),
+          h("br"),
+          h("strong", { class: "use-by-date" }, formatDay(s.useBy)),
+        )
+      : null,
+    p.monitoringEndedAt
+      ? h(
+          "p",
+          { class: "notice monitoring-ended" },
+          `Monitoring ended on ${formatLocal(p.monitoringEndedAt)}: since then nobody knows how the milk was kept.`,
+        )
+      : null,
+    h(
+      "ul",
+      { class: "summary-lines" },
+      s.lines.map((line) => h("li", null, line)),
+    ),
+  );
+}
 
 function journey(p: Passport, nowMs: number): HTMLElement {
   return h(
@@ -50,7 +83,7 @@ export const passportPage: Page = (root, params, app) => {
   let chart: ChartHandle | null = null;
 
   async function load() {
-    const r = await app.api.passport(code);
+    const r = await app.api.passport(code, browserTimeZone());
     if (disposed) return;
     if (!r.ok) {
       body.replaceChildren(
@@ -75,15 +108,16 @@ export const passportPage: Page = (root, params, app) => {
     fill(
       body,
       h("p", { class: "crumbs" }, "Milk passport ", h("span", { class: "code" }, p.code)),
+      summaryBlock(p),
       verdictPanel(p.verdict, p.asOf),
       p.review
         ? h(
             "p",
-            { class: "notice" },
+            { class: "notice review-note" },
             `Milk-bank staff: ${decisionWords(p.review.decision)}: ${p.review.comment} (${formatLocal(p.review.at)})`,
           )
         : null,
-      h("section", null, h("h2", null, "Why"), reasonList(p.reasons, nowMs)),
+      h("section", null, h("h2", null, "Why"), reasonList(p.reasons, nowMs, { rule: false })),
       h("section", null, h("h2", null, "How much was monitored"), monitoredMeter(p.stats.monitoredPct)),
       h(
         "section",
@@ -97,7 +131,7 @@ export const passportPage: Page = (root, params, app) => {
         ),
       ),
       h("section", null, h("h2", null, "Where the milk was kept"), journey(p, nowMs)),
-      h("section", null, h("h2", null, "Time left"), budgetList(p.budgets)),
+      h("section", null, h("h2", null, "Time left"), budgetList(p.budgets, { rule: false })),
       h(
         "section",
         null,
@@ -105,11 +139,11 @@ export const passportPage: Page = (root, params, app) => {
         h(
           "p",
           null,
-          `Expressed ${formatLocal(p.expressedAt)} (${formatAge(Date.parse(p.expressedAt), nowMs)})`,
+          h("span", { class: "expressed-on" }, `Expressed on ${formatDay(p.expressedOn)}`),
           p.volumeMl ? ` · ${p.volumeMl} ml` : "",
           ` · milk now ${p.state}${p.everThawed ? " (has thawed)" : ""}`,
         ),
-        statsList(p.stats),
+        statsList(p.stats, { technical: false }),
       ),
       h("p", { class: "privacy hint" }, "This page shows no donor identity. Times are in your time zone."),
     );

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 /**
- * One unit (`/units/{id}`): the last 24 h in 5-minute buckets with the safe limit, and the
- * batches in it with their verdicts. Refreshes every 30 s (a bucket is 5 min wide).
+ * One unit (`/units/{id}`): how often its probes report (declared or learned), the last 24 h in
+ * 5-minute buckets with the safe limit, and the batches in it with their verdicts. Refreshes every
+ * 30 s (a bucket is 5 min wide).
  */
 import type { ApiClient } from "../api/client.js";
 import type { BatchSummary } from "../api/types.js";
@@ -39,6 +40,26 @@ async function unitLimit(
     ...safeRange(use.profile, r.value.state === "frozen" || r.value.state === "thawing"),
     label: use.profile.label,
   };
+}
+
+/** "Probe p_1 reports every 5 min (learned from its readings)", one line per attached probe. */
+async function probeIntervals(api: ApiClient, probeIds: readonly string[]): Promise<HTMLElement[]> {
+  const rows = await Promise.all(probeIds.map((id) => api.probe(id)));
+  return rows.map((r, i) => {
+    if (!r.ok) return h("p", { class: "probe-interval hint" }, `Probe ${probeIds[i]}: ${r.message}`);
+    const s = r.value.intervalS;
+    const every = s % 60 === 0 ? `${s / 60} min` : `${s} s`;
+    return h(
+      "p",
+      { class: "probe-interval", "data-probe-id": r.value.id },
+      `Probe ${r.value.name ?? r.value.id} reports every ${every} `,
+      h(
+        "span",
+        { class: "hint" },
+        r.value.intervalLearned ? "(learned from its readings)" : "(as declared when it was registered)",
+      ),
+    );
+  });
 }
 
 function batchRow(b: BatchSummary): HTMLElement {
@@ -102,7 +123,9 @@ export const unitPage: Page = (root, params, app) => {
       return;
     }
     document.title = `${u.value.name} · coldtrail`;
-    head.replaceChildren(h("h1", null, u.value.name), ...unitFacts(u.value, nowMs));
+    const intervals = await probeIntervals(app.api, u.value.probes);
+    if (disposed) return;
+    head.replaceChildren(h("h1", null, u.value.name), ...unitFacts(u.value, nowMs), ...intervals);
 
     const batches = bs.ok ? bs.value.batches : [];
     if (!limitLoaded && bs.ok) {

@@ -56,6 +56,8 @@ export interface AlertingDeps {
   /** When the milk in a unit at that time was put there, or null if none (from the batches module). */
   packedSince?: (unitId: string, atMs: number) => number | null;
   settings?: AlertSettingsInput;
+  /** The zone alert words and email subjects give times in (COLDTRAIL_TIME_ZONE); default UTC. */
+  timeZone?: string;
   /** How often `start()` ticks the clock. Default 15 s: offline, escalation and reminders are minutes. */
   tickEveryMs?: number;
 }
@@ -102,6 +104,7 @@ function registryLookups(deps: AlertingDeps): AlertLookups {
         return null;
       }
     },
+    calibrationOf: (probeId) => probes.calibrationOf(probeId),
     attachmentsOf: (probeId) => probes.attachmentsOfProbe(probeId),
     currentAttachments() {
       const out = [];
@@ -145,6 +148,7 @@ export function createAlerting(deps: AlertingDeps) {
     mqttPublish: deps.mqttPublish ?? null,
     activeOfUnit: (unitId) => store.activeOfUnit(unitId).map((a) => alertView(a, publicUrl())),
     now: deps.now,
+    ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }),
   });
   const outbox = createOutbox(db, {
     channels,
@@ -160,6 +164,7 @@ export function createAlerting(deps: AlertingDeps) {
     monitors: monitorStore(db),
     now: deps.now,
     onProfileError: (unitId, reason) => log.warn({ unitId, reason }, "alerts.profile_fallback"),
+    ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }),
   });
 
   function committed(changes: readonly AlertChange[]): void {

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../config.js";
 import { ADMIN } from "../registry/caller.js";
+import { emailSubject } from "./channels/email.js";
 import { createTestWorld, MIN, T0, type TestWorld } from "./test-world.js";
+import { alertPayload } from "./view.js";
 
 let w: TestWorld;
 afterEach(async () => w?.close());
@@ -322,5 +325,38 @@ describe("batches nearing or past their storage limit (callback from the batches
     due = [];
     w.tickAt(T0 + 3 * 86_400_000 + 10 * MIN);
     expect(batchAlerts()).toEqual([]);
+  });
+});
+
+describe("alert words in the server's zone, one calibration for alerts and verdicts", () => {
+  it("words an alert raised with COLDTRAIL_TIME_ZONE=America/New_York in EDT (EST in winter), never UTC", () => {
+    const { timeZone } = loadConfig({ COLDTRAIL_DATA_DIR: "/tmp", COLDTRAIL_TIME_ZONE: "America/New_York" });
+    w = createTestWorld({ timeZone });
+    const { probeId } = w.unitWithProbe("Donor freezer", "freezer", T0);
+    w.run(probeId, T0, T0 + 40 * MIN, -20);
+    w.run(probeId, T0 + 40 * MIN, T0 + 73 * MIN, -12.5);
+    const [a] = w.all();
+    expect(a?.message).toContain("warmer than −18 °C since 3 May 2026, 08:40 EDT");
+    expect(a?.message).not.toContain("UTC");
+    const payload = alertPayload(a as NonNullable<typeof a>, { id: 1, type: "opened", atMs: T0 }, null);
+    expect(emailSubject(payload, timeZone)).toBe(
+      "Freezer too warm: Donor freezer — since 3 May 2026, 08:40 EDT, last −12.5 °C",
+    );
+    // The same alert in January reads EST.
+    const winter = { ...payload, startedAt: "2026-01-15T13:40:00.000Z" };
+    expect(emailSubject(winter, timeZone)).toContain("15 Jan 2026, 08:40 EST");
+  });
+
+  it("applies a probe's calibration correction to alerts from the next reading", () => {
+    w = createTestWorld();
+    const { probeId } = w.unitWithProbe("Bank freezer", "freezer", T0 - 60 * MIN);
+    // −17.5 °C is above the freezer's −18 °C line: 35 minutes of it would be an excursion...
+    w.probes.setCalibration(ADMIN, probeId, -1, T0);
+    w.run(probeId, T0, T0 + 45 * MIN, -17.5);
+    // ...but the probe reads 1 °C warm: corrected, it is −18.5 °C.
+    expect(w.all()).toEqual([]);
+    w.probes.setCalibration(ADMIN, probeId, 0, T0 + 45 * MIN);
+    w.run(probeId, T0 + 45 * MIN, T0 + 80 * MIN, -17.5);
+    expect(w.all().map((a) => a.kind)).toEqual(["excursion"]);
   });
 });

@@ -6,7 +6,7 @@
  * the monitor store are injected) and takes time only from its arguments or the injected clock,
  * so tests drive it with `tick(nowMs)` and need no waiting.
  */
-import { resolveProfile } from "../rules/profiles/registry.js";
+import { profileOf } from "../history/profile-of.js";
 import type { RuleProfile } from "../rules/profiles/types.js";
 import { createUnitMonitor, type UnitMonitor, type UnitMonitorState } from "../rules/unit-monitor.js";
 import { createActiveSet } from "./detectors/active.js";
@@ -24,6 +24,7 @@ import type {
 } from "./detectors/types.js";
 import type { AlertSettings } from "./settings.js";
 import { type Alert, type AlertIntent, alertKeyOf } from "./types.js";
+import { alertWords } from "./wording.js";
 
 export type {
   AlertLookups,
@@ -61,6 +62,8 @@ export function createAlertEngine(deps: {
   onProfileError?: (unitId: string, reason: string) => void;
   /** The detectors to run; default: one of each kind in detectors/registry.ts. */
   detectors?: Detector[];
+  /** The zone alert words give times in (COLDTRAIL_TIME_ZONE); default UTC. */
+  timeZone?: string;
 }) {
   const { settings: s, lookups } = deps;
   const detectors = deps.detectors ?? createDetectors();
@@ -78,7 +81,7 @@ export function createAlertEngine(deps: {
     return h;
   }
 
-  const ctx: DetectorContext = { settings: s, lookups, active, health };
+  const ctx: DetectorContext = { settings: s, lookups, words: alertWords(deps.timeZone), active, health };
 
   /** Runs one handler of every detector, in registry order, keeping the active set current. */
   function run<H extends Handler>(handler: H, input: InputOf<H>): AlertIntent[] {
@@ -93,20 +96,20 @@ export function createAlertEngine(deps: {
     return out;
   }
 
-  function profileOf(u: UnitInfo): { profile: RuleProfile; profileKey: string } {
-    const spec = { kind: u.kind, site: u.site, profileId: u.profile, overrides: u.profileOverrides };
-    const r = resolveProfile(spec);
-    if (r.ok) return { profile: r.profile, profileKey: JSON.stringify([u.profile, u.profileOverrides]) };
-    deps.onProfileError?.(u.id, r.reason);
-    const d = resolveProfile({ kind: u.kind, site: u.site });
-    if (!d.ok) throw new Error(`no default profile for unit kind "${u.kind}": ${d.reason}`);
-    return { profile: d.profile, profileKey: JSON.stringify([null, null]) };
+  /**
+   * The unit's profile as verdicts resolve it (history/profile-of.ts); its `key` is what a saved
+   * monitor was built for.
+   */
+  function profileFor(u: UnitInfo): { profile: RuleProfile; profileKey: string } {
+    const p = profileOf(u);
+    if (p.error) deps.onProfileError?.(u.id, p.error);
+    return { profile: p.profile, profileKey: p.key };
   }
 
   function unitSlot(u: UnitInfo, expectedIntervalMs: number): UnitSlot {
     let slot = units.get(u.id);
     if (slot) return slot;
-    const { profile, profileKey } = profileOf(u);
+    const { profile, profileKey } = profileFor(u);
     const saved = deps.monitors.load(u.id);
     const monitor =
       saved && saved.profileKey === profileKey
@@ -168,7 +171,7 @@ export function createAlertEngine(deps: {
       for (const m of deps.monitors.loadAll()) {
         const u = lookups.unit(m.unitId);
         if (!u) continue;
-        const { profile, profileKey } = profileOf(u);
+        const { profile, profileKey } = profileFor(u);
         if (profileKey === m.profileKey)
           units.set(u.id, {
             monitor: createUnitMonitor(profile, m.state),
@@ -232,7 +235,8 @@ export function createAlertEngine(deps: {
           const packed = lookups.packedSince(att.unitId, r.tsMs);
           if (packed === null || r.tsMs < packed + s.settleMin * 60_000) continue;
         }
-        group.samples.push({ tsMs: r.tsMs, tempC: r.tempC + p.calibrationOffsetC });
+        // The registry's offset now, as verdicts read it: a correction applies from the next reading.
+        group.samples.push({ tsMs: r.tsMs, tempC: r.tempC + lookups.calibrationOf(r.probeId) });
       }
       for (const { unit, interval, samples } of perUnit.values()) {
         if (samples.length === 0) continue;

@@ -13,7 +13,8 @@ import type { BatchVerdicts } from "./batch-verdict.js";
  * readings touched are noted, and a moment later (readings arrive in bursts: a replayed buffer is
  * many messages) the verdicts of the batches that were in those units at those times are
  * recomputed and stored with their reasons. Late readings hours in the past reach the batches that
- * were there then, even if they have moved on since.
+ * were there then, even if they have moved on since. A probe's calibration correction applies to
+ * its whole history, so it touches every unit the probe was ever attached to, over those times.
  */
 export function createVerdictRefresher(deps: {
   db: Db;
@@ -46,6 +47,31 @@ export function createVerdictRefresher(deps: {
     if (ids.size) log.debug({ batches: ids.size, units: units.length }, "verdict.refreshed");
   }
 
+  function schedule(): void {
+    if (touched.size && !timer) {
+      timer = setTimeout(() => {
+        running = running.then(flush);
+      }, deps.debounceMs);
+    }
+  }
+
+  function touch(unitId: string, fromMs: number, toMs: number): void {
+    const span = touched.get(unitId);
+    if (span) {
+      span.fromMs = Math.min(span.fromMs, fromMs);
+      span.toMs = Math.max(span.toMs, toMs);
+    } else touched.set(unitId, { fromMs, toMs });
+  }
+
+  /** Every stay of the probe, as it now reads differently (probes.setCalibration). */
+  function calibrationChanged(probeId: string): void {
+    const nowMs = deps.now();
+    for (const a of probes.attachmentsOfProbe(probeId)) touch(a.unitId, a.fromMs, a.toMs ?? nowMs);
+    log.info({ probeId }, "verdict.calibration_changed");
+    schedule();
+  }
+  probes.onCalibrationChanged(calibrationChanged);
+
   const dueSelect = deps.db.prepare(
     `SELECT b.id, b.code, b.verdict_json, c.unit_id FROM batch b
        JOIN custody c ON c.batch_id = b.id AND c.to_ms IS NULL
@@ -62,18 +88,22 @@ export function createVerdictRefresher(deps: {
           attachments.set(r.probeId, atts);
         }
         const a = atts.find((x) => x.fromMs <= r.tsMs && (x.toMs === null || r.tsMs < x.toMs));
-        if (!a) continue;
-        const span = touched.get(a.unitId);
-        if (span) {
-          span.fromMs = Math.min(span.fromMs, r.tsMs);
-          span.toMs = Math.max(span.toMs, r.tsMs);
-        } else touched.set(a.unitId, { fromMs: r.tsMs, toMs: r.tsMs });
+        if (a) touch(a.unitId, r.tsMs, r.tsMs);
       }
-      if (touched.size && !timer) {
-        timer = setTimeout(() => {
-          running = running.then(flush);
-        }, deps.debounceMs);
+      schedule();
+    },
+
+    /** Recomputes the batches a probe's corrected readings reach (also subscribed at creation). */
+    calibrationChanged,
+
+    /** Waits for the refreshes already scheduled (tests; shutdown uses `stop`). */
+    async settled(): Promise<void> {
+      if (timer) {
+        clearTimeout(timer);
+        timer = null;
+        running = running.then(flush);
       }
+      await running;
     },
 
     /** Batches in custody whose storage budgets end within `horizonMs` (or have ended), for alerts. */

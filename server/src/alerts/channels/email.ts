@@ -28,10 +28,10 @@ function howWarm(a: AlertPayload): string | null {
   return `${typeof d.peakC === "number" ? "peak" : "last"} ${formatTempC(c)}`;
 }
 
-/** "Freezer too warm: Donor freezer — since 3 May 2026, 14:05 UTC, last −12.5 °C". */
-export function emailSubject(a: AlertPayload): string {
+/** "Freezer too warm: Donor freezer — since 3 May 2026, 10:05 EDT, last −12.5 °C" (server's zone). */
+export function emailSubject(a: AlertPayload, timeZone = "UTC"): string {
   const warm = howWarm(a);
-  return `${PREFIX[a.event] ?? ""}${a.title} — since ${formatTime(Date.parse(a.startedAt))}${warm ? `, ${warm}` : ""}`;
+  return `${PREFIX[a.event] ?? ""}${a.title} — since ${formatTime(Date.parse(a.startedAt), timeZone)}${warm ? `, ${warm}` : ""}`;
 }
 
 export function emailText(a: AlertPayload): string {
@@ -83,6 +83,8 @@ export function createEmailChannel(opts: {
   smtpUrl: string;
   from: string;
   timeoutMs: number;
+  /** The zone the subject's time is in (COLDTRAIL_TIME_ZONE); default UTC. */
+  timeZone?: string;
 }): AlertChannel & { close(): void } {
   const transport = nodemailer.createTransport(smtpOptions(opts.smtpUrl, opts.timeoutMs));
   return {
@@ -92,7 +94,7 @@ export function createEmailChannel(opts: {
         const info = await transport.sendMail({
           from: opts.from,
           to: d.channel.target,
-          subject: emailSubject(alert),
+          subject: emailSubject(alert, opts.timeZone),
           text: emailText(alert),
           messageId: `<${d.deliveryId}@coldtrail>`,
           headers: { "X-Coldtrail-Delivery": d.deliveryId, "X-Coldtrail-Event": alert.event },

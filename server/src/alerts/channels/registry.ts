@@ -22,6 +22,8 @@ export interface ChannelDeps {
   mqttPublish: MqttPublish | null;
   activeOfUnit(unitId: string): AlertView[];
   now(): number;
+  /** The zone email subjects give times in (COLDTRAIL_TIME_ZONE); default UTC. */
+  timeZone?: string;
 }
 
 /** The media this server can send through; email and mqtt only when configured. */
@@ -33,7 +35,12 @@ export function createChannels(deps: ChannelDeps): {
   channels.set("webhook", createWebhookChannel({ timeoutMs: deps.timeoutMs }));
   let email: ReturnType<typeof createEmailChannel> | null = null;
   if (deps.smtpUrl) {
-    email = createEmailChannel({ smtpUrl: deps.smtpUrl, from: deps.emailFrom, timeoutMs: deps.timeoutMs });
+    email = createEmailChannel({
+      smtpUrl: deps.smtpUrl,
+      from: deps.emailFrom,
+      timeoutMs: deps.timeoutMs,
+      ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }),
+    });
     channels.set("email", email);
   }
   if (deps.mqttPublish) {

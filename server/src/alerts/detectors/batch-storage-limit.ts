@@ -5,7 +5,6 @@
  * cleared once the batch is no longer listed (used, moved or its record changed).
  */
 import type { AlertIntent, AlertKey } from "../types.js";
-import * as words from "../wording.js";
 import { clearIntent, iso, raiseIntent } from "./intents.js";
 import type { Detector } from "./types.js";
 
@@ -35,7 +34,7 @@ export function batchStorageLimitDetector(): Detector<typeof KIND> {
         out.push(
           raiseIntent(key, {
             severity: past ? "critical" : "warning",
-            words: words.batchLimitWords({
+            words: ctx.words.batchLimitWords({
               code: b.code,
               unitName: u?.name ?? null,
               limit: b.limit,

@@ -4,7 +4,6 @@
  * the threshold plus a margin (hysteresis), so a level wobbling at the threshold does not flap.
  */
 import type { AlertKey } from "../types.js";
-import * as words from "../wording.js";
 import { aboutProbe, clearIntent, currentUnitOf, raiseIntent } from "./intents.js";
 import type { Detector } from "./types.js";
 
@@ -26,7 +25,7 @@ export function batteryLowDetector(): Detector<typeof KIND> {
           : (mv as number) >= s.batteryLowMv + s.batteryClearMarginMv;
       // Looked up only on a change: battery fields come with every message.
       const w = () =>
-        words.batteryWords({
+        ctx.words.batteryWords({
           probeId,
           unitName: currentUnitOf(ctx, probeId)?.name ?? null,
           pct: pct ?? null,

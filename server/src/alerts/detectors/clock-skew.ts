@@ -6,7 +6,6 @@
  */
 import { PROTOCOL_LIMITS } from "@coldtrail/firmware-bridge/protocol";
 import type { AlertKey } from "../types.js";
-import * as words from "../wording.js";
 import { aboutProbe, clearIntent, raiseIntent } from "./intents.js";
 import type { Detector } from "./types.js";
 
@@ -62,7 +61,7 @@ export function clockSkewDetector(): Detector<typeof KIND> {
         return [
           raiseIntent(key, {
             severity: "warning",
-            words: words.clockSkewWords({ probeId, offsetMs }),
+            words: ctx.words.clockSkewWords({ probeId, offsetMs }),
             startedMs: received,
             atMs: nowMs,
             about: aboutProbe(ctx, probeId, nowMs),
@@ -73,7 +72,7 @@ export function clockSkewDetector(): Detector<typeof KIND> {
       clock.skewed = 0;
       if (!ctx.active.has(key)) return [];
       return [
-        clearIntent(key, nowMs, words.clockSkewWords({ probeId, offsetMs }).clearMessage, { offsetMs }),
+        clearIntent(key, nowMs, ctx.words.clockSkewWords({ probeId, offsetMs }).clearMessage, { offsetMs }),
       ];
     },
     // Ingest refuses readings more than PROTOCOL_LIMITS.maxFutureSkewMs ahead as future_ts: the
@@ -84,7 +83,7 @@ export function clockSkewDetector(): Detector<typeof KIND> {
       return [
         raiseIntent(key, {
           severity: "warning",
-          words: words.clockSkewWords({ probeId, offsetMs: PROTOCOL_LIMITS.maxFutureSkewMs }),
+          words: ctx.words.clockSkewWords({ probeId, offsetMs: PROTOCOL_LIMITS.maxFutureSkewMs }),
           startedMs: nowMs,
           atMs: nowMs,
           about: aboutProbe(ctx, probeId, nowMs),

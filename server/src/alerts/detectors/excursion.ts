@@ -4,7 +4,6 @@
  * profiles). Raised when the run is confirmed, cleared when the monitor ends the run.
  */
 import type { AlertKey } from "../types.js";
-import * as words from "../wording.js";
 import { aboutUnit, clearIntent, iso, raiseIntent } from "./intents.js";
 import type { Detector } from "./types.js";
 
@@ -22,7 +21,7 @@ export function excursionDetector(): Detector<typeof KIND> {
         return [
           raiseIntent(key, {
             severity: "critical",
-            words: words.excursionStartedWords(unit, {
+            words: ctx.words.excursionStartedWords(unit, {
               rule: e.rule,
               fromMs: e.fromMs,
               limitC,
@@ -46,7 +45,7 @@ export function excursionDetector(): Detector<typeof KIND> {
       }
       if (e.kind === "excursion-ended") {
         return [
-          clearIntent(key, nowMs, words.excursionEndedWords(unit, e).message, {
+          clearIntent(key, nowMs, ctx.words.excursionEndedWords(unit, e).message, {
             to: iso(e.toMs),
             peakC: e.peakC,
             minutes: Math.round((e.toMs - e.fromMs) / 60_000),

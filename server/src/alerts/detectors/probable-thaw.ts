@@ -3,7 +3,6 @@
  * estimate passed −0.5 °C, or the air stayed above −1 °C for an hour; RULES.md §4). Nothing
  * clears it: thawed milk stays thawed, so staff acknowledge and resolve it.
  */
-import * as words from "../wording.js";
 import { aboutUnit, iso, raiseIntent } from "./intents.js";
 import type { Detector } from "./types.js";
 
@@ -19,7 +18,7 @@ export function probableThawDetector(): Detector<typeof KIND> {
           { kind: KIND, subject: { type: "unit", unitId: unit.id } },
           {
             severity: "critical",
-            words: words.probableThawWords(unit, e),
+            words: ctx.words.probableThawWords(unit, e),
             startedMs: e.atMs,
             atMs: nowMs,
             about: aboutUnit(ctx, unit, nowMs),

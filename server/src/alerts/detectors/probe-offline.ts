@@ -4,7 +4,6 @@
  * probe is heard again (any reading or live field), or when it is no longer attached to a unit.
  */
 import type { AlertIntent, AlertKey } from "../types.js";
-import * as words from "../wording.js";
 import { clearIntent, iso, raiseIntent } from "./intents.js";
 import type { Detector } from "./types.js";
 
@@ -23,7 +22,7 @@ export function probeOfflineDetector(): Detector<typeof KIND> {
         h.lastSeenMs !== null &&
         nowMs - h.lastSeenMs < ctx.settings.offlineAfterMin * 60_000
       ) {
-        const back = words.backOnlineWords({ probeId, atMs: h.lastSeenMs });
+        const back = ctx.words.backOnlineWords({ probeId, atMs: h.lastSeenMs });
         return [clearIntent(key, nowMs, back.message, { backAt: iso(h.lastSeenMs) })];
       }
       return [];
@@ -49,7 +48,7 @@ export function probeOfflineDetector(): Detector<typeof KIND> {
           out.push(
             raiseIntent(key, {
               severity: "warning",
-              words: words.offlineWords({
+              words: ctx.words.offlineWords({
                 probeId: att.probeId,
                 unitName: u?.name ?? null,
                 lastHeardMs: lastHeard,
@@ -69,7 +68,7 @@ export function probeOfflineDetector(): Detector<typeof KIND> {
             }),
           );
         } else if (!silent && !byStatus && isActive && h.status !== "offline") {
-          const back = words.backOnlineWords({ probeId: att.probeId, atMs: lastHeard });
+          const back = ctx.words.backOnlineWords({ probeId: att.probeId, atMs: lastHeard });
           out.push(clearIntent(key, nowMs, back.message));
         }
       }

@@ -2,7 +2,6 @@
  * Refreeze: milk that had (probably) thawed froze again (RULES.md RF-1: thawed milk must not be
  * refrozen). Nothing clears it: staff acknowledge and resolve it once the batches are dealt with.
  */
-import * as words from "../wording.js";
 import { aboutUnit, iso, raiseIntent } from "./intents.js";
 import type { Detector } from "./types.js";
 
@@ -18,7 +17,7 @@ export function refreezeDetector(): Detector<typeof KIND> {
           { kind: KIND, subject: { type: "unit", unitId: unit.id } },
           {
             severity: "critical",
-            words: words.refreezeWords(unit, e),
+            words: ctx.words.refreezeWords(unit, e),
             startedMs: e.atMs,
             atMs: nowMs,
             about: aboutUnit(ctx, unit, nowMs),

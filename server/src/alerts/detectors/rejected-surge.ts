@@ -4,7 +4,6 @@
  * whole window passed without a refused message.
  */
 import type { AlertIntent, AlertKey } from "../types.js";
-import * as words from "../wording.js";
 import { aboutProbe, clearIntent, raiseIntent } from "./intents.js";
 import type { Detector } from "./types.js";
 
@@ -29,7 +28,7 @@ export function rejectedSurgeDetector(): Detector<typeof KIND> {
       return [
         raiseIntent(key, {
           severity: "warning",
-          words: words.rejectSurgeWords({
+          words: ctx.words.rejectSurgeWords({
             probeId,
             count: recent.length,
             windowMin: s.rejectSurgeWindowMin,
@@ -49,7 +48,7 @@ export function rejectedSurgeDetector(): Detector<typeof KIND> {
         if (subject.type !== "probe") continue;
         const recent = rejects.get(subject.probeId);
         if (recent?.some((r) => r.atMs > nowMs - windowMin * 60_000)) continue;
-        const w = words.rejectSurgeWords({ probeId: subject.probeId, count: 0, windowMin, reasons: {} });
+        const w = ctx.words.rejectSurgeWords({ probeId: subject.probeId, count: 0, windowMin, reasons: {} });
         out.push(clearIntent(keyOf(subject.probeId), nowMs, w.clearMessage));
       }
       return out;

@@ -1,11 +1,12 @@
 /**
  * Sensor fault: the unit's probe sent an impossible reading (rules/sensor-fault.ts: not a number,
  * out of the sensor's range, a sentinel such as the DS18B20's 85 °C power-on value, or a jump no
- * unit can make). Raised on the first faulty reading; cleared once `sensorFaultClearMin` passed
- * without another.
+ * unit can make, or the same value for hours: stuck). Worded by what the trouble most likely is
+ * (`troubleOf`: stuck, disconnected, restarted, impossible). Raised on the first faulty reading;
+ * cleared once `sensorFaultClearMin` passed without another.
  */
+import { troubleOf } from "../../rules/sensor-fault.js";
 import type { AlertKey } from "../types.js";
-import * as words from "../wording.js";
 import { aboutUnit, clearIntent, iso, raiseIntent } from "./intents.js";
 import type { Detector } from "./types.js";
 
@@ -17,7 +18,7 @@ export function sensorFaultDetector(): Detector<typeof KIND> {
   const lastFaultMs = new Map<string, number>();
   return {
     kind: KIND,
-    onMonitorEvent({ unit, event: e, nowMs }, ctx) {
+    onMonitorEvent({ unit, profile, event: e, nowMs }, ctx) {
       if (e.kind !== "sensor-fault") return [];
       lastFaultMs.set(unit.id, nowMs);
       const key = keyOf(unit.id);
@@ -25,12 +26,16 @@ export function sensorFaultDetector(): Detector<typeof KIND> {
       return [
         raiseIntent(key, {
           severity: "warning",
-          words: words.sensorFaultWords(unit, e),
+          words: ctx.words.sensorFaultWords(unit, {
+            ...e,
+            trouble: troubleOf(e.fault, e.tempC, profile.sensor),
+          }),
           startedMs: e.tsMs,
           atMs: nowMs,
           about: aboutUnit(ctx, unit, nowMs),
           details: {
             fault: e.fault,
+            trouble: troubleOf(e.fault, e.tempC, profile.sensor),
             tempC: Number.isFinite(e.tempC) ? e.tempC : String(e.tempC),
             at: iso(e.tsMs),
           },
@@ -44,7 +49,12 @@ export function sensorFaultDetector(): Detector<typeof KIND> {
         if (!ctx.active.has(key) || nowMs - faultMs < ctx.settings.sensorFaultClearMin * 60_000) continue;
         lastFaultMs.delete(unitId);
         const u = ctx.lookups.unit(unitId) ?? { name: unitId, kind: "freezer" as const };
-        const w = words.sensorFaultWords(u, { tsMs: faultMs, tempC: 0, fault: "" });
+        const w = ctx.words.sensorFaultWords(u, {
+          tsMs: faultMs,
+          tempC: 0,
+          fault: "",
+          trouble: "impossible",
+        });
         out.push(clearIntent(key, nowMs, w.clearMessage));
       }
       return out;

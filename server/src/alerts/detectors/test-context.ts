@@ -8,6 +8,7 @@ import type { RuleProfile } from "../../rules/profiles/types.js";
 import { createUnitMonitor, type UnitMonitor } from "../../rules/unit-monitor.js";
 import { type AlertSettingsInput, resolveAlertSettings } from "../settings.js";
 import type { AlertIntent } from "../types.js";
+import { alertWords } from "../wording.js";
 import { createActiveSet } from "./active.js";
 import type {
   AlertLookups,
@@ -67,6 +68,8 @@ export function createTestContext(
     dueBatches?: (nowMs: number) => DueBatch[];
     settings?: AlertSettingsInput;
     nowMs?: number;
+    /** The zone alert words use (default UTC). */
+    timeZone?: string;
   } = {},
 ) {
   const r = resolveAlertSettings(opts.settings);
@@ -77,6 +80,7 @@ export function createTestContext(
   const lookups: AlertLookups = {
     unit: (id) => units.get(id) ?? null,
     probe: (id) => probes.get(id) ?? null,
+    calibrationOf: (id) => probes.get(id)?.calibrationOffsetC ?? 0,
     attachmentsOf: (probeId) => attachments.filter((a) => a.probeId === probeId),
     currentAttachments: () => attachments.filter((a) => a.toMs === null),
     batchesIn: (unitId) => opts.batches?.[unitId] ?? [],
@@ -88,6 +92,7 @@ export function createTestContext(
   const ctx: DetectorContext = {
     settings: r.settings,
     lookups,
+    words: alertWords(opts.timeZone),
     active,
     health(probeId) {
       let h = healths.get(probeId);

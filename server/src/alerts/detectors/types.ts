@@ -9,6 +9,7 @@ import type { RuleProfile } from "../../rules/profiles/types.js";
 import type { MonitorEvent } from "../../rules/unit-monitor.js";
 import type { AlertSettings } from "../settings.js";
 import type { AlertIntent, AlertKey, AlertKind, Subject } from "../types.js";
+import type { AlertWords } from "../wording.js";
 
 export interface UnitInfo {
   id: string;
@@ -53,6 +54,8 @@ export interface DueBatch {
 export interface AlertLookups {
   unit(unitId: string): UnitInfo | null;
   probe(probeId: string): ProbeInfo | null;
+  /** The probe's calibration offset now (the registry's `probes.calibrationOf`: a correction applies at once). */
+  calibrationOf(probeId: string): number;
   /** The probe's whole attachment history. */
   attachmentsOf(probeId: string): AttachmentInfo[];
   /** Attachments open now. */
@@ -98,6 +101,8 @@ export interface ActiveAlerts {
 export interface DetectorContext {
   readonly settings: AlertSettings;
   readonly lookups: AlertLookups;
+  /** Alert titles and messages, times in the server's zone (COLDTRAIL_TIME_ZONE). */
+  readonly words: AlertWords;
   readonly active: ActiveAlerts;
   /** The probe's shared health (created from the registry's probe on first use). */
   health(probeId: string): ProbeHealth;

@@ -3,10 +3,12 @@ import { z } from "zod";
 import { notFound } from "../../errors.js";
 import type { UnitReadings } from "../../readings/unit-readings.js";
 import type { Batches } from "../../registry/batches.js";
+import { describeReason, parentSummary } from "../../rules/index.js";
 import type { BatchVerdicts } from "../../verdicts/batch-verdict.js";
+import { localDay } from "../local-day.js";
 import { errorResponses } from "../schemas/common.js";
 import { passport } from "../schemas/passports.js";
-import { toIso } from "../time.js";
+import { timeZoneQuery, toIso } from "../time.js";
 import { verdictCore } from "./batches.js";
 
 /** At most this many points in a passport's chart; longer histories are bucketed. */
@@ -22,6 +24,8 @@ export interface PassportsDeps {
   batches: Pick<Batches, "byCode" | "reviews">;
   batchVerdicts: BatchVerdicts;
   unitReadings: UnitReadings;
+  /** The zone words and dates use when the page names none (COLDTRAIL_TIME_ZONE); default UTC. */
+  timeZone?: string;
   now(): number;
 }
 
@@ -54,9 +58,10 @@ async function chart(
 }
 
 /**
- * The public passport of a batch, for a recipient who scanned its QR label: verdict, reasons,
- * stats, custody as unit kinds and times, and readings for a chart. No donor identity, no unit
- * names or ids, no probe ids: the unguessable code is the only key.
+ * The public passport of a batch, for a recipient who scanned its QR label: a plain summary
+ * (headline, use-by date, lines), verdict and reasons in parent words, stats, custody as unit kinds
+ * and times, and readings for a chart. No donor identity, no unit names or ids, no probe ids, no
+ * staff names, and the expression date without its minute: the unguessable code is the only key.
  */
 export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app, ctx) => {
   app.get(
@@ -68,6 +73,7 @@ export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app,
         params: z.object({
           code: z.string().regex(/^[0-9A-Za-z]{8,32}$/, "a passport code is 8-32 letters and digits"),
         }),
+        querystring: z.object({ tz: timeZoneQuery }),
         response: { 200: passport, ...errorResponses },
       },
       config: { auth: "public" },
@@ -76,20 +82,40 @@ export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app,
       const batch = ctx.batches.byCode(req.params.code);
       if (!batch) throw notFound("passport", req.params.code);
       const nowMs = ctx.now();
-      const bv = await ctx.batchVerdicts.compute(batch, nowMs);
+      const tz = req.query.tz ?? ctx.timeZone ?? "UTC";
+      const bv = await ctx.batchVerdicts.compute(batch, nowMs, { timeZone: tz });
       const core = verdictCore(bv.verdict);
-      const review = ctx.batches.reviews(batch.id).at(-1);
+      // Only a review staff chose to show; its author is never named.
+      const review = ctx.batches
+        .reviews(batch.id)
+        .filter((r) => r.showToRecipient)
+        .at(-1);
       const readings = await chart(ctx, bv.custody, nowMs);
+      const last = bv.custody.at(-1);
+      const expressed = localDay(batch.expressedAtMs, tz);
+      const summary = parentSummary(bv.verdict, { timeZone: tz, expressedAtMs: batch.expressedAtMs });
       reply.header("cache-control", "no-store");
       return {
         code: batch.code,
-        expressedAt: toIso(batch.expressedAtMs),
+        expressedOn: expressed.date,
+        expressedAt: toIso(expressed.startMs),
         volumeMl: batch.volumeMl,
         ...core,
-        reasons: core.reasons.map((r) => ({ ...r, ...(r.values && { values: scrub(r.values) }) })),
+        summary,
+        reasons: bv.verdict.reasons.map((r, i) => {
+          const { from, ...view } = core.reasons[i] as (typeof core.reasons)[number];
+          return {
+            ...view,
+            // The time before custody starts at expressing, whose minute a passport never shows.
+            ...(from !== undefined && r.fromMs !== batch.expressedAtMs && { from }),
+            message: describeReason(r, { timeZone: tz, audience: "parent" }),
+            ...(r.values && { values: scrub(r.values) }),
+          };
+        }),
         review: review
           ? { decision: review.decision, comment: review.comment, at: toIso(review.atMs) }
           : null,
+        monitoringEndedAt: last && last.toMs !== null ? toIso(last.toMs) : null,
         custody: bv.custody.map((c) => ({
           kind: c.unit?.kind ?? ("out-of-custody" as const),
           site: c.unit?.site ?? null,

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApi, MQTT_URL, T0, type TestApi } from "../test-api.js";
+import { createUnitHistory } from "../../history/unit-history.js";
+import { createLogger } from "../../logger.js";
+import { createUnitReadings } from "../../readings/unit-readings.js";
+import { ADMIN } from "../../registry/caller.js";
+import { createBatchVerdicts } from "../../verdicts/batch-verdict.js";
+import { createVerdictRefresher } from "../../verdicts/refresher.js";
+import { createApi } from "../app.js";
+import { createTestApi, MQTT_URL, T0, TEST_TOKEN, type TestApi } from "../test-api.js";
+import { probesPlugin } from "./probes.js";
 
 type ApiError = { error: { code: string; message: string } };
 type Registered = {
@@ -10,7 +18,14 @@ type Registered = {
   bleMac: string | null;
   warnings: string[];
 };
-type ProbeBody = { id: string; unitId: string | null; attachedAt: string | null; intervalS: number };
+type ProbeBody = {
+  id: string;
+  unitId: string | null;
+  attachedAt: string | null;
+  intervalS: number;
+  intervalLearned: boolean;
+  calibrationOffsetC: number;
+};
 const MIN = 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -45,7 +60,7 @@ describe("probes plugin", () => {
     expect(t.changedUnits.at(-1)).toBe(unitId);
     expect(t.registry.lookups.secretHashOf("probe-reg-1")).not.toBeNull();
     const got = await t.api<ProbeBody>("GET", "/api/v1/probes/probe-reg-1");
-    expect(got.body).toMatchObject({ unitId, attachedAt: iso(T0), intervalS: 120 });
+    expect(got.body).toMatchObject({ unitId, attachedAt: iso(T0), intervalS: 120, intervalLearned: false });
   });
 
   it("refuses a taken id (409), an unknown unit (404) and a malformed id (400)", async () => {
@@ -121,5 +136,147 @@ describe("probes plugin", () => {
     expect(lcd.status).toBe(201);
     expect(lcd.body.bleMac).toBe("A4:C1:38:00:00:01");
     expect(lcd.body.warnings.join(" ")).toMatch(/cannot read freezer temperatures/);
+  });
+
+  it("learns the interval of a probe registered without one, and says so", async () => {
+    await t.api("POST", "/api/v1/probes", { id: "probe-learn" });
+    const fresh = await t.api<ProbeBody>("GET", "/api/v1/probes/probe-learn");
+    // No readings yet: the firmware's default of one a minute.
+    expect([fresh.body.intervalS, fresh.body.intervalLearned]).toEqual([60, true]);
+    await t.write(
+      Array.from({ length: 12 }, (_, i) => ({
+        probeId: "probe-learn",
+        tsMs: T0 - (12 - i) * 5 * MIN,
+        tempC: -19 + (i % 2) * 0.25,
+        seq: i,
+        serverTimed: false,
+      })),
+    );
+    const learned = await t.api<ProbeBody>("GET", "/api/v1/probes/probe-learn");
+    expect([learned.body.intervalS, learned.body.intervalLearned]).toEqual([300, true]);
+    const list = await t.api<{ probes: ProbeBody[] }>("GET", "/api/v1/probes");
+    expect(list.body.probes.find((p) => p.id === "probe-learn")?.intervalS).toBe(300);
+  });
+
+  it("corrects a probe's calibration: the batch's excursion goes, the unit reads the corrected value, stored verdicts follow", async () => {
+    t.setNow(T0);
+    const unitId = await unit("calibrated freezer");
+    await t.api("POST", "/api/v1/probes", { id: "probe-warm", unitId });
+    // The probe has been in the freezer for 3 hours reading about −17.5 °C: above the −18 °C line.
+    const cycle = [-17.3, -17.5, -17.7, -17.5];
+    await t.write(
+      Array.from({ length: 3 * 60 }, (_, i) => ({
+        probeId: "probe-warm",
+        tsMs: T0 - 3 * 60 * MIN + i * MIN,
+        tempC: cycle[i % 4] as number,
+        seq: i,
+        serverTimed: false,
+      })),
+    );
+    t.registry.probes.attach(ADMIN, "probe-warm", unitId, T0 - 3 * 60 * MIN, T0);
+    const placed = await t.api<{ id: string }>("POST", "/api/v1/batches", {
+      unitId,
+      expressedAt: iso(T0 - 4 * 60 * MIN),
+      at: iso(T0 - 3 * 60 * MIN + 30 * MIN),
+      state: "frozen",
+    });
+    const batchId = placed.body.id;
+    type BatchBody = { verdict: string; reasons: { code: string }[] };
+    const before = await t.api<BatchBody>("GET", `/api/v1/batches/${batchId}`);
+    expect(before.body.reasons.map((r) => r.code)).toContain("excursion");
+    expect(before.body.verdict).not.toBe("safe");
+
+    // A refresher as the server runs one, keeping stored verdicts current.
+    const log = createLogger("silent");
+    const { probes, batches, units } = t.registry;
+    const batchVerdicts = createBatchVerdicts({
+      batches,
+      units,
+      history: createUnitHistory({
+        probes,
+        unitReadings: createUnitReadings(probes, t.store, probes.calibrationOf),
+      }),
+    });
+    const refresher = createVerdictRefresher({
+      db: t.db,
+      batches,
+      probes,
+      batchVerdicts,
+      log,
+      now: t.now,
+      debounceMs: 0,
+    });
+    await batchVerdicts.compute(batches.get(ADMIN, batchId), T0);
+    const stored = () =>
+      (t.db.prepare("SELECT verdict FROM batch WHERE id = ?").pluck().get(batchId) as string | undefined) ??
+      null;
+    expect(stored()).not.toBe("safe");
+
+    const patched = await t.api<ProbeBody>("PATCH", "/api/v1/probes/probe-warm", {
+      calibrationOffsetC: -1.0,
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ id: "probe-warm", calibrationOffsetC: -1, unitId });
+    await refresher.settled();
+    expect(stored()).toBe("safe");
+    await refresher.stop();
+
+    const after = await t.api<BatchBody>("GET", `/api/v1/batches/${batchId}`);
+    expect(after.body.reasons.map((r) => r.code)).not.toContain("excursion");
+    expect(after.body.verdict).toBe("safe");
+    const u = await t.api<{ lastReading: { temp_c: number } | null }>("GET", `/api/v1/units/${unitId}`);
+    expect(u.body.lastReading?.temp_c).toBe(-18.5);
+    expect(
+      t.registry.audit.forEntity("probe", "probe-warm").find((a) => a.action === "probe.calibrated")?.details,
+    ).toEqual({ offsetC: -1, previousOffsetC: 0 });
+  });
+
+  it("refuses a calibration offset outside −10…10 °C or not a number, naming the limits", async () => {
+    await t.api("POST", "/api/v1/probes", { id: "probe-cal-bad" });
+    for (const calibrationOffsetC of [10.5, -11, "1"]) {
+      const r = await t.api<ApiError>("PATCH", "/api/v1/probes/probe-cal-bad", { calibrationOffsetC });
+      expect([r.status, r.body.error.code]).toEqual([400, "CT_ERR_VALIDATION"]);
+    }
+    const r = await t.api<ApiError>("PATCH", "/api/v1/probes/probe-cal-bad", { calibrationOffsetC: 12 });
+    expect(r.body.error.message).toContain("between −10 and 10 °C");
+    const none = await t.api<ApiError>("PATCH", "/api/v1/probes/probe-nope", { calibrationOffsetC: 1 });
+    expect(none.status).toBe(404);
+    const still = await t.api<ProbeBody>("GET", "/api/v1/probes/probe-cal-bad");
+    expect(still.body.calibrationOffsetC).toBe(0);
+  });
+
+  it("lets only staff and admins correct a calibration: a donor gets 403 and the offset stays", async () => {
+    await t.api("POST", "/api/v1/probes", { id: "probe-donor" });
+    // The same plugin, with the caller made a donor after authentication (accounts are not wired yet).
+    const app = await createApi({ log: createLogger("silent"), adminToken: TEST_TOKEN });
+    app.addHook("onRequest", async (req) => {
+      req.caller = { accountId: "admin", role: "donor", siteId: null };
+    });
+    await app.register(probesPlugin, {
+      probes: t.registry.probes,
+      store: t.store,
+      log: createLogger("silent"),
+      publicMqttUrl: () => MQTT_URL,
+      issueProbeCredentials: async () => ({ ok: true }),
+      liveOf: t.registry.live.view,
+      onUnitChanged: () => {},
+      now: t.now,
+    });
+    await app.ready();
+    try {
+      const r = await app.inject({
+        method: "PATCH",
+        url: "/api/v1/probes/probe-donor",
+        headers: { authorization: `Bearer ${TEST_TOKEN}` },
+        payload: { calibrationOffsetC: 2 },
+      });
+      expect([r.statusCode, r.json().error.code]).toEqual([403, "CT_ERR_FORBIDDEN"]);
+      expect(r.json().error.message).toBe(
+        "only milk-bank staff or an admin may correct a probe's calibration",
+      );
+    } finally {
+      await app.close();
+    }
+    expect(t.registry.probes.calibrationOf("probe-donor")).toBe(0);
   });
 });

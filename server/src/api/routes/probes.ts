@@ -7,6 +7,7 @@ import { httpError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import type { LiveView } from "../../registry/probe-live.js";
 import type { Probe, Probes } from "../../registry/probes.js";
+import { learnIntervalMs } from "../../rules/index.js";
 import type { ReadingsStore } from "../../stores/types.js";
 import { errorResponses } from "../schemas/common.js";
 import {
@@ -41,7 +42,25 @@ export interface ProbesDeps {
   now(): number;
 }
 
-function probeView(ctx: ProbesDeps, p: Probe) {
+/** How far back a learned interval looks: a day of readings. */
+const LEARN_WINDOW_MS = 24 * 3_600_000;
+
+/**
+ * How often the probe reports, in seconds: as declared at registration, or (registered without
+ * `intervalS`) learned as the rules learn it, from the spacing of its last day of readings.
+ */
+async function intervalOf(
+  ctx: ProbesDeps,
+  p: Probe,
+): Promise<{ intervalS: number; intervalLearned: boolean }> {
+  if (p.intervalDeclared) return { intervalS: p.expectedIntervalMs / 1000, intervalLearned: false };
+  const nowMs = ctx.now();
+  const rows = await ctx.store.range(p.id, nowMs - LEARN_WINDOW_MS, nowMs + 1);
+  const sorted = rows.map((r) => ({ tsMs: r.tsMs, tempC: r.tempC })).sort((a, b) => a.tsMs - b.tsMs);
+  return { intervalS: Math.round(learnIntervalMs(sorted) / 1000), intervalLearned: true };
+}
+
+async function probeView(ctx: ProbesDeps, p: Probe) {
   const att = ctx.probes.currentAttachment(p.id);
   return {
     id: p.id,
@@ -51,7 +70,7 @@ function probeView(ctx: ProbesDeps, p: Probe) {
     attachedAt: att ? toIso(att.fromMs) : null,
     calibrationOffsetC: p.calibrationOffsetC,
     bleMac: p.bleMac,
-    intervalS: p.expectedIntervalMs / 1000,
+    ...(await intervalOf(ctx, p)),
     ...ctx.liveOf(p),
     createdAt: toIso(p.createdMs),
   };
@@ -176,20 +195,49 @@ export const probesPlugin: FastifyPluginAsyncZod<ProbesDeps> = async (app, ctx) 
   );
 
   app.get("/api/v1/probes", { schema: { response: { 200: probeList, ...errorResponses } } }, async (req) => ({
-    probes: ctx.probes.list(req.caller).map((p) => probeView(ctx, p)),
+    probes: await Promise.all(ctx.probes.list(req.caller).map((p) => probeView(ctx, p))),
   }));
 
   app.get(
     "/api/v1/probes/:id",
     { schema: { params: idParams, response: { 200: probeDetail, ...errorResponses } } },
     async (req) => ({
-      ...probeView(ctx, ctx.probes.get(req.caller, req.params.id)),
+      ...(await probeView(ctx, ctx.probes.get(req.caller, req.params.id))),
       attachments: ctx.probes.attachmentsOfProbe(req.params.id).map((a) => ({
         unitId: a.unitId,
         from: toIso(a.fromMs),
         to: a.toMs === null ? null : toIso(a.toMs),
       })),
     }),
+  );
+
+  app.patch(
+    "/api/v1/probes/:id",
+    {
+      schema: {
+        description:
+          "Corrects the probe's calibration (staff, admin): the offset is added to every reading it ever sent, so stored verdicts are recomputed and alerts use it from the next reading.",
+        params: idParams,
+        body: z.strictObject({
+          calibrationOffsetC: z
+            .number()
+            .min(-10, "calibrationOffsetC must be between −10 and 10 °C; a probe further off needs replacing")
+            .max(10, "calibrationOffsetC must be between −10 and 10 °C; a probe further off needs replacing")
+            .describe("°C added to the probe's raw readings, e.g. −1.0 for a probe that reads 1 °C warm"),
+        }),
+        response: { 200: probeViewSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      if (req.caller.role !== "staff" && req.caller.role !== "admin")
+        throw httpError(
+          "CT_ERR_FORBIDDEN",
+          "only milk-bank staff or an admin may correct a probe's calibration",
+        );
+      const p = ctx.probes.setCalibration(req.caller, req.params.id, req.body.calibrationOffsetC, ctx.now());
+      ctx.log.info({ probeId: p.id, offsetC: p.calibrationOffsetC }, "probe.calibrated");
+      return probeView(ctx, p);
+    },
   );
 
   app.put(
@@ -210,7 +258,7 @@ export const probesPlugin: FastifyPluginAsyncZod<ProbesDeps> = async (app, ctx) 
       const before = ctx.probes.currentAttachment(req.params.id)?.unitId ?? null;
       ctx.probes.attach(req.caller, req.params.id, req.body.unitId, atMs, nowMs);
       for (const unitId of new Set([before, req.body.unitId])) if (unitId) ctx.onUnitChanged(unitId);
-      return probeView(ctx, ctx.probes.get(req.caller, req.params.id));
+      return await probeView(ctx, ctx.probes.get(req.caller, req.params.id));
     },
   );
 

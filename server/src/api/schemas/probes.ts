@@ -9,7 +9,14 @@ export const probeView = z.strictObject({
   attachedAt: isoString.nullable(),
   calibrationOffsetC: z.number(),
   bleMac: z.string().nullable(),
-  intervalS: z.number(),
+  intervalS: z
+    .number()
+    .describe("How often the probe reports, in seconds (declared, or learned from its readings)"),
+  intervalLearned: z
+    .boolean()
+    .describe(
+      "True when the probe registered without intervalS: intervalS is learned from its last day of readings",
+    ),
   batteryPct: z.number().nullable(),
   batteryMv: z.number().nullable(),
   rssi: z.number().nullable(),
