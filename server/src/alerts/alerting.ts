@@ -13,6 +13,7 @@ import type { UnitMonitorState } from "../rules/unit-monitor.js";
 import { createChannelStore } from "./channel-store.js";
 import type { MqttPublish } from "./channels/mqtt.js";
 import { createChannels } from "./channels/registry.js";
+import type { WebhookTargetPolicy } from "./channels/webhook-target-guard.js";
 import {
   type AlertLookups,
   createAlertEngine,
@@ -30,6 +31,8 @@ import { type AlertSettingsInput, resolveAlertSettings } from "./settings.js";
 import { type AlertChange, createAlertStore } from "./store.js";
 import { type AlertIntent, NOTIFYING_EVENTS } from "./types.js";
 import { alertView } from "./view.js";
+
+const PUBLIC_WEBHOOKS_ONLY: WebhookTargetPolicy = { allowPrivate: false, ownPorts: () => [] };
 
 export interface AlertingDeps {
   db: Db;
@@ -56,6 +59,8 @@ export interface AlertingDeps {
   /** When the milk in a unit at that time was put there, or null if none (from the batches module). */
   packedSince?: (unitId: string, atMs: number) => number | null;
   settings?: AlertSettingsInput;
+  /** Where webhooks may go. Default: public addresses only, as with COLDTRAIL_WEBHOOK_ALLOW_PRIVATE unset. */
+  webhookPolicy?: WebhookTargetPolicy;
   /** How often `start()` ticks the clock. Default 15 s: offline, escalation and reminders are minutes. */
   tickEveryMs?: number;
 }
@@ -138,8 +143,10 @@ export function createAlerting(deps: AlertingDeps) {
       return "localhost";
     }
   })();
+  const webhookPolicy = deps.webhookPolicy ?? PUBLIC_WEBHOOKS_ONLY;
   const media = createChannels({
     timeoutMs: settings.delivery.timeoutMs,
+    webhookPolicy,
     smtpUrl: deps.smtpUrl ?? null,
     emailFrom: deps.emailFrom ?? `coldtrail <alerts@${host}>`,
     mqttPublish: deps.mqttPublish ?? null,
@@ -239,6 +246,7 @@ export function createAlerting(deps: AlertingDeps) {
       channels: {
         channels,
         media: media.channels,
+        webhookPolicy,
         units: deps.units,
         log: deps.log,
         now: deps.now,

@@ -1,5 +1,11 @@
 import { createHmac } from "node:crypto";
 import type { AlertChannel, TargetCheck } from "./types.js";
+import {
+  checkTargetAtDelivery,
+  type Lookup,
+  type WebhookTargetPolicy,
+  withoutUserinfo,
+} from "./webhook-target-guard.js";
 
 /** `sha256=<hex HMAC-SHA256 of the raw body>` (DESIGN.md "HTTP API"; the scheme GitHub uses). */
 export function signatureOf(body: string, secret: string): string {
@@ -21,7 +27,13 @@ export const checkWebhookTarget: TargetCheck = (target) => {
  * else (or no answer within timeoutMs) is retried by the outbox with the same body, signature
  * and `X-Coldtrail-Delivery`, so receivers drop duplicates by that id.
  */
-export function createWebhookChannel(opts: { timeoutMs: number; userAgent?: string }): AlertChannel {
+export function createWebhookChannel(opts: {
+  timeoutMs: number;
+  userAgent?: string;
+  /** Where webhooks may go (webhook-target-guard.ts); checked again before every delivery. */
+  policy: WebhookTargetPolicy;
+  lookup?: Lookup;
+}): AlertChannel {
   return {
     kind: "webhook",
     async send(alert, d) {
@@ -32,14 +44,25 @@ export function createWebhookChannel(opts: { timeoutMs: number; userAgent?: stri
         "x-coldtrail-event": alert.event,
       };
       if (d.channel.secret) headers["x-coldtrail-signature-256"] = signatureOf(d.body, d.channel.secret);
+      const allowed = await checkTargetAtDelivery(d.channel.target, opts.policy, opts.lookup);
+      if (!allowed.ok) return { ok: false, reason: `refused: ${allowed.reason}` };
+      // fetch refuses a URL with user:password (and its error quotes the URL): send them as Basic.
+      const url = new URL(d.channel.target);
+      if (url.username || url.password) {
+        const user = decodeURIComponent(url.username);
+        const pass = decodeURIComponent(url.password);
+        headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
+      }
+      const target = withoutUserinfo(d.channel.target);
       try {
-        const res = await fetch(d.channel.target, {
+        const res = await fetch(target, {
           method: "POST",
           headers,
           body: d.body,
           redirect: "manual",
           signal: AbortSignal.timeout(opts.timeoutMs),
         });
+        // Redirects are not followed (a 3xx could point anywhere, past the checks above).
         // Read (and drop) the body so the connection can be reused.
         await res.arrayBuffer().catch(() => undefined);
         if (res.status >= 200 && res.status < 300) return { ok: true };

@@ -9,8 +9,12 @@ import { passport } from "../schemas/passports.js";
 import { toIso } from "../time.js";
 import { verdictCore } from "./batches.js";
 
-/** At most this many points in a passport's chart; longer histories are bucketed. */
-const MAX_CHART_POINTS = 2000;
+/**
+ * At most this many points in a passport's chart; longer histories are bucketed. 500 fill a phone
+ * screen's width several times over and keep one anonymous request small (issue #14: 2,000 raw
+ * points cost 12 MB and 1.3 s).
+ */
+export const MAX_CHART_POINTS = 500;
 const MINUTE_MS = 60_000;
 
 /** Keys that could identify a donor, a household or a device; never in a passport. */
@@ -23,6 +27,23 @@ export interface PassportsDeps {
   batchVerdicts: BatchVerdicts;
   unitReadings: UnitReadings;
   now(): number;
+}
+
+type Computed = {
+  bv: Awaited<ReturnType<BatchVerdicts["compute"]>>;
+  readings: Awaited<ReturnType<typeof chart>>;
+};
+
+/** Calls with the same key while one is running get that one's promise instead of starting another. */
+export function singleFlight<K, V>() {
+  const running = new Map<K, Promise<V>>();
+  return (key: K, run: () => Promise<V>): Promise<V> => {
+    const ongoing = running.get(key);
+    if (ongoing) return ongoing;
+    const p = run().finally(() => running.delete(key));
+    running.set(key, p);
+    return p;
+  };
 }
 
 async function chart(
@@ -59,6 +80,8 @@ async function chart(
  * names or ids, no probe ids: the unguessable code is the only key.
  */
 export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app, ctx) => {
+  // Concurrent requests for one batch (a label scanned by many, or a flood) share one computation.
+  const shared = singleFlight<string, Computed>();
   app.get(
     "/api/v1/passports/:code",
     {
@@ -75,11 +98,13 @@ export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app,
     async (req, reply) => {
       const batch = ctx.batches.byCode(req.params.code);
       if (!batch) throw notFound("passport", req.params.code);
-      const nowMs = ctx.now();
-      const bv = await ctx.batchVerdicts.compute(batch, nowMs);
+      const { bv, readings } = await shared(batch.id, async () => {
+        const nowMs = ctx.now();
+        const bv = await ctx.batchVerdicts.compute(batch, nowMs);
+        return { bv, readings: await chart(ctx, bv.custody, nowMs) };
+      });
       const core = verdictCore(bv.verdict);
       const review = ctx.batches.reviews(batch.id).at(-1);
-      const readings = await chart(ctx, bv.custody, nowMs);
       reply.header("cache-control", "no-store");
       return {
         code: batch.code,
