@@ -120,7 +120,8 @@ export function checkTargetUrl(target: string, policy: WebhookTargetPolicy): str
   }
   const host = bareHost(u);
   if (isIP(host)) return checkAddress(host, defaultPort(u), policy);
-  if (!policy.allowPrivate && (host === "localhost" || host.endsWith(".localhost"))) {
+  const name = host.toLowerCase().replace(/\.+$/, "");
+  if (!policy.allowPrivate && (name === "localhost" || name.endsWith(".localhost"))) {
     return `webhook target ${host} is loopback (localhost); webhooks may not reach this machine unless COLDTRAIL_WEBHOOK_ALLOW_PRIVATE=1`;
   }
   return null;

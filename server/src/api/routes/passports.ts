@@ -15,7 +15,8 @@ import { verdictCore } from "./batches.js";
  * points cost 12 MB and 1.3 s).
  */
 export const MAX_CHART_POINTS = 500;
-const MINUTE_MS = 60_000;
+const SECOND_MS = 1000;
+const MINUTE_MS = 60 * SECOND_MS;
 
 /** Keys that could identify a donor, a household or a device; never in a passport. */
 const PRIVATE_KEYS = new Set(["unitId", "unitName", "probeId", "donorRef", "ownerId", "name"]);
@@ -51,27 +52,37 @@ async function chart(
   custody: { unitId: string | null; fromMs: number; toMs: number | null }[],
   nowMs: number,
 ) {
-  const spans = custody.filter((c) => c.unitId).map((c) => ({ ...c, toMs: c.toMs ?? nowMs }));
-  const total = spans.reduce((a, c) => a + Math.max(0, c.toMs - c.fromMs), 0);
-  const everyMs = Math.max(MINUTE_MS, Math.ceil(total / MAX_CHART_POINTS / MINUTE_MS) * MINUTE_MS);
-  const points: { ts: string; temp_c: number; min_c?: number; max_c?: number }[] = [];
+  const spans = custody
+    .filter((c) => c.unitId)
+    .map((c) => ({ unitId: c.unitId as string, fromMs: c.fromMs, toMs: c.toMs ?? nowMs }))
+    .filter((c) => c.toMs > c.fromMs);
+  const total = spans.reduce((a, c) => a + (c.toMs - c.fromMs), 0);
+  // Each span may start mid-bucket (buckets align to the epoch): one point each to spare.
+  const room = Math.max(1, MAX_CHART_POINTS - spans.length);
+  type Point = { ts: string; temp_c: number; min_c?: number; max_c?: number };
+  // Short custody (a probe a minute would fit): raw readings, unless the probe reports so often
+  // that they would not fit either.
+  if (total <= room * MINUTE_MS) {
+    const raw: Point[] = [];
+    for (const c of spans) {
+      for (const r of await ctx.unitReadings.raw(c.unitId, c.fromMs, c.toMs))
+        raw.push({ ts: toIso(r.tsMs), temp_c: r.tempC });
+    }
+    if (raw.length <= MAX_CHART_POINTS) return { everyMs: null, points: raw };
+  }
+  const everyMs = Math.max(SECOND_MS, Math.ceil(total / room / SECOND_MS) * SECOND_MS);
+  const points: Point[] = [];
   for (const c of spans) {
-    if (c.toMs <= c.fromMs) continue;
-    if (total <= MAX_CHART_POINTS * MINUTE_MS) {
-      for (const r of await ctx.unitReadings.raw(c.unitId as string, c.fromMs, c.toMs))
-        points.push({ ts: toIso(r.tsMs), temp_c: r.tempC });
-    } else {
-      for (const b of await ctx.unitReadings.bucketed(c.unitId as string, c.fromMs, c.toMs, everyMs)) {
-        points.push({
-          ts: toIso(Math.max(b.startMs, c.fromMs)),
-          temp_c: b.meanC,
-          min_c: b.minC,
-          max_c: b.maxC,
-        });
-      }
+    for (const b of await ctx.unitReadings.bucketed(c.unitId, c.fromMs, c.toMs, everyMs)) {
+      points.push({
+        ts: toIso(Math.max(b.startMs, c.fromMs)),
+        temp_c: b.meanC,
+        min_c: b.minC,
+        max_c: b.maxC,
+      });
     }
   }
-  return { everyMs: total <= MAX_CHART_POINTS * MINUTE_MS ? null : everyMs, points };
+  return { everyMs, points };
 }
 
 /**
