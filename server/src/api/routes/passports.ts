@@ -30,6 +30,31 @@ export interface PassportsDeps {
   now(): number;
 }
 
+/**
+ * Passports computed at once; more wait their turn. Each holds a batch's readings in memory, and
+ * the SQLite store reads synchronously: a few at a time keep /healthz and the API answering.
+ */
+export const PASSPORT_COMPUTATIONS_AT_ONCE = 2;
+
+/** Lets the event loop take other requests (the store's reads do not wait on I/O). */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** At most `n` of the given jobs run at once; the others start as those finish, in order. */
+export function limitConcurrency(n: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(job: () => Promise<T>): Promise<T> => {
+    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await job();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+
 type Computed = {
   bv: Awaited<ReturnType<BatchVerdicts["compute"]>>;
   readings: Awaited<ReturnType<typeof chart>>;
@@ -65,6 +90,7 @@ async function chart(
   if (total <= room * MINUTE_MS) {
     const raw: Point[] = [];
     for (const c of spans) {
+      await nextTurn();
       for (const r of await ctx.unitReadings.raw(c.unitId, c.fromMs, c.toMs))
         raw.push({ ts: toIso(r.tsMs), temp_c: r.tempC });
     }
@@ -73,6 +99,7 @@ async function chart(
   const everyMs = Math.max(SECOND_MS, Math.ceil(total / room / SECOND_MS) * SECOND_MS);
   const points: Point[] = [];
   for (const c of spans) {
+    await nextTurn();
     for (const b of await ctx.unitReadings.bucketed(c.unitId, c.fromMs, c.toMs, everyMs)) {
       points.push({
         ts: toIso(Math.max(b.startMs, c.fromMs)),
@@ -93,6 +120,7 @@ async function chart(
 export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app, ctx) => {
   // Concurrent requests for one batch (a label scanned by many, or a flood) share one computation.
   const shared = singleFlight<string, Computed>();
+  const limited = limitConcurrency(PASSPORT_COMPUTATIONS_AT_ONCE);
   app.get(
     "/api/v1/passports/:code",
     {
@@ -109,11 +137,15 @@ export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app,
     async (req, reply) => {
       const batch = ctx.batches.byCode(req.params.code);
       if (!batch) throw notFound("passport", req.params.code);
-      const { bv, readings } = await shared(batch.id, async () => {
-        const nowMs = ctx.now();
-        const bv = await ctx.batchVerdicts.compute(batch, nowMs);
-        return { bv, readings: await chart(ctx, bv.custody, nowMs) };
-      });
+      const { bv, readings } = await shared(batch.id, () =>
+        limited(async () => {
+          await nextTurn();
+          const nowMs = ctx.now();
+          const bv = await ctx.batchVerdicts.compute(batch, nowMs);
+          await nextTurn();
+          return { bv, readings: await chart(ctx, bv.custody, nowMs) };
+        }),
+      );
       const core = verdictCore(bv.verdict);
       const review = ctx.batches.reviews(batch.id).at(-1);
       reply.header("cache-control", "no-store");
