@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Channel } from "../types.js";
 import type { AlertPayload } from "../view.js";
 import { createWebhookChannel } from "./webhook.js";
+import { postJson } from "./webhook-post.js";
 import {
   checkTargetAtDelivery,
   checkTargetUrl,
@@ -67,6 +68,16 @@ describe("webhook target guard at delivery", () => {
     expect(r.ok ? "" : r.reason).toMatch(
       new RegExp(`webhook host ${hostname()} resolves to .* is in (loopback|private|link-local)`),
     );
+  });
+
+  it("the connection itself checks the address it resolves (no second DNS answer after the check)", async () => {
+    const r = await postJson(new URL(`http://${hostname()}:9/hook`), {}, "{}", {
+      timeoutMs: 5000,
+      policy: PUBLIC_ONLY,
+    });
+    expect(r).toEqual({
+      error: expect.stringMatching(new RegExp(`^EWEBHOOKTARGET: webhook host ${hostname()} resolves to `)),
+    });
   });
 
   it("says so when a name does not resolve", async () => {

@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { AlertChannel, TargetCheck } from "./types.js";
+import { postJson } from "./webhook-post.js";
 import {
   checkTargetAtDelivery,
   type Lookup,
@@ -46,34 +47,21 @@ export function createWebhookChannel(opts: {
       if (d.channel.secret) headers["x-coldtrail-signature-256"] = signatureOf(d.body, d.channel.secret);
       const allowed = await checkTargetAtDelivery(d.channel.target, opts.policy, opts.lookup);
       if (!allowed.ok) return { ok: false, reason: `refused: ${allowed.reason}` };
-      // fetch refuses a URL with user:password (and its error quotes the URL): send them as Basic.
+      // A URL's user:password goes as Basic authentication, never into a message or the log.
       const url = new URL(d.channel.target);
       if (url.username || url.password) {
         const user = decodeURIComponent(url.username);
         const pass = decodeURIComponent(url.password);
         headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
       }
-      const target = withoutUserinfo(d.channel.target);
-      try {
-        const res = await fetch(target, {
-          method: "POST",
-          headers,
-          body: d.body,
-          redirect: "manual",
-          signal: AbortSignal.timeout(opts.timeoutMs),
-        });
-        // Redirects are not followed (a 3xx could point anywhere, past the checks above).
-        // Read (and drop) the body so the connection can be reused.
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.status >= 200 && res.status < 300) return { ok: true };
-        return { ok: false, reason: `webhook answered HTTP ${res.status}` };
-      } catch (e) {
-        const err = e as Error & { cause?: { code?: string } };
-        return {
-          ok: false,
-          reason: `webhook unreachable: ${err.cause?.code ?? err.name}: ${err.message}`.slice(0, 300),
-        };
-      }
+      // Redirects are not followed (a 3xx could point anywhere, past the checks above).
+      const res = await postJson(new URL(withoutUserinfo(d.channel.target)), headers, d.body, {
+        timeoutMs: opts.timeoutMs,
+        policy: opts.policy,
+      });
+      if ("error" in res) return { ok: false, reason: `webhook unreachable: ${res.error}`.slice(0, 300) };
+      if (res.status >= 200 && res.status < 300) return { ok: true };
+      return { ok: false, reason: `webhook answered HTTP ${res.status}` };
     },
   };
 }
