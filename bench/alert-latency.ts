@@ -75,7 +75,10 @@ export async function alertLatency(opts: {
   await new Promise<void>((r) => smtp.listen(0, "127.0.0.1", () => r()));
 
   const { app } = await benchServer(
-    { COLDTRAIL_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}` },
+    {
+      COLDTRAIL_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+      COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "1",
+    },
     dir,
   );
   const { parts } = app;

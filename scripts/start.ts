@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startColdtrail } from "../server/src/app.js";
+import { startColdtrailOrExit } from "../server/src/app.js";
 import { loadConfigOrExit } from "../server/src/config.js";
 import { dashboardDirOrExit } from "../server/src/dashboard-dir.js";
 import { createLogger } from "../server/src/logger.js";
@@ -15,7 +15,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 const config = loadConfigOrExit(process.env);
 const log = createLogger(config.logLevel);
-const app = await startColdtrail(config, { log, dashboardDir: dashboardDirOrExit(process.env, log) });
+const app = await startColdtrailOrExit(config, { log, dashboardDir: dashboardDirOrExit(process.env, log) });
 const probes = Number(process.env.COLDTRAIL_SIM_PROBES ?? 4);
 
 process.stdout.write(

@@ -484,7 +484,9 @@ describe("dashboard in Chromium against a real server", () => {
         expressedAt: new Date(Date.now() - HOUR).toISOString(),
       });
       const { ctx, page } = await newPage({ phone: true });
-      await page.goto(`${served.httpUrl}/p/${b.code}`);
+      const doc = await page.goto(`${served.httpUrl}/p/${b.code}`);
+      // The server's own Content Security Policy (issue #14) is on the page; any violation fails below.
+      expect(doc?.headers()["content-security-policy"]).toContain("script-src 'self'");
       await page.locator("#verdict-word").waitFor();
       expect(await page.locator("#verdict-word").getAttribute("data-verdict")).toMatch(
         /^(safe|check|do-not-use)$/,

@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { resolveAdminToken } from "./admin-token.js";
 import { createAlerting } from "./alerts/alerting.js";
 import type { MqttPublish } from "./alerts/channels/mqtt.js";
@@ -15,6 +14,7 @@ import { startBleGatewayBridge } from "./bridges/ble-gateway.js";
 import { createBleMacMap } from "./bridges/ble-mac-map.js";
 import { startBroker } from "./broker/start.js";
 import type { Config } from "./config.js";
+import { secureDataDir, secureDataFiles } from "./data-dir-mode.js";
 import { type Db, openDatabase } from "./db/open.js";
 import { createUnitHistory } from "./history/unit-history.js";
 import { createIngest } from "./ingest/ingest.js";
@@ -75,13 +75,39 @@ const VERDICT_REFRESH_DEBOUNCE_MS = 2000;
 /** Batches whose storage limit falls within a week are announced to staff (batch-storage-limit alerts). */
 const DUE_BATCH_HORIZON_MS = 7 * 86_400_000;
 
+/** The HTTP port could not be opened: a message for the operator, not a stack trace. */
+export class HttpListenError extends Error {
+  override readonly name = "HttpListenError";
+  constructor(host: string, port: number, code: string) {
+    super(
+      code === "EADDRINUSE"
+        ? `port ${port} on ${host} is already in use (another coldtrail?); stop it or set COLDTRAIL_HTTP_PORT to a free port`
+        : code === "EACCES"
+          ? `not allowed to listen on port ${port}; set COLDTRAIL_HTTP_PORT to a port above 1023`
+          : `cannot listen on ${host}: no such address here; set COLDTRAIL_HTTP_HOST to 127.0.0.1, 0.0.0.0 or an address of this machine`,
+    );
+  }
+}
+
+/** For process entry points: start, or print why the HTTP port could not be opened and exit 2. */
+export async function startColdtrailOrExit(config: Config, opts: StartOptions): Promise<Coldtrail> {
+  try {
+    return await startColdtrail(config, opts);
+  } catch (e) {
+    if (!(e instanceof HttpListenError)) throw e;
+    process.stderr.write(`coldtrail: ${e.message}\n`);
+    process.exit(2);
+  }
+}
+
 /** The composition root: builds the parts, then registers each module's route plugin. */
 export async function startColdtrail(config: Config, opts: StartOptions = {}): Promise<Coldtrail> {
   const log = opts.log ?? createLogger(config.logLevel);
   const now = opts.now ?? Date.now;
-  mkdirSync(config.dataDir, { recursive: true });
+  secureDataDir(config.dataDir);
   const db = openDatabase(config.dataDir);
   const admin = resolveAdminToken(config.adminToken, config.dataDir);
+  secureDataFiles(config.dataDir);
   if (admin.generated) {
     process.stderr.write(
       `\ncoldtrail: generated the bootstrap admin token (shown once; also in ${config.dataDir}/admin-token):\n  ${admin.token}\n\n`,
@@ -113,6 +139,8 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   // The broker needs ingest, ingest feeds alerting, alerting publishes on the broker: bound late.
   let publish: MqttPublish | null = null;
   let publicHttpUrl = config.http.publicUrl ?? "";
+  // Webhooks never target this server's own ports; the real ones are known once it listens.
+  let ownPorts: number[] = [config.http.port, config.mqtt.port];
   const alerting = createAlerting({
     db,
     audit,
@@ -127,6 +155,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     batchesIn: (unitId, atMs) => batches.inUnit(unitId, atMs, atMs + 1),
     packedSince: (unitId, atMs) => batches.packedSince(unitId, atMs),
     listDueBatches: (nowMs) => refresher.dueBatches(nowMs, DUE_BATCH_HORIZON_MS),
+    webhookPolicy: { allowPrivate: config.webhooks.allowPrivate, ownPorts: () => ownPorts },
   });
   pipeline.onStored(alerting.onStored);
   pipeline.onStored(refresher.onStored);
@@ -179,7 +208,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   liveTimer.unref();
 
   const onUnitChanged = (unitId: string) => void alerting.publishDiscovery(unitId);
-  const api = await createApi({ log, adminToken: admin.token });
+  const api = await createApi({ log, adminToken: admin.token, corsOrigins: config.http.corsOrigins });
   await api.register(systemPlugin, {
     store,
     journal: pipeline.journal,
@@ -228,10 +257,26 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   await api.register(channelsPlugin, alerting.http.channels);
   if (opts.dashboardDir) await api.register(dashboardPlugin, { dir: opts.dashboardDir, log });
 
-  await api.listen({ port: config.http.port, host: config.http.host });
+  try {
+    await api.listen({ port: config.http.port, host: config.http.host });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "EADDRINUSE" && code !== "EACCES" && code !== "EADDRNOTAVAIL") throw e;
+    clearInterval(liveTimer);
+    await refresher.stop();
+    await bleBridge?.close();
+    await broker.close();
+    await api.close();
+    await pipeline.stop();
+    await store.close();
+    db.close();
+    throw new HttpListenError(config.http.host, config.http.port, code);
+  }
   const addr = api.server.address();
   const httpPort = typeof addr === "object" && addr ? addr.port : config.http.port;
   const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const mqttPort = Number(new URL(broker.url).port);
+  ownPorts = [httpPort, ...(config.mqtt.url ? [] : [mqttPort])];
   publicHttpUrl = config.http.publicUrl ?? httpUrl;
   alerting.start();
   log.info({ httpUrl, mqttUrl: broker.url, store: store.name, dataDir: config.dataDir }, "coldtrail.started");

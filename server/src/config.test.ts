@@ -13,6 +13,15 @@ describe("configuration from the environment", () => {
     expect(c.dataDir).toBe("./data");
     expect(c.store).toEqual({ kind: "sqlite" });
     expect(c.adminToken).toBeUndefined();
+    // Issue #14: this machine only, no CORS, public webhook targets only.
+    expect(c.http).toMatchObject({ host: "127.0.0.1", corsOrigins: [] });
+    expect(c.webhooks).toEqual({ allowPrivate: false });
+  });
+
+  it("reads the exposure settings", () => {
+    const c = loadConfig({ COLDTRAIL_HTTP_HOST: "0.0.0.0", COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "1" });
+    expect(c.http.host).toBe("0.0.0.0");
+    expect(c.webhooks.allowPrivate).toBe(true);
   });
 
   it("writes times in emails and webhooks in COLDTRAIL_TIME_ZONE, else in the server's own zone", () => {
@@ -46,6 +55,8 @@ describe("configuration from the environment", () => {
     [{ COLDTRAIL_STORE: "influx" }, /COLDTRAIL_INFLUX_URL is required when COLDTRAIL_STORE is "influx"/],
     [{ COLDTRAIL_ADMIN_TOKEN: "short" }, /COLDTRAIL_ADMIN_TOKEN must be at least 16 characters/],
     [{ COLDTRAIL_INFLUX_DB: "a b" }, /COLDTRAIL_INFLUX_DB must be 1-64 characters/],
+    [{ COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "yes" }, /COLDTRAIL_WEBHOOK_ALLOW_PRIVATE must be 0 or 1/],
+    [{ COLDTRAIL_CORS_ORIGINS: "*" }, /COLDTRAIL_CORS_ORIGINS must list origins like https:\/\/hub.example/],
     [
       { COLDTRAIL_TIME_ZONE: "Europe/Londn" },
       /COLDTRAIL_TIME_ZONE must be an IANA time zone name.*Europe\/Londn/,

@@ -27,7 +27,28 @@ const url = (name: string, protocols: string[]) =>
 const envSchema = z
   .object({
     COLDTRAIL_HTTP_PORT: port("COLDTRAIL_HTTP_PORT", 8080),
-    COLDTRAIL_HTTP_HOST: z.string().min(1).default("0.0.0.0"),
+    // HTTP exposure (issue #14): this machine only unless the operator says otherwise.
+    /** The address the HTTP server binds; 0.0.0.0 to serve the network (docker-compose sets it). */
+    COLDTRAIL_HTTP_HOST: z.string().min(1).default("127.0.0.1"),
+    /** Origins (comma-separated, like https://hub.example) allowed to call the API from a browser; none by default. */
+    COLDTRAIL_CORS_ORIGINS: z
+      .string()
+      .default("")
+      .transform((v) =>
+        v
+          .split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .refine(
+        (a) => a.every((o) => /^https?:\/\/[^/\s]+$/.test(o)),
+        "COLDTRAIL_CORS_ORIGINS must list origins like https://hub.example (scheme and host, no path), separated by commas",
+      ),
+    /** 1: webhooks may target loopback, link-local and private addresses (a LAN receiver, tests). */
+    COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: z
+      .enum(["0", "1"], { error: "COLDTRAIL_WEBHOOK_ALLOW_PRIVATE must be 0 or 1" })
+      .default("0")
+      .transform((v) => v === "1"),
     COLDTRAIL_MQTT_PORT: port("COLDTRAIL_MQTT_PORT", 1883),
     COLDTRAIL_MQTT_URL: url("COLDTRAIL_MQTT_URL", ["mqtt:", "mqtts:", "tcp:", "ws:", "wss:"]).optional(),
     COLDTRAIL_MQTT_USERNAME: z.string().optional(),
@@ -139,7 +160,9 @@ const envSchema = z
   });
 
 export interface Config {
-  http: { port: number; host: string; publicUrl: string | undefined };
+  http: { port: number; host: string; publicUrl: string | undefined; corsOrigins: string[] };
+  /** Where webhook channels may POST. */
+  webhooks: { allowPrivate: boolean };
   mqtt: {
     /** The embedded broker's port; ignored when `url` is set. */
     port: number;
@@ -193,7 +216,13 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
   }
   const e = r.data;
   return {
-    http: { port: e.COLDTRAIL_HTTP_PORT, host: e.COLDTRAIL_HTTP_HOST, publicUrl: e.COLDTRAIL_PUBLIC_URL },
+    http: {
+      port: e.COLDTRAIL_HTTP_PORT,
+      host: e.COLDTRAIL_HTTP_HOST,
+      publicUrl: e.COLDTRAIL_PUBLIC_URL,
+      corsOrigins: e.COLDTRAIL_CORS_ORIGINS,
+    },
+    webhooks: { allowPrivate: e.COLDTRAIL_WEBHOOK_ALLOW_PRIVATE },
     mqtt: {
       port: e.COLDTRAIL_MQTT_PORT,
       url: e.COLDTRAIL_MQTT_URL,

@@ -1,11 +1,11 @@
-import { startColdtrail } from "./app.js";
+import { startColdtrailOrExit } from "./app.js";
 import { loadConfigOrExit } from "./config.js";
 import { dashboardDirOrExit } from "./dashboard-dir.js";
 import { createLogger } from "./logger.js";
 
 const config = loadConfigOrExit(process.env);
 const log = createLogger(config.logLevel);
-const app = await startColdtrail(config, { log, dashboardDir: dashboardDirOrExit(process.env, log) });
+const app = await startColdtrailOrExit(config, { log, dashboardDir: dashboardDirOrExit(process.env, log) });
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {

@@ -67,7 +67,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => smtp.listen(0, "127.0.0.1", () => r()));
   const smtpPort = (smtp.server.address() as AddressInfo).port;
-  s = await startTestServer({ COLDTRAIL_SMTP_URL: `smtp://127.0.0.1:${smtpPort}` });
+  // The webhook receiver listens on 127.0.0.1: private targets allowed for this server.
+  s = await startTestServer({
+    COLDTRAIL_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "1",
+  });
 });
 afterAll(async () => {
   sseReq?.destroy();

@@ -13,6 +13,7 @@ import type { UnitMonitorState } from "../rules/unit-monitor.js";
 import { createChannelStore } from "./channel-store.js";
 import type { MqttPublish } from "./channels/mqtt.js";
 import { createChannels } from "./channels/registry.js";
+import type { WebhookTargetPolicy } from "./channels/webhook-target-guard.js";
 import {
   type AlertLookups,
   createAlertEngine,
@@ -30,6 +31,8 @@ import { type AlertSettingsInput, resolveAlertSettings } from "./settings.js";
 import { type AlertChange, createAlertStore } from "./store.js";
 import { type AlertIntent, NOTIFYING_EVENTS } from "./types.js";
 import { alertView } from "./view.js";
+
+const PUBLIC_WEBHOOKS_ONLY: WebhookTargetPolicy = { allowPrivate: false, ownPorts: () => [] };
 
 export interface AlertingDeps {
   db: Db;
@@ -58,6 +61,8 @@ export interface AlertingDeps {
   settings?: AlertSettingsInput;
   /** The zone alert words and email subjects give times in (COLDTRAIL_TIME_ZONE); default UTC. */
   timeZone?: string;
+  /** Where webhooks may go. Default: public addresses only, as with COLDTRAIL_WEBHOOK_ALLOW_PRIVATE unset. */
+  webhookPolicy?: WebhookTargetPolicy;
   /** How often `start()` ticks the clock. Default 15 s: offline, escalation and reminders are minutes. */
   tickEveryMs?: number;
 }
@@ -141,8 +146,10 @@ export function createAlerting(deps: AlertingDeps) {
       return "localhost";
     }
   })();
+  const webhookPolicy = deps.webhookPolicy ?? PUBLIC_WEBHOOKS_ONLY;
   const media = createChannels({
     timeoutMs: settings.delivery.timeoutMs,
+    webhookPolicy,
     smtpUrl: deps.smtpUrl ?? null,
     emailFrom: deps.emailFrom ?? `coldtrail <alerts@${host}>`,
     mqttPublish: deps.mqttPublish ?? null,
@@ -244,6 +251,7 @@ export function createAlerting(deps: AlertingDeps) {
       channels: {
         channels,
         media: media.channels,
+        webhookPolicy,
         units: deps.units,
         log: deps.log,
         now: deps.now,

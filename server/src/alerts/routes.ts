@@ -18,6 +18,7 @@ import type { Units } from "../registry/units.js";
 import type { ChannelStore } from "./channel-store.js";
 import { TARGET_CHECKS, unavailableReason } from "./channels/registry.js";
 import type { AlertChannel } from "./channels/types.js";
+import { checkTargetUrl, type WebhookTargetPolicy } from "./channels/webhook-target-guard.js";
 import type { AlertHub } from "./hub.js";
 import type { AlertChange, AlertStore } from "./store.js";
 import {
@@ -57,6 +58,8 @@ export interface AlertsDeps {
 export interface ChannelsDeps {
   channels: ChannelStore;
   media: ReadonlyMap<ChannelKind, AlertChannel>;
+  /** Where webhooks may go (loopback, private ranges and own ports refused unless allowed). */
+  webhookPolicy: WebhookTargetPolicy;
   /** To check the units a channel names exist (and are the caller's). */
   units: Pick<Units, "get">;
   log: Logger;
@@ -285,6 +288,10 @@ export const channelsPlugin: FastifyPluginAsyncZod<ChannelsDeps> = async (app, d
     async (req, reply) => {
       const why = unavailableReason(req.body.kind, deps.media);
       if (why) throw httpError("CT_ERR_BAD_REQUEST", why);
+      if (req.body.kind === "webhook") {
+        const refused = checkTargetUrl(req.body.target, deps.webhookPolicy);
+        if (refused) throw httpError("CT_ERR_BAD_REQUEST", `body.target: ${refused}`);
+      }
       for (const unitId of req.body.unitIds ?? []) deps.units.get(req.caller, unitId);
       const { channel, secret } = channels.create(req.caller, req.body, deps.now());
       deps.log.info({ channelId: channel.id, kind: channel.kind }, "channel.created");

@@ -52,6 +52,8 @@ export function createTestWorld(
       now,
       publicUrl: "https://coldtrail.example",
       tickEveryMs: 0,
+      // Tests deliver to receivers on 127.0.0.1 (COLDTRAIL_WEBHOOK_ALLOW_PRIVATE=1 in a server).
+      webhookPolicy: { allowPrivate: true, ownPorts: () => [] },
       ...opts,
     });
   let alerting = build();

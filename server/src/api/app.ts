@@ -17,8 +17,13 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import { ApiError, DomainError, fromDomain, httpError } from "../errors.js";
-import type { Logger } from "../logger.js";
+import { type Logger, urlForLog } from "../logger.js";
+import { StoreUnavailableError } from "../stores/types.js";
 import { registerAuth } from "./auth.js";
+import { registerCors } from "./cors.js";
+import { registerJsonBodies } from "./json-body.js";
+import { registerRateLimits } from "./rate-limits.js";
+import { registerSecurityHeaders } from "./security-headers.js";
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -33,12 +38,20 @@ export type App = FastifyInstance<
  * error catalogue. Each module's routes are a plugin registered on it by the composition root
  * (server/src/app.ts).
  */
-export async function createApi(opts: { log: Logger; adminToken: string }): Promise<App> {
+/** Request bodies: every route takes small JSON (a channel naming 1,000 units is about 30 KiB). */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export async function createApi(opts: {
+  log: Logger;
+  adminToken: string;
+  /** COLDTRAIL_CORS_ORIGINS: origins allowed to call from a browser; none when empty or absent. */
+  corsOrigins?: readonly string[];
+}): Promise<App> {
   const app = Fastify({
     loggerInstance: opts.log.child({ component: "http" }),
     // One line per request comes from our onResponse hook, not fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
     // Ids and codes are case-sensitive but paths are not mangled.
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
@@ -58,7 +71,13 @@ export async function createApi(opts: { log: Logger; adminToken: string }): Prom
     transform: jsonSchemaTransform,
   });
 
-  registerAuth(app as unknown as FastifyInstance, opts.adminToken);
+  const root = app as unknown as FastifyInstance;
+  registerJsonBodies(root);
+  await registerSecurityHeaders(root);
+  // Before authentication: a preflight carries no token, and floods are cut off before the check.
+  registerCors(root, opts.corsOrigins ?? []);
+  await registerRateLimits(root);
+  registerAuth(root, opts.adminToken);
 
   app.addHook("onResponse", async (req, reply) => {
     if (reply.statusCode >= 500) return;
@@ -70,6 +89,14 @@ export async function createApi(opts: { log: Logger; adminToken: string }): Prom
 
   app.setErrorHandler((raw: FastifyError | ApiError | DomainError, req, reply) => {
     const err = raw instanceof DomainError ? fromDomain(raw) : raw;
+    if (err instanceof StoreUnavailableError) {
+      req.log.warn({ err: err.message, store: err.store, url: urlForLog(req.url) }, "http.store_unavailable");
+      const e = httpError(
+        "CT_ERR_UNAVAILABLE",
+        `the ${err.store} readings store is not reachable right now; readings are kept in the journal and stored once it is back. Try again shortly`,
+      );
+      return reply.status(e.statusCode).send({ error: { code: e.code, message: e.message } });
+    }
     if (err instanceof ApiError) {
       return reply.status(err.statusCode).send({ error: { code: err.code, message: err.message } });
     }
@@ -84,7 +111,7 @@ export async function createApi(opts: { log: Logger; adminToken: string }): Prom
     if (isResponseSerializationError(err)) {
       // The route answered something its declared response schema does not allow: a server bug.
       req.log.error(
-        { err: err.message, issues: err.cause?.issues?.slice(0, 5), url: req.url },
+        { err: err.message, issues: err.cause?.issues?.slice(0, 5), url: urlForLog(req.url) },
         "http.response_schema",
       );
     } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
@@ -93,10 +120,12 @@ export async function createApi(opts: { log: Logger; adminToken: string }): Prom
           ? "CT_ERR_PAYLOAD_TOO_LARGE"
           : err.statusCode === 415
             ? "CT_ERR_UNSUPPORTED_MEDIA"
-            : "CT_ERR_BAD_REQUEST";
+            : err.statusCode === 429
+              ? "CT_ERR_TOO_MANY_REQUESTS"
+              : "CT_ERR_BAD_REQUEST";
       return reply.status(err.statusCode).send({ error: { code, message: err.message } });
     } else {
-      req.log.error({ err: err.message, stack: err.stack, url: req.url }, "http.error");
+      req.log.error({ err: err.message, stack: err.stack, url: urlForLog(req.url) }, "http.error");
     }
     const internal = httpError("CT_ERR_INTERNAL");
     return reply.status(500).send({ error: { code: internal.code, message: internal.message } });

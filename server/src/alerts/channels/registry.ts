@@ -8,6 +8,7 @@ import { checkEmailTarget, createEmailChannel } from "./email.js";
 import { checkMqttTarget, createMqttChannel, type MqttPublish } from "./mqtt.js";
 import type { AlertChannel, TargetCheck } from "./types.js";
 import { checkWebhookTarget, createWebhookChannel } from "./webhook.js";
+import type { WebhookTargetPolicy } from "./webhook-target-guard.js";
 
 export const TARGET_CHECKS: Readonly<Record<ChannelKind, TargetCheck>> = {
   webhook: checkWebhookTarget,
@@ -17,6 +18,7 @@ export const TARGET_CHECKS: Readonly<Record<ChannelKind, TargetCheck>> = {
 
 export interface ChannelDeps {
   timeoutMs: number;
+  webhookPolicy: WebhookTargetPolicy;
   smtpUrl: string | null;
   emailFrom: string;
   mqttPublish: MqttPublish | null;
@@ -32,7 +34,7 @@ export function createChannels(deps: ChannelDeps): {
   close(): void;
 } {
   const channels = new Map<ChannelKind, AlertChannel>();
-  channels.set("webhook", createWebhookChannel({ timeoutMs: deps.timeoutMs }));
+  channels.set("webhook", createWebhookChannel({ timeoutMs: deps.timeoutMs, policy: deps.webhookPolicy }));
   let email: ReturnType<typeof createEmailChannel> | null = null;
   if (deps.smtpUrl) {
     email = createEmailChannel({

@@ -1,5 +1,12 @@
 import { createHmac } from "node:crypto";
 import type { AlertChannel, TargetCheck } from "./types.js";
+import { postJson } from "./webhook-post.js";
+import {
+  checkTargetAtDelivery,
+  type Lookup,
+  type WebhookTargetPolicy,
+  withoutUserinfo,
+} from "./webhook-target-guard.js";
 
 /** `sha256=<hex HMAC-SHA256 of the raw body>` (DESIGN.md "HTTP API"; the scheme GitHub uses). */
 export function signatureOf(body: string, secret: string): string {
@@ -21,7 +28,13 @@ export const checkWebhookTarget: TargetCheck = (target) => {
  * else (or no answer within timeoutMs) is retried by the outbox with the same body, signature
  * and `X-Coldtrail-Delivery`, so receivers drop duplicates by that id.
  */
-export function createWebhookChannel(opts: { timeoutMs: number; userAgent?: string }): AlertChannel {
+export function createWebhookChannel(opts: {
+  timeoutMs: number;
+  userAgent?: string;
+  /** Where webhooks may go (webhook-target-guard.ts); checked again before every delivery. */
+  policy: WebhookTargetPolicy;
+  lookup?: Lookup;
+}): AlertChannel {
   return {
     kind: "webhook",
     async send(alert, d) {
@@ -32,25 +45,23 @@ export function createWebhookChannel(opts: { timeoutMs: number; userAgent?: stri
         "x-coldtrail-event": alert.event,
       };
       if (d.channel.secret) headers["x-coldtrail-signature-256"] = signatureOf(d.body, d.channel.secret);
-      try {
-        const res = await fetch(d.channel.target, {
-          method: "POST",
-          headers,
-          body: d.body,
-          redirect: "manual",
-          signal: AbortSignal.timeout(opts.timeoutMs),
-        });
-        // Read (and drop) the body so the connection can be reused.
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.status >= 200 && res.status < 300) return { ok: true };
-        return { ok: false, reason: `webhook answered HTTP ${res.status}` };
-      } catch (e) {
-        const err = e as Error & { cause?: { code?: string } };
-        return {
-          ok: false,
-          reason: `webhook unreachable: ${err.cause?.code ?? err.name}: ${err.message}`.slice(0, 300),
-        };
+      const allowed = await checkTargetAtDelivery(d.channel.target, opts.policy, opts.lookup);
+      if (!allowed.ok) return { ok: false, reason: `refused: ${allowed.reason}` };
+      // A URL's user:password goes as Basic authentication, never into a message or the log.
+      const url = new URL(d.channel.target);
+      if (url.username || url.password) {
+        const user = decodeURIComponent(url.username);
+        const pass = decodeURIComponent(url.password);
+        headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
       }
+      // Redirects are not followed (a 3xx could point anywhere, past the checks above).
+      const res = await postJson(new URL(withoutUserinfo(d.channel.target)), headers, d.body, {
+        timeoutMs: opts.timeoutMs,
+        policy: opts.policy,
+      });
+      if ("error" in res) return { ok: false, reason: `webhook unreachable: ${res.error}`.slice(0, 300) };
+      if (res.status >= 200 && res.status < 300) return { ok: true };
+      return { ok: false, reason: `webhook answered HTTP ${res.status}` };
     },
   };
 }

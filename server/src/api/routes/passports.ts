@@ -11,9 +11,14 @@ import { passport } from "../schemas/passports.js";
 import { timeZoneQuery, toIso } from "../time.js";
 import { verdictCore } from "./batches.js";
 
-/** At most this many points in a passport's chart; longer histories are bucketed. */
-const MAX_CHART_POINTS = 2000;
-const MINUTE_MS = 60_000;
+/**
+ * At most this many points in a passport's chart; longer histories are bucketed. 500 fill a phone
+ * screen's width several times over and keep one anonymous request small (issue #14: 2,000 raw
+ * points cost 12 MB and 1.3 s).
+ */
+export const MAX_CHART_POINTS = 500;
+const SECOND_MS = 1000;
+const MINUTE_MS = 60 * SECOND_MS;
 
 /** Keys that could identify a donor, a household or a device; never in a passport. */
 const PRIVATE_KEYS = new Set(["unitId", "unitName", "probeId", "donorRef", "ownerId", "name"]);
@@ -29,32 +34,86 @@ export interface PassportsDeps {
   now(): number;
 }
 
+/**
+ * Passports computed at once; more wait their turn. Each holds a batch's readings in memory, and
+ * the SQLite store reads synchronously: a few at a time keep /healthz and the API answering.
+ */
+export const PASSPORT_COMPUTATIONS_AT_ONCE = 2;
+
+/** Lets the event loop take other requests (the store's reads do not wait on I/O). */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** At most `n` of the given jobs run at once; the others start as those finish, in order. */
+export function limitConcurrency(n: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(job: () => Promise<T>): Promise<T> => {
+    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await job();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+type Computed = {
+  bv: Awaited<ReturnType<BatchVerdicts["compute"]>>;
+  readings: Awaited<ReturnType<typeof chart>>;
+};
+
+/** Calls with the same key while one is running get that one's promise instead of starting another. */
+export function singleFlight<K, V>() {
+  const running = new Map<K, Promise<V>>();
+  return (key: K, run: () => Promise<V>): Promise<V> => {
+    const ongoing = running.get(key);
+    if (ongoing) return ongoing;
+    const p = run().finally(() => running.delete(key));
+    running.set(key, p);
+    return p;
+  };
+}
+
 async function chart(
   ctx: PassportsDeps,
   custody: { unitId: string | null; fromMs: number; toMs: number | null }[],
   nowMs: number,
 ) {
-  const spans = custody.filter((c) => c.unitId).map((c) => ({ ...c, toMs: c.toMs ?? nowMs }));
-  const total = spans.reduce((a, c) => a + Math.max(0, c.toMs - c.fromMs), 0);
-  const everyMs = Math.max(MINUTE_MS, Math.ceil(total / MAX_CHART_POINTS / MINUTE_MS) * MINUTE_MS);
-  const points: { ts: string; temp_c: number; min_c?: number; max_c?: number }[] = [];
+  const spans = custody
+    .filter((c) => c.unitId)
+    .map((c) => ({ unitId: c.unitId as string, fromMs: c.fromMs, toMs: c.toMs ?? nowMs }))
+    .filter((c) => c.toMs > c.fromMs);
+  const total = spans.reduce((a, c) => a + (c.toMs - c.fromMs), 0);
+  // Each span may start mid-bucket (buckets align to the epoch): one point each to spare.
+  const room = Math.max(1, MAX_CHART_POINTS - spans.length);
+  type Point = { ts: string; temp_c: number; min_c?: number; max_c?: number };
+  // Short custody (a probe a minute would fit): raw readings, unless the probe reports so often
+  // that they would not fit either.
+  if (total <= room * MINUTE_MS) {
+    const raw: Point[] = [];
+    for (const c of spans) {
+      await nextTurn();
+      for (const r of await ctx.unitReadings.raw(c.unitId, c.fromMs, c.toMs))
+        raw.push({ ts: toIso(r.tsMs), temp_c: r.tempC });
+    }
+    if (raw.length <= MAX_CHART_POINTS) return { everyMs: null, points: raw };
+  }
+  const everyMs = Math.max(SECOND_MS, Math.ceil(total / room / SECOND_MS) * SECOND_MS);
+  const points: Point[] = [];
   for (const c of spans) {
-    if (c.toMs <= c.fromMs) continue;
-    if (total <= MAX_CHART_POINTS * MINUTE_MS) {
-      for (const r of await ctx.unitReadings.raw(c.unitId as string, c.fromMs, c.toMs))
-        points.push({ ts: toIso(r.tsMs), temp_c: r.tempC });
-    } else {
-      for (const b of await ctx.unitReadings.bucketed(c.unitId as string, c.fromMs, c.toMs, everyMs)) {
-        points.push({
-          ts: toIso(Math.max(b.startMs, c.fromMs)),
-          temp_c: b.meanC,
-          min_c: b.minC,
-          max_c: b.maxC,
-        });
-      }
+    await nextTurn();
+    for (const b of await ctx.unitReadings.bucketed(c.unitId, c.fromMs, c.toMs, everyMs)) {
+      points.push({
+        ts: toIso(Math.max(b.startMs, c.fromMs)),
+        temp_c: b.meanC,
+        min_c: b.minC,
+        max_c: b.maxC,
+      });
     }
   }
-  return { everyMs: total <= MAX_CHART_POINTS * MINUTE_MS ? null : everyMs, points };
+  return { everyMs, points };
 }
 
 /**
@@ -64,6 +123,9 @@ async function chart(
  * staff names, and the expression date without its minute: the unguessable code is the only key.
  */
 export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app, ctx) => {
+  // Concurrent requests for one batch (a label scanned by many, or a flood) share one computation.
+  const shared = singleFlight<string, Computed>();
+  const limited = limitConcurrency(PASSPORT_COMPUTATIONS_AT_ONCE);
   app.get(
     "/api/v1/passports/:code",
     {
@@ -81,16 +143,23 @@ export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app,
     async (req, reply) => {
       const batch = ctx.batches.byCode(req.params.code);
       if (!batch) throw notFound("passport", req.params.code);
-      const nowMs = ctx.now();
       const tz = req.query.tz ?? ctx.timeZone ?? "UTC";
-      const bv = await ctx.batchVerdicts.compute(batch, nowMs, { timeZone: tz });
+      // Words differ by zone, so the zone is part of what requests share.
+      const { bv, readings } = await shared(`${batch.id}|${tz}`, () =>
+        limited(async () => {
+          await nextTurn();
+          const nowMs = ctx.now();
+          const bv = await ctx.batchVerdicts.compute(batch, nowMs, { timeZone: tz });
+          await nextTurn();
+          return { bv, readings: await chart(ctx, bv.custody, nowMs) };
+        }),
+      );
       const core = verdictCore(bv.verdict);
       // Only a review staff chose to show; its author is never named.
       const review = ctx.batches
         .reviews(batch.id)
         .filter((r) => r.showToRecipient)
         .at(-1);
-      const readings = await chart(ctx, bv.custody, nowMs);
       const last = bv.custody.at(-1);
       const expressed = localDay(batch.expressedAtMs, tz);
       const summary = parentSummary(bv.verdict, { timeZone: tz, expressedAtMs: batch.expressedAtMs });

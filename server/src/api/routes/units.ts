@@ -23,10 +23,51 @@ export const rangeQuery = z
   })
   .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, "from must be before to");
 
-/** Range defaults: the last 24 hours up to now. */
-export function resolveRange(q: { from?: number | undefined; to?: number | undefined }, nowMs: number) {
+/**
+ * Bounds on what one request may ask a store for (issue #14): frozen milk is kept up to 12
+ * months, so a year and a month covers any batch's whole history; buckets wider than a month
+ * say nothing a chart can show; times before 2000 or after 2100 are typing mistakes.
+ */
+export const MAX_RANGE_MS = 397 * DAY_MS;
+export const MAX_EVERY_MS = 31 * DAY_MS;
+const EARLIEST_MS = Date.UTC(2000, 0, 1);
+const LATEST_MS = Date.UTC(2100, 0, 1);
+
+/** Range defaults: the last 24 hours up to now. Refuses (400) ranges and bucket widths out of bounds. */
+export function resolveRange(
+  q: { from?: number | undefined; to?: number | undefined; every?: number | undefined },
+  nowMs: number,
+) {
   const toMs = q.to ?? nowMs;
-  return { fromMs: q.from ?? toMs - DAY_MS, toMs };
+  const fromMs = q.from ?? toMs - DAY_MS;
+  const bad = (m: string) => httpError("CT_ERR_BAD_REQUEST", m);
+  for (const [name, ms] of [
+    ["from", fromMs],
+    ["to", toMs],
+  ] as const) {
+    if (ms < EARLIEST_MS || ms > LATEST_MS) {
+      throw bad(`${name} must be between 2000-01-01 and 2100-01-01, got ${new Date(ms).toISOString()}`);
+    }
+  }
+  if (fromMs >= toMs) throw bad(`from (${toIso(fromMs)}) must be before to (${toIso(toMs)})`);
+  if (toMs - fromMs > MAX_RANGE_MS) {
+    throw bad(
+      `from..to spans ${Math.ceil((toMs - fromMs) / DAY_MS)} days, more than ${MAX_RANGE_MS / DAY_MS}: ask for a shorter range`,
+    );
+  }
+  if (q.every !== undefined) {
+    if (q.every > MAX_EVERY_MS) {
+      throw bad(
+        `every must be at most ${MAX_EVERY_MS / DAY_MS}d, got ${q.every / 1000}s: use a smaller bucket`,
+      );
+    }
+    if (q.every > toMs - fromMs) {
+      throw bad(
+        `every (${q.every / 1000}s) is longer than from..to (${(toMs - fromMs) / 1000}s): use a smaller bucket or a longer range`,
+      );
+    }
+  }
+  return { fromMs, toMs };
 }
 
 export interface UnitsDeps {
