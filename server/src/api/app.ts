@@ -18,7 +18,7 @@ import {
 } from "fastify-type-provider-zod";
 import { ApiError, DomainError, fromDomain, httpError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { registerAuth } from "./auth.js";
+import { type AuthOptions, loggableUrl, registerAuth } from "./auth.js";
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -33,7 +33,7 @@ export type App = FastifyInstance<
  * error catalogue. Each module's routes are a plugin registered on it by the composition root
  * (server/src/app.ts).
  */
-export async function createApi(opts: { log: Logger; adminToken: string }): Promise<App> {
+export async function createApi(opts: { log: Logger } & AuthOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: opts.log.child({ component: "http" }),
     // One line per request comes from our onResponse hook, not fastify's two.
@@ -58,7 +58,7 @@ export async function createApi(opts: { log: Logger; adminToken: string }): Prom
     transform: jsonSchemaTransform,
   });
 
-  registerAuth(app as unknown as FastifyInstance, opts.adminToken);
+  registerAuth(app as unknown as FastifyInstance, opts);
 
   app.addHook("onResponse", async (req, reply) => {
     if (reply.statusCode >= 500) return;
@@ -84,7 +84,7 @@ export async function createApi(opts: { log: Logger; adminToken: string }): Prom
     if (isResponseSerializationError(err)) {
       // The route answered something its declared response schema does not allow: a server bug.
       req.log.error(
-        { err: err.message, issues: err.cause?.issues?.slice(0, 5), url: req.url },
+        { err: err.message, issues: err.cause?.issues?.slice(0, 5), url: loggableUrl(req.url) },
         "http.response_schema",
       );
     } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
@@ -96,7 +96,7 @@ export async function createApi(opts: { log: Logger; adminToken: string }): Prom
             : "CT_ERR_BAD_REQUEST";
       return reply.status(err.statusCode).send({ error: { code, message: err.message } });
     } else {
-      req.log.error({ err: err.message, stack: err.stack, url: req.url }, "http.error");
+      req.log.error({ err: err.message, stack: err.stack, url: loggableUrl(req.url) }, "http.error");
     }
     const internal = httpError("CT_ERR_INTERNAL");
     return reply.status(500).send({ error: { code: internal.code, message: internal.message } });
