@@ -13,7 +13,7 @@ import { alertsPlugin, channelsPlugin } from "../alerts/routes.js";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/open.js";
 import { createUnitHistory } from "../history/unit-history.js";
-import { createLogger } from "../logger.js";
+import { createLogger, type Logger } from "../logger.js";
 import { createMetrics } from "../metrics.js";
 import type { Reading } from "../reading.js";
 import { createReadingsPipeline } from "../readings/pipeline.js";
@@ -36,10 +36,10 @@ export const T0 = Date.UTC(2026, 4, 3, 12, 0, 0);
 export const PUBLIC_URL = "https://coldtrail.example";
 export const MQTT_URL = "mqtts://mqtt.coldtrail.example:8883";
 
-export async function createTestApi(opts: { dashboard?: boolean } = {}) {
+export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "coldtrail-routes-"));
   const db = openDatabase(dir);
-  const log = createLogger(process.env.COLDTRAIL_TEST_LOG ?? "silent");
+  const log = opts.log ?? createLogger(process.env.COLDTRAIL_TEST_LOG ?? "silent");
   let nowMs = T0;
   const now = () => nowMs;
   const config = loadConfig({ COLDTRAIL_DATA_DIR: dir, COLDTRAIL_JOURNAL_MAX_WAIT_MS: "0" });
