@@ -503,3 +503,50 @@ describe("the authorisation matrix", () => {
     });
   }
 });
+
+describe("alerts follow the same ownership as every other row", () => {
+  it("the live stream and alert channels reach the owner, her site's staff and admins only", () => {
+    const store = t.alerting.store;
+    const staff = (site: Target): Caller => ({ accountId: "x", role: "staff", siteId: sites[site] });
+    expect([
+      store.ownerVisibleTo(donors.A, donors.A.accountId),
+      store.ownerVisibleTo(staff("A"), donors.A.accountId),
+      store.ownerVisibleTo(ADMIN, donors.A.accountId),
+      store.ownerVisibleTo(staff("B"), donors.A.accountId),
+      store.ownerVisibleTo(donors.B, donors.A.accountId),
+    ]).toEqual([true, true, true, false, false]);
+
+    const o = fresh("A");
+    const alert = store.get(ADMIN, o.alertId);
+    const channels = t.alerting.http.channels.channels;
+    const channelOf = (caller: Caller) =>
+      channels.create(caller, { kind: "webhook", target: "https://hooks.example.org/x" }, t.now()).channel.id;
+    const staffA = t.accounts.listAccounts(ADMIN).find((a) => a.name === "Staff A") as Account;
+    const staffB = t.accounts.listAccounts(ADMIN).find((a) => a.name === "Staff B") as Account;
+    const hears = channelOf(callerOf(staffA));
+    const deaf = channelOf(callerOf(staffB));
+    const heard = channels.channelsFor(alert).map((c) => c.id);
+    expect(heard).toContain(o.channelId);
+    expect(heard).toContain(hears);
+    expect(heard).not.toContain(deaf);
+  });
+
+  it("an acknowledgement names the person, and the alert's history too", async () => {
+    const o = fresh("A");
+    const res = await t.app.inject({
+      method: "POST",
+      url: `/api/v1/alerts/${o.alertId}/ack`,
+      headers: { authorization: `Bearer ${bearer.staffA}` },
+      payload: { comment: "moved the milk" },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ state: "acknowledged", acknowledgedByName: "Staff A" });
+    const detail = await t.app.inject({
+      method: "GET",
+      url: `/api/v1/alerts/${o.alertId}`,
+      headers: { authorization: `Bearer ${bearer.donorA}` },
+    });
+    const history = detail.json().history as { action: string; actorName: string | null }[];
+    expect(history.find((h) => h.action === "alert.acknowledged")?.actorName).toBe("Staff A");
+  });
+});
