@@ -7,12 +7,15 @@
 import type { ApiClient, ApiResult, TokenStore } from "../api/client.js";
 import { h } from "./element.js";
 
+/** The server's sign-in lock (server/src/accounts/throttle.ts), when no Retry-After came. */
+const SIGN_IN_LOCK_S = 15 * 60;
+
 /** Why a sign-in failed, in words for the person at the screen. */
 export function signInProblem(r: Extract<ApiResult<unknown>, { ok: false }>): string {
   if (r.status === 0) return "Cannot reach coldtrail. Check your connection and try again.";
   if (r.status === 401) return "That email and password do not match. Check both and try again.";
   if (r.status === 429) {
-    const min = Math.max(1, Math.ceil((r.retryAfterS ?? 900) / 60));
+    const min = Math.max(1, Math.ceil((r.retryAfterS ?? SIGN_IN_LOCK_S) / 60));
     return `Too many attempts, so signing in is paused for safety. Try again in ${min} minute${min === 1 ? "" : "s"}.`;
   }
   if (r.status === 403) return "This account is switched off. Ask the staff of your milk bank.";
