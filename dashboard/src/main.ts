@@ -1,10 +1,12 @@
 /// <reference lib="dom" />
-/** The dashboard's entry: the API client, the token box, the routes and the page shell. */
+/** The dashboard's entry: the API client, the sign-in box, the routes and the page shell. */
 import { createApiClient, localTokenStore } from "./api/client.js";
+import type { Me } from "./api/types.js";
 import { createLogin } from "./components/login.js";
 import { alertsPage } from "./pages/alerts.js";
 import { batchPage } from "./pages/batch.js";
 import { deadLettersPage } from "./pages/deadletters.js";
+import { invitePage } from "./pages/invite.js";
 import { notFoundPage } from "./pages/not-found.js";
 import { passportPage } from "./pages/passport.js";
 import { unitPage } from "./pages/unit.js";
@@ -18,20 +20,39 @@ const routes: Route[] = [
   { pattern: "/p/:code", page: passportPage },
   { pattern: "/alerts", page: alertsPage },
   { pattern: "/deadletters", page: deadLettersPage },
+  { pattern: "/invite", page: invitePage },
 ];
 
-const isPublic = (path: string) => path.startsWith("/p/");
+/** Pages for people who are not signed in: passports (recipients) and invitation links. */
+const isPublic = (path: string) => path.startsWith("/p/") || path === "/invite";
+
+const ROLE_WORDS: Record<Me["account"]["role"], string> = {
+  donor: "donor",
+  staff: "milk-bank staff",
+  admin: "admin",
+};
 
 function boot() {
   const root = document.getElementById("main") as HTMLElement;
   const nav = document.getElementById("staff-nav") as HTMLElement;
   const brand = document.getElementById("brand") as HTMLAnchorElement;
+  const who = document.getElementById("who") as HTMLElement;
   let app: App | null = null;
-  // The token box checks tokens with the client, and the client opens the box on a 401.
+  /** The signed-in person's name and role in the header (and the session's CSRF token). */
+  async function showWho() {
+    const r = await api.me();
+    who.textContent = r.ok
+      ? `${r.value.account.name} · ${r.value.via === "session" ? ROLE_WORDS[r.value.account.role] : `${ROLE_WORDS[r.value.account.role]} (token)`}`
+      : "";
+  }
+  // The sign-in box signs in with the client, and the client opens the box on a 401.
   const login = createLogin(
-    (t) => api.checkToken(t),
+    { signIn: (email, password) => api.signIn(email, password), checkToken: (t) => api.checkToken(t) },
     localTokenStore,
-    () => app?.rerender(),
+    () => {
+      void showWho();
+      app?.rerender();
+    },
   );
   const api = createApiClient({
     tokens: localTokenStore,
@@ -42,8 +63,9 @@ function boot() {
     },
   });
 
-  document.getElementById("sign-out")?.addEventListener("click", () => {
-    localTokenStore.clear();
+  document.getElementById("sign-out")?.addEventListener("click", async () => {
+    await api.signOut();
+    who.textContent = "";
     app?.rerender();
   });
 
@@ -56,6 +78,7 @@ function boot() {
       const pub = isPublic(path);
       // Recipients get no staff menu and no link into the staff pages.
       nav.hidden = pub;
+      if (!pub && !who.textContent) void showWho();
       if (pub) brand.removeAttribute("href");
       else brand.setAttribute("href", "/");
       for (const a of Array.from(nav.querySelectorAll("a"))) {

@@ -191,13 +191,14 @@ describe("dashboard in Chromium against a real server", () => {
     const { ctx, page } = await newPage();
     await page.goto(`${web.url}/`);
     const dialog = page.getByRole("dialog");
+    await dialog.getByText("Automation token").click();
     await dialog.getByLabel("Admin token").fill("not-the-token");
-    await dialog.getByRole("button", { name: "Sign in" }).click();
+    await dialog.getByRole("button", { name: "Use token" }).click();
     await page.getByText("That token is not valid").waitFor();
     expect(await dialog.isVisible()).toBe(true);
 
     await dialog.getByLabel("Admin token").fill(ADMIN_TOKEN);
-    await dialog.getByRole("button", { name: "Sign in" }).click();
+    await dialog.getByRole("button", { name: "Use token" }).click();
     const card = page.locator(`[data-unit-id="${unitId}"]`);
     await card.waitFor();
     expect(await card.getByRole("link", { name: UNIT_NAME }).isVisible()).toBe(true);
@@ -493,7 +494,7 @@ describe("dashboard in Chromium against a real server", () => {
       );
       expect(await page.content()).not.toContain("Served freezer");
       await page.goto(`${served.httpUrl}/units/${unit.id}`);
-      await page.getByRole("dialog").getByLabel("Admin token").waitFor();
+      await page.getByRole("dialog").getByLabel("Email").waitFor();
       await ctx.close();
       expect(pageErrors).toEqual([]);
     } finally {

@@ -1,9 +1,11 @@
+import { createAccounts } from "./accounts/index.js";
 import { resolveAdminToken } from "./admin-token.js";
 import { createAlerting } from "./alerts/alerting.js";
 import type { MqttPublish } from "./alerts/channels/mqtt.js";
 import { alertsPlugin, channelsPlugin } from "./alerts/routes.js";
 import { createApi } from "./api/app.js";
 import { dashboardPlugin } from "./api/dashboard.js";
+import { accountsPlugin } from "./api/routes/accounts.js";
 import { batchesPlugin } from "./api/routes/batches.js";
 import { deadLettersPlugin } from "./api/routes/deadletters.js";
 import { passportsPlugin } from "./api/routes/passports.js";
@@ -74,6 +76,8 @@ const LIVE_FLUSH_MS = 2000;
 const VERDICT_REFRESH_DEBOUNCE_MS = 2000;
 /** Batches whose storage limit falls within a week are announced to staff (batch-storage-limit alerts). */
 const DUE_BATCH_HORIZON_MS = 7 * 86_400_000;
+/** Ended sessions are deleted hourly (they stop working at once; this only tidies the table). */
+const SESSION_PURGE_MS = 60 * 60_000;
 
 /** The HTTP port could not be opened: a message for the operator, not a stack trace. */
 export class HttpListenError extends Error {
@@ -208,7 +212,16 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   liveTimer.unref();
 
   const onUnitChanged = (unitId: string) => void alerting.publishDiscovery(unitId);
-  const api = await createApi({ log, adminToken: admin.token, corsOrigins: config.http.corsOrigins });
+  const accounts = createAccounts({ db, audit, now });
+  const sessionPurge = setInterval(() => accounts.purgeExpiredSessions(), SESSION_PURGE_MS);
+  sessionPurge.unref();
+  const api = await createApi({
+    log,
+    adminToken: admin.token,
+    accounts,
+    corsOrigins: config.http.corsOrigins,
+  });
+  await api.register(accountsPlugin, { accounts, publicHttpUrl: () => publicHttpUrl, log });
   await api.register(systemPlugin, {
     store,
     journal: pipeline.journal,
@@ -304,6 +317,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       if (stopped) return;
       stopped = true;
       clearInterval(liveTimer);
+      clearInterval(sessionPurge);
       await alerting.stop();
       await refresher.stop();
       // Before the broker and journal close: the bridge sends the readings of its open windows.

@@ -64,6 +64,7 @@ export const ERRORS = {
   CT_ERR_CONFLICT: { status: 409, message: said },
   CT_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: said },
   CT_ERR_UNSUPPORTED_MEDIA: { status: 415, message: said },
+  /** Too many attempts (sign-in throttle); the answer carries `Retry-After` in seconds. */
   CT_ERR_TOO_MANY_REQUESTS: { status: 429, message: said },
   CT_ERR_UNAVAILABLE: { status: 503, message: said },
   CT_ERR_INTERNAL: { status: 500, message: () => "internal error; see the server log" },

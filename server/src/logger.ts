@@ -5,21 +5,26 @@ const SECRET_QUERY_KEYS = /^(token|access_token|secret|password|key|code)$/i;
 
 /**
  * A URL (absolute, or a request path with its query) fit for a log line: the values of
- * credential-like query parameters and any user:password replaced by "[redacted]".
+ * credential-like query parameters, invitation tokens in the path and any user:password replaced
+ * by "[redacted]".
  */
 export function urlForLog(url: unknown): unknown {
   if (typeof url !== "string") return url;
-  return url
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, "$1[redacted]@")
-    .replace(/([?&])([^=&#]+)=([^&#]*)/g, (whole, sep: string, key: string) => {
-      let name = key;
-      try {
-        name = decodeURIComponent(key);
-      } catch {
-        // judged as sent
-      }
-      return SECRET_QUERY_KEYS.test(name) ? `${sep}${key}=[redacted]` : whole;
-    });
+  return (
+    url
+      .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, "$1[redacted]@")
+      // An invitation's token is the path itself: /api/v1/invitations/{token}/accept.
+      .replace(/(\/invitations\/)[^/?#]+/gi, "$1[redacted]")
+      .replace(/([?&])([^=&#]+)=([^&#]*)/g, (whole, sep: string, key: string) => {
+        let name = key;
+        try {
+          name = decodeURIComponent(key);
+        } catch {
+          // judged as sent
+        }
+        return SECRET_QUERY_KEYS.test(name) ? `${sep}${key}=[redacted]` : whole;
+      })
+  );
 }
 
 /** One structured line per event; secrets and donor identity never reach the log. */

@@ -3,19 +3,27 @@
  * Typed client for the parts of coldtrail's HTTP API the dashboard uses (DESIGN.md "HTTP API").
  * Every call returns a value, never throws: `{ ok: true, value }` or `{ ok: false, status, code,
  * message }` with the server's error code (`server/src/errors.ts`), `CT_NETWORK` when the server
- * cannot be reached. A 401 also calls `onUnauthorized` so the app can ask for the token again.
+ * cannot be reached. A 401 also calls `onUnauthorized` so the app can ask the person to sign in.
+ *
+ * People sign in with email and password: the server sets an HttpOnly session cookie (the page
+ * never sees it) and answers a CSRF token, which this client keeps in memory and sends as
+ * `X-CSRF-Token` on every write. Scripts and the bootstrap admin may still use a bearer token
+ * ("automation token"), kept in localStorage.
  */
 import type {
+  AcceptedInvitation,
   Alert,
   AlertList,
   AlertState,
   BatchDetail,
   BatchList,
   DeadLetterList,
+  Me,
   Passport,
   ProbeDetail,
   Review,
   ReviewCreated,
+  SignedIn,
   UnitDetail,
   UnitList,
   UnitReadings,
@@ -23,7 +31,14 @@ import type {
 
 export type ApiResult<T> =
   | { ok: true; value: T }
-  | { ok: false; status: number; code: string; message: string };
+  | {
+      ok: false;
+      status: number;
+      code: string;
+      message: string;
+      /** Seconds to wait, when the server said so (Retry-After on 429). */
+      retryAfterS?: number;
+    };
 
 export interface TokenStore {
   get(): string | null;
@@ -33,7 +48,7 @@ export interface TokenStore {
 
 const TOKEN_KEY = "coldtrail.adminToken";
 
-/** The bearer token lives in localStorage: staff enter it once per browser. */
+/** An automation token lives in localStorage: entered once per browser. */
 export const localTokenStore: TokenStore = {
   get: () => localStorage.getItem(TOKEN_KEY),
   set: (token) => localStorage.setItem(TOKEN_KEY, token),
@@ -63,13 +78,18 @@ function query(params: Record<string, string | number | undefined>): string {
   return s ? `?${s}` : "";
 }
 
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 export function createApiClient(opts: ApiClientOptions) {
   const base = (opts.baseUrl ?? "").replace(/\/+$/, "");
+  /** The session's CSRF token (from sign-in or GET /me); never stored, so a reload asks /me. */
+  let csrfToken: string | null = null;
 
   async function call<T>(method: string, path: string, o: CallOptions = {}): Promise<ApiResult<T>> {
     const headers: Record<string, string> = { accept: "application/json" };
     const token = o.token ?? (o.anonymous ? null : opts.tokens.get());
     if (token) headers.authorization = `Bearer ${token}`;
+    else if (csrfToken && !SAFE_METHODS.has(method)) headers["x-csrf-token"] = csrfToken;
     if (o.body !== undefined) headers["content-type"] = "application/json";
     let res: Response;
     try {
@@ -78,6 +98,7 @@ export function createApiClient(opts: ApiClientOptions) {
         headers,
         body: o.body === undefined ? null : JSON.stringify(o.body),
         cache: "no-store",
+        credentials: "same-origin",
       });
     } catch (e) {
       return {
@@ -97,15 +118,44 @@ export function createApiClient(opts: ApiClientOptions) {
     if (res.ok) return { ok: true, value: json as T };
     const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
     if (res.status === 401 && !o.anonymous && o.token === undefined) opts.onUnauthorized?.();
+    const retryAfter = Number(res.headers.get("retry-after"));
     return {
       ok: false,
       status: res.status,
       code: err?.code ?? `HTTP_${res.status}`,
       message: err?.message ?? `the server answered ${res.status} ${res.statusText}`.trim(),
+      ...(retryAfter > 0 && { retryAfterS: retryAfter }),
     };
   }
 
+  const keepCsrf = <T extends { csrfToken?: string | undefined }>(r: ApiResult<T>): ApiResult<T> => {
+    if (r.ok && r.value.csrfToken) csrfToken = r.value.csrfToken;
+    return r;
+  };
+
   return {
+    /** Signs in with email and password: the server sets the session cookie. */
+    signIn: async (email: string, password: string) => {
+      opts.tokens.clear();
+      return keepCsrf(
+        await call<SignedIn>("POST", "/api/v1/sessions", { body: { email, password }, anonymous: true }),
+      );
+    },
+    /** Ends the session (or forgets the automation token). */
+    signOut: async () => {
+      const hadToken = opts.tokens.get() !== null;
+      opts.tokens.clear();
+      const r = hadToken ? null : await call<null>("DELETE", "/api/v1/sessions/current", { anonymous: true });
+      csrfToken = null;
+      return r;
+    },
+    /** Who is signed in (and the session's CSRF token after a reload). */
+    me: async () => keepCsrf(await call<Me>("GET", "/api/v1/me")),
+    acceptInvitation: (token: string, password: string) =>
+      call<AcceptedInvitation>("POST", `/api/v1/invitations/${encodeURIComponent(token)}/accept`, {
+        body: { password },
+        anonymous: true,
+      }),
     /** Checks a token before storing it: any authenticated read will do. */
     checkToken: (token: string) => call<UnitList>("GET", "/api/v1/units", { token }),
     units: () => call<UnitList>("GET", "/api/v1/units"),
@@ -132,12 +182,12 @@ export function createApiClient(opts: ApiClientOptions) {
     deadLetters: (q: { before?: number; limit?: number }) =>
       call<DeadLetterList>("GET", `/api/v1/deadletters${query(q)}`),
     /**
-     * URL of the alert stream. EventSource cannot send headers, so the token rides in the query
-     * (`?token=`); the server must accept it on this route.
+     * URL of the alert stream. EventSource sends the session cookie but no headers, so an
+     * automation token rides in the query (`?token=`), which the server accepts on this route.
      */
     alertStreamUrl: (): string | null => {
       const token = opts.tokens.get();
-      return token ? `${base}/api/v1/alerts/stream${query({ token })}` : null;
+      return `${base}/api/v1/alerts/stream${query({ token: token ?? undefined })}`;
     },
   };
 }

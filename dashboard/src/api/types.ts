@@ -48,3 +48,9 @@ export type AlertList = z.output<typeof S.alertList>;
 export type DeadLetterList = z.output<typeof S.deadLetterList>;
 export type DeadLetter = DeadLetterList["deadletters"][number];
 export type RefusedReading = DeadLetter["refusedReadings"][number];
+
+/** Accounts and sessions (DESIGN.md "Accounts and sessions"). */
+export type Account = z.output<typeof S.accountView>;
+export type Me = z.output<typeof S.me>;
+export type SignedIn = z.output<typeof S.signedIn>;
+export type AcceptedInvitation = z.output<typeof S.acceptedInvitation>;

@@ -79,7 +79,7 @@ function alertCard(
       ? h(
           "p",
           { class: "meta" },
-          `Acknowledged ${formatLocal(a.acknowledgedAt)}${a.acknowledgedBy ? ` by ${a.acknowledgedBy}` : ""}${a.comment ? `: ${a.comment}` : ""}`,
+          `Acknowledged ${formatLocal(a.acknowledgedAt)}${a.acknowledgedBy ? ` by ${a.acknowledgedByName ?? a.acknowledgedBy}` : ""}${a.comment ? `: ${a.comment}` : ""}`,
         )
       : null,
     a.resolvedAt ? h("p", { class: "meta" }, `Resolved ${formatLocal(a.resolvedAt)}`) : null,

@@ -70,8 +70,8 @@ export type Accounts = ReturnType<typeof createAccounts>;
 const FAILURE_CODES: Record<string, ErrorCode> = {
   "invalid-credentials": "CT_ERR_UNAUTHORIZED",
   "account-disabled": "CT_ERR_FORBIDDEN",
-  // No 429 in the catalogue yet: the route should add CT_ERR_TOO_MANY_REQUESTS and Retry-After.
-  throttled: "CT_ERR_UNAUTHORIZED",
+  // The route adds Retry-After.
+  throttled: "CT_ERR_TOO_MANY_REQUESTS",
   "invitation-unknown": "CT_ERR_NOT_FOUND",
   "invitation-expired": "CT_ERR_CONFLICT",
   "invitation-used": "CT_ERR_CONFLICT",

@@ -80,7 +80,10 @@ const digest = (s: string) => createHash("sha256").update(s).digest();
  * token) wins over the session cookie; a cookie-authenticated write must carry the session's CSRF
  * token. A route hook sets `req.caller` from `caller`, or answers 401/403 with `message`.
  */
-export function createRequestAuth(accounts: Accounts, opts: { adminToken: string }) {
+export function createRequestAuth(
+  accounts: Pick<Accounts, "resolveToken" | "resolveSession" | "checkCsrf">,
+  opts: { adminToken: string },
+) {
   const adminDigest = digest(opts.adminToken);
   return function authenticate(req: RequestCredentials): RequestAuth {
     if (req.authorization !== undefined) {

@@ -37,11 +37,15 @@ export function createChannelStore(db: Db, audit: Audit) {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const byId = db.prepare("SELECT * FROM alert_channel WHERE id = ?");
-  // A channel hears its owner's alerts; an admin's channel hears everyone's (the bootstrap admin
-  // is the milk bank's staff until real accounts exist).
+  // A channel hears the alerts its owner may see (as `ownedBy` decides): its owner's own, staff's
+  // those of every account of their site, an admin's everyone's.
   const live = db.prepare(
     `SELECT c.* FROM alert_channel c LEFT JOIN account a ON a.id = c.owner_id
-     WHERE c.deleted_ms IS NULL AND (c.owner_id = ? OR a.role = 'admin') ORDER BY c.created_ms, c.rowid`,
+     WHERE c.deleted_ms IS NULL AND (
+       c.owner_id = @owner OR a.role = 'admin'
+       OR (a.role = 'staff' AND a.site_id IS NOT NULL
+           AND a.site_id = (SELECT site_id FROM account WHERE id = @owner))
+     ) ORDER BY c.created_ms, c.rowid`,
   );
   const markDeleted = db.prepare(
     "UPDATE alert_channel SET deleted_ms = ? WHERE id = ? AND deleted_ms IS NULL",
@@ -107,7 +111,7 @@ export function createChannelStore(db: Db, audit: Audit) {
     },
     /** The channels that hear this alert at its current escalation level. */
     channelsFor(alert: Alert): Channel[] {
-      return (live.all(alert.ownerId) as Record<string, unknown>[])
+      return (live.all({ owner: alert.ownerId }) as Record<string, unknown>[])
         .map(toChannel)
         .filter(
           (c) =>

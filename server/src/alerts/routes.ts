@@ -95,12 +95,20 @@ function channelView(c: Channel) {
   };
 }
 
-const canSee = (caller: Caller, e: AlertEvent) => caller.role === "admin" || e.ownerId === caller.accountId;
-
 /** The alert queue, its lifecycle (ack, resolve) and the SSE stream. */
 export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps) => {
   const { store, hub } = deps;
-  const view = (a: Parameters<typeof alertView>[0]) => alertView(a, deps.publicUrl());
+  const view = (a: Parameters<typeof alertView>[0]) => {
+    const acknowledgedByName = store.nameOf(a.acknowledgedBy) ?? undefined;
+    const resolvedByName = store.nameOf(a.resolvedBy) ?? undefined;
+    return {
+      ...alertView(a, deps.publicUrl()),
+      ...(acknowledgedByName !== undefined && { acknowledgedByName }),
+      ...(resolvedByName !== undefined && { resolvedByName }),
+    };
+  };
+  // Who may see an event is decided like every other row (ownedBy): staff see their site's.
+  const canSee = (caller: Caller, e: AlertEvent) => store.ownerVisibleTo(caller, e.ownerId);
   app.get(
     "/api/v1/alerts",
     {
@@ -208,9 +216,13 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
       return {
         ...view(a),
         deliveries: store.deliveriesOf(a.id).map(deliveryView),
-        history: deps.audit
-          .forEntity("alert", a.id)
-          .map((h) => ({ at: h.at, actor: h.actor, action: h.action, details: h.details })),
+        history: deps.audit.forEntity("alert", a.id).map((h) => ({
+          at: h.at,
+          actor: h.actor,
+          actorName: h.actorName,
+          action: h.action,
+          details: h.details,
+        })),
       };
     },
   );

@@ -307,6 +307,8 @@ export function createAlertStore(
     return toAlert(r as Record<string, unknown>);
   }
 
+  const nameById = db.prepare("SELECT name FROM account WHERE id = ?").pluck();
+
   const when = (ms: number | null) => (ms === null ? "?" : new Date(ms).toISOString());
 
   return {
@@ -391,6 +393,18 @@ export function createAlertStore(
 
     get(caller: Caller, id: string): Alert {
       return visible(caller, id);
+    },
+    /** Whether rows owned by `ownerId` are the caller's to see (`ownedBy`, for the live stream). */
+    ownerVisibleTo(caller: Caller, ownerId: string): boolean {
+      const own = ownedBy(caller, "o.owner_id");
+      return (
+        db.prepare(`SELECT 1 FROM (SELECT ? AS owner_id) o WHERE ${own.sql}`).get(ownerId, ...own.params) !==
+        undefined
+      );
+    },
+    /** An account's name, for answers that name who acknowledged or resolved; null if none. */
+    nameOf(accountId: string | null): string | null {
+      return accountId === null ? null : ((nameById.get(accountId) as string | undefined) ?? null);
     },
     list(caller: Caller, q: AlertQuery): Alert[] {
       const own = ownedBy(caller);

@@ -19,7 +19,7 @@ import {
 import { ApiError, DomainError, fromDomain, httpError } from "../errors.js";
 import { type Logger, urlForLog } from "../logger.js";
 import { StoreUnavailableError } from "../stores/types.js";
-import { registerAuth } from "./auth.js";
+import { type AuthOptions, registerAuth } from "./auth.js";
 import { registerCors } from "./cors.js";
 import { registerJsonBodies } from "./json-body.js";
 import { registerRateLimits } from "./rate-limits.js";
@@ -41,12 +41,13 @@ export type App = FastifyInstance<
 /** Request bodies: every route takes small JSON (a channel naming 1,000 units is about 30 KiB). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
-export async function createApi(opts: {
-  log: Logger;
-  adminToken: string;
-  /** COLDTRAIL_CORS_ORIGINS: origins allowed to call from a browser; none when empty or absent. */
-  corsOrigins?: readonly string[];
-}): Promise<App> {
+export async function createApi(
+  opts: {
+    log: Logger;
+    /** COLDTRAIL_CORS_ORIGINS: origins allowed to call from a browser; none when empty or absent. */
+    corsOrigins?: readonly string[];
+  } & AuthOptions,
+): Promise<App> {
   const app = Fastify({
     loggerInstance: opts.log.child({ component: "http" }),
     // One line per request comes from our onResponse hook, not fastify's two.
@@ -77,7 +78,7 @@ export async function createApi(opts: {
   // Before authentication: a preflight carries no token, and floods are cut off before the check.
   registerCors(root, opts.corsOrigins ?? []);
   await registerRateLimits(root);
-  registerAuth(root, opts.adminToken);
+  registerAuth(root, opts);
 
   app.addHook("onResponse", async (req, reply) => {
     if (reply.statusCode >= 500) return;

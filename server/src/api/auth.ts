@@ -1,17 +1,22 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { type ApiError, httpError } from "../errors.js";
-import { ADMIN, type Caller } from "../registry/caller.js";
+import { type Accounts, createRequestAuth, failureError, type RequestAuth } from "../accounts/index.js";
+import type { Caller } from "../registry/caller.js";
 
 /**
  * How a route is reached, declared in its options as `config: { auth }`:
- * - "token" (the default when a route says nothing): `Authorization: Bearer <token>`;
- * - "token-or-query": the same, or `?token=` for browsers' EventSource, which cannot send headers
- *   (the alert stream only);
- * - "public": no token (passports, health, metrics, the OpenAPI document, the dashboard's files).
+ * - "token" (the default when a route says nothing): `Authorization: Bearer <token>` (a personal
+ *   `ct_…` token or the bootstrap admin token) or the `coldtrail_session` cookie, whose writes
+ *   carry `X-CSRF-Token`;
+ * - "token-or-query": the same, or `?token=` for scripts' EventSource, which cannot send headers
+ *   (the alert stream only; the dashboard's EventSource sends the cookie);
+ * - "public": nobody needs to be signed in (passports, health, metrics, the OpenAPI document,
+ *   sign-in, invitation acceptance, the dashboard's files).
  */
 export const ROUTE_AUTH = ["token", "token-or-query", "public"] as const;
 export type RouteAuth = (typeof ROUTE_AUTH)[number];
+
+/** How the request was authenticated (sign-out and GET /me need the session). */
+export type Authenticated = Extract<RequestAuth, { ok: true }>;
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -19,30 +24,34 @@ declare module "fastify" {
   }
   interface FastifyRequest {
     caller: Caller;
+    authenticated: Authenticated | null;
   }
 }
 
-const digest = (s: string) => createHash("sha256").update(s).digest();
+/** Without an accounts module (route tests of the bare server), only the admin token is known. */
+const NO_ACCOUNTS: Pick<Accounts, "resolveToken" | "resolveSession" | "checkCsrf"> = {
+  resolveToken: () => null,
+  resolveSession: () => null,
+  checkCsrf: () => ({ ok: true }),
+};
 
-/**
- * Bearer-token check. Until real accounts exist, the bootstrap admin token is the only credential
- * and acts as an admin; every route still asks the registry with `req.caller`, so per-account
- * access slots in here. Returns the caller or the 401 to answer with.
- */
-export function createAuthenticator(adminToken: string) {
-  const want = digest(adminToken);
-  return function authenticate(req: FastifyRequest, mode: Exclude<RouteAuth, "public">): Caller | ApiError {
-    const query = req.query as Record<string, unknown> | undefined;
-    const header =
-      req.headers.authorization ??
-      (mode === "token-or-query" && typeof query?.token === "string" ? `Bearer ${query.token}` : undefined);
-    if (!header) return httpError("CT_ERR_UNAUTHORIZED", 'missing "Authorization: Bearer <token>" header');
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) return httpError("CT_ERR_UNAUTHORIZED", 'Authorization header must be "Bearer <token>"');
-    if (!timingSafeEqual(digest(m[1] as string), want)) {
-      return httpError("CT_ERR_UNAUTHORIZED", "the bearer token is not valid");
-    }
-    return ADMIN;
+export interface AuthOptions {
+  adminToken: string;
+  /** People's sessions and tokens; without it, only the bootstrap admin token works. */
+  accounts?: Pick<Accounts, "resolveToken" | "resolveSession" | "checkCsrf"> | undefined;
+}
+
+/** The request's credentials as the accounts module reads them; `?token=` only where allowed. */
+function credentialsOf(req: FastifyRequest, mode: Exclude<RouteAuth, "public">) {
+  const query = req.query as Record<string, unknown> | undefined;
+  const authorization =
+    req.headers.authorization ??
+    (mode === "token-or-query" && typeof query?.token === "string" ? `Bearer ${query.token}` : undefined);
+  return {
+    method: req.method,
+    cookie: req.headers.cookie,
+    authorization,
+    csrfToken: req.headers["x-csrf-token"],
   };
 }
 
@@ -51,11 +60,13 @@ export function createAuthenticator(adminToken: string) {
  * hooks once the route is found), never from the URL text: however the path is spelled
  * (`/%61pi/…`, absolute-form request lines, double slashes), a request reaches the handler of
  * the route it matched only if that route's `config.auth` lets it. Requests no route matched
- * (the not-found handler) need a token too, so unknown paths tell nothing to strangers.
+ * (the not-found handler) need credentials too, so unknown paths tell nothing to strangers.
+ * Who the caller is (`req.caller`) decides what the registry shows (`ownedBy`).
  */
-export function registerAuth(app: FastifyInstance, adminToken: string): void {
-  const authenticate = createAuthenticator(adminToken);
+export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
+  const authenticate = createRequestAuth(opts.accounts ?? NO_ACCOUNTS, { adminToken: opts.adminToken });
   app.decorateRequest("caller", null as unknown as Caller);
+  app.decorateRequest("authenticated", null);
   app.addHook("onRoute", (route) => {
     const auth = route.config?.auth;
     if (auth !== undefined && !ROUTE_AUTH.includes(auth)) {
@@ -67,8 +78,9 @@ export function registerAuth(app: FastifyInstance, adminToken: string): void {
   app.addHook("onRequest", async (req) => {
     const mode = req.routeOptions.config?.auth ?? "token";
     if (mode === "public") return;
-    const caller = authenticate(req, mode);
-    if (!("accountId" in caller)) throw caller;
-    req.caller = caller;
+    const result = authenticate(credentialsOf(req, mode));
+    if (!result.ok) throw failureError(result);
+    req.caller = result.caller;
+    req.authenticated = result;
   });
 }

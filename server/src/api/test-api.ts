@@ -6,12 +6,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createAccounts } from "../accounts/index.js";
+import { createSignInThrottle } from "../accounts/throttle.js";
 import { createAlerting } from "../alerts/alerting.js";
 import { alertsPlugin, channelsPlugin } from "../alerts/routes.js";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/open.js";
 import { createUnitHistory } from "../history/unit-history.js";
-import { createLogger } from "../logger.js";
+import { createLogger, type Logger } from "../logger.js";
 import { createMetrics } from "../metrics.js";
 import type { Reading } from "../reading.js";
 import { createReadingsPipeline } from "../readings/pipeline.js";
@@ -20,6 +22,7 @@ import { createRegistry } from "../registry/registry.js";
 import { createBatchVerdicts } from "../verdicts/batch-verdict.js";
 import { createApi } from "./app.js";
 import { dashboardPlugin } from "./dashboard.js";
+import { accountsPlugin } from "./routes/accounts.js";
 import { batchesPlugin } from "./routes/batches.js";
 import { deadLettersPlugin } from "./routes/deadletters.js";
 import { passportsPlugin } from "./routes/passports.js";
@@ -33,10 +36,10 @@ export const T0 = Date.UTC(2026, 4, 3, 12, 0, 0);
 export const PUBLIC_URL = "https://coldtrail.example";
 export const MQTT_URL = "mqtts://mqtt.coldtrail.example:8883";
 
-export async function createTestApi(opts: { dashboard?: boolean } = {}) {
+export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "coldtrail-routes-"));
   const db = openDatabase(dir);
-  const log = createLogger(process.env.COLDTRAIL_TEST_LOG ?? "silent");
+  const log = opts.log ?? createLogger(process.env.COLDTRAIL_TEST_LOG ?? "silent");
   let nowMs = T0;
   const now = () => nowMs;
   const config = loadConfig({ COLDTRAIL_DATA_DIR: dir, COLDTRAIL_JOURNAL_MAX_WAIT_MS: "0" });
@@ -70,7 +73,10 @@ export async function createTestApi(opts: { dashboard?: boolean } = {}) {
   const changedUnits: string[] = [];
   const onUnitChanged = (unitId: string) => void changedUnits.push(unitId);
 
-  const app = await createApi({ log, adminToken: TEST_TOKEN });
+  const throttle = createSignInThrottle({ now });
+  const accounts = createAccounts({ db, audit, now, throttle });
+  const app = await createApi({ log, adminToken: TEST_TOKEN, accounts });
+  await app.register(accountsPlugin, { accounts, publicHttpUrl: () => PUBLIC_URL, log });
   await app.register(systemPlugin, {
     store,
     journal: pipeline.journal,
@@ -138,6 +144,9 @@ export async function createTestApi(opts: { dashboard?: boolean } = {}) {
     api,
     db,
     registry,
+    accounts,
+    throttle,
+    alerting,
     store,
     issued,
     changedUnits,

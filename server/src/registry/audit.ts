@@ -4,6 +4,8 @@ export interface AuditEntry {
   id: number;
   at: string;
   actor: string;
+  /** The actor's account name (a deleted account's is its tombstone name); null for "system". */
+  actorName: string | null;
   action: string;
   entity: string;
   entityId: string;
@@ -16,7 +18,8 @@ export function createAudit(db: Db) {
     "INSERT INTO audit (at_ms, actor, action, entity, entity_id, details) VALUES (?, ?, ?, ?, ?, ?)",
   );
   const byEntity = db.prepare(
-    "SELECT id, at_ms, actor, action, entity, entity_id, details FROM audit WHERE entity = ? AND entity_id = ? ORDER BY id",
+    `SELECT au.id, au.at_ms, au.actor, a.name AS actor_name, au.action, au.entity, au.entity_id, au.details
+     FROM audit au LEFT JOIN account a ON a.id = au.actor WHERE au.entity = ? AND au.entity_id = ? ORDER BY au.id`,
   );
   return {
     record(
@@ -41,6 +44,7 @@ export function createAudit(db: Db) {
         id: r.id as number,
         at: new Date(r.at_ms as number).toISOString(),
         actor: r.actor as string,
+        actorName: (r.actor_name as string | null) ?? null,
         action: r.action as string,
         entity: r.entity as string,
         entityId: r.entity_id as string,

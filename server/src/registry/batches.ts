@@ -1,7 +1,7 @@
 import { PROTOCOL_LIMITS } from "@coldtrail/firmware-bridge/protocol";
 import type { Db } from "../db/open.js";
 import { prepared } from "../db/statements.js";
-import { conflict, invalidInput, notFound } from "../errors.js";
+import { conflict, forbidden, invalidInput, notFound } from "../errors.js";
 import type { Audit } from "./audit.js";
 import { type Caller, ownedBy } from "./caller.js";
 import { newId, randomCode } from "./ids.js";
@@ -44,6 +44,8 @@ export interface Custody {
 export interface Review {
   id: number;
   actor: string;
+  /** The reviewer's name (audit names the person); null if the account is unknown. */
+  actorName: string | null;
   decision: ReviewDecision;
   comment: string;
   atMs: number;
@@ -101,7 +103,8 @@ export function createBatches(db: Db, audit: Audit) {
     "INSERT INTO review (batch_id, actor, decision, comment, at_ms, show_to_recipient) VALUES (?, ?, ?, ?, ?, ?)",
   );
   const reviewsOf = db.prepare(
-    "SELECT id, actor, decision, comment, at_ms, show_to_recipient FROM review WHERE batch_id = ? ORDER BY id",
+    `SELECT r.id, r.actor, a.name AS actor_name, r.decision, r.comment, r.at_ms, r.show_to_recipient
+     FROM review r LEFT JOIN account a ON a.id = r.actor WHERE r.batch_id = ? ORDER BY r.id`,
   );
   const inUnit = db.prepare(
     "SELECT DISTINCT batch_id FROM custody WHERE unit_id = ? AND from_ms < ? AND (to_ms IS NULL OR to_ms > ?)",
@@ -274,6 +277,12 @@ export function createBatches(db: Db, audit: Audit) {
       showToRecipient = false,
     ): Review {
       this.get(caller, batchId);
+      // A review overrides the computed verdict for the milk bank: staff decide, not the donor.
+      if (caller.role === "donor") {
+        throw forbidden(
+          "reviews (release, hold, discard) are made by milk-bank staff; ask the staff of your milk bank",
+        );
+      }
       let id = 0;
       db.transaction(() => {
         id = Number(
@@ -286,13 +295,22 @@ export function createBatches(db: Db, audit: Audit) {
           showToRecipient,
         });
       })();
-      return { id, actor: caller.accountId, decision, comment, atMs: nowMs, showToRecipient };
+      return {
+        id,
+        actor: caller.accountId,
+        actorName: caller.name ?? null,
+        decision,
+        comment,
+        atMs: nowMs,
+        showToRecipient,
+      };
     },
 
     reviews(batchId: string): Review[] {
       return (reviewsOf.all(batchId) as Record<string, unknown>[]).map((r) => ({
         id: r.id as number,
         actor: r.actor as string,
+        actorName: (r.actor_name as string | null) ?? null,
         decision: r.decision as ReviewDecision,
         comment: r.comment as string,
         atMs: r.at_ms as number,

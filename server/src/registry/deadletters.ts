@@ -1,5 +1,5 @@
 import type { Db } from "../db/open.js";
-import type { Caller } from "./caller.js";
+import { type Caller, ownedBy } from "./caller.js";
 
 /** How many bytes of a refused payload are kept for inspection. */
 const HEAD_BYTES = 256;
@@ -90,8 +90,9 @@ export function createDeadLetters(db: Db) {
       const params: (string | number)[] = [];
       // Dead letters of unregistered probes have no owner: only admins see them.
       if (caller.role !== "admin") {
-        where.push("probe_id IN (SELECT id FROM probe WHERE owner_id = ?)");
-        params.push(caller.accountId);
+        const own = ownedBy(caller);
+        where.push(`probe_id IN (SELECT id FROM probe WHERE ${own.sql})`);
+        params.push(...own.params);
       }
       if (q.probeId) {
         where.push("probe_id = ?");

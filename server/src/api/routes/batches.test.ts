@@ -161,11 +161,18 @@ describe("batches plugin", () => {
       decision: "hold",
       comment: "label smudged; checking with the donor",
       by: "admin",
+      byName: "bootstrap admin",
       at: iso(T0),
       showToRecipient: false,
     });
-    const audit = await t.api<{ audit: { action: string }[] }>("GET", `/api/v1/batches/${b.id}/audit`);
-    expect(audit.body.audit.map((a) => a.action)).toEqual(["batch.created", "batch.reviewed"]);
+    const audit = await t.api<{ audit: { action: string; actorName: string | null }[] }>(
+      "GET",
+      `/api/v1/batches/${b.id}/audit`,
+    );
+    expect(audit.body.audit.map((a) => [a.action, a.actorName])).toEqual([
+      ["batch.created", "bootstrap admin"],
+      ["batch.reviewed", "bootstrap admin"],
+    ]);
   });
 
   it("lists batches of a unit, filtered by verdict", async () => {

@@ -62,6 +62,7 @@ function batchView(ctx: BatchesDeps, bv: BatchVerdict) {
     decision: r.decision,
     comment: r.comment,
     by: r.actor,
+    byName: r.actorName,
     at: toIso(r.atMs),
     showToRecipient: r.showToRecipient,
   }));
@@ -266,6 +267,7 @@ export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx
         decision: r.decision,
         comment: r.comment,
         by: r.actor,
+        byName: r.actorName,
         at: toIso(r.atMs),
         showToRecipient: r.showToRecipient,
       });

@@ -22,10 +22,12 @@ export const alertView = z.strictObject({
   updatedAt: isoString,
   clearedAt: isoString.optional(),
   acknowledgedAt: isoString.optional(),
-  acknowledgedBy: z.string().optional(),
+  acknowledgedBy: z.string().optional().describe("The account id of who acknowledged"),
+  acknowledgedByName: z.string().optional().describe("That person's name (API answers only)"),
   comment: z.string().optional(),
   resolvedAt: isoString.optional(),
-  resolvedBy: z.string().optional(),
+  resolvedBy: z.string().optional().describe('The account id of who resolved, or "system"'),
+  resolvedByName: z.string().optional().describe("That person's name (API answers only)"),
   resolveComment: z.string().optional(),
   lastNotifiedAt: isoString.optional(),
   escalationLevel: z.number().int(),
@@ -54,7 +56,13 @@ export const alertDetail = z.strictObject({
   ...alertView.shape,
   deliveries: z.array(deliveryView),
   history: z.array(
-    z.strictObject({ at: isoString, actor: z.string(), action: z.string(), details: z.unknown() }),
+    z.strictObject({
+      at: isoString,
+      actor: z.string(),
+      actorName: z.string().nullable().describe("The person's name; null for the server itself"),
+      action: z.string(),
+      details: z.unknown(),
+    }),
   ),
 });
 

@@ -13,7 +13,8 @@ import {
 export const reviewView = z.strictObject({
   decision: reviewDecision,
   comment: z.string(),
-  by: z.string(),
+  by: z.string().describe("The reviewer's account id"),
+  byName: z.string().nullable().describe("The reviewer's name"),
   at: isoString,
   showToRecipient: z.boolean().describe("Staff chose to show this comment on the public passport"),
 });
@@ -72,7 +73,8 @@ export const auditList = z.strictObject({
     z.strictObject({
       id: z.number().int(),
       at: isoString,
-      actor: z.string(),
+      actor: z.string().describe("The account id of who did it"),
+      actorName: z.string().nullable().describe("That person's name; null for the server itself"),
       action: z.string(),
       entity: z.string(),
       entityId: z.string(),

@@ -2,6 +2,7 @@
  * The API's response schemas, one module per route plugin. The dashboard takes its API types
  * from here (`import type`, so nothing of the server is bundled).
  */
+export * from "./accounts.js";
 export * from "./alerts.js";
 export * from "./batches.js";
 export * from "./common.js";
