@@ -218,6 +218,18 @@ const MATRIX: Row[] = [
     expect: owned(200),
   },
   {
+    route: "PATCH /api/v1/probes/{id}",
+    req: (o) => ({ method: "PATCH", url: `/api/v1/probes/${o.probeId}`, body: { calibrationOffsetC: -0.5 } }),
+    // Correcting a calibration is staff's call; the donor sees her probe but may not change it.
+    expect: {
+      admin: [200, 200],
+      staffA: [200, 404],
+      donorA: [403, 404],
+      otherDonorA: [404, 404],
+      staffB: [404, 200],
+    },
+  },
+  {
     route: "PUT /api/v1/probes/{id}/unit",
     req: (o) => ({ method: "PUT", url: `/api/v1/probes/${o.probeId}/unit`, body: { unitId: null } }),
     expect: owned(200),

@@ -127,7 +127,7 @@ describe("accounts plugin", () => {
 
   it("invitation tokens never reach the log", async () => {
     const { inviteToken } = await activeDonor("Di Donor");
-    expect(logged).toContain("/api/v1/invitations/:token/accept");
+    expect(logged).toContain("/api/v1/invitations/[redacted]/accept");
     expect(logged).not.toContain(inviteToken);
     expect(urlForLog(`/api/v1/invitations/${inviteToken}/accept?x=1`)).toBe(
       "/api/v1/invitations/[redacted]/accept?x=1",

@@ -229,6 +229,8 @@ export const probesPlugin: FastifyPluginAsyncZod<ProbesDeps> = async (app, ctx) 
       },
     },
     async (req) => {
+      // Another tenant's probe answers 404 like a missing one, before the role is looked at.
+      ctx.probes.get(req.caller, req.params.id);
       if (req.caller.role !== "staff" && req.caller.role !== "admin")
         throw httpError(
           "CT_ERR_FORBIDDEN",
