@@ -1,3 +1,4 @@
+import { issueFirstAdminInvitation } from "./accounts/first-admin.js";
 import { createAccounts } from "./accounts/index.js";
 import { resolveAdminToken } from "./admin-token.js";
 import { createAlerting } from "./alerts/alerting.js";
@@ -291,6 +292,13 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const mqttPort = Number(new URL(broker.url).port);
   ownPorts = [httpPort, ...(config.mqtt.url ? [] : [mqttPort])];
   publicHttpUrl = config.http.publicUrl ?? httpUrl;
+  const setup = issueFirstAdminInvitation(accounts, { email: config.adminEmail, publicHttpUrl });
+  if (setup) {
+    // The operator's terminal only, never the log: the link is a credential until it is used.
+    process.stderr.write(
+      `\ncoldtrail: no one can sign in as an admin yet. Open this link to set the password of ${setup.email} (COLDTRAIL_ADMIN_EMAIL); it works once, for 7 days, and a new one is printed at each start until it is used:\n  ${setup.inviteUrl}\n\n`,
+    );
+  }
   alerting.start();
   log.info({ httpUrl, mqttUrl: broker.url, store: store.name, dataDir: config.dataDir }, "coldtrail.started");
 

@@ -82,6 +82,11 @@ const envSchema = z
       .string()
       .min(16, "COLDTRAIL_ADMIN_TOKEN must be at least 16 characters")
       .optional(),
+    /** The first admin's sign-in email: until someone accepts, each start prints a setup link for it. */
+    COLDTRAIL_ADMIN_EMAIL: z
+      .string()
+      .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, "COLDTRAIL_ADMIN_EMAIL must look like name@example.org")
+      .default("admin@coldtrail.local"),
     COLDTRAIL_SMTP_URL: url("COLDTRAIL_SMTP_URL", ["smtp:", "smtps:"]).optional(),
     /** A household broker where an OpenMQTTGateway or Theengs Gateway publishes BLE advertisements. */
     COLDTRAIL_BLE_BRIDGE_URL: url("COLDTRAIL_BLE_BRIDGE_URL", [
@@ -176,6 +181,8 @@ export interface Config {
   dataDir: string;
   store: { kind: "sqlite" } | { kind: "influx"; url: string; database: string; token: string | undefined };
   adminToken: string | undefined;
+  /** The first admin account's email (the setup link is for it). */
+  adminEmail: string;
   smtpUrl: string | undefined;
   bleBridge:
     | { url: string; username: string | undefined; password: string | undefined; topics: string[] }
@@ -245,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
           }
         : { kind: "sqlite" },
     adminToken: e.COLDTRAIL_ADMIN_TOKEN,
+    adminEmail: e.COLDTRAIL_ADMIN_EMAIL,
     smtpUrl: e.COLDTRAIL_SMTP_URL,
     bleBridge: e.COLDTRAIL_BLE_BRIDGE_URL
       ? {
