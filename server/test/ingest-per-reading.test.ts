@@ -260,7 +260,7 @@ describe.each(storeVariants("perreading"))("per-reading ingest (%s store)", (_na
     const q = `from=${iso(before - 5000)}&to=${iso(Date.now() + 5000)}`;
     const unitRaw = await s.api<Raw>("GET", `/api/v1/units/${p.unitId}/readings?${q}`);
     expect(unitRaw.body.readings.map((r) => r.temp_c)).toEqual([-127]);
-    const unitBuckets = await s.api<Bucketed>("GET", `/api/v1/units/${p.unitId}/readings?${q}&every=1m`);
+    const unitBuckets = await s.api<Bucketed>("GET", `/api/v1/units/${p.unitId}/readings?${q}&every=5s`);
     expect(unitBuckets.status).toBe(200);
     expect(unitBuckets.body.readings).toEqual([]);
   });
