@@ -158,8 +158,7 @@ const envSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["COLDTRAIL_MQTT_TLS_CERT"],
-        message:
-          "COLDTRAIL_MQTT_TLS_CERT and COLDTRAIL_MQTT_TLS_KEY (PEM file paths) must be set together",
+        message: "COLDTRAIL_MQTT_TLS_CERT and COLDTRAIL_MQTT_TLS_KEY (PEM file paths) must be set together",
       });
     }
     if (env.COLDTRAIL_STORE === "influx" && !env.COLDTRAIL_INFLUX_URL) {
@@ -251,7 +250,11 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       },
       tls:
         e.COLDTRAIL_MQTT_TLS_CERT && e.COLDTRAIL_MQTT_TLS_KEY
-          ? { certFile: e.COLDTRAIL_MQTT_TLS_CERT, keyFile: e.COLDTRAIL_MQTT_TLS_KEY, port: e.COLDTRAIL_MQTTS_PORT }
+          ? {
+              certFile: e.COLDTRAIL_MQTT_TLS_CERT,
+              keyFile: e.COLDTRAIL_MQTT_TLS_KEY,
+              port: e.COLDTRAIL_MQTTS_PORT,
+            }
           : undefined,
     },
     dataDir: e.COLDTRAIL_DATA_DIR,

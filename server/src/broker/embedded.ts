@@ -37,6 +37,8 @@ export interface EmbeddedBrokerDeps {
   /** An `mqtts` listener besides the plain one, with PEM certificate and key. */
   tls?: { port: number; cert: Buffer; key: Buffer } | undefined;
   limits: MqttLimits;
+  /** How long a socket may stay without CONNECT; default CONNECT_TIMEOUT_MS (tests shorten it). */
+  connectTimeoutMs?: number;
   /** Publish rate per probe; the defaults are limits.ts' (tests may change them). */
   publishRate?: { perSecond: number; burst: number; abuseDrops: number };
   log: Logger;
@@ -131,7 +133,7 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
   };
 
   const aedes = await Aedes.createBroker({
-    connectTimeout: CONNECT_TIMEOUT_MS,
+    connectTimeout: deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     queueLimit: QUEUE_LIMIT,
     maxInflightInbound: MAX_INFLIGHT_PER_CONNECTION,
     // aedes checks this for MQTT 3.1 only; authenticate checks it for every version.
@@ -203,6 +205,8 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
           "mqtt.retain_refused",
         );
       }
+      // The last will: aedes publishes it once the connection is closed, through here.
+      if (client.closed) return ingestAndAnswer(client, packet, done);
       const b = bucketsOf(probeId);
       if (packet.qos === 0) {
         if (b.publish.take(now())) return ingestAndAnswer(client, packet, done);
@@ -272,7 +276,10 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
           else done(null);
         },
         (err: Error) => {
-          log.error({ clientId: client ? clientIdForRecord(client.id) : null, err: err.message }, "ingest.journal_failed");
+          log.error(
+            { clientId: client ? clientIdForRecord(client.id) : null, err: err.message },
+            "ingest.journal_failed",
+          );
           done(err); // no PUBACK: the device keeps the message and sends it again
         },
       );
@@ -321,7 +328,11 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
   let tlsPort: number | undefined;
   if (deps.tls) {
     tlsServer = createTlsServer(
-      { cert: deps.tls.cert, key: deps.tls.key, handshakeTimeout: CONNECT_TIMEOUT_MS },
+      {
+        cert: deps.tls.cert,
+        key: deps.tls.key,
+        handshakeTimeout: deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      },
       (socket) => accept(socket),
     );
     tlsServer.on("tlsClientError", (err) => log.debug({ err: err.message }, "mqtt.tls_client_error"));
@@ -338,7 +349,8 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
         metrics.refused.inc({ reason: "secret_rotated" });
         c.close();
       }
-      if (clients.length) log.info({ probeId, connections: clients.length }, "mqtt.disconnected_on_new_secret");
+      if (clients.length)
+        log.info({ probeId, connections: clients.length }, "mqtt.disconnected_on_new_secret");
       return clients.length;
     },
     async close() {

@@ -40,7 +40,9 @@ describe("createFrameGuard", () => {
   });
 
   it("refuses a remaining length of more than 4 bytes", () => {
-    const v = createFrameGuard(Number.MAX_SAFE_INTEGER).feed(Uint8Array.from([0x30, 0x80, 0x80, 0x80, 0x80, 0x01]));
+    const v = createFrameGuard(Number.MAX_SAFE_INTEGER).feed(
+      Uint8Array.from([0x30, 0x80, 0x80, 0x80, 0x80, 0x01]),
+    );
     expect(v).toEqual({ ok: false, reason: "malformed remaining length (more than 4 bytes)" });
   });
 });

@@ -42,7 +42,8 @@ export function createFrameGuard(maxPacketBytes: number) {
           };
         }
         if (byte & 0x80) {
-          if (lengthBytes === 4) return { ok: false, reason: "malformed remaining length (more than 4 bytes)" };
+          if (lengthBytes === 4)
+            return { ok: false, reason: "malformed remaining length (more than 4 bytes)" };
           continue;
         }
         left = length;

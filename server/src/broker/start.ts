@@ -119,7 +119,9 @@ function readPem(file: string, variable: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new Error(`${variable}: cannot read PEM file "${file}" (${(e as Error).message}); give a readable file or unset it`);
+    throw new Error(
+      `${variable}: cannot read PEM file "${file}" (${(e as Error).message}); give a readable file or unset it`,
+    );
   }
 }
 
