@@ -35,8 +35,8 @@ export class GuardedSocket extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    if (this.socket.destroyed) return cb(new Error("connection closed"));
-    this.socket.write(chunk, cb);
+    if (this.socket.destroyed) cb(new Error("connection closed"));
+    else this.socket.write(chunk, cb);
   }
 
   override _final(cb: (err?: Error | null) => void): void {
