@@ -1,9 +1,10 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect as netConnect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { Registry } from "prom-client";
@@ -18,6 +19,28 @@ import { connectProbe, registerProbe, startTestServer, type TestServer, waitFor 
 // Issue #14: each finding of the adversarial run, against a real aedes over real sockets.
 
 const run = promisify(execFile);
+
+/** Connects as a probe and publishes a bad QoS 0 message as fast as it can, again after each disconnect. */
+const FLOOD_SCRIPT = `
+import mqtt from "mqtt";
+const [url, username, password, topic] = process.argv.slice(1);
+// Ends with the test process (its stdin closes then), even when a test timed out.
+process.stdin.on("close", () => process.exit(0));
+process.stdin.resume();
+let sent = 0;
+for (;;) {
+  const c = mqtt.connect(url, { username, password, clientId: username + ":flood", reconnectPeriod: 0 });
+  await new Promise((r) => { c.once("connect", r); c.once("error", r); c.once("close", r); });
+  while (c.connected) {
+    c.publish(topic, "not json at all", { qos: 0 });
+    if (++sent % 100 === 0) {
+      process.stdout.write(sent + "\\n");
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  c.end(true);
+}
+`;
 const SECRET = "s3cret-0123456789";
 const PROBES = ["probe-a", "probe-b", "probe-c", "probe-d", "probe-e", "probe-f", "probe-g", "probe-h"];
 
@@ -388,23 +411,21 @@ describe("coldtrail with its embedded broker (issue #14)", () => {
   it("while one probe floods bad QoS 0 messages, another's QoS 1 reading is acknowledged and stored, and /healthz answers", async () => {
     const flooder = await registerProbe(s, { name: "flooder" });
     const good = await registerProbe(s, { name: "good freezer" });
+    // The flood runs in its own process, at the speed it can, as a misbehaving device would.
+    const flood = spawn(
+      process.execPath,
+      ["--input-type=module", "-e", FLOOD_SCRIPT, s.mqttUrl, flooder.id, flooder.secret, flooder.mqtt.topic],
+      { cwd: fileURLToPath(new URL("../..", import.meta.url)), stdio: ["pipe", "pipe", "inherit"] },
+    );
     let sent = 0;
-    let flooding = true;
-    const flood = (async () => {
-      while (flooding) {
-        const c = await connectProbe(s.mqttUrl, flooder.id, flooder.secret).catch(() => null);
-        while (flooding && c?.connected) {
-          c.publish(flooder.mqtt.topic, "not json at all", { qos: 0 });
-          if (++sent % 50 === 0) await new Promise((r) => setImmediate(r));
-        }
-        c?.end(true);
-      }
-    })();
+    flood.stdout.on("data", (d: Buffer) => {
+      const last = d.toString().trim().split("\n").pop();
+      if (last) sent = Number(last);
+    });
+    const exited = once(flood, "exit");
     try {
-      await waitFor(
-        async () => (await metric('coldtrail_mqtt_dropped_total{reason="rate_limit"}')) > 0,
-        20_000,
-      );
+      // The flood is under way: far more messages than the probe's burst.
+      await waitFor(async () => sent >= 10 * PUBLISH_BURST, 20_000);
       const sentBefore = sent;
       const g = await connectProbe(s.mqttUrl, good.id, good.secret);
       const ts = Date.now();
@@ -423,10 +444,12 @@ describe("coldtrail with its embedded broker (issue #14)", () => {
       expect(stored.map((x) => Date.parse(x.ts))).toEqual([ts]);
       // All of it happened while the flood went on.
       expect(sent).toBeGreaterThan(sentBefore);
+      expect(flood.exitCode).toBeNull();
+      expect(await metric('coldtrail_mqtt_dropped_total{reason="rate_limit"}')).toBeGreaterThan(0);
       g.end(true);
     } finally {
-      flooding = false;
-      await flood;
+      flood.stdin.end();
+      await exited;
     }
     const deadLetters = await s.api<{ deadletters: unknown[] }>(
       "GET",
