@@ -216,6 +216,7 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
           log.warn({ probeId, clientId: clientIdForRecord(client.id) }, "mqtt.publish_abuse_disconnected");
           client.close();
         }
+        packet.retain = false; // nor kept as the topic's retained message
         return done(null); // dropped: not ingested
       }
       // QoS 1/2: at most MAX_INFLIGHT_PER_CONNECTION at once, and at the probe's rate. The PUBACK
