@@ -39,6 +39,18 @@ export class GuardedSocket extends Duplex {
     else this.socket.write(chunk, cb);
   }
 
+  /**
+   * A packet that mqtt-packet wrote in pieces (corked) goes out in one socket write: written one by
+   * one, Nagle's algorithm would hold the second piece until the device's delayed ACK (~40 ms).
+   */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    cb: (err?: Error | null) => void,
+  ): void {
+    if (this.socket.destroyed) cb(new Error("connection closed"));
+    else this.socket.write(Buffer.concat(chunks.map((c) => c.chunk)), cb);
+  }
+
   override _final(cb: (err?: Error | null) => void): void {
     this.socket.end(cb);
   }
