@@ -219,17 +219,13 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
         packet.retain = false; // nor kept as the topic's retained message
         return done(null); // dropped: not ingested
       }
-      // QoS 1/2: at most MAX_INFLIGHT_PER_CONNECTION at once, and at the probe's rate. The PUBACK
-      // waits, and aedes reads no more from the socket meanwhile.
+      // QoS 1/2: not rate-limited (a replay of history may go as fast as the journal takes it), but
+      // at most MAX_INFLIGHT_PER_CONNECTION at once: the rest wait for their turn, the PUBACK with
+      // them, and aedes reads no more from the socket meanwhile.
       const start = () => {
         conn.inflight++;
-        const go = () => {
-          if (client.closed) return finish(new Error("connection closed"));
-          const wait = b.publish.waitMs(now());
-          if (wait > 0 || !b.publish.take(now())) return void setTimeout(go, Math.max(wait, 1));
-          ingestAndAnswer(client, packet, finish);
-        };
-        go();
+        if (client.closed) finish(new Error("connection closed"));
+        else ingestAndAnswer(client, packet, finish);
       };
       const finish = (err?: Error | null) => {
         conn.inflight--;

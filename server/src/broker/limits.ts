@@ -25,7 +25,7 @@ export const MAX_CLIENT_ID_CHARS = 128;
 export const CLIENT_ID_SEPARATOR = ":";
 
 /**
- * Publish rate per probe: a token bucket of PUBLISH_BURST messages refilled at PUBLISH_PER_SECOND.
+ * QoS 0 publish rate per probe: a token bucket of PUBLISH_BURST messages refilled at PUBLISH_PER_SECOND.
  * A probe sends a message a minute; one that was offline replays its buffer in messages of up to
  * 500 readings, so a week offline at one reading a minute is 21 messages: well inside the burst.
  */
@@ -33,9 +33,10 @@ export const PUBLISH_PER_SECOND = 20;
 export const PUBLISH_BURST = 100;
 
 /**
- * Persistent abuse: a probe whose messages over the rate exceed this many (refilled at
+ * Persistent abuse: a probe whose QoS 0 messages over the rate exceed this many (refilled at
  * PUBLISH_PER_SECOND) is disconnected. Below it, QoS 0 messages over the rate are dropped and
- * counted, and QoS 1 ones wait for the rate (the device gets its PUBACK later).
+ * counted. QoS 1 messages are not rate-limited: each waits for its PUBACK, so
+ * MAX_INFLIGHT_PER_CONNECTION bounds them, and a replay of history goes at the journal's pace.
  */
 export const ABUSE_DROPS = 500;
 
