@@ -140,7 +140,7 @@ export async function alertLatency(opts: {
     const client = await mqtt.connectAsync(app.mqttUrl, {
       username: probe.id,
       password: secret,
-      clientId: `ab-${i}`,
+      clientId: `${probe.id}:ab-${i}`,
     });
     // An hour at −19 °C, then −10 °C for the 29 minutes before the completing reading.
     const readings = [];

@@ -73,7 +73,7 @@ async function open(c: { id: string; secret: string }): Promise<Conn> {
         protocolId: "MQTT",
         protocolVersion: 4,
         clean: true,
-        clientId: `bench-${c.id}`,
+        clientId: `${c.id}:bench`,
         keepalive: 60,
         username: c.id,
         password: Buffer.from(c.secret),

@@ -82,3 +82,51 @@ describe("configuration from the environment", () => {
     );
   });
 });
+
+describe("MQTT limits of the embedded broker (issue #14)", () => {
+  it("binds 127.0.0.1 and caps connections by default, without TLS", () => {
+    expect(loadConfig({}).mqtt).toMatchObject({
+      host: "127.0.0.1",
+      limits: { maxConnections: 20_000, maxConnectionsPerProbe: 2 },
+      tls: undefined,
+    });
+  });
+
+  it("reads the address, the caps and the mqtts listener", () => {
+    expect(
+      loadConfig({
+        COLDTRAIL_MQTT_HOST: "0.0.0.0",
+        COLDTRAIL_MQTT_MAX_CONNECTIONS: "500",
+        COLDTRAIL_MQTT_MAX_CONNECTIONS_PER_PROBE: "1",
+        COLDTRAIL_MQTT_TLS_CERT: "/etc/coldtrail/cert.pem",
+        COLDTRAIL_MQTT_TLS_KEY: "/etc/coldtrail/key.pem",
+        COLDTRAIL_MQTTS_PORT: "18883",
+      }).mqtt,
+    ).toMatchObject({
+      host: "0.0.0.0",
+      limits: { maxConnections: 500, maxConnectionsPerProbe: 1 },
+      tls: { certFile: "/etc/coldtrail/cert.pem", keyFile: "/etc/coldtrail/key.pem", port: 18883 },
+    });
+    expect(
+      loadConfig({ COLDTRAIL_MQTT_TLS_CERT: "c.pem", COLDTRAIL_MQTT_TLS_KEY: "k.pem" }).mqtt.tls?.port,
+    ).toBe(8883);
+  });
+
+  it.each([
+    [
+      { COLDTRAIL_MQTT_MAX_CONNECTIONS: "0" },
+      /COLDTRAIL_MQTT_MAX_CONNECTIONS must be at least 1 \(got "0"\)/,
+    ],
+    [
+      { COLDTRAIL_MQTT_MAX_CONNECTIONS_PER_PROBE: "two" },
+      /COLDTRAIL_MQTT_MAX_CONNECTIONS_PER_PROBE must be a whole number/,
+    ],
+    [
+      { COLDTRAIL_MQTT_TLS_CERT: "c.pem" },
+      /COLDTRAIL_MQTT_TLS_CERT and COLDTRAIL_MQTT_TLS_KEY .* must be set together/,
+    ],
+    [{ COLDTRAIL_MQTTS_PORT: "70000" }, /COLDTRAIL_MQTTS_PORT must be 0-65535/],
+  ])("refuses %o naming the variable", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

@@ -24,6 +24,31 @@ const url = (name: string, protocols: string[]) =>
     `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`,
   );
 
+const count = (name: string, fallback: number, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be a whole number` })
+    .int(`${name} must be a whole number`)
+    .min(1, `${name} must be at least 1`)
+    .max(max, `${name} must be at most ${max}`)
+    .default(fallback);
+
+/**
+ * MQTT limits of the embedded broker (issue #14; docs/protocol.md "Broker limits"). The fixed
+ * limits with their reasons are in server/src/broker/limits.ts.
+ */
+const mqttLimitsSchema = {
+  /** The embedded broker's address; 127.0.0.1 unless devices on the network must reach it. */
+  COLDTRAIL_MQTT_HOST: z.string().min(1).default("127.0.0.1"),
+  /** MQTT connections at once, logged in or not. */
+  COLDTRAIL_MQTT_MAX_CONNECTIONS: count("COLDTRAIL_MQTT_MAX_CONNECTIONS", 20_000, 1_000_000),
+  /** Connections of one probe at once (a device and, say, a bench tool). */
+  COLDTRAIL_MQTT_MAX_CONNECTIONS_PER_PROBE: count("COLDTRAIL_MQTT_MAX_CONNECTIONS_PER_PROBE", 2, 100),
+  /** PEM certificate and key: with both, the embedded broker also listens for mqtts. */
+  COLDTRAIL_MQTT_TLS_CERT: z.string().min(1).optional(),
+  COLDTRAIL_MQTT_TLS_KEY: z.string().min(1).optional(),
+  COLDTRAIL_MQTTS_PORT: port("COLDTRAIL_MQTTS_PORT", 8883),
+};
+
 const envSchema = z
   .object({
     COLDTRAIL_HTTP_PORT: port("COLDTRAIL_HTTP_PORT", 8080),
@@ -124,6 +149,7 @@ const envSchema = z
       .optional(),
     /** Journal group commit: the longest a PUBACK waits for more messages to share one fsync. */
     COLDTRAIL_JOURNAL_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(2),
+    ...mqttLimitsSchema,
   })
   .superRefine((env, ctx) => {
     const admin =
@@ -154,6 +180,13 @@ const envSchema = z
           "COLDTRAIL_MQTT_USERNAME and COLDTRAIL_MQTT_PASSWORD (coldtrail's own broker login) are needed with COLDTRAIL_MQTT_ADMIN_USERNAME",
       });
     }
+    if ((env.COLDTRAIL_MQTT_TLS_CERT === undefined) !== (env.COLDTRAIL_MQTT_TLS_KEY === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["COLDTRAIL_MQTT_TLS_CERT"],
+        message: "COLDTRAIL_MQTT_TLS_CERT and COLDTRAIL_MQTT_TLS_KEY (PEM file paths) must be set together",
+      });
+    }
     if (env.COLDTRAIL_STORE === "influx" && !env.COLDTRAIL_INFLUX_URL) {
       ctx.addIssue({
         code: "custom",
@@ -177,6 +210,12 @@ export interface Config {
     publicUrl: string | undefined;
     /** Mosquitto dynamic-security admin login, to create probes' logins. */
     admin: { username: string; password: string } | undefined;
+    /** The embedded broker's address. */
+    host: string;
+    /** The embedded broker's connection limits. */
+    limits: { maxConnections: number; maxConnectionsPerProbe: number };
+    /** The embedded broker's mqtts listener: PEM file paths and port. */
+    tls: { certFile: string; keyFile: string; port: number } | undefined;
   };
   dataDir: string;
   store: { kind: "sqlite" } | { kind: "influx"; url: string; database: string; token: string | undefined };
@@ -239,6 +278,19 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       admin:
         e.COLDTRAIL_MQTT_ADMIN_USERNAME && e.COLDTRAIL_MQTT_ADMIN_PASSWORD
           ? { username: e.COLDTRAIL_MQTT_ADMIN_USERNAME, password: e.COLDTRAIL_MQTT_ADMIN_PASSWORD }
+          : undefined,
+      host: e.COLDTRAIL_MQTT_HOST,
+      limits: {
+        maxConnections: e.COLDTRAIL_MQTT_MAX_CONNECTIONS,
+        maxConnectionsPerProbe: e.COLDTRAIL_MQTT_MAX_CONNECTIONS_PER_PROBE,
+      },
+      tls:
+        e.COLDTRAIL_MQTT_TLS_CERT && e.COLDTRAIL_MQTT_TLS_KEY
+          ? {
+              certFile: e.COLDTRAIL_MQTT_TLS_CERT,
+              keyFile: e.COLDTRAIL_MQTT_TLS_KEY,
+              port: e.COLDTRAIL_MQTTS_PORT,
+            }
           : undefined,
     },
     dataDir: e.COLDTRAIL_DATA_DIR,

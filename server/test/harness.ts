@@ -121,7 +121,7 @@ export async function connectProbe(
   const c = mqtt.connect(url, {
     username: id,
     password: secret,
-    clientId: `t-${id}-${Math.random().toString(36).slice(2, 8)}`,
+    clientId: `${id}:t-${Math.random().toString(36).slice(2, 8)}`,
     reconnectPeriod: 0,
     ...extra,
   });

@@ -47,6 +47,8 @@ describe.skipIf(!influxUrl || !existsSync("/usr/bin/mosquitto_pub"))(
           p.id,
           "-P",
           p.secret,
+          "-i",
+          `${p.id}:mosquitto-pub`,
           "-t",
           p.mqtt.topic,
           "-m",

@@ -216,7 +216,21 @@ describe.each(storeVariants("perreading"))("per-reading ingest (%s store)", (_na
       const future = Date.now() + 86_400_000;
       const lettersBefore = (await letters()).length;
       await run("mosquitto_pub", [
-        ...["-h", url.hostname, "-p", url.port, "-q", "1", "-u", p.id, "-P", p.secret, "-t", p.mqtt.topic],
+        ...[
+          "-h",
+          url.hostname,
+          "-p",
+          url.port,
+          "-q",
+          "1",
+          "-u",
+          p.id,
+          "-P",
+          p.secret,
+          "-i",
+          `${p.id}:mosquitto-pub`,
+        ],
+        ...["-t", p.mqtt.topic],
         "-m",
         JSON.stringify({
           readings: [

@@ -234,7 +234,7 @@ describe("ingest over MQTT (embedded aedes, SQLite)", () => {
         "-P",
         a.secret,
         "-i",
-        "mosq-test",
+        `${a.id}:mosquitto-pub`,
         "-t",
         a.mqtt.topic,
         "-m",

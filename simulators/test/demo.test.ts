@@ -73,7 +73,7 @@ describe("coldtrail-sim demo", () => {
       const t = parseProbeTopic(m.topic);
       expect(t.ok).toBe(true);
       if (!t.ok) continue;
-      expect(m.clientId).toBe(`coldtrail-sim-${t.probeId}`);
+      expect(m.clientId).toBe(`${t.probeId}:sim`);
       expect(m.qos).toBe(1);
       const d = decodeReadingsPayload(m.payload);
       expect(d.ok, d.ok ? "" : d.message).toBe(true);

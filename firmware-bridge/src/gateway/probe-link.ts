@@ -47,7 +47,7 @@ export function startProbeLink(o: ProbeLinkOptions) {
   const client: MqttClient = mqtt.connect(o.broker, {
     username: o.probeId,
     password: o.secret,
-    clientId: `coldtrail-gw-${o.probeId}`,
+    clientId: `${o.probeId}:gw`,
     clean: true,
     protocolVersion: 4,
     reconnectPeriod: o.reconnectMs ?? 5000,

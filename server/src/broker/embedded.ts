@@ -1,101 +1,362 @@
-import { createServer, type Server } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { TOPIC_ROOT } from "@coldtrail/firmware-bridge/protocol";
-import { Aedes, type AuthenticateError, type Client } from "aedes";
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from "aedes";
+import type { Registry } from "prom-client";
 import type { IncomingMessage, IngestOutcome } from "../ingest/ingest.js";
 import type { Logger } from "../logger.js";
 import { secretMatches } from "../registry/secrets.js";
+import { clientIdBelongsTo, clientIdForRecord } from "./client-id.js";
+import { createEmbeddedBrokerMetrics } from "./embedded-metrics.js";
+import { GuardedSocket } from "./guarded-socket.js";
+import {
+  ABUSE_DROPS,
+  CLIENT_ID_SEPARATOR,
+  CONNECT_TIMEOUT_MS,
+  LOGIN_FAILURE_WINDOW_MS,
+  LOGIN_FAILURES_BEFORE_LOCK,
+  LOGIN_LOCK_FIRST_MS,
+  LOGIN_LOCK_MAX_MS,
+  LOGIN_TRACKED_KEYS,
+  MAX_CLIENT_ID_CHARS,
+  MAX_INFLIGHT_PER_CONNECTION,
+  MAX_PACKET_BYTES,
+  MAX_RETAINED_STATUS_BYTES,
+  type MqttLimits,
+  PUBLISH_BURST,
+  PUBLISH_PER_SECOND,
+  QUEUE_LIMIT,
+} from "./limits.js";
+import { createLoginThrottle } from "./login-throttle.js";
+import { createTokenBucket, type TokenBucket } from "./token-bucket.js";
 
 export interface EmbeddedBrokerDeps {
   port: number;
+  /** Address to listen on; default 127.0.0.1. */
   host?: string;
+  /** An `mqtts` listener besides the plain one, with PEM certificate and key. */
+  tls?: { port: number; cert: Buffer; key: Buffer } | undefined;
+  limits: MqttLimits;
+  /** How long a socket may stay without CONNECT; default CONNECT_TIMEOUT_MS (tests shorten it). */
+  connectTimeoutMs?: number;
+  /** Publish rate per probe; the defaults are limits.ts' (tests may change them). */
+  publishRate?: { perSecond: number; burst: number; abuseDrops: number };
   log: Logger;
+  /** Where the broker's counters are registered. */
+  registry: Registry;
   /** The stored secret hash of a probe, or null if unknown. */
   secretHashOf(probeId: string): string | null;
   ingest(msg: IncomingMessage): Promise<IngestOutcome>;
+  now?: () => number;
 }
 
 export interface EmbeddedBroker {
   aedes: Aedes;
   port: number;
+  /** The `mqtts` listener's port, when there is one. */
+  tlsPort: number | undefined;
+  /** Closes every connection of a probe (its secret changed); resolves to how many there were. */
+  disconnectProbe(probeId: string): number;
   close(): Promise<void>;
 }
 
-/** MQTT 3.1.1 CONNACK return code 4: bad user name or password (spec §3.2.2.3). */
+/** MQTT 3.1.1 CONNACK return codes (spec §3.2.2.3). */
+const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+type ProbeClient = Client & { probeId?: string };
+
+/** What the broker keeps per connection. */
+interface Connection {
+  address: string;
+  /** QoS 1/2 messages handed to ingest and not yet answered, and those waiting for a turn. */
+  inflight: number;
+  waiting: (() => void)[];
+}
+
+function refusal(returnCode: number, message: string): AuthenticateError {
+  const err = new Error(message) as AuthenticateError;
+  err.returnCode = returnCode;
+  return err;
+}
 
 /**
  * The embedded aedes broker. Probes authenticate with username = probe id and password = the
- * secret issued at registration. A probe may publish only under its own id and subscribe only
- * to its own topics. A QoS 1 PUBACK is sent only after `ingest` resolved, i.e. after the
- * readings are durable in the journal (aedes acknowledges once `authorizePublish` calls back).
+ * secret issued at registration, with a client id that is their own (client-id.ts). A probe may
+ * publish only under its own id and subscribe only to its own topics. A QoS 1 PUBACK is sent only
+ * after `ingest` resolved, i.e. after the readings are durable in the journal (aedes acknowledges
+ * once `authorizePublish` calls back). Limits (limits.ts, docs/protocol.md "Broker limits"): packet
+ * size, connections in all and per probe, failed-login throttle, publish rate per probe, messages
+ * in flight per connection, retained messages only on the status topic.
  */
 export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<EmbeddedBroker> {
-  const { log } = deps;
+  const { log, limits } = deps;
+  const now = deps.now ?? Date.now;
+  const rate = deps.publishRate ?? {
+    perSecond: PUBLISH_PER_SECOND,
+    burst: PUBLISH_BURST,
+    abuseDrops: ABUSE_DROPS,
+  };
+  const metrics = createEmbeddedBrokerMetrics(deps.registry);
+  const throttle = createLoginThrottle({
+    failuresBeforeLock: LOGIN_FAILURES_BEFORE_LOCK,
+    firstLockMs: LOGIN_LOCK_FIRST_MS,
+    maxLockMs: { address: 15 * LOGIN_LOCK_MAX_MS, username: LOGIN_LOCK_MAX_MS },
+    windowMs: LOGIN_FAILURE_WINDOW_MS,
+    maxKeys: LOGIN_TRACKED_KEYS,
+  });
+  const connections = new WeakMap<Client, Connection>();
+  const probeClients = new Map<string, Set<ProbeClient>>();
+  /** Per probe, kept across its connections: a reconnect does not refill them. */
+  const buckets = new Map<string, { publish: TokenBucket; abuse: TokenBucket }>();
+  let openSockets = 0;
+
+  const bucketsOf = (probeId: string) => {
+    let b = buckets.get(probeId);
+    if (!b) {
+      b = {
+        publish: createTokenBucket(rate.burst, rate.perSecond, now()),
+        abuse: createTokenBucket(rate.abuseDrops, rate.perSecond, now()),
+      };
+      buckets.set(probeId, b);
+    }
+    return b;
+  };
+
+  const forget = (client: ProbeClient) => {
+    if (!client.probeId) return;
+    const set = probeClients.get(client.probeId);
+    set?.delete(client);
+    if (set?.size === 0) probeClients.delete(client.probeId);
+  };
+
   const aedes = await Aedes.createBroker({
-    // Probes replay up to 500 readings a message; the protocol's own limit is checked in ingest.
-    maxClientsIdLength: 128,
-    authenticate(client, username, password, done) {
-      const hash = username ? deps.secretHashOf(username) : null;
-      if (!username || !hash || !secretMatches(password, hash)) {
-        log.warn({ clientId: client.id, username: username?.slice(0, 64) ?? null }, "mqtt.auth_failed");
-        const err = new Error("bad username or password") as AuthenticateError;
-        err.returnCode = BAD_USERNAME_OR_PASSWORD;
-        return done(err, false);
+    connectTimeout: deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    queueLimit: QUEUE_LIMIT,
+    maxInflightInbound: MAX_INFLIGHT_PER_CONNECTION,
+    // aedes checks this for MQTT 3.1 only; authenticate checks it for every version.
+    maxClientsIdLength: MAX_CLIENT_ID_CHARS,
+    authenticate(client: ProbeClient, username, password, done) {
+      const address = connections.get(client)?.address ?? "unknown";
+      const user = username ?? "";
+      const clientId = clientIdForRecord(client.id);
+      const refuse = (reason: string, code: number, message: string, extra: object = {}) => {
+        metrics.refused.inc({ reason });
+        log.warn({ clientId, username: user.slice(0, 64), address, ...extra }, `mqtt.refused.${reason}`);
+        done(refusal(code, message), false);
+      };
+      if (client.id.length > MAX_CLIENT_ID_CHARS) {
+        return refuse(
+          "client_id_too_long",
+          IDENTIFIER_REJECTED,
+          `client id of ${client.id.length} characters; at most ${MAX_CLIENT_ID_CHARS} allowed`,
+        );
       }
-      (client as Client & { probeId?: string }).probeId = username;
+      const lock = throttle.check(address, user, now());
+      if (lock.locked) {
+        // Refused without checking the password: guessing gets no answer while locked.
+        return refuse(
+          "login_locked",
+          SERVER_UNAVAILABLE,
+          `too many failed logins from this ${lock.key}; retry in ${Math.ceil(lock.retryInMs / 1000)} s`,
+          { lockedBy: lock.key, retryInMs: lock.retryInMs },
+        );
+      }
+      const hash = user ? deps.secretHashOf(user) : null;
+      if (!hash || !secretMatches(password, hash)) {
+        throttle.failed(address, user, now());
+        return refuse("bad_login", BAD_USERNAME_OR_PASSWORD, "bad username or password");
+      }
+      if (!clientIdBelongsTo(client.id, user)) {
+        return refuse(
+          "client_id_not_own",
+          NOT_AUTHORIZED,
+          `client id must be the probe id "${user}" or start with "${user}${CLIENT_ID_SEPARATOR}"`,
+        );
+      }
+      throttle.succeeded(user);
+      const others = [...(probeClients.get(user) ?? [])].filter((c) => c.id !== client.id && !c.closed);
+      if (others.length >= limits.maxConnectionsPerProbe) {
+        return refuse(
+          "probe_connection_limit",
+          SERVER_UNAVAILABLE,
+          `probe already has ${others.length} connections; at most ${limits.maxConnectionsPerProbe}`,
+        );
+      }
+      client.probeId = user;
+      const set = probeClients.get(user) ?? new Set<ProbeClient>();
+      set.add(client);
+      probeClients.set(user, set);
       done(null, true);
     },
     authorizePublish(client, packet, done) {
-      const probeId = client ? ((client as Client & { probeId?: string }).probeId ?? null) : null;
-      deps
-        .ingest({
-          topic: packet.topic,
-          payload: typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload,
-          username: probeId,
-          clientId: client?.id ?? null,
-        })
-        .then(
-          (outcome) => {
-            // A probe writing where it may not is disconnected (MQTT 3.1.1 has no negative PUBACK).
-            // A malformed message is acknowledged: it is kept as a dead letter, and a device that
-            // re-sent it forever would block the good readings queued behind it.
-            if (!outcome.ok && outcome.forbidden) done(new Error(outcome.message));
-            else done(null);
-          },
-          (err: Error) => {
-            log.error({ clientId: client?.id, err: err.message }, "ingest.journal_failed");
-            done(err); // no PUBACK: the device keeps the message and sends it again
-          },
+      if (!client) return ingestAndAnswer(null, packet, done);
+      const probeId = (client as ProbeClient).probeId ?? null;
+      const conn = connections.get(client);
+      if (!probeId || !conn) return done(new Error("not logged in"));
+      if (packet.retain && !mayRetain(probeId, packet)) {
+        // Kept from the broker's retained store; the message itself is handled as usual.
+        packet.retain = false;
+        metrics.dropped.inc({ reason: "retain_not_allowed" });
+        log.warn(
+          { probeId, topic: packet.topic.slice(0, 200), bytes: packet.payload.length },
+          "mqtt.retain_refused",
         );
+      }
+      // The last will: aedes publishes it once the connection is closed, through here.
+      if (client.closed) return ingestAndAnswer(client, packet, done);
+      const b = bucketsOf(probeId);
+      if (packet.qos === 0) {
+        if (b.publish.take(now())) return ingestAndAnswer(client, packet, done);
+        metrics.dropped.inc({ reason: "rate_limit" });
+        if (!b.abuse.take(now())) {
+          metrics.refused.inc({ reason: "publish_abuse" });
+          log.warn({ probeId, clientId: clientIdForRecord(client.id) }, "mqtt.publish_abuse_disconnected");
+          client.close();
+        }
+        packet.retain = false; // nor kept as the topic's retained message
+        return done(null); // dropped: not ingested
+      }
+      // QoS 1/2: not rate-limited (a replay of history may go as fast as the journal takes it), but
+      // at most MAX_INFLIGHT_PER_CONNECTION at once: the rest wait for their turn, the PUBACK with
+      // them, and aedes reads no more from the socket meanwhile.
+      const start = () => {
+        conn.inflight++;
+        if (client.closed) finish(new Error("connection closed"));
+        else ingestAndAnswer(client, packet, finish);
+      };
+      const finish = (err?: Error | null) => {
+        conn.inflight--;
+        conn.waiting.shift()?.();
+        done(err);
+      };
+      if (conn.inflight < MAX_INFLIGHT_PER_CONNECTION) start();
+      else conn.waiting.push(start);
     },
     authorizeSubscribe(client, sub, done) {
-      const probeId = (client as Client & { probeId?: string }).probeId;
+      const probeId = (client as ProbeClient).probeId;
       const own = `${TOPIC_ROOT}/probes/${probeId}/`;
       // Wildcards after the probe's own prefix cannot reach another probe's topics.
       if (probeId && sub.topic.startsWith(own)) return done(null, sub);
-      log.warn({ clientId: client.id, probeId, topic: sub.topic.slice(0, 200) }, "mqtt.subscribe_refused");
+      log.warn(
+        { clientId: clientIdForRecord(client.id), probeId, topic: sub.topic.slice(0, 200) },
+        "mqtt.subscribe_refused",
+      );
       done(null, null); // SUBACK 0x80 for this topic
     },
   });
-  aedes.on("clientError", (client, err) =>
-    log.debug({ clientId: client.id, err: err.message }, "mqtt.client_error"),
-  );
-  aedes.on("client", (client) => log.debug({ clientId: client.id }, "mqtt.connected"));
 
-  const server: Server = createServer(aedes.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(deps.port, deps.host ?? "0.0.0.0", () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : deps.port;
-  log.info({ port }, "mqtt.listening");
+  function mayRetain(probeId: string, packet: PublishPacket): boolean {
+    return (
+      packet.topic === `${TOPIC_ROOT}/probes/${probeId}/status` &&
+      packet.payload.length <= MAX_RETAINED_STATUS_BYTES
+    );
+  }
+
+  function ingestAndAnswer(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void) {
+    const probeId = client ? ((client as ProbeClient).probeId ?? null) : null;
+    deps
+      .ingest({
+        topic: packet.topic,
+        payload: typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload,
+        username: probeId,
+        clientId: client ? clientIdForRecord(client.id) : null,
+      })
+      .then(
+        (outcome) => {
+          // A probe writing where it may not is disconnected (MQTT 3.1.1 has no negative PUBACK).
+          // A malformed message is acknowledged: it is kept as a dead letter, and a device that
+          // re-sent it forever would block the good readings queued behind it.
+          if (!outcome.ok && outcome.forbidden) done(new Error(outcome.message));
+          else done(null);
+        },
+        (err: Error) => {
+          log.error(
+            { clientId: client ? clientIdForRecord(client.id) : null, err: err.message },
+            "ingest.journal_failed",
+          );
+          done(err); // no PUBACK: the device keeps the message and sends it again
+        },
+      );
+  }
+
+  aedes.on("clientError", (client, err) =>
+    log.debug({ clientId: clientIdForRecord(client.id), err: err.message }, "mqtt.client_error"),
+  );
+  aedes.on("client", (client) => log.debug({ clientId: clientIdForRecord(client.id) }, "mqtt.connected"));
+
+  /** Every accepted socket, plain or TLS, goes through here. */
+  const accept = (socket: Socket) => {
+    const address = socket.remoteAddress ?? "unknown";
+    if (openSockets >= limits.maxConnections) {
+      metrics.refused.inc({ reason: "connection_limit" });
+      log.warn({ address, open: openSockets }, "mqtt.refused.connection_limit");
+      socket.destroy();
+      return;
+    }
+    openSockets++;
+    const guarded = new GuardedSocket(socket, MAX_PACKET_BYTES, (reason) => {
+      metrics.refused.inc({ reason: "packet_too_large" });
+      log.warn({ address, reason }, "mqtt.refused.packet_too_large");
+    });
+    const client = aedes.handle(guarded) as ProbeClient;
+    connections.set(client, { address, inflight: 0, waiting: [] });
+    socket.once("close", () => {
+      openSockets--;
+      forget(client);
+    });
+  };
+
+  const host = deps.host ?? "127.0.0.1";
+  const listen = async (server: Server | TlsServer, port: number): Promise<number> => {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve());
+    });
+    const address = server.address();
+    return typeof address === "object" && address ? address.port : port;
+  };
+
+  const server: Server = createServer(accept);
+  const port = await listen(server, deps.port);
+  let tlsServer: TlsServer | undefined;
+  let tlsPort: number | undefined;
+  if (deps.tls) {
+    tlsServer = createTlsServer(
+      {
+        cert: deps.tls.cert,
+        key: deps.tls.key,
+        handshakeTimeout: deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      },
+      (socket) => accept(socket),
+    );
+    tlsServer.on("tlsClientError", (err) => log.debug({ err: err.message }, "mqtt.tls_client_error"));
+    tlsPort = await listen(tlsServer, deps.tls.port);
+  }
+  log.info({ host, port, tlsPort }, "mqtt.listening");
   return {
     aedes,
     port,
+    tlsPort,
+    disconnectProbe(probeId) {
+      const clients = [...(probeClients.get(probeId) ?? [])];
+      for (const c of clients) {
+        metrics.refused.inc({ reason: "secret_rotated" });
+        c.close();
+      }
+      if (clients.length)
+        log.info({ probeId, connections: clients.length }, "mqtt.disconnected_on_new_secret");
+      return clients.length;
+    },
     async close() {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (tlsServer) {
+        const s = tlsServer;
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
     },
   };
 }

@@ -1,7 +1,9 @@
+import { readFileSync } from "node:fs";
 import { type MqttPublish, publishViaAedes, publishViaMqttClient } from "../alerts/channels/mqtt.js";
 import type { Config } from "../config.js";
 import type { IncomingMessage, IngestOutcome } from "../ingest/ingest.js";
 import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics.js";
 import { startEmbeddedBroker } from "./embedded.js";
 import { connectExternalBroker, type ExternalBrokerDeps } from "./external.js";
 import { type ComponentHealth, externalBrokerHealth } from "./external-state.js";
@@ -15,13 +17,16 @@ export interface BrokerDeps {
   secretHashOf(probeId: string): string | null;
   /** Every registered probe, to warn about those without a Mosquitto login. */
   probeIds(): string[];
-  metrics: ExternalBrokerDeps["metrics"];
+  metrics: ExternalBrokerDeps["metrics"] & Pick<Metrics, "registry">;
 }
 
 export interface Broker {
   url: string;
   publish: MqttPublish;
-  /** Gives a probe's (new) secret to the broker: a no-op for the embedded one, a login in Mosquitto. */
+  /**
+   * Gives a probe's (new) secret to the broker: the embedded one closes the probe's connections
+   * (they logged in with the old secret); Mosquitto gets the new login.
+   */
   issueProbeCredentials(
     probeId: string,
     secret: string,
@@ -40,14 +45,25 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   if (!mqtt.url) {
     const broker = await startEmbeddedBroker({
       port: mqtt.port,
+      host: mqtt.host,
+      tls: mqtt.tls && {
+        port: mqtt.tls.port,
+        cert: readPem(mqtt.tls.certFile, "COLDTRAIL_MQTT_TLS_CERT"),
+        key: readPem(mqtt.tls.keyFile, "COLDTRAIL_MQTT_TLS_KEY"),
+      },
+      limits: mqtt.limits,
       log: log.child({ component: "mqtt" }),
+      registry: deps.metrics.registry,
       secretHashOf: deps.secretHashOf,
       ingest: deps.ingest,
     });
     return {
-      url: `mqtt://127.0.0.1:${broker.port}`,
+      url: `mqtt://${urlHost(mqtt.host)}:${broker.port}`,
       publish: publishViaAedes(broker.aedes),
-      issueProbeCredentials: async () => ({ ok: true }),
+      issueProbeCredentials: async (probeId) => {
+        broker.disconnectProbe(probeId);
+        return { ok: true };
+      },
       close: broker.close,
     };
   }
@@ -97,4 +113,20 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       await dynsec?.close();
     },
   };
+}
+
+function readPem(file: string, variable: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new Error(
+      `${variable}: cannot read PEM file "${file}" (${(e as Error).message}); give a readable file or unset it`,
+    );
+  }
+}
+
+/** The host part of the broker's URL: loopback when it listens on every interface. */
+function urlHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
 }

@@ -10,6 +10,11 @@ const KEEP = 10_000;
  * reason (the reason says what was wrong), so 500 refused readings stay a few tens of kB.
  */
 const EXPLAINED_READINGS = 20;
+/**
+ * Characters of a client id kept: the embedded broker refuses longer ones at CONNECT (issue #14),
+ * and any other source is cut here, so a 65,000-character id cannot make the list megabytes.
+ */
+const CLIENT_ID_CHARS = 128;
 
 /** One reading of an accepted message that was refused alone, as the device sent it. */
 export interface RefusedReadingLetter {
@@ -64,7 +69,7 @@ export function createDeadLetters(db: Db) {
       insert.run(
         d.atMs,
         d.probeId,
-        d.clientId,
+        d.clientId === null ? null : d.clientId.slice(0, CLIENT_ID_CHARS),
         d.topic.slice(0, 256),
         d.reason,
         d.message.slice(0, 1000),

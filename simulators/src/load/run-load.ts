@@ -79,7 +79,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       const user = o.credentials ? ids[i]! : o.username;
       const pass = o.credentials ? o.credentials.get(ids[i]!)! : o.password;
       const c = mqtt.connect(o.url, {
-        clientId: `coldtrail-load-${process.pid}-${i}`,
+        clientId:
+          user === undefined ? `coldtrail-load-${process.pid}-${i}` : `${user}:load-${process.pid}-${i}`,
         clean: true,
         reconnectPeriod: 1000,
         connectTimeout: CONNECT_TIMEOUT_MS,

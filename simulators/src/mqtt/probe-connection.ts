@@ -29,7 +29,7 @@ export function onlinePayload(fw: string): string {
 export function connectProbe(o: ProbeConnectionOptions): MqttClient {
   const status = o.status ?? true;
   const options: IClientOptions = {
-    clientId: o.clientId ?? `coldtrail-sim-${o.probeId}`,
+    clientId: o.clientId ?? `${o.probeId}:sim`,
     clean: false,
     reconnectPeriod: o.reconnectPeriodMs ?? 2000,
     connectTimeout: o.connectTimeoutMs ?? 10_000,

@@ -1,0 +1,62 @@
+import type { Socket } from "node:net";
+import { Duplex } from "node:stream";
+import { createFrameGuard } from "./frame-guard.js";
+
+/**
+ * The stream aedes reads a connection from: the socket's bytes, passed on only while every MQTT
+ * packet in them announces at most `maxPacketBytes`. On the first that announces more, the socket
+ * is destroyed before its body is read (mqtt-packet itself would buffer it whole) and
+ * `onRefused` is told why.
+ */
+export class GuardedSocket extends Duplex {
+  readonly socket: Socket;
+
+  constructor(socket: Socket, maxPacketBytes: number, onRefused: (reason: string) => void) {
+    super({ allowHalfOpen: false });
+    this.socket = socket;
+    const guard = createFrameGuard(maxPacketBytes);
+    socket.on("data", (chunk: Buffer) => {
+      const verdict = guard.feed(chunk);
+      if (!verdict.ok) {
+        onRefused(verdict.reason);
+        socket.destroy();
+        this.destroy();
+        return;
+      }
+      if (!this.push(chunk)) socket.pause();
+    });
+    socket.on("end", () => this.push(null));
+    socket.on("error", (err) => this.destroy(err));
+    socket.on("close", () => this.destroy());
+  }
+
+  override _read(): void {
+    this.socket.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (this.socket.destroyed) cb(new Error("connection closed"));
+    else this.socket.write(chunk, cb);
+  }
+
+  /**
+   * A packet that mqtt-packet wrote in pieces (corked) goes out in one socket write: written one by
+   * one, Nagle's algorithm would hold the second piece until the device's delayed ACK (~40 ms).
+   */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    cb: (err?: Error | null) => void,
+  ): void {
+    if (this.socket.destroyed) cb(new Error("connection closed"));
+    else this.socket.write(Buffer.concat(chunks.map((c) => c.chunk)), cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.socket.end(cb);
+  }
+
+  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    this.socket.destroy();
+    cb(err);
+  }
+}
