@@ -187,8 +187,12 @@ describe("embedded broker limits (issue #14)", () => {
     expect(await login(t.url, "probe-b", "probe-a")).toEqual({ ok: false, code: 5 });
     await back.client.publishAsync(topic("probe-a", "readings"), "{}", { qos: 1 });
     expect(back.client.connected).toBe(true);
-    // Its own suffixed client id is accepted.
+    // Its own suffixed client id is accepted, and so is an id of no probe's (mosquitto_pub's generated
+    // one) — which then is probe-b's while it holds it: probe-a cannot take it over.
     expect((await login(t.url, "probe-b", "probe-b:bench")).ok).toBe(true);
+    const generated = await login(t.url, "probe-b", "mosqpub|4242-host", { clean: false });
+    expect(generated.ok).toBe(true);
+    expect(await login(t.url, "probe-a", "mosqpub|4242-host")).toEqual({ ok: false, code: 5 });
   });
 
   it("refuses a client id longer than 128 characters at CONNECT (CONNACK 2), before any log or store", async () => {

@@ -1,19 +1,36 @@
 import { describe, expect, it } from "vitest";
-import { clientIdBelongsTo, clientIdForRecord } from "./client-id.js";
+import { clientIdForRecord, createClientIdOwners, probeNamedBy } from "./client-id.js";
 
-describe("clientIdBelongsTo", () => {
-  it("is the probe id, or the probe id, a colon and a suffix", () => {
-    expect(clientIdBelongsTo("freezer-1", "freezer-1")).toBe(true);
-    expect(clientIdBelongsTo("freezer-1:gw", "freezer-1")).toBe(true);
-    expect(clientIdBelongsTo("freezer-1:", "freezer-1")).toBe(true);
+describe("client ids bound to probes", () => {
+  const probes = new Set(["freezer-1", "freezer-12"]);
+  const fresh = () => createClientIdOwners((id) => probes.has(id));
+
+  it("a probe's own names are the probe id, or the probe id, a colon and a suffix", () => {
+    expect(probeNamedBy("freezer-1")).toBe("freezer-1");
+    expect(probeNamedBy("freezer-1:gw")).toBe("freezer-1");
+    expect(probeNamedBy("mosqpub|4242-host")).toBe("mosqpub|4242-host");
+    const o = fresh();
+    expect(o.refusal("freezer-1", "freezer-1")).toBeNull();
+    expect(o.refusal("freezer-1:gw", "freezer-1")).toBeNull();
   });
 
-  it("never lets one probe use another's client id, even when one id starts with the other", () => {
-    expect(clientIdBelongsTo("freezer-12", "freezer-1")).toBe(false);
-    expect(clientIdBelongsTo("freezer-1-x", "freezer-1")).toBe(false);
-    expect(clientIdBelongsTo("freezer-1", "freezer-12")).toBe(false);
-    expect(clientIdBelongsTo("coldtrail-sim-freezer-1", "freezer-1")).toBe(false);
-    expect(clientIdBelongsTo("", "freezer-1")).toBe(false);
+  it("no probe may use another probe's names, even when one id starts with the other", () => {
+    const o = fresh();
+    expect(o.refusal("freezer-1", "freezer-12")).toMatch(/is probe "freezer-1"'s/);
+    expect(o.refusal("freezer-12:x", "freezer-1")).toMatch(/is probe "freezer-12"'s/);
+    expect(o.refusal("freezer-1-x", "freezer-1")).toBeNull();
+  });
+
+  it("any other id works (mosquitto_pub's generated one), until another probe holds it", () => {
+    const o = fresh();
+    expect(o.refusal("mosqpub|4242-host", "freezer-1")).toBeNull();
+    o.claim("mosqpub|4242-host", "freezer-1");
+    expect(o.refusal("mosqpub|4242-host", "freezer-12")).toMatch(/in use by another probe/);
+    expect(o.refusal("mosqpub|4242-host", "freezer-1")).toBeNull();
+    o.release("mosqpub|4242-host", "freezer-12"); // not the holder: nothing changes
+    expect(o.refusal("mosqpub|4242-host", "freezer-12")).not.toBeNull();
+    o.release("mosqpub|4242-host", "freezer-1");
+    expect(o.refusal("mosqpub|4242-host", "freezer-12")).toBeNull();
   });
 });
 

@@ -6,7 +6,7 @@ import type { Registry } from "prom-client";
 import type { IncomingMessage, IngestOutcome } from "../ingest/ingest.js";
 import type { Logger } from "../logger.js";
 import { secretMatches } from "../registry/secrets.js";
-import { clientIdBelongsTo, clientIdForRecord } from "./client-id.js";
+import { clientIdForRecord, createClientIdOwners } from "./client-id.js";
 import { createEmbeddedBrokerMetrics } from "./embedded-metrics.js";
 import { GuardedSocket } from "./guarded-socket.js";
 import {
@@ -125,8 +125,11 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
     return b;
   };
 
+  const clientIds = createClientIdOwners((id) => deps.secretHashOf(id) !== null);
   const forget = (client: ProbeClient) => {
     if (!client.probeId) return;
+    // A persistent session stays its probe's after a disconnect; a clean one frees its id.
+    if (client.clean) clientIds.release(client.id, client.probeId);
     const set = probeClients.get(client.probeId);
     set?.delete(client);
     if (set?.size === 0) probeClients.delete(client.probeId);
@@ -169,13 +172,8 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
         throttle.failed(address, user, now());
         return refuse("bad_login", BAD_USERNAME_OR_PASSWORD, "bad username or password");
       }
-      if (!clientIdBelongsTo(client.id, user)) {
-        return refuse(
-          "client_id_not_own",
-          NOT_AUTHORIZED,
-          `client id must be the probe id "${user}" or start with "${user}${CLIENT_ID_SEPARATOR}"`,
-        );
-      }
+      const notOwn = clientIds.refusal(client.id, user);
+      if (notOwn !== null) return refuse("client_id_not_own", NOT_AUTHORIZED, notOwn);
       throttle.succeeded(user);
       const others = [...(probeClients.get(user) ?? [])].filter((c) => c.id !== client.id && !c.closed);
       if (others.length >= limits.maxConnectionsPerProbe) {
@@ -186,6 +184,7 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
         );
       }
       client.probeId = user;
+      clientIds.claim(client.id, user);
       const set = probeClients.get(user) ?? new Set<ProbeClient>();
       set.add(client);
       probeClients.set(user, set);
