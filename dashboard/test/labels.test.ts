@@ -200,7 +200,7 @@ describe("a donor sets up a freezer, a probe, batches and labels from her phone 
     // A new secret: shown once, different, and it logs in.
     page.once("dialog", (d) => void d.accept());
     await page
-      .locator(`.probe-interval[data-probe-id="${username}"]`)
+      .locator(".probe-row", { has: page.locator(`.probe-interval[data-probe-id="${username}"]`) })
       .getByRole("button", { name: "New secret" })
       .click();
     const renewed = page.locator(`.credentials[data-probe-id="${username}"]`);

@@ -59,15 +59,18 @@ async function probeIntervals(
     const s = r.value.intervalS;
     const every = s % 60 === 0 ? `${s / 60} min` : `${s} s`;
     return h(
-      "p",
-      { class: "probe-interval", "data-probe-id": r.value.id },
-      `Probe ${r.value.name ?? r.value.id} reports every ${every} `,
+      "div",
+      { class: "probe-row" },
       h(
-        "span",
-        { class: "hint" },
-        r.value.intervalLearned ? "(learned from its readings)" : "(as declared when it was registered)",
+        "p",
+        { class: "probe-interval", "data-probe-id": r.value.id },
+        `Probe ${r.value.name ?? r.value.id} reports every ${every} `,
+        h(
+          "span",
+          { class: "hint" },
+          r.value.intervalLearned ? "(learned from its readings)" : "(as declared when it was registered)",
+        ),
       ),
-      " ",
       newSecretButton(api, r.value.id, r.value.bleMac ? "ble" : "esp32", onSecret),
     );
   });
