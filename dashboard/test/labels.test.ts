@@ -13,7 +13,13 @@ import jsQR from "jsqr";
 import type { MqttClient } from "mqtt";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectProbe, startTestServer, type TestServer, waitFor } from "../../server/test/harness.js";
+import {
+  ADMIN_TOKEN,
+  connectProbe,
+  startTestServer,
+  type TestServer,
+  waitFor,
+} from "../../server/test/harness.js";
 import { buildDashboard } from "../build.js";
 import { type StaticProxy, serveDashboard } from "./static-proxy.js";
 
@@ -323,6 +329,40 @@ describe("a donor sets up a freezer, a probe, batches and labels from her phone 
     expect(errorsOf(page)).toEqual([]);
     await ctx.close();
   }, 60_000);
+});
+
+describe("a sheet of labels on A4", () => {
+  it("prints 24 labels to one page and 25 to two", async () => {
+    const unitId = unitPath.split("/").at(-1) as string;
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      const b = await s.api<{ id: string }>("POST", "/api/v1/batches", {
+        unitId,
+        expressedAt: new Date(Date.now() - 3_600_000).toISOString(),
+        state: "frozen",
+      });
+      expect(b.status).toBe(201);
+      ids.push(b.body.id);
+    }
+    const { ctx, page } = await newPage(DESKTOP);
+    await ctx.addInitScript((t) => localStorage.setItem("coldtrail.adminToken", t), ADMIN_TOKEN);
+    for (const [n, pages] of [
+      [24, 1],
+      [25, 2],
+    ] as const) {
+      await page.goto(`${web.url}/labels?ids=${ids.slice(0, n).join(",")}`);
+      await waitFor(async () => (await page.locator(".bag-label").count()) === n, 15_000);
+      await waitFor(async () =>
+        page
+          .locator(".label-qr")
+          .evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth > 0)),
+      );
+      const pdf = (await page.pdf({ format: "A4", preferCSSPageSize: true })).toString("latin1");
+      expect(pdf.match(/\/Type\s*\/Page[^s]/g)?.length).toBe(pages);
+    }
+    expect(errorsOf(page)).toEqual([]);
+    await ctx.close();
+  }, 90_000);
 });
 
 describe("a recipient types the code from the label", () => {

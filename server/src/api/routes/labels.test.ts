@@ -17,11 +17,11 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 describe("GET /api/v1/passports/{code}/qr.svg", () => {
-  it("answers an SVG image to anyone, without a token, not cached", async () => {
+  it("answers an SVG image to anyone, without a token, cached by the browser only", async () => {
     const res = await t.app.inject({ method: "GET", url: `/api/v1/passports/${code}/qr.svg` });
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toBe("image/svg+xml; charset=utf-8");
-    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(res.headers["cache-control"]).toBe("private, max-age=86400");
     expect(res.body.startsWith("<svg")).toBe(true);
     expect(res.body).toContain('xmlns="http://www.w3.org/2000/svg"');
     // No donor data rides along: the image is a path of dark modules on white, nothing else.
@@ -42,6 +42,7 @@ describe("GET /api/v1/passports/{code}/qr.svg", () => {
     const unknown = await t.app.inject({ method: "GET", url: "/api/v1/passports/ZZZZZZZZZZZZZ/qr.svg" });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().error.code).toBe("CT_ERR_NOT_FOUND");
+    expect(String(unknown.headers["cache-control"] ?? "")).not.toContain("max-age");
     const bad = await t.app.inject({ method: "GET", url: "/api/v1/passports/a-b/qr.svg" });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe("CT_ERR_VALIDATION");

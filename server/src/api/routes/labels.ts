@@ -19,6 +19,8 @@ export interface LabelsDeps {
  * phone reads from a 50 x 30 mm label. One module of quiet zone around it is added by the
  * label's own white margin, so `margin: 2` keeps the SVG tight.
  */
+const QR_CACHE = "private, max-age=86400";
+
 const QR_OPTIONS = { type: "svg", errorCorrectionLevel: "M", margin: 2 } as const;
 
 /**
@@ -42,7 +44,9 @@ export const labelsPlugin: FastifyPluginAsyncZod<LabelsDeps> = async (app, ctx) 
       const batch = ctx.batches.byCode(req.params.code);
       if (!batch) throw notFound("passport", req.params.code);
       const svg = await QRCode.toString(passportUrl(ctx, batch.code), QR_OPTIONS);
-      reply.type("image/svg+xml; charset=utf-8").header("cache-control", "no-store");
+      // The image of a code never changes: a sheet of labels reprinted needs no new requests.
+      // Private, because the code is the passport's only key and shared caches need not hold it.
+      reply.type("image/svg+xml; charset=utf-8").header("cache-control", QR_CACHE);
       return svg;
     },
   );
