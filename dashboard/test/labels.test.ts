@@ -285,6 +285,10 @@ describe("a donor sets up a freezer, a probe, batches and labels from her phone 
     const box = await label.boundingBox();
     expect(Math.round(box?.width ?? 0)).toBe(Math.round((50 / 25.4) * 96));
     expect(Math.round(box?.height ?? 0)).toBe(Math.round((30 / 25.4) * 96));
+    // Nothing spills over the label's edge.
+    expect(
+      await label.evaluate((l) => l.scrollHeight <= l.clientHeight && l.scrollWidth <= l.clientWidth),
+    ).toBe(true);
     await shot(page, "label-390");
 
     // The sheet for both batches, printed to PDF: one A4 page with both labels, no header.
@@ -323,6 +327,11 @@ describe("a donor sets up a freezer, a probe, batches and labels from her phone 
     await page.getByRole("link", { name: "Print labels for these batches" }).click();
     await waitFor(async () => (await page.locator(".bag-label").count()) === 2);
     await shot(page, "labels-sheet-desktop");
+    await page.locator(".bag-label").first().waitFor();
+    const oneId = (await page.locator(".bag-label").first().getAttribute("data-batch-id")) as string;
+    await page.goto(`${web.url}/batches/${oneId}/label`);
+    await page.locator(".bag-label .label-qr").waitFor();
+    await shot(page, "label-desktop");
     await page.goto(`${web.url}/`);
     await page.locator(".unit-form").waitFor();
     await shot(page, "units-add-desktop");

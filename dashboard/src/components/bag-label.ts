@@ -6,8 +6,10 @@
  */
 import type { BatchDetail } from "../api/types.js";
 import { groupCode } from "../format/passport-code.js";
-import { formatDay } from "../format/time.js";
 import { type Child, h } from "./element.js";
+
+/** "30 Nov 2026" in the browser's zone: the long form wraps to three lines on a 50 mm label. */
+const shortDay = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
 
 /** "7K2M-01AB-CDEF-G" with a line-break chance after each dash, so it wraps between groups. */
 function codeWithBreaks(code: string): Child[] {
@@ -37,13 +39,12 @@ export function bagLabel(
     h(
       "div",
       { class: "label-text" },
-      h("span", { class: "label-title" }, "Milk passport"),
       h(
         "span",
         { class: "label-code code", "aria-label": `Code ${b.code.split("").join(" ")}` },
         codeWithBreaks(b.code),
       ),
-      h("span", { class: "label-expressed" }, `Expressed ${formatDay(b.expressedAt)}`),
+      h("span", { class: "label-expressed" }, `Expressed ${shortDay.format(Date.parse(b.expressedAt))}`),
       b.volumeMl ? h("span", { class: "label-volume" }, `${b.volumeMl} ml`) : null,
       where ? h("span", { class: "label-where" }, where) : null,
     ),
