@@ -7,8 +7,10 @@ import { alertsPage } from "./pages/alerts.js";
 import { batchPage } from "./pages/batch.js";
 import { deadLettersPage } from "./pages/deadletters.js";
 import { invitePage } from "./pages/invite.js";
+import { labelPage, labelSheetPage } from "./pages/labels.js";
 import { notFoundPage } from "./pages/not-found.js";
 import { passportPage } from "./pages/passport.js";
+import { passportEntryPage } from "./pages/passport-entry.js";
 import { unitPage } from "./pages/unit.js";
 import { unitsPage } from "./pages/units.js";
 import { type App, type Route, startRouter } from "./router.js";
@@ -17,6 +19,9 @@ const routes: Route[] = [
   { pattern: "/", page: unitsPage },
   { pattern: "/units/:id", page: unitPage },
   { pattern: "/batches/:id", page: batchPage },
+  { pattern: "/batches/:id/label", page: labelPage },
+  { pattern: "/labels", page: labelSheetPage },
+  { pattern: "/p", page: passportEntryPage },
   { pattern: "/p/:code", page: passportPage },
   { pattern: "/alerts", page: alertsPage },
   { pattern: "/deadletters", page: deadLettersPage },
@@ -24,7 +29,8 @@ const routes: Route[] = [
 ];
 
 /** Pages for people who are not signed in: passports (recipients) and invitation links. */
-const isPublic = (path: string) => path.startsWith("/p/") || path === "/invite";
+const isPublic = (path: string) =>
+  path === "/p" || path === "/p/" || path.startsWith("/p/") || path === "/invite";
 
 const ROLE_WORDS: Record<Me["account"]["role"], string> = {
   donor: "donor",

@@ -249,7 +249,7 @@ describe("dashboard in Chromium against a real server", () => {
     expect(await page.locator(".u-legend").textContent()).toContain("Safe limit");
     await shot(page, "unit");
     // Following the batch link is in-app navigation, not a reload.
-    await row.getByRole("link").click();
+    await row.getByRole("link", { name: batch.code }).click();
     await page.waitForURL(`${web.url}/batches/${batch.id}`);
     await page.locator("#verdict-word").waitFor();
     await ctx.close();

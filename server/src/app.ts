@@ -9,6 +9,7 @@ import { dashboardPlugin } from "./api/dashboard.js";
 import { accountsPlugin } from "./api/routes/accounts.js";
 import { batchesPlugin } from "./api/routes/batches.js";
 import { deadLettersPlugin } from "./api/routes/deadletters.js";
+import { labelsPlugin } from "./api/routes/labels.js";
 import { passportsPlugin } from "./api/routes/passports.js";
 import { probesPlugin } from "./api/routes/probes.js";
 import { systemPlugin } from "./api/routes/system.js";
@@ -266,6 +267,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     timeZone: config.timeZone,
     now,
   });
+  await api.register(labelsPlugin, { batches, publicHttpUrl: () => publicHttpUrl });
   await api.register(deadLettersPlugin, { deadLetters });
   await api.register(alertsPlugin, alerting.http.alerts);
   await api.register(channelsPlugin, alerting.http.channels);

@@ -15,16 +15,21 @@ import type {
   Alert,
   AlertList,
   AlertState,
+  BatchCreated,
   BatchDetail,
   BatchList,
   DeadLetterList,
   Me,
   Passport,
   ProbeDetail,
+  ProbeRegistered,
+  ProbeSecret,
   Review,
   ReviewCreated,
   SignedIn,
+  Unit,
   UnitDetail,
+  UnitKind,
   UnitList,
   UnitReadings,
 } from "./types.js";
@@ -175,6 +180,22 @@ export function createApiClient(opts: ApiClientOptions) {
       call<Passport>("GET", `/api/v1/passports/${encodeURIComponent(code)}${query({ tz })}`, {
         anonymous: true,
       }),
+    createUnit: (body: { name: string; kind: UnitKind }) => call<Unit>("POST", "/api/v1/units", { body }),
+    /** Registers a probe in a unit; the answer's secret is shown once. */
+    createProbe: (body: { unitId: string; name?: string; bleMac?: string; bleFormat?: string }) =>
+      call<ProbeRegistered>("POST", "/api/v1/probes", { body }),
+    /** A new secret for a probe (shown once); the old one stops working. */
+    newProbeSecret: (id: string) =>
+      call<ProbeSecret>("POST", `/api/v1/probes/${encodeURIComponent(id)}/secret`),
+    createBatch: (body: {
+      unitId: string;
+      expressedAt: string;
+      state: "fresh" | "frozen" | "thawed";
+      volumeMl?: number;
+      donorRef?: string;
+    }) => call<BatchCreated>("POST", "/api/v1/batches", { body }),
+    /** The passport's QR code as SVG (public): an image URL, for `<img src>`. */
+    passportQrUrl: (code: string) => `${base}/api/v1/passports/${encodeURIComponent(code)}/qr.svg`,
     probe: (id: string) => call<ProbeDetail>("GET", `/api/v1/probes/${encodeURIComponent(id)}`),
     alerts: (state: AlertState) => call<AlertList>("GET", `/api/v1/alerts${query({ state })}`),
     ackAlert: (id: string, comment: string) =>

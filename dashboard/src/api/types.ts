@@ -37,6 +37,10 @@ export type BatchList = z.output<typeof S.batchList>;
 
 /** A probe with its attachments; `intervalLearned` when it registered without `intervalS`. */
 export type ProbeDetail = z.output<typeof S.probeDetail>;
+/** A registered probe: its MQTT login and the secret, shown once. */
+export type ProbeRegistered = z.output<typeof S.probeRegistered>;
+export type ProbeSecret = z.output<typeof S.probeSecret>;
+export type BatchCreated = z.output<typeof S.batchCreated>;
 
 /** Public: no donor identity, custody as unit kinds and times only. */
 export type Passport = z.output<typeof S.passport>;

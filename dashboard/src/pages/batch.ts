@@ -94,6 +94,11 @@ function qrLabel(b: BatchDetail): HTMLElement {
     h("p", null, "The QR label on each bag opens this public passport (no sign-in, no donor identity):"),
     h("p", null, h("a", { href: path, class: "passport-link" }, b.passportUrl)),
     h("p", null, h("span", { class: "code big" }, b.code), " ", copy),
+    h(
+      "p",
+      null,
+      h("a", { href: `/batches/${encodeURIComponent(b.id)}/label`, class: "label-link" }, "Print the label"),
+    ),
   );
 }
 

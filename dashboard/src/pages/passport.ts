@@ -9,8 +9,9 @@
 import type { Passport } from "../api/types.js";
 import { type ChartHandle, mountChart } from "../components/chart.js";
 import { chartColumns, custodyLimits, gapThresholdMs, parseEveryMs } from "../components/chart-data.js";
+import { codeEntry } from "../components/code-entry.js";
 import { fill, h } from "../components/element.js";
-import { errorNotice, loading } from "../components/notice.js";
+import { loading } from "../components/notice.js";
 import {
   budgetList,
   monitoredMeter,
@@ -18,6 +19,7 @@ import {
   statsList,
   verdictPanel,
 } from "../components/verdict-details.js";
+import { retryDelayS } from "../format/passport-code.js";
 import { browserTimeZone, formatDay, formatDuration, formatLocal } from "../format/time.js";
 import { decisionWords, kindWords } from "../format/verdict.js";
 import type { Page } from "../router.js";
@@ -81,27 +83,84 @@ export const passportPage: Page = (root, params, app) => {
   root.append(body);
   let disposed = false;
   let chart: ChartHandle | null = null;
+  /** Automatic retries after a network error, a busy or a failing server; reset by a success. */
+  let attempt = 0;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let tick: ReturnType<typeof setInterval> | undefined;
+  const stopRetry = () => {
+    clearTimeout(retryTimer);
+    clearInterval(tick);
+  };
+
+  /** What went wrong, in words (never the server's own message), and what happens next. */
+  function showProblem(r: { status: number; retryAfterS?: number }) {
+    stopRetry();
+    if (r.status === 404 || r.status === 400) {
+      body.replaceChildren(
+        h(
+          "div",
+          { class: "notice error", role: "alert" },
+          h("h1", null, "No batch with this code"),
+          h(
+            "p",
+            null,
+            `Nothing is known under "${code}". Check the code printed under the QR label, or ask whoever gave you the milk.`,
+          ),
+        ),
+        codeEntry((c) => app.navigate(`/p/${encodeURIComponent(c)}`), { initial: code }),
+      );
+      return;
+    }
+    const automatic = r.status === 0 || r.status === 429 || r.status >= 500;
+    const waitS = r.status === 429 && r.retryAfterS ? r.retryAfterS : retryDelayS(attempt);
+    const what =
+      r.status === 0
+        ? "This phone cannot reach coldtrail just now. Check the Wi-Fi or mobile data."
+        : r.status === 429
+          ? "Many passports were looked up from this network just now."
+          : r.status >= 500
+            ? "coldtrail is not answering properly just now."
+            : "This passport could not be shown.";
+    const countdown = h("span", { class: "retry-countdown" });
+    const retryNow = () => {
+      stopRetry();
+      body.replaceChildren(loading("the passport"));
+      void load();
+    };
+    body.replaceChildren(
+      h(
+        "div",
+        { class: "notice error passport-problem", role: "alert" },
+        h("h1", null, "The passport did not load"),
+        h("p", null, what),
+        automatic
+          ? h("p", null, countdown)
+          : h("p", null, "Try again in a minute, or ask whoever gave you the milk."),
+        h("button", { type: "button", onclick: retryNow }, "Try again now"),
+      ),
+    );
+    if (!automatic) return;
+    let left = waitS;
+    const say = () => {
+      countdown.textContent = `Trying again in ${left} s.`;
+    };
+    say();
+    tick = setInterval(() => {
+      left = Math.max(0, left - 1);
+      say();
+    }, 1000);
+    attempt++;
+    retryTimer = setTimeout(retryNow, waitS * 1000);
+  }
 
   async function load() {
     const r = await app.api.passport(code, browserTimeZone());
     if (disposed) return;
     if (!r.ok) {
-      body.replaceChildren(
-        r.status === 404 || r.status === 400
-          ? h(
-              "div",
-              { class: "notice error", role: "alert" },
-              h("h1", null, "No batch with this code"),
-              h(
-                "p",
-                null,
-                `Nothing is known under "${code}". Check the code printed under the QR label, or ask whoever gave you the milk.`,
-              ),
-            )
-          : errorNotice("the passport", r),
-      );
+      showProblem(r);
       return;
     }
+    attempt = 0;
     const p = r.value;
     const nowMs = Date.now();
     const chartBox = h("div", { class: "chart" });
@@ -163,6 +222,7 @@ export const passportPage: Page = (root, params, app) => {
   void load();
   return () => {
     disposed = true;
+    stopRetry();
     chart?.destroy();
   };
 };

@@ -6,10 +6,12 @@
  */
 import type { ApiClient } from "../api/client.js";
 import type { BatchSummary } from "../api/types.js";
+import { batchForm } from "../components/batch-form.js";
 import { type ChartHandle, mountChart } from "../components/chart.js";
 import { chartColumns, type LimitSpan, parseEveryMs, safeRange } from "../components/chart-data.js";
 import { h } from "../components/element.js";
 import { errorNotice, loading } from "../components/notice.js";
+import { credentialsPanel, type Device, probeForm } from "../components/probe-setup.js";
 import { verdictChip } from "../components/verdict-details.js";
 import { formatLocal } from "../format/time.js";
 import { formatTemp } from "../format/verdict.js";
@@ -42,25 +44,74 @@ async function unitLimit(
   };
 }
 
-/** "Probe p_1 reports every 5 min (learned from its readings)", one line per attached probe. */
-async function probeIntervals(api: ApiClient, probeIds: readonly string[]): Promise<HTMLElement[]> {
+/**
+ * "Probe p_1 reports every 5 min (learned from its readings)", one line per attached probe, each
+ * with a "New secret" button whose answer `onSecret` shows.
+ */
+async function probeIntervals(
+  api: ApiClient,
+  probeIds: readonly string[],
+  onSecret: (panel: HTMLElement) => void,
+): Promise<HTMLElement[]> {
   const rows = await Promise.all(probeIds.map((id) => api.probe(id)));
   return rows.map((r, i) => {
     if (!r.ok) return h("p", { class: "probe-interval hint" }, `Probe ${probeIds[i]}: ${r.message}`);
     const s = r.value.intervalS;
     const every = s % 60 === 0 ? `${s / 60} min` : `${s} s`;
     return h(
-      "p",
-      { class: "probe-interval", "data-probe-id": r.value.id },
-      `Probe ${r.value.name ?? r.value.id} reports every ${every} `,
+      "div",
+      { class: "probe-row" },
       h(
-        "span",
-        { class: "hint" },
-        r.value.intervalLearned ? "(learned from its readings)" : "(as declared when it was registered)",
+        "p",
+        { class: "probe-interval", "data-probe-id": r.value.id },
+        `Probe ${r.value.name ?? r.value.id} reports every ${every} `,
+        h(
+          "span",
+          { class: "hint" },
+          r.value.intervalLearned ? "(learned from its readings)" : "(as declared when it was registered)",
+        ),
       ),
+      newSecretButton(api, r.value.id, r.value.bleMac ? "ble" : "esp32", onSecret),
     );
   });
 }
+
+function newSecretButton(
+  api: ApiClient,
+  probeId: string,
+  device: Device,
+  onSecret: (panel: HTMLElement) => void,
+): HTMLElement {
+  const button = h(
+    "button",
+    {
+      type: "button",
+      class: "secondary small new-secret",
+      onclick: async () => {
+        if (!confirm(`Give probe ${probeId} a new secret? Its old one stops working at once.`)) return;
+        button.disabled = true;
+        const r = await api.newProbeSecret(probeId);
+        button.disabled = false;
+        onSecret(
+          r.ok
+            ? credentialsPanel(r.value, device)
+            : h("p", { class: "notice error", role: "alert" }, `No new secret for ${probeId}: ${r.message}`),
+        );
+      },
+    },
+    "New secret",
+  );
+  return button;
+}
+
+/** Said where a unit has no probe: what to do about it. */
+const noProbeHelp = (): HTMLElement =>
+  h(
+    "p",
+    { class: "notice no-probe" },
+    h("strong", null, "No probe is attached, so nothing watches this unit yet. "),
+    "Add one under “Add a probe” below: an ESP32 with a DS18B20 sensor, a BLE thermometer, or the simulator to try things out.",
+  );
 
 function batchRow(b: BatchSummary): HTMLElement {
   return h(
@@ -72,8 +123,9 @@ function batchRow(b: BatchSummary): HTMLElement {
     h(
       "span",
       { class: "hint" },
-      ` expressed ${formatLocal(b.expressedAt)}${b.volumeMl ? `, ${b.volumeMl} ml` : ""}, ${b.state}`,
+      ` expressed ${formatLocal(b.expressedAt)}${b.volumeMl ? `, ${b.volumeMl} ml` : ""}, ${b.state} `,
     ),
+    h("a", { class: "label-link", href: `/batches/${encodeURIComponent(b.id)}/label` }, "Label"),
   );
 }
 
@@ -84,6 +136,11 @@ export const unitPage: Page = (root, params, app) => {
   const chartBox = h("div", { class: "chart" });
   const limitNote = h("p", { class: "hint" });
   const batchBox = h("div", null, loading("batches"));
+  const setupBox = h("div", { class: "probe-setup", "aria-live": "polite" });
+  const showPanel = (panel: HTMLElement) => {
+    setupBox.replaceChildren(panel);
+    panel.scrollIntoView({ block: "start" });
+  };
   root.append(
     h("p", { class: "crumbs" }, h("a", { href: "/" }, "← All units")),
     head,
@@ -99,6 +156,16 @@ export const unitPage: Page = (root, params, app) => {
       { "aria-labelledby": "batches-title" },
       h("h2", { id: "batches-title" }, "Batches in this unit"),
       batchBox,
+    ),
+    batchForm(app.api, id, () => void load()),
+    h(
+      "section",
+      { class: "probes" },
+      probeForm(app.api, id, (panel) => {
+        showPanel(panel);
+        void load();
+      }),
+      setupBox,
     ),
   );
   let disposed = false;
@@ -123,9 +190,13 @@ export const unitPage: Page = (root, params, app) => {
       return;
     }
     document.title = `${u.value.name} · coldtrail`;
-    const intervals = await probeIntervals(app.api, u.value.probes);
+    const intervals = await probeIntervals(app.api, u.value.probes, showPanel);
     if (disposed) return;
-    head.replaceChildren(h("h1", null, u.value.name), ...unitFacts(u.value, nowMs), ...intervals);
+    head.replaceChildren(
+      h("h1", null, u.value.name),
+      ...unitFacts(u.value, nowMs),
+      ...(intervals.length ? intervals : [noProbeHelp()]),
+    );
 
     const batches = bs.ok ? bs.value.batches : [];
     if (!limitLoaded && bs.ok) {
@@ -160,9 +231,23 @@ export const unitPage: Page = (root, params, app) => {
     if (!bs.ok) batchBox.replaceChildren(errorNotice("the batches", bs));
     else
       batchBox.replaceChildren(
-        batches.length
-          ? h("ul", { class: "batch-list" }, batches.map(batchRow))
-          : h("p", null, "No batches are in this unit now."),
+        ...(batches.length
+          ? [
+              h("ul", { class: "batch-list" }, batches.map(batchRow)),
+              h(
+                "p",
+                null,
+                h(
+                  "a",
+                  {
+                    class: "sheet-link",
+                    href: `/labels?ids=${batches.map((b) => encodeURIComponent(b.id)).join(",")}`,
+                  },
+                  "Print labels for these batches",
+                ),
+              ),
+            ]
+          : [h("p", null, "No batches are in this unit now.")]),
       );
   }
 

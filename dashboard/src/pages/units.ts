@@ -3,6 +3,7 @@
 import type { Unit } from "../api/types.js";
 import { h } from "../components/element.js";
 import { errorNotice, loading } from "../components/notice.js";
+import { unitForm } from "../components/unit-form.js";
 import { formatAge, formatLocal, isStale } from "../format/time.js";
 import { formatTemp, kindWords } from "../format/verdict.js";
 import type { Page } from "../router.js";
@@ -66,7 +67,12 @@ export const unitsPage: Page = (root, _params, app) => {
   document.title = "Units · coldtrail";
   const status = h("p", { class: "updated" });
   const list = h("div", { class: "cards" }, loading("units"));
-  root.append(h("h1", null, "Units"), status, list);
+  root.append(
+    h("h1", null, "Units"),
+    status,
+    list,
+    unitForm(app.api, (unitId) => app.navigate(`/units/${encodeURIComponent(unitId)}`)),
+  );
   let disposed = false;
 
   async function load() {
@@ -87,7 +93,7 @@ export const unitsPage: Page = (root, _params, app) => {
             h(
               "p",
               { class: "notice" },
-              "No units yet. Register a freezer, fridge or cool bag with POST /api/v1/units.",
+              "No units yet. Add the freezer, fridge or cool bag the milk is kept in below.",
             ),
           ]),
     );

@@ -25,6 +25,7 @@ import { dashboardPlugin } from "./dashboard.js";
 import { accountsPlugin } from "./routes/accounts.js";
 import { batchesPlugin } from "./routes/batches.js";
 import { deadLettersPlugin } from "./routes/deadletters.js";
+import { labelsPlugin } from "./routes/labels.js";
 import { passportsPlugin } from "./routes/passports.js";
 import { probesPlugin } from "./routes/probes.js";
 import { systemPlugin } from "./routes/system.js";
@@ -115,6 +116,7 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
     now,
   });
   await app.register(passportsPlugin, { batches, batchVerdicts, unitReadings, now });
+  await app.register(labelsPlugin, { batches, publicHttpUrl: () => PUBLIC_URL });
   await app.register(deadLettersPlugin, { deadLetters });
   await app.register(alertsPlugin, alerting.http.alerts);
   await app.register(channelsPlugin, alerting.http.channels);
