@@ -35,6 +35,7 @@ interface Fixture {
   batchId: string;
   code: string;
   accountId: string;
+  siteId: string;
   good: { id: string; secret: string };
   hostile: { id: string; secret: string };
   donorToken: string;
@@ -110,6 +111,7 @@ describe("hostile-input corpus against a live server (issue #14)", () => {
       .replaceAll("{probeId}", fx.probeId)
       .replaceAll("{batchId}", fx.batchId)
       .replaceAll("{accountId}", fx.accountId)
+      .replaceAll("{siteId}", fx.siteId)
       .replaceAll("{code}", fx.code)
       .replaceAll("{yesterday}", new Date(Date.now() - 86_400_000).toISOString());
   const fillDeep = (v: unknown): unknown => {
@@ -253,6 +255,7 @@ describe("hostile-input corpus against a live server (issue #14)", () => {
       batchId: batch.id,
       code: batch.code,
       accountId: invited.id,
+      siteId: site.id,
       good,
       hostile,
       donorToken,

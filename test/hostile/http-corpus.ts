@@ -1,7 +1,8 @@
 /**
  * Issue #14: hostile HTTP inputs, one case a row, run against a live server by
- * server/test/hostile-corpus.test.ts. Paths may hold `{unitId}`, `{probeId}`, `{batchId}`,
- * `{accountId}` and `{code}`, filled with objects the runner created first.
+ * server/test/hostile-corpus.test.ts. Paths and bodies may hold `{unitId}`, `{probeId}`,
+ * `{batchId}`, `{accountId}`, `{siteId}`, `{code}` and `{yesterday}`, filled with objects the
+ * runner created first.
  *
  * Outcomes:
  * - `refused`: a 4xx answer `{"error":{code,message}}` (with `status` and `code` when pinned) whose
@@ -636,6 +637,80 @@ const AUTH_CASES: HttpCase[] = [
   },
 ] as HttpCase[];
 
+/** Values that no id, enum, time, address or key field may take. */
+const NOT_AN_ID: readonly string[] = [
+  "a\u0000b",
+  "'; DROP TABLE unit; --",
+  "probe,tag=x temp_c=1",
+  "#",
+  "../x",
+  "\u202E🧊",
+];
+
+/** Every string field that is not free text, in every POST/PATCH/PUT body, with a valid rest. */
+const STRICT_FIELDS: [HttpCase["method"], string, Record<string, unknown>, string][] = [
+  ["POST", "/api/v1/units", { name: "a", kind: "freezer" }, "kind"],
+  ["POST", "/api/v1/units", { name: "a", kind: "freezer" }, "site"],
+  ["POST", "/api/v1/units", { name: "a", kind: "freezer" }, "profile"],
+  ["PATCH", "/api/v1/units/{unitId}", {}, "profile"],
+  ["POST", "/api/v1/probes", {}, "unitId"],
+  ["POST", "/api/v1/probes", {}, "bleMac"],
+  ["POST", "/api/v1/probes", {}, "bleFormat"],
+  ["POST", "/api/v1/probes", {}, "bleBindkey"],
+  ["PUT", "/api/v1/probes/{probeId}/unit", { unitId: "{unitId}" }, "at"],
+  ["POST", "/api/v1/batches", { unitId: "{unitId}", expressedAt: "{yesterday}" }, "expressedAt"],
+  ["POST", "/api/v1/batches", { unitId: "{unitId}", expressedAt: "{yesterday}" }, "at"],
+  ["POST", "/api/v1/batches", { unitId: "{unitId}", expressedAt: "{yesterday}" }, "state"],
+  ["POST", "/api/v1/batches", { unitId: "{unitId}", expressedAt: "{yesterday}" }, "thawedAt"],
+  ["POST", "/api/v1/batches", { unitId: "{unitId}", expressedAt: "{yesterday}" }, "container"],
+  ["POST", "/api/v1/batches/{batchId}/moves", { unitId: "{unitId}" }, "unitId"],
+  ["POST", "/api/v1/batches/{batchId}/moves", { unitId: "{unitId}" }, "at"],
+  ["POST", "/api/v1/batches/{batchId}/reviews", { decision: "hold", comment: "x" }, "decision"],
+  ["POST", "/api/v1/channels", { kind: "mqtt", target: "" }, "kind"],
+  ["POST", "/api/v1/channels", { kind: "email", target: "a@example.com" }, "target"],
+  ["POST", "/api/v1/channels", { kind: "webhook", target: "https://example.com/h" }, "target"],
+  ["POST", "/api/v1/channels", { kind: "mqtt", target: "" }, "alertKinds"],
+  ["POST", "/api/v1/channels", { kind: "mqtt", target: "" }, "unitIds"],
+  [
+    "POST",
+    "/api/v1/accounts",
+    { email: "corpus@example.com", name: "x", role: "donor", siteId: "{siteId}" },
+    "email",
+  ],
+  [
+    "POST",
+    "/api/v1/accounts",
+    { email: "corpus@example.com", name: "x", role: "donor", siteId: "{siteId}" },
+    "role",
+  ],
+  [
+    "POST",
+    "/api/v1/accounts",
+    { email: "corpus@example.com", name: "x", role: "donor", siteId: "{siteId}" },
+    "siteId",
+  ],
+  ["PATCH", "/api/v1/accounts/{accountId}", {}, "role"],
+  ["PATCH", "/api/v1/accounts/{accountId}", {}, "siteId"],
+];
+
+function strictFieldCases(): HttpCase[] {
+  const out: HttpCase[] = [];
+  for (const [method, path, base, field] of STRICT_FIELDS) {
+    for (const v of NOT_AN_ID) {
+      const value = field === "alertKinds" || field === "unitIds" ? [v] : v;
+      out.push({
+        name: `${method} ${path} ${field}=${JSON.stringify(v)}`,
+        method,
+        path,
+        body: { ...base, [field]: value },
+        // An id that passes its schema is looked up: "unit … does not exist" names the thing.
+        expect: refused(undefined, /^(unit|site)Ids?$/.test(field) ? field.replace(/Ids?$/, "") : field),
+      });
+    }
+  }
+  return out;
+}
+
 /** Hostile text in every free-text field: kept verbatim, read back equal. */
 function freeTextCases(): HttpCase[] {
   const out: HttpCase[] = [];
@@ -662,6 +737,7 @@ export function httpCorpus(): HttpCase[] {
     ...PATH_CASES,
     ...ACCEPTED_PATH_CASES,
     ...AUTH_CASES,
+    ...strictFieldCases(),
     ...freeTextCases(),
   ];
 }
