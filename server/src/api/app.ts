@@ -3,6 +3,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   LogController,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -55,6 +56,15 @@ export async function createApi(
     bodyLimit: BODY_LIMIT_BYTES,
     // Ids and codes are case-sensitive but paths are not mangled.
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors the router raises before any route (a malformed %-escape, an over-long id) answer in
+    // the API's own shape, like every other error.
+    frameworkErrors: (err, _req, reply) => {
+      const message =
+        err.code === "FST_ERR_MAX_PARAM_LENGTH"
+          ? "a path segment (an id or a code) is too long; ids are at most 128 characters"
+          : "the request path is not valid URL encoding";
+      return (reply as FastifyReply).status(400).send({ error: { code: "CT_ERR_BAD_REQUEST", message } });
+    },
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

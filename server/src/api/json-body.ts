@@ -38,6 +38,18 @@ export function registerJsonBodies(app: FastifyInstance): void {
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
     const text = body as string;
+    // JSON is UTF-8 (RFC 8259 §8.1); a body declared in another charset would be read wrongly.
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers["content-type"] ?? "")?.[1];
+    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+      done(
+        httpError(
+          "CT_ERR_UNSUPPORTED_MEDIA",
+          `JSON bodies must be UTF-8; got charset "${charset.slice(0, 40)}"`,
+        ),
+        undefined,
+      );
+      return;
+    }
     if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
       done(
         httpError(

@@ -157,6 +157,15 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
           `client id of ${client.id.length} characters; at most ${MAX_CLIENT_ID_CHARS} allowed`,
         );
       }
+      // MQTT 3.1.1 §1.5.3: strings are well-formed UTF-8 without U+0000; what the parser could not
+      // decode arrives as U+FFFD.
+      if (/[\u0000-\u001f\ufffd]/.test(client.id)) {
+        return refuse(
+          "client_id_invalid",
+          IDENTIFIER_REJECTED,
+          "client id must be UTF-8 text without control characters",
+        );
+      }
       const lock = throttle.check(address, user, now());
       if (lock.locked) {
         // Refused without checking the password: guessing gets no answer while locked.
@@ -195,6 +204,12 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
       const probeId = (client as ProbeClient).probeId ?? null;
       const conn = connections.get(client);
       if (!probeId || !conn) return done(new Error("not logged in"));
+      // §4.7.3: a topic name must not contain U+0000 (or bytes that are not UTF-8): a protocol error.
+      if (/[\u0000\ufffd]/.test(packet.topic)) {
+        metrics.refused.inc({ reason: "topic_invalid" });
+        client.close();
+        return done(new Error("topic name is not valid UTF-8 text"));
+      }
       if (packet.retain && !mayRetain(probeId, packet)) {
         // Kept from the broker's retained store; the message itself is handled as usual.
         packet.retain = false;

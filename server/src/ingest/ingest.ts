@@ -179,39 +179,50 @@ export function createIngest(deps: IngestDeps) {
     let faults = 0;
     let refused = 0;
     let live: ProbeLiveState = { lastSeenMs: receivedMs };
-    if (kind === "temp_c") {
-      if (msg.retained) {
-        metrics.ignored.inc();
-        return { ok: true, readings: 0, refused: 0 };
+    // A message that cannot be read at all (nesting deep enough to exhaust the stack, a time no
+    // date can hold) is refused whole, never left unacknowledged: a device would resend it forever.
+    try {
+      if (kind === "temp_c") {
+        if (msg.retained) {
+          metrics.ignored.inc();
+          return { ok: true, readings: 0, refused: 0 };
+        }
+        const v = decodePlainValueTolerant(msg.payload);
+        if (!v.ok) return refuse(msg, probeId, v.reason, v.message);
+        if (v.value.fault) faults = 1;
+        readings = [{ probeId, tsMs: receivedMs, tempC: v.value.temp_c, seq: null, serverTimed: true }];
+      } else {
+        const m = decodeReadingsTolerant(msg.payload, receivedMs);
+        if (!m.ok) return refuse(msg, probeId, m.reason, m.message);
+        const d = m.value;
+        readings = d.readings.map((r) => ({
+          probeId,
+          tsMs: r.ts ?? receivedMs,
+          tempC: r.temp_c,
+          seq: r.seq ?? null,
+          serverTimed: r.ts === undefined,
+        }));
+        faults = d.readings.filter((r) => r.fault).length;
+        refused = d.refused.length;
+        if (d.identicalDuplicates > 0) {
+          metrics.readingsDropped.inc({ reason: "identical_duplicate" }, d.identicalDuplicates);
+        }
+        if (refused > 0) refuseReadings(msg, probeId, d.refused, readings.length, d.identicalDuplicates);
+        if (d.droppedFields.length > 0) dropFields(probeId, d.droppedFields);
+        live = {
+          lastSeenMs: receivedMs,
+          ...(d.battery_pct !== undefined && { batteryPct: d.battery_pct }),
+          ...(d.battery_mv !== undefined && { batteryMv: d.battery_mv }),
+          ...(d.rssi !== undefined && { rssi: d.rssi }),
+        };
       }
-      const v = decodePlainValueTolerant(msg.payload);
-      if (!v.ok) return refuse(msg, probeId, v.reason, v.message);
-      if (v.value.fault) faults = 1;
-      readings = [{ probeId, tsMs: receivedMs, tempC: v.value.temp_c, seq: null, serverTimed: true }];
-    } else {
-      const m = decodeReadingsTolerant(msg.payload, receivedMs);
-      if (!m.ok) return refuse(msg, probeId, m.reason, m.message);
-      const d = m.value;
-      readings = d.readings.map((r) => ({
+    } catch (err) {
+      return refuse(
+        msg,
         probeId,
-        tsMs: r.ts ?? receivedMs,
-        tempC: r.temp_c,
-        seq: r.seq ?? null,
-        serverTimed: r.ts === undefined,
-      }));
-      faults = d.readings.filter((r) => r.fault).length;
-      refused = d.refused.length;
-      if (d.identicalDuplicates > 0) {
-        metrics.readingsDropped.inc({ reason: "identical_duplicate" }, d.identicalDuplicates);
-      }
-      if (refused > 0) refuseReadings(msg, probeId, d.refused, readings.length, d.identicalDuplicates);
-      if (d.droppedFields.length > 0) dropFields(probeId, d.droppedFields);
-      live = {
-        lastSeenMs: receivedMs,
-        ...(d.battery_pct !== undefined && { batteryPct: d.battery_pct }),
-        ...(d.battery_mv !== undefined && { batteryMv: d.battery_mv }),
-        ...(d.rssi !== undefined && { rssi: d.rssi }),
-      };
+        "invalid",
+        `the message could not be read (${(err as Error).message.slice(0, 120)}); send {"readings":[{"ts":…,"temp_c":…}]}`,
+      );
     }
     await journal.append(readings, receivedMs);
     metrics.readings.inc(readings.length);
