@@ -20,15 +20,13 @@ import { startBroker } from "./broker/start.js";
 import type { Config } from "./config.js";
 import { secureDataDir, secureDataFiles } from "./data-dir-mode.js";
 import { type Db, openDatabase } from "./db/open.js";
-import { createUnitHistory } from "./history/unit-history.js";
 import { createIngest } from "./ingest/ingest.js";
 import type { Forwarder } from "./journal/forwarder.js";
 import type { Journal } from "./journal/journal.js";
 import { createLogger, type Logger } from "./logger.js";
-import { createMetrics, type Metrics } from "./metrics.js";
+import type { Metrics } from "./metrics.js";
 import type { Reading } from "./reading.js";
-import { createReadingsPipeline } from "./readings/pipeline.js";
-import { createUnitReadings } from "./readings/unit-readings.js";
+import { createMeteredPipeline } from "./readings/pipeline.js";
 import type { Audit } from "./registry/audit.js";
 import type { Batches } from "./registry/batches.js";
 import type { DeadLetters } from "./registry/deadletters.js";
@@ -36,7 +34,7 @@ import type { Probes } from "./registry/probes.js";
 import { createRegistry } from "./registry/registry.js";
 import type { Units } from "./registry/units.js";
 import type { ReadingsStore } from "./stores/types.js";
-import { createBatchVerdicts } from "./verdicts/batch-verdict.js";
+import { createJudging } from "./verdicts/judging.js";
 import { createVerdictRefresher } from "./verdicts/refresher.js";
 
 export interface Coldtrail {
@@ -122,17 +120,16 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
 
   const registry = createRegistry(db);
   const { audit, units, probes, batches, deadLetters, live, lookups } = registry;
-  // Gauges are read on scrape only, after start-up, when the pipeline below exists.
-  const metrics = createMetrics({
-    journalDepth: () => pipeline.journal.depth(),
-    storeLagMs: () => pipeline.forwarder.lagMs,
-    storeBackoffMs: () => pipeline.forwarder.backoffMs,
-  });
-  const pipeline = createReadingsPipeline({ config, db, log, metrics, deadLetters, now });
+  const { metrics, pipeline } = createMeteredPipeline({ config, db, log, deadLetters, now });
   const { store } = pipeline;
-  const unitReadings = createUnitReadings(probes, store, probes.calibrationOf);
-  const history = createUnitHistory({ probes, unitReadings });
-  const batchVerdicts = createBatchVerdicts({ batches, units, history, log, timeZone: config.timeZone });
+  const { unitReadings, batchVerdicts } = createJudging({
+    probes,
+    units,
+    batches,
+    store,
+    log,
+    timeZone: config.timeZone,
+  });
   const refresher = createVerdictRefresher({
     db,
     batches,

@@ -12,14 +12,11 @@ import { createAlerting } from "../alerts/alerting.js";
 import { alertsPlugin, channelsPlugin } from "../alerts/routes.js";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/open.js";
-import { createUnitHistory } from "../history/unit-history.js";
 import { createLogger, type Logger } from "../logger.js";
-import { createMetrics } from "../metrics.js";
 import type { Reading } from "../reading.js";
-import { createReadingsPipeline } from "../readings/pipeline.js";
-import { createUnitReadings } from "../readings/unit-readings.js";
+import { createMeteredPipeline } from "../readings/pipeline.js";
 import { createRegistry } from "../registry/registry.js";
-import { createBatchVerdicts } from "../verdicts/batch-verdict.js";
+import { createJudging } from "../verdicts/judging.js";
 import { createApi } from "./app.js";
 import { dashboardPlugin } from "./dashboard.js";
 import { accountsPlugin } from "./routes/accounts.js";
@@ -46,20 +43,9 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
   const config = loadConfig({ COLDTRAIL_DATA_DIR: dir, COLDTRAIL_JOURNAL_MAX_WAIT_MS: "0" });
   const registry = createRegistry(db);
   const { audit, units, probes, batches, deadLetters, live, lookups } = registry;
-  const metrics = createMetrics({
-    journalDepth: () => pipeline.journal.depth(),
-    storeLagMs: () => pipeline.forwarder.lagMs,
-    storeBackoffMs: () => pipeline.forwarder.backoffMs,
-  });
-  const pipeline = createReadingsPipeline({ config, db, log, metrics, deadLetters, now });
+  const { metrics, pipeline } = createMeteredPipeline({ config, db, log, deadLetters, now });
   const { store } = pipeline;
-  const unitReadings = createUnitReadings(probes, store, probes.calibrationOf);
-  const batchVerdicts = createBatchVerdicts({
-    batches,
-    units,
-    history: createUnitHistory({ probes, unitReadings }),
-    log,
-  });
+  const { unitReadings, batchVerdicts } = createJudging({ probes, units, batches, store, log });
   const alerting = createAlerting({
     db,
     audit,

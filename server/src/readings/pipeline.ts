@@ -3,7 +3,7 @@ import type { Db } from "../db/open.js";
 import { createForwarder } from "../journal/forwarder.js";
 import { createJournal } from "../journal/journal.js";
 import type { Logger } from "../logger.js";
-import type { Metrics } from "../metrics.js";
+import { createMetrics, type Metrics } from "../metrics.js";
 import type { Reading } from "../reading.js";
 import type { DeadLetters } from "../registry/deadletters.js";
 import { createInfluxReadingsStore } from "../stores/influx.js";
@@ -105,3 +105,17 @@ export function createReadingsPipeline(deps: PipelineDeps) {
   };
 }
 export type ReadingsPipeline = ReturnType<typeof createReadingsPipeline>;
+
+/**
+ * The process's metrics together with the pipeline they watch: the journal and forwarder gauges
+ * are read on scrape only, once both exist.
+ */
+export function createMeteredPipeline(deps: Omit<PipelineDeps, "metrics">) {
+  const metrics = createMetrics({
+    journalDepth: () => pipeline.journal.depth(),
+    storeLagMs: () => pipeline.forwarder.lagMs,
+    storeBackoffMs: () => pipeline.forwarder.backoffMs,
+  });
+  const pipeline = createReadingsPipeline({ ...deps, metrics });
+  return { metrics, pipeline };
+}
