@@ -5,56 +5,14 @@
 import { describe, expect, it } from "vitest";
 import { computeVerdict } from "./engine.js";
 import { parentSummary } from "./parent-summary.js";
-import { resolveProfile } from "./profiles/registry.js";
-import type { ProfileId } from "./profiles/types.js";
 import { describeReason } from "./reason-words.js";
 import { learnIntervalMs } from "./reporting-interval.js";
 import { DAY_MS, HOUR_MS, MINUTE_MS, piecewise, series } from "./synthetic-readings.js";
 import { RULES } from "./table.js";
-import type {
-  BatchInput,
-  CustodyInterval,
-  Reason,
-  ReasonCode,
-  TempSample,
-  UnitKind,
-  Verdict,
-} from "./types.js";
+import { stay, verdictOf } from "./test-stays.js";
+import type { BatchInput, Reason, ReasonCode, Verdict } from "./types.js";
 
 const T0 = Date.UTC(2026, 4, 1); // 1 May 2026, 00:00 UTC
-
-const KIND_OF: Record<ProfileId, UnitKind> = {
-  "home-freezer": "freezer",
-  "milk-bank-freezer": "freezer",
-  fridge: "fridge",
-  "cool-bag": "cool-bag",
-};
-
-function stay(
-  profileId: ProfileId,
-  fromMs: number,
-  toMs: number | null,
-  readings: TempSample[],
-  opts: { unitId?: string; overrides?: Record<string, unknown>; expectedIntervalMs?: number | null } = {},
-): CustodyInterval {
-  const resolved = resolveProfile({ kind: KIND_OF[profileId], profileId, overrides: opts.overrides ?? null });
-  if (!resolved.ok) throw new Error(resolved.reason);
-  return {
-    unitId: opts.unitId ?? `unit-${profileId}`,
-    unitKind: KIND_OF[profileId],
-    profile: resolved.profile,
-    fromMs,
-    toMs,
-    readings,
-    expectedIntervalMs: opts.expectedIntervalMs === undefined ? MINUTE_MS : opts.expectedIntervalMs,
-  };
-}
-
-function verdictOf(batch: BatchInput, nowMs: number, timeZone?: string): Verdict {
-  const r = computeVerdict(batch, nowMs, timeZone === undefined ? {} : { timeZone });
-  if (!r.ok) throw new Error(r.reason);
-  return r.verdict;
-}
 
 const concerns = (v: Verdict): ReasonCode[] =>
   [...new Set(v.reasons.filter((r) => r.band !== "safe").map((r) => r.code))].sort();

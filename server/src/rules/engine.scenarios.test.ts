@@ -3,53 +3,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { computeVerdict } from "./engine.js";
-import { resolveProfile } from "./profiles/registry.js";
-import type { ProfileId } from "./profiles/types.js";
 import { DAY_MS, HOUR_MS, MINUTE_MS, noise, piecewise, ramp, series } from "./synthetic-readings.js";
-import type {
-  Band,
-  BatchInput,
-  CustodyInterval,
-  ReasonCode,
-  TempSample,
-  UnitKind,
-  Verdict,
-} from "./types.js";
+import { stay, verdictOf } from "./test-stays.js";
+import type { Band, BatchInput, ReasonCode, Verdict } from "./types.js";
 
 const T0 = Date.UTC(2026, 4, 1); // 1 May 2026, 00:00 UTC
-
-const KIND_OF: Record<ProfileId, UnitKind> = {
-  "home-freezer": "freezer",
-  "milk-bank-freezer": "freezer",
-  fridge: "fridge",
-  "cool-bag": "cool-bag",
-};
-
-function stay(
-  profileId: ProfileId,
-  fromMs: number,
-  toMs: number | null,
-  readings: TempSample[],
-  opts: { unitId?: string; overrides?: Record<string, unknown>; expectedIntervalMs?: number } = {},
-): CustodyInterval {
-  const resolved = resolveProfile({ kind: KIND_OF[profileId], profileId, overrides: opts.overrides ?? null });
-  if (!resolved.ok) throw new Error(resolved.reason);
-  return {
-    unitId: opts.unitId ?? profileId,
-    unitKind: KIND_OF[profileId],
-    profile: resolved.profile,
-    fromMs,
-    toMs,
-    readings,
-    expectedIntervalMs: opts.expectedIntervalMs ?? MINUTE_MS,
-  };
-}
-
-function verdictOf(batch: BatchInput, nowMs: number): Verdict {
-  const r = computeVerdict(batch, nowMs);
-  if (!r.ok) throw new Error(r.reason);
-  return r.verdict;
-}
 
 /** Codes of the reasons that count (band above "safe"). */
 function concerns(v: Verdict): ReasonCode[] {
