@@ -3,17 +3,8 @@ import { createAccounts } from "./accounts/index.js";
 import { resolveAdminToken } from "./admin-token.js";
 import { createAlerting } from "./alerts/alerting.js";
 import type { MqttPublish } from "./alerts/channels/mqtt.js";
-import { alertsPlugin, channelsPlugin } from "./alerts/routes.js";
 import { createApi } from "./api/app.js";
-import { dashboardPlugin } from "./api/dashboard.js";
-import { accountsPlugin } from "./api/routes/accounts.js";
-import { batchesPlugin } from "./api/routes/batches.js";
-import { deadLettersPlugin } from "./api/routes/deadletters.js";
-import { labelsPlugin } from "./api/routes/labels.js";
-import { passportsPlugin } from "./api/routes/passports.js";
-import { probesPlugin } from "./api/routes/probes.js";
-import { systemPlugin } from "./api/routes/system.js";
-import { unitsPlugin } from "./api/routes/units.js";
+import { registerRoutes } from "./api/routes.js";
 import { startBleGatewayBridge } from "./bridges/ble-gateway.js";
 import { createBleMacMap } from "./bridges/ble-mac-map.js";
 import { startBroker } from "./broker/start.js";
@@ -220,55 +211,27 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     accounts,
     corsOrigins: config.http.corsOrigins,
   });
-  await api.register(accountsPlugin, { accounts, publicHttpUrl: () => publicHttpUrl, log });
-  await api.register(systemPlugin, {
-    store,
-    journal: pipeline.journal,
-    forwarder: pipeline.forwarder,
+  await registerRoutes(api, {
+    registry,
+    accounts,
+    pipeline,
     metrics,
-    ingestHealth: broker.health,
-  });
-  await api.register(unitsPlugin, {
-    units,
-    probes,
     unitReadings,
-    openAlertsOf: alerting.openCountOf,
-    onUnitChanged,
-    now,
-  });
-  await api.register(probesPlugin, {
-    probes,
-    store,
+    batchVerdicts,
+    alerting,
     log,
+    now,
+    publicHttpUrl: () => publicHttpUrl,
     publicMqttUrl: () => config.mqtt.publicUrl ?? broker.url,
     async issueProbeCredentials(probeId, secret) {
       lookups.forgetSecret(probeId);
       return broker.issueProbeCredentials(probeId, secret);
     },
-    liveOf: live.view,
     onUnitChanged,
-    now,
-  });
-  await api.register(batchesPlugin, {
-    batches,
-    batchVerdicts,
-    audit,
-    publicHttpUrl: () => publicHttpUrl,
-    log,
-    now,
-  });
-  await api.register(passportsPlugin, {
-    batches,
-    batchVerdicts,
-    unitReadings,
+    ingestHealth: broker.health,
     timeZone: config.timeZone,
-    now,
+    dashboardDir: opts.dashboardDir,
   });
-  await api.register(labelsPlugin, { batches, publicHttpUrl: () => publicHttpUrl });
-  await api.register(deadLettersPlugin, { deadLetters });
-  await api.register(alertsPlugin, alerting.http.alerts);
-  await api.register(channelsPlugin, alerting.http.channels);
-  if (opts.dashboardDir) await api.register(dashboardPlugin, { dir: opts.dashboardDir, log });
 
   try {
     await api.listen({ port: config.http.port, host: config.http.host });

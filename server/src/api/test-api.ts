@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { createAccounts } from "../accounts/index.js";
 import { createSignInThrottle } from "../accounts/throttle.js";
 import { createAlerting } from "../alerts/alerting.js";
-import { alertsPlugin, channelsPlugin } from "../alerts/routes.js";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/open.js";
 import { createLogger, type Logger } from "../logger.js";
@@ -18,15 +17,7 @@ import { createMeteredPipeline } from "../readings/pipeline.js";
 import { createRegistry } from "../registry/registry.js";
 import { createJudging } from "../verdicts/judging.js";
 import { createApi } from "./app.js";
-import { dashboardPlugin } from "./dashboard.js";
-import { accountsPlugin } from "./routes/accounts.js";
-import { batchesPlugin } from "./routes/batches.js";
-import { deadLettersPlugin } from "./routes/deadletters.js";
-import { labelsPlugin } from "./routes/labels.js";
-import { passportsPlugin } from "./routes/passports.js";
-import { probesPlugin } from "./routes/probes.js";
-import { systemPlugin } from "./routes/system.js";
-import { unitsPlugin } from "./routes/units.js";
+import { registerRoutes } from "./routes.js";
 
 export const TEST_TOKEN = "route-test-admin-token-0123456789";
 /** 3 May 2026, 12:00 UTC. */
@@ -42,7 +33,7 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
   const now = () => nowMs;
   const config = loadConfig({ COLDTRAIL_DATA_DIR: dir, COLDTRAIL_JOURNAL_MAX_WAIT_MS: "0" });
   const registry = createRegistry(db);
-  const { audit, units, probes, batches, deadLetters, live, lookups } = registry;
+  const { audit, units, probes, batches, deadLetters, lookups } = registry;
   const { metrics, pipeline } = createMeteredPipeline({ config, db, log, deadLetters, now });
   const { store } = pipeline;
   const { unitReadings, batchVerdicts } = createJudging({ probes, units, batches, store, log });
@@ -63,25 +54,24 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
   const throttle = createSignInThrottle({ now });
   const accounts = createAccounts({ db, audit, now, throttle });
   const app = await createApi({ log, adminToken: TEST_TOKEN, accounts });
-  await app.register(accountsPlugin, { accounts, publicHttpUrl: () => PUBLIC_URL, log });
-  await app.register(systemPlugin, {
-    store,
-    journal: pipeline.journal,
-    forwarder: pipeline.forwarder,
+  let dashboardDir: string | undefined;
+  if (opts.dashboard) {
+    dashboardDir = join(dir, "dashboard");
+    mkdirSync(dashboardDir);
+    writeFileSync(join(dashboardDir, "index.html"), "<!doctype html><title>coldtrail</title>");
+    writeFileSync(join(dashboardDir, "main.js"), "console.log('coldtrail');");
+  }
+  await registerRoutes(app, {
+    registry,
+    accounts,
+    pipeline,
     metrics,
-  });
-  await app.register(unitsPlugin, {
-    units,
-    probes,
     unitReadings,
-    openAlertsOf: alerting.openCountOf,
-    onUnitChanged,
-    now,
-  });
-  await app.register(probesPlugin, {
-    probes,
-    store,
+    batchVerdicts,
+    alerting,
     log,
+    now,
+    publicHttpUrl: () => PUBLIC_URL,
     publicMqttUrl: () => MQTT_URL,
     // As in app.ts: the broker's cached hash goes, the (here recorded) broker gets the secret.
     issueProbeCredentials: async (probeId, secret) => {
@@ -89,30 +79,9 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
       issued.push({ probeId, secret });
       return { ok: true };
     },
-    liveOf: live.view,
     onUnitChanged,
-    now,
+    dashboardDir,
   });
-  await app.register(batchesPlugin, {
-    batches,
-    batchVerdicts,
-    audit,
-    publicHttpUrl: () => PUBLIC_URL,
-    log,
-    now,
-  });
-  await app.register(passportsPlugin, { batches, batchVerdicts, unitReadings, now });
-  await app.register(labelsPlugin, { batches, publicHttpUrl: () => PUBLIC_URL });
-  await app.register(deadLettersPlugin, { deadLetters });
-  await app.register(alertsPlugin, alerting.http.alerts);
-  await app.register(channelsPlugin, alerting.http.channels);
-  if (opts.dashboard) {
-    const dist = join(dir, "dashboard");
-    mkdirSync(dist);
-    writeFileSync(join(dist, "index.html"), "<!doctype html><title>coldtrail</title>");
-    writeFileSync(join(dist, "main.js"), "console.log('coldtrail');");
-    await app.register(dashboardPlugin, { dir: dist, log });
-  }
   await app.ready();
 
   /** An injected request with the test token; the body parsed when it is JSON. */
