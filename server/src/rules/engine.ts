@@ -20,7 +20,7 @@ import type {
   VerdictOptions,
   VerdictResult,
 } from "./types.js";
-import { walkCustody } from "./walk.js";
+import { type History, ResumeMismatchError, walkCustody } from "./walk.js";
 import { checkTimeZone } from "./wording.js";
 
 export { bandForLimit };
@@ -72,11 +72,20 @@ function validate(batch: BatchInput, nowMs: number): string | null {
   return null;
 }
 
-/** Touching intervals in the same unit with the same settings are one stay: splitting changes nothing. */
-function mergeCustody(custody: readonly CustodyInterval[]): CustodyInterval[] {
-  const out: CustodyInterval[] = [];
-  for (const c of custody) {
-    const last = out[out.length - 1];
+/**
+ * Touching intervals in the same unit with the same settings are one stay: splitting changes
+ * nothing. `first[k]` is the input index of stay k's first interval; `merged[k]` says it took more.
+ */
+function mergeCustody(custody: readonly CustodyInterval[]): {
+  stays: CustodyInterval[];
+  first: number[];
+  merged: boolean[];
+} {
+  const stays: CustodyInterval[] = [];
+  const first: number[] = [];
+  const merged: boolean[] = [];
+  for (const [i, c] of custody.entries()) {
+    const last = stays[stays.length - 1];
     if (
       last !== undefined &&
       last.toMs === c.fromMs &&
@@ -85,12 +94,15 @@ function mergeCustody(custody: readonly CustodyInterval[]): CustodyInterval[] {
       last.expectedIntervalMs === c.expectedIntervalMs &&
       JSON.stringify(last.profile) === JSON.stringify(c.profile)
     ) {
-      out[out.length - 1] = { ...last, toMs: c.toMs, readings: [...last.readings, ...c.readings] };
+      stays[stays.length - 1] = { ...last, toMs: c.toMs, readings: [...last.readings, ...c.readings] };
+      merged[merged.length - 1] = true;
     } else {
-      out.push(c);
+      stays.push(c);
+      first.push(i);
+      merged.push(false);
     }
   }
-  return out;
+  return { stays, first, merged };
 }
 
 /**
@@ -105,8 +117,20 @@ export function computeVerdict(batch: BatchInput, nowMs: number, opts: VerdictOp
   const invalid = validate(batch, nowMs);
   if (invalid !== null) return { ok: false, reason: invalid };
 
-  const custody = mergeCustody(batch.custody);
-  const h = walkCustody(batch, custody, nowMs);
+  const { stays, first, merged } = mergeCustody(batch.custody);
+  if (batch.custody.some((c, i) => c.resume != null && merged[first.indexOf(i)] !== false))
+    return { ok: false, reason: "a resume checkpoint was given for an interval that joins another stay" };
+  let h: History;
+  try {
+    h = walkCustody(batch, stays, nowMs);
+  } catch (error) {
+    if (error instanceof ResumeMismatchError) return { ok: false, reason: error.message };
+    throw error;
+  }
+  const checkpoints = batch.custody.map((_c, i) => {
+    const k = first.indexOf(i);
+    return k === -1 || merged[k] ? null : (h.checkpoints[k] ?? null);
+  });
   const reasons: Reason[] = [];
   const budgets: Budget[] = [];
   for (const rule of RULES) {
@@ -153,5 +177,5 @@ export function computeVerdict(batch: BatchInput, nowMs: number, opts: VerdictOp
     profiles,
     asOfMs: h.asOfMs,
   };
-  return { ok: true, verdict };
+  return { ok: true, verdict, checkpoints };
 }

@@ -3,6 +3,7 @@
  * times are ms since 1970-01-01 UTC (event time), temperatures °C, already calibrated.
  */
 import type { RuleProfile } from "./profiles/types.js";
+import type { MachineEvent, MachineState } from "./unit-machine.js";
 
 export type UnitKind = "freezer" | "fridge" | "cool-bag";
 
@@ -37,6 +38,29 @@ export interface CustodyInterval {
    * the readings (median spacing), with an `interval-learned` note.
    */
   expectedIntervalMs: number | null;
+  /**
+   * Where an earlier verdict of the same stay stopped (see `StayCheckpoint`): `readings` then need
+   * only hold the readings after `resume.throughMs`. A checkpoint that no longer matches the stay
+   * (another profile, interval, milk state on arrival…) makes `computeVerdict` return ok: false.
+   */
+  resume?: StayCheckpoint | null;
+}
+
+/**
+ * A stay walked up to a point, so that the next verdict of the same batch starts there instead of
+ * at the first reading (a year of one-minute readings is 525 600). It is taken only where nothing
+ * later can change what came before: at the start of the last run of identical readings, since a
+ * stuck probe is known in hindsight. Readings later written at or before `throughMs` invalidate it;
+ * the caller keeps track of that. Plain data (structured-clone safe), opaque to callers.
+ */
+export interface StayCheckpoint {
+  v: 1;
+  /** The stay's settings and the milk on arrival: a resume must match them exactly. */
+  key: string;
+  /** The time of the last reading walked. */
+  throughMs: number;
+  state: MachineState;
+  events: MachineEvent[];
 }
 
 /** How a batch left monitored custody. */
@@ -145,4 +169,11 @@ export interface Verdict {
   asOfMs: number;
 }
 
-export type VerdictResult = { ok: true; verdict: Verdict } | { ok: false; reason: string };
+export type VerdictResult =
+  | {
+      ok: true;
+      verdict: Verdict;
+      /** Per custody interval (input order): where the next verdict can resume it, or null. */
+      checkpoints: (StayCheckpoint | null)[];
+    }
+  | { ok: false; reason: string };

@@ -6,9 +6,17 @@ import type { Span } from "./cumulative.js";
 import { prepareReadings } from "./prepare-readings.js";
 import type { RuleProfile, TimeLimits } from "./profiles/types.js";
 import { learnIntervalMs } from "./reporting-interval.js";
-import { type FaultKind, type ProbeTrouble, troubleOf } from "./sensor-fault.js";
+import { type FaultKind, faultOf, type ProbeTrouble, troubleOf } from "./sensor-fault.js";
 import { stuckStretches } from "./stuck-probe.js";
-import type { BatchInput, CustodyEndHow, CustodyInterval, MilkState, UnitKind } from "./types.js";
+import type {
+  BatchInput,
+  CustodyEndHow,
+  CustodyInterval,
+  MilkState,
+  StayCheckpoint,
+  TempSample,
+  UnitKind,
+} from "./types.js";
 import {
   closeWindow,
   initMachine,
@@ -108,6 +116,45 @@ export interface History {
   freshEndMs: number | null;
   everFrozen: boolean;
   limitsByPhase: { fresh: TimeLimits[]; frozen: TimeLimits[]; thawed: TimeLimits[] };
+  /** Per stay: where a later walk can resume it (null: nowhere safe yet, or a learned interval). */
+  checkpoints: (StayCheckpoint | null)[];
+}
+
+/** A resume checkpoint that does not fit the stay it was given for. */
+export class ResumeMismatchError extends Error {
+  override readonly name = "ResumeMismatchError";
+}
+
+/** What a stay's walk depends on besides its readings: a checkpoint is only valid for the same. */
+function stayKey(iv: CustodyInterval, container: string, milk: MachineState["milk"]): string {
+  return JSON.stringify([
+    iv.unitId,
+    iv.unitKind,
+    iv.fromMs,
+    iv.expectedIntervalMs,
+    container,
+    milk,
+    iv.profile,
+  ]);
+}
+
+/**
+ * The index of the first valid reading of the last run of identical valid readings, when an earlier
+ * valid reading differs from it; -1 otherwise. Walking stops there for a checkpoint: that run may
+ * still grow into a stuck stretch, which would change how its first readings count.
+ */
+function lastRunStart(readings: readonly TempSample[], sensor: RuleProfile["sensor"]): number {
+  let start = -1;
+  let value: number | null = null;
+  for (let i = readings.length - 1; i >= 0; i--) {
+    const r = readings[i] as TempSample;
+    if (faultOf(r.tempC, sensor) !== null) continue;
+    if (value === null || Object.is(value, r.tempC)) {
+      value = r.tempC;
+      start = i;
+    } else return start;
+  }
+  return -1;
 }
 
 function addOnce(list: TimeLimits[], limits: TimeLimits): void {
@@ -143,6 +190,7 @@ export function walkCustody(batch: BatchInput, custody: readonly CustodyInterval
     freshEndMs: null,
     everFrozen: batch.initialState !== "fresh",
     limitsByPhase: { fresh: [], frozen: [], thawed: [] },
+    checkpoints: [],
   };
 
   let prev: Stay | null = null;
@@ -160,22 +208,44 @@ export function walkCustody(batch: BatchInput, custody: readonly CustodyInterval
     const phase = milkAtStart === "fresh" ? "fresh" : milkAtStart === "thawed" ? "thawed" : "frozen";
     addOnce(h.limitsByPhase[phase], p.limits);
 
-    const readings = prepareReadings(iv.readings, iv.fromMs, endMs, open, p.sensor);
+    const key = stayKey(iv, container, h.milk);
+    const resume = iv.resume ?? null;
+    if (resume !== null && (resume.key !== key || iv.expectedIntervalMs === null))
+      throw new ResumeMismatchError(
+        `the checkpoint of stay ${index} (unit ${iv.unitId}) was taken for other settings or another milk state on arrival`,
+      );
+    const newer = resume === null ? iv.readings : iv.readings.filter((r) => r.tsMs > resume.throughMs);
+    const readings = prepareReadings(newer, iv.fromMs, endMs, open, p.sensor);
     const expectedIntervalMs = iv.expectedIntervalMs ?? learnIntervalMs(readings);
-    const s = initMachine({
-      expectedIntervalMs,
-      tauMs: p.milkTauMin[container] * MIN_MS,
-      startMs: iv.fromMs,
-      milkPhase: h.milk.phase,
-      everThawed: h.milk.everThawed,
-      thawedAtMs: h.milk.thawedAtMs,
-      milkC: h.milk.tempC,
-    });
-    const events: MachineEvent[] = [];
+    const s: MachineState =
+      resume !== null
+        ? structuredClone(resume.state)
+        : initMachine({
+            expectedIntervalMs,
+            tauMs: p.milkTauMin[container] * MIN_MS,
+            startMs: iv.fromMs,
+            milkPhase: h.milk.phase,
+            everThawed: h.milk.everThawed,
+            thawedAtMs: h.milk.thawedAtMs,
+            milkC: h.milk.tempC,
+          });
+    const events: MachineEvent[] = resume === null ? [] : resume.events.slice();
+    // A learned interval may change with every reading: no checkpoint then.
+    const stopAt = iv.expectedIntervalMs === null ? -1 : lastRunStart(readings, p.sensor);
+    let checkpoint: StayCheckpoint | null = resume;
     // A stuck stretch is known in hindsight: the whole of it is a fault, from its first reading.
     const stuck = stuckStretches(readings, p.sensor);
     let k = 0;
-    for (const r of readings) {
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i] as TempSample;
+      if (i === stopAt)
+        checkpoint = {
+          v: 1,
+          key,
+          throughMs: (readings[i - 1] as TempSample).tsMs,
+          state: structuredClone(s),
+          events: events.slice(),
+        };
       while (k < stuck.length && (stuck[k]?.toMs as number) < r.tsMs) k++;
       const st = stuck[k];
       if (st !== undefined && r.tsMs >= st.fromMs && Object.is(r.tempC, st.valueC)) {
@@ -210,6 +280,7 @@ export function walkCustody(batch: BatchInput, custody: readonly CustodyInterval
     };
     collect(h, stay, events, s, p);
     h.stays.push(stay);
+    h.checkpoints.push(checkpoint);
     h.milk = s.milk;
     prev = stay;
   }
