@@ -113,11 +113,12 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const { audit, units, probes, batches, deadLetters, live, lookups } = registry;
   const { metrics, pipeline } = createMeteredPipeline({ config, db, log, deadLetters, now });
   const { store } = pipeline;
-  const { unitReadings, batchVerdicts } = createJudging({
+  const { unitReadings, batchVerdicts, checkpoints } = createJudging({
     probes,
     units,
     batches,
     store,
+    db,
     log,
     timeZone: config.timeZone,
   });
@@ -151,6 +152,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     listDueBatches: (nowMs) => refresher.dueBatches(nowMs, DUE_BATCH_HORIZON_MS),
     webhookPolicy: { allowPrivate: config.webhooks.allowPrivate, ownPorts: () => ownPorts },
   });
+  pipeline.onStored(checkpoints.observe);
   pipeline.onStored(alerting.onStored);
   pipeline.onStored(refresher.onStored);
   if (opts.onStored) pipeline.onStored(opts.onStored);

@@ -36,7 +36,15 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
   const { audit, units, probes, batches, deadLetters, lookups } = registry;
   const { metrics, pipeline } = createMeteredPipeline({ config, db, log, deadLetters, now });
   const { store } = pipeline;
-  const { unitReadings, batchVerdicts } = createJudging({ probes, units, batches, store, log });
+  const { unitReadings, batchVerdicts, checkpoints } = createJudging({
+    probes,
+    units,
+    batches,
+    store,
+    db,
+    log,
+  });
+  pipeline.onStored(checkpoints.observe);
   const alerting = createAlerting({
     db,
     audit,
@@ -115,6 +123,7 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
     async write(readings: Reading[]) {
       await store.write(readings);
       store.observe(readings);
+      checkpoints.observe(readings);
     },
     async close() {
       await app.close();

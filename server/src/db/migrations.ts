@@ -148,4 +148,16 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     // Probes registered before this with an interval other than the old default declared it.
     "UPDATE probe SET interval_declared = 1 WHERE expected_interval_ms <> 60000",
   ],
+  // Year-long verdicts fast after a restart (issue 12): where each batch's stays were last walked.
+  [
+    `CREATE TABLE verdict_checkpoint (
+       batch_id TEXT NOT NULL,
+       stay_from_ms INTEGER NOT NULL,
+       source_key TEXT NOT NULL,
+       through_ms INTEGER NOT NULL,
+       readings INTEGER NOT NULL,
+       body BLOB NOT NULL,
+       saved_ms INTEGER NOT NULL,
+       PRIMARY KEY (batch_id, stay_from_ms)) WITHOUT ROWID`,
+  ],
 ];

@@ -35,11 +35,19 @@ export function createUnitHistory(deps: { probes: Probes; unitReadings: UnitRead
      * One stay of milk in a unit, [fromMs, toMs) (toMs null = still there, as of nowMs): the
      * unit's calibrated readings over exactly that time with its profile, ready for the engine.
      */
+    /** Which probes' readings make the unit's history over [fromMs, toMs), and their offsets. */
+    sources: unitReadings.sources,
+
+    /**
+     * `afterMs`: only the readings after it (a verdict resuming from a checkpoint there); the
+     * interval's other fields describe the whole stay.
+     */
     async stay(
       unit: Unit,
       fromMs: number,
       toMs: number | null,
       nowMs: number,
+      afterMs?: number,
     ): Promise<{
       interval: CustodyInterval;
       profileError: string | null;
@@ -47,7 +55,8 @@ export function createUnitHistory(deps: { probes: Probes; unitReadings: UnitRead
       const p = profileOf(unit);
       // [fromMs, toMs) with the reading at exactly nowMs included for the current stay.
       const endMs = toMs ?? Math.max(nowMs + 1, fromMs);
-      const readings = await unitReadings.samples(unit.id, fromMs, endMs);
+      const readFromMs = afterMs === undefined ? fromMs : Math.max(fromMs, afterMs + 1);
+      const readings = readFromMs < endMs ? await unitReadings.samples(unit.id, readFromMs, endMs) : [];
       return {
         interval: {
           unitId: unit.id,

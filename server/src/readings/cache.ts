@@ -68,6 +68,7 @@ export function createReadingsCache(store: ReadingsStore, opts: { maxReadings: n
     write: (batch) => store.write(batch),
     buckets: (probeId, fromMs, toMs, everyMs) => store.buckets(probeId, fromMs, toMs, everyMs),
     latest: (probeId, beforeMs) => store.latest(probeId, beforeMs),
+    count: (probeId, fromMs, toMs) => store.count(probeId, fromMs, toMs),
     close: () => store.close(),
 
     async range(probeId, fromMs, toMs) {

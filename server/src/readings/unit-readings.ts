@@ -22,11 +22,16 @@ export function createUnitReadings(
       probeId: a.probeId,
       fromMs: Math.max(fromMs, a.fromMs),
       toMs: Math.min(toMs, a.toMs ?? Number.POSITIVE_INFINITY),
+      /** The attachment's own end (null: still attached), for keys that must not move with the clock. */
+      attachedUntilMs: a.toMs,
       offsetC: offsetOf(a.probeId),
     }));
   }
 
   return {
+    /** Which probes' readings make the unit's history over [fromMs, toMs), and their offsets. */
+    sources: pieces,
+
     async raw(unitId: string, fromMs: number, toMs: number): Promise<UnitReading[]> {
       const parts = await Promise.all(
         pieces(unitId, fromMs, toMs).map(async (p) =>

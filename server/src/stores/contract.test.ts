@@ -372,6 +372,22 @@ describe.each(storesUnderTest)("ReadingsStore contract: $name", (under) => {
       await expect(store.range("p1", T0 + 0.5, T0 + MIN)).rejects.toThrow(/fromMs must be a whole number/);
     });
 
+    it("counts a probe's readings in [from, to), fault markers included", async () => {
+      await store.write([
+        reading("p1", T0, -19, 1),
+        reading("p1", T0 + MIN, -127, 2),
+        reading("p1", T0 + 2 * MIN, -18, 3),
+        reading("p1", T0 + 2 * MIN, -17.5, 3),
+        reading("p2", T0 + MIN, 4, 9),
+      ]);
+      expect(await store.count("p1", T0, T0 + 3 * MIN)).toBe(3);
+      expect(await store.count("p1", T0, T0 + 2 * MIN)).toBe(2);
+      expect(await store.count("p1", T0 + 1, T0 + 3 * MIN)).toBe(2);
+      expect(await store.count("p2", T0, T0 + 3 * MIN)).toBe(1);
+      expect(await store.count("nobody", T0, T0 + 3 * MIN)).toBe(0);
+      expect(await store.count("p1", T0 + 3 * MIN, T0 + 3 * MIN)).toBe(0);
+    });
+
     it("finds the latest reading, at or before a time", async () => {
       await store.write([
         reading("p1", T0 + 2 * MIN, -17, 3),

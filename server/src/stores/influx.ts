@@ -303,6 +303,18 @@ export function createInfluxReadingsStore(options: InfluxStoreOptions): Readings
         }
       });
     },
+    async count(probeId, fromMs, toMs) {
+      assertTimeRange(fromMs, toMs);
+      const probe = quoteString(probeId);
+      if (fromMs >= toMs || !probe.ok) return 0;
+      const found = await withDatabase(() =>
+        query(
+          `SELECT count(temp_c) FROM reading WHERE probe_id = ${probe.text} AND time >= ${fromMs}ms AND time < ${toMs}ms`,
+        ),
+      );
+      const n = found[0]?.values?.[0]?.[1];
+      return typeof n === "number" ? n : 0;
+    },
     async latest(probeId, beforeMs) {
       if (beforeMs !== undefined) assertWholeMs("beforeMs", beforeMs);
       const probe = quoteString(probeId);

@@ -79,6 +79,9 @@ export function createSqliteReadingsStore(db: BetterSqlite3.Database): ReadingsS
        AND temp_c BETWEEN @minC AND @maxC
      GROUP BY start_ms ORDER BY start_ms`,
   );
+  const selectCount = db.prepare<[string, number, number], { n: number }>(
+    "SELECT count(*) AS n FROM reading WHERE probe_id = ? AND ts >= ? AND ts < ?",
+  );
   const selectLatest = db.prepare<[string, number], ReadingRow>(
     "SELECT ts, temp_c, seq FROM reading WHERE probe_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1",
   );
@@ -132,6 +135,10 @@ export function createSqliteReadingsStore(db: BetterSqlite3.Database): ReadingsS
             }),
           ),
       );
+    },
+    async count(probeId, fromMs, toMs) {
+      assertTimeRange(fromMs, toMs);
+      return guard("count", () => (selectCount.get(probeId, fromMs, toMs) as { n: number }).n);
     },
     async latest(probeId, beforeMs = Number.MAX_SAFE_INTEGER) {
       assertWholeMs("beforeMs", beforeMs);

@@ -32,6 +32,11 @@ export interface ReadingsStore {
   write(batch: readonly Reading[]): Promise<void>;
   range(probeId: string, fromMs: number, toMs: number): Promise<StoredReading[]>;
   buckets(probeId: string, fromMs: number, toMs: number, everyMs: number): Promise<ReadingBucket[]>;
+  /**
+   * How many readings of a probe lie in [fromMs, toMs), fault markers included (as `range` would
+   * return them): cheap enough to check that a verdict checkpoint still sees the same readings.
+   */
+  count(probeId: string, fromMs: number, toMs: number): Promise<number>;
   /** The newest reading of a probe at or before `beforeMs` (default: any time), or null. */
   latest(probeId: string, beforeMs?: number): Promise<StoredReading | null>;
   close(): Promise<void>;

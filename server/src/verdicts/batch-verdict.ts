@@ -11,6 +11,7 @@ import {
   describeReason,
   type Verdict,
 } from "../rules/index.js";
+import { type SavedCheckpoint, sourceKeyOf, type VerdictCheckpoints } from "./checkpoints.js";
 
 export interface StitchedCustody extends Custody {
   unit: Unit | null;
@@ -30,11 +31,21 @@ export function createBatchVerdicts(deps: {
   batches: Batches;
   units: Units;
   history: UnitHistory;
+  /** Where each stay was last walked; without it every verdict walks every reading. */
+  checkpoints?: VerdictCheckpoints;
   log?: Logger;
   /** The zone reasons are worded in when the caller names none (COLDTRAIL_TIME_ZONE); stored verdicts use it. */
   timeZone?: string;
 }) {
-  const { batches, units, history } = deps;
+  const { batches, units, history, checkpoints } = deps;
+
+  interface StayPlan {
+    unit: Unit;
+    fromMs: number;
+    toMs: number | null;
+    sources: ReturnType<UnitHistory["sources"]>;
+    saved: SavedCheckpoint | null;
+  }
 
   /**
    * The batch's verdict as of nowMs, stored with its reasons. `timeZone` words the reasons for one
@@ -49,12 +60,17 @@ export function createBatchVerdicts(deps: {
       .custody(batch.id)
       .map((c) => ({ ...c, unit: c.unitId ? units.get(ADMIN, c.unitId) : null }));
     const intervals: CustodyInterval[] = [];
+    const plans: StayPlan[] = [];
     for (const c of chain) {
       if (!c.unit) continue; // out of monitored custody: the chain ends (or pauses) there
-      const stay = await history.stay(c.unit, c.fromMs, c.toMs, nowMs);
+      const endMs = c.toMs ?? Math.max(nowMs + 1, c.fromMs);
+      const sources = history.sources(c.unit.id, c.fromMs, endMs);
+      const saved = (await checkpoints?.get(batch.id, c.fromMs, sources)) ?? null;
+      const stay = await history.stay(c.unit, c.fromMs, c.toMs, nowMs, saved?.checkpoint.throughMs);
       if (stay.profileError)
         deps.log?.warn({ unitId: c.unit.id, err: stay.profileError }, "unit.profile_invalid");
-      intervals.push(stay.interval);
+      intervals.push(saved ? { ...stay.interval, resume: saved.checkpoint } : stay.interval);
+      plans.push({ unit: c.unit, fromMs: c.fromMs, toMs: c.toMs, sources, saved });
     }
     const last = chain.at(-1);
     const input: BatchInput = {
@@ -68,8 +84,32 @@ export function createBatchVerdicts(deps: {
       custodyEnd: last && last.toMs !== null ? { atMs: last.toMs, how: last.leftHow ?? "unknown" } : null,
     };
     const serverZone = deps.timeZone ?? "UTC";
-    const r = computeVerdict(input, nowMs, { timeZone: serverZone });
+    let r = computeVerdict(input, nowMs, { timeZone: serverZone });
+    if (!r.ok && plans.some((p) => p.saved !== null)) {
+      // A checkpoint that no longer fits (the milk arrived in another state, say): walk it all.
+      deps.log?.info({ batchId: batch.id, reason: r.reason }, "verdict.checkpoint_refused");
+      for (const [i, p] of plans.entries()) {
+        if (p.saved === null) continue;
+        intervals[i] = (await history.stay(p.unit, p.fromMs, p.toMs, nowMs)).interval;
+        p.saved = null;
+      }
+      r = computeVerdict({ ...input, custody: intervals }, nowMs, { timeZone: serverZone });
+    }
     if (!r.ok) throw conflict(`cannot compute a verdict for batch "${batch.id}": ${r.reason}`);
+    if (checkpoints)
+      for (const [i, p] of plans.entries()) {
+        const cp = r.checkpoints[i] ?? null;
+        if (cp === null || cp === p.saved?.checkpoint) continue;
+        const walked = (intervals[i] as CustodyInterval).readings;
+        let readings = p.saved?.readings ?? 0;
+        for (const x of walked) if (x.tsMs <= cp.throughMs) readings++;
+        checkpoints.put(
+          batch.id,
+          p.fromMs,
+          { sourceKey: sourceKeyOf(p.sources), readings, checkpoint: cp },
+          nowMs,
+        );
+      }
     batches.saveVerdict(batch.id, r.verdict.verdict, r.verdict, nowMs);
     const zone = opts.timeZone ?? serverZone;
     if (zone === serverZone) return { batch, custody: chain, verdict: r.verdict };

@@ -1,3 +1,4 @@
+import type { Db } from "../db/open.js";
 import { createUnitHistory } from "../history/unit-history.js";
 import type { Logger } from "../logger.js";
 import { createUnitReadings } from "../readings/unit-readings.js";
@@ -6,6 +7,7 @@ import type { Probes } from "../registry/probes.js";
 import type { Units } from "../registry/units.js";
 import type { ReadingsStore } from "../stores/types.js";
 import { createBatchVerdicts } from "./batch-verdict.js";
+import { createVerdictCheckpoints } from "./checkpoints.js";
 
 /**
  * What judges a batch: each unit's calibrated readings over its attachments, the unit history the
@@ -16,6 +18,7 @@ export function createJudging(deps: {
   units: Units;
   batches: Batches;
   store: ReadingsStore;
+  db: Db;
   log: Logger;
   /** COLDTRAIL_TIME_ZONE: the zone stored verdicts are worded in. */
   timeZone?: string;
@@ -23,12 +26,14 @@ export function createJudging(deps: {
   const { probes, units, batches, store, log } = deps;
   const unitReadings = createUnitReadings(probes, store, probes.calibrationOf);
   const history = createUnitHistory({ probes, unitReadings });
+  const checkpoints = createVerdictCheckpoints({ db: deps.db, store, log });
   const batchVerdicts = createBatchVerdicts({
     batches,
     units,
     history,
+    checkpoints,
     log,
     ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }),
   });
-  return { unitReadings, history, batchVerdicts };
+  return { unitReadings, history, batchVerdicts, checkpoints };
 }

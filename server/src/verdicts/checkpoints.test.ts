@@ -1,0 +1,165 @@
+/**
+ * Verdict checkpoints on a real SQLite registry and readings store: a resumed verdict equals one
+ * walked from the first reading, after new readings, a late reading, a calibration change and a
+ * restart, including a reading stored while no process was watching.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../config.js";
+import { openDatabase } from "../db/open.js";
+import { createLogger } from "../logger.js";
+import type { Reading } from "../reading.js";
+import { createMeteredPipeline } from "../readings/pipeline.js";
+import { ADMIN } from "../registry/caller.js";
+import { createRegistry } from "../registry/registry.js";
+import { createSqliteReadingsStore } from "../stores/sqlite.js";
+import { createJudging } from "./judging.js";
+
+const MIN = 60_000;
+const T0 = Date.UTC(2026, 4, 3, 12, 0, 0);
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** One server's verdict parts over the data folder `dir` (opened again = a restart). */
+function open(dir: string) {
+  const db = openDatabase(dir);
+  const log = createLogger("silent");
+  const config = loadConfig({ COLDTRAIL_DATA_DIR: dir });
+  const registry = createRegistry(db);
+  const { pipeline } = createMeteredPipeline({
+    config,
+    db,
+    log,
+    deadLetters: registry.deadLetters,
+    now: Date.now,
+  });
+  /** Where each read of the readings store started: a resumed verdict reads only what is new. */
+  const readFrom: number[] = [];
+  const store = pipeline.store;
+  const watched = {
+    ...store,
+    range: (probeId: string, fromMs: number, toMs: number) => {
+      readFrom.push(fromMs);
+      return store.range(probeId, fromMs, toMs);
+    },
+  };
+  const judging = createJudging({ ...registry, store: watched, db, log });
+  /** Readings as the pipeline stores them: the store, then everyone who listens. */
+  async function storeReadings(readings: Reading[]) {
+    await store.write(readings);
+    store.observe(readings);
+    judging.checkpoints.observe(readings);
+  }
+  /** The same verdict computed with no checkpoint at all, from a second judging over the same data. */
+  const scratch = () =>
+    createJudging({ ...registry, store: createSqliteReadingsStore(db), db: openDatabase(dir), log });
+  return { db, registry, judging, store: storeReadings, scratch, readFrom, close: () => db.close() };
+}
+
+/** A freezer that cycles (no flat stretch), with an excursion now and then. */
+function readings(probeId: string, fromMin: number, toMin: number): Reading[] {
+  const out: Reading[] = [];
+  for (let m = fromMin; m < toMin; m++)
+    out.push({
+      probeId,
+      tsMs: T0 + m * MIN,
+      tempC: m % 600 < 90 ? -9 + (m % 2) / 10 : -19.5 + (m % 5) / 10,
+      seq: m,
+      serverTimed: false,
+    });
+  return out;
+}
+
+function setUp() {
+  const dir = mkdtempSync(join(tmpdir(), "coldtrail-checkpoints-"));
+  dirs.push(dir);
+  const s = open(dir);
+  const unit = s.registry.units.create(ADMIN, { name: "freezer", kind: "freezer" }, T0);
+  const { probe } = s.registry.probes.create(ADMIN, { intervalS: 60 }, T0);
+  s.registry.probes.attach(ADMIN, probe.id, unit.id, T0, T0);
+  const batch = s.registry.batches.create(
+    ADMIN,
+    { unitId: unit.id, expressedAtMs: T0 - 60 * MIN, atMs: T0, state: "frozen" },
+    T0,
+  );
+  return { dir, s, unit, probeId: probe.id, batch };
+}
+
+const rows = (db: ReturnType<typeof openDatabase>) =>
+  db.prepare("SELECT through_ms AS throughMs, readings FROM verdict_checkpoint").all() as {
+    throughMs: number;
+    readings: number;
+  }[];
+
+describe("verdict checkpoints", () => {
+  it("resume where the last verdict stopped and agree with a walk from the first reading", async () => {
+    const { s, probeId, batch } = setUp();
+    await s.store(readings(probeId, 0, 3 * 1440));
+    const first = await s.judging.batchVerdicts.compute(batch, T0 + 3 * 1440 * MIN);
+    expect(rows(s.db)).toEqual([{ throughMs: T0 + (3 * 1440 - 2) * MIN, readings: 3 * 1440 - 1 }]);
+    expect(first.verdict.reasons.map((r) => r.code)).toContain("excursion");
+
+    await s.store(readings(probeId, 3 * 1440, 4 * 1440));
+    const nowMs = T0 + 4 * 1440 * MIN;
+    const resumed = await s.judging.batchVerdicts.compute(batch, nowMs);
+    expect(s.readFrom.at(-1)).toBe(T0 + (3 * 1440 - 2) * MIN + 1);
+    const full = await s.scratch().batchVerdicts.compute(batch, nowMs);
+    expect(resumed.verdict).toEqual(full.verdict);
+    expect(rows(s.db)).toEqual([{ throughMs: nowMs - 2 * MIN, readings: 4 * 1440 - 1 }]);
+    expect(resumed.verdict.stats.monitoredPct).toBe(100);
+  });
+
+  it("drop a checkpoint when a late reading lands before its end", async () => {
+    const { s, probeId, batch } = setUp();
+    await s.store(readings(probeId, 0, 2 * 1440).filter((r) => r.tsMs !== T0 + 700 * MIN));
+    const nowMs = T0 + 2 * 1440 * MIN;
+    await s.judging.batchVerdicts.compute(batch, nowMs);
+    expect(rows(s.db)).toHaveLength(1);
+    // The missing minute arrives late, hot: a probe restart's 85 °C is a sensor fault, not silence.
+    await s.store([{ probeId, tsMs: T0 + 700 * MIN, tempC: 85, seq: 700, serverTimed: false }]);
+    expect(rows(s.db)).toHaveLength(0);
+    const after = await s.judging.batchVerdicts.compute(batch, nowMs);
+    expect(after.verdict).toEqual((await s.scratch().batchVerdicts.compute(batch, nowMs)).verdict);
+    expect(after.verdict.reasons.map((r) => r.code)).toContain("sensor-fault");
+  });
+
+  it("start again after a calibration change", async () => {
+    const { s, probeId, batch } = setUp();
+    await s.store(readings(probeId, 0, 1440));
+    const nowMs = T0 + 1440 * MIN;
+    const before = await s.judging.batchVerdicts.compute(batch, nowMs);
+    s.registry.probes.setCalibration(ADMIN, probeId, -2, nowMs);
+    const after = await s.judging.batchVerdicts.compute(batch, nowMs);
+    expect(after.verdict.stats.maxC).toBeCloseTo((before.verdict.stats.maxC as number) - 2, 9);
+    expect(after.verdict).toEqual((await s.scratch().batchVerdicts.compute(batch, nowMs)).verdict);
+  });
+
+  it("survive a restart, and are checked against the store when read back", async () => {
+    const { dir, s, probeId, batch } = setUp();
+    await s.store(readings(probeId, 0, 2 * 1440));
+    const nowMs = T0 + 2 * 1440 * MIN;
+    const before = await s.judging.batchVerdicts.compute(batch, nowMs);
+    s.close();
+
+    const again = open(dir);
+    expect(rows(again.db)).toHaveLength(1);
+    expect((await again.judging.batchVerdicts.compute(batch, nowMs)).verdict).toEqual(before.verdict);
+    again.close();
+
+    // While no process watched, a reading older than the checkpoint reached the store.
+    const offline = openDatabase(dir);
+    await createSqliteReadingsStore(offline).write([
+      { probeId, tsMs: T0 + 100 * MIN + 30_000, tempC: -2, seq: null, serverTimed: false },
+    ]);
+    offline.close();
+    const third = open(dir);
+    const after = await third.judging.batchVerdicts.compute(batch, nowMs);
+    expect(after.verdict).not.toEqual(before.verdict);
+    expect(after.verdict).toEqual((await third.scratch().batchVerdicts.compute(batch, nowMs)).verdict);
+    third.close();
+  });
+});
