@@ -47,6 +47,8 @@ const anyCase = fc.record({
   splits: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 2 }),
   /** The batch moved to a second unit at this fraction (≥ 1: it stayed in one). */
   moveAt: fc.double({ min: 0.2, max: 1.6, noNaN: true }),
+  /** null: the probe never said, and the interval is learned from the readings' spacing. */
+  intervalMs: fc.constantFrom<number | null>(MINUTE_MS, null),
 });
 type Case = typeof anyCase extends fc.Arbitrary<infer C> ? C : never;
 
@@ -73,7 +75,7 @@ function batchAt(c: Case, all: readonly TempSample[], endMs: number, nowMs: numb
     fromMs,
     toMs,
     readings: seen.filter((r) => r.tsMs >= fromMs && (toMs === null || r.tsMs < toMs)),
-    expectedIntervalMs: MINUTE_MS,
+    expectedIntervalMs: c.intervalMs,
   });
   const custody =
     moveMs === null || moveMs >= nowMs
@@ -102,6 +104,14 @@ function withResume(batch: BatchInput, earlier: BatchInput, cps: (StayCheckpoint
   };
 }
 
+/** As the server does: resume where it can; a learned interval that moved means walking it all. */
+function resumed(batch: BatchInput, earlier: BatchInput, cps: (StayCheckpoint | null)[], nowMs: number) {
+  const r = computeVerdict(withResume(batch, earlier, cps), nowMs);
+  if (r.ok) return r;
+  expect(r.reason).toMatch(/interval learned/);
+  return run(batch, nowMs);
+}
+
 describe("resuming a stay from a checkpoint", () => {
   it("gives the same verdict as walking every reading again", () => {
     fc.assert(
@@ -114,13 +124,13 @@ describe("resuming a stay from a checkpoint", () => {
         for (const f of [...c.splits].sort((a, b) => a - b)) {
           const at = Math.round(T0 + (lastMs - T0) * f) + 1;
           const b = batchAt(c, readings, lastMs, at);
-          const r = run(earlier === null ? b : withResume(b, earlier, cps), at);
+          const r = earlier === null ? run(b, at) : resumed(b, earlier, cps, at);
           expect(r.verdict).toEqual(run(b, at).verdict);
           earlier = b;
           cps = r.checkpoints;
         }
         const last = batchAt(c, readings, lastMs, nowMs);
-        expect(run(withResume(last, earlier as BatchInput, cps), nowMs).verdict).toEqual(full);
+        expect(resumed(last, earlier as BatchInput, cps, nowMs).verdict).toEqual(full);
       }),
       { numRuns: 300 },
     );
@@ -151,7 +161,7 @@ describe("resuming a stay from a checkpoint", () => {
     expect(cp?.throughMs).toBe(T0 + 499 * MINUTE_MS);
   });
 
-  it("takes none for a learned reporting interval, and refuses a checkpoint that does not fit", () => {
+  it("refuses a checkpoint that does not fit, or whose learned interval the new readings change", () => {
     const p = PROFILES["home-freezer"];
     const readings = Array.from({ length: 100 }, (_, i) => ({
       tsMs: T0 + i * MINUTE_MS,
@@ -168,15 +178,20 @@ describe("resuming a stay from a checkpoint", () => {
     };
     const nowMs = T0 + 100 * MINUTE_MS;
     const learned = run({ expressedAtMs: T0, initialState: "frozen", custody: [iv] }, nowMs);
-    expect(learned.checkpoints).toEqual([null]);
-
-    const known = run(
-      { expressedAtMs: T0, initialState: "frozen", custody: [{ ...iv, expectedIntervalMs: MINUTE_MS }] },
-      nowMs,
+    const cp = learned.checkpoints[0] as StayCheckpoint;
+    expect(cp.spacings).toEqual([[MINUTE_MS, 98]]);
+    // Readings every 5 minutes for longer than the whole first stretch: the median spacing moves.
+    const later = Array.from({ length: 150 }, (_, i) => ({
+      tsMs: T0 + 100 * MINUTE_MS + i * 5 * MINUTE_MS,
+      tempC: -20 + (i % 4) / 10,
+    }));
+    const lateNow = T0 + 900 * MINUTE_MS;
+    const moved = computeVerdict(
+      { expressedAtMs: T0, initialState: "frozen", custody: [{ ...iv, readings: later, resume: cp }] },
+      lateNow,
     );
-    const cp = known.checkpoints[0] as StayCheckpoint;
-    expect(cp).not.toBeNull();
-    const other = computeVerdict(
+    expect(moved).toEqual({ ok: false, reason: expect.stringMatching(/interval learned for stay 0/) });
+    const declared = computeVerdict(
       {
         expressedAtMs: T0,
         initialState: "frozen",
@@ -184,13 +199,9 @@ describe("resuming a stay from a checkpoint", () => {
       },
       nowMs,
     );
-    expect(other).toEqual({ ok: false, reason: expect.stringMatching(/checkpoint of stay 0/) });
+    expect(declared).toEqual({ ok: false, reason: expect.stringMatching(/checkpoint of stay 0/) });
     const fresh = computeVerdict(
-      {
-        expressedAtMs: T0,
-        initialState: "fresh",
-        custody: [{ ...iv, expectedIntervalMs: MINUTE_MS, resume: cp }],
-      },
+      { expressedAtMs: T0, initialState: "fresh", custody: [{ ...iv, resume: cp }] },
       nowMs,
     );
     expect(fresh.ok).toBe(false);

@@ -61,6 +61,8 @@ export interface StayCheckpoint {
   throughMs: number;
   state: MachineState;
   events: MachineEvent[];
+  /** With a learned interval: how often each spacing occurred up to `throughMs` ([ms, count]). */
+  spacings?: [number, number][];
 }
 
 /** How a batch left monitored custody. */

@@ -5,7 +5,7 @@
 import type { Span } from "./cumulative.js";
 import { prepareReadings } from "./prepare-readings.js";
 import type { RuleProfile, TimeLimits } from "./profiles/types.js";
-import { learnIntervalMs } from "./reporting-interval.js";
+import { countSpacings, learnIntervalFromCounts, type SpacingCounts } from "./reporting-interval.js";
 import { type FaultKind, faultOf, type ProbeTrouble, troubleOf } from "./sensor-fault.js";
 import { stuckStretches } from "./stuck-probe.js";
 import type {
@@ -138,6 +138,13 @@ function stayKey(iv: CustodyInterval, container: string, milk: MachineState["mil
   ]);
 }
 
+/** The spacing counts of a checkpoint taken before `readings[stopAt]`. */
+function headSpacings(resume: StayCheckpoint | null, readings: readonly TempSample[], stopAt: number) {
+  const counts: SpacingCounts = new Map(resume?.spacings ?? []);
+  countSpacings(counts, readings, 0, stopAt, resume?.throughMs ?? null);
+  return [...counts];
+}
+
 /**
  * The index of the first valid reading of the last run of identical valid readings, when an earlier
  * valid reading differs from it; -1 otherwise. Walking stops there for a checkpoint: that run may
@@ -210,13 +217,25 @@ export function walkCustody(batch: BatchInput, custody: readonly CustodyInterval
 
     const key = stayKey(iv, container, h.milk);
     const resume = iv.resume ?? null;
-    if (resume !== null && (resume.key !== key || iv.expectedIntervalMs === null))
+    if (resume !== null && resume.key !== key)
       throw new ResumeMismatchError(
         `the checkpoint of stay ${index} (unit ${iv.unitId}) was taken for other settings or another milk state on arrival`,
       );
     const newer = resume === null ? iv.readings : iv.readings.filter((r) => r.tsMs > resume.throughMs);
     const readings = prepareReadings(newer, iv.fromMs, endMs, open, p.sensor);
-    const expectedIntervalMs = iv.expectedIntervalMs ?? learnIntervalMs(readings);
+    // A learned interval is the median spacing of all the stay's readings: counted, so that a
+    // resumed walk learns the same one (and cannot resume if the new readings change it).
+    let spacings: SpacingCounts | null = null;
+    let expectedIntervalMs = iv.expectedIntervalMs;
+    if (expectedIntervalMs === null) {
+      spacings = new Map(resume?.spacings ?? []);
+      countSpacings(spacings, readings, 0, readings.length, resume?.throughMs ?? null);
+      expectedIntervalMs = learnIntervalFromCounts(spacings);
+      if (resume !== null && resume.state.expectedIntervalMs !== expectedIntervalMs)
+        throw new ResumeMismatchError(
+          `the reporting interval learned for stay ${index} (unit ${iv.unitId}) changed since its checkpoint`,
+        );
+    }
     const s: MachineState =
       resume !== null
         ? structuredClone(resume.state)
@@ -230,8 +249,7 @@ export function walkCustody(batch: BatchInput, custody: readonly CustodyInterval
             milkC: h.milk.tempC,
           });
     const events: MachineEvent[] = resume === null ? [] : resume.events.slice();
-    // A learned interval may change with every reading: no checkpoint then.
-    const stopAt = iv.expectedIntervalMs === null ? -1 : lastRunStart(readings, p.sensor);
+    const stopAt = lastRunStart(readings, p.sensor);
     let checkpoint: StayCheckpoint | null = resume;
     // A stuck stretch is known in hindsight: the whole of it is a fault, from its first reading.
     const stuck = stuckStretches(readings, p.sensor);
@@ -245,6 +263,7 @@ export function walkCustody(batch: BatchInput, custody: readonly CustodyInterval
           throughMs: (readings[i - 1] as TempSample).tsMs,
           state: structuredClone(s),
           events: events.slice(),
+          ...(spacings !== null && { spacings: headSpacings(resume, readings, i) }),
         };
       while (k < stuck.length && (stuck[k]?.toMs as number) < r.tsMs) k++;
       const st = stuck[k];
