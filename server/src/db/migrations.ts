@@ -159,5 +159,14 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        body BLOB NOT NULL,
        saved_ms INTEGER NOT NULL,
        PRIMARY KEY (batch_id, stay_from_ms)) WITHOUT ROWID`,
+    // Hourly rollups of each probe's readings, for charts of long histories (readings/hour-rollups.ts).
+    `CREATE TABLE reading_hour (
+       probe_id TEXT NOT NULL,
+       hour_ms INTEGER NOT NULL,
+       min_c REAL,
+       max_c REAL,
+       sum_c REAL NOT NULL,
+       n INTEGER NOT NULL,
+       PRIMARY KEY (probe_id, hour_ms)) WITHOUT ROWID`,
   ],
 ];

@@ -29,7 +29,10 @@ function lowerBound(rows: readonly StoredReading[], ts: number): number {
  * its probe from `fromMs` on; a load that raced with a write is used once and not kept.
  * Least-recently-used probes are evicted beyond `maxReadings`.
  */
-export function createReadingsCache(store: ReadingsStore, opts: { maxReadings: number }) {
+export function createReadingsCache(
+  store: ReadingsStore,
+  opts: { maxReadings: number; buckets?: ReadingsStore["buckets"] },
+) {
   const entries = new Map<string, Entry>();
   const generation = new Map<string, number>();
   let size = 0;
@@ -66,7 +69,8 @@ export function createReadingsCache(store: ReadingsStore, opts: { maxReadings: n
   const cached: ReadingsStore & { observe(readings: readonly Reading[]): void; readonly size: number } = {
     name: store.name,
     write: (batch) => store.write(batch),
-    buckets: (probeId, fromMs, toMs, everyMs) => store.buckets(probeId, fromMs, toMs, everyMs),
+    buckets:
+      opts.buckets ?? ((probeId, fromMs, toMs, everyMs) => store.buckets(probeId, fromMs, toMs, everyMs)),
     latest: (probeId, beforeMs) => store.latest(probeId, beforeMs),
     count: (probeId, fromMs, toMs) => store.count(probeId, fromMs, toMs),
     close: () => store.close(),

@@ -10,6 +10,7 @@ import { createInfluxReadingsStore } from "../stores/influx.js";
 import { createSqliteReadingsStore, createSqliteReadingsUpsert } from "../stores/sqlite.js";
 import type { ReadingsStore } from "../stores/types.js";
 import { createReadingsCache } from "./cache.js";
+import { createHourRollups } from "./hour-rollups.js";
 
 /** Readings kept in memory for verdicts (about 60 bytes each: 2 M ≈ 120 MB, four probe-years). */
 const READINGS_CACHE_MAX = 2_000_000;
@@ -39,10 +40,12 @@ export function createReadingsPipeline(deps: PipelineDeps) {
           token: config.store.token,
         })
       : createSqliteReadingsStore(db);
-  const store = createReadingsCache(backing, { maxReadings: READINGS_CACHE_MAX });
+  const rollups = createHourRollups({ db, store: backing, now: deps.now });
+  const store = createReadingsCache(backing, { maxReadings: READINGS_CACHE_MAX, buckets: rollups.buckets });
   const listeners: ((rows: readonly Reading[]) => void)[] = [];
   const stored = (rows: readonly Reading[]) => {
     store.observe(rows);
+    rollups.observe(rows);
     metrics.stored.inc(rows.length);
     for (const l of listeners) l(rows);
   };
@@ -80,6 +83,7 @@ export function createReadingsPipeline(deps: PipelineDeps) {
 
   return {
     store,
+    rollups,
     journal,
     forwarder,
     onStored(listener: (rows: readonly Reading[]) => void): void {

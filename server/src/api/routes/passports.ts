@@ -19,6 +19,7 @@ import { verdictCore } from "./batches.js";
 export const MAX_CHART_POINTS = 500;
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
+const HOUR_MS = 60 * MINUTE_MS;
 
 /** Keys that could identify a donor, a household or a device; never in a passport. */
 const PRIVATE_KEYS = new Set(["unitId", "unitName", "probeId", "donorRef", "ownerId", "name"]);
@@ -100,7 +101,9 @@ async function chart(
     }
     if (raw.length <= MAX_CHART_POINTS) return { everyMs: null, points: raw };
   }
-  const everyMs = Math.max(SECOND_MS, Math.ceil(total / room / SECOND_MS) * SECOND_MS);
+  // Long histories in whole hours, so the chart is built from the hour rollups, not every reading.
+  const step = total / room >= HOUR_MS ? HOUR_MS : SECOND_MS;
+  const everyMs = Math.max(SECOND_MS, Math.ceil(total / room / step) * step);
   const points: Point[] = [];
   for (const c of spans) {
     await nextTurn();
