@@ -373,6 +373,30 @@ describe("a donor records a move on her phone (390 px)", () => {
     expect(errorsOf(page)).toEqual([]);
     await ctx.close();
   }, 60_000);
+  it("with no camera at all, says so and offers no retry (390 px and desktop)", async () => {
+    // A Chromium with no fake camera: this machine has none, so getUserMedia finds no device.
+    const bare = await launchChromium();
+    try {
+      for (const viewport of [PHONE, DESKTOP]) {
+        const ctx = await bare.newContext({ viewport, locale: "en-GB", timezoneId: "Europe/Berlin" });
+        await ctx.addCookies([{ name: "coldtrail_session", value: sessionCookie, url: web.url }]);
+        await ctx.grantPermissions(["camera"], { origin: web.url });
+        const page = await ctx.newPage();
+        await page.goto(`${web.url}/scan`);
+        const absent = page.locator('.camera-problem[data-problem="absent"]');
+        await absent.waitFor();
+        expect(await absent.textContent()).toContain("offers no camera");
+        expect(await page.getByRole("button", { name: "Try the camera again" }).count()).toBe(0);
+        await page.getByLabel("Or type the code on the label").waitFor();
+        await noSidewaysScroll(page);
+        await expectAccessible(page);
+        await shot(page, "scan-no-camera");
+        await ctx.close();
+      }
+    } finally {
+      await bare.close();
+    }
+  }, 60_000);
 });
 
 describe("the same on a desktop", () => {
