@@ -229,7 +229,10 @@ describe("a donor records a move on her phone (390 px)", () => {
   it("moves a batch by picking a unit: a future time is refused in words, an earlier one is kept", async () => {
     const { ctx, page } = await donorPage(PHONE, false);
     await page.goto(`${web.url}/units/${unit.freezer}`);
-    await page.getByRole("link", { name: `Move batch ${batch.a.code}` }).click();
+    await page
+      .locator(`.batch-row[data-batch-id="${batch.a.id}"]`)
+      .getByRole("link", { name: "Move", exact: true })
+      .click();
     await page.waitForURL(`${web.url}/batches/${batch.a.id}/move`);
     await page.getByRole("heading", { name: "Record a move" }).waitFor();
     await page.locator(".move-now", { hasText: `Now in ${FREEZER}` }).waitFor();
@@ -403,7 +406,10 @@ describe("the same on a desktop", () => {
   it("picks a unit, scans with the camera, falls back to a typed code, and hands over", async () => {
     const { ctx, page } = await donorPage(DESKTOP, false);
     await page.goto(`${web.url}/units/${unit.freezer}`);
-    await page.getByRole("link", { name: `Move batch ${batch.b.code}` }).click();
+    await page
+      .locator(`.batch-row[data-batch-id="${batch.b.id}"]`)
+      .getByRole("link", { name: "Move", exact: true })
+      .click();
     await page.getByRole("radio", { name: new RegExp(COOL_BAG) }).check();
     await expectAccessible(page);
     await shot(page, "move-pick");
@@ -417,6 +423,10 @@ describe("the same on a desktop", () => {
     await page.locator('.camera-problem[data-problem="refused"]').waitFor();
     await expectAccessible(page);
     await shot(page, "scan-refused");
+    await page.getByLabel("Or type the code on the label").fill("ZZZZZZZZZZZZZ");
+    await page.getByRole("button", { name: "Find the bag" }).click();
+    await page.getByText("None of your batches has the code ZZZZ-ZZZZ-ZZZZ-Z").waitFor();
+    await shot(page, "scan-unknown-code");
     await page.getByLabel("Or type the code on the label").fill(batch.b.code);
     await page.getByRole("button", { name: "Find the bag" }).click();
     await page.waitForURL(`${web.url}/batches/${batch.b.id}/move`);

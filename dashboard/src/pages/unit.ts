@@ -127,15 +127,7 @@ function batchRow(b: BatchSummary): HTMLElement {
     ),
     h("a", { class: "label-link", href: `/batches/${encodeURIComponent(b.id)}/label` }, "Label"),
     " ",
-    h(
-      "a",
-      {
-        class: "move-link",
-        href: `/batches/${encodeURIComponent(b.id)}/move`,
-        "aria-label": `Move batch ${b.code}`,
-      },
-      "Move",
-    ),
+    h("a", { class: "move-link", href: `/batches/${encodeURIComponent(b.id)}/move` }, "Move"),
   );
 }
 
