@@ -45,7 +45,12 @@ export async function buildDashboard(opts: BuildOptions = {}): Promise<string> {
     target: ["es2022", "chrome100", "safari15", "firefox100"],
     minify: opts.minify ?? true,
     sourcemap: "linked",
-    outfile: join(outDir, "app.js"),
+    // Code that few pages need (jsQR, for scanning on browsers without BarcodeDetector) is a
+    // chunk of its own, loaded by a dynamic import(); its content hash is in its name.
+    splitting: true,
+    outdir: outDir,
+    entryNames: "app",
+    chunkNames: "chunks/[name]-[hash]",
     write: false,
     logLevel: "silent",
     legalComments: "eof",
@@ -62,6 +67,7 @@ export async function buildDashboard(opts: BuildOptions = {}): Promise<string> {
   hash.update(styles).update(uplotCss);
   const version = hash.digest("hex").slice(0, 12);
 
+  await mkdir(join(outDir, "chunks"), { recursive: true });
   await Promise.all([
     ...result.outputFiles.map((f) => writeAtomic(f.path, f.contents)),
     writeAtomic(join(outDir, "styles.css"), styles),

@@ -5,12 +5,14 @@ import type { Me } from "./api/types.js";
 import { createLogin } from "./components/login.js";
 import { alertsPage } from "./pages/alerts.js";
 import { batchPage } from "./pages/batch.js";
+import { batchMovePage } from "./pages/batch-move.js";
 import { deadLettersPage } from "./pages/deadletters.js";
 import { invitePage } from "./pages/invite.js";
 import { labelPage, labelSheetPage } from "./pages/labels.js";
 import { notFoundPage } from "./pages/not-found.js";
 import { passportPage } from "./pages/passport.js";
 import { passportEntryPage } from "./pages/passport-entry.js";
+import { scanPage } from "./pages/scan.js";
 import { unitPage } from "./pages/unit.js";
 import { unitsPage } from "./pages/units.js";
 import { type App, type Route, startRouter } from "./router.js";
@@ -20,6 +22,8 @@ const routes: Route[] = [
   { pattern: "/units/:id", page: unitPage },
   { pattern: "/batches/:id", page: batchPage },
   { pattern: "/batches/:id/label", page: labelPage },
+  { pattern: "/batches/:id/move", page: batchMovePage },
+  { pattern: "/scan", page: scanPage },
   { pattern: "/labels", page: labelSheetPage },
   { pattern: "/p", page: passportEntryPage },
   { pattern: "/p/:code", page: passportPage },

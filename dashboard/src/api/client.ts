@@ -172,6 +172,16 @@ export function createApiClient(opts: ApiClientOptions) {
     /** `tz`: the browser's zone, so reasons name times as the page shows them. */
     batch: (id: string, tz?: string) =>
       call<BatchDetail>("GET", `/api/v1/batches/${encodeURIComponent(id)}${query({ tz })}`),
+    /**
+     * The batch moved into one of her units at `at`, or left her custody (`unitId: null` with
+     * `how`) → the batch with its custody chain.
+     */
+    moveBatch: (
+      id: string,
+      body: { unitId: string | null; at?: string; how?: "handed-over" | "fed" | "discarded" },
+      tz?: string,
+    ) =>
+      call<BatchDetail>("POST", `/api/v1/batches/${encodeURIComponent(id)}/moves${query({ tz })}`, { body }),
     review: (
       id: string,
       body: { decision: Review["decision"]; comment: string; showToRecipient?: boolean },

@@ -9,7 +9,10 @@ import { h } from "./element.js";
 
 let boxes = 0;
 
-export function codeEntry(go: (code: string) => void, opts: { initial?: string } = {}): HTMLFormElement {
+export function codeEntry(
+  go: (code: string) => void,
+  opts: { initial?: string; label?: string; submit?: string } = {},
+): HTMLFormElement {
   const n = ++boxes;
   const input = h("input", {
     id: `passport-code-${n}`,
@@ -43,13 +46,18 @@ export function codeEntry(go: (code: string) => void, opts: { initial?: string }
         go(r.code);
       },
     },
-    h("label", { for: `passport-code-${n}` }, "Code on the label"),
+    h("label", { for: `passport-code-${n}` }, opts.label ?? "Code on the label"),
     h(
       "p",
       { id: `passport-code-hint-${n}`, class: "hint" },
       "The letters and digits under the QR code. Dashes, spaces and small letters are fine.",
     ),
-    h("div", { class: "code-entry-row" }, input, h("button", { type: "submit" }, "Show the passport")),
+    h(
+      "div",
+      { class: "code-entry-row" },
+      input,
+      h("button", { type: "submit" }, opts.submit ?? "Show the passport"),
+    ),
     error,
   );
 }

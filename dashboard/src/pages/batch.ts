@@ -199,7 +199,15 @@ export const batchPage: Page = (root, params, app) => {
       section("Why", reasonList(b.reasons, nowMs)),
       section("Monitoring", monitoredMeter(b.stats.monitoredPct), statsList(b.stats)),
       section("Time left", budgetList(b.budgets)),
-      section("Custody chain", custodyChain(b, nowMs)),
+      section(
+        "Custody chain",
+        custodyChain(b, nowMs),
+        h(
+          "p",
+          null,
+          h("a", { class: "move-link", href: `/batches/${encodeURIComponent(b.id)}/move` }, "Record a move"),
+        ),
+      ),
       section("QR label", qrLabel(b)),
       section(
         "Staff reviews",

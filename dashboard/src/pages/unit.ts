@@ -126,6 +126,8 @@ function batchRow(b: BatchSummary): HTMLElement {
       ` expressed ${formatLocal(b.expressedAt)}${b.volumeMl ? `, ${b.volumeMl} ml` : ""}, ${b.state} `,
     ),
     h("a", { class: "label-link", href: `/batches/${encodeURIComponent(b.id)}/label` }, "Label"),
+    " ",
+    h("a", { class: "move-link", href: `/batches/${encodeURIComponent(b.id)}/move` }, "Move"),
   );
 }
 
