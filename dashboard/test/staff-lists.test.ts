@@ -43,15 +43,17 @@ let distDir: string;
 const clients: MqttClient[] = [];
 const units: Record<string, string> = {};
 const batches: Record<string, { id: string; code: string }> = {};
+const inviteTokens: Record<string, string> = {};
 
 async function donor(siteId: string, name: string, email: string): Promise<Caller> {
-  const r = await s.api<{ account: { id: string } }>("POST", "/api/v1/accounts", {
+  const r = await s.api<{ account: { id: string }; inviteToken: string }>("POST", "/api/v1/accounts", {
     email,
     name,
     role: "donor",
     siteId,
   });
   expect(r.status).toBe(201);
+  inviteTokens[name] = r.body.inviteToken;
   return { accountId: r.body.account.id, role: "donor", siteId, name };
 }
 
@@ -322,4 +324,53 @@ describe("the batch list", () => {
     await shot(page, "batches-error");
     await ctx.close();
   });
+
+  it("a donor reads My batches and sees only her own (390)", async () => {
+    const { ctx, page } = await openPage(browser, PHONE);
+    await page.goto(`${web.url}/invite#${inviteTokens["Anna Donor"]}`);
+    await page.getByLabel("New password").fill("four words for the freezer");
+    await page.getByLabel("Repeat the password").fill("four words for the freezer");
+    await page.getByRole("button", { name: "Set password and sign in" }).click();
+    await page.locator("#who", { hasText: "Anna Donor · donor" }).waitFor();
+    await page.getByRole("link", { name: "My batches" }).click();
+    await page.getByRole("heading", { level: 1, name: "My batches" }).waitFor();
+    await page.locator(".batch-list-row").first().waitFor();
+    expect(
+      await page
+        .locator(".batch-list-row")
+        .evaluateAll((rs) => rs.map((r) => r.getAttribute("data-batch-id"))),
+    ).toEqual([batches.anna?.id]);
+    // Her one site is no choice: no site filter.
+    expect(await page.getByLabel("Site").isVisible()).toBe(false);
+    // Her units page shows her own unit, with no grouping switch.
+    await page.getByRole("link", { name: "Units", exact: true }).click();
+    await page.locator(".unit-card").first().waitFor();
+    expect(await page.locator(".unit-card h3").allTextContents()).toEqual(["Anna's chest freezer"]);
+    expect(await page.getByRole("group", { name: "Group by" }).isVisible()).toBe(false);
+    await expectAccessible(page);
+    await shot(page, "units-donor");
+    expect(errorsOf(web.url)).toEqual([]);
+    await ctx.close();
+  }, 60_000);
+
+  it("a long list comes a page at a time with Show more (desktop)", async () => {
+    const unitId = units["Bella's garage freezer"] as string;
+    const owner = (
+      await s.api<{ units: { id: string; ownerId: string }[] }>("GET", "/api/v1/units")
+    ).body.units.find((u) => u.id === unitId)?.ownerId as string;
+    for (let i = 0; i < 50; i++)
+      batchIn({ accountId: owner, role: "donor", name: "Bella Donor" }, unitId, "frozen", `more${i}`);
+    const { ctx, page } = await adminPage(DESKTOP);
+    await page.goto(`${web.url}/batches`);
+    const rows = page.locator(".batch-list-row");
+    await waitFor(async () => (await rows.count()) === 50, 30_000);
+    await page.getByText("50 batches shown; more below.").waitFor();
+    await page.getByRole("button", { name: "Show more" }).click();
+    await waitFor(async () => (await rows.count()) === 53, 30_000);
+    expect(await page.getByRole("button", { name: "Show more" }).isVisible()).toBe(false);
+    const ids = await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute("data-batch-id")));
+    expect(new Set(ids).size).toBe(53);
+    expect(errorsOf(web.url)).toEqual([]);
+    await ctx.close();
+  }, 90_000);
 });

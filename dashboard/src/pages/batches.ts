@@ -96,7 +96,7 @@ export const batchesPage: Page = (root, _params, app) => {
     { class: "batch-filter", role: "search", "aria-label": "Find batches" },
     h(
       "div",
-      { class: "field" },
+      { class: "field code-field" },
       h("label", { for: "batch-code" }, "Code"),
       code,
       h("span", { class: "hint", id: "batch-code-hint" }, "The start is enough; dashes and spaces are fine."),
