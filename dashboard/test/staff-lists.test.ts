@@ -212,10 +212,10 @@ describe("units as tiles", () => {
       await waitFor(async () => (await page.locator(".unit-card").count()) === 1);
       expect(await page.locator(".unit-card h3").textContent()).toBe("Anna's chest freezer");
       await filters.getByLabel("Only problems").uncheck();
-      await filters.getByLabel("Kind").selectOption("fridge");
+      await filters.getByLabel("Type").selectOption("fridge");
       await waitFor(async () => (await page.locator(".unit-card").count()) === 1);
       expect(await page.locator(".unit-card h3").textContent()).toBe("Bella's fridge");
-      await filters.getByLabel("Kind").selectOption("");
+      await filters.getByLabel("Type").selectOption("");
       await filters.getByLabel("Search units").fill("nobody has this name");
       await page.getByText("No units match the filter (3 in all).").waitFor();
       await expectAccessible(page);

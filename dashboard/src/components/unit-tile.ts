@@ -126,7 +126,7 @@ export function unitFilterForm(onChange: () => void): {
   const kind = h(
     "select",
     { id: "unit-filter-kind" },
-    h("option", { value: "" }, "Any kind"),
+    h("option", { value: "" }, "Any type"),
     h("option", { value: "freezer" }, "Freezers"),
     h("option", { value: "fridge" }, "Fridges"),
     h("option", { value: "cool-bag" }, "Cool bags"),
@@ -151,7 +151,7 @@ export function unitFilterForm(onChange: () => void): {
     "form",
     { class: "unit-filter", role: "search", "aria-label": "Filter units" },
     h("div", { class: "field" }, h("label", { for: "unit-filter-text" }, "Search units"), text),
-    h("div", { class: "field" }, h("label", { for: "unit-filter-kind" }, "Kind"), kind),
+    h("div", { class: "field" }, h("label", { for: "unit-filter-kind" }, "Type"), kind),
     h("label", { class: "choice", for: "unit-filter-problems" }, problems, "Only problems"),
     grouping,
   );

@@ -41,9 +41,10 @@ export const unitsPage: Page = (root, _params, app) => {
   const list = h("div", { class: "unit-groups" }, loading("units"));
   const problem = h("div");
   const controls = unitFilterForm(() => draw());
+  const filterSlot = h("div");
   root.append(
     h("h1", null, "Units"),
-    controls.form,
+    filterSlot,
     status,
     problem,
     list,
@@ -56,7 +57,8 @@ export const unitsPage: Page = (root, _params, app) => {
   function draw() {
     if (!units) return;
     if (units.length === 0) {
-      controls.form.hidden = true;
+      // No filter over nothing: the form appears with the first unit.
+      filterSlot.replaceChildren();
       list.replaceChildren(
         h(
           "p",
@@ -66,7 +68,7 @@ export const unitsPage: Page = (root, _params, app) => {
       );
       return;
     }
-    controls.form.hidden = false;
+    if (!controls.form.isConnected) filterSlot.replaceChildren(controls.form);
     // Grouping by donor says nothing when every unit is one person's (a donor's own view).
     const owners = new Set(units.map((u) => u.ownerId));
     controls.setGroupingShown(owners.size > 1);
