@@ -6,6 +6,7 @@ import { createLogin } from "./components/login.js";
 import { alertsPage } from "./pages/alerts.js";
 import { batchPage } from "./pages/batch.js";
 import { batchMovePage } from "./pages/batch-move.js";
+import { batchesPage } from "./pages/batches.js";
 import { deadLettersPage } from "./pages/deadletters.js";
 import { invitePage } from "./pages/invite.js";
 import { labelPage, labelSheetPage } from "./pages/labels.js";
@@ -20,6 +21,7 @@ import { type App, type Route, startRouter } from "./router.js";
 const routes: Route[] = [
   { pattern: "/", page: unitsPage },
   { pattern: "/units/:id", page: unitPage },
+  { pattern: "/batches", page: batchesPage },
   { pattern: "/batches/:id", page: batchPage },
   { pattern: "/batches/:id/label", page: labelPage },
   { pattern: "/batches/:id/move", page: batchMovePage },
@@ -51,6 +53,10 @@ function boot() {
   /** The signed-in person's name and role in the header (and the session's CSRF token). */
   async function showWho() {
     const r = await api.me();
+    // A donor's batch list is hers alone.
+    const batchesLink = document.getElementById("nav-batches");
+    if (batchesLink)
+      batchesLink.textContent = r.ok && r.value.account.role === "donor" ? "My batches" : "Batches";
     who.textContent = r.ok
       ? `${r.value.account.name} · ${r.value.via === "session" ? ROLE_WORDS[r.value.account.role] : `${ROLE_WORDS[r.value.account.role]} (token)`}`
       : "";

@@ -299,6 +299,9 @@ describe("errors and logs", () => {
       probes: t.registry.probes,
       unitReadings: createUnitReadings(t.registry.probes, influx, t.registry.probes.calibrationOf),
       openAlertsOf: () => 0,
+      alertCountsOf: () => ({ open: 0, acknowledged: 0 }),
+      probeOnline: () => false,
+      ownersFor: () => () => null,
       onUnitChanged: () => undefined,
       now: () => T0,
     });

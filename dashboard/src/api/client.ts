@@ -27,6 +27,7 @@ import type {
   Review,
   ReviewCreated,
   SignedIn,
+  SiteList,
   Unit,
   UnitDetail,
   UnitKind,
@@ -167,8 +168,17 @@ export function createApiClient(opts: ApiClientOptions) {
     unit: (id: string) => call<UnitDetail>("GET", `/api/v1/units/${encodeURIComponent(id)}`),
     unitReadings: (id: string, q: { from: string; to: string; every?: string }) =>
       call<UnitReadings>("GET", `/api/v1/units/${encodeURIComponent(id)}/readings${query(q)}`),
-    batches: (q: { unitId?: string; code?: string; verdict?: string }) =>
-      call<BatchList>("GET", `/api/v1/batches${query(q)}`),
+    batches: (q: {
+      unitId?: string;
+      code?: string;
+      codePrefix?: string;
+      verdict?: string;
+      state?: string;
+      siteId?: string;
+      after?: string;
+      limit?: number;
+    }) => call<BatchList>("GET", `/api/v1/batches${query(q)}`),
+    sites: () => call<SiteList>("GET", "/api/v1/sites"),
     /** `tz`: the browser's zone, so reasons name times as the page shows them. */
     batch: (id: string, tz?: string) =>
       call<BatchDetail>("GET", `/api/v1/batches/${encodeURIComponent(id)}${query({ tz })}`),

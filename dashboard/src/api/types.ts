@@ -56,5 +56,6 @@ export type RefusedReading = DeadLetter["refusedReadings"][number];
 /** Accounts and sessions (DESIGN.md "Accounts and sessions"). */
 export type Account = z.output<typeof S.accountView>;
 export type Me = z.output<typeof S.me>;
+export type SiteList = z.output<typeof S.siteList>;
 export type SignedIn = z.output<typeof S.signedIn>;
 export type AcceptedInvitation = z.output<typeof S.acceptedInvitation>;

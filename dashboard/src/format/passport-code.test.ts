@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { groupCode, normalisePassportCode, retryDelayS } from "./passport-code.js";
+import { groupCode, normaliseCodePrefix, normalisePassportCode, retryDelayS } from "./passport-code.js";
 
 describe("normalisePassportCode", () => {
   it("takes the code as printed", () => {
@@ -38,5 +38,16 @@ describe("groupCode and retryDelayS", () => {
   });
   it("doubles the wait up to a minute", () => {
     expect([0, 1, 2, 3, 4, 5, 9].map(retryDelayS)).toEqual([2, 4, 8, 16, 32, 60, 60]);
+  });
+});
+
+describe("normaliseCodePrefix", () => {
+  it("reads the start of a code as a whole code is read, with no length rule", () => {
+    expect(normaliseCodePrefix(" 7k-2m o")).toEqual({ ok: true, code: "7K2M0" });
+    expect(normaliseCodePrefix("il")).toEqual({ ok: true, code: "11" });
+    expect(normaliseCodePrefix("")).toEqual({ ok: true, code: "" });
+    const bad = normaliseCodePrefix("7K*2");
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.reason).toContain('"*" is not one of them');
   });
 });

@@ -12,17 +12,28 @@ const MIN_LENGTH = 8;
 const MAX_LENGTH = 32;
 const LOOK_ALIKES: Record<string, string> = { O: "0", I: "1", L: "1" };
 
-/** " 7k-2m o1…" → "7K2M01…", or a reason in words for the person typing. */
-export function normalisePassportCode(typed: string): CodeResult {
+/**
+ * The start of a code, typed loosely (" 7k-2m" → "7K2M"), for searching: read as a whole code
+ * is, with no length rule. Empty input gives an empty prefix.
+ */
+export function normaliseCodePrefix(typed: string): CodeResult {
   const squeezed = typed.toUpperCase().replace(/[\s\-.·_/]+/g, "");
-  if (squeezed === "") return { ok: false, reason: "Type the code printed under the QR code on the label." };
   const bad = squeezed.replace(/[0-9A-Z]/g, "");
   if (bad)
     return {
       ok: false,
       reason: `A code has only letters and digits; "${bad[0]}" is not one of them. Check the label and type it again.`,
     };
-  const code = squeezed.replace(/[OIL]/g, (c) => LOOK_ALIKES[c] as string);
+  return { ok: true, code: squeezed.replace(/[OIL]/g, (c) => LOOK_ALIKES[c] as string) };
+}
+
+/** " 7k-2m o1…" → "7K2M01…", or a reason in words for the person typing. */
+export function normalisePassportCode(typed: string): CodeResult {
+  const prefix = normaliseCodePrefix(typed);
+  if (prefix.ok && prefix.code === "")
+    return { ok: false, reason: "Type the code printed under the QR code on the label." };
+  if (!prefix.ok) return prefix;
+  const code = prefix.code;
   if (code.length < MIN_LENGTH)
     return {
       ok: false,

@@ -1,40 +1,25 @@
 /// <reference lib="dom" />
-/** Units overview (`/`): every unit at a glance, refreshed every 5 s. */
+/**
+ * Units overview (`/`): every unit as a tile that compares its temperature with its limit,
+ * grouped by site or by donor, filterable, refreshed every 5 s.
+ */
 import type { Unit } from "../api/types.js";
 import { h } from "../components/element.js";
 import { errorNotice, loading } from "../components/notice.js";
 import { unitForm } from "../components/unit-form.js";
-import { formatAge, formatLocal, isStale } from "../format/time.js";
-import { formatTemp, kindWords } from "../format/verdict.js";
+import { ageLine, tempLine, unitFilterForm, unitTile } from "../components/unit-tile.js";
+import { formatLocal, STALE_AFTER_S } from "../format/time.js";
+import { filterUnits, groupUnits } from "../format/unit-tiles.js";
+import { kindWords } from "../format/verdict.js";
 import type { Page } from "../router.js";
 
 const REFRESH_MS = 5000;
 
 export function unitFacts(u: Unit, nowMs: number): HTMLElement[] {
-  const last = u.lastReading;
-  const stale = last ? isStale(last.ageS) : true;
-  const readAtMs = last ? nowMs - last.ageS * 1000 : null;
   return [
     h("p", { class: "meta" }, [kindWords(u.kind), u.profile, u.site].filter(Boolean).join(" · ")),
-    h(
-      "p",
-      { class: "temp", "data-temp": last ? String(last.temp_c) : "" },
-      last ? formatTemp(last.temp_c) : "No reading yet",
-    ),
-    last && readAtMs !== null
-      ? h(
-          "p",
-          { class: stale ? "age stale" : "age" },
-          stale ? h("strong", null, h("span", { "aria-hidden": "true" }, "⚠ "), "Stale: ") : null,
-          `last reading ${formatAge(readAtMs, nowMs)}`,
-          h("span", { class: "hint" }, ` (${formatLocal(last.ts)})`),
-        )
-      : h(
-          "p",
-          { class: "age stale" },
-          h("strong", null, "No readings"),
-          u.probes.length ? "" : " · no probe attached",
-        ),
+    tempLine(u),
+    ageLine(u, nowMs),
     h(
       "p",
       { class: u.openAlerts > 0 ? "alerts-count has-alerts" : "alerts-count" },
@@ -50,54 +35,91 @@ export function unitFacts(u: Unit, nowMs: number): HTMLElement[] {
   ];
 }
 
-function unitCard(u: Unit, nowMs: number): HTMLElement {
-  const stale = u.lastReading ? isStale(u.lastReading.ageS) : true;
-  return h(
-    "article",
-    {
-      class: `card unit-card${stale ? " is-stale" : ""}${u.openAlerts > 0 ? " has-alerts" : ""}`,
-      "data-unit-id": u.id,
-    },
-    h("h2", null, h("a", { href: `/units/${encodeURIComponent(u.id)}` }, u.name)),
-    unitFacts(u, nowMs),
-  );
-}
-
 export const unitsPage: Page = (root, _params, app) => {
   document.title = "Units · coldtrail";
-  const status = h("p", { class: "updated" });
-  const list = h("div", { class: "cards" }, loading("units"));
+  const status = h("p", { class: "updated", role: "status" });
+  const list = h("div", { class: "unit-groups" }, loading("units"));
+  const problem = h("div");
+  const controls = unitFilterForm(() => draw());
+  const filterSlot = h("div");
   root.append(
     h("h1", null, "Units"),
+    filterSlot,
     status,
+    problem,
     list,
     unitForm(app.api, (unitId) => app.navigate(`/units/${encodeURIComponent(unitId)}`)),
   );
   let disposed = false;
+  let units: Unit[] | null = null;
+  let loadedAt = Date.now();
+
+  function draw() {
+    if (!units) return;
+    if (units.length === 0) {
+      // No filter over nothing: the form appears with the first unit.
+      filterSlot.replaceChildren();
+      list.replaceChildren(
+        h(
+          "p",
+          { class: "notice" },
+          "No units yet. Add the freezer, fridge or cool bag the milk is kept in below.",
+        ),
+      );
+      return;
+    }
+    if (!controls.form.isConnected) filterSlot.replaceChildren(controls.form);
+    // Grouping by donor says nothing when every unit is one person's (a donor's own view).
+    const owners = new Set(units.map((u) => u.ownerId));
+    controls.setGroupingShown(owners.size > 1);
+    const f = controls.value();
+    const shown = filterUnits(units, f, STALE_AFTER_S);
+    if (shown.length === 0) {
+      list.replaceChildren(
+        h(
+          "p",
+          { class: "notice" },
+          `No units match the filter (${units.length} in all). Clear it to see them.`,
+        ),
+      );
+      return;
+    }
+    const groups = groupUnits(shown, owners.size > 1 ? f.grouping : "site", STALE_AFTER_S);
+    list.replaceChildren(
+      ...groups.map((g) =>
+        h(
+          "section",
+          { class: "unit-group", "aria-label": g.title, "data-group": g.title },
+          h(
+            "h2",
+            null,
+            g.title,
+            h("span", { class: "hint" }, ` · ${g.units.length} unit${g.units.length === 1 ? "" : "s"}`),
+          ),
+          h(
+            "div",
+            { class: "cards" },
+            g.units.map((u) => unitTile(u, loadedAt, f.grouping)),
+          ),
+        ),
+      ),
+    );
+  }
 
   async function load() {
     const r = await app.api.units();
     if (disposed) return;
     if (!r.ok) {
-      list.replaceChildren(errorNotice("the units", r));
+      // Keep what was shown, with the error above it, so a blip does not blank the wall.
+      if (units) problem.replaceChildren(errorNotice("the units", r));
+      else list.replaceChildren(errorNotice("the units", r));
       return;
     }
-    const now = Date.now();
-    const units = [...r.value.units].sort(
-      (a, b) => b.openAlerts - a.openAlerts || a.name.localeCompare(b.name),
-    );
-    list.replaceChildren(
-      ...(units.length
-        ? units.map((u) => unitCard(u, now))
-        : [
-            h(
-              "p",
-              { class: "notice" },
-              "No units yet. Add the freezer, fridge or cool bag the milk is kept in below.",
-            ),
-          ]),
-    );
-    status.textContent = `Updated ${formatLocal(now)}; refreshes every ${REFRESH_MS / 1000} s.`;
+    problem.replaceChildren();
+    units = r.value.units;
+    loadedAt = Date.now();
+    draw();
+    status.textContent = `Updated ${formatLocal(loadedAt)}; refreshes every ${REFRESH_MS / 1000} s.`;
   }
 
   void load();

@@ -272,6 +272,10 @@ export function createAlerting(deps: AlertingDeps) {
     tick,
     /** Open (unresolved) alerts of a unit, for `Context.openAlertsOf`. */
     openCountOf: (unitId: string): number => store.openCountOf(unitId),
+    /** A unit's unresolved alerts split into open (unacknowledged) and acknowledged. */
+    alertCountsOf: (unitId: string): { open: number; acknowledged: number } => store.countsOf(unitId),
+    /** Silence longer than this makes a probe offline (the probe-offline alert's setting). */
+    offlineAfterMs: settings.offlineAfterMin * 60_000,
     discoveryFor,
     /** Publishes the unit's discovery messages (and its current alert state) when MQTT is given. */
     async publishDiscovery(unitId: string, discoveryPrefix?: string): Promise<void> {

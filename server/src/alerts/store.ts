@@ -138,6 +138,9 @@ export function createAlertStore(
   const openCount = db
     .prepare("SELECT count(*) FROM alert WHERE unit_id = ? AND state != 'resolved'")
     .pluck();
+  const countsByState = db.prepare(
+    "SELECT state, count(*) AS n FROM alert WHERE unit_id = ? AND state != 'resolved' GROUP BY state",
+  );
   const activeOfUnit = db.prepare(
     "SELECT * FROM alert WHERE unit_id = ? AND state != 'resolved' ORDER BY opened_ms, id",
   );
@@ -442,6 +445,15 @@ export function createAlertStore(
     },
     openCountOf(unitId: string): number {
       return openCount.get(unitId) as number;
+    },
+    /** A unit's unresolved alerts, split: nobody has acknowledged them yet (open), or someone has. */
+    countsOf(unitId: string): { open: number; acknowledged: number } {
+      const out = { open: 0, acknowledged: 0 };
+      for (const r of countsByState.all(unitId) as { state: string; n: number }[]) {
+        if (r.state === "open") out.open = r.n;
+        else if (r.state === "acknowledged") out.acknowledged = r.n;
+      }
+      return out;
     },
     deliveriesOf(alertId: string): Delivery[] {
       return (deliveriesOf.all(alertId) as Record<string, unknown>[]).map(toDelivery);

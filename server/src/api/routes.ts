@@ -15,6 +15,7 @@ import type { Registry } from "../registry/registry.js";
 import type { BatchVerdicts } from "../verdicts/batch-verdict.js";
 import type { App } from "./app.js";
 import { dashboardPlugin } from "./dashboard.js";
+import { ownerLookup } from "./owner-lookup.js";
 import { accountsPlugin } from "./routes/accounts.js";
 import { batchesPlugin } from "./routes/batches.js";
 import { deadLettersPlugin } from "./routes/deadletters.js";
@@ -31,7 +32,7 @@ export interface RouteDeps {
   metrics: Metrics;
   unitReadings: UnitReadings;
   batchVerdicts: BatchVerdicts;
-  alerting: Pick<Alerting, "http" | "openCountOf">;
+  alerting: Pick<Alerting, "http" | "openCountOf" | "alertCountsOf" | "offlineAfterMs">;
   log: Logger;
   now(): number;
   /** Base URL for links people open (passports, invitations). */
@@ -65,6 +66,15 @@ export async function registerRoutes(api: App, d: RouteDeps): Promise<void> {
     probes,
     unitReadings,
     openAlertsOf: d.alerting.openCountOf,
+    alertCountsOf: d.alerting.alertCountsOf,
+    probeOnline: (probeId, nowMs) => {
+      const p = probes.byId(probeId);
+      if (!p) return false;
+      const v = live.view(p);
+      const seenMs = v.lastSeen ? Date.parse(v.lastSeen) : null;
+      return seenMs !== null && nowMs - seenMs < d.alerting.offlineAfterMs && v.status !== "offline";
+    },
+    ownersFor: (caller) => ownerLookup(d.accounts, caller),
     onUnitChanged,
     now,
   });

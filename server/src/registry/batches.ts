@@ -4,7 +4,7 @@ import { prepared } from "../db/statements.js";
 import { conflict, forbidden, invalidInput, notFound } from "../errors.js";
 import type { Audit } from "./audit.js";
 import { type Caller, ownedBy } from "./caller.js";
-import { newId, randomCode } from "./ids.js";
+import { newId, normaliseCodeInput, randomCode } from "./ids.js";
 
 export type BatchState = "fresh" | "frozen" | "thawed";
 export type ReviewDecision = "release" | "hold" | "discard";
@@ -183,12 +183,20 @@ export function createBatches(db: Db, audit: Audit) {
       return r ? toBatch(r as Record<string, unknown>) : null;
     },
 
+    /**
+     * The caller's batches, newest first (created_ms DESC, id), `limit` at a time after `after`
+     * (the last row of the previous page). `code` is exact; `codePrefix` matches the start of the
+     * code; both are normalised as people type them (normaliseCodeInput). `siteId`: batches
+     * whose owner belongs to that site (within what the caller may see anyway).
+     */
     list(
       caller: Caller,
       q: {
         unitId?: string | undefined;
         code?: string | undefined;
-        verdict?: string | undefined;
+        codePrefix?: string | undefined;
+        siteId?: string | undefined;
+        after?: { createdMs: number; id: string } | undefined;
         limit: number;
       },
     ): Batch[] {
@@ -201,12 +209,26 @@ export function createBatches(db: Db, audit: Audit) {
       }
       if (q.code) {
         where.push("code = ?");
-        params.push(q.code.toUpperCase());
+        params.push(normaliseCodeInput(q.code));
+      }
+      if (q.codePrefix) {
+        const prefix = normaliseCodeInput(q.codePrefix);
+        where.push("substr(code, 1, ?) = ?");
+        params.push(prefix.length, prefix);
+      }
+      if (q.siteId) {
+        where.push("owner_id IN (SELECT id FROM account WHERE site_id = ?)");
+        params.push(q.siteId);
+      }
+      if (q.after) {
+        where.push("(created_ms < ? OR (created_ms = ? AND id > ?))");
+        params.push(q.after.createdMs, q.after.createdMs, q.after.id);
       }
       return (
-        db
-          .prepare(`SELECT * FROM batch WHERE ${where.join(" AND ")} ORDER BY created_ms DESC, id LIMIT ?`)
-          .all(...params, q.limit) as Record<string, unknown>[]
+        prepared(
+          db,
+          `SELECT * FROM batch WHERE ${where.join(" AND ")} ORDER BY created_ms DESC, id LIMIT ?`,
+        ).all(...params, q.limit) as Record<string, unknown>[]
       ).map(toBatch);
     },
 

@@ -1,12 +1,20 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { httpError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import type { Audit } from "../../registry/audit.js";
-import { type Batches, LEFT_HOW, type LeftHow } from "../../registry/batches.js";
+import { type Batch, type Batches, LEFT_HOW, type LeftHow } from "../../registry/batches.js";
 import type { Reason, Verdict } from "../../rules/index.js";
 import type { BatchVerdict, BatchVerdicts } from "../../verdicts/batch-verdict.js";
-import { auditList, batchCreated, batchDetail, batchList, reviewCreated } from "../schemas/batches.js";
-import { errorResponses } from "../schemas/common.js";
+import {
+  auditList,
+  batchCreated,
+  batchDetail,
+  batchList,
+  type batchSummary,
+  reviewCreated,
+} from "../schemas/batches.js";
+import { errorResponses, milkState } from "../schemas/common.js";
 import { isoTime, timeZoneQuery, toIso } from "../time.js";
 
 const idParams = z.object({ id: z.string().min(1).max(128) });
@@ -91,6 +99,74 @@ function batchView(ctx: BatchesDeps, bv: BatchVerdict) {
     })),
     monitoringEndedAt: last && last.toMs !== null ? toIso(last.toMs) : null,
     profiles: verdict.profiles,
+  };
+}
+
+/** Verdicts one list request may work out when it filters by verdict or state. */
+export const MAX_SCANNED = 1000;
+/** Rows read at a time while filtering. */
+const SCAN_CHUNK = 100;
+
+/** `next` names the last batch looked at: its creation time and id. */
+function formatCursor(c: { createdMs: number; id: string }): string {
+  return `${c.createdMs}~${c.id}`;
+}
+
+function parseCursor(s: string): { createdMs: number; id: string } {
+  const m = /^(\d{1,16})~([A-Za-z0-9_-]{1,128})$/.exec(s);
+  if (!m) {
+    throw httpError(
+      "CT_ERR_BAD_REQUEST",
+      `after must be the \`next\` value of a previous page, got "${s.slice(0, 40)}": start again without it`,
+    );
+  }
+  return { createdMs: Number(m[1]), id: m[2] as string };
+}
+
+/** One list row; a batch whose history cannot be judged reads "check" instead of failing the list. */
+async function summaryOf(
+  ctx: BatchesDeps,
+  b: Batch,
+  nowMs: number,
+  timeZone: string | undefined,
+): Promise<z.output<typeof batchSummary>> {
+  let bv: BatchVerdict;
+  try {
+    bv = await ctx.batchVerdicts.compute(b, nowMs, { timeZone });
+  } catch (e) {
+    ctx.log.warn({ batchId: b.id, err: (e as Error).message }, "verdict.failed");
+    return {
+      id: b.id,
+      code: b.code,
+      expressedAt: toIso(b.expressedAtMs),
+      volumeMl: b.volumeMl,
+      unitId: null,
+      unitName: null,
+      verdict: "check",
+      reasons: [
+        {
+          code: "verdict-unavailable",
+          band: "check",
+          rule: "§1",
+          message:
+            "This batch's verdict could not be worked out from its records; open the batch to see why.",
+        },
+      ],
+      state: b.initialState,
+    };
+  }
+  const last = bv.custody.at(-1);
+  const inUnit = last !== undefined && last.toMs === null;
+  return {
+    id: b.id,
+    code: b.code,
+    expressedAt: toIso(b.expressedAtMs),
+    volumeMl: b.volumeMl,
+    unitId: inUnit ? last.unitId : null,
+    unitName: inUnit ? (last.unit?.name ?? null) : null,
+    verdict: bv.verdict.verdict,
+    reasons: bv.verdict.reasons.map(reasonView),
+    state: bv.verdict.state,
   };
 }
 
@@ -184,10 +260,28 @@ export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx
     "/api/v1/batches",
     {
       schema: {
+        description:
+          "The caller's batches, newest first. Verdict and state are worked out per batch, so a filtered page may look through more batches than it returns; `next` continues where it stopped.",
         querystring: z.object({
           unitId: z.string().max(128).optional(),
-          code: z.string().max(32).optional(),
+          code: z
+            .string()
+            .max(64)
+            .optional()
+            .describe("Exactly this code, typed loosely: any case, dashes and spaces, O for 0, I or L for 1"),
+          codePrefix: z
+            .string()
+            .max(64)
+            .optional()
+            .describe("Codes starting with this, normalised as `code` is"),
           verdict: z.enum(["safe", "check", "do-not-use"]).optional(),
+          state: milkState.optional().describe("The milk's state now (fresh, frozen, thawing, thawed)"),
+          siteId: z.string().max(128).optional().describe("Batches whose owner belongs to this site"),
+          after: z
+            .string()
+            .max(200)
+            .optional()
+            .describe("`next` from the previous page: the list continues after it"),
           limit: z.coerce.number().int().min(1).max(500).default(100),
           tz: timeZoneQuery,
         }),
@@ -196,49 +290,42 @@ export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx
     },
     async (req) => {
       const nowMs = ctx.now();
-      const list = ctx.batches.list(req.caller, req.query);
-      const out = [];
-      for (const b of list) {
-        // One batch whose history cannot be judged must not fail everyone's list: it reads "check".
-        let bv: BatchVerdict;
-        try {
-          bv = await ctx.batchVerdicts.compute(b, nowMs, { timeZone: req.query.tz });
-        } catch (e) {
-          ctx.log.warn({ batchId: b.id, err: (e as Error).message }, "verdict.failed");
-          if (req.query.verdict && req.query.verdict !== "check") continue;
-          out.push({
-            id: b.id,
-            code: b.code,
-            expressedAt: toIso(b.expressedAtMs),
-            volumeMl: b.volumeMl,
-            unitId: null,
-            verdict: "check" as const,
-            reasons: [
-              {
-                code: "verdict-unavailable",
-                band: "check" as const,
-                rule: "§1",
-                message:
-                  "This batch's verdict could not be worked out from its records; open the batch to see why.",
-              },
-            ],
-            state: b.initialState,
-          });
-          continue;
-        }
-        if (req.query.verdict && bv.verdict.verdict !== req.query.verdict) continue;
-        out.push({
-          id: b.id,
-          code: b.code,
-          expressedAt: toIso(b.expressedAtMs),
-          volumeMl: b.volumeMl,
-          unitId: bv.custody.at(-1)?.toMs === null ? (bv.custody.at(-1)?.unitId ?? null) : null,
-          verdict: bv.verdict.verdict,
-          reasons: bv.verdict.reasons.map(reasonView),
-          state: bv.verdict.state,
+      const q = req.query;
+      const after = q.after === undefined ? undefined : parseCursor(q.after);
+      const filtered = q.verdict !== undefined || q.state !== undefined;
+      const out: z.output<typeof batchSummary>[] = [];
+      let cursor = after;
+      let exhausted = false;
+      let scanned = 0;
+      // Without verdict or state filters one page of rows is the answer; with them, keep reading
+      // pages until the list is full, the rows run out, or MAX_SCANNED verdicts were worked out.
+      scan: while (out.length < q.limit && scanned < MAX_SCANNED) {
+        const want = filtered ? Math.min(MAX_SCANNED - scanned, Math.max(q.limit, SCAN_CHUNK)) : q.limit;
+        const chunk = ctx.batches.list(req.caller, {
+          unitId: q.unitId,
+          code: q.code,
+          codePrefix: q.codePrefix,
+          siteId: q.siteId,
+          after: cursor,
+          limit: want,
         });
+        for (const [i, b] of chunk.entries()) {
+          scanned++;
+          cursor = { createdMs: b.createdMs, id: b.id };
+          const row = await summaryOf(ctx, b, nowMs, q.tz);
+          if ((q.verdict && row.verdict !== q.verdict) || (q.state && row.state !== q.state)) continue;
+          out.push(row);
+          if (out.length >= q.limit) {
+            if (i === chunk.length - 1 && chunk.length < want) exhausted = true;
+            break scan;
+          }
+        }
+        if (chunk.length < want) {
+          exhausted = true;
+          break;
+        }
       }
-      return { batches: out };
+      return { batches: out, next: exhausted || !cursor ? null : formatCursor(cursor) };
     },
   );
 

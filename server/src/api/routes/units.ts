@@ -2,9 +2,11 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { httpError } from "../../errors.js";
 import type { UnitReadings } from "../../readings/unit-readings.js";
+import type { Caller } from "../../registry/caller.js";
 import type { Probes } from "../../registry/probes.js";
 import type { Unit, Units } from "../../registry/units.js";
 import { resolveProfile } from "../../rules/index.js";
+import type { OwnerFacts } from "../owner-lookup.js";
 import { errorResponses } from "../schemas/common.js";
 import { unitDetail, unitList, unitReadings, unitView as unitViewSchema } from "../schemas/units.js";
 import { duration, isoTime, toIso } from "../time.js";
@@ -76,6 +78,12 @@ export interface UnitsDeps {
   unitReadings: UnitReadings;
   /** Open (unresolved) alerts of a unit. */
   openAlertsOf(unitId: string): number;
+  /** A unit's unresolved alerts split into open (nobody acknowledged yet) and acknowledged. */
+  alertCountsOf(unitId: string): { open: number; acknowledged: number };
+  /** Whether a probe is online now: heard recently and not announced offline. */
+  probeOnline(probeId: string, nowMs: number): boolean;
+  /** Owner names and sites as this caller may see them (one lookup per request). */
+  ownersFor(caller: Caller): (ownerId: string) => OwnerFacts | null;
   /** A unit was created (e.g. to announce it to Home Assistant). */
   onUnitChanged(unitId: string): void;
   now(): number;
@@ -91,10 +99,16 @@ const resolvedProfileOf = (unit: Unit) => {
   return r.ok ? r.profile : null;
 };
 
-export async function unitView(ctx: Omit<UnitsDeps, "units" | "onUnitChanged">, unit: Unit) {
+export async function unitView(
+  ctx: Omit<UnitsDeps, "units" | "onUnitChanged">,
+  unit: Unit,
+  ownerOf: (ownerId: string) => OwnerFacts | null,
+) {
   const nowMs = ctx.now();
   const attached = ctx.probes.attachmentsOfUnit(unit.id, nowMs, nowMs + 1).map((a) => a.probeId);
   const last = await ctx.unitReadings.latest(unit.id, nowMs);
+  const owner = ownerOf(unit.ownerId);
+  const safe = resolvedProfileOf(unit)?.safe;
   return {
     id: unit.id,
     name: unit.name,
@@ -109,6 +123,11 @@ export async function unitView(ctx: Omit<UnitsDeps, "units" | "onUnitChanged">, 
       ? { ts: toIso(last.tsMs), temp_c: last.tempC, ageS: Math.round((nowMs - last.tsMs) / 1000) }
       : null,
     openAlerts: ctx.openAlertsOf(unit.id),
+    alertCounts: ctx.alertCountsOf(unit.id),
+    probesOnline: attached.filter((id) => ctx.probeOnline(id, nowMs)),
+    ownerName: owner?.name ?? null,
+    ownerSite: owner?.site ?? null,
+    safeRange: safe ? { minC: safe.minC, maxC: safe.maxC } : null,
   };
 }
 
@@ -131,7 +150,7 @@ export const unitsPlugin: FastifyPluginAsyncZod<UnitsDeps> = async (app, ctx) =>
     async (req, reply) => {
       const unit = ctx.units.create(req.caller, req.body, ctx.now());
       ctx.onUnitChanged(unit.id);
-      return reply.status(201).send(await unitView(ctx, unit));
+      return reply.status(201).send(await unitView(ctx, unit, ctx.ownersFor(req.caller)));
     },
   );
 
@@ -166,13 +185,17 @@ export const unitsPlugin: FastifyPluginAsyncZod<UnitsDeps> = async (app, ctx) =>
         },
         ctx.now(),
       );
-      return { ...(await unitView(ctx, unit)), resolvedProfile: resolvedProfileOf(unit) };
+      return {
+        ...(await unitView(ctx, unit, ctx.ownersFor(req.caller))),
+        resolvedProfile: resolvedProfileOf(unit),
+      };
     },
   );
 
-  app.get("/api/v1/units", { schema: { response: { 200: unitList, ...errorResponses } } }, async (req) => ({
-    units: await Promise.all(ctx.units.list(req.caller).map((u) => unitView(ctx, u))),
-  }));
+  app.get("/api/v1/units", { schema: { response: { 200: unitList, ...errorResponses } } }, async (req) => {
+    const ownerOf = ctx.ownersFor(req.caller);
+    return { units: await Promise.all(ctx.units.list(req.caller).map((u) => unitView(ctx, u, ownerOf))) };
+  });
 
   app.get(
     "/api/v1/units/:id",
@@ -180,7 +203,10 @@ export const unitsPlugin: FastifyPluginAsyncZod<UnitsDeps> = async (app, ctx) =>
     async (req) => {
       const unit = ctx.units.get(req.caller, req.params.id);
       // The profile's numbers, e.g. for the dashboard's safe-limit line.
-      return { ...(await unitView(ctx, unit)), resolvedProfile: resolvedProfileOf(unit) };
+      return {
+        ...(await unitView(ctx, unit, ctx.ownersFor(req.caller))),
+        resolvedProfile: resolvedProfileOf(unit),
+      };
     },
   );
 

@@ -59,12 +59,22 @@ export const batchSummary = z.strictObject({
   expressedAt: isoString,
   volumeMl: z.number().nullable(),
   unitId: z.string().nullable(),
+  unitName: z
+    .string()
+    .nullable()
+    .describe("The unit the batch is in now; null once it left monitored custody"),
   verdict: band,
   reasons: z.array(reason),
   state: milkState,
 });
 
-export const batchList = z.strictObject({ batches: z.array(batchSummary) });
+export const batchList = z.strictObject({
+  batches: z.array(batchSummary),
+  next: z
+    .string()
+    .nullable()
+    .describe("Pass as `after` for the next page; null when there are no more batches"),
+});
 
 export const reviewCreated = z.strictObject({ id: z.number().int(), ...reviewView.shape });
 

@@ -18,7 +18,32 @@ export const unitView = z.strictObject({
       ageS: z.number().describe("Seconds between the reading and the server's clock when it answered"),
     })
     .nullable(),
-  openAlerts: z.number().int(),
+  openAlerts: z.number().int().describe("Unresolved alerts of the unit (open and acknowledged)"),
+  alertCounts: z
+    .strictObject({
+      open: z.number().int().describe("Unresolved alerts nobody has acknowledged yet"),
+      acknowledged: z.number().int().describe("Unresolved alerts someone has acknowledged"),
+    })
+    .describe("openAlerts split by state"),
+  probesOnline: z
+    .array(z.string())
+    .describe(
+      "Attached probes heard within the probe-offline alert's silence limit and not announced offline",
+    ),
+  ownerName: z
+    .string()
+    .nullable()
+    .describe("The owner's name; null when the caller may not see that account"),
+  ownerSite: z
+    .strictObject({ id: z.string(), name: z.string() })
+    .nullable()
+    .describe("The owner's site (milk bank, household group); null for none or out of the caller's reach"),
+  safeRange: z
+    .strictObject({ minC: z.number().nullable(), maxC: z.number() })
+    .nullable()
+    .describe(
+      "The unit's safe temperatures from its rule profile (RULES.md rows); null if the profile cannot be resolved",
+    ),
 });
 
 export const unitDetail = z.strictObject({
