@@ -147,7 +147,9 @@ describe("probe-offline detector", () => {
     for (let m = 0; m <= 19; m++) expect(t.call(d, "onTick", { nowMs: T0 + m * MIN })).toEqual([]);
     const health = t.ctx.health("probe-ble");
     health.lastSeenMs = T0 + 19 * MIN;
-    expect(t.call(d, "onProbeLive", { probeId: "probe-ble", live: {}, health, nowMs: T0 + 19 * MIN })).toEqual([]);
+    expect(
+      t.call(d, "onProbeLive", { probeId: "probe-ble", live: {}, health, nowMs: T0 + 19 * MIN }),
+    ).toEqual([]);
     // Kept its interval since: still nothing; two missed readings (40 min of silence) is offline.
     expect(t.call(d, "onTick", { nowMs: T0 + 58 * MIN })).toEqual([]);
     expect(t.call(d, "onTick", { nowMs: T0 + 59 * MIN })).toMatchObject([
@@ -173,7 +175,9 @@ describe("probe-offline detector", () => {
     // Probe a reconnects and reports within its grace; probe b stays silent.
     const a = t.ctx.health("probe-a");
     a.lastSeenMs = T0 + 62 * MIN;
-    expect(t.call(d, "onProbeLive", { probeId: "probe-a", live: {}, health: a, nowMs: T0 + 62 * MIN })).toEqual([]);
+    expect(
+      t.call(d, "onProbeLive", { probeId: "probe-a", live: {}, health: a, nowMs: T0 + 62 * MIN }),
+    ).toEqual([]);
     expect(t.call(d, "onTick", { nowMs: T0 + 74 * MIN })).toEqual([]);
     // A full grace after the restart, the silent one is raised, naming when it was really last heard.
     const raised = t.call(d, "onTick", { nowMs: T0 + 75 * MIN });
