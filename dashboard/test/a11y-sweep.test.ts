@@ -145,7 +145,7 @@ const VISITS: Visit[] = [
     ready: (p) => p.locator(".refused-readings").first().waitFor(),
   },
   {
-    name: "alerts",
+    name: "alerts-resolved-tab",
     path: () => "/alerts?state=resolved",
     signedIn: true,
     ready: (p) => p.locator(".alert-card, .cards .notice").first().waitFor(),
