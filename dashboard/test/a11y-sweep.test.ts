@@ -115,7 +115,7 @@ const VISITS: Visit[] = [
     ready: (p) => p.locator(".verdict-banner, .verdict, [data-verdict]").first().waitFor(),
   },
   {
-    name: "passport-entry",
+    name: "passport-entry-a11y",
     path: () => "/p",
     signedIn: false,
     ready: (p) => p.getByRole("heading", { name: "Milk passport" }).waitFor(),
@@ -151,7 +151,7 @@ const VISITS: Visit[] = [
     ready: (p) => p.locator(".alert-card, .cards .notice").first().waitFor(),
   },
   {
-    name: "label",
+    name: "label-a11y",
     path: () => `/batches/${batch.id}/label`,
     signedIn: true,
     ready: (p) =>
@@ -162,7 +162,7 @@ const VISITS: Visit[] = [
         .waitFor(),
   },
   {
-    name: "labels",
+    name: "labels-a11y",
     path: () => `/labels?ids=${batch.id}`,
     signedIn: true,
     ready: (p) =>
