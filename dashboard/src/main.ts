@@ -2,6 +2,7 @@
 /** The dashboard's entry: the API client, the sign-in box, the routes and the page shell. */
 import { createApiClient, localTokenStore } from "./api/client.js";
 import type { Me } from "./api/types.js";
+import { createAlertFeed } from "./components/alert-feed.js";
 import { createLogin } from "./components/login.js";
 import { alertsPage } from "./pages/alerts.js";
 import { batchPage } from "./pages/batch.js";
@@ -18,7 +19,7 @@ import { unitPage } from "./pages/unit.js";
 import { unitsPage } from "./pages/units.js";
 import { type App, type Route, startRouter } from "./router.js";
 
-const routes: Route[] = [
+const routes = (feed: ReturnType<typeof createAlertFeed>): Route[] => [
   { pattern: "/", page: unitsPage },
   { pattern: "/units/:id", page: unitPage },
   { pattern: "/batches", page: batchesPage },
@@ -29,7 +30,7 @@ const routes: Route[] = [
   { pattern: "/labels", page: labelSheetPage },
   { pattern: "/p", page: passportEntryPage },
   { pattern: "/p/:code", page: passportPage },
-  { pattern: "/alerts", page: alertsPage },
+  { pattern: "/alerts", page: alertsPage(feed) },
   { pattern: "/deadletters", page: deadLettersPage },
   { pattern: "/invite", page: invitePage },
 ];
@@ -67,6 +68,7 @@ function boot() {
     localTokenStore,
     () => {
       void showWho();
+      feed.restart();
       app?.rerender();
     },
   );
@@ -79,21 +81,26 @@ function boot() {
     },
   });
 
+  const feed = createAlertFeed(api);
+
   document.getElementById("sign-out")?.addEventListener("click", async () => {
     await api.signOut();
     who.textContent = "";
+    feed.restart();
     app?.rerender();
   });
 
   app = startRouter({
     root,
-    routes,
+    routes: routes(feed),
     notFound: notFoundPage,
     api,
     onRoute(path) {
       const pub = isPublic(path);
       // Recipients get no staff menu and no link into the staff pages.
       nav.hidden = pub;
+      // The open-alert count in the tab title and new-alert notifications, on staff pages only.
+      feed.setActive(!pub);
       if (!pub && !who.textContent) void showWho();
       if (pub) brand.removeAttribute("href");
       else brand.setAttribute("href", "/");

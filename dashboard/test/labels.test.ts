@@ -6,12 +6,12 @@
  * whose QR code (the server's SVG, rasterised in Chromium, read with jsQR) opens the passport; a
  * recipient types a messy code and reaches the passport, also after a network error.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import jsQR from "jsqr";
 import type { MqttClient } from "mqtt";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ADMIN_TOKEN,
@@ -21,6 +21,15 @@ import {
   waitFor,
 } from "../../server/test/harness.js";
 import { buildDashboard } from "../build.js";
+import {
+  DESKTOP,
+  launchChromium,
+  noSidewaysScroll,
+  openPage,
+  PHONE,
+  pageErrors,
+  type Viewport,
+} from "./browser-kit.js";
 import { type StaticProxy, serveDashboard } from "./static-proxy.js";
 
 const PASSWORD = "four words for the freezer";
@@ -29,8 +38,6 @@ const SHOTS =
   process.env.COLDTRAIL_UPDATE_SCREENSHOTS === "1"
     ? join(import.meta.dirname, "screenshots")
     : mkdtempSync(join(tmpdir(), "coldtrail-label-shots-"));
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1200, height: 900 };
 
 let s: TestServer;
 let web: StaticProxy;
@@ -38,31 +45,10 @@ let browser: Browser;
 let distDir: string;
 let inviteToken: string;
 const clients: MqttClient[] = [];
-const pageErrors: string[] = [];
-
-async function newPage(viewport: { width: number; height: number }, storageState?: string) {
-  const ctx = await browser.newContext({
-    viewport,
-    deviceScaleFactor: 1,
-    timezoneId: "Europe/Berlin",
-    locale: "en-GB",
-    ...(storageState && { storageState }),
-  });
-  const page = await ctx.newPage();
-  page.on("pageerror", (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error" && /Content Security Policy/i.test(m.text()))
-      pageErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  return { ctx, page };
-}
+const newPage = (viewport: Viewport, storageState?: string) => openPage(browser, viewport, storageState);
 
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-const noSidewaysScroll = async (page: Page) =>
-  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
-    page.viewportSize()?.width ?? 0,
-  );
 
 /** The SVG at `url`, drawn on a white canvas in the page and read back as RGBA pixels. */
 async function rasterise(page: Page, url: string, size: number) {
@@ -110,11 +96,7 @@ beforeAll(async () => {
   expect(invited.status).toBe(201);
   inviteToken = invited.body.inviteToken;
   web = await serveDashboard(distDir, s.httpUrl);
-  await waitFor(async () => statSync("/usr/bin/chromium", { throwIfNoEntry: false }), 120_000, 2000);
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -4,13 +4,14 @@
  * invites a donor, she opens the link, sets a password, sees her own unit only, signs out and
  * back in with words that say what went wrong, and signs out.
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer, waitFor } from "../../server/test/harness.js";
+import { startTestServer, type TestServer } from "../../server/test/harness.js";
 import { buildDashboard } from "../build.js";
+import { launchChromium, openPage, PHONE, pageErrors, shot } from "./browser-kit.js";
 import { type StaticProxy, serveDashboard } from "./static-proxy.js";
 
 const PASSWORD = "four words for the freezer";
@@ -39,11 +40,7 @@ beforeAll(async () => {
   expect(invited.body.inviteUrl).toBe(`${s.httpUrl}/invite#${invited.body.inviteToken}`);
   inviteToken = invited.body.inviteToken;
   web = await serveDashboard(distDir, s.httpUrl);
-  await waitFor(async () => statSync("/usr/bin/chromium", { throwIfNoEntry: false }), 120_000, 2000);
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -55,12 +52,11 @@ afterAll(async () => {
 
 describe("signing in with an invitation, in Chromium at 390 px", () => {
   it("invite → accept → own unit only → sign out → wrong then right password → sign out", async () => {
-    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "en-GB" });
-    const page = await ctx.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { ctx, page } = await openPage(browser, PHONE);
 
     await page.goto(`${web.url}/invite#${inviteToken}`);
+    await page.getByLabel("New password").waitFor();
+    await shot(page, "invite-accept");
     await page.getByLabel("New password").fill(PASSWORD);
     await page.getByLabel("Repeat the password").fill(`${PASSWORD}!`);
     await page.getByRole("button", { name: "Set password and sign in" }).click();
@@ -111,7 +107,7 @@ describe("signing in with an invitation, in Chromium at 390 px", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await dialog.getByLabel("Email").waitFor();
     expect(await page.evaluate(async () => (await fetch("/api/v1/me")).status)).toBe(401);
-    expect(errors).toEqual([]);
+    expect(pageErrors).toEqual([]);
     await ctx.close();
   });
 });

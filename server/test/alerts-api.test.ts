@@ -135,6 +135,7 @@ describe("alert and channel routes", () => {
     const base = await w.listen();
     const { unitId, probeId } = w.unitWithProbe("Bank freezer", "freezer", T0, "probe-r1");
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
+    w.tickAt(T0); // the server is listening from the attachment on
     w.tickAt(T0 + 16 * 60_000); // and the probe has been silent: offline
     const list = await call<{
       alerts: { kind: string; state: string; unitId: string; openedAt: string; acknowledgedAt?: string }[];

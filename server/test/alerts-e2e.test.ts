@@ -179,6 +179,11 @@ describe("alerts end to end", () => {
     // Staff acknowledge both.
     const open = await s.api<{ alerts: Alert[] }>("GET", `/api/v1/alerts?state=open&unitId=${unit.body.id}`);
     expect(open.body.alerts.map((a) => a.kind).sort()).toEqual(["excursion", "probable-thaw"]);
+    // API answers name each batch by its passport code too (stream and webhook bodies do not).
+    const code = (await s.api<{ code: string }>("GET", `/api/v1/batches/${batch.body.id}`)).body.code;
+    for (const a of open.body.alerts)
+      expect((a as Alert & { batches?: unknown }).batches).toEqual([{ id: batch.body.id, code }]);
+    expect(hooked[0]?.body).not.toHaveProperty("batches");
     for (const a of open.body.alerts) {
       const ack = await s.api<Alert>("POST", `/api/v1/alerts/${a.id}/ack`, {
         comment: "moving the milk to the bank freezer",

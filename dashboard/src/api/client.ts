@@ -218,8 +218,17 @@ export function createApiClient(opts: ApiClientOptions) {
     passportQrUrl: (code: string) => `${base}/api/v1/passports/${encodeURIComponent(code)}/qr.svg`,
     probe: (id: string) => call<ProbeDetail>("GET", `/api/v1/probes/${encodeURIComponent(id)}`),
     alerts: (state: AlertState) => call<AlertList>("GET", `/api/v1/alerts${query({ state })}`),
+    /** Any state (none: all), newest first; `limit` up to 1000. */
+    alertList: (q: { state?: AlertState; limit?: number }) =>
+      call<AlertList>("GET", `/api/v1/alerts${query(q)}`),
     ackAlert: (id: string, comment: string) =>
-      call<Alert>("POST", `/api/v1/alerts/${encodeURIComponent(id)}/ack`, { body: { comment } }),
+      call<Alert>("POST", `/api/v1/alerts/${encodeURIComponent(id)}/ack`, {
+        body: comment ? { comment } : {},
+      }),
+    resolveAlert: (id: string, comment: string) =>
+      call<Alert>("POST", `/api/v1/alerts/${encodeURIComponent(id)}/resolve`, {
+        body: comment ? { comment } : {},
+      }),
     deadLetters: (q: { before?: number; limit?: number }) =>
       call<DeadLetterList>("GET", `/api/v1/deadletters${query(q)}`),
     /**

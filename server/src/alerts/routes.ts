@@ -103,6 +103,7 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
     const resolvedByName = store.nameOf(a.resolvedBy) ?? undefined;
     return {
       ...alertView(a, deps.publicUrl()),
+      batches: a.batchIds.map((id) => ({ id, code: store.codeOf(id) })),
       ...(acknowledgedByName !== undefined && { acknowledgedByName }),
       ...(resolvedByName !== undefined && { resolvedByName }),
     };

@@ -18,6 +18,12 @@ const schema = z.strictObject({
   /** Issue 4: a probe is offline after 15 min without a reading (15 missed one-minute readings). */
   offlineAfterMin: minutes(24 * 60).default(15),
   /**
+   * Issue 11: a probe that reports less often than once a minute (a BLE thermometer every 10 min,
+   * an ESP32 in deep sleep) is offline only after missing this many of its own readings, so a
+   * probe keeping its interval never alarms: silence = max(offlineAfterMin, this × interval).
+   */
+  offlineMissedIntervals: z.number().int().min(1).max(100).default(2),
+  /**
    * Design: the retained last-will `offline` status counts once it has held this long; a Wi-Fi
    * reconnect replaces it with `online` within seconds, and must not page anyone.
    */

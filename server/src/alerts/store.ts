@@ -311,6 +311,7 @@ export function createAlertStore(
   }
 
   const nameById = db.prepare("SELECT name FROM account WHERE id = ?").pluck();
+  const codeById = db.prepare("SELECT code FROM batch WHERE id = ?").pluck();
 
   const when = (ms: number | null) => (ms === null ? "?" : new Date(ms).toISOString());
 
@@ -408,6 +409,10 @@ export function createAlertStore(
     /** An account's name, for answers that name who acknowledged or resolved; null if none. */
     nameOf(accountId: string | null): string | null {
       return accountId === null ? null : ((nameById.get(accountId) as string | undefined) ?? null);
+    },
+    /** A batch's passport code (printed on its label), or null if the batch is gone. */
+    codeOf(batchId: string): string | null {
+      return (codeById.get(batchId) as string | undefined) ?? null;
     },
     list(caller: Caller, q: AlertQuery): Alert[] {
       const own = ownedBy(caller);

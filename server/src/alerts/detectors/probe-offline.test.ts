@@ -24,6 +24,8 @@ describe("probe-offline detector", () => {
   it("raises after 15 min of silence and clears when the probe is heard again", () => {
     const t = world();
     const d = probeOfflineDetector();
+    // The server has been running since the attachment.
+    expect(t.call(d, "onTick", { nowMs: T0 })).toEqual([]);
     expect(t.call(d, "onTick", { nowMs: T0 + 23 * MIN })).toEqual([]);
     expect(t.call(d, "onTick", { nowMs: T0 + 24 * MIN })).toEqual([
       {
@@ -132,5 +134,54 @@ describe("probe-offline detector", () => {
         details: {},
       },
     ]);
+  });
+
+  it("a freshly attached probe whose first reading comes within its own interval raises nothing", () => {
+    // A BLE thermometer reporting every 20 min, attached at T0: its first reading is due by T0+20.
+    const t = createTestContext({
+      units: [unitRecord("u_a", { name: "Freezer A" })],
+      probes: [probeRecord("probe-ble", { expectedIntervalMs: 20 * MIN })],
+      attachments: [{ probeId: "probe-ble", unitId: "u_a", fromMs: T0, toMs: null }],
+    });
+    const d = probeOfflineDetector();
+    for (let m = 0; m <= 19; m++) expect(t.call(d, "onTick", { nowMs: T0 + m * MIN })).toEqual([]);
+    const health = t.ctx.health("probe-ble");
+    health.lastSeenMs = T0 + 19 * MIN;
+    expect(
+      t.call(d, "onProbeLive", { probeId: "probe-ble", live: {}, health, nowMs: T0 + 19 * MIN }),
+    ).toEqual([]);
+    // Kept its interval since: still nothing; two missed readings (40 min of silence) is offline.
+    expect(t.call(d, "onTick", { nowMs: T0 + 58 * MIN })).toEqual([]);
+    expect(t.call(d, "onTick", { nowMs: T0 + 59 * MIN })).toMatchObject([
+      { op: "raise", key: key("probe-ble"), startedMs: T0 + 19 * MIN },
+    ]);
+  });
+
+  it("a server restart does not count its own downtime as the probes' silence", () => {
+    // Heard at T0, then the server was down for an hour; it starts again at T0+60.
+    const t = createTestContext({
+      units: [unitRecord("u_a", { name: "Freezer A" }), unitRecord("u_b", { name: "Freezer B" })],
+      probes: [
+        probeRecord("probe-a", { lastSeenMs: T0, status: "online" }),
+        probeRecord("probe-b", { lastSeenMs: T0, status: "online" }),
+      ],
+      attachments: [
+        { probeId: "probe-a", unitId: "u_a", fromMs: T0 - 24 * 60 * MIN, toMs: null },
+        { probeId: "probe-b", unitId: "u_b", fromMs: T0 - 24 * 60 * MIN, toMs: null },
+      ],
+    });
+    const d = probeOfflineDetector();
+    expect(t.call(d, "onTick", { nowMs: T0 + 60 * MIN })).toEqual([]);
+    // Probe a reconnects and reports within its grace; probe b stays silent.
+    const a = t.ctx.health("probe-a");
+    a.lastSeenMs = T0 + 62 * MIN;
+    expect(
+      t.call(d, "onProbeLive", { probeId: "probe-a", live: {}, health: a, nowMs: T0 + 62 * MIN }),
+    ).toEqual([]);
+    expect(t.call(d, "onTick", { nowMs: T0 + 74 * MIN })).toEqual([]);
+    // A full grace after the restart, the silent one is raised, naming when it was really last heard.
+    const raised = t.call(d, "onTick", { nowMs: T0 + 75 * MIN });
+    expect(raised).toMatchObject([{ op: "raise", key: key("probe-b"), startedMs: T0 }]);
+    expect(raised[0]?.op === "raise" && raised[0].message).toContain("last heard 3 May 2026, 12:00 UTC");
   });
 });

@@ -1,7 +1,13 @@
 /**
- * Probe offline: an attached probe was silent for `offlineAfterMin`, or its retained last will
- * ("offline" status) held for `offlineStatusGraceMin` with nothing heard since. Cleared when the
- * probe is heard again (any reading or live field), or when it is no longer attached to a unit.
+ * Probe offline: an attached probe was silent for `offlineAfterMin` (or `offlineMissedIntervals`
+ * of its own reporting intervals, if longer), or its retained last will ("offline" status) held
+ * for `offlineStatusGraceMin` with nothing heard since. Cleared when the probe is heard again (any
+ * reading or live field), or when it is no longer attached to a unit.
+ *
+ * Silence is counted only over time this detector watched (issue 11): from the attachment, the
+ * last message, or the first tick after the server started, whichever is latest. A server that
+ * was down could not hear its probes, so a restart does not page about every probe at once and
+ * then report each "back" as it reconnects; a probe still silent a full grace later is raised.
  */
 import type { AlertIntent, AlertKey } from "../types.js";
 import { clearIntent, iso, raiseIntent } from "./intents.js";
@@ -11,6 +17,8 @@ const KIND = "probe-offline";
 const keyOf = (probeId: string): AlertKey => ({ kind: KIND, subject: { type: "probe", probeId } });
 
 export function probeOfflineDetector(): Detector<typeof KIND> {
+  /** The first tick this detector saw: since when this server has been listening. */
+  let watchingSinceMs: number | null = null;
   return {
     kind: KIND,
     onProbeLive({ probeId, health: h, nowMs }, ctx) {
@@ -29,13 +37,16 @@ export function probeOfflineDetector(): Detector<typeof KIND> {
     },
     onTick({ nowMs }, ctx) {
       const s = ctx.settings;
+      watchingSinceMs ??= nowMs;
       const out: AlertIntent[] = [];
       const watched = new Set<string>();
       for (const att of ctx.lookups.currentAttachments()) {
         watched.add(att.probeId);
         const h = ctx.health(att.probeId);
         const lastHeard = Math.max(h.lastSeenMs ?? Number.NEGATIVE_INFINITY, att.fromMs);
-        const silent = nowMs - lastHeard >= s.offlineAfterMin * 60_000;
+        const intervalMs = ctx.lookups.probe(att.probeId)?.expectedIntervalMs ?? 0;
+        const graceMs = Math.max(s.offlineAfterMin * 60_000, s.offlineMissedIntervals * intervalMs);
+        const silent = nowMs - Math.max(lastHeard, watchingSinceMs) >= graceMs;
         const byStatus =
           h.status === "offline" &&
           nowMs - h.statusSinceMs >= s.offlineStatusGraceMin * 60_000 &&

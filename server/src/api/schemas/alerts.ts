@@ -17,6 +17,10 @@ export const alertView = z.strictObject({
   unitName: z.string().nullable(),
   probeId: z.string().nullable(),
   batchIds: z.array(z.string()),
+  batches: z
+    .array(z.strictObject({ id: z.string(), code: z.string().nullable() }))
+    .optional()
+    .describe("The batches of batchIds with their passport codes (API answers only)"),
   startedAt: isoString,
   openedAt: isoString,
   updatedAt: isoString,
