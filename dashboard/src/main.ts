@@ -9,6 +9,7 @@ import { deadLettersPage } from "./pages/deadletters.js";
 import { invitePage } from "./pages/invite.js";
 import { labelPage, labelSheetPage } from "./pages/labels.js";
 import { notFoundPage } from "./pages/not-found.js";
+import { notificationsPage } from "./pages/notifications.js";
 import { passportPage } from "./pages/passport.js";
 import { passportEntryPage } from "./pages/passport-entry.js";
 import { unitPage } from "./pages/unit.js";
@@ -25,6 +26,7 @@ const routes: Route[] = [
   { pattern: "/p/:code", page: passportPage },
   { pattern: "/alerts", page: alertsPage },
   { pattern: "/deadletters", page: deadLettersPage },
+  { pattern: "/settings/notifications", page: notificationsPage },
   { pattern: "/invite", page: invitePage },
 ];
 
@@ -47,6 +49,10 @@ function boot() {
   /** The signed-in person's name and role in the header (and the session's CSRF token). */
   async function showWho() {
     const r = await api.me();
+    // A donor's alerts page lists only her own: the menu says so.
+    const alertsLink = nav.querySelector<HTMLAnchorElement>('a[href="/alerts"]');
+    if (alertsLink)
+      alertsLink.textContent = r.ok && r.value.account.role === "donor" ? "My alerts" : "Alerts";
     who.textContent = r.ok
       ? `${r.value.account.name} · ${r.value.via === "session" ? ROLE_WORDS[r.value.account.role] : `${ROLE_WORDS[r.value.account.role]} (token)`}`
       : "";

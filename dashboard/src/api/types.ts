@@ -58,3 +58,9 @@ export type Account = z.output<typeof S.accountView>;
 export type Me = z.output<typeof S.me>;
 export type SignedIn = z.output<typeof S.signedIn>;
 export type AcceptedInvitation = z.output<typeof S.acceptedInvitation>;
+
+/** "How I am told": the signed-in person's email and push choices and alert kinds. */
+export type NotifyChoices = z.output<typeof S.notifyChoices>;
+export type NotifyTestResult = z.output<typeof S.notifyTestResult>;
+export type PushKey = z.output<typeof S.pushKey>;
+export type PushSubscriptionCreated = z.output<typeof S.pushSubscriptionCreated>;
