@@ -338,4 +338,32 @@ describe("a donor is told by web push, and by email only when she says so", () =
     expect(gone.status).toBe(404);
     pushAnswer = 201;
   });
+
+  it("a 410 to an alert in the outbox removes the subscription and cancels its delivery instead of retrying", async () => {
+    const tablet = `${pushBase}/push/bea-tablet`;
+    const sub = await as("POST", "/api/v1/push/subscriptions", {
+      endpoint: tablet,
+      keys: { p256dh: browser.getPublicKey().toString("base64url"), auth: authSecret.toString("base64url") },
+    });
+    expect(sub.status).toBe(201);
+    pushAnswer = 410;
+    const { alertId } = await powerCut("Bea's garage freezer");
+    const deliveries = await waitFor(async () => {
+      const d = await as<{ deliveries: { channelKind: string; status: string; lastError: string | null }[] }>(
+        "GET",
+        `/api/v1/alerts/${alertId}`,
+      );
+      const ds = d.body.deliveries;
+      return ds.some((x) => x.channelKind === "webpush" && x.status === "cancelled") &&
+        ds.some((x) => x.channelKind === "email" && x.status === "delivered")
+        ? ds
+        : null;
+    }, 20_000);
+    expect(deliveries.filter((d) => d.channelKind === "webpush").map((d) => d.status)).toEqual(["cancelled"]);
+    const choices = await as<{ push: { devices: number } }>("GET", "/api/v1/me/notifications");
+    expect(choices.body.push.devices).toBe(0);
+    // A cancelled delivery is never picked up again by the outbox (it retries pending and failed only).
+    expect(pushed.filter((p) => p.path === "/push/bea-tablet").length).toBeGreaterThanOrEqual(1);
+    pushAnswer = 201;
+  });
 });
