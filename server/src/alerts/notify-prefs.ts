@@ -81,8 +81,8 @@ export function createNotifyPrefs(
     },
     /** Saves the choices: creates or removes the email channel, copies the kinds onto each channel. */
     set(caller: Caller, choices: NotifyChoices, nowMs: number): void {
-      const all = choices.alertKinds.length === ALERT_KINDS.length;
-      const kinds = all ? null : [...new Set(choices.alertKinds)];
+      const chosen = [...new Set(choices.alertKinds)];
+      const kinds = chosen.length === ALERT_KINDS.length ? null : chosen;
       const address = addressOf(caller);
       db.transaction(() => {
         putPref.run(caller.accountId, kinds ? JSON.stringify(kinds) : null, nowMs);
