@@ -203,6 +203,11 @@ describe.each([
     await noSidewaysScroll(page);
     await expectAccessible(page);
     await shot(page, "notifications");
+    expect(await page.title()).toBe("How I am told · coldtrail");
+
+    // Her own alerts are one tap away (the server lists only hers; she has none yet).
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My alerts" }).click();
+    await page.getByText("No open alerts.").waitFor();
     await ctx.close();
   });
 

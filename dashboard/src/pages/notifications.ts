@@ -35,6 +35,7 @@ const KIND_NAMES: Record<string, string> = { email: "Email", webpush: "Push on t
 
 export const notificationsPage: Page = (root, _params, app) => {
   let gone = false;
+  document.title = "How I am told · coldtrail";
   const body = h("div", null, loading("your notification choices"));
   root.append(h("h1", null, "How I am told"), body);
 
