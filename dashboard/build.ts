@@ -1,5 +1,6 @@
 /**
- * Builds the dashboard into `dist/`: `src/main.ts` bundled by esbuild into `app.js`, plus
+ * Builds the dashboard into `dist/`: `src/main.ts` bundled by esbuild into `app.js`, `src/sw.ts`
+ * into the service worker `sw.js`, plus
  * `index.html`, `styles.css` and uPlot's CSS as `uplot.css`. Asset URLs in index.html carry a
  * content hash (`?v=`) so browsers never mix an old bundle with a new page. The server only serves
  * a built folder; `npm start` and `npm run server` run `tsx dashboard/build.ts --if-stale` first,
@@ -55,6 +56,18 @@ export async function buildDashboard(opts: BuildOptions = {}): Promise<string> {
     logLevel: "silent",
     legalComments: "eof",
   });
+  // The service worker (sw.ts): its own classic script at the root, so its scope is the whole app.
+  const worker = await build({
+    entryPoints: [join(SRC, "sw.ts")],
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: ["es2022", "chrome100", "safari15", "firefox100"],
+    minify: opts.minify ?? true,
+    outfile: join(outDir, "sw.js"),
+    write: false,
+    logLevel: "silent",
+  });
   const inputs = await inputsHash();
   const require = createRequire(import.meta.url);
   const [html, styles, uplotCss] = await Promise.all([
@@ -69,7 +82,7 @@ export async function buildDashboard(opts: BuildOptions = {}): Promise<string> {
 
   await mkdir(join(outDir, "chunks"), { recursive: true });
   await Promise.all([
-    ...result.outputFiles.map((f) => writeAtomic(f.path, f.contents)),
+    ...[...result.outputFiles, ...worker.outputFiles].map((f) => writeAtomic(f.path, f.contents)),
     writeAtomic(join(outDir, "styles.css"), styles),
     writeAtomic(join(outDir, "uplot.css"), uplotCss),
   ]);

@@ -12,6 +12,7 @@ import { deadLettersPage } from "./pages/deadletters.js";
 import { invitePage } from "./pages/invite.js";
 import { labelPage, labelSheetPage } from "./pages/labels.js";
 import { notFoundPage } from "./pages/not-found.js";
+import { notificationsPage } from "./pages/notifications.js";
 import { passportPage } from "./pages/passport.js";
 import { passportEntryPage } from "./pages/passport-entry.js";
 import { scanPage } from "./pages/scan.js";
@@ -32,6 +33,7 @@ const routes = (feed: ReturnType<typeof createAlertFeed>): Route[] => [
   { pattern: "/p/:code", page: passportPage },
   { pattern: "/alerts", page: alertsPage(feed) },
   { pattern: "/deadletters", page: deadLettersPage },
+  { pattern: "/settings/notifications", page: notificationsPage },
   { pattern: "/invite", page: invitePage },
 ];
 
@@ -58,6 +60,10 @@ function boot() {
     const batchesLink = document.getElementById("nav-batches");
     if (batchesLink)
       batchesLink.textContent = r.ok && r.value.account.role === "donor" ? "My batches" : "Batches";
+    // A donor's alerts page lists only her own: the menu says so.
+    const alertsLink = nav.querySelector<HTMLAnchorElement>('a[href="/alerts"]');
+    if (alertsLink)
+      alertsLink.textContent = r.ok && r.value.account.role === "donor" ? "My alerts" : "Alerts";
     who.textContent = r.ok
       ? `${r.value.account.name} · ${r.value.via === "session" ? ROLE_WORDS[r.value.account.role] : `${ROLE_WORDS[r.value.account.role]} (token)`}`
       : "";

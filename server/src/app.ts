@@ -3,12 +3,13 @@ import { createAccounts } from "./accounts/index.js";
 import { resolveAdminToken } from "./admin-token.js";
 import { createAlerting } from "./alerts/alerting.js";
 import type { MqttPublish } from "./alerts/channels/mqtt.js";
+import { resolveVapidKeys } from "./alerts/push/vapid.js";
 import { createApi } from "./api/app.js";
 import { registerRoutes } from "./api/routes.js";
 import { startBleGatewayBridge } from "./bridges/ble-gateway.js";
 import { createBleMacMap } from "./bridges/ble-mac-map.js";
 import { startBroker } from "./broker/start.js";
-import type { Config } from "./config.js";
+import { type Config, ConfigError } from "./config.js";
 import { secureDataDir, secureDataFiles } from "./data-dir-mode.js";
 import { type Db, openDatabase } from "./db/open.js";
 import { createIngest } from "./ingest/ingest.js";
@@ -136,6 +137,13 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   let publicHttpUrl = config.http.publicUrl ?? "";
   // Webhooks never target this server's own ports; the real ones are known once it listens.
   let ownPorts: number[] = [config.http.port, config.mqtt.port];
+  const vapid = resolveVapidKeys({
+    ...config.vapid,
+    dataDir: config.dataDir,
+    publicUrl: config.http.publicUrl,
+  });
+  if (!vapid.ok) throw new ConfigError(`invalid configuration:\n  ${vapid.reason}`);
+  secureDataFiles(config.dataDir);
   const alerting = createAlerting({
     db,
     audit,
@@ -151,6 +159,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     packedSince: (unitId, atMs) => batches.packedSince(unitId, atMs),
     listDueBatches: (nowMs) => refresher.dueBatches(nowMs, DUE_BATCH_HORIZON_MS),
     webhookPolicy: { allowPrivate: config.webhooks.allowPrivate, ownPorts: () => ownPorts },
+    vapid: vapid.keys,
   });
   pipeline.onStored(checkpoints.observe);
   pipeline.onStored(alerting.onStored);

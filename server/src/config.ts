@@ -113,6 +113,11 @@ const envSchema = z
       .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, "COLDTRAIL_ADMIN_EMAIL must look like name@example.org")
       .default("admin@coldtrail.local"),
     COLDTRAIL_SMTP_URL: url("COLDTRAIL_SMTP_URL", ["smtp:", "smtps:"]).optional(),
+    /** Web push's VAPID key pair (base64url); generated into the data folder when unset. */
+    COLDTRAIL_VAPID_PUBLIC_KEY: z.string().optional(),
+    COLDTRAIL_VAPID_PRIVATE_KEY: z.string().optional(),
+    /** The contact push services see: mailto:… or https://…; default the public URL when https. */
+    COLDTRAIL_VAPID_SUBJECT: z.string().optional(),
     /** A household broker where an OpenMQTTGateway or Theengs Gateway publishes BLE advertisements. */
     COLDTRAIL_BLE_BRIDGE_URL: url("COLDTRAIL_BLE_BRIDGE_URL", [
       "mqtt:",
@@ -223,6 +228,8 @@ export interface Config {
   /** The first admin account's email (the setup link is for it). */
   adminEmail: string;
   smtpUrl: string | undefined;
+  /** Web push's VAPID keys and subject as given; missing keys are generated at start. */
+  vapid: { publicKey: string | undefined; privateKey: string | undefined; subject: string | undefined };
   bleBridge:
     | { url: string; username: string | undefined; password: string | undefined; topics: string[] }
     | undefined;
@@ -255,7 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     const lines = r.error.issues.map((i) => {
       const name = String(i.path[0] ?? "environment");
       const seen = present[name];
-      const secret = /TOKEN|PASSWORD|SMTP_URL/.test(name);
+      const secret = /TOKEN|PASSWORD|SMTP_URL|PRIVATE_KEY/.test(name);
       return `${name}: ${i.message}${seen !== undefined && !secret ? ` (got "${seen}")` : ""}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
@@ -306,6 +313,11 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     adminToken: e.COLDTRAIL_ADMIN_TOKEN,
     adminEmail: e.COLDTRAIL_ADMIN_EMAIL,
     smtpUrl: e.COLDTRAIL_SMTP_URL,
+    vapid: {
+      publicKey: e.COLDTRAIL_VAPID_PUBLIC_KEY,
+      privateKey: e.COLDTRAIL_VAPID_PRIVATE_KEY,
+      subject: e.COLDTRAIL_VAPID_SUBJECT,
+    },
     bleBridge: e.COLDTRAIL_BLE_BRIDGE_URL
       ? {
           url: e.COLDTRAIL_BLE_BRIDGE_URL,

@@ -9,7 +9,13 @@ import { join } from "node:path";
 export const DATA_DIR_MODE = 0o700;
 export const DATA_FILE_MODE = 0o600;
 /** The SQLite database with its WAL and shared-memory files, and the bootstrap admin token. */
-const PRIVATE_FILES = ["coldtrail.sqlite", "coldtrail.sqlite-wal", "coldtrail.sqlite-shm", "admin-token"];
+const PRIVATE_FILES = [
+  "coldtrail.sqlite",
+  "coldtrail.sqlite-wal",
+  "coldtrail.sqlite-shm",
+  "admin-token",
+  "vapid.json",
+];
 
 export function secureDataDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: DATA_DIR_MODE });

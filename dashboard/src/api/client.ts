@@ -20,10 +20,14 @@ import type {
   BatchList,
   DeadLetterList,
   Me,
+  NotifyChoices,
+  NotifyTestResult,
   Passport,
   ProbeDetail,
   ProbeRegistered,
   ProbeSecret,
+  PushKey,
+  PushSubscriptionCreated,
   Review,
   ReviewCreated,
   SignedIn,
@@ -229,6 +233,16 @@ export function createApiClient(opts: ApiClientOptions) {
       call<Alert>("POST", `/api/v1/alerts/${encodeURIComponent(id)}/resolve`, {
         body: comment ? { comment } : {},
       }),
+    notifyChoices: () => call<NotifyChoices>("GET", "/api/v1/me/notifications"),
+    saveNotifyChoices: (body: { email: boolean; alertKinds: NotifyChoices["alertKinds"] }) =>
+      call<NotifyChoices>("PUT", "/api/v1/me/notifications", { body }),
+    testNotification: () => call<NotifyTestResult>("POST", "/api/v1/me/notifications/test"),
+    pushKey: () => call<PushKey>("GET", "/api/v1/push/key"),
+    /** `subscription`: a PushSubscription's toJSON(). */
+    subscribePush: (subscription: unknown) =>
+      call<PushSubscriptionCreated>("POST", "/api/v1/push/subscriptions", { body: subscription }),
+    unsubscribePush: (endpoint: string) =>
+      call<null>("DELETE", "/api/v1/push/subscriptions", { body: { endpoint } }),
     deadLetters: (q: { before?: number; limit?: number }) =>
       call<DeadLetterList>("GET", `/api/v1/deadletters${query(q)}`),
     /**

@@ -9,6 +9,8 @@ import type {
   BatchDetail,
   BatchList,
   DeadLetterList,
+  NotifyChoices,
+  NotifyTestResult,
   Passport,
   ProbeDetail,
   ReviewCreated,
@@ -30,6 +32,11 @@ const ROUTES: [type: string, method: string, path: string, status: number, schem
   ["AlertList", "get", "/api/v1/alerts", 200, S.alertList],
   ["Alert", "post", "/api/v1/alerts/{id}/ack", 200, S.alertView],
   ["DeadLetterList", "get", "/api/v1/deadletters", 200, S.deadLetterList],
+  ["NotifyChoices", "get", "/api/v1/me/notifications", 200, S.notifyChoices],
+  ["NotifyChoices", "put", "/api/v1/me/notifications", 200, S.notifyChoices],
+  ["NotifyTestResult", "post", "/api/v1/me/notifications/test", 200, S.notifyTestResult],
+  ["PushKey", "get", "/api/v1/push/key", 200, S.pushKey],
+  ["PushSubscriptionCreated", "post", "/api/v1/push/subscriptions", 201, S.pushSubscriptionCreated],
 ];
 
 /** The JSON Schema the OpenAPI document holds for a response schema, without prose. */
@@ -71,6 +78,8 @@ describe("the dashboard's API types", () => {
     expectTypeOf<AlertList>().toEqualTypeOf<z.output<typeof S.alertList>>();
     expectTypeOf<Alert>().toEqualTypeOf<z.output<typeof S.alertView>>();
     expectTypeOf<DeadLetterList>().toEqualTypeOf<z.output<typeof S.deadLetterList>>();
+    expectTypeOf<NotifyChoices>().toEqualTypeOf<z.output<typeof S.notifyChoices>>();
+    expectTypeOf<NotifyTestResult>().toEqualTypeOf<z.output<typeof S.notifyTestResult>>();
   });
 
   it("agree with what /api/openapi.json says each route answers", async () => {

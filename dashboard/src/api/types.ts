@@ -59,3 +59,9 @@ export type Me = z.output<typeof S.me>;
 export type SiteList = z.output<typeof S.siteList>;
 export type SignedIn = z.output<typeof S.signedIn>;
 export type AcceptedInvitation = z.output<typeof S.acceptedInvitation>;
+
+/** "How I am told": the signed-in person's email and push choices and alert kinds. */
+export type NotifyChoices = z.output<typeof S.notifyChoices>;
+export type NotifyTestResult = z.output<typeof S.notifyTestResult>;
+export type PushKey = z.output<typeof S.pushKey>;
+export type PushSubscriptionCreated = z.output<typeof S.pushSubscriptionCreated>;

@@ -25,7 +25,10 @@ import {
 import { dueNotice } from "./escalation.js";
 import { type DiscoveryMessage, homeAssistantDiscovery } from "./home-assistant.js";
 import { createAlertHub } from "./hub.js";
+import { createNotifyPrefs } from "./notify-prefs.js";
+import type { NotifyDeps } from "./notify-routes.js";
 import { createOutbox } from "./outbox.js";
+import type { VapidKeys } from "./push/vapid.js";
 import type { AlertsDeps, ChannelsDeps } from "./routes.js";
 import { type AlertSettingsInput, resolveAlertSettings } from "./settings.js";
 import { type AlertChange, createAlertStore } from "./store.js";
@@ -63,6 +66,8 @@ export interface AlertingDeps {
   timeZone?: string;
   /** Where webhooks may go. Default: public addresses only, as with COLDTRAIL_WEBHOOK_ALLOW_PRIVATE unset. */
   webhookPolicy?: WebhookTargetPolicy;
+  /** The server's VAPID keys (push/vapid.ts); without them, no web push. */
+  vapid?: VapidKeys | null;
   /** How often `start()` ticks the clock. Default 15 s: offline, escalation and reminders are minutes. */
   tickEveryMs?: number;
 }
@@ -156,6 +161,16 @@ export function createAlerting(deps: AlertingDeps) {
     activeOfUnit: (unitId) => store.activeOfUnit(unitId).map((a) => alertView(a, publicUrl())),
     now: deps.now,
     ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }),
+    vapid: deps.vapid ?? null,
+    onPushGone: (channelId) => {
+      if (channels.remove(channelId, deps.now(), "the push service said the subscription is gone"))
+        log.info({ channelId }, "push.subscription_removed");
+    },
+  });
+  // A donor hears her alerts at once; staff once an alert escalates past the donor (level 0).
+  const staffLevel = settings.escalation.find((l) => l.level > 0)?.level ?? 0;
+  const notifyPrefs = createNotifyPrefs(db, channels, {
+    minEscalationOf: (role) => (role === "donor" ? 0 : staffLevel),
   });
   const outbox = createOutbox(db, {
     channels,
@@ -256,6 +271,14 @@ export function createAlerting(deps: AlertingDeps) {
         log: deps.log,
         now: deps.now,
       } satisfies ChannelsDeps,
+      notify: {
+        prefs: notifyPrefs,
+        media: media.channels,
+        vapidPublicKey: deps.vapid?.publicKey ?? null,
+        webhookPolicy,
+        log: deps.log,
+        now: deps.now,
+      } satisfies NotifyDeps,
     },
     /** Readings the store confirmed (the forwarder's onStored); journal entries carry receivedMs. */
     onStored(readings: readonly Reading[]): void {

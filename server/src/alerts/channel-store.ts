@@ -109,6 +109,20 @@ export function createChannelStore(db: Db, audit: Audit) {
         audit.record(nowMs, caller.accountId, "channel.deleted", "channel", id);
       })();
     },
+    /**
+     * Removes a channel without a caller: the system's own decision (a push service said the
+     * subscription is gone). Pending deliveries are cancelled as with `delete`.
+     */
+    remove(id: string, nowMs: number, why: string): boolean {
+      let removed = false;
+      db.transaction(() => {
+        removed = markDeleted.run(nowMs, id).changes > 0;
+        if (!removed) return;
+        cancelPending.run(id);
+        audit.record(nowMs, "system", "channel.deleted", "channel", id, { why });
+      })();
+      return removed;
+    },
     /** The channels that hear this alert at its current escalation level. */
     channelsFor(alert: Alert): Channel[] {
       return (live.all({ owner: alert.ownerId }) as Record<string, unknown>[])

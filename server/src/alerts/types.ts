@@ -179,7 +179,7 @@ export interface AlertEvent {
   body: string;
 }
 
-export const CHANNEL_KINDS = ["webhook", "email", "mqtt"] as const;
+export const CHANNEL_KINDS = ["webhook", "email", "mqtt", "webpush"] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
 export interface Channel {
@@ -187,7 +187,7 @@ export interface Channel {
   ownerId: string;
   kind: ChannelKind;
   target: string;
-  /** HMAC key of webhooks; never leaves the server after creation. */
+  /** HMAC key of webhooks, or a web push subscription's keys (JSON); never leaves the server after creation. */
   secret: string | null;
   /** null: every unit the owner may see. */
   unitIds: string[] | null;

@@ -29,6 +29,8 @@ interface Objects {
   batchCode: string;
   alertId: string;
   channelId: string;
+  /** A web push endpoint the tenant's donor subscribed. */
+  pushEndpoint: string;
   /** A new personal token of the tenant's donor (made on demand: an account holds at most 50). */
   tokenId: () => string;
   /** Another donor of the tenant's site (so deleting or disabling it harms no other cell). */
@@ -348,6 +350,60 @@ const MATRIX: Row[] = [
     req: (o) => ({ method: "DELETE", url: `/api/v1/channels/${o.channelId}` }),
     expect: owned(204),
   },
+  // How I am told: each person's own choices and browsers; nobody reaches another's.
+  {
+    route: "GET /api/v1/me/notifications",
+    req: () => ({ method: "GET", url: "/api/v1/me/notifications" }),
+    expect: everyone(200),
+  },
+  {
+    route: "PUT /api/v1/me/notifications",
+    req: () => ({
+      method: "PUT",
+      url: "/api/v1/me/notifications",
+      body: { email: false, alertKinds: ["excursion", "probable-thaw"] },
+    }),
+    expect: everyone(200),
+  },
+  {
+    // Allowed for everyone; with nothing switched on the answer says so (400). Only the donor of
+    // site A has a browser subscribed (in fresh()): her test goes to it alone.
+    route: "POST /api/v1/me/notifications/test",
+    req: () => ({ method: "POST", url: "/api/v1/me/notifications/test" }),
+    expect: { ...everyone(400), donorA: 200 },
+  },
+  {
+    route: "GET /api/v1/push/key",
+    req: () => ({ method: "GET", url: "/api/v1/push/key" }),
+    expect: everyone(200),
+  },
+  {
+    route: "POST /api/v1/push/subscriptions",
+    req: (o) => ({
+      method: "POST",
+      url: "/api/v1/push/subscriptions",
+      body: {
+        endpoint: `https://push.example.org/send/${o.n}`,
+        keys: {
+          p256dh: Buffer.alloc(65, 4).toString("base64url"),
+          auth: Buffer.alloc(16, 1).toString("base64url"),
+        },
+      },
+    }),
+    expect: everyone(201),
+  },
+  {
+    // The tenant's donor subscribed this endpoint: only she may unsubscribe it.
+    route: "DELETE /api/v1/push/subscriptions",
+    req: (o) => ({ method: "DELETE", url: "/api/v1/push/subscriptions", body: { endpoint: o.pushEndpoint } }),
+    expect: {
+      admin: [404, 404],
+      staffA: [404, 404],
+      donorA: [204, 404],
+      otherDonorA: [404, 404],
+      staffB: [404, 404],
+    },
+  },
 ];
 
 const SIGN_IN_EMAIL = "signs.in@example.org";
@@ -403,6 +459,19 @@ function fresh(target: Target): Objects {
     { kind: "webhook", target: "https://hooks.example.org/donor" },
     now,
   );
+  // Port 9 on loopback refuses at once: a test notification to it fails without leaving the machine.
+  const pushEndpoint = `https://127.0.0.1:9/donor/${target}/${n}`;
+  t.alerting.http.notify.prefs.subscribe(
+    donor,
+    {
+      endpoint: pushEndpoint,
+      keys: {
+        p256dh: Buffer.alloc(65, 4).toString("base64url"),
+        auth: Buffer.alloc(16, 1).toString("base64url"),
+      },
+    },
+    now,
+  );
   const other = invite(siteId, "donor", `Other donor ${n}`);
   n += 1;
   const { inviteToken } = t.accounts.invite(ADMIN, {
@@ -420,6 +489,7 @@ function fresh(target: Target): Objects {
     batchCode: batch.code,
     alertId: raised.alert.id,
     channelId: channel.id,
+    pushEndpoint,
     tokenId: () => t.accounts.createToken(donor, `token ${n}`).id,
     accountId: other.id,
     inviteToken,

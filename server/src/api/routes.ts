@@ -5,6 +5,7 @@
  */
 import type { Accounts } from "../accounts/index.js";
 import type { Alerting } from "../alerts/alerting.js";
+import { notifyPlugin } from "../alerts/notify-routes.js";
 import { alertsPlugin, channelsPlugin } from "../alerts/routes.js";
 import type { ComponentHealth } from "../broker/external-state.js";
 import type { Logger } from "../logger.js";
@@ -100,5 +101,6 @@ export async function registerRoutes(api: App, d: RouteDeps): Promise<void> {
   await api.register(deadLettersPlugin, { deadLetters });
   await api.register(alertsPlugin, d.alerting.http.alerts);
   await api.register(channelsPlugin, d.alerting.http.channels);
+  await api.register(notifyPlugin, d.alerting.http.notify);
   if (d.dashboardDir) await api.register(dashboardPlugin, { dir: d.dashboardDir, log });
 }

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { createAccounts } from "../accounts/index.js";
 import { createSignInThrottle } from "../accounts/throttle.js";
 import { createAlerting } from "../alerts/alerting.js";
+import { resolveVapidKeys } from "../alerts/push/vapid.js";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/open.js";
 import { createLogger, type Logger } from "../logger.js";
@@ -24,6 +25,11 @@ export const TEST_TOKEN = "route-test-admin-token-0123456789";
 export const T0 = Date.UTC(2026, 4, 3, 12, 0, 0);
 export const PUBLIC_URL = "https://coldtrail.example";
 export const MQTT_URL = "mqtts://mqtt.coldtrail.example:8883";
+
+function vapidOf(r: ReturnType<typeof resolveVapidKeys>) {
+  if (!r.ok) throw new Error(r.reason);
+  return r.keys;
+}
 
 export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "coldtrail-routes-"));
@@ -54,6 +60,7 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
     now,
     publicUrl: PUBLIC_URL,
     tickEveryMs: 0,
+    vapid: vapidOf(resolveVapidKeys({ dataDir: dir })),
   });
   const issued: { probeId: string; secret: string }[] = [];
   const changedUnits: string[] = [];

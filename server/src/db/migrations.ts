@@ -1,4 +1,5 @@
 import { ACCOUNTS_DDL } from "../accounts/schema.js";
+import { NOTIFY_DDL } from "../alerts/notify-schema.js";
 import { ALERTS_DDL } from "../alerts/schema.js";
 import { SQLITE_READINGS_DDL } from "../stores/sqlite.js";
 
@@ -148,6 +149,8 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     // Probes registered before this with an interval other than the old default declared it.
     "UPDATE probe SET interval_declared = 1 WHERE expected_interval_ms <> 60000",
   ],
+  // How each person is told (issue 11): web push channels, and each account's chosen alert kinds.
+  [...NOTIFY_DDL],
   // Year-long verdicts fast after a restart (issue 12): where each batch's stays were last walked.
   [
     `CREATE TABLE verdict_checkpoint (

@@ -2,6 +2,8 @@
  * Every alert channel medium, one file each (STYLE.md "Registries of small definitions"): how its
  * target is checked when a channel is created, and how it sends once the module has its deps.
  */
+
+import type { VapidKeys } from "../push/vapid.js";
 import type { ChannelKind } from "../types.js";
 import type { AlertView } from "../view.js";
 import { checkEmailTarget, createEmailChannel } from "./email.js";
@@ -9,11 +11,13 @@ import { checkMqttTarget, createMqttChannel, type MqttPublish } from "./mqtt.js"
 import type { AlertChannel, TargetCheck } from "./types.js";
 import { checkWebhookTarget, createWebhookChannel } from "./webhook.js";
 import type { WebhookTargetPolicy } from "./webhook-target-guard.js";
+import { checkWebpushTarget, createWebpushChannel } from "./webpush.js";
 
 export const TARGET_CHECKS: Readonly<Record<ChannelKind, TargetCheck>> = {
   webhook: checkWebhookTarget,
   email: checkEmailTarget,
   mqtt: checkMqttTarget,
+  webpush: checkWebpushTarget,
 };
 
 export interface ChannelDeps {
@@ -26,6 +30,10 @@ export interface ChannelDeps {
   now(): number;
   /** The zone email subjects give times in (COLDTRAIL_TIME_ZONE); default UTC. */
   timeZone?: string;
+  /** The server's VAPID keys; without them, no web push. */
+  vapid?: VapidKeys | null;
+  /** A push service said a subscription is gone: remove its channel. */
+  onPushGone?: (channelId: string) => void;
 }
 
 /** The media this server can send through; email and mqtt only when configured. */
@@ -51,6 +59,17 @@ export function createChannels(deps: ChannelDeps): {
       createMqttChannel({ publish: deps.mqttPublish, activeOfUnit: deps.activeOfUnit, now: deps.now }),
     );
   }
+  if (deps.vapid) {
+    channels.set(
+      "webpush",
+      createWebpushChannel({
+        vapid: deps.vapid,
+        timeoutMs: deps.timeoutMs,
+        policy: deps.webhookPolicy,
+        onGone: (id) => deps.onPushGone?.(id),
+      }),
+    );
+  }
   return { channels, close: () => email?.close() };
 }
 
@@ -64,5 +83,6 @@ export function unavailableReason(
     return "email channels need outgoing mail: set COLDTRAIL_SMTP_URL (e.g. smtp://user:pass@mail.example:587) and restart";
   if (kind === "mqtt")
     return "mqtt channels need the server's MQTT connection, which this server was not given";
+  if (kind === "webpush") return "web push needs the server's VAPID keys, which this server was not given";
   return `channel kind "${kind}" is not available`;
 }

@@ -38,7 +38,7 @@ export type PostResult = { status: number } | { error: string };
 export function postJson(
   url: URL,
   headers: Record<string, string>,
-  body: string,
+  body: string | Buffer,
   opts: { timeoutMs: number; policy: WebhookTargetPolicy },
 ): Promise<PostResult> {
   const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;

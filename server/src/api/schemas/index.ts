@@ -7,6 +7,7 @@ export * from "./alerts.js";
 export * from "./batches.js";
 export * from "./common.js";
 export * from "./deadletters.js";
+export * from "./notifications.js";
 export * from "./passports.js";
 export * from "./probes.js";
 export * from "./system.js";

@@ -1,0 +1,310 @@
+/// <reference lib="dom" />
+/**
+ * "How I am told" (/settings/notifications) in Debian's Chromium at 390 px and desktop, served by
+ * a real coldtrail (its CSP, its /sw.js) with a real SMTP server: a donor sees her choices, a load
+ * error says so with a retry, she switches email on and picks kinds, an empty choice is refused in
+ * words, the test reaches her inbox; push says in plain words when the browser has no PushManager
+ * or refuses to subscribe; a push delivered to the service worker shows its notification.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { SMTPServer } from "smtp-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Coldtrail, startColdtrail } from "../../server/src/app.js";
+import { loadConfig } from "../../server/src/config.js";
+import { createLogger } from "../../server/src/logger.js";
+import { ADMIN_TOKEN } from "../../server/test/harness.js";
+import { parseMail } from "../../server/test/mail.js";
+import { buildDashboard } from "../build.js";
+import {
+  DESKTOP,
+  expectAccessible,
+  launchChromium,
+  noSidewaysScroll,
+  openPage,
+  PHONE,
+  pageErrors,
+  shot,
+  type Viewport,
+} from "./browser-kit.js";
+
+const DONOR_EMAIL = "nora@example.org";
+const PASSWORD = "a long enough password for nora";
+
+let app: Coldtrail;
+let dataDir: string;
+let distDir: string;
+let browser: Browser;
+let smtp: SMTPServer;
+const mails: { to: string[]; raw: string }[] = [];
+let donorToken: string;
+
+async function api<T = unknown>(method: string, path: string, body?: unknown, token = ADMIN_TOKEN) {
+  const res = await fetch(`${app.httpUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined && { "content-type": "application/json" }),
+    },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text.startsWith("{") ? JSON.parse(text) : text) as T };
+}
+
+beforeAll(async () => {
+  distDir = await buildDashboard({ outDir: mkdtempSync(join(tmpdir(), "coldtrail-dash-")) });
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS"],
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (d: Buffer) => chunks.push(d));
+      stream.on("end", () => {
+        mails.push({
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString(),
+        });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((r) => smtp.listen(0, "127.0.0.1", () => r()));
+  dataDir = mkdtempSync(join(tmpdir(), "coldtrail-notify-"));
+  const config = loadConfig({
+    COLDTRAIL_HTTP_PORT: "0",
+    COLDTRAIL_HTTP_HOST: "127.0.0.1",
+    COLDTRAIL_MQTT_PORT: "0",
+    COLDTRAIL_DATA_DIR: dataDir,
+    COLDTRAIL_ADMIN_TOKEN: ADMIN_TOKEN,
+    COLDTRAIL_LOG_LEVEL: process.env.COLDTRAIL_TEST_LOG ?? "silent",
+    COLDTRAIL_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+  });
+  // Served by coldtrail itself, so the page runs under the server's Content-Security-Policy.
+  app = await startColdtrail(config, { log: createLogger(config.logLevel), dashboardDir: distDir });
+  const site = await api<{ id: string }>("POST", "/api/v1/sites", { name: "Nora's household" });
+  const invited = await api<{ inviteToken: string }>("POST", "/api/v1/accounts", {
+    email: DONOR_EMAIL,
+    name: "Nora Donor",
+    role: "donor",
+    siteId: site.body.id,
+  });
+  expect(invited.status).toBe(201);
+  const accepted = await api("POST", `/api/v1/invitations/${invited.body.inviteToken}/accept`, {
+    password: PASSWORD,
+  });
+  expect(accepted.status).toBe(200);
+  const signedIn = await fetch(`${app.httpUrl}/api/v1/sessions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: DONOR_EMAIL, password: PASSWORD }),
+  });
+  const { csrfToken } = (await signedIn.json()) as { csrfToken: string };
+  const token = await fetch(`${app.httpUrl}/api/v1/tokens`, {
+    method: "POST",
+    headers: {
+      cookie: (signedIn.headers.get("set-cookie") ?? "").split(";")[0] as string,
+      "x-csrf-token": csrfToken,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify({ name: "browser test" }),
+  });
+  expect(token.status).toBe(201);
+  donorToken = ((await token.json()) as { token: string }).token;
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  await new Promise<void>((r) => smtp.close(() => r()));
+  for (const d of [distDir, dataDir]) if (d) rmSync(d, { recursive: true, force: true });
+});
+
+async function donorPage(viewport: Viewport, init?: () => void) {
+  const { ctx, page } = await openPage(browser, viewport);
+  await ctx.addInitScript((t) => localStorage.setItem("coldtrail.adminToken", t), donorToken);
+  if (init) await ctx.addInitScript(init);
+  return { ctx, page };
+}
+
+describe.each([
+  ["390 px", PHONE],
+  ["desktop", DESKTOP],
+] as const)("How I am told, %s", (_name, viewport) => {
+  it("a load error says so and retries; email on and kinds saved; no kinds is refused; the test email arrives", async () => {
+    await api("PUT", "/api/v1/me/notifications", { email: false, alertKinds: ["excursion"] }, donorToken);
+    const { ctx, page } = await donorPage(viewport);
+    let fail = true;
+    await page.route("**/api/v1/me/notifications", (route) =>
+      fail && route.request().method() === "GET"
+        ? route.fulfill({
+            status: 503,
+            contentType: "application/json",
+            body: JSON.stringify({
+              error: { code: "CT_ERR_UNAVAILABLE", message: "the server is starting" },
+            }),
+          })
+        : route.fallback(),
+    );
+    await page.goto(`${app.httpUrl}/settings/notifications`);
+    const alert = page.getByRole("alert").filter({ hasText: "Could not load your notification choices" });
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain("the server is starting");
+    await shot(page, "notifications-error");
+    fail = false;
+    await page.getByRole("button", { name: "Try again" }).click();
+
+    await page.getByRole("heading", { name: "How I am told" }).waitFor();
+    const email = page.getByLabel(`Email me at ${DONOR_EMAIL}`);
+    await email.waitFor();
+    expect(await email.isChecked()).toBe(false);
+    expect(await page.getByLabel("Too warm (or too cold) for too long").isChecked()).toBe(true);
+    expect(await page.getByLabel("Milk has probably thawed").isChecked()).toBe(false);
+    // A donor's menu says whose alerts it lists.
+    expect(
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My alerts" }).count(),
+    ).toBe(1);
+
+    // No kind at all: refused in words, nothing saved.
+    await page.getByLabel("Too warm (or too cold) for too long").uncheck();
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Choose at least one kind of alert").waitFor();
+    expect(
+      (await api<{ alertKinds: string[] }>("GET", "/api/v1/me/notifications", undefined, donorToken)).body
+        .alertKinds,
+    ).toEqual(["excursion"]);
+
+    await email.check();
+    await page.getByLabel("Too warm (or too cold) for too long").check();
+    await page.getByLabel("Milk has probably thawed").check();
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Saved.").waitFor();
+    const saved = await api<{ email: { on: boolean }; alertKinds: string[] }>(
+      "GET",
+      "/api/v1/me/notifications",
+      undefined,
+      donorToken,
+    );
+    expect(saved.body.email.on).toBe(true);
+    expect(saved.body.alertKinds.sort()).toEqual(["excursion", "probable-thaw"]);
+
+    const before = mails.length;
+    await page.getByRole("button", { name: "Send a test notification" }).click();
+    await page.getByText("Email: sent.").waitFor();
+    await expect.poll(() => mails.length, { timeout: 10_000 }).toBeGreaterThan(before);
+    const mail = mails.at(-1) as { to: string[]; raw: string };
+    expect(mail.to).toEqual([DONOR_EMAIL]);
+    expect(parseMail(mail.raw).subject).toMatch(/Test notification from coldtrail/);
+
+    await noSidewaysScroll(page);
+    await expectAccessible(page);
+    await shot(page, "notifications");
+    expect(await page.title()).toBe("How I am told · coldtrail");
+
+    // Her own alerts are one tap away (the server lists only hers; she has none yet).
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My alerts" }).click();
+    await page.getByText("No open alerts.").waitFor();
+    await ctx.close();
+  });
+
+  it("without PushManager the page says in plain words that this browser cannot, and offers no switch", async () => {
+    const { ctx, page } = await donorPage(viewport, () => {
+      delete (window as { PushManager?: unknown }).PushManager;
+    });
+    await page.goto(`${app.httpUrl}/settings/notifications`);
+    await page.getByText("This browser cannot show push notifications.").waitFor();
+    expect(await page.getByLabel(/Notify me on this phone or computer/).isDisabled()).toBe(true);
+    await expectAccessible(page);
+    await shot(page, "notifications-no-push");
+    await ctx.close();
+  });
+
+  it("when the browser refuses to subscribe the switch goes back off and the page says why", async () => {
+    const { ctx, page } = await donorPage(viewport, () => {
+      PushManager.prototype.subscribe = () =>
+        Promise.reject(new DOMException("Registration failed - push service not available", "AbortError"));
+    });
+    await ctx.grantPermissions(["notifications"], { origin: app.httpUrl });
+    await page.goto(`${app.httpUrl}/settings/notifications`);
+    const push = page.getByLabel(/Notify me on this phone or computer/);
+    await page.getByText("This device does not get push notifications.").waitFor();
+    await push.check();
+    const refused = page.getByRole("alert").filter({ hasText: "This browser refused to subscribe" });
+    await refused.waitFor();
+    expect(await refused.textContent()).toContain("Email still works.");
+    expect(await push.isChecked()).toBe(false);
+    expect(
+      (await api<{ push: { devices: number } }>("GET", "/api/v1/me/notifications", undefined, donorToken))
+        .body.push.devices,
+    ).toBe(0);
+    await expectAccessible(page);
+    await shot(page, "notifications-push-refused");
+    await ctx.close();
+  });
+});
+
+describe("the service worker", () => {
+  it("is served from the root under the CSP, and shows a pushed alert as a notification carrying the page a tap opens", async () => {
+    const { ctx, page } = await donorPage(DESKTOP);
+    await ctx.grantPermissions(["notifications"], { origin: app.httpUrl });
+    await page.goto(`${app.httpUrl}/settings/notifications`);
+    await page.getByRole("heading", { name: "How I am told" }).waitFor();
+    const scope = await page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+      await navigator.serviceWorker.ready;
+      return reg.scope;
+    });
+    expect(scope).toBe(`${app.httpUrl}/`);
+    // The push service's part, played by Chromium's debugging protocol: deliver a message.
+    const cdp = await ctx.newCDPSession(page);
+    const registrationId = new Promise<string>((resolve) =>
+      cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        (e: { registrations: { registrationId: string; scopeURL: string }[] }) => {
+          const r = e.registrations.find((x) => x.scopeURL === `${app.httpUrl}/`);
+          if (r) resolve(r.registrationId);
+        },
+      ),
+    );
+    await cdp.send("ServiceWorker.enable");
+    await cdp.send("ServiceWorker.deliverPushMessage", {
+      origin: app.httpUrl,
+      registrationId: await registrationId,
+      data: JSON.stringify({
+        title: "Freezer too warm: Nora's freezer",
+        body: "Nora's freezer has been above −15 °C for 50 min.",
+        url: "/alerts?state=open",
+        tag: "coldtrail-a_1",
+        alertId: "a_1",
+      }),
+    });
+    await expect
+      .poll(
+        () =>
+          page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).length),
+        { timeout: 10_000 },
+      )
+      .toBe(1);
+    const [n] = await page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.ready;
+      return (await reg.getNotifications()).map((x) => ({
+        title: x.title,
+        body: x.body,
+        tag: x.tag,
+        data: x.data,
+      }));
+    });
+    expect(n).toEqual({
+      title: "Freezer too warm: Nora's freezer",
+      body: "Nora's freezer has been above −15 °C for 50 min.",
+      tag: "coldtrail-a_1",
+      data: { url: "/alerts?state=open" },
+    });
+    expect(pageErrors).toEqual([]);
+    await ctx.close();
+  });
+});
