@@ -16,6 +16,15 @@ function niceStep(span: number): number {
   return 10 * p;
 }
 
+/** "4 min", "3 h", "1 day 2 h": a bucket's width in words. */
+function bucketWords(ms: number): string {
+  const min = Math.round(ms / 60_000);
+  if (min < 120) return `${min} min`;
+  const h = Math.round(min / 60);
+  if (h < 48) return `${h} h`;
+  return `${Math.floor(h / 24)} days ${h % 24} h`;
+}
+
 /** Readings this far apart (3 buckets) are a gap: the line breaks rather than bridging it. */
 const GAP_BUCKETS = 3;
 /** Sensor-fault markers (−127 °C, 6553.5 …) are left out by the store's buckets; clamp the rest. */
@@ -110,11 +119,11 @@ export function drawChart(
   doc.x = box.x;
   doc.y = bottom + 18;
   doc.font("Helvetica").fontSize(8).fillColor("#333333");
-  const limitWords = c.limits
-    .map((l) => (l.minC === null ? `max ${l.maxC} °C` : `${l.minC} to ${l.maxC} °C`))
-    .join(", then ");
+  const limitWords = [
+    ...new Set(c.limits.map((l) => (l.minC === null ? `max ${l.maxC} °C` : `${l.minC} to ${l.maxC} °C`))),
+  ].join(", then ");
   const shown = c.points.length
-    ? `${c.points.length} points, each the mean of ${Math.round(c.everyMs / 60_000)} min of readings (shaded: lowest to highest)`
+    ? `${c.points.length} points, each the mean of the readings in ${bucketWords(c.everyMs)} (shaded: lowest to highest)`
     : "no readings in custody";
   doc.text(
     `Blue: air temperature, ${shown}. Dashed red: safe limit${limitWords ? ` (${limitWords})` : ""}.`,
