@@ -64,13 +64,14 @@ async function staff<T>(method: string, path: string, body?: unknown): Promise<{
 
 async function unitWithReadings(
   name: string,
+  site: "household" | "milk-bank",
   sinceMs: number,
   tempC: (i: number) => number,
 ): Promise<string> {
   const u = await staff<{ id: string }>("POST", "/api/v1/units", {
     name,
     kind: "freezer",
-    site: "milk-bank",
+    site,
   });
   expect(u.status).toBe(201);
   const p = await staff<{ id: string; secret: string }>("POST", "/api/v1/probes", {});
@@ -173,8 +174,8 @@ beforeAll(async () => {
   staffToken = ((await token.json()) as { token: string }).token;
 
   const now = Date.now();
-  const home = await unitWithReadings(HOME_NAME, now - 30 * HOUR, (i) => -18.5 + (i % 3) / 16);
-  bankUnitId = await unitWithReadings(BANK_NAME, now - 30 * HOUR, (i) => -20 - (i % 2) / 16);
+  const home = await unitWithReadings(HOME_NAME, "household", now - 30 * HOUR, (i) => -18.5 + (i % 3) / 16);
+  bankUnitId = await unitWithReadings(BANK_NAME, "milk-bank", now - 30 * HOUR, (i) => -20 - (i % 2) / 16);
   const created = await staff<{ id: string; code: string }>("POST", "/api/v1/batches", {
     unitId: home,
     expressedAt: new Date(now - 26 * HOUR).toISOString(),
@@ -231,6 +232,7 @@ async function checkBatchPage(page: Page, viewport: Viewport): Promise<void> {
   ]);
   expect(await audit.first().textContent()).toContain("Chain complete, both freezers held");
   expect(await audit.first().textContent()).toContain("Nia Staff");
+  expect(await page.locator(".reviews").textContent()).toContain("Nia Staff");
   await noSidewaysScroll(page);
   await shot(page, "batch-exports");
   await expectAccessible(page);

@@ -75,7 +75,7 @@ function reviewItem(r: Review, nowMs: number): HTMLElement {
     h(
       "span",
       { class: "hint" },
-      `${r.by ? `${r.by}, ` : ""}${formatLocal(r.at)} (${formatAge(Date.parse(r.at), nowMs)})`,
+      `${r.byName ?? r.by}, ${formatLocal(r.at)} (${formatAge(Date.parse(r.at), nowMs)})`,
       r.showToRecipient ? " · shown on the passport" : " · staff only",
     ),
   );
