@@ -22,7 +22,8 @@ export function csvText(value: string): string {
 
 /** A temperature without float noise from calibration offsets (−18.5 + 0.3 is −18.2, not −18.199…). */
 export function csvTemp(tempC: number): string {
-  return String(Number(tempC.toPrecision(12)));
+  // Micro-degrees are far below any probe's resolution; fault markers (1e308 …) print as they are.
+  return String(Math.abs(tempC) < 1e9 ? Math.round(tempC * 1e6) / 1e6 : tempC);
 }
 
 export interface CsvStay {
