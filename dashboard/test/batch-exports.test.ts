@@ -233,6 +233,17 @@ async function checkBatchPage(page: Page, viewport: Viewport): Promise<void> {
   expect(await audit.first().textContent()).toContain("Chain complete, both freezers held");
   expect(await audit.first().textContent()).toContain("Nia Staff");
   expect(await page.locator(".reviews").textContent()).toContain("Nia Staff");
+  // Anything wider than the screen, named, so a failure says what to fix.
+  const wide = await page.evaluate(() =>
+    [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+      .slice(0, 5)
+      .map(
+        (e) =>
+          `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}px: ${(e.textContent ?? "").slice(0, 60)}`,
+      ),
+  );
+  expect(wide).toEqual([]);
   await noSidewaysScroll(page);
   await shot(page, "batch-exports");
   await expectAccessible(page);
