@@ -18,26 +18,36 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** The 14 standard fonts' metrics that PDF.js reads Helvetica text with (shipped in the package). */
 const STANDARD_FONTS = `${join(dirname(createRequire(import.meta.url).resolve("pdfjs-dist/package.json")), "standard_fonts")}/`;
 
-/** The PDF's text, each line joined to the next by a space (wrapped sentences read whole). */
-async function pdfText(bytes: Uint8Array): Promise<{ pages: number; text: string }> {
+/** The PDF's text page by page, each line joined to the next by a space (wrapped sentences read whole). */
+async function pdfPages(bytes: Uint8Array): Promise<string[]> {
   const pdf = await getDocument({
     data: bytes,
     standardFontDataUrl: STANDARD_FONTS,
     useSystemFonts: false,
     isEvalSupported: false,
   }).promise;
-  let text = "";
+  const pages: string[] = [];
   for (let i = 1; i <= pdf.numPages; i++) {
-    const content = await (await pdf.getPage(i)).getTextContent();
-    for (const item of content.items) {
-      if (!("str" in item)) continue;
-      text += item.str + (item.hasEOL ? " " : "");
-    }
-    text += " ";
+    let text = "";
+    for (const item of (await (await pdf.getPage(i)).getTextContent()).items)
+      if ("str" in item) text += item.str + (item.hasEOL ? " " : "");
+    pages.push(text.replace(/\s+/g, " "));
   }
-  const pages = pdf.numPages;
   await pdf.destroy();
-  return { pages, text: text.replace(/\s+/g, " ") };
+  return pages;
+}
+
+async function pdfText(bytes: Uint8Array): Promise<{ pages: number; text: string }> {
+  const pages = await pdfPages(bytes);
+  return { pages: pages.length, text: pages.join(" ") };
+}
+
+async function report(id: string): Promise<Uint8Array> {
+  const res = await fetch(`${s.httpUrl}/api/v1/batches/${id}/report.pdf`, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  expect([res.status, res.headers.get("content-type")]).toEqual([200, "application/pdf"]);
+  return new Uint8Array(await res.arrayBuffer());
 }
 
 let s: TestServer;
@@ -110,13 +120,7 @@ describe("the batch report PDF, read back as text", () => {
     const audit = await s.api<{ audit: { action: string }[] }>("GET", `/api/v1/batches/${id}/audit`);
     expect(audit.body.audit.length).toBeGreaterThan(0);
 
-    const res = await fetch(`${s.httpUrl}/api/v1/batches/${id}/report.pdf`, {
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    });
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toBe("application/pdf");
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    const { pages, text } = await pdfText(bytes);
+    const { pages, text } = await pdfText(await report(id));
 
     expect(text).toContain(`Batch ${created.body.code}`);
     expect(text).toContain(`coldtrail batch report · ${created.body.code}`);
@@ -133,5 +137,34 @@ describe("the batch report PDF, read back as text", () => {
     for (const a of new Set(audit.body.audit.map((x) => x.action))) expect(text).toContain(a);
     expect(text).toMatch(/Generated .* by bootstrap admin\./);
     expect(text).toContain("Dashed red: safe limit");
+  });
+
+  it("runs over pages fit for filing: the code in the header and 'page n of m' on every page", async () => {
+    const unit = await s.api<{ id: string }>("POST", "/api/v1/units", {
+      name: "Ward fridge",
+      kind: "fridge",
+    });
+    const created = await s.api<{ id: string; code: string }>("POST", "/api/v1/batches", {
+      unitId: unit.body.id,
+      expressedAt: iso(NOW - 3 * HOUR),
+      at: iso(NOW - 2 * HOUR),
+      state: "fresh",
+    });
+    expect(created.status).toBe(201);
+    // Enough reviews (and so audit entries) to need more than one A4 page.
+    for (let i = 1; i <= 45; i++) {
+      const r = await s.api("POST", `/api/v1/batches/${created.body.id}/reviews`, {
+        decision: "hold",
+        comment: `Check ${i}: temperature log compared with the ward's paper chart, held until the next round`,
+      });
+      expect(r.status).toBe(201);
+    }
+    const pages = await pdfPages(await report(created.body.id));
+    expect(pages.length).toBeGreaterThan(1);
+    pages.forEach((text, i) => {
+      expect(text).toContain(`coldtrail batch report · ${created.body.code}`);
+      expect(text).toContain(`Page ${i + 1} of ${pages.length}`);
+    });
+    expect(pages.join(" ")).toContain("Check 45: temperature log compared");
   });
 });
