@@ -15,6 +15,7 @@ import type { Reading } from "../server/src/reading.js";
 import { computeVerdict, PROFILES } from "../server/src/rules/index.js";
 import { startInfluxd, uniqueDatabaseName } from "../test/influxd.js";
 import { alertLatency } from "./alert-latency.js";
+import { batchExportsOfAYear } from "./batch-exports.js";
 import { benchServer } from "./coldtrail.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -431,6 +432,32 @@ try {
   }
   if (want("verdict")) rows.push(...(await verdictOfAYear()));
   if (want("load")) rows.push(...(await tenThousandProbes()));
+  if (want("exports")) {
+    const e = await batchExportsOfAYear(RUNS, log);
+    log(`exports: CSV of ${e.rows} rows; server RSS grew at most ${e.csvPeakRssGainMiB.toFixed(0)} MiB`);
+    rows.push(
+      {
+        path: `batch readings.csv of a year (${e.rows} rows, peak RSS +${e.csvPeakRssGainMiB.toFixed(0)} MiB)`,
+        metric: "ms",
+        unit: "",
+        median: median(e.csvMs),
+        runs: e.csvMs,
+        ceiling: {
+          name: "the store's range read of the year, ms",
+          median: median(e.rangeMs),
+          runs: e.rangeMs,
+        },
+        ratio: median(e.rangeMs) / median(e.csvMs),
+      },
+      {
+        path: `batch report.pdf of a year (${e.pdfBytes} bytes)`,
+        metric: "ms",
+        unit: "",
+        median: median(e.pdfMs),
+        runs: e.pdfMs,
+      },
+    );
+  }
   if (want("alerts")) {
     const r = await alertLatency({
       root: ROOT,

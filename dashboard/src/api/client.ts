@@ -15,6 +15,7 @@ import type {
   Alert,
   AlertList,
   AlertState,
+  AuditList,
   BatchCreated,
   BatchDetail,
   BatchList,
@@ -196,6 +197,48 @@ export function createApiClient(opts: ApiClientOptions) {
       tz?: string,
     ) =>
       call<BatchDetail>("POST", `/api/v1/batches/${encodeURIComponent(id)}/moves${query({ tz })}`, { body }),
+    audit: (id: string) => call<AuditList>("GET", `/api/v1/batches/${encodeURIComponent(id)}/audit`),
+    /** Where a batch's export is: `readings.csv` or `report.pdf` (the PDF's words in `tz`). */
+    exportUrl: (id: string, file: "readings.csv" | "report.pdf", tz?: string) =>
+      `${base}/api/v1/batches/${encodeURIComponent(id)}/${file}${query({ tz })}`,
+    /**
+     * A file the server sends as an attachment, fetched with the stored automation token (a plain
+     * link sends the session cookie, not a token): its bytes and the name the server gave it.
+     */
+    downloadWithToken: async (url: string): Promise<ApiResult<{ blob: Blob; filename: string | null }>> => {
+      const token = opts.tokens.get();
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+          cache: "no-store",
+          credentials: "same-origin",
+        });
+      } catch (e) {
+        return {
+          ok: false,
+          status: 0,
+          code: "CT_NETWORK",
+          message: `cannot reach the server (${(e as Error).message})`,
+        };
+      }
+      if (!res.ok) {
+        const err = (
+          (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null
+        )?.error;
+        if (res.status === 401) opts.onUnauthorized?.();
+        return {
+          ok: false,
+          status: res.status,
+          code: err?.code ?? `HTTP_${res.status}`,
+          message: err?.message ?? `the server answered ${res.status}`,
+        };
+      }
+      const name = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? null;
+      return { ok: true, value: { blob: await res.blob(), filename: name } };
+    },
+    /** True when requests carry an automation token rather than the session cookie. */
+    usesToken: () => opts.tokens.get() !== null,
     review: (
       id: string,
       body: { decision: Review["decision"]; comment: string; showToRecipient?: boolean },

@@ -6,6 +6,7 @@ import { createTestApi, type TestApi } from "../../../server/src/api/test-api.js
 import type {
   Alert,
   AlertList,
+  AuditList,
   BatchDetail,
   BatchList,
   DeadLetterList,
@@ -26,6 +27,7 @@ const ROUTES: [type: string, method: string, path: string, status: number, schem
   ["UnitReadings", "get", "/api/v1/units/{id}/readings", 200, S.unitReadings],
   ["BatchList", "get", "/api/v1/batches", 200, S.batchList],
   ["BatchDetail", "get", "/api/v1/batches/{id}", 200, S.batchDetail],
+  ["AuditList", "get", "/api/v1/batches/{id}/audit", 200, S.auditList],
   ["ReviewCreated", "post", "/api/v1/batches/{id}/reviews", 201, S.reviewCreated],
   ["Passport", "get", "/api/v1/passports/{code}", 200, S.passport],
   ["ProbeDetail", "get", "/api/v1/probes/{id}", 200, S.probeDetail],
@@ -72,6 +74,7 @@ describe("the dashboard's API types", () => {
     expectTypeOf<UnitReadings>().toEqualTypeOf<z.output<typeof S.unitReadings>>();
     expectTypeOf<BatchList>().toEqualTypeOf<z.output<typeof S.batchList>>();
     expectTypeOf<BatchDetail>().toEqualTypeOf<z.output<typeof S.batchDetail>>();
+    expectTypeOf<AuditList>().toEqualTypeOf<z.output<typeof S.auditList>>();
     expectTypeOf<ReviewCreated>().toEqualTypeOf<z.output<typeof S.reviewCreated>>();
     expectTypeOf<Passport>().toEqualTypeOf<z.output<typeof S.passport>>();
     expectTypeOf<ProbeDetail>().toEqualTypeOf<z.output<typeof S.probeDetail>>();

@@ -34,6 +34,9 @@ export type BatchDetail = z.output<typeof S.batchDetail>;
 export type CustodyEntry = BatchDetail["custody"][number];
 export type BatchSummary = z.output<typeof S.batchSummary>;
 export type BatchList = z.output<typeof S.batchList>;
+/** A batch's audit trail (GET /batches/{id}/audit), oldest first. */
+export type AuditList = z.output<typeof S.auditList>;
+export type AuditEntry = AuditList["audit"][number];
 
 /** A probe with its attachments; `intervalLearned` when it registered without `intervalS`. */
 export type ProbeDetail = z.output<typeof S.probeDetail>;

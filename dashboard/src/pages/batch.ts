@@ -2,9 +2,13 @@
 /**
  * One batch (`/batches/{id}`), for staff: verdict with reasons (rule codes kept, times in the
  * browser's zone), statistics, time limits, the custody chain and how the batch left it, the
- * passport link for the QR label, and the review form (a comment may be shown to the recipient).
+ * passport link for the QR label, and the review form (a comment may be shown to the recipient);
+ * the temperature chart across the custody chain, the audit trail, and the CSV and PDF exports.
  */
 import type { BatchDetail, Review } from "../api/types.js";
+import { auditTrail } from "../components/audit-trail.js";
+import { batchChart } from "../components/batch-chart.js";
+import { batchDownloads } from "../components/batch-downloads.js";
 import { fill, h } from "../components/element.js";
 import { errorNotice, loading } from "../components/notice.js";
 import {
@@ -71,7 +75,7 @@ function reviewItem(r: Review, nowMs: number): HTMLElement {
     h(
       "span",
       { class: "hint" },
-      `${r.by ? `${r.by}, ` : ""}${formatLocal(r.at)} (${formatAge(Date.parse(r.at), nowMs)})`,
+      `${r.byName ?? r.by}, ${formatLocal(r.at)} (${formatAge(Date.parse(r.at), nowMs)})`,
       r.showToRecipient ? " · shown on the passport" : " · staff only",
     ),
   );
@@ -164,9 +168,10 @@ export const batchPage: Page = (root, params, app) => {
   const body = h("div", null, loading("the batch"));
   root.append(body);
   let disposed = false;
+  let chart: ReturnType<typeof batchChart> | null = null;
 
   async function load() {
-    const r = await app.api.batch(id, browserTimeZone());
+    const [r, audit] = await Promise.all([app.api.batch(id, browserTimeZone()), app.api.audit(id)]);
     if (disposed) return;
     if (!r.ok) {
       body.replaceChildren(errorNotice("the batch", r));
@@ -177,6 +182,9 @@ export const batchPage: Page = (root, params, app) => {
     document.title = `Batch ${b.code} · coldtrail`;
     const section = (title: string, ...content: (Node | string | null)[]) =>
       h("section", null, h("h2", null, title), ...content);
+    chart?.dispose();
+    const temperature = batchChart(app.api, b, nowMs);
+    chart = temperature;
     fill(
       body,
       h("p", { class: "crumbs" }, "Batch ", h("span", { class: "code" }, b.code)),
@@ -199,6 +207,7 @@ export const batchPage: Page = (root, params, app) => {
       section("Why", reasonList(b.reasons, nowMs)),
       section("Monitoring", monitoredMeter(b.stats.monitoredPct), statsList(b.stats)),
       section("Time left", budgetList(b.budgets)),
+      section("Temperature", temperature.el),
       section(
         "Custody chain",
         custodyChain(b, nowMs),
@@ -208,6 +217,7 @@ export const batchPage: Page = (root, params, app) => {
           h("a", { class: "move-link", href: `/batches/${encodeURIComponent(b.id)}/move` }, "Record a move"),
         ),
       ),
+      section("Exports", batchDownloads(app.api, b.id, b.code)),
       section("QR label", qrLabel(b)),
       section(
         "Staff reviews",
@@ -227,11 +237,16 @@ export const batchPage: Page = (root, params, app) => {
           },
         ),
       ),
+      section(
+        "Audit trail",
+        audit.ok ? auditTrail(audit.value.audit) : errorNotice("the audit trail", audit),
+      ),
     );
   }
 
   void load();
   return () => {
     disposed = true;
+    chart?.dispose();
   };
 };

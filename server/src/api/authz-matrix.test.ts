@@ -293,6 +293,16 @@ const MATRIX: Row[] = [
     expect: owned(200),
   },
   {
+    route: "GET /api/v1/batches/{id}/readings.csv",
+    req: (o) => ({ method: "GET", url: `/api/v1/batches/${o.batchId}/readings.csv` }),
+    expect: owned(200),
+  },
+  {
+    route: "GET /api/v1/batches/{id}/report.pdf",
+    req: (o) => ({ method: "GET", url: `/api/v1/batches/${o.batchId}/report.pdf` }),
+    expect: owned(200),
+  },
+  {
     route: "GET /api/v1/passports/{code}",
     req: (o) => ({ method: "GET", url: `/api/v1/passports/${o.batchCode}` }),
     // Public: the passport is what a recipient without an account reads.

@@ -18,6 +18,7 @@ import type { App } from "./app.js";
 import { dashboardPlugin } from "./dashboard.js";
 import { ownerLookup } from "./owner-lookup.js";
 import { accountsPlugin } from "./routes/accounts.js";
+import { batchExportsPlugin } from "./routes/batch-exports.js";
 import { batchesPlugin } from "./routes/batches.js";
 import { deadLettersPlugin } from "./routes/deadletters.js";
 import { labelsPlugin } from "./routes/labels.js";
@@ -90,6 +91,15 @@ export async function registerRoutes(api: App, d: RouteDeps): Promise<void> {
     now,
   });
   await api.register(batchesPlugin, { batches, batchVerdicts, audit, publicHttpUrl, log, now });
+  await api.register(batchExportsPlugin, {
+    batches,
+    batchVerdicts,
+    units,
+    unitReadings,
+    audit,
+    ...(d.timeZone !== undefined && { timeZone: d.timeZone }),
+    now,
+  });
   await api.register(passportsPlugin, {
     batches,
     batchVerdicts,

@@ -4,6 +4,7 @@
  */
 export * from "./accounts.js";
 export * from "./alerts.js";
+export * from "./batch-exports.js";
 export * from "./batches.js";
 export * from "./common.js";
 export * from "./deadletters.js";
