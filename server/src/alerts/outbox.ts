@@ -93,14 +93,41 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
   const failed = db.prepare(
     "UPDATE alert_outbox SET status = 'failed', attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ? AND status != 'cancelled'",
   );
-  const markAll = db.transaction(
-    (rows: readonly Row[], result: SendResult, nowMs: number, retryAtMs: number) => {
-      for (const r of rows) {
-        if (result.ok) delivered.run(nowMs, r.id);
-        else failed.run(retryAtMs, result.reason, r.id);
+  interface Mark {
+    rows: readonly Row[];
+    result: SendResult;
+    doneMs: number;
+    retryAtMs: number;
+  }
+  const writeMarks = db.transaction((batch: readonly Mark[]) => {
+    for (const m of batch)
+      for (const r of m.rows) {
+        if (m.result.ok) delivered.run(m.doneMs, r.id);
+        else failed.run(m.retryAtMs, m.result.reason, r.id);
       }
-    },
-  );
+  });
+  // Outcomes that finish in the same turn of the event loop are written in one transaction: in a
+  // burst, one commit for many deliveries instead of one each (a commit is a synchronous write
+  // that holds up everything else on the loop). A lane stays busy until its outcome is written.
+  let marks: { mark: Mark; written: () => void }[] = [];
+  function markLater(mark: Mark): Promise<void> {
+    return new Promise((written) => {
+      marks.push({ mark, written });
+      if (marks.length > 1) return;
+      setImmediate(() => {
+        const batch = marks;
+        marks = [];
+        try {
+          writeMarks(batch.map((b) => b.mark));
+        } catch (e) {
+          // The rows stay undelivered and go again later (at least once, never lost).
+          opts.log.error({ err: (e as Error).message, deliveries: batch.length }, "alert.outbox_mark_failed");
+        } finally {
+          for (const b of batch) b.written();
+        }
+      });
+    });
+  }
   const pendingCount = db
     .prepare("SELECT count(*) FROM alert_outbox WHERE status IN ('pending', 'failed')")
     .pluck();
@@ -143,11 +170,11 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
           })
         : [head];
     const result = await sendRows(rows, channel);
-    // stop() waits for this delivery, so the database is still open here.
+    // stop() waits for this delivery and its mark, so the database is still open until then.
     const doneMs = opts.now();
     const attempt = Math.max(...rows.map((r) => r.attempts)) + 1;
     const waitMs = backoffMs(attempt, opts.minBackoffMs, opts.maxBackoffMs);
-    markAll(rows, result, doneMs, doneMs + waitMs);
+    await markLater({ rows, result, doneMs, retryAtMs: doneMs + waitMs });
     for (const r of rows) {
       const fields = {
         deliveryId: r.delivery_id,
