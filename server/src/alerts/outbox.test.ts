@@ -11,9 +11,9 @@ const row = (id: number, createdMs: number, nextMs = createdMs, body: string | n
 describe("groupBehind: which queued deliveries share the head's message", () => {
   const o = { windowMs: 2000, max: 50, nowMs: 10_000 };
 
-  it("takes the rows right behind the head that were created within the window", () => {
-    const g = groupBehind(row(1, 1000), [row(2, 1500), row(3, 3000), row(4, 3100)], o);
-    expect(g.map((r) => r.id)).toEqual([1, 2, 3]);
+  it("takes the rows right behind the head, each created within the window of the one before", () => {
+    const g = groupBehind(row(1, 1000), [row(2, 1500), row(3, 3000), row(4, 4900), row(5, 7000)], o);
+    expect(g.map((r) => r.id)).toEqual([1, 2, 3, 4]);
   });
 
   it("stops at the first row it cannot take, so nothing overtakes an earlier row", () => {

@@ -12,7 +12,7 @@ export interface OutboxOptions {
   now(): number;
   minBackoffMs: number;
   maxBackoffMs: number;
-  /** Deliveries to one channel created within this long of the first waiting one go as one message, where the medium groups. 0 = never. */
+  /** Deliveries to one channel created within this long of each other go as one message, where the medium groups. 0 = never. */
   groupWindowMs?: number;
   /** At most this many deliveries in one grouped message. */
   groupMax?: number;
@@ -40,8 +40,9 @@ interface Row {
 
 /**
  * The head row and the rows queued right behind it that may share its message: same channel,
- * next in id order with nothing skipped, due, created within `windowMs` of the head, at most
- * `max` in all. Pure, so the grouping rule is tested without a database.
+ * next in id order with nothing skipped, due, each created within `windowMs` of the one before
+ * (alerts of one burst, however long it lasts), at most `max` in all. Pure, so the grouping rule
+ * is tested without a database.
  */
 export function groupBehind<R extends Pick<Row, "created_ms" | "next_attempt_ms" | "body">>(
   head: R,
@@ -52,7 +53,8 @@ export function groupBehind<R extends Pick<Row, "created_ms" | "next_attempt_ms"
   if (o.windowMs <= 0) return group;
   for (const r of next) {
     if (group.length >= o.max) break;
-    if (r.created_ms - head.created_ms > o.windowMs || r.next_attempt_ms > o.nowMs || r.body === null) break;
+    const prev = group[group.length - 1] as R;
+    if (r.created_ms - prev.created_ms > o.windowMs || r.next_attempt_ms > o.nowMs || r.body === null) break;
     group.push(r);
   }
   return group;
@@ -225,7 +227,11 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
         )
         .finally(() => {
           inFlight.delete(lane);
-          poke();
+          // At once, not on the next turn of the event loop: under load a turn can take a second,
+          // and a lane's next delivery would wait that long for each one before it.
+          if (!running || scheduled) return;
+          scheduled = true;
+          queueMicrotask(pump);
         });
       inFlight.set(lane, p);
     }

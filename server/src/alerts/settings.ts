@@ -93,7 +93,7 @@ const schema = z.strictObject({
       /** Design: a webhook or SMTP server that has not answered in 10 s is counted as failed. */
       timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
       /**
-       * Issue 12: alerts to one channel that changed within 2 s of each other and are waiting
+       * Issue 12: alerts to one channel, each changed within 2 s of the one before, waiting
        * together go out as one message where the medium groups (email): a power cut that warms
        * twenty freezers is one email listing twenty, not twenty emails queued behind each other.
        * Nothing waits for a group to fill: the first alert goes at once. 0 = never group.
