@@ -184,9 +184,17 @@ describe("webhook connections", () => {
       req.resume();
       req.on("end", () => res.writeHead(204).end());
     });
+    // Idle connections stay open for the test however slow the machine is.
+    server.keepAliveTimeout = 60_000;
     const port = await freePort();
     await new Promise<void>((r) => server.listen(port, "127.0.0.1", () => r()));
-    closers.push(() => new Promise<void>((r) => server.close(() => r())));
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    );
     // Back-off of a minute: were the cut-off POST retried by the outbox, drain would time out.
     w = createTestWorld({
       realClock: true,
