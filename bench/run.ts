@@ -14,6 +14,7 @@ import type { Coldtrail } from "../server/src/app.js";
 import type { Reading } from "../server/src/reading.js";
 import { computeVerdict, PROFILES } from "../server/src/rules/index.js";
 import { startInfluxd, uniqueDatabaseName } from "../test/influxd.js";
+import { alertBurst } from "./alert-burst.js";
 import { alertLatency } from "./alert-latency.js";
 import { batchExportsOfAYear } from "./batch-exports.js";
 import { benchServer } from "./coldtrail.js";
@@ -479,6 +480,19 @@ try {
         target: "p99 < 1000 ms",
       });
     }
+  }
+  if (want("alert-burst")) {
+    const excursions = Number(process.env.BENCH_EXCURSIONS ?? 60);
+    const r = await alertBurst({ excursions, log });
+    for (const c of r.channels)
+      rows.push({
+        path: `alert burst, ${c.n} alert deliveries at once (${excursions} excursions × 3 receivers) → ${c.channel}${c.channel === "email" ? ` in ${r.emails} messages` : ""}, no background load`,
+        metric: `ms p50 (p99 ${Math.round(c.p99Ms)} ms, max ${Math.round(c.maxMs)} ms)`,
+        unit: "",
+        median: c.p50Ms,
+        runs: [c.p50Ms, c.p99Ms],
+        target: "p99 < 1000 ms",
+      });
   }
 } finally {
   await influxd.dispose();

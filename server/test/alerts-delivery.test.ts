@@ -171,6 +171,58 @@ describe("webhook channel", () => {
   });
 });
 
+describe("webhook connections", () => {
+  it("a kept-alive connection the receiver drops as the next POST goes out is retried at once, not after a back-off", async () => {
+    // Each connection's second request is cut off before an answer, as a receiver closing an
+    // idle connection at that moment would.
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      const s = req.socket as typeof req.socket & { served?: number };
+      s.served = (s.served ?? 0) + 1;
+      seen.push(String(req.headers["x-coldtrail-delivery"]));
+      if (s.served > 1) return s.destroy();
+      req.resume();
+      req.on("end", () => res.writeHead(204).end());
+    });
+    // Idle connections stay open for the test however slow the machine is.
+    server.keepAliveTimeout = 60_000;
+    const port = await freePort();
+    await new Promise<void>((r) => server.listen(port, "127.0.0.1", () => r()));
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    );
+    // Back-off of a minute: were the cut-off POST retried by the outbox, drain would time out.
+    w = createTestWorld({
+      realClock: true,
+      settings: { delivery: { minBackoffMs: 60_000, maxBackoffMs: 60_000, timeoutMs: 2000 } },
+    });
+    const base = await w.listen();
+    w.alerting.start();
+    await call(base, "POST", "/api/v1/channels", {
+      kind: "webhook",
+      target: `http://127.0.0.1:${port}/hook`,
+    });
+    for (const id of ["probe-k1", "probe-k2", "probe-k3"])
+      w.alerting.onProbeLive(w.loneProbe(id), { batteryPct: 5 });
+    await w.alerting.outbox.drain();
+    const rows = w.db.prepare("SELECT delivery_id, status, attempts FROM alert_outbox ORDER BY id").all();
+    expect(rows).toEqual(
+      ["probe-k1", "probe-k2", "probe-k3"].map(() => ({
+        delivery_id: expect.any(String),
+        status: "delivered",
+        attempts: 1,
+      })),
+    );
+    // The 2nd and 3rd were each cut off once on the kept-alive connection, then sent again.
+    const ids = (rows as { delivery_id: string }[]).map((r) => r.delivery_id);
+    expect(seen).toEqual([ids[0], ids[1], ids[1], ids[2], ids[2]]);
+  });
+});
+
 describe("email channel (nodemailer → a real smtp-server)", () => {
   it("reaches an SMTP server that was down for a while, once per alert, with a clear subject and the unit's link", async () => {
     const port = await freePort();

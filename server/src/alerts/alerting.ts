@@ -179,6 +179,9 @@ export function createAlerting(deps: AlertingDeps) {
     now: deps.now,
     minBackoffMs: settings.delivery.minBackoffMs,
     maxBackoffMs: settings.delivery.maxBackoffMs,
+    groupWindowMs: settings.delivery.groupWindowMs,
+    groupMax: settings.delivery.groupMax,
+    concurrency: settings.delivery.concurrency,
   });
   const engine = createAlertEngine({
     settings,

@@ -1,8 +1,8 @@
 import type { Db } from "../db/open.js";
 import type { Logger } from "../logger.js";
 import type { ChannelStore } from "./channel-store.js";
-import type { AlertChannel } from "./channels/types.js";
-import type { ChannelKind } from "./types.js";
+import type { AlertChannel, GroupedDelivery, SendResult } from "./channels/types.js";
+import type { Channel, ChannelKind } from "./types.js";
 import type { AlertPayload } from "./view.js";
 
 export interface OutboxOptions {
@@ -12,6 +12,12 @@ export interface OutboxOptions {
   now(): number;
   minBackoffMs: number;
   maxBackoffMs: number;
+  /** Deliveries to one channel created within this long of each other go as one message, where the medium groups. 0 = never. */
+  groupWindowMs?: number;
+  /** At most this many deliveries in one grouped message. */
+  groupMax?: number;
+  /** Deliveries in flight at once across all lanes. */
+  concurrency?: number;
 }
 
 /** Back-off before attempt n+1 after n failures: doubles from min, capped at max. */
@@ -19,17 +25,69 @@ export function backoffMs(failures: number, minMs: number, maxMs: number): numbe
   return Math.min(maxMs, minMs * 2 ** Math.max(0, Math.min(failures - 1, 30)));
 }
 
+interface Row {
+  id: number;
+  delivery_id: string;
+  event_id: number;
+  channel_id: string;
+  attempts: number;
+  next_attempt_ms: number;
+  created_ms: number;
+  body: string | null;
+  kind: string | null;
+  target: string | null;
+}
+
 /**
- * Delivers the outbox: per channel the oldest undelivered row first (so a receiver that was down
- * gets alerts in order once it is back), channels in parallel. A failure is retried with
- * exponential back-off for as long as it takes; nothing is dropped. Rows were written in the same
- * transaction as their alert change, so a crash between commit and send only delays them.
+ * The head row and the rows queued right behind it that may share its message: same channel,
+ * next in id order with nothing skipped, due, each created within `windowMs` of the one before
+ * (alerts of one burst, however long it lasts), at most `max` in all. Pure, so the grouping rule
+ * is tested without a database.
+ */
+export function groupBehind<R extends Pick<Row, "created_ms" | "next_attempt_ms" | "body">>(
+  head: R,
+  next: readonly R[],
+  o: { windowMs: number; max: number; nowMs: number },
+): R[] {
+  const group = [head];
+  if (o.windowMs <= 0) return group;
+  for (const r of next) {
+    if (group.length >= o.max) break;
+    const prev = group[group.length - 1] as R;
+    if (r.created_ms - prev.created_ms > o.windowMs || r.next_attempt_ms > o.nowMs || r.body === null) break;
+    group.push(r);
+  }
+  return group;
+}
+
+/**
+ * Delivers the outbox. Rows are delivered in lanes, one lane per destination (channel kind and
+ * target: one recipient, one webhook URL): within a lane the oldest undelivered row first and one
+ * at a time, so a receiver that was down gets alerts in order once it is back; lanes run in
+ * parallel, at most `concurrency` at once. A medium that groups (email) gets the rows queued right
+ * behind the head, created within `groupWindowMs` of it, as one message; each row keeps its own
+ * status. A failure is retried with exponential back-off for as long as it takes; nothing is
+ * dropped. Rows were written in the same transaction as their alert change, and the server pokes
+ * the outbox when that commits, so a new alert starts out at once; a crash between commit and send
+ * only delays them.
  */
 export function createOutbox(db: Db, opts: OutboxOptions) {
+  const windowMs = opts.groupWindowMs ?? 0;
+  const groupMax = opts.groupMax ?? 50;
+  const concurrency = opts.concurrency ?? 16;
   const heads = db.prepare(
-    `SELECT o.id, o.delivery_id, o.event_id, o.channel_id, o.attempts, o.next_attempt_ms, e.body
+    `SELECT o.id, o.delivery_id, o.event_id, o.channel_id, o.attempts, o.next_attempt_ms, o.created_ms, e.body,
+            c.kind, c.target
+       FROM alert_outbox o LEFT JOIN alert_event e ON e.id = o.event_id LEFT JOIN alert_channel c ON c.id = o.channel_id
+      WHERE o.id IN (SELECT min(id) FROM alert_outbox WHERE status IN ('pending', 'failed') GROUP BY channel_id)
+      ORDER BY o.id`,
+  );
+  const behind = db.prepare(
+    `SELECT o.id, o.delivery_id, o.event_id, o.channel_id, o.attempts, o.next_attempt_ms, o.created_ms, e.body,
+            NULL AS kind, NULL AS target
        FROM alert_outbox o LEFT JOIN alert_event e ON e.id = o.event_id
-      WHERE o.id IN (SELECT min(id) FROM alert_outbox WHERE status IN ('pending', 'failed') GROUP BY channel_id)`,
+      WHERE o.channel_id = ? AND o.status IN ('pending', 'failed') AND o.id > ?
+      ORDER BY o.id LIMIT ?`,
   );
   const delivered = db.prepare(
     "UPDATE alert_outbox SET status = 'delivered', attempts = attempts + 1, delivered_ms = ?, last_error = NULL WHERE id = ?",
@@ -37,52 +95,97 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
   const failed = db.prepare(
     "UPDATE alert_outbox SET status = 'failed', attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ? AND status != 'cancelled'",
   );
+  interface Mark {
+    rows: readonly Row[];
+    result: SendResult;
+    doneMs: number;
+    retryAtMs: number;
+  }
+  const writeMarks = db.transaction((batch: readonly Mark[]) => {
+    for (const m of batch)
+      for (const r of m.rows) {
+        if (m.result.ok) delivered.run(m.doneMs, r.id);
+        else failed.run(m.retryAtMs, m.result.reason, r.id);
+      }
+  });
+  // Outcomes that finish in the same turn of the event loop are written in one transaction: in a
+  // burst, one commit for many deliveries instead of one each (a commit is a synchronous write
+  // that holds up everything else on the loop). A lane stays busy until its outcome is written.
+  let marks: { mark: Mark; written: () => void }[] = [];
+  function markLater(mark: Mark): Promise<void> {
+    return new Promise((written) => {
+      marks.push({ mark, written });
+      if (marks.length > 1) return;
+      setImmediate(() => {
+        const batch = marks;
+        marks = [];
+        try {
+          writeMarks(batch.map((b) => b.mark));
+        } catch (e) {
+          // The rows stay undelivered and go again later (at least once, never lost).
+          opts.log.error({ err: (e as Error).message, deliveries: batch.length }, "alert.outbox_mark_failed");
+        } finally {
+          for (const b of batch) b.written();
+        }
+      });
+    });
+  }
   const pendingCount = db
     .prepare("SELECT count(*) FROM alert_outbox WHERE status IN ('pending', 'failed')")
     .pluck();
 
+  /** Lane key → the delivery in flight there. */
   const inFlight = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | null = null;
   let running = false;
   let scheduled = false;
 
-  async function deliver(row: Record<string, unknown>): Promise<void> {
-    const id = row.id as number;
-    const attempt = (row.attempts as number) + 1;
-    const channel = opts.channels.get(row.channel_id as string);
-    let result: { ok: true } | { ok: false; reason: string };
-    if (!channel) result = { ok: false, reason: "channel not found" };
-    else if (row.body === null) result = { ok: false, reason: "event body missing" };
-    else {
-      const medium = opts.media.get(channel.kind);
-      result = medium
-        ? await medium
-            .send(JSON.parse(row.body as string) as AlertPayload, {
-              deliveryId: row.delivery_id as string,
-              attempt,
-              body: row.body as string,
-              channel,
-            })
-            .catch((e: Error) => ({ ok: false as const, reason: `send threw: ${e.message}` }))
-        : { ok: false, reason: `no ${channel.kind} sender configured on this server` };
-    }
-    const nowMs = opts.now();
-    if (result.ok) {
-      delivered.run(nowMs, id);
-      opts.log.info({ deliveryId: row.delivery_id, channelId: row.channel_id, attempt }, "alert.delivered");
-    } else {
-      const waitMs = backoffMs(attempt, opts.minBackoffMs, opts.maxBackoffMs);
-      failed.run(nowMs + waitMs, result.reason, id);
-      opts.log.warn(
-        {
-          deliveryId: row.delivery_id,
-          channelId: row.channel_id,
-          attempt,
-          retryInMs: waitMs,
-          reason: result.reason,
-        },
-        "alert.delivery_failed",
-      );
+  const laneOf = (r: Row): string =>
+    r.kind !== null && r.target !== null ? `${r.kind}\u0000${r.target}` : `channel\u0000${r.channel_id}`;
+
+  async function sendRows(rows: readonly Row[], channel: Channel | null): Promise<SendResult> {
+    const head = rows[0] as Row;
+    if (!channel) return { ok: false, reason: "channel not found" };
+    if (head.body === null) return { ok: false, reason: "event body missing" };
+    const medium = opts.media.get(channel.kind);
+    if (!medium) return { ok: false, reason: `no ${channel.kind} sender configured on this server` };
+    const items: GroupedDelivery[] = rows.map((r) => ({
+      alert: JSON.parse(r.body as string) as AlertPayload,
+      delivery: { deliveryId: r.delivery_id, attempt: r.attempts + 1, body: r.body as string, channel },
+    }));
+    const sending =
+      items.length > 1 && medium.sendGroup
+        ? medium.sendGroup(items)
+        : medium.send((items[0] as GroupedDelivery).alert, (items[0] as GroupedDelivery).delivery);
+    return sending.catch((e: Error) => ({ ok: false as const, reason: `send threw: ${e.message}` }));
+  }
+
+  async function deliver(head: Row, nowMs: number): Promise<void> {
+    const channel = opts.channels.get(head.channel_id);
+    const medium = channel ? opts.media.get(channel.kind) : undefined;
+    const rows =
+      medium?.sendGroup && windowMs > 0 && groupMax > 1
+        ? groupBehind(head, behind.all(head.channel_id, head.id, groupMax - 1) as Row[], {
+            windowMs,
+            max: groupMax,
+            nowMs,
+          })
+        : [head];
+    const result = await sendRows(rows, channel);
+    // stop() waits for this delivery and its mark, so the database is still open until then.
+    const doneMs = opts.now();
+    const attempt = Math.max(...rows.map((r) => r.attempts)) + 1;
+    const waitMs = backoffMs(attempt, opts.minBackoffMs, opts.maxBackoffMs);
+    await markLater({ rows, result, doneMs, retryAtMs: doneMs + waitMs });
+    for (const r of rows) {
+      const fields = {
+        deliveryId: r.delivery_id,
+        channelId: r.channel_id,
+        attempt: r.attempts + 1,
+        ...(rows.length > 1 && { groupedWith: rows.length - 1 }),
+      };
+      if (result.ok) opts.log.info(fields, "alert.delivered");
+      else opts.log.warn({ ...fields, retryInMs: waitMs, reason: result.reason }, "alert.delivery_failed");
     }
   }
 
@@ -99,28 +202,38 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
     timer.unref();
   }
 
-  /** Starts every due head whose channel is idle; schedules the next look. */
+  /** Starts every due head whose lane is idle, oldest first, up to `concurrency`; schedules the next look. */
   function pump(): void {
     scheduled = false;
     // A pump queued by setImmediate may fire after stop(): the database may be closed by then.
     if (!running) return;
     const nowMs = opts.now();
     let nextMs = Number.POSITIVE_INFINITY;
-    for (const row of heads.all() as Record<string, unknown>[]) {
-      const channelId = row.channel_id as string;
-      if (inFlight.has(channelId)) continue;
-      const due = row.next_attempt_ms as number;
-      if (due > nowMs) {
-        nextMs = Math.min(nextMs, due);
+    // Lanes whose oldest head is waiting (in flight or backing off): younger heads of the same
+    // lane (another channel to the same address) wait behind it.
+    const held = new Set(inFlight.keys());
+    for (const row of heads.all() as Row[]) {
+      const lane = laneOf(row);
+      if (held.has(lane)) continue;
+      held.add(lane);
+      if (row.next_attempt_ms > nowMs) {
+        nextMs = Math.min(nextMs, row.next_attempt_ms);
         continue;
       }
-      const p = deliver(row)
-        .catch((e: Error) => opts.log.error({ err: e.message, channelId }, "alert.outbox_error"))
+      if (inFlight.size >= concurrency) break; // poked again when one finishes
+      const p = deliver(row, nowMs)
+        .catch((e: Error) =>
+          opts.log.error({ err: e.message, channelId: row.channel_id }, "alert.outbox_error"),
+        )
         .finally(() => {
-          inFlight.delete(channelId);
-          poke();
+          inFlight.delete(lane);
+          // At once, not on the next turn of the event loop: under load a turn can take a second,
+          // and a lane's next delivery would wait that long for each one before it.
+          if (!running || scheduled) return;
+          scheduled = true;
+          queueMicrotask(pump);
         });
-      inFlight.set(channelId, p);
+      inFlight.set(lane, p);
     }
     // Poll now and then as well: rows may be added by another process sharing the file.
     if (Number.isFinite(nextMs)) schedule(Math.min(nextMs - nowMs, 5000));

@@ -98,8 +98,29 @@ const schema = z.strictObject({
       maxBackoffMs: z.number().int().min(1).max(3_600_000).default(300_000),
       /** Design: a webhook or SMTP server that has not answered in 10 s is counted as failed. */
       timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+      /**
+       * Issue 12: alerts to one channel, each changed within 2 s of the one before, waiting
+       * together go out as one message where the medium groups (email): a power cut that warms
+       * twenty freezers is one email listing twenty, not twenty emails queued behind each other.
+       * Nothing waits for a group to fill: the first alert goes at once. 0 = never group.
+       */
+      groupWindowMs: z.number().int().min(0).max(60_000).default(2000),
+      /** At most this many alerts in one grouped message. */
+      groupMax: z.number().int().min(1).max(500).default(50),
+      /**
+       * Deliveries in flight at once, across channels (one at a time per channel, so each
+       * channel hears its alerts in order). Bounds sockets and memory in a burst.
+       */
+      concurrency: z.number().int().min(1).max(256).default(16),
     })
-    .default({ minBackoffMs: 1000, maxBackoffMs: 300_000, timeoutMs: 10_000 }),
+    .default({
+      minBackoffMs: 1000,
+      maxBackoffMs: 300_000,
+      timeoutMs: 10_000,
+      groupWindowMs: 2000,
+      groupMax: 50,
+      concurrency: 16,
+    }),
   /** Design: alert events are kept 30 days for SSE resumption (undelivered ones are kept anyway). */
   eventRetentionDays: z.number().min(1).max(3650).default(30),
 });

@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import nodemailer from "nodemailer";
 import { formatTempC, formatTime } from "../../rules/wording.js";
 import type { AlertPayload } from "../view.js";
-import type { AlertChannel, TargetCheck } from "./types.js";
+import type { AlertChannel, GroupedDelivery, SendResult, TargetCheck } from "./types.js";
 
 /** Deliberately simple: one @, no spaces, a dot in the domain. The SMTP server has the last word. */
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
@@ -53,6 +54,32 @@ export function emailText(a: AlertPayload): string {
   return lines.filter((l) => l !== null).join("\n");
 }
 
+/**
+ * The subject of one message carrying several alerts: how many, then what (the distinct titles,
+ * in order), cut to a length mail clients show whole.
+ */
+export function groupSubject(alerts: readonly AlertPayload[]): string {
+  const titles = [...new Set(alerts.map((a) => `${PREFIX[a.event] ?? ""}${a.title}`))];
+  const what = titles.join("; ");
+  return `${alerts.length} alerts: ${what.length > 150 ? `${what.slice(0, 149)}…` : what}`;
+}
+
+/** Each alert in order, numbered, under its own subject line, then its usual text. */
+export function groupText(alerts: readonly AlertPayload[], timeZone = "UTC"): string {
+  const parts = alerts.map(
+    (a, i) => `${i + 1}. ${emailSubject(a, timeZone)}\n\n${emailText(a).replace(/\n\n— coldtrail$/, "")}`,
+  );
+  return `${alerts.length} alerts, oldest first.\n\n${parts.join("\n\n----\n\n")}\n\n— coldtrail`;
+}
+
+/**
+ * The Message-ID of a grouped message: derived from its delivery ids, so a retry of the same
+ * group is recognisable as the same message.
+ */
+export function groupMessageId(deliveryIds: readonly string[]): string {
+  return `<group-${createHash("sha256").update(deliveryIds.join("\n")).digest("hex").slice(0, 32)}@coldtrail>`;
+}
+
 /** nodemailer transport options from COLDTRAIL_SMTP_URL (smtp:// or smtps://user:pass@host:port). */
 export function smtpOptions(smtpUrl: string, timeoutMs: number) {
   const u = new URL(smtpUrl);
@@ -69,8 +96,11 @@ export function smtpOptions(smtpUrl: string, timeoutMs: number) {
     socketTimeout: timeoutMs,
     // A burst of alerts (a power cut takes many freezers at once) reuses open SMTP connections
     // instead of a new connection and greeting per message.
+    // Issue 12: several recipients are sent to in parallel (the outbox keeps one message at a time
+    // per recipient); each connection is recycled after maxMessages.
     pool: true,
-    maxConnections: 2,
+    maxConnections: 5,
+    maxMessages: 100,
   };
 }
 
@@ -87,31 +117,53 @@ export function createEmailChannel(opts: {
   timeZone?: string;
 }): AlertChannel & { close(): void } {
   const transport = nodemailer.createTransport(smtpOptions(opts.smtpUrl, opts.timeoutMs));
-  return {
-    kind: "email",
-    async send(alert, d) {
-      try {
-        const info = await transport.sendMail({
-          from: opts.from,
-          to: d.channel.target,
-          subject: emailSubject(alert, opts.timeZone),
-          text: emailText(alert),
-          messageId: `<${d.deliveryId}@coldtrail>`,
-          headers: { "X-Coldtrail-Delivery": d.deliveryId, "X-Coldtrail-Event": alert.event },
-        });
-        if (info.rejected.length > 0)
-          return {
-            ok: false,
-            reason: `SMTP server refused ${info.rejected.length} recipient(s): ${info.response}`,
-          };
-        return { ok: true };
-      } catch (e) {
-        const err = e as Error & { code?: string; responseCode?: number };
+  async function mail(message: {
+    to: string;
+    subject: string;
+    text: string;
+    messageId: string;
+    headers: Record<string, string>;
+  }): Promise<SendResult> {
+    try {
+      const info = await transport.sendMail({ from: opts.from, ...message });
+      if (info.rejected.length > 0)
         return {
           ok: false,
-          reason: `SMTP: ${err.code ?? err.responseCode ?? "error"}: ${err.message}`.slice(0, 300),
+          reason: `SMTP server refused ${info.rejected.length} recipient(s): ${info.response}`,
         };
-      }
+      return { ok: true };
+    } catch (e) {
+      const err = e as Error & { code?: string; responseCode?: number };
+      return {
+        ok: false,
+        reason: `SMTP: ${err.code ?? err.responseCode ?? "error"}: ${err.message}`.slice(0, 300),
+      };
+    }
+  }
+  return {
+    kind: "email",
+    send: (alert, d) =>
+      mail({
+        to: d.channel.target,
+        subject: emailSubject(alert, opts.timeZone),
+        text: emailText(alert),
+        messageId: `<${d.deliveryId}@coldtrail>`,
+        headers: { "X-Coldtrail-Delivery": d.deliveryId, "X-Coldtrail-Event": alert.event },
+      }),
+    /** Several alerts to one address in one message; the headers list every delivery id and event, in order. */
+    sendGroup(items: readonly GroupedDelivery[]) {
+      const ids = items.map((i) => i.delivery.deliveryId);
+      const alerts = items.map((i) => i.alert);
+      return mail({
+        to: (items[0] as GroupedDelivery).delivery.channel.target,
+        subject: groupSubject(alerts),
+        text: groupText(alerts, opts.timeZone),
+        messageId: groupMessageId(ids),
+        headers: {
+          "X-Coldtrail-Delivery": ids.join(", "),
+          "X-Coldtrail-Event": alerts.map((a) => a.event).join(", "),
+        },
+      });
     },
     close: () => transport.close(),
   };

@@ -14,10 +14,23 @@ export interface OutgoingDelivery {
 
 export type SendResult = { ok: true } | { ok: false; reason: string };
 
+/** One alert of a grouped message, with its own delivery. */
+export interface GroupedDelivery {
+  alert: AlertPayload;
+  delivery: OutgoingDelivery;
+}
+
 /** One medium. `send` never throws for an expected failure; it returns the reason to retry on. */
 export interface AlertChannel {
   kind: ChannelKind;
   send(alert: AlertPayload, delivery: OutgoingDelivery): Promise<SendResult>;
+  /**
+   * Optional: a medium that groups (email) sends 2 or more deliveries to one channel, queued
+   * within the grouping window, as one message listing each in order. One result for all: the
+   * outbox marks every delivery of the group delivered, or retries them together. Media without
+   * it get one `send` per delivery.
+   */
+  sendGroup?(items: readonly GroupedDelivery[]): Promise<SendResult>;
 }
 
 /** Checks a channel's target when it is created; returns a message for the API, or null if fine. */

@@ -35,12 +35,28 @@ export function guardedLookup(policy: WebhookTargetPolicy, port: number): Lookup
 
 export type PostResult = { status: number } | { error: string };
 
-export function postJson(
+/**
+ * Node keeps connections to a receiver open between deliveries. A receiver may close one that
+ * sat idle just as the next POST goes out on it (ECONNRESET on a reused socket, before any
+ * answer): that POST is sent once more at once on a fresh connection instead of waiting a
+ * back-off. The delivery id is the same, so a receiver that did get the first drops the second.
+ */
+export async function postJson(
   url: URL,
   headers: Record<string, string>,
   body: string | Buffer,
   opts: { timeoutMs: number; policy: WebhookTargetPolicy },
 ): Promise<PostResult> {
+  const first = await postOnce(url, headers, body, opts);
+  return "staleSocket" in first ? postOnce(url, headers, body, opts) : first;
+}
+
+function postOnce(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  opts: { timeoutMs: number; policy: WebhookTargetPolicy },
+): Promise<PostResult | { error: string; staleSocket: true }> {
   const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
   const request = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
@@ -64,9 +80,10 @@ export function postJson(
     req.on("timeout", () =>
       req.destroy(Object.assign(new Error("no answer in time"), { code: "ETIMEDOUT" })),
     );
-    req.on("error", (e: Error & { code?: string }) =>
-      resolve({ error: `${e.code ?? e.name}: ${e.message}` }),
-    );
+    req.on("error", (e: Error & { code?: string }) => {
+      const error = `${e.code ?? e.name}: ${e.message}`;
+      resolve(req.reusedSocket && e.code === "ECONNRESET" ? { error, staleSocket: true } : { error });
+    });
     req.end(body);
   });
 }
