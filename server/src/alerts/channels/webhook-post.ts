@@ -54,7 +54,7 @@ export async function postJson(
 function postOnce(
   url: URL,
   headers: Record<string, string>,
-  body: string,
+  body: string | Buffer,
   opts: { timeoutMs: number; policy: WebhookTargetPolicy },
 ): Promise<PostResult | { error: string; staleSocket: true }> {
   const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
