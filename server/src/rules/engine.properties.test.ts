@@ -124,6 +124,17 @@ function batchOf(
   };
 }
 
+/** The longest run of consecutive levels at one temperature, in minutes (a flat line of readings). */
+function longestFlatMin(levels: readonly { levelC: number; minutes: number }[]): number {
+  let longest = 0;
+  let run = 0;
+  for (const [i, l] of levels.entries()) {
+    run = i > 0 && levels[i - 1]?.levelC === l.levelC ? run + l.minutes : l.minutes;
+    longest = Math.max(longest, run);
+  }
+  return longest;
+}
+
 function verdict(batch: BatchInput, nowMs: number): Verdict {
   const r = computeVerdict(batch, nowMs);
   if (!r.ok) throw new Error(r.reason);
@@ -211,7 +222,9 @@ describe("verdict properties", () => {
    * Removing readings (making gaps) never makes the verdict safer. A gap cannot prove a thaw, so
    * this holds for histories whose worst reasons are excursions, gaps and coverage: steady
    * levels clear of the hysteresis bands, readings on an exact cadence (so any removal makes a
-   * gap), no faults, frozen milk in a freezer or fresh milk in a fridge younger than FR-2's 3 days.
+   * gap), no faults, frozen milk in a freezer or fresh milk in a fridge younger than FR-2's 3 days,
+   * and no flat stretch as long as the stuck-probe line (`sensor.stuckMin`): a removal that
+   * shortens such a stretch below the line turns "stuck, unmonitored" into monitored time.
    */
   it("removing readings never makes a verdict safer", () => {
     const freezerLevels = fc.constantFrom(-25, -20, -15, -10, -5);
@@ -235,6 +248,7 @@ describe("verdict properties", () => {
     );
     fc.assert(
       fc.property(history, fc.integer(), removal, fc.boolean(), (h, seed, remove, open) => {
+        fc.pre(longestFlatMin(h.levels) < PROFILES[h.profileId].sensor.stuckMin);
         const { readings, lastMs } = build(h.levels.map((l) => ({ ...l, everyMin: 1, silent: false })));
         const rnd = random(seed);
         const dropIdx = new Set(remove.idx.map((i) => i % readings.length));
