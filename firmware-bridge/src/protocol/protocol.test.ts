@@ -100,8 +100,23 @@ describe("topics", () => {
         return `topic kind must be readings, temp_c or status, got "${kind.slice(0, 40)}"`;
       return { ok: true, probeId: id, kind };
     };
-    const piece = fc.constantFrom("coldtrail", "v1", "v2", "probes", "p-01", "ab", "", "readings", "temp_c", "status", "x/y");
-    const topic = fc.oneof(fc.array(piece, { maxLength: 7 }).map((p) => p.join("/")), fc.string());
+    const piece = fc.constantFrom(
+      "coldtrail",
+      "v1",
+      "v2",
+      "probes",
+      "p-01",
+      "ab",
+      "",
+      "readings",
+      "temp_c",
+      "status",
+      "x/y",
+    );
+    const topic = fc.oneof(
+      fc.array(piece, { maxLength: 7 }).map((p) => p.join("/")),
+      fc.string(),
+    );
     fc.assert(
       fc.property(topic, (t) => {
         const r = parseProbeTopic(t);

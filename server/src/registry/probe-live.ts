@@ -20,10 +20,14 @@ export function createProbeLive(probes: Probes) {
   const pending = new Map<string, ProbeLiveState>();
   const latest = new Map<string, ProbeLiveState>();
   return {
+    /** Once per message: merged into this probe's own entries in place (`s` itself is not kept). */
     update(probeId: string, s: ProbeLiveState): void {
-      const merged = { ...latest.get(probeId), ...s };
-      latest.set(probeId, merged);
-      pending.set(probeId, { ...pending.get(probeId), ...s });
+      const l = latest.get(probeId);
+      if (l) Object.assign(l, s);
+      else latest.set(probeId, { ...s });
+      const p = pending.get(probeId);
+      if (p) Object.assign(p, s);
+      else pending.set(probeId, { ...s });
     },
     flush(): void {
       if (pending.size === 0) return;
