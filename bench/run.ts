@@ -8,6 +8,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, freemem, totalmem } from "node:os";
 import { dirname, join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Aedes } from "aedes";
 import type { Coldtrail } from "../server/src/app.js";
@@ -336,6 +337,9 @@ async function tenThousandProbes(): Promise<Row[]> {
   const credsFile = join(dir, "creds.json");
   writeFileSync(credsFile, JSON.stringify(creds), { mode: 0o600 });
   log(`load: ${n} probes registered; connecting one client each and publishing ${rate}/s for 20 s`);
+  // The server's event loop: a stall here (GC, a big commit, a flush) is the PUBACK tail.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -364,6 +368,9 @@ async function tenThousandProbes(): Promise<Row[]> {
       code === 0 ? resolve(buf) : reject(new Error(`coldtrail-sim load exited with ${code}`)),
     );
   });
+  loop.disable();
+  const stallP99 = loop.percentile(99) / 1e6;
+  const stallMax = loop.max / 1e6;
   const result = JSON.parse(out.trim().split("\n").pop() as string) as {
     ratePerS: number;
     acked: number;
@@ -373,7 +380,7 @@ async function tenThousandProbes(): Promise<Row[]> {
   };
   await app.parts.forwarder.drain(120_000);
   log(
-    `load: ${Math.round(result.ratePerS)}/s acknowledged over ${result.connections} connections, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${result.errors} errors`,
+    `load: ${Math.round(result.ratePerS)}/s acknowledged over ${result.connections} connections, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${result.errors} errors; server event-loop delay p99 ${stallP99.toFixed(0)} ms, max ${stallMax.toFixed(0)} ms`,
   );
   await app.stop();
   rmSync(dir, { recursive: true, force: true });
