@@ -63,6 +63,8 @@ export interface StartOptions {
 }
 
 const LIVE_FLUSH_MS = 2000;
+/** Probes whose live fields are written in one transaction; the rest follow on the next turns. */
+const LIVE_FLUSH_PROBES_AT_ONCE = 500;
 /** Stored verdicts follow new readings within a few seconds; bursts (a replayed buffer) share one refresh. */
 const VERDICT_REFRESH_DEBOUNCE_MS = 2000;
 /** Batches whose storage limit falls within a week are announced to staff (batch-storage-limit alerts). */
@@ -198,7 +200,14 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       })
     : null;
 
-  const liveTimer = setInterval(() => live.flush(), LIVE_FLUSH_MS);
+  let liveFlushing = false;
+  const flushLive = (): void => {
+    liveFlushing = !stopped && live.flushSome(LIVE_FLUSH_PROBES_AT_ONCE);
+    if (liveFlushing) setImmediate(flushLive);
+  };
+  const liveTimer = setInterval(() => {
+    if (!liveFlushing) flushLive();
+  }, LIVE_FLUSH_MS);
   liveTimer.unref();
 
   const onUnitChanged = (unitId: string) => void alerting.publishDiscovery(unitId);

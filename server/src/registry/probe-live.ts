@@ -34,6 +34,22 @@ export function createProbeLive(probes: Probes) {
       probes.saveLive(pending);
       pending.clear();
     },
+    /**
+     * Writes the pending fields of at most `max` probes in one transaction; true when some are
+     * left. With thousands of probes, one transaction for all would stall the event loop (and every
+     * PUBACK waiting on it) for as long as it takes to write them all.
+     */
+    flushSome(max: number): boolean {
+      if (pending.size === 0) return false;
+      const some = new Map<string, ProbeLiveState>();
+      for (const [id, s] of pending) {
+        if (some.size >= max) break;
+        some.set(id, s);
+      }
+      probes.saveLive(some);
+      for (const id of some.keys()) pending.delete(id);
+      return pending.size > 0;
+    },
     view(p: Probe): LiveView {
       const m = latest.get(p.id);
       const lastSeenMs = m?.lastSeenMs ?? p.lastSeenMs;
