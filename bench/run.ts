@@ -402,6 +402,20 @@ const want = (name: string) => extra.length === 0 || extra.includes(name);
 log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, node ${process.version}; ${RUNS} runs each`);
 const influxd = await startInfluxd();
 try {
+  // First, while this process has allocated nothing else: RSS is what the connections cost.
+  if (want("memory")) {
+    const m = await idleProbeMemory({ root: ROOT, steps: [1000, 10_000], register: registerProbes, log });
+    for (const p of m.points) {
+      rows.push({
+        path: `server RSS per idle probe, ${p.probes} connected (RSS ${Math.round(p.rssMiB)} MiB, ${Math.round(m.rssAtZeroMiB)} MiB with none)`,
+        metric: "KiB per probe",
+        unit: "",
+        median: p.perProbeKiB,
+        runs: [p.perProbeKiB],
+        target: "≤ 50 KiB",
+      });
+    }
+  }
   if (want("live")) {
     const ceiling = await aedesCeiling();
     for (const store of ["sqlite", "influx"] as const) {
@@ -434,19 +448,6 @@ try {
   }
   if (want("verdict")) rows.push(...(await verdictOfAYear()));
   if (want("load")) rows.push(...(await tenThousandProbes()));
-  if (want("memory")) {
-    const m = await idleProbeMemory({ root: ROOT, steps: [1000, 10_000], register: registerProbes, log });
-    for (const p of m.points) {
-      rows.push({
-        path: `server RSS per idle probe, ${p.probes} connected (RSS ${Math.round(p.rssMiB)} MiB, ${Math.round(m.rssAtZeroMiB)} MiB with none)`,
-        metric: "KiB per probe",
-        unit: "",
-        median: p.perProbeKiB,
-        runs: [p.perProbeKiB],
-        target: "≤ 50 KiB",
-      });
-    }
-  }
   if (want("alerts")) {
     const r = await alertLatency({
       root: ROOT,
