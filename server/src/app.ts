@@ -11,6 +11,7 @@ import { startBroker } from "./broker/start.js";
 import type { Config } from "./config.js";
 import { secureDataDir, secureDataFiles } from "./data-dir-mode.js";
 import { type Db, openDatabase } from "./db/open.js";
+import { startWalCheckpointer } from "./db/wal-checkpointer.js";
 import { createIngest } from "./ingest/ingest.js";
 import type { Forwarder } from "./journal/forwarder.js";
 import type { Journal } from "./journal/journal.js";
@@ -103,6 +104,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const now = opts.now ?? Date.now;
   secureDataDir(config.dataDir);
   const db = openDatabase(config.dataDir);
+  const checkpointer = startWalCheckpointer(db, log);
   const admin = resolveAdminToken(config.adminToken, config.dataDir);
   secureDataFiles(config.dataDir);
   if (admin.generated) {
@@ -254,6 +256,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     await api.close();
     await pipeline.stop();
     await store.close();
+    await checkpointer.stop();
     db.close();
     throw new HttpListenError(config.http.host, config.http.port, code);
   }
@@ -306,6 +309,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       await pipeline.stop();
       live.flush();
       await store.close();
+      await checkpointer.stop();
       db.close();
       log.info({}, "coldtrail.stopped");
     },
