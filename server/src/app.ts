@@ -12,6 +12,7 @@ import { startBroker } from "./broker/start.js";
 import { type Config, ConfigError } from "./config.js";
 import { secureDataDir, secureDataFiles } from "./data-dir-mode.js";
 import { type Db, openDatabase } from "./db/open.js";
+import { startWalCheckpointer } from "./db/wal-checkpointer.js";
 import { createIngest } from "./ingest/ingest.js";
 import type { Forwarder } from "./journal/forwarder.js";
 import type { Journal } from "./journal/journal.js";
@@ -64,6 +65,8 @@ export interface StartOptions {
 }
 
 const LIVE_FLUSH_MS = 2000;
+/** Probes whose live fields are written in one transaction; the rest follow on the next turns. */
+const LIVE_FLUSH_PROBES_AT_ONCE = 500;
 /** Stored verdicts follow new readings within a few seconds; bursts (a replayed buffer) share one refresh. */
 const VERDICT_REFRESH_DEBOUNCE_MS = 2000;
 /** Batches whose storage limit falls within a week are announced to staff (batch-storage-limit alerts). */
@@ -102,6 +105,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const now = opts.now ?? Date.now;
   secureDataDir(config.dataDir);
   const db = openDatabase(config.dataDir);
+  const checkpointer = startWalCheckpointer(db, log);
   const admin = resolveAdminToken(config.adminToken, config.dataDir);
   secureDataFiles(config.dataDir);
   if (admin.generated) {
@@ -209,7 +213,14 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       })
     : null;
 
-  const liveTimer = setInterval(() => live.flush(), LIVE_FLUSH_MS);
+  let liveFlushing = false;
+  const flushLive = (): void => {
+    liveFlushing = !stopped && live.flushSome(LIVE_FLUSH_PROBES_AT_ONCE);
+    if (liveFlushing) setImmediate(flushLive);
+  };
+  const liveTimer = setInterval(() => {
+    if (!liveFlushing) flushLive();
+  }, LIVE_FLUSH_MS);
   liveTimer.unref();
 
   const onUnitChanged = (unitId: string) => void alerting.publishDiscovery(unitId);
@@ -256,6 +267,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     await api.close();
     await pipeline.stop();
     await store.close();
+    await checkpointer.stop();
     db.close();
     throw new HttpListenError(config.http.host, config.http.port, code);
   }
@@ -308,6 +320,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       await pipeline.stop();
       live.flush();
       await store.close();
+      await checkpointer.stop();
       db.close();
       log.info({}, "coldtrail.stopped");
     },

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodePlainValuePayload, decodeReadingsPayload, decodeStatusPayload } from "./decode.js";
 import { PROTOCOL_LIMITS } from "./limits.js";
@@ -85,6 +86,44 @@ describe("topics", () => {
     "coldtrail/v1/probes/p,01/readings",
   ])("refuses %s", (topic) => {
     expect(parseProbeTopic(topic)).toMatchObject({ ok: false, reason: "bad_topic" });
+  });
+  it("answers as splitting the topic on / and checking each part would (same reasons and messages)", () => {
+    // The parser scans the topic for speed; this is the plain version it must agree with.
+    const bySplit = (topic: string) => {
+      const parts = topic.split("/");
+      if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== "coldtrail/v1" || parts[2] !== "probes")
+        return `topic must be coldtrail/v1/probes/{probeId}/{readings|temp_c|status}, got "${topic.slice(0, 120)}"`;
+      const [, , , id = "", kind = ""] = parts;
+      if (!/^[A-Za-z0-9_-]{3,64}$/.test(id))
+        return `probe id must be 3-64 characters of [A-Za-z0-9_-], got "${id.slice(0, 80)}"`;
+      if (!["readings", "temp_c", "status"].includes(kind))
+        return `topic kind must be readings, temp_c or status, got "${kind.slice(0, 40)}"`;
+      return { ok: true, probeId: id, kind };
+    };
+    const piece = fc.constantFrom(
+      "coldtrail",
+      "v1",
+      "v2",
+      "probes",
+      "p-01",
+      "ab",
+      "",
+      "readings",
+      "temp_c",
+      "status",
+      "x/y",
+    );
+    const topic = fc.oneof(
+      fc.array(piece, { maxLength: 7 }).map((p) => p.join("/")),
+      fc.string(),
+    );
+    fc.assert(
+      fc.property(topic, (t) => {
+        const r = parseProbeTopic(t);
+        expect(r.ok ? r : r.message).toEqual(bySplit(t));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

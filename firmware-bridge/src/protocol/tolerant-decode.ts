@@ -102,8 +102,11 @@ export function checkReading(r: unknown, index: number, nowMs: number): Checked 
       `${at} is ${sentValue(r)}, not an object: send {"ts":<unix ms>,"temp_c":<number>,"seq":<uint32>}`,
     );
   }
-  const unknown = Object.keys(r).filter((k) => !READING_KEYS.has(k));
-  if (unknown.length > 0) {
+  const keys = Object.keys(r);
+  let known = true;
+  for (const k of keys) if (!READING_KEYS.has(k)) known = false;
+  if (!known) {
+    const unknown = keys.filter((k) => !READING_KEYS.has(k));
     return refusal(
       "unknown_key",
       `${at} has unknown key(s) ${unknown
@@ -160,16 +163,13 @@ export function checkReading(r: unknown, index: number, nowMs: number): Checked 
       `${at}: seq must be a whole number 0…${L.maxSeq}, got ${JSON.stringify(sentValue(seq))}: omit it if the device does not count`,
     );
   }
-  return {
-    ok: true,
-    reading: {
-      index,
-      ...(ts !== undefined && { ts }),
-      temp_c: t,
-      ...(seq !== undefined && { seq }),
-      fault: !isPlausibleTempC(t),
-    },
-  };
+  const fault = !isPlausibleTempC(t);
+  // The usual reading (ts and seq) without the spreads: this runs once per reading.
+  const reading: AcceptedReading =
+    ts !== undefined && seq !== undefined
+      ? { index, ts, temp_c: t, seq, fault }
+      : { index, ...(ts !== undefined && { ts }), temp_c: t, ...(seq !== undefined && { seq }), fault };
+  return { ok: true, reading };
 }
 
 function checkField(field: OptionalField, v: unknown): { ok: true; value: number } | DroppedField {
@@ -227,7 +227,8 @@ export function decodeReadingsTolerant(payload: Uint8Array, nowMs: number): Deco
 
   const out: TolerantReadings = { readings: [], refused: [], identicalDuplicates: 0, droppedFields: [] };
   const byTs = new Map<number, AcceptedReading>();
-  list.forEach((r: unknown, index) => {
+  for (let index = 0; index < list.length; index++) {
+    const r: unknown = list[index];
     const c = checkReading(r, index, nowMs);
     if (!c.ok) {
       const sent = isObject(r) ? r : {};
@@ -238,7 +239,7 @@ export function decodeReadingsTolerant(payload: Uint8Array, nowMs: number): Deco
         reason: c.reason,
         message: c.message,
       });
-      return;
+      continue;
     }
     const { reading } = c;
     if (reading.ts !== undefined) {
@@ -254,12 +255,12 @@ export function decodeReadingsTolerant(payload: Uint8Array, nowMs: number): Deco
             message: `reading #${index} repeats ts ${reading.ts} of reading #${first.index} with another temp_c (${reading.temp_c} °C, first said ${first.temp_c} °C): kept the first; each reading needs its own timestamp`,
           });
         }
-        return;
+        continue;
       }
       byTs.set(reading.ts, reading);
     }
     out.readings.push(reading);
-  });
+  }
 
   for (const [key, v] of Object.entries(m)) {
     if (key === "readings") continue;

@@ -31,17 +31,24 @@ export function isProbeId(value: string): boolean {
   return PROBE_ID_PATTERN.test(value);
 }
 
+const PROBES_PREFIX = `${TOPIC_ROOT}/probes/`;
+
+/**
+ * Runs once per message on the ingest path, so it scans the topic instead of splitting it; the
+ * results (and messages) are those of splitting on "/" and checking the five parts in order.
+ */
 export function parseProbeTopic(topic: string): ParsedTopic {
-  const parts = topic.split("/");
-  if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT || parts[2] !== "probes") {
+  const at = PROBES_PREFIX.length;
+  const slash = topic.indexOf("/", at);
+  if (!topic.startsWith(PROBES_PREFIX) || slash < 0 || topic.indexOf("/", slash + 1) >= 0) {
     return {
       ok: false,
       reason: "bad_topic",
       message: `topic must be ${TOPIC_ROOT}/probes/{probeId}/{readings|temp_c|status}, got "${topic.slice(0, 120)}"`,
     };
   }
-  const probeId = parts[3] ?? "";
-  const kind = parts[4] ?? "";
+  const probeId = topic.slice(at, slash);
+  const kind = topic.slice(slash + 1);
   if (!isProbeId(probeId)) {
     return {
       ok: false,

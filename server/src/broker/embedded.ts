@@ -73,7 +73,14 @@ interface Connection {
   address: string;
   /** QoS 1/2 messages handed to ingest and not yet answered, and those waiting for a turn. */
   inflight: number;
-  waiting: (() => void)[];
+  waiting: Waiting[];
+}
+
+/** A QoS 1/2 message waiting for its turn (kept as data: no closure per message on the hot path). */
+interface Waiting {
+  client: Client;
+  packet: PublishPacket;
+  done: (err?: Error | null) => void;
 }
 
 function refusal(returnCode: number, message: string): AuthenticateError {
@@ -236,18 +243,8 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
       // QoS 1/2: not rate-limited (a replay of history may go as fast as the journal takes it), but
       // at most MAX_INFLIGHT_PER_CONNECTION at once: the rest wait for their turn, the PUBACK with
       // them, and aedes reads no more from the socket meanwhile.
-      const start = () => {
-        conn.inflight++;
-        if (client.closed) finish(new Error("connection closed"));
-        else ingestAndAnswer(client, packet, finish);
-      };
-      const finish = (err?: Error | null) => {
-        conn.inflight--;
-        conn.waiting.shift()?.();
-        done(err);
-      };
-      if (conn.inflight < MAX_INFLIGHT_PER_CONNECTION) start();
-      else conn.waiting.push(start);
+      if (conn.inflight < MAX_INFLIGHT_PER_CONNECTION) startInTurn(conn, client, packet, done);
+      else conn.waiting.push({ client, packet, done });
     },
     authorizeSubscribe(client, sub, done) {
       const probeId = (client as ProbeClient).probeId;
@@ -269,7 +266,37 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
     );
   }
 
-  function ingestAndAnswer(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void) {
+  function startInTurn(
+    conn: Connection,
+    client: Client,
+    packet: PublishPacket,
+    done: (err?: Error | null) => void,
+  ): void {
+    conn.inflight++;
+    if (client.closed) answerInTurn(conn, done, new Error("connection closed"));
+    else ingestAndAnswer(client, packet, done, conn);
+  }
+
+  /** A QoS 1/2 message was answered: the next one waiting takes its turn, then the PUBACK goes. */
+  function answerInTurn(conn: Connection, done: (err?: Error | null) => void, err: Error | null): void {
+    conn.inflight--;
+    const next = conn.waiting.shift();
+    if (next) startInTurn(conn, next.client, next.packet, next.done);
+    done(err);
+  }
+
+  function settle(inTurn: Connection | undefined, done: (err?: Error | null) => void, err: Error | null) {
+    if (inTurn) answerInTurn(inTurn, done, err);
+    else done(err);
+  }
+
+  /** Ingests the message, then calls `done` (through `answerInTurn` when `inTurn` counts it). */
+  function ingestAndAnswer(
+    client: Client | null,
+    packet: PublishPacket,
+    done: (err?: Error | null) => void,
+    inTurn?: Connection,
+  ) {
     const probeId = client ? ((client as ProbeClient).probeId ?? null) : null;
     deps
       .ingest({
@@ -283,15 +310,14 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
           // A probe writing where it may not is disconnected (MQTT 3.1.1 has no negative PUBACK).
           // A malformed message is acknowledged: it is kept as a dead letter, and a device that
           // re-sent it forever would block the good readings queued behind it.
-          if (!outcome.ok && outcome.forbidden) done(new Error(outcome.message));
-          else done(null);
+          settle(inTurn, done, !outcome.ok && outcome.forbidden ? new Error(outcome.message) : null);
         },
         (err: Error) => {
           log.error(
             { clientId: client ? clientIdForRecord(client.id) : null, err: err.message },
             "ingest.journal_failed",
           );
-          done(err); // no PUBACK: the device keeps the message and sends it again
+          settle(inTurn, done, err); // no PUBACK: the device keeps the message and sends it again
         },
       );
   }

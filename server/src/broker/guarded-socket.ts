@@ -48,7 +48,16 @@ export class GuardedSocket extends Duplex {
     cb: (err?: Error | null) => void,
   ): void {
     if (this.socket.destroyed) cb(new Error("connection closed"));
-    else this.socket.write(Buffer.concat(chunks.map((c) => c.chunk)), cb);
+    else if (chunks.length === 1) this.socket.write((chunks[0] as { chunk: Buffer }).chunk, cb);
+    else {
+      // Once per PUBACK: no intermediate array.
+      let bytes = 0;
+      for (const c of chunks) bytes += c.chunk.length;
+      const out = Buffer.allocUnsafe(bytes);
+      let at = 0;
+      for (const c of chunks) at += c.chunk.copy(out, at);
+      this.socket.write(out, cb);
+    }
   }
 
   override _final(cb: (err?: Error | null) => void): void {

@@ -58,6 +58,12 @@ export interface IngestDeps {
  */
 export function createIngest(deps: IngestDeps) {
   const { journal, deadLetters, metrics, log } = deps;
+  /** Counted once per message: the label set is looked up once, not per message. */
+  const messagesOf = {
+    readings: metrics.messages.labels("readings"),
+    temp_c: metrics.messages.labels("temp_c"),
+    status: metrics.messages.labels("status"),
+  };
 
   function refuse(
     msg: IncomingMessage,
@@ -147,7 +153,7 @@ export function createIngest(deps: IngestDeps) {
       return refuse(msg, null, topic.reason, topic.message, msg.username !== null);
     }
     const { probeId, kind } = topic;
-    metrics.messages.inc({ kind });
+    messagesOf[kind].inc();
     if (msg.username !== null && msg.username !== probeId) {
       return refuse(
         msg,
@@ -178,7 +184,7 @@ export function createIngest(deps: IngestDeps) {
     let readings: Reading[];
     let faults = 0;
     let refused = 0;
-    let live: ProbeLiveState = { lastSeenMs: receivedMs };
+    const live: ProbeLiveState = { lastSeenMs: receivedMs };
     // A message that cannot be read at all (nesting deep enough to exhaust the stack, a time no
     // date can hold) is refused whole, never left unacknowledged: a device would resend it forever.
     try {
@@ -195,26 +201,27 @@ export function createIngest(deps: IngestDeps) {
         const m = decodeReadingsTolerant(msg.payload, receivedMs);
         if (!m.ok) return refuse(msg, probeId, m.reason, m.message);
         const d = m.value;
-        readings = d.readings.map((r) => ({
-          probeId,
-          tsMs: r.ts ?? receivedMs,
-          tempC: r.temp_c,
-          seq: r.seq ?? null,
-          serverTimed: r.ts === undefined,
-        }));
-        faults = d.readings.filter((r) => r.fault).length;
+        readings = new Array(d.readings.length);
+        for (let i = 0; i < d.readings.length; i++) {
+          const r = d.readings[i] as (typeof d.readings)[number];
+          readings[i] = {
+            probeId,
+            tsMs: r.ts ?? receivedMs,
+            tempC: r.temp_c,
+            seq: r.seq ?? null,
+            serverTimed: r.ts === undefined,
+          };
+          if (r.fault) faults++;
+        }
         refused = d.refused.length;
         if (d.identicalDuplicates > 0) {
           metrics.readingsDropped.inc({ reason: "identical_duplicate" }, d.identicalDuplicates);
         }
         if (refused > 0) refuseReadings(msg, probeId, d.refused, readings.length, d.identicalDuplicates);
         if (d.droppedFields.length > 0) dropFields(probeId, d.droppedFields);
-        live = {
-          lastSeenMs: receivedMs,
-          ...(d.battery_pct !== undefined && { batteryPct: d.battery_pct }),
-          ...(d.battery_mv !== undefined && { batteryMv: d.battery_mv }),
-          ...(d.rssi !== undefined && { rssi: d.rssi }),
-        };
+        if (d.battery_pct !== undefined) live.batteryPct = d.battery_pct;
+        if (d.battery_mv !== undefined) live.batteryMv = d.battery_mv;
+        if (d.rssi !== undefined) live.rssi = d.rssi;
       }
     } catch (err) {
       return refuse(

@@ -20,15 +20,35 @@ export function createProbeLive(probes: Probes) {
   const pending = new Map<string, ProbeLiveState>();
   const latest = new Map<string, ProbeLiveState>();
   return {
+    /** Once per message: merged into this probe's own entries in place (`s` itself is not kept). */
     update(probeId: string, s: ProbeLiveState): void {
-      const merged = { ...latest.get(probeId), ...s };
-      latest.set(probeId, merged);
-      pending.set(probeId, { ...pending.get(probeId), ...s });
+      const l = latest.get(probeId);
+      if (l) Object.assign(l, s);
+      else latest.set(probeId, { ...s });
+      const p = pending.get(probeId);
+      if (p) Object.assign(p, s);
+      else pending.set(probeId, { ...s });
     },
     flush(): void {
       if (pending.size === 0) return;
       probes.saveLive(pending);
       pending.clear();
+    },
+    /**
+     * Writes the pending fields of at most `max` probes in one transaction; true when some are
+     * left. With thousands of probes, one transaction for all would stall the event loop (and every
+     * PUBACK waiting on it) for as long as it takes to write them all.
+     */
+    flushSome(max: number): boolean {
+      if (pending.size === 0) return false;
+      const some = new Map<string, ProbeLiveState>();
+      for (const [id, s] of pending) {
+        if (some.size >= max) break;
+        some.set(id, s);
+      }
+      probes.saveLive(some);
+      for (const id of some.keys()) pending.delete(id);
+      return pending.size > 0;
     },
     view(p: Probe): LiveView {
       const m = latest.get(p.id);
