@@ -6,8 +6,9 @@
  * - ceiling: Mosquitto delivering every message to one MQTT 5 subscriber that only acknowledges
  *   (mqtt.js, Receive Maximum as coldtrail's), from the publisher's start until the last arrived;
  * - coldtrail: from the publisher's start until every reading was journaled (acknowledged to
- *   Mosquitto) and the store confirmed it; once with one plain subscription (the default), once
- *   with a shared subscription over a pool of connections (COLDTRAIL_MQTT_SHARE_GROUP).
+ *   Mosquitto) and the store confirmed it: one connection reading one message at a time (Receive
+ *   Maximum 1, the ingest before it read ahead), one connection reading ahead (the default), and
+ *   a shared subscription over a pool of connections (COLDTRAIL_MQTT_SHARE_GROUP).
  */
 import { rmSync } from "node:fs";
 import mqtt from "mqtt";
@@ -31,6 +32,8 @@ export interface ExternalBenchDeps {
 
 export interface ExternalBenchResult {
   ceiling: number[];
+  /** One connection with Receive Maximum 1: the ingest as it was before it read ahead. */
+  oneAtATime: number[];
   plain: number[];
   shared: number[];
 }
@@ -104,9 +107,9 @@ async function coldtrailBehind(
     COLDTRAIL_MQTT_ADMIN_USERNAME: m.admin.username,
     COLDTRAIL_MQTT_ADMIN_PASSWORD: m.admin.password,
     COLDTRAIL_MQTT_RECEIVE_MAXIMUM: String(deps.receiveMaximum),
+    ...env,
     // Its own sessions each run: nothing queued by an earlier run.
     COLDTRAIL_MQTT_INGEST_CLIENT_ID: `bench-ingest-${run}-${Date.now()}`,
-    ...env,
   });
   try {
     const clients = await deps.registerProbes(app, deps.probes);
@@ -143,13 +146,19 @@ async function coldtrailBehind(
 
 export async function externalBench(deps: ExternalBenchDeps): Promise<ExternalBenchResult> {
   const m = await startMosquitto();
-  const out: ExternalBenchResult = { ceiling: [], plain: [], shared: [] };
+  const out: ExternalBenchResult = { ceiling: [], oneAtATime: [], plain: [], shared: [] };
   try {
     for (let i = 0; i < deps.runs; i++) {
       const c = await mosquittoCeiling(m, deps);
       out.ceiling.push(c);
       deps.log(
         `external: Mosquitto alone run ${i + 1}/${deps.runs}: ${Math.round(c)} messages/s to an ack-only subscriber`,
+      );
+      // One message in flight, acknowledged before the next is read: how the ingest worked before.
+      const one = await coldtrailBehind(m, deps, { COLDTRAIL_MQTT_RECEIVE_MAXIMUM: "1" }, i);
+      out.oneAtATime.push(one);
+      deps.log(
+        `external: coldtrail, one connection, one message at a time, run ${i + 1}/${deps.runs}: ${Math.round(one)} readings/s stored`,
       );
       const p = await coldtrailBehind(m, deps, {}, i);
       out.plain.push(p);

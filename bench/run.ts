@@ -440,6 +440,7 @@ try {
       runs: r.ceiling,
     };
     for (const [what, runs] of [
+      ["one connection, one message at a time (before)", r.oneAtATime],
       ["one connection", r.plain],
       [`shared subscription × ${pool}`, r.shared],
     ] as const) {
