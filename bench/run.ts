@@ -440,8 +440,8 @@ try {
       runs: r.ceiling,
     };
     for (const [what, runs] of [
-      ["one connection, one message at a time (before)", r.oneAtATime],
-      ["one connection", r.plain],
+      ["one connection, Receive Maximum 1", r.oneAtATime],
+      ["one connection, Receive Maximum 100 (default)", r.plain],
       [`shared subscription × ${pool}`, r.shared],
     ] as const) {
       rows.push({
