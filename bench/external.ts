@@ -100,6 +100,7 @@ async function coldtrailBehind(
   env: Record<string, string>,
   run: number,
 ): Promise<number> {
+  const clientId = `bench-ingest-${run}-${Date.now()}`;
   const { app, dir } = await benchServer({
     COLDTRAIL_MQTT_URL: m.url,
     COLDTRAIL_MQTT_USERNAME: SERVER_USER.username,
@@ -109,7 +110,7 @@ async function coldtrailBehind(
     COLDTRAIL_MQTT_RECEIVE_MAXIMUM: String(deps.receiveMaximum),
     ...env,
     // Its own sessions each run: nothing queued by an earlier run.
-    COLDTRAIL_MQTT_INGEST_CLIENT_ID: `bench-ingest-${run}-${Date.now()}`,
+    COLDTRAIL_MQTT_INGEST_CLIENT_ID: clientId,
   });
   try {
     const clients = await deps.registerProbes(app, deps.probes);
@@ -141,7 +142,23 @@ async function coldtrailBehind(
   } finally {
     await app.stop();
     rmSync(dir, { recursive: true, force: true });
+    // Remove the run's persistent sessions: Mosquitto would go on queuing for them (a share of
+    // every later run's messages in a group, all of them with plain filters).
+    const pool = Number(env.COLDTRAIL_MQTT_INGEST_CLIENTS ?? 1);
+    for (let k = 0; k < pool; k++) await endSession(m, k === 0 ? clientId : `${clientId}-${k}`);
   }
+}
+
+async function endSession(m: MosquittoHarness, clientId: string): Promise<void> {
+  const c = await mqtt.connectAsync(m.url, {
+    ...SERVER_USER,
+    clientId,
+    protocolVersion: 5,
+    clean: true,
+    properties: { sessionExpiryInterval: 0 },
+    reconnectPeriod: 0,
+  });
+  await c.endAsync();
 }
 
 export async function externalBench(deps: ExternalBenchDeps): Promise<ExternalBenchResult> {
