@@ -20,6 +20,7 @@ import { alertLatency } from "./alert-latency.js";
 import { batchExportsOfAYear } from "./batch-exports.js";
 import { benchServer } from "./coldtrail.js";
 import { idleProbeMemory } from "./idle-probes.js";
+import { externalBench } from "./external.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
@@ -455,6 +456,40 @@ try {
       ratio: median(runs) / median(ceiling),
       target: "≥ 50%",
     });
+  }
+  if (want("external")) {
+    const pool = Number(process.env.BENCH_EXTERNAL_CLIENTS ?? 4);
+    const r = await externalBench({
+      runs: RUNS,
+      ...LIVE,
+      receiveMaximum: 100,
+      poolClients: pool,
+      log,
+      registerProbes,
+      runPublisher,
+    });
+    const live = rows.find((x) => x.path.startsWith("live") && x.path.endsWith("sqlite"));
+    const ceiling = {
+      name: "Mosquitto alone, to an ack-only subscriber",
+      median: median(r.ceiling),
+      runs: r.ceiling,
+    };
+    for (const [what, runs] of [
+      ["one connection, Receive Maximum 1", r.oneAtATime],
+      ["one connection, Receive Maximum 100 (default)", r.plain],
+      [`shared subscription × ${pool}`, r.shared],
+    ] as const) {
+      rows.push({
+        path: `external Mosquitto (1 reading/message, ${LIVE.probes} probes), ${what} → sqlite`,
+        metric: `readings stored${live ? ` (${((median(runs) / live.median) * 100).toFixed(0)}% of embedded live in this run)` : ""}`,
+        unit: "/s",
+        median: median(runs),
+        runs,
+        ceiling,
+        ratio: median(runs) / ceiling.median,
+        target: `≥ embedded live${live ? ` (${Math.round(live.median)}/s)` : ""}`,
+      });
+    }
   }
   if (want("verdict")) rows.push(...(await verdictOfAYear()));
   if (want("load")) rows.push(...(await tenThousandProbes()));

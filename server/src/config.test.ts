@@ -58,12 +58,44 @@ describe("configuration from the environment", () => {
     [{ COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "yes" }, /COLDTRAIL_WEBHOOK_ALLOW_PRIVATE must be 0 or 1/],
     [{ COLDTRAIL_CORS_ORIGINS: "*" }, /COLDTRAIL_CORS_ORIGINS must list origins like https:\/\/hub.example/],
     [
+      { COLDTRAIL_MQTT_SHARE_GROUP: "a/b" },
+      /COLDTRAIL_MQTT_SHARE_GROUP must be 1-64 characters of \[A-Za-z0-9_-\]/,
+    ],
+    [{ COLDTRAIL_MQTT_INGEST_CLIENTS: "0" }, /COLDTRAIL_MQTT_INGEST_CLIENTS must be 1-64/],
+    [{ COLDTRAIL_MQTT_PROTOCOL: "3" }, /COLDTRAIL_MQTT_PROTOCOL must be "5" or "3.1.1"/],
+    [{ COLDTRAIL_MQTT_INGEST_CLIENT_ID: "a b" }, /COLDTRAIL_MQTT_INGEST_CLIENT_ID must be 1-60 characters/],
+    [
       { COLDTRAIL_TIME_ZONE: "Europe/Londn" },
       /COLDTRAIL_TIME_ZONE must be an IANA time zone name.*Europe\/Londn/,
     ],
   ])("refuses %o naming the variable", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it("reads the external broker's ingest: one plain subscription unless a share group is set", () => {
+    expect(loadConfig({}).mqtt.ingest).toEqual({
+      clients: 4,
+      shareGroup: undefined,
+      clientId: "coldtrail-ingest",
+      receiveMaximum: 100,
+      protocol: "5",
+    });
+    expect(
+      loadConfig({
+        COLDTRAIL_MQTT_SHARE_GROUP: "coldtrail",
+        COLDTRAIL_MQTT_INGEST_CLIENTS: "8",
+        COLDTRAIL_MQTT_INGEST_CLIENT_ID: "ingest-b",
+        COLDTRAIL_MQTT_RECEIVE_MAXIMUM: "500",
+        COLDTRAIL_MQTT_PROTOCOL: "3.1.1",
+      }).mqtt.ingest,
+    ).toEqual({
+      clients: 8,
+      shareGroup: "coldtrail",
+      clientId: "ingest-b",
+      receiveMaximum: 500,
+      protocol: "3.1.1",
+    });
   });
 
   it("never echoes a secret it refuses", () => {

@@ -77,6 +77,40 @@ const envSchema = z
     COLDTRAIL_MQTT_PORT: port("COLDTRAIL_MQTT_PORT", 1883),
     COLDTRAIL_MQTT_URL: url("COLDTRAIL_MQTT_URL", ["mqtt:", "mqtts:", "tcp:", "ws:", "wss:"]).optional(),
     COLDTRAIL_MQTT_USERNAME: z.string().optional(),
+    /** External broker ingest with COLDTRAIL_MQTT_SHARE_GROUP: connections sharing the readings. */
+    COLDTRAIL_MQTT_INGEST_CLIENTS: z.coerce
+      .number({ error: "COLDTRAIL_MQTT_INGEST_CLIENTS must be a number of connections, 1-64" })
+      .int("COLDTRAIL_MQTT_INGEST_CLIENTS must be a whole number")
+      .min(1, "COLDTRAIL_MQTT_INGEST_CLIENTS must be 1-64")
+      .max(64, "COLDTRAIL_MQTT_INGEST_CLIENTS must be 1-64")
+      .default(4),
+    /** An MQTT 5 shared subscription group: instances with the same group share the readings. */
+    COLDTRAIL_MQTT_SHARE_GROUP: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_-]{1,64}$/,
+        "COLDTRAIL_MQTT_SHARE_GROUP must be 1-64 characters of [A-Za-z0-9_-] (no / + #), e.g. coldtrail",
+      )
+      .optional(),
+    /** The ingest's client id (connection i > 0 adds "-i"): each instance needs its own. */
+    COLDTRAIL_MQTT_INGEST_CLIENT_ID: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_-]{1,60}$/,
+        "COLDTRAIL_MQTT_INGEST_CLIENT_ID must be 1-60 characters of [A-Za-z0-9_-], different on each instance",
+      )
+      .default("coldtrail-ingest"),
+    /** Unacknowledged messages the broker may send each ingest connection at once (MQTT 5 Receive Maximum). */
+    COLDTRAIL_MQTT_RECEIVE_MAXIMUM: z.coerce
+      .number({ error: "COLDTRAIL_MQTT_RECEIVE_MAXIMUM must be a number, 1-65535" })
+      .int("COLDTRAIL_MQTT_RECEIVE_MAXIMUM must be a whole number")
+      .min(1, "COLDTRAIL_MQTT_RECEIVE_MAXIMUM must be 1-65535")
+      .max(65535, "COLDTRAIL_MQTT_RECEIVE_MAXIMUM must be 1-65535")
+      .default(100),
+    /** "5" (shared subscriptions, falls back by itself) or "3.1.1" (one plain subscription). */
+    COLDTRAIL_MQTT_PROTOCOL: z
+      .enum(["5", "3.1.1"], { error: 'COLDTRAIL_MQTT_PROTOCOL must be "5" or "3.1.1"' })
+      .default("5"),
     COLDTRAIL_MQTT_PASSWORD: z.string().optional(),
     /** Mosquitto dynamic-security admin: the server then creates each probe's broker login itself. */
     COLDTRAIL_MQTT_ADMIN_USERNAME: z.string().min(1).optional(),
@@ -221,6 +255,15 @@ export interface Config {
     limits: { maxConnections: number; maxConnectionsPerProbe: number };
     /** The embedded broker's mqtts listener: PEM file paths and port. */
     tls: { certFile: string; keyFile: string; port: number } | undefined;
+    /** The external broker's ingest connections (see broker/external.ts). */
+    ingest: {
+      clients: number;
+      /** Unset: one plain subscription. */
+      shareGroup: string | undefined;
+      clientId: string;
+      receiveMaximum: number;
+      protocol: "5" | "3.1.1";
+    };
   };
   dataDir: string;
   store: { kind: "sqlite" } | { kind: "influx"; url: string; database: string; token: string | undefined };
@@ -287,6 +330,13 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
           ? { username: e.COLDTRAIL_MQTT_ADMIN_USERNAME, password: e.COLDTRAIL_MQTT_ADMIN_PASSWORD }
           : undefined,
       host: e.COLDTRAIL_MQTT_HOST,
+      ingest: {
+        clients: e.COLDTRAIL_MQTT_INGEST_CLIENTS,
+        shareGroup: e.COLDTRAIL_MQTT_SHARE_GROUP,
+        clientId: e.COLDTRAIL_MQTT_INGEST_CLIENT_ID,
+        receiveMaximum: e.COLDTRAIL_MQTT_RECEIVE_MAXIMUM,
+        protocol: e.COLDTRAIL_MQTT_PROTOCOL,
+      },
       limits: {
         maxConnections: e.COLDTRAIL_MQTT_MAX_CONNECTIONS,
         maxConnectionsPerProbe: e.COLDTRAIL_MQTT_MAX_CONNECTIONS_PER_PROBE,
@@ -328,8 +378,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       : undefined,
     logLevel: e.COLDTRAIL_LOG_LEVEL,
     timeZone: e.COLDTRAIL_TIME_ZONE ?? serverTimeZone(),
-    // mqtt.js hands over one message at a time and waits for its acknowledgement, so behind an
-    // external broker there is nothing to group: commit at once.
+    // Behind an external broker the ingest connections hand over every message they have read
+    // at once (acknowledged after the commit): the group is whatever arrived in one event-loop
+    // turn, so no timer is needed.
     journal: {
       maxWaitMs:
         e.COLDTRAIL_MQTT_URL && present.COLDTRAIL_JOURNAL_MAX_WAIT_MS === undefined

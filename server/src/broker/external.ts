@@ -1,17 +1,32 @@
 import { PROBE_TOPIC_FILTERS } from "@coldtrail/firmware-bridge/protocol";
-import mqtt, { type IConnackPacket, type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import type { IncomingMessage, IngestOutcome } from "../ingest/ingest.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
+import { connectExternalConnection, type ExternalConnection } from "./external-connection.js";
 import type { ExternalBrokerState } from "./external-state.js";
-import { reconnectDelayMs } from "./reconnect-backoff.js";
+import { type FirstConnectStage, meansNoSharedSubscriptions, sharedFilter } from "./shared-subscription.js";
 
 export interface ExternalBrokerDeps {
   url: string;
   username?: string | undefined;
   password?: string | undefined;
-  /** Stable client id, so the broker keeps the persistent session (and queued QoS 1 messages). */
+  /**
+   * Stable client id of the first connection (the others add `-1`, `-2`, …), so the broker keeps
+   * each persistent session and its queued QoS 1 messages. Each instance needs its own.
+   */
   clientId?: string;
+  /** Connections sharing the readings when `shareGroup` is set. Default 4. */
+  clients?: number;
+  /**
+   * The MQTT 5 shared subscription group: instances with the same group share the readings.
+   * Unset: one connection with the plain filters (every instance gets every reading).
+   */
+  shareGroup?: string | undefined;
+  /** MQTT 5 Receive Maximum of each connection. */
+  receiveMaximum?: number;
+  /** "3.1.1": one plain subscription, never MQTT 5. Default "5" (falls back to 3.1.1 by itself). */
+  protocol?: "5" | "3.1.1";
   log: Logger;
   metrics: Pick<Metrics, "mqttExternalConnected" | "mqttExternalReconnects" | "journalFailures">;
   ingest(msg: IncomingMessage): Promise<IngestOutcome>;
@@ -21,198 +36,147 @@ export interface ExternalBrokerDeps {
 }
 
 export interface ExternalBroker {
+  /** The first connection's client, for what the server publishes (alerts). */
   client: MqttClient;
+  /** "shared": MQTT 5 shared subscription over `connections`; "plain": one 3.1.1 subscription. */
+  mode: "shared" | "plain";
+  connections: number;
   state(): ExternalBrokerState;
   close(): Promise<void>;
 }
 
+const STATE_RANK: Record<ExternalBrokerState["state"], number> = {
+  "journal-failing": 3,
+  reconnecting: 2,
+  connecting: 1,
+  connected: 0,
+};
+
 /**
- * Ingest from an external broker (Mosquitto in production). The server subscribes with a
- * persistent session (clean = false, a stable client id) at QoS 1, and mqtt.js sends each PUBACK
- * only after `handleMessage` called back, i.e. after the readings are journaled.
- *
- * When the journal fails, the message is not acknowledged: the connection is dropped (MQTT 3.1.1
- * brokers redeliver unacknowledged messages only on a new connection of the session) and made
- * again after a back-off, and the broker delivers the message again. When the broker goes away,
- * the same loop reconnects; the subscriptions are made again when the broker lost the session.
- * Authentication and ACLs of devices are the broker's job (see docker-compose's Mosquitto).
+ * Ingest from an external broker (Mosquitto in production). Without a share group: one MQTT 5
+ * connection (3.1.1 when the broker refuses 5) holding the probe filters. With a share group: a
+ * pool of connections holding `$share/<group>/<probe filters>`; the broker hands each message to
+ * one member of the group, so the connections of this instance, and every instance with the same
+ * group, share the readings. Every connection reads ahead up to its Receive Maximum and
+ * acknowledges each message only after its journal commit (external-connection.ts), so a PUBACK
+ * still means durable. A broker without shared subscriptions gets one plain subscription, with a
+ * log line saying so.
  */
 export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<ExternalBroker> {
   const { log, metrics } = deps;
-  const now = deps.now ?? Date.now;
-  const random = deps.random ?? Math.random;
+  const base = deps.clientId ?? "coldtrail-ingest";
+  const group = deps.shareGroup;
+  const wanted = Math.max(1, deps.clients ?? 4);
+  const plain = [...PROBE_TOPIC_FILTERS];
+  const shared = plain.map((f) => sharedFilter(group ?? "", f));
   const u = new URL(deps.url);
-  // Never the credentials: only scheme, host and port.
   const where = `${u.protocol}//${u.host}`;
-  const client = mqtt.connect(deps.url, {
-    clientId: deps.clientId ?? "coldtrail-ingest",
-    clean: false,
-    protocolVersion: 4,
-    // The reconnect loop below (back-off with jitter) replaces mqtt.js's fixed-period one.
-    reconnectPeriod: 0,
-    username: deps.username,
-    password: deps.password,
-    manualConnect: true,
-  });
 
-  let link: ExternalBrokerState = { state: "connecting", sinceMs: now() };
-  let journalFailure: { sinceMs: number; lastError: string } | null = null;
-  /** Counts the connections made; a message's PUBACK goes only to the connection it came on. */
-  let generation = 0;
-  /** Why the connection is being dropped, for the disconnect log and health. */
-  let dropReason: string | null = null;
-  let lastError: string | null = null;
-  /** Back-off step: grows with each attempt, and with each journal failure in a row. */
-  let step = 0;
-  let timer: NodeJS.Timeout | null = null;
-  let started = false;
-  let closing = false;
-  metrics.mqttExternalConnected.set(0);
+  const up: boolean[] = [];
+  const connectedChanged = () =>
+    metrics.mqttExternalConnected.set(up.length > 0 && up.every(Boolean) ? 1 : 0);
 
-  function drop(reason: string): void {
-    if (dropReason !== null) return;
-    dropReason = reason;
-    client.stream?.destroy();
-  }
-
-  client.handleMessage = (packet, callback) => {
-    const gen = generation;
-    const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
-    deps
-      .ingest({ topic: packet.topic, payload, username: null, clientId: null, retained: packet.retain })
-      .then(
-        (outcome) => {
-          if (journalFailure && outcome.ok && outcome.readings > 0) {
-            log.info({ failingMs: now() - journalFailure.sinceMs }, "ingest.journal_recovered");
-            journalFailure = null;
-            if (link.state === "connected") step = 0;
-          }
-          // A message of an earlier connection comes again on this one: acknowledge it there.
-          if (gen === generation) callback();
-        },
-        (err: Error) => {
-          metrics.journalFailures.inc();
-          if (journalFailure) journalFailure.lastError = err.message;
-          else journalFailure = { sinceMs: now(), lastError: err.message };
-          // Withhold the PUBACK and reconnect: the broker delivers the message again. The other
-          // messages of a failed group commit share the event: counted, not logged again.
-          if (gen !== generation || dropReason !== null) return;
-          log.error({ err: err.message, topic: packet.topic.slice(0, 200) }, "ingest.journal_failed");
-          drop(`journal failed: ${err.message}`);
-        },
-      );
+  const fallsBack = (e: unknown) => {
+    const err = e as Error & { code?: unknown; stage?: FirstConnectStage };
+    return meansNoSharedSubscriptions(err.stage ?? "connect", err);
   };
 
-  function scheduleReconnect(): void {
-    if (timer || closing) return;
-    step += 1;
-    const attempts = link.state === "reconnecting" ? link.attempts + 1 : 1;
-    if (link.state === "reconnecting") link = { ...link, attempts };
-    const delayMs = reconnectDelayMs(step, random);
-    log.info({ url: where, attempt: attempts, delayMs }, "mqtt.external_reconnect_scheduled");
-    timer = setTimeout(() => {
-      timer = null;
-      if (closing) return;
-      metrics.mqttExternalReconnects.inc();
-      // The same stores: QoS 1 messages the server publishes (alerts) survive the reconnect.
-      client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
-    }, delayMs);
+  function open(
+    i: number,
+    protocolVersion: 4 | 5,
+    filters: string[],
+    staleFilters: string[],
+    share: boolean,
+  ) {
+    up[i] = false;
+    return connectExternalConnection({
+      url: deps.url,
+      username: deps.username,
+      password: deps.password,
+      clientId: i === 0 ? base : `${base}-${i}`,
+      protocolVersion,
+      filters,
+      staleFilters,
+      resubscribeAlways: share,
+      ...(deps.receiveMaximum !== undefined && { receiveMaximum: deps.receiveMaximum }),
+      log,
+      onConnected(c) {
+        up[i] = c;
+        connectedChanged();
+      },
+      metrics,
+      ingest: deps.ingest,
+      ...(deps.now && { now: deps.now }),
+      ...(deps.random && { random: deps.random }),
+    });
   }
 
-  client.on("error", (err) => {
-    lastError = err.message;
-    if (link.state === "reconnecting") link = { ...link, lastError: err.message };
-    log.warn({ url: where, err: err.message }, "mqtt.external_error");
-  });
-
-  client.on("close", () => {
-    generation += 1;
-    metrics.mqttExternalConnected.set(0);
-    if (!started || closing) return;
-    const reason = dropReason ?? lastError ?? "the broker closed the connection";
-    dropReason = null;
-    lastError = null;
-    if (link.state !== "reconnecting") {
-      link = { state: "reconnecting", sinceMs: now(), lastError: reason, attempts: 0 };
-      log.warn({ url: where, reason }, "mqtt.external_disconnected");
-    }
-    scheduleReconnect();
-  });
-
-  async function subscribe(): Promise<void> {
-    await client.subscribeAsync(
-      PROBE_TOPIC_FILTERS.map((t) => t),
-      { qos: 1 },
-    );
-  }
-
-  function markConnected(): void {
-    metrics.mqttExternalConnected.set(1);
-    if (link.state === "reconnecting") {
-      log.info(
-        { url: where, downMs: now() - link.sinceMs, attempts: link.attempts },
-        "mqtt.external_recovered",
+  const conns: ExternalConnection[] = [];
+  let mode: ExternalBroker["mode"] = "plain";
+  const mqtt5 = (deps.protocol ?? "5") === "5";
+  try {
+    if (group !== undefined && mqtt5) {
+      try {
+        // The first connection may have held the plain filters (before a group was configured).
+        conns.push(await open(0, 5, shared, plain, true));
+        mode = "shared";
+      } catch (e) {
+        if (!fallsBack(e)) throw e;
+        log.warn(
+          {
+            url: where,
+            err: (e as Error).message,
+            code: (e as { code?: unknown }).code,
+            fix: "use a broker with MQTT 5 shared subscriptions (Mosquitto ≥ 1.6), or unset COLDTRAIL_MQTT_SHARE_GROUP",
+          },
+          "mqtt.external_shared_subscriptions_refused_using_one_plain_subscription",
+        );
+      }
+    } else if (group !== undefined) {
+      log.warn(
+        { url: where, fix: "COLDTRAIL_MQTT_PROTOCOL=5 to share readings" },
+        "mqtt.external_share_group_needs_mqtt5_using_one_plain_subscription",
       );
     }
-    link = { state: "connected", sinceMs: now() };
-    if (!journalFailure) step = 0;
-  }
-
-  client.on("connect", (connack: IConnackPacket) => {
-    if (!started || closing) return;
-    const gen = generation;
-    // The broker kept the session (and its subscriptions) unless it says otherwise, e.g. after
-    // a crash before it saved its database: then subscribe again.
-    if (connack.sessionPresent) {
-      markConnected();
-      return;
+    if (mode === "shared") {
+      for (let i = 1; i < wanted; i++) conns.push(await open(i, 5, shared, [], true));
+    } else if (mqtt5 && conns.length === 0 && group === undefined) {
+      try {
+        conns.push(await open(0, 5, plain, [], false));
+      } catch (e) {
+        if (!fallsBack(e) || (e as { stage?: FirstConnectStage }).stage === "subscribe") throw e;
+        log.warn(
+          { url: where, err: (e as Error).message, fix: "COLDTRAIL_MQTT_PROTOCOL=3.1.1 silences this" },
+          "mqtt.external_mqtt5_refused_using_mqtt311",
+        );
+      }
     }
-    log.info({ url: where }, "mqtt.external_session_lost_resubscribing");
-    subscribe().then(
-      () => {
-        if (gen === generation) markConnected();
-      },
-      (err: Error) => {
-        log.warn({ url: where, err: err.message }, "mqtt.external_subscribe_failed");
-        if (gen === generation) drop(`subscribe failed: ${err.message}`);
-      },
-    );
-  });
-
-  // The first connection must succeed: a wrong URL or password stops the start with its reason.
-  try {
-    await new Promise<void>((resolve, reject) => {
-      client.once("connect", () => resolve());
-      client.once("error", reject);
-      client.connect();
-    });
-    await subscribe();
+    if (conns.length === 0) conns.push(await open(0, 4, plain, [], false));
   } catch (e) {
-    await client.endAsync(true);
+    await Promise.all(conns.map((c) => c.close()));
     throw e;
   }
-  started = true;
-  markConnected();
-  log.info({ url: where }, "mqtt.external_connected");
+  up.length = conns.length;
+  connectedChanged();
+  log.info(
+    { url: where, mode, connections: conns.length, ...(mode === "shared" && { group }) },
+    "mqtt.external_connected",
+  );
 
   return {
-    client,
+    client: (conns[0] as ExternalConnection).client,
+    mode,
+    connections: conns.length,
     state() {
-      if (journalFailure) {
-        return { state: "journal-failing", ...journalFailure, connected: link.state === "connected" };
+      let worst = (conns[0] as ExternalConnection).state();
+      for (const c of conns) {
+        const s = c.state();
+        if (STATE_RANK[s.state] > STATE_RANK[worst.state]) worst = s;
       }
-      return link;
+      return worst;
     },
     async close() {
-      closing = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      // A broker that is away would keep a graceful end waiting on queued publishes: force it.
-      const ended = await Promise.race([
-        client.endAsync().then(() => true),
-        new Promise<false>((r) => setTimeout(() => r(false), 2000).unref()),
-      ]);
-      if (!ended) await client.endAsync(true);
+      await Promise.all(conns.map((c) => c.close()));
     },
   };
 }

@@ -71,13 +71,15 @@ export function probeRoleAcls(probeId: string): DynsecAcl[] {
 
 /**
  * What coldtrail's ingest client may do: read every probe's topics (its subscriptions are
- * `PROBE_TOPIC_FILTERS`) and publish alerts (`alerts/channels/mqtt.ts`) and Home Assistant
+ * `PROBE_TOPIC_FILTERS`, plain or as `$share/<group>/…`) and publish alerts (`alerts/channels/mqtt.ts`) and Home Assistant
  * discovery (`alerts/home-assistant.ts`, default prefix `homeassistant`).
  */
 export function serverRoleAcls(): DynsecAcl[] {
   const probes = `${TOPIC_ROOT}/probes/#`;
   return [
     { acltype: "subscribePattern", topic: probes, allow: true },
+    // The same filters as an MQTT 5 shared subscription of any group (broker/external.ts).
+    { acltype: "subscribePattern", topic: `$share/+/${probes}`, allow: true },
     { acltype: "publishClientReceive", topic: probes, allow: true },
     { acltype: "publishClientSend", topic: `${TOPIC_ROOT}/alerts/#`, allow: true },
     { acltype: "publishClientSend", topic: "homeassistant/#", allow: true },

@@ -1,0 +1,204 @@
+/**
+ * Bench part `external`: coldtrail's ingest behind a real Mosquitto (test/mosquitto.ts: the
+ * production mosquitto.conf on a free loopback port), beside Mosquitto's own ceiling in the same
+ * run. Publishers are the same raw-socket QoS 1 process as the live path (bench/publisher.ts).
+ *
+ * - ceiling: Mosquitto delivering every message to one MQTT 5 subscriber that only acknowledges
+ *   (mqtt.js, Receive Maximum as coldtrail's), from the publisher's start until the last arrived;
+ * - coldtrail: from the publisher's start until every reading was journaled (acknowledged to
+ *   Mosquitto) and the store confirmed it: one connection with one message in flight (Receive
+ *   Maximum 1), one connection reading ahead (the default, Receive Maximum 100), and
+ *   a shared subscription over a pool of connections (COLDTRAIL_MQTT_SHARE_GROUP).
+ */
+import { rmSync } from "node:fs";
+import mqtt from "mqtt";
+import type { Coldtrail } from "../server/src/app.js";
+import { createMosquittoProvisioner } from "../server/src/broker/mosquitto-dynsec.js";
+import { createLogger } from "../server/src/logger.js";
+import { type MosquittoHarness, startMosquitto } from "../test/mosquitto.js";
+import { benchServer } from "./coldtrail.js";
+
+export interface ExternalBenchDeps {
+  runs: number;
+  probes: number;
+  messagesPerClient: number;
+  inflight: number;
+  receiveMaximum: number;
+  poolClients: number;
+  log(msg: string): void;
+  registerProbes(app: Coldtrail, n: number): Promise<{ id: string; secret: string }[]>;
+  runPublisher(args: object): Promise<{ readings: number; messagesPerS: number; startedAt: number }>;
+}
+
+export interface ExternalBenchResult {
+  ceiling: number[];
+  /** One connection with Receive Maximum 1: one message in flight at a time. */
+  oneAtATime: number[];
+  plain: number[];
+  shared: number[];
+}
+
+const SERVER_USER = { username: "coldtrail-bench", password: "bench-ingest-password-0123456789" };
+
+async function waitUntil(what: string, cond: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`bench external: ${what} not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Mosquitto alone: messages/s delivered to a subscriber that only acknowledges. */
+async function mosquittoCeiling(m: MosquittoHarness, deps: ExternalBenchDeps): Promise<number> {
+  const prov = await createMosquittoProvisioner({ url: m.url, ...m.admin, log: createLogger("silent") });
+  const ids = Array.from({ length: deps.probes }, (_, k) => ({
+    id: `ceil-${k}`,
+    secret: `ceiling-secret-${k}`,
+  }));
+  try {
+    const own = await prov.ensureServerClient(SERVER_USER.username, SERVER_USER.password);
+    if (!own.ok) throw new Error(own.message);
+    for (const c of ids) {
+      const r = await prov.ensureProbe(c.id, c.secret);
+      if (!r.ok) throw new Error(r.message);
+    }
+  } finally {
+    await prov.close();
+  }
+  const sub = await mqtt.connectAsync(m.url, {
+    ...SERVER_USER,
+    clientId: "bench-ack-only",
+    protocolVersion: 5,
+    clean: true,
+    properties: { receiveMaximum: deps.receiveMaximum },
+  });
+  let received = 0;
+  let last = 0;
+  sub.on("message", () => {
+    received++;
+    last = performance.now();
+  });
+  await sub.subscribeAsync("coldtrail/v1/probes/+/readings", { qos: 1 });
+  const total = deps.probes * deps.messagesPerClient;
+  const r = await deps.runPublisher({
+    url: m.url,
+    clients: ids,
+    messagesPerClient: deps.messagesPerClient,
+    inflight: deps.inflight,
+    readingsPerMessage: 1,
+    t0: Date.now(),
+  });
+  await waitUntil("the ack-only subscriber got every message", async () => received >= total);
+  await sub.endAsync();
+  return (total * 1000) / (last - r.startedAt);
+}
+
+/** coldtrail behind Mosquitto: readings/s from the publisher's start until stored. */
+async function coldtrailBehind(
+  m: MosquittoHarness,
+  deps: ExternalBenchDeps,
+  env: Record<string, string>,
+  run: number,
+): Promise<number> {
+  const clientId = `bench-ingest-${run}-${Date.now()}`;
+  const { app, dir } = await benchServer({
+    COLDTRAIL_MQTT_URL: m.url,
+    COLDTRAIL_MQTT_USERNAME: SERVER_USER.username,
+    COLDTRAIL_MQTT_PASSWORD: SERVER_USER.password,
+    COLDTRAIL_MQTT_ADMIN_USERNAME: m.admin.username,
+    COLDTRAIL_MQTT_ADMIN_PASSWORD: m.admin.password,
+    COLDTRAIL_MQTT_RECEIVE_MAXIMUM: String(deps.receiveMaximum),
+    ...env,
+    // Its own sessions each run: nothing queued by an earlier run.
+    COLDTRAIL_MQTT_INGEST_CLIENT_ID: clientId,
+  });
+  try {
+    const clients = await deps.registerProbes(app, deps.probes);
+    const prov = await createMosquittoProvisioner({ url: m.url, ...m.admin, log: createLogger("silent") });
+    try {
+      for (const c of clients) {
+        const r = await prov.ensureProbe(c.id, c.secret);
+        if (!r.ok) throw new Error(r.message);
+      }
+    } finally {
+      await prov.close();
+    }
+    const before = (await app.parts.metrics.readings.get()).values[0]?.value ?? 0;
+    const total = deps.probes * deps.messagesPerClient;
+    const r = await deps.runPublisher({
+      url: m.url,
+      clients,
+      messagesPerClient: deps.messagesPerClient,
+      inflight: deps.inflight,
+      readingsPerMessage: 1,
+      t0: Date.now() - 86_400_000,
+    });
+    await waitUntil(
+      "coldtrail journaled every reading",
+      async () => ((await app.parts.metrics.readings.get()).values[0]?.value ?? 0) - before >= total,
+    );
+    await app.parts.forwarder.drain(600_000);
+    return (total * 1000) / (performance.now() - r.startedAt);
+  } finally {
+    await app.stop();
+    rmSync(dir, { recursive: true, force: true });
+    // Remove the run's persistent sessions: Mosquitto would go on queuing for them (a share of
+    // every later run's messages in a group, all of them with plain filters).
+    const pool = Number(env.COLDTRAIL_MQTT_INGEST_CLIENTS ?? 1);
+    for (let k = 0; k < pool; k++) await endSession(m, k === 0 ? clientId : `${clientId}-${k}`);
+  }
+}
+
+async function endSession(m: MosquittoHarness, clientId: string): Promise<void> {
+  const c = await mqtt.connectAsync(m.url, {
+    ...SERVER_USER,
+    clientId,
+    protocolVersion: 5,
+    clean: true,
+    properties: { sessionExpiryInterval: 0 },
+    reconnectPeriod: 0,
+  });
+  await c.endAsync();
+}
+
+export async function externalBench(deps: ExternalBenchDeps): Promise<ExternalBenchResult> {
+  const m = await startMosquitto();
+  const out: ExternalBenchResult = { ceiling: [], oneAtATime: [], plain: [], shared: [] };
+  try {
+    for (let i = 0; i < deps.runs; i++) {
+      const c = await mosquittoCeiling(m, deps);
+      out.ceiling.push(c);
+      deps.log(
+        `external: Mosquitto alone run ${i + 1}/${deps.runs}: ${Math.round(c)} messages/s to an ack-only subscriber`,
+      );
+      // One message in flight at a time (Mosquitto sends the next after the PUBACK): what the
+      // read-ahead buys. Not the ingest before it read ahead, which was 3.1.1 with Mosquitto's
+      // window of 20 but read and acknowledged one message at a time.
+      // A tenth of the messages: at a few hundred a second the full load would take minutes.
+      const few = { ...deps, messagesPerClient: Math.max(1, Math.round(deps.messagesPerClient / 10)) };
+      const one = await coldtrailBehind(m, few, { COLDTRAIL_MQTT_RECEIVE_MAXIMUM: "1" }, i);
+      out.oneAtATime.push(one);
+      deps.log(
+        `external: coldtrail, one connection, Receive Maximum 1, run ${i + 1}/${deps.runs}: ${Math.round(one)} readings/s stored`,
+      );
+      const p = await coldtrailBehind(m, deps, {}, i);
+      out.plain.push(p);
+      deps.log(
+        `external: coldtrail, one connection, run ${i + 1}/${deps.runs}: ${Math.round(p)} readings/s stored`,
+      );
+      const s = await coldtrailBehind(
+        m,
+        deps,
+        { COLDTRAIL_MQTT_SHARE_GROUP: "coldtrail", COLDTRAIL_MQTT_INGEST_CLIENTS: String(deps.poolClients) },
+        i,
+      );
+      out.shared.push(s);
+      deps.log(
+        `external: coldtrail, shared subscription × ${deps.poolClients}, run ${i + 1}/${deps.runs}: ${Math.round(s)} readings/s stored`,
+      );
+    }
+  } finally {
+    await m.dispose();
+  }
+  return out;
+}
