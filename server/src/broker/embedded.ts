@@ -11,7 +11,6 @@ import { createEmbeddedBrokerMetrics } from "./embedded-metrics.js";
 import { GuardedSocket } from "./guarded-socket.js";
 import {
   ABUSE_DROPS,
-  CLIENT_ID_SEPARATOR,
   CONNECT_TIMEOUT_MS,
   LOGIN_FAILURE_WINDOW_MS,
   LOGIN_FAILURES_BEFORE_LOCK,
@@ -166,6 +165,7 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
       }
       // MQTT 3.1.1 §1.5.3: strings are well-formed UTF-8 without U+0000; what the parser could not
       // decode arrives as U+FFFD.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what MQTT forbids here
       if (/[\u0000-\u001f\ufffd]/.test(client.id)) {
         return refuse(
           "client_id_invalid",
@@ -212,6 +212,7 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
       const conn = connections.get(client);
       if (!probeId || !conn) return done(new Error("not logged in"));
       // §4.7.3: a topic name must not contain U+0000 (or bytes that are not UTF-8): a protocol error.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is what MQTT forbids in a topic
       if (/[\u0000\ufffd]/.test(packet.topic)) {
         metrics.refused.inc({ reason: "topic_invalid" });
         client.close();
