@@ -19,8 +19,8 @@ import { alertBurst } from "./alert-burst.js";
 import { alertLatency } from "./alert-latency.js";
 import { batchExportsOfAYear } from "./batch-exports.js";
 import { benchServer } from "./coldtrail.js";
-import { idleProbeMemory } from "./idle-probes.js";
 import { externalBench } from "./external.js";
+import { idleProbeMemory } from "./idle-probes.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
