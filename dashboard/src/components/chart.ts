@@ -9,6 +9,10 @@ import { formatLocal } from "../format/time.js";
 import { formatTemp } from "../format/verdict.js";
 import { type ChartColumns, timeTicks } from "./chart-data.js";
 import { h } from "./element.js";
+import { placeMarkLabels } from "./mark-labels.js";
+
+/** Height of the strip above the plot where place names are written, in CSS px. */
+const MARK_STRIP_PX = 20;
 
 export interface ChartMark {
   tsSec: number;
@@ -99,16 +103,20 @@ function build(
     ctx.setLineDash([3, 3]);
     ctx.lineWidth = devicePixelRatio;
     ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
-    for (const m of marks()) {
-      const x = Math.round(u.valToPos(m.tsSec, "x", true));
-      if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+    const area = { left: u.bbox.left, right: u.bbox.left + u.bbox.width };
+    const lines = marks()
+      .map((m) => ({ x: Math.round(u.valToPos(m.tsSec, "x", true)), label: m.label }))
+      .filter((m) => m.x >= area.left && m.x <= area.right);
+    for (const m of lines) {
       ctx.beginPath();
-      ctx.moveTo(x, u.bbox.top);
-      ctx.lineTo(x, u.bbox.top + u.bbox.height);
+      ctx.moveTo(m.x, u.bbox.top);
+      ctx.lineTo(m.x, u.bbox.top + u.bbox.height);
       ctx.stroke();
-      // At the foot of the plot, clear of the limit line and the axis labels at the top.
-      ctx.fillText(m.label, x + 4 * devicePixelRatio, u.bbox.top + u.bbox.height - 6 * devicePixelRatio);
     }
+    // The names go in the strip above the plot (the chart's top padding): clear of the readings,
+    // the limit line and the axes, and of each other (mark-labels.ts).
+    for (const l of placeMarkLabels(lines, area, (t) => ctx.measureText(t).width, 4 * devicePixelRatio))
+      ctx.fillText(l.text, l.x, u.bbox.top - 6 * devicePixelRatio);
     ctx.restore();
   };
   return {
@@ -123,6 +131,8 @@ function build(
         { label: "°C", values: (_u, ticks) => ticks.map((t) => String(t).replace("-", "−")), size: 50 },
       ],
       legend: { live: true },
+      // Room above the plot for the names of the places (marks).
+      padding: [MARK_STRIP_PX, null, null, null],
       cursor: { drag: { x: true, y: false } },
       hooks: { draw: [drawMarks] },
     },
