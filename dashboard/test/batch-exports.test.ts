@@ -14,7 +14,12 @@ import type { MqttClient } from "mqtt";
 import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { Browser, Download, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectProbe, startTestServer, type TestServer } from "../../server/test/harness.js";
+import {
+  connectProbe,
+  inviteAndSignIn,
+  startTestServer,
+  type TestServer,
+} from "../../server/test/harness.js";
 import { buildDashboard } from "../build.js";
 import {
   DESKTOP,
@@ -144,34 +149,9 @@ beforeAll(async () => {
   distDir = await buildDashboard({ outDir: mkdtempSync(join(tmpdir(), "coldtrail-dash-")) });
   s = await startTestServer();
   const site = await s.api<{ id: string }>("POST", "/api/v1/sites", { name: "Milk bank North" });
-  const invited = await s.api<{ inviteToken: string }>("POST", "/api/v1/accounts", {
-    email: STAFF_EMAIL,
-    name: "Nia Staff",
-    role: "staff",
-    siteId: site.body.id,
-  });
-  expect(invited.status).toBe(201);
-  const accept = await fetch(`${s.httpUrl}/api/v1/invitations/${invited.body.inviteToken}/accept`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ password: PASSWORD }),
-  });
-  expect(accept.status).toBe(200);
   // Her personal token, made in a session as the dashboard would (cookie + CSRF token).
-  const session = await fetch(`${s.httpUrl}/api/v1/sessions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: STAFF_EMAIL, password: PASSWORD }),
-  });
-  const { csrfToken } = (await session.json()) as { csrfToken: string };
-  const cookie = (session.headers.get("set-cookie") ?? "").split(";")[0] as string;
-  const token = await fetch(`${s.httpUrl}/api/v1/tokens`, {
-    method: "POST",
-    headers: { "content-type": "application/json", cookie, "x-csrf-token": csrfToken },
-    body: JSON.stringify({ name: "exports test" }),
-  });
-  expect(token.status).toBe(201);
-  staffToken = ((await token.json()) as { token: string }).token;
+  const nia = { email: STAFF_EMAIL, name: "Nia Staff", role: "staff" as const, siteId: site.body.id };
+  staffToken = (await inviteAndSignIn(s.httpUrl, nia, PASSWORD, "exports test")).token as string;
 
   const now = Date.now();
   const home = await unitWithReadings(HOME_NAME, "household", now - 30 * HOUR, (i) => -18.5 + (i % 3) / 16);

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../server/test/harness.js";
+import { inviteAndSignIn, startTestServer, type TestServer } from "../../server/test/harness.js";
 import { buildDashboard } from "../build.js";
 import {
   DESKTOP,
@@ -130,38 +130,10 @@ beforeAll(async () => {
   s = await startTestServer();
   const site = await s.api<{ id: string }>("POST", "/api/v1/sites", { name: "Bea's household" });
   expect(site.status).toBe(201);
-  const invited = await s.api<{ inviteToken: string }>("POST", "/api/v1/accounts", {
-    email: "bea@example.org",
-    name: "Bea Donor",
-    role: "donor",
-    siteId: site.body.id,
-  });
-  expect(invited.status).toBe(201);
-  const accepted = await fetch(`${s.httpUrl}/api/v1/invitations/${invited.body.inviteToken}/accept`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ password: PASSWORD }),
-  });
-  expect(accepted.status).toBe(200);
-  const signIn = await fetch(`${s.httpUrl}/api/v1/sessions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: "bea@example.org", password: PASSWORD }),
-  });
-  expect(signIn.status).toBe(201);
-  sessionCookie = /coldtrail_session=([^;]+)/.exec(signIn.headers.get("set-cookie") ?? "")?.[1] as string;
-  const { csrfToken } = (await signIn.json()) as { csrfToken: string };
-  const token = await fetch(`${s.httpUrl}/api/v1/tokens`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      cookie: `coldtrail_session=${sessionCookie}`,
-      "x-csrf-token": csrfToken,
-    },
-    body: JSON.stringify({ name: "move test" }),
-  });
-  expect(token.status).toBe(201);
-  donorToken = ((await token.json()) as { token: string }).token;
+  const bea = { email: "bea@example.org", name: "Bea Donor", role: "donor" as const, siteId: site.body.id };
+  const signedIn = await inviteAndSignIn(s.httpUrl, bea, PASSWORD, "move test");
+  sessionCookie = signedIn.cookie.replace(/^coldtrail_session=/, "");
+  donorToken = signedIn.token as string;
 
   for (const [key, name, kind] of [
     ["freezer", FREEZER, "freezer"],

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Coldtrail, startColdtrail } from "../../server/src/app.js";
 import { loadConfig } from "../../server/src/config.js";
 import { createLogger } from "../../server/src/logger.js";
-import { ADMIN_TOKEN } from "../../server/test/harness.js";
+import { ADMIN_TOKEN, inviteAndSignIn } from "../../server/test/harness.js";
 import { parseMail } from "../../server/test/mail.js";
 import { buildDashboard } from "../build.js";
 import {
@@ -86,34 +86,8 @@ beforeAll(async () => {
   // Served by coldtrail itself, so the page runs under the server's Content-Security-Policy.
   app = await startColdtrail(config, { log: createLogger(config.logLevel), dashboardDir: distDir });
   const site = await api<{ id: string }>("POST", "/api/v1/sites", { name: "Nora's household" });
-  const invited = await api<{ inviteToken: string }>("POST", "/api/v1/accounts", {
-    email: DONOR_EMAIL,
-    name: "Nora Donor",
-    role: "donor",
-    siteId: site.body.id,
-  });
-  expect(invited.status).toBe(201);
-  const accepted = await api("POST", `/api/v1/invitations/${invited.body.inviteToken}/accept`, {
-    password: PASSWORD,
-  });
-  expect(accepted.status).toBe(200);
-  const signedIn = await fetch(`${app.httpUrl}/api/v1/sessions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: DONOR_EMAIL, password: PASSWORD }),
-  });
-  const { csrfToken } = (await signedIn.json()) as { csrfToken: string };
-  const token = await fetch(`${app.httpUrl}/api/v1/tokens`, {
-    method: "POST",
-    headers: {
-      cookie: (signedIn.headers.get("set-cookie") ?? "").split(";")[0] as string,
-      "x-csrf-token": csrfToken,
-      "content-type": "application/json",
-    },
-    body: JSON.stringify({ name: "browser test" }),
-  });
-  expect(token.status).toBe(201);
-  donorToken = ((await token.json()) as { token: string }).token;
+  const nora = { email: DONOR_EMAIL, name: "Nora Donor", role: "donor" as const, siteId: site.body.id };
+  donorToken = (await inviteAndSignIn(app.httpUrl, nora, PASSWORD, "browser test")).token as string;
   browser = await launchChromium();
 });
 

@@ -10,7 +10,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectProbe, startTestServer, type TestServer, waitFor } from "../../server/test/harness.js";
+import {
+  connectProbe,
+  inviteAndSignIn,
+  startTestServer,
+  type TestServer,
+  waitFor,
+} from "../../server/test/harness.js";
 import { buildDashboard } from "../build.js";
 import {
   DESKTOP,
@@ -41,25 +47,7 @@ let donor: Session;
 
 /** An account invited into the site, its password set, signed in: its cookie and an API caller. */
 async function signedIn(name: string, email: string, role: "staff" | "donor", siteId: string) {
-  const invited = await s.api<{ inviteToken: string }>("POST", "/api/v1/accounts", {
-    email,
-    name,
-    role,
-    siteId,
-  });
-  expect(invited.status).toBe(201);
-  const accepted = await s.api("POST", `/api/v1/invitations/${invited.body.inviteToken}/accept`, {
-    password: PASSWORD,
-  });
-  expect(accepted.status).toBe(200);
-  const res = await fetch(`${s.httpUrl}/api/v1/sessions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email, password: PASSWORD }),
-  });
-  expect(res.status).toBe(201);
-  const cookie = String(res.headers.get("set-cookie")).split(";")[0] as string;
-  const { csrfToken } = (await res.json()) as { csrfToken: string };
+  const { cookie, csrfToken } = await inviteAndSignIn(s.httpUrl, { email, name, role, siteId }, PASSWORD);
   const call: Session = async (method, path, body) => {
     const r = await fetch(`${s.httpUrl}${path}`, {
       method,

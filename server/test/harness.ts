@@ -145,3 +145,59 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+/** Someone invited, her password set from the invitation and signed in, as the dashboard does it. */
+export interface SignedInPerson {
+  accountId: string;
+  /** `coldtrail_session=…`, ready for a Cookie header. */
+  cookie: string;
+  csrfToken: string;
+  /** A personal API token made in that session, when asked for with `tokenName`. */
+  token: string | null;
+}
+
+/**
+ * Invites `person` (with the admin token), accepts the invitation with `password`, signs in over
+ * HTTP and, with `tokenName`, makes a personal API token in the session (cookie + CSRF token).
+ * Throws, naming the step, when the server refuses one.
+ */
+export async function inviteAndSignIn(
+  httpUrl: string,
+  person: { email: string; name: string; role: "admin" | "staff" | "donor"; siteId?: string },
+  password: string,
+  tokenName?: string,
+): Promise<SignedInPerson> {
+  const api = apiClient(httpUrl);
+  const step = async (what: string, res: Response | { status: number; body: unknown }, want: number) => {
+    if (res.status !== want) {
+      const body = res instanceof Response ? await res.text() : JSON.stringify(res.body);
+      throw new Error(`${what} for ${person.email}: HTTP ${res.status} ${body}`);
+    }
+  };
+  const invited = await api<{ id: string; inviteToken: string }>("POST", "/api/v1/accounts", person);
+  await step("invitation", invited, 201);
+  await step(
+    "accepting the invitation",
+    await api("POST", `/api/v1/invitations/${invited.body.inviteToken}/accept`, { password }),
+    200,
+  );
+  const session = await fetch(`${httpUrl}/api/v1/sessions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: person.email, password }),
+  });
+  await step("signing in", session, 201);
+  const cookie = (session.headers.get("set-cookie") ?? "").split(";")[0] as string;
+  const { csrfToken } = (await session.json()) as { csrfToken: string };
+  let token: string | null = null;
+  if (tokenName !== undefined) {
+    const made = await fetch(`${httpUrl}/api/v1/tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie, "x-csrf-token": csrfToken },
+      body: JSON.stringify({ name: tokenName }),
+    });
+    await step("making a personal token", made, 201);
+    token = ((await made.json()) as { token: string }).token;
+  }
+  return { accountId: invited.body.id, cookie, csrfToken, token };
+}

@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import type { MqttClient } from "mqtt";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectProbe, startTestServer, type TestServer, waitFor } from "./harness.js";
+import { connectProbe, inviteAndSignIn, startTestServer, type TestServer, waitFor } from "./harness.js";
 import { parseMail } from "./mail.js";
 
 const MIN = 60_000;
@@ -143,34 +143,8 @@ beforeAll(async () => {
     COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "1",
   });
   const site = await s.api<{ id: string }>("POST", "/api/v1/sites", { name: "Bea's household" });
-  const invited = await s.api<{ inviteToken: string }>("POST", "/api/v1/accounts", {
-    email: DONOR_EMAIL,
-    name: "Bea Donor",
-    role: "donor",
-    siteId: site.body.id,
-  });
-  expect(invited.status).toBe(201);
-  const accepted = await fetch(`${s.httpUrl}/api/v1/invitations/${invited.body.inviteToken}/accept`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ password: PASSWORD }),
-  });
-  expect(accepted.status).toBe(200);
-  const signedIn = await fetch(`${s.httpUrl}/api/v1/sessions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: DONOR_EMAIL, password: PASSWORD }),
-  });
-  expect(signedIn.status).toBe(201);
-  const { csrfToken } = (await signedIn.json()) as { csrfToken: string };
-  const cookie = (signedIn.headers.get("set-cookie") ?? "").split(";")[0] as string;
-  const token = await fetch(`${s.httpUrl}/api/v1/tokens`, {
-    method: "POST",
-    headers: { cookie, "x-csrf-token": csrfToken, "content-type": "application/json" },
-    body: JSON.stringify({ name: "push test" }),
-  });
-  expect(token.status).toBe(201);
-  bearer = ((await token.json()) as { token: string }).token;
+  const bea = { email: DONOR_EMAIL, name: "Bea Donor", role: "donor" as const, siteId: site.body.id };
+  bearer = (await inviteAndSignIn(s.httpUrl, bea, PASSWORD, "push test")).token as string;
 });
 
 afterAll(async () => {
