@@ -504,7 +504,7 @@ try {
         median: median(e.csvMs),
         runs: e.csvMs,
         ceiling: {
-          name: "the store's range read of the year, ms",
+          name: "the SQLite store's own range read of the year, ms",
           median: median(e.rangeMs),
           runs: e.rangeMs,
         },
