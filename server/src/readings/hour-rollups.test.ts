@@ -91,6 +91,13 @@ describe("hour rollups", () => {
     storeReads = [];
     await again.buckets("p1", T0, NOW, 6 * HOUR_MS);
     expect(storeReads).toEqual([[NOW - 2 * HOUR_MS, NOW]]);
+    // A late reading seen after the restart still drops the hour it lands in.
+    again.observe([{ probeId: "p1", tsMs: T0 + 5 * HOUR_MS + 1, tempC: -20, seq: null, serverTimed: false }]);
+    expect(
+      db.prepare("SELECT count(*) AS n FROM reading_hour WHERE hour_ms = ?").get(T0 + 5 * HOUR_MS),
+    ).toEqual({
+      n: 0,
+    });
   });
 
   it("drop an hour a late reading lands in, and roll it up again with it", async () => {

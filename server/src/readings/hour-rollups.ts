@@ -36,14 +36,22 @@ export function createHourRollups(deps: { db: Db; store: ReadingsStore; now(): n
        sum_c = excluded.sum_c, n = excluded.n`,
   );
   const remove = db.prepare<[string, number]>("DELETE FROM reading_hour WHERE probe_id = ? AND hour_ms = ?");
-  /** Per probe, the newest hour rolled up: a reading after it cannot touch a rolled-up hour. */
-  const newest = new Map<string, number>();
-  for (const r of db
-    .prepare<[], { probe_id: string; h: number }>(
-      "SELECT probe_id, max(hour_ms) AS h FROM reading_hour GROUP BY probe_id",
-    )
-    .all())
-    newest.set(r.probe_id, r.h);
+  const selectNewest = db.prepare<[string], { h: number | null }>(
+    "SELECT max(hour_ms) AS h FROM reading_hour WHERE probe_id = ?",
+  );
+  /**
+   * Per probe, the newest hour rolled up (null: none): a reading after it cannot touch a rolled-up
+   * hour. Read from the table the first time a probe is seen, not all at start-up.
+   */
+  const newest = new Map<string, number | null>();
+  const newestOf = (probeId: string): number | null => {
+    let h = newest.get(probeId);
+    if (h === undefined) {
+      h = selectNewest.get(probeId)?.h ?? null;
+      newest.set(probeId, h);
+    }
+    return h;
+  };
 
   /** Rolls up the settled hours in [fromHour, toHour) that are not yet, from the store's hourly buckets. */
   async function fill(probeId: string, fromHour: number, toHour: number, have: Set<number>): Promise<void> {
@@ -66,7 +74,7 @@ export function createHourRollups(deps: { db: Db; store: ReadingsStore; now(): n
           insert.run(probeId, h, b?.minC ?? null, b?.maxC ?? null, b ? b.meanC * b.count : 0, b?.count ?? 0);
         }
       })();
-      newest.set(probeId, Math.max(newest.get(probeId) ?? 0, to - HOUR_MS));
+      newest.set(probeId, Math.max(newestOf(probeId) ?? 0, to - HOUR_MS));
     }
   }
 
@@ -121,8 +129,8 @@ export function createHourRollups(deps: { db: Db; store: ReadingsStore; now(): n
     /** Readings the store confirmed: one in a rolled-up hour drops that hour. */
     observe(readings: readonly Reading[]): void {
       for (const r of readings) {
-        const last = newest.get(r.probeId);
-        if (last === undefined || r.tsMs >= last + HOUR_MS) continue;
+        const last = newestOf(r.probeId);
+        if (last === null || r.tsMs >= last + HOUR_MS) continue;
         remove.run(r.probeId, Math.floor(r.tsMs / HOUR_MS) * HOUR_MS);
       }
     },
