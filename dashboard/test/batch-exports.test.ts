@@ -7,11 +7,9 @@
  * she is signed in (session cookie); on the desktop the page holds a personal token instead.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { MqttClient } from "mqtt";
-import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { Browser, Download, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -20,6 +18,7 @@ import {
   startTestServer,
   type TestServer,
 } from "../../server/test/harness.js";
+import { parseCsv, pdfPages } from "../../server/test/read-exports.js";
 import { buildDashboard } from "../build.js";
 import {
   DESKTOP,
@@ -41,7 +40,6 @@ const STAFF_EMAIL = "nia@milkbank.example";
 /** A name with a comma and quotes, and one a spreadsheet would run as a formula. */
 const HOME_NAME = 'Ada\'s freezer, "top" drawer';
 const BANK_NAME = "=Bank freezer 2";
-const STANDARD_FONTS = `${join(dirname(createRequire(import.meta.url).resolve("pdfjs-dist/package.json")), "standard_fonts")}/`;
 
 let s: TestServer;
 let web: StaticProxy;
@@ -98,46 +96,6 @@ async function unitWithReadings(
   });
   await s.parts.forwarder.drain();
   return u.body.id;
-}
-
-/** RFC 4180 rows: quoted fields, doubled quotes, CRLF. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      row.push(field);
-      field = "";
-    } else if (ch === "\r" && text[i + 1] === "\n") {
-      rows.push([...row, field]);
-      row = [];
-      field = "";
-      i++;
-    } else field += ch;
-  }
-  return rows;
-}
-
-async function pdfText(bytes: Uint8Array): Promise<string> {
-  const pdf = await getDocument({ data: bytes, standardFontDataUrl: STANDARD_FONTS, isEvalSupported: false })
-    .promise;
-  let text = "";
-  for (let i = 1; i <= pdf.numPages; i++) {
-    for (const item of (await (await pdf.getPage(i)).getTextContent()).items)
-      if ("str" in item) text += item.str + (item.hasEOL ? " " : "");
-  }
-  await pdf.destroy();
-  return text.replace(/\s+/g, " ");
 }
 
 async function saved(d: Download): Promise<Buffer> {
@@ -254,7 +212,7 @@ async function checkDownloads(page: Page): Promise<void> {
   expect(pdf.suggestedFilename()).toBe(`batch-${batch.code}-report.pdf`);
   const bytes = await saved(pdf);
   expect(bytes.subarray(0, 5).toString("latin1")).toBe("%PDF-");
-  const text = await pdfText(new Uint8Array(bytes));
+  const text = (await pdfPages(new Uint8Array(bytes))).join(" ");
   expect(text).toContain(`Batch ${batch.code}`);
   expect(text).toMatch(/Verdict: (SAFE|CHECK|DO NOT USE)/);
   expect(text).toContain(HOME_NAME);

@@ -1,10 +1,8 @@
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import type { MqttClient } from "mqtt";
-import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { printable } from "../src/exports/report-text.js";
 import { ADMIN_TOKEN, connectProbe, startTestServer, type TestServer } from "./harness.js";
+import { pdfPages } from "./read-exports.js";
 
 /**
  * The batch report end to end: a real server, readings over MQTT into SQLite, a batch moved
@@ -15,28 +13,6 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const NOW = Date.now();
 const iso = (ms: number) => new Date(ms).toISOString();
-/** The 14 standard fonts' metrics that PDF.js reads Helvetica text with (shipped in the package). */
-const STANDARD_FONTS = `${join(dirname(createRequire(import.meta.url).resolve("pdfjs-dist/package.json")), "standard_fonts")}/`;
-
-/** The PDF's text page by page, each line joined to the next by a space (wrapped sentences read whole). */
-async function pdfPages(bytes: Uint8Array): Promise<string[]> {
-  const pdf = await getDocument({
-    data: bytes,
-    standardFontDataUrl: STANDARD_FONTS,
-    useSystemFonts: false,
-    isEvalSupported: false,
-  }).promise;
-  const pages: string[] = [];
-  for (let i = 1; i <= pdf.numPages; i++) {
-    let text = "";
-    for (const item of (await (await pdf.getPage(i)).getTextContent()).items)
-      if ("str" in item) text += item.str + (item.hasEOL ? " " : "");
-    pages.push(text.replace(/\s+/g, " "));
-  }
-  await pdf.destroy();
-  return pages;
-}
-
 async function pdfText(bytes: Uint8Array): Promise<{ pages: number; text: string }> {
   const pages = await pdfPages(bytes);
   return { pages: pages.length, text: pages.join(" ") };

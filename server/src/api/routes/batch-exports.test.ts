@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseCsv } from "../../../test/read-exports.js";
 import { ADMIN, type Caller } from "../../registry/caller.js";
 import { createTestApi, T0, TEST_TOKEN, type TestApi } from "../test-api.js";
 
@@ -55,36 +56,6 @@ async function movedBatch(): Promise<{ id: string; code: string }> {
   });
   expect(m.status).toBe(200);
   return r.body;
-}
-
-/** RFC 4180 rows (enough of it for these files: quoted fields, doubled quotes, CRLF). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      row.push(field);
-      field = "";
-    } else if (ch === "\r" && text[i + 1] === "\n") {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-      i++;
-    } else field += ch;
-  }
-  if (field !== "" || row.length) rows.push([...row, field]);
-  return rows;
 }
 
 describe("GET /api/v1/batches/{id}/readings.csv", () => {
