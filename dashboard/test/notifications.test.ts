@@ -7,17 +7,16 @@
  * or refuses to subscribe; a push delivered to the service worker shows its notification.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Coldtrail, startColdtrail } from "../../server/src/app.js";
 import { loadConfig } from "../../server/src/config.js";
 import { createLogger } from "../../server/src/logger.js";
 import { ADMIN_TOKEN, inviteAndSignIn } from "../../server/test/harness.js";
 import { parseMail } from "../../server/test/mail.js";
+import { type SmtpInbox, startSmtpInbox } from "../../server/test/smtp-inbox.js";
 import { buildDashboard } from "../build.js";
 import {
   DESKTOP,
@@ -38,8 +37,7 @@ let app: Coldtrail;
 let dataDir: string;
 let distDir: string;
 let browser: Browser;
-let smtp: SMTPServer;
-const mails: { to: string[]; raw: string }[] = [];
+let smtp: SmtpInbox;
 let donorToken: string;
 
 async function api<T = unknown>(method: string, path: string, body?: unknown, token = ADMIN_TOKEN) {
@@ -57,22 +55,7 @@ async function api<T = unknown>(method: string, path: string, body?: unknown, to
 
 beforeAll(async () => {
   distDir = await buildDashboard({ outDir: mkdtempSync(join(tmpdir(), "coldtrail-dash-")) });
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (d: Buffer) => chunks.push(d));
-      stream.on("end", () => {
-        mails.push({
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString(),
-        });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, "127.0.0.1", () => r()));
+  smtp = await startSmtpInbox();
   dataDir = mkdtempSync(join(tmpdir(), "coldtrail-notify-"));
   const config = loadConfig({
     COLDTRAIL_HTTP_PORT: "0",
@@ -81,7 +64,7 @@ beforeAll(async () => {
     COLDTRAIL_DATA_DIR: dataDir,
     COLDTRAIL_ADMIN_TOKEN: ADMIN_TOKEN,
     COLDTRAIL_LOG_LEVEL: process.env.COLDTRAIL_TEST_LOG ?? "silent",
-    COLDTRAIL_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+    COLDTRAIL_SMTP_URL: smtp.url,
   });
   // Served by coldtrail itself, so the page runs under the server's Content-Security-Policy.
   app = await startColdtrail(config, { log: createLogger(config.logLevel), dashboardDir: distDir });
@@ -94,7 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await app?.stop();
-  await new Promise<void>((r) => smtp.close(() => r()));
+  await smtp?.close();
   for (const d of [distDir, dataDir]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
@@ -166,11 +149,11 @@ describe.each([
     expect(saved.body.email.on).toBe(true);
     expect(saved.body.alertKinds.sort()).toEqual(["excursion", "probable-thaw"]);
 
-    const before = mails.length;
+    const before = smtp.mails.length;
     await page.getByRole("button", { name: "Send a test notification" }).click();
     await page.getByText("Email: sent.").waitFor();
-    await expect.poll(() => mails.length, { timeout: 10_000 }).toBeGreaterThan(before);
-    const mail = mails.at(-1) as { to: string[]; raw: string };
+    await expect.poll(() => smtp.mails.length, { timeout: 10_000 }).toBeGreaterThan(before);
+    const mail = smtp.mails.at(-1) as { to: string[]; raw: string };
     expect(mail.to).toEqual([DONOR_EMAIL]);
     expect(parseMail(mail.raw).subject).toMatch(/Test notification from coldtrail/);
 

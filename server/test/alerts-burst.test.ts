@@ -6,12 +6,12 @@
  * request in progress (a serial outbox would never get there, and drain would time out).
  */
 import { createServer } from "node:http";
-import { SMTPServer } from "smtp-server";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../../test/processes.js";
 import { call, createTestWorld, type TestWorld } from "../src/alerts/test-world.js";
 import { ADMIN } from "../src/registry/caller.js";
 import { parseMail } from "./mail.js";
+import { startSmtpInbox } from "./smtp-inbox.js";
 
 const FAST = { minBackoffMs: 20, maxBackoffMs: 200, timeoutMs: 5000 };
 
@@ -39,33 +39,22 @@ async function startSmtp(
   opts: { answer?: (n: number) => "accept" | "refuse"; hold?: () => Promise<void> } = {},
 ) {
   const mails: Mail[] = [];
-  let n = 0;
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    logger: false,
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      const i = ++n;
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", async () => {
-        await opts.hold?.();
-        if ((opts.answer?.(i) ?? "accept") === "refuse")
-          return cb(Object.assign(new Error("try again later"), { responseCode: 451 }));
-        const m = parseMail(Buffer.concat(chunks).toString("utf8"));
-        mails.push({
-          to: session.envelope.rcptTo.map((r) => r.address).join(","),
-          subject: m.subject,
-          body: m.body,
-          deliveryIds: (m.headers["x-coldtrail-delivery"] ?? "").split(", "),
-          messageId: m.headers["message-id"] ?? "",
-        });
-        cb();
+  const smtp = await startSmtpInbox({
+    port,
+    async onMail(mail) {
+      await opts.hold?.();
+      if ((opts.answer?.(mail.n) ?? "accept") === "refuse") return "refuse";
+      const m = parseMail(mail.raw);
+      mails.push({
+        to: mail.to.join(","),
+        subject: m.subject,
+        body: m.body,
+        deliveryIds: (m.headers["x-coldtrail-delivery"] ?? "").split(", "),
+        messageId: m.headers["message-id"] ?? "",
       });
     },
   });
-  await new Promise<void>((r) => smtp.listen(port, "127.0.0.1", () => r()));
-  closers.push(() => new Promise<void>((r) => smtp.close(() => r())));
+  closers.push(smtp.close);
   return mails;
 }
 

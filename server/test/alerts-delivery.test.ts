@@ -1,11 +1,11 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { SMTPServer } from "smtp-server";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../../test/processes.js";
 import { call, createTestWorld, MIN, type TestWorld } from "../src/alerts/test-world.js";
 import { ADMIN } from "../src/registry/caller.js";
 import { parseMail } from "./mail.js";
+import { startSmtpInbox } from "./smtp-inbox.js";
 
 const SECRET = "whsec-test-0123456789abcdef";
 const FAST = { delivery: { minBackoffMs: 20, maxBackoffMs: 200, timeoutMs: 2000 } };
@@ -249,25 +249,9 @@ describe("email channel (nodemailer → a real smtp-server)", () => {
       lastError: expect.stringContaining("ECONNREFUSED"),
     });
 
-    const messages: { raw: string; to: string[] }[] = [];
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ["STARTTLS"],
-      logger: false,
-      onData(stream, session, cb) {
-        const chunks: Buffer[] = [];
-        stream.on("data", (c: Buffer) => chunks.push(c));
-        stream.on("end", () => {
-          messages.push({
-            raw: Buffer.concat(chunks).toString("utf8"),
-            to: session.envelope.rcptTo.map((r) => r.address),
-          });
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((r) => smtp.listen(port, "127.0.0.1", () => r()));
-    closers.push(() => new Promise<void>((r) => smtp.close(() => r())));
+    const smtp = await startSmtpInbox({ port });
+    closers.push(smtp.close);
+    const messages = smtp.mails;
     await w.alerting.outbox.drain();
     w.alerting.store.acknowledge(ADMIN, alert?.id as string, "moved to the bank freezer", Date.now());
     w.alerting.outbox.poke();

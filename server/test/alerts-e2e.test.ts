@@ -2,10 +2,10 @@ import { createHmac } from "node:crypto";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { MqttClient } from "mqtt";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, connectProbe, startTestServer, type TestServer, waitFor } from "./harness.js";
 import { parseMail } from "./mail.js";
+import { type SmtpInbox, startSmtpInbox } from "./smtp-inbox.js";
 
 /**
  * Issue 4 end to end, through the public contract only: a power cut published over MQTT produces
@@ -29,8 +29,9 @@ let s: TestServer;
 let hook: Server;
 let hookUrl: string;
 const hooked: { body: Alert & { event?: string }; delivery: string; signatureOk: boolean }[] = [];
-let smtp: SMTPServer;
-const mails: string[] = [];
+let smtp: SmtpInbox;
+/** The raw text of each email received. */
+const mails = () => smtp.mails.map((m) => m.raw);
 const sse: string[] = [];
 let sseReq: ReturnType<typeof request> | null = null;
 
@@ -51,25 +52,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => hook.listen(0, "127.0.0.1", () => r()));
   hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    onData(stream, _session, cb) {
-      let text = "";
-      stream.on("data", (d: Buffer) => {
-        text += d.toString();
-      });
-      stream.on("end", () => {
-        mails.push(text);
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, "127.0.0.1", () => r()));
-  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  smtp = await startSmtpInbox();
   // The webhook receiver listens on 127.0.0.1: private targets allowed for this server.
   s = await startTestServer({
-    COLDTRAIL_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    COLDTRAIL_SMTP_URL: smtp.url,
     COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "1",
   });
 });
@@ -77,7 +63,7 @@ afterAll(async () => {
   sseReq?.destroy();
   await s?.cleanup();
   await new Promise<void>((r) => hook.close(() => r()));
-  await new Promise<void>((r) => smtp.close(() => r()));
+  await smtp?.close();
 });
 
 function series(from: number, to: number, temp: (t: number) => number) {
@@ -170,8 +156,8 @@ describe("alerts end to end", () => {
 
     // Both alerts opened from one message: they may come as one grouped email listing both.
     const deliveriesIn = (raw: string) => (parseMail(raw).headers["x-coldtrail-delivery"] ?? "").split(", ");
-    await waitFor(async () => mails.flatMap(deliveriesIn).length >= 2);
-    const parsed = mails.map(parseMail);
+    await waitFor(async () => mails().flatMap(deliveriesIn).length >= 2);
+    const parsed = mails().map(parseMail);
     expect(parsed.map((m) => m.subject).join("\n")).toMatch(/Donor freezer/);
     expect(parsed.map((m) => m.body).join("\n")).toContain(`/units/${unit.body.id}`);
     await waitFor(async () => sse.join("").includes("probable-thaw"));

@@ -9,10 +9,10 @@ import { createDecipheriv, createECDH, createPublicKey, hkdfSync, randomBytes, v
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { MqttClient } from "mqtt";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectProbe, inviteAndSignIn, startTestServer, type TestServer, waitFor } from "./harness.js";
 import { parseMail } from "./mail.js";
+import { type SmtpInbox, startSmtpInbox } from "./smtp-inbox.js";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -20,8 +20,7 @@ const PASSWORD = "correct horse battery staple";
 const DONOR_EMAIL = "bea@example.org";
 
 let s: TestServer;
-let smtp: SMTPServer;
-const mails: { to: string[]; raw: string }[] = [];
+let smtp: SmtpInbox;
 let push: Server;
 let pushBase: string;
 /** What the push service answers next (201 = accepted, as real push services do). */
@@ -111,22 +110,7 @@ async function as<T = unknown>(
 }
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (d: Buffer) => chunks.push(d));
-      stream.on("end", () => {
-        mails.push({
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString(),
-        });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, "127.0.0.1", () => r()));
+  smtp = await startSmtpInbox();
   push = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -139,7 +123,7 @@ beforeAll(async () => {
   pushBase = `http://127.0.0.1:${(push.address() as AddressInfo).port}`;
   // The push receiver listens on 127.0.0.1: private targets allowed for this server.
   s = await startTestServer({
-    COLDTRAIL_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+    COLDTRAIL_SMTP_URL: smtp.url,
     COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "1",
   });
   const site = await s.api<{ id: string }>("POST", "/api/v1/sites", { name: "Bea's household" });
@@ -151,7 +135,7 @@ afterAll(async () => {
   for (const c of clients) await c.endAsync().catch(() => undefined);
   await s?.cleanup();
   await new Promise<void>((r) => push.close(() => r()));
-  await new Promise<void>((r) => smtp.close(() => r()));
+  await smtp?.close();
 });
 
 function series(from: number, to: number, temp: (t: number) => number) {
@@ -263,7 +247,7 @@ describe("a donor is told by web push, and by email only when she says so", () =
     if (!message) return;
     expect(message.body).toContain("Bea's chest freezer");
     expect(message.url).toMatch(/^\/alerts\?state=/);
-    expect(mails.filter((m) => m.to.includes(DONOR_EMAIL))).toHaveLength(0);
+    expect(smtp.mails.filter((m) => m.to.includes(DONOR_EMAIL))).toHaveLength(0);
   });
 
   it("with email on, the next alert also reaches her address; the test button reaches both", async () => {
@@ -276,11 +260,11 @@ describe("a donor is told by web push, and by email only when she says so", () =
     const { alertId } = await powerCut("Bea's kitchen freezer");
     const deliveries = await settled(alertId);
     expect(deliveries.map((d) => d.channelKind).sort()).toEqual(["email", "webpush"]);
-    const mine = mails.filter((m) => m.to.includes(DONOR_EMAIL)).map((m) => parseMail(m.raw));
+    const mine = smtp.mails.filter((m) => m.to.includes(DONOR_EMAIL)).map((m) => parseMail(m.raw));
     expect(mine.map((m) => m.subject).join("\n")).toMatch(/Bea's kitchen freezer/);
 
     const before = pushed.length;
-    const mailsBefore = mails.length;
+    const mailsBefore = smtp.mails.length;
     const test = await as<{ results: { kind: string; ok: boolean }[] }>(
       "POST",
       "/api/v1/me/notifications/test",
@@ -293,8 +277,8 @@ describe("a donor is told by web push, and by email only when she says so", () =
     expect(JSON.parse(decryptPush((pushed[before] as (typeof pushed)[number]).body)).title).toBe(
       "Test notification from coldtrail",
     );
-    await waitFor(async () => mails.length > mailsBefore);
-    expect(parseMail((mails.at(-1) as { raw: string }).raw).subject).toMatch(/Test notification/);
+    await waitFor(async () => smtp.mails.length > mailsBefore);
+    expect(parseMail((smtp.mails.at(-1) as { raw: string }).raw).subject).toMatch(/Test notification/);
   });
 
   it("a 410 from the push service removes the subscription", async () => {
