@@ -10,8 +10,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { SMTPServer } from "smtp-server";
 import { ADMIN } from "../server/src/registry/caller.js";
+import { startSmtpInbox } from "../server/test/smtp-inbox.js";
 import type { ChannelLatency } from "./alert-latency.js";
 import { benchServer } from "./coldtrail.js";
 
@@ -62,29 +62,16 @@ export async function alertBurst(opts: {
       return hook;
     }),
   );
-  let emails = 0;
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    logger: false,
-    onData(stream, session, cb) {
-      let text = "";
-      stream.on("data", (d: Buffer) => {
-        text += d.toString();
-      });
-      stream.on("end", () => {
-        emails++;
-        const to = session.envelope.rcptTo.map((r) => r.address).join(",");
-        for (const unit of unitsInMail(text)) note("email", to, unit);
-        cb();
-      });
+  const smtp = await startSmtpInbox({
+    onMail({ to, raw }) {
+      for (const unit of unitsInMail(raw)) note("email", to.join(","), unit);
+      return undefined;
     },
   });
-  await new Promise<void>((r) => smtp.listen(0, "127.0.0.1", () => r()));
 
   const { app } = await benchServer(
     {
-      COLDTRAIL_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+      COLDTRAIL_SMTP_URL: smtp.url,
       COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "1",
     },
     dir,
@@ -154,7 +141,7 @@ export async function alertBurst(opts: {
   for (const u of units) await u.client.endAsync();
   await app.stop();
   for (const hook of hooks) await new Promise<void>((r) => hook.close(() => r()));
-  await new Promise<void>((r) => smtp.close(() => r()));
+  await smtp.close();
   rmSync(dir, { recursive: true, force: true });
-  return { channels, emails };
+  return { channels, emails: smtp.mails.length };
 }

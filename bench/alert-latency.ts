@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import mqtt from "mqtt";
-import { SMTPServer } from "smtp-server";
 import { ADMIN } from "../server/src/registry/caller.js";
+import { startSmtpInbox } from "../server/test/smtp-inbox.js";
 import { benchServer } from "./coldtrail.js";
 
 const MIN = 60_000;
@@ -58,38 +58,29 @@ export async function alertLatency(opts: {
     });
   });
   await new Promise<void>((r) => hook.listen(0, "127.0.0.1", () => r()));
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    onData(stream, _s, cb) {
-      let text = "";
-      stream.on("data", (d: Buffer) => {
-        text += d.toString();
-      });
-      stream.on("end", () => {
-        // One alert a message, or several alerts to one address grouped in one message: each
-        // section names its unit under its own subject line ("1. Freezer too warm: …").
-        const [head = "", ...rest] = text
-          .replace(/=\r?\n/g, "")
-          .replace(/\r\n/g, "\n")
-          .split("\n\n");
-        const body = rest.join("\n\n");
-        const grouped = /^\d+ alerts, oldest first\./.test(body);
-        const sections = grouped ? body.split("\n----\n") : [body];
-        for (const section of sections) {
-          const unit = /\/units\/(u_[a-z0-9]+)/.exec(section)?.[1];
-          const subject = grouped ? (/^\d+\. (.*)$/m.exec(section)?.[1] ?? "") : head;
-          if (unit && !/^(Subject: )?(Resolved|Acknowledged)/im.test(subject)) note("email", unit);
-        }
-        cb();
-      });
+  const smtp = await startSmtpInbox({
+    onMail({ raw }) {
+      // One alert a message, or several alerts to one address grouped in one message: each
+      // section names its unit under its own subject line ("1. Freezer too warm: …").
+      const [head = "", ...rest] = raw
+        .replace(/=\r?\n/g, "")
+        .replace(/\r\n/g, "\n")
+        .split("\n\n");
+      const body = rest.join("\n\n");
+      const grouped = /^\d+ alerts, oldest first\./.test(body);
+      const sections = grouped ? body.split("\n----\n") : [body];
+      for (const section of sections) {
+        const unit = /\/units\/(u_[a-z0-9]+)/.exec(section)?.[1];
+        const subject = grouped ? (/^\d+\. (.*)$/m.exec(section)?.[1] ?? "") : head;
+        if (unit && !/^(Subject: )?(Resolved|Acknowledged)/im.test(subject)) note("email", unit);
+      }
+      return undefined;
     },
   });
-  await new Promise<void>((r) => smtp.listen(0, "127.0.0.1", () => r()));
 
   const { app } = await benchServer(
     {
-      COLDTRAIL_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+      COLDTRAIL_SMTP_URL: smtp.url,
       COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "1",
     },
     dir,
@@ -260,7 +251,7 @@ export async function alertLatency(opts: {
   for (const u of units) await u.client.endAsync();
   await app.stop();
   await new Promise<void>((r) => hook.close(() => r()));
-  await new Promise<void>((r) => smtp.close(() => r()));
+  await smtp.close();
   rmSync(dir, { recursive: true, force: true });
   return { channels, load: loadResult };
 }
