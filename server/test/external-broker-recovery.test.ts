@@ -4,9 +4,9 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { MqttClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { isMosquittoInstalled, type MosquittoHarness, startMosquitto } from "../../test/mosquitto.js";
+import { isMosquittoInstalled, type MosquittoHarness } from "../../test/mosquitto.js";
 import { type Coldtrail, startColdtrail } from "../src/app.js";
-import { createMosquittoProvisioner, type MosquittoProvisioner } from "../src/broker/mosquitto-dynsec.js";
+import type { MosquittoProvisioner } from "../src/broker/mosquitto-dynsec.js";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/logger.js";
 import {
@@ -17,6 +17,7 @@ import {
   registerProbe,
   waitFor,
 } from "./harness.js";
+import { SERVER_USER, startIngestBroker } from "./ingest-broker.js";
 
 /**
  * The external-broker ingest recovers by itself (issue #10): Mosquitto going away and coming back,
@@ -25,7 +26,6 @@ import {
  * this process with its log lines captured, so the tests also see one line per event.
  */
 const skip = process.env.COLDTRAIL_SKIP_MOSQUITTO === "1" || !isMosquittoInstalled();
-const SERVER_USER = { username: "coldtrail-server", password: "ingest-password-0123456789" };
 /** Readings in the recent past: after the protocol's 2020 floor, before the future-skew limit. */
 const T0 = Date.now() - 10 * 60_000;
 /** Bounded polls: generous, because reconnects back off (up to 30 s) and the machine is shared. */
@@ -109,10 +109,7 @@ describe.skipIf(skip)("external broker: ingest recovers by itself", () => {
   const devices: MqttClient[] = [];
 
   beforeAll(async () => {
-    m = await startMosquitto();
-    prov = await createMosquittoProvisioner({ url: m.url, ...m.admin, log: createLogger("silent") });
-    const ready = await prov.ensureServerClient(SERVER_USER.username, SERVER_USER.password);
-    if (!ready.ok) throw new Error(ready.message);
+    ({ m, prov } = await startIngestBroker());
   });
   afterEach(async () => {
     for (const d of devices.splice(0)) d.end(true);

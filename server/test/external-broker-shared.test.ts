@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { Aedes } from "aedes";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isMosquittoInstalled, type MosquittoHarness, startMosquitto } from "../../test/mosquitto.js";
+import { isMosquittoInstalled, type MosquittoHarness } from "../../test/mosquitto.js";
 import { type Coldtrail, startColdtrail } from "../src/app.js";
-import { createMosquittoProvisioner, type MosquittoProvisioner } from "../src/broker/mosquitto-dynsec.js";
+import type { MosquittoProvisioner } from "../src/broker/mosquitto-dynsec.js";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/logger.js";
 import {
@@ -18,6 +18,7 @@ import {
   registerProbe,
   waitFor,
 } from "./harness.js";
+import { SERVER_USER, startIngestBroker } from "./ingest-broker.js";
 import { type ServerProcess, serverProcess } from "./server-process.js";
 
 /**
@@ -28,7 +29,6 @@ import { type ServerProcess, serverProcess } from "./server-process.js";
  * only) gets one plain subscription and a log line.
  */
 const skip = process.env.COLDTRAIL_SKIP_MOSQUITTO === "1" || !isMosquittoInstalled();
-const SERVER_USER = { username: "coldtrail-server", password: "ingest-password-0123456789" };
 /** Readings in the recent past: after the protocol's 2020 floor, before the future-skew limit. */
 const T0 = Date.now() - 10 * 60_000;
 const tmp: string[] = [];
@@ -111,10 +111,7 @@ describe.skipIf(skip)("ingest over an MQTT 5 shared subscription behind Mosquitt
   });
 
   beforeAll(async () => {
-    m = await startMosquitto();
-    prov = await createMosquittoProvisioner({ url: m.url, ...m.admin, log: createLogger("silent") });
-    const ready = await prov.ensureServerClient(SERVER_USER.username, SERVER_USER.password);
-    if (!ready.ok) throw new Error(ready.message);
+    ({ m, prov } = await startIngestBroker());
   });
   afterAll(async () => {
     for (const s of servers) await s.app.stop();
@@ -184,10 +181,7 @@ describe.skipIf(skip)("a shared-subscription instance killed with SIGKILL behind
   let srv: ServerProcess | null = null;
   let device: MqttClient | null = null;
   beforeAll(async () => {
-    m = await startMosquitto();
-    prov = await createMosquittoProvisioner({ url: m.url, ...m.admin, log: createLogger("silent") });
-    const ready = await prov.ensureServerClient(SERVER_USER.username, SERVER_USER.password);
-    if (!ready.ok) throw new Error(ready.message);
+    ({ m, prov } = await startIngestBroker());
   });
   afterAll(async () => {
     device?.end(true);

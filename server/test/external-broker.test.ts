@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isMosquittoInstalled, type MosquittoHarness, startMosquitto } from "../../test/mosquitto.js";
-import { createMosquittoProvisioner, type MosquittoProvisioner } from "../src/broker/mosquitto-dynsec.js";
+import { isMosquittoInstalled, type MosquittoHarness } from "../../test/mosquitto.js";
+import type { MosquittoProvisioner } from "../src/broker/mosquitto-dynsec.js";
 import { createLogger } from "../src/logger.js";
 import {
   connectProbe,
@@ -15,6 +15,7 @@ import {
   type TestServer,
   waitFor,
 } from "./harness.js";
+import { SERVER_USER, startIngestBroker } from "./ingest-broker.js";
 import { type ServerProcess, serverProcess } from "./server-process.js";
 
 /**
@@ -26,7 +27,6 @@ import { type ServerProcess, serverProcess } from "./server-process.js";
  */
 const skip = process.env.COLDTRAIL_SKIP_MOSQUITTO === "1" || !isMosquittoInstalled();
 const log = createLogger(process.env.COLDTRAIL_TEST_LOG ?? "silent");
-const SERVER_USER = { username: "coldtrail-server", password: "ingest-password-0123456789" };
 /** Readings in the recent past: after the protocol's 2020 floor, before the future-skew limit. */
 const T0 = Date.now() - 10 * 60_000;
 const tmp: string[] = [];
@@ -123,10 +123,7 @@ describe.skipIf(skip)("coldtrail with an external Mosquitto", () => {
   }
 
   beforeAll(async () => {
-    m = await startMosquitto();
-    prov = await createMosquittoProvisioner({ url: m.url, ...m.admin, log });
-    const ready = await prov.ensureServerClient(SERVER_USER.username, SERVER_USER.password);
-    if (!ready.ok) throw new Error(ready.message);
+    ({ m, prov } = await startIngestBroker(log));
     dir = mkdtempSync(join(tmpdir(), "coldtrail-ext-"));
     tmp.push(dir);
     srv = await startTestServer(serverEnv(m), dir);
@@ -237,10 +234,7 @@ describe.skipIf(skip)("coldtrail killed with SIGKILL behind Mosquitto", () => {
   let srv: ServerProcess | null = null;
   let device: MqttClient | null = null;
   beforeAll(async () => {
-    m = await startMosquitto();
-    prov = await createMosquittoProvisioner({ url: m.url, ...m.admin, log });
-    const ready = await prov.ensureServerClient(SERVER_USER.username, SERVER_USER.password);
-    if (!ready.ok) throw new Error(ready.message);
+    ({ m, prov } = await startIngestBroker(log));
   });
   afterAll(async () => {
     device?.end(true);
