@@ -1,6 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { openDatabase } from "./open.js";
 import { startWalCheckpointer } from "./wal-checkpointer.js";
@@ -30,4 +32,29 @@ describe("WAL checkpointer", () => {
     expect(log.warn).not.toHaveBeenCalled();
     db.close();
   });
+
+  it("stopping it in a process with nothing else to do finishes instead of quitting mid-await", () => {
+    // A process that only waits for the worker: when the worker was left unref'd during stop(),
+    // Node ended with exit 13 (unsettled top-level await), e.g. after a refused HTTP port.
+    const url = (name: string) => JSON.stringify(new URL(name, import.meta.url).href);
+    const script = `
+      const { openDatabase } = await import(${url("./open.ts")});
+      const { startWalCheckpointer } = await import(${url("./wal-checkpointer.ts")});
+      const db = openDatabase(process.argv[1]);
+      await startWalCheckpointer(db, { warn() {} }).stop();
+      db.close();
+      process.stdout.write("stopped");`;
+    for (let i = 0; i < 3; i++) {
+      const child = spawnSync(
+        process.execPath,
+        ["--import", "tsx", "--input-type=module", "-e", script, join(dir, `alone-${i}`)],
+        {
+          cwd: fileURLToPath(new URL(".", import.meta.url)),
+          encoding: "utf8",
+          timeout: 30_000,
+        },
+      );
+      expect({ status: child.status, stdout: child.stdout }).toEqual({ status: 0, stdout: "stopped" });
+    }
+  }, 60_000);
 });

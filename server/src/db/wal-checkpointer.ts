@@ -62,6 +62,9 @@ export function startWalCheckpointer(db: Db, log: { warn(o: object, msg: string)
     async stop() {
       if (stopped) return;
       stopped = true;
+      // Unref'd while running so it never holds the process open; held while we wait for it, or a
+      // process with nothing else left would quit mid-await (exit 13) before the worker is done.
+      worker.ref();
       worker.postMessage("stop");
       await exited;
       if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
