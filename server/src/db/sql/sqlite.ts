@@ -73,6 +73,8 @@ export function createSqliteClient(db: Database.Database, options: SqliteClientO
     const text = statementText("sqlite", sql, params.length);
     let stmt = statements.get(text);
     if (!stmt) {
+      // SQL strings are constants in the code; the cap only guards against SQL built from data.
+      if (statements.size >= 2000) statements.clear();
       stmt = db.prepare(text);
       if (stmt.reader) stmt.safeIntegers(true);
       statements.set(text, stmt);
