@@ -1,7 +1,8 @@
 /**
  * The schema migrations on both backends (test/backends.ts): applied once, safe when two instances
  * start together, all-or-nothing per migration, and one schema: PostgreSQL's tables, columns,
- * keys and indexes are SQLite's, as the synchronous runner (db/migrate.ts) builds them.
+ * keys and indexes are SQLite's as the synchronous runner (db/migrate.ts) builds them, and a row
+ * written to each table reads back the same on both.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -179,6 +180,137 @@ async function referenceCatalogue(): Promise<Catalogue> {
   }
 }
 
+/**
+ * One row for every table, written with the same SQL on both backends in foreign-key order: only
+ * the columns without defaults, so that defaults, identity ids, checks and value types all show.
+ */
+const ROWS: readonly [table: string, sql: string, params: readonly (string | number | Buffer | null)[]][] = [
+  [
+    "site",
+    "INSERT INTO site (id, name, created_ms) VALUES (?, ?, ?)",
+    ["s-1", "Milk Bank North", 1_780_000_000_000],
+  ],
+  [
+    "account",
+    "INSERT INTO account (id, name, role, created_ms, email, site_id) VALUES (?, ?, ?, ?, ?, ?)",
+    ["a-1", "Nurse", "staff", 1_780_000_000_001, "nurse@example.org", "s-1"],
+  ],
+  [
+    "unit",
+    "INSERT INTO unit (id, owner_id, name, kind, profile, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
+    ["u-1", "a-1", "Freezer", "freezer", "household-freezer", 2],
+  ],
+  [
+    "probe",
+    "INSERT INTO probe (id, owner_id, secret_hash, created_ms, ble_mac) VALUES (?, ?, ?, ?, ?)",
+    ["p-1", "a-1", "$scrypt$x", 3, "A4:C1:38:00:00:01"],
+  ],
+  [
+    "probe_attachment",
+    "INSERT INTO probe_attachment (probe_id, unit_id, from_ms) VALUES (?, ?, ?)",
+    ["p-1", "u-1", 4],
+  ],
+  [
+    "audit",
+    "INSERT INTO audit (at_ms, actor, action, entity, entity_id) VALUES (?, ?, ?, ?, ?)",
+    [5, "a-1", "create", "unit", "u-1"],
+  ],
+  [
+    "deadletter",
+    "INSERT INTO deadletter (at_ms, topic, reason, message, payload_head, payload_bytes) VALUES (?, ?, ?, ?, ?, ?)",
+    [6, "coldtrail/v1/probes/p-1/readings", "bad-json", "not JSON", Buffer.from([0x7b, 0xff]), 2],
+  ],
+  [
+    "journal_message",
+    "INSERT INTO journal_message (probe_id, received_ms, count, readings) VALUES (?, ?, ?, ?)",
+    ["p-1", 7, 1, "[[7,-19.5,1,0]]"],
+  ],
+  [
+    "reading",
+    "INSERT INTO reading (probe_id, ts, temp_c, seq, server_timed) VALUES (?, ?, ?, ?, ?)",
+    ["p-1", 8, -19.4375, 4_294_967_295, 1],
+  ],
+  [
+    "batch",
+    "INSERT INTO batch (id, owner_id, code, expressed_at_ms, volume_ml, initial_state, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ["b-1", "a-1", "CT-0001", 9, 120.5, "frozen", 10],
+  ],
+  ["custody", "INSERT INTO custody (batch_id, unit_id, from_ms) VALUES (?, ?, ?)", ["b-1", "u-1", 11]],
+  [
+    "review",
+    "INSERT INTO review (batch_id, actor, decision, comment, at_ms) VALUES (?, ?, ?, ?, ?)",
+    ["b-1", "a-1", "hold", "check the log", 12],
+  ],
+  [
+    "alert",
+    `INSERT INTO alert (id, kind, subject, state, severity, owner_id, title, message, started_ms, opened_ms, episode_ms, updated_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ["al-1", "excursion", "unit:u-1", "open", "critical", "a-1", "Too warm", "−10 °C", 13, 13, 13, 13],
+  ],
+  [
+    "alert_event",
+    "INSERT INTO alert_event (alert_id, type, at_ms, owner_id, body) VALUES (?, ?, ?, ?, ?)",
+    ["al-1", "opened", 14, "a-1", "{}"],
+  ],
+  [
+    "alert_channel",
+    "INSERT INTO alert_channel (id, owner_id, kind, target, created_ms) VALUES (?, ?, ?, ?, ?)",
+    ["c-1", "a-1", "webpush", "{}", 15],
+  ],
+  [
+    "alert_outbox",
+    "INSERT INTO alert_outbox (delivery_id, event_id, event_type, alert_id, channel_id, status, next_attempt_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    ["d-1", 1, "opened", "al-1", "c-1", "pending", 16, 16],
+  ],
+  [
+    "alert_monitor",
+    "INSERT INTO alert_monitor (unit_id, profile_key, state, saved_ms) VALUES (?, ?, ?, ?)",
+    ["u-1", "household-freezer", "{}", 17],
+  ],
+  [
+    "invitation",
+    "INSERT INTO invitation (id, account_id, token_hash, invited_by, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
+    ["i-1", "a-1", "ab12", "admin", 18, 19],
+  ],
+  [
+    "session",
+    "INSERT INTO session (id, account_id, token_hash, created_ms, last_seen_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
+    ["se-1", "a-1", "cd34", 20, 20, 21],
+  ],
+  [
+    "api_token",
+    "INSERT INTO api_token (id, account_id, name, token_hash, created_ms) VALUES (?, ?, ?, ?, ?)",
+    ["t-1", "a-1", "export", "ef56", 22],
+  ],
+  ["notify_pref", "INSERT INTO notify_pref (account_id, updated_ms) VALUES (?, ?)", ["a-1", 23]],
+  [
+    "verdict_checkpoint",
+    "INSERT INTO verdict_checkpoint (batch_id, stay_from_ms, source_key, through_ms, readings, body, saved_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ["b-1", 11, "p-1", 24, 1, Buffer.from("checkpoint"), 25],
+  ],
+  [
+    "reading_hour",
+    "INSERT INTO reading_hour (probe_id, hour_ms, min_c, max_c, sum_c, n) VALUES (?, ?, ?, ?, ?, ?)",
+    ["p-1", 0, -20, -19, -39, 2],
+  ],
+  [
+    "unit_lease",
+    "INSERT INTO unit_lease (unit_id, holder, epoch, acquired_ms, renewed_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
+    ["u-1", "host/1/ab", 1, 26, 26, 27],
+  ],
+];
+
+/** Writes ROWS and reads every table back whole (rows in primary-key order). */
+async function rowsInRowsOut(
+  client: SqlClient,
+  tables: readonly string[],
+): Promise<Record<string, unknown[]>> {
+  for (const [, sql, params] of ROWS) await client.run(sql, params);
+  const out: Record<string, unknown[]> = {};
+  for (const table of tables) out[table] = await client.query(`SELECT * FROM ${table} ORDER BY 1, 2`);
+  return out;
+}
+
 const catalogueOf = (client: SqlClient) =>
   client.backend === "sqlite" ? sqliteCatalogue(client) : postgresCatalogue(client);
 
@@ -204,6 +336,24 @@ describeBackends("schema migrations", (open) => {
     for (const [table, shape] of Object.entries(reference.tables))
       expect({ table, ...actual.tables[table] }).toEqual({ table, ...shape });
     expect(actual.indexes).toEqual(reference.indexes);
+  });
+
+  it("store a row in every table and give it back the same, defaults and ids included", async () => {
+    const { client } = await open();
+    await migrateSql(client);
+    const tables = Object.keys((await referenceCatalogue()).tables).sort();
+    expect(ROWS.map(([table]) => table).sort()).toEqual(tables);
+    const referenceDb = new Database(":memory:");
+    referenceDb.pragma("foreign_keys = ON");
+    migrate(referenceDb);
+    const reference = createSqliteClient(referenceDb, { ownsConnection: true });
+    try {
+      const expected = await rowsInRowsOut(reference, tables);
+      expect(expected.alert?.[0]).toMatchObject({ batch_ids: "[]", escalation_level: 0, occurrences: 1 });
+      expect(await rowsInRowsOut(client, tables)).toEqual(expected);
+    } finally {
+      await reference.close();
+    }
   });
 
   it("apply each migration once when two instances start at the same time", async () => {
