@@ -18,6 +18,8 @@ import { freePort, superviseDaemon } from "../../test/processes.js";
 export interface PostgresHarness {
   /** Superuser URL of the server's `postgres` database. */
   readonly url: string;
+  /** The server's temp folder (data directory inside), or null for an external server. */
+  readonly dir: string | null;
   /** A new empty database that no other test uses; resolves to its URL. */
   createDatabase(prefix?: string): Promise<string>;
   /** Drops a database made by `createDatabase` (closing its other connections first). */
@@ -48,7 +50,7 @@ export function postgresAvailable(): boolean {
 
 export async function startPostgres(): Promise<PostgresHarness> {
   const external = process.env.COLDTRAIL_TEST_DATABASE_URL;
-  if (external !== undefined && external !== "") return harnessFor(external, async () => {});
+  if (external !== undefined && external !== "") return harnessFor(external, null, async () => {});
 
   const bin = findPostgresBin();
   if (bin === null) {
@@ -126,17 +128,18 @@ export async function startPostgres(): Promise<PostgresHarness> {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  return harnessFor(url, async () => {
+  return harnessFor(url, dir, async () => {
     await daemon.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 }
 
-function harnessFor(url: string, stopServer: () => Promise<void>): PostgresHarness {
+function harnessFor(url: string, dir: string | null, stopServer: () => Promise<void>): PostgresHarness {
   const admin = new pg.Pool({ connectionString: url, max: 2 });
   let counter = 0;
   return {
     url,
+    dir,
     async createDatabase(prefix = "t") {
       counter += 1;
       const name = `${prefix}_${process.pid}_${counter}_${Math.random().toString(36).slice(2, 8)}`;
