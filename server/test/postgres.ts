@@ -111,6 +111,14 @@ export async function startPostgres(): Promise<PostgresHarness> {
     "deadlock_timeout=200ms",
     "-c",
     "log_min_messages=warning",
+    // Small: several test files run a server each at once on a 2-core machine; no parallel query
+    // workers, whose shared memory a container's small /dev/shm may not hold.
+    "-c",
+    "shared_buffers=16MB",
+    "-c",
+    "max_connections=40",
+    "-c",
+    "max_parallel_workers_per_gather=0",
   ]);
   const daemon = superviseDaemon({
     name: "postgres",
