@@ -11,8 +11,10 @@
  * `tx` calls (settled promises, so only microtasks pass) but nothing else. Code that still uses the
  * connection synchronously (the journal's group commit, modules not yet converted) runs from timers
  * and I/O callbacks, so it can never land inside an open transaction, where a rollback would take
- * its acknowledged writes with it. A transaction still open when the next turn starts has waited on
- * something else: it is rolled back there and then, and rejected.
+ * its acknowledged writes with it. A transaction still open at the next check phase of the event
+ * loop (setImmediate) has waited on something else: it is rolled back there and then, and rejected.
+ * That check makes a broken rule fail loudly, in tests first; it is not a protection: callbacks
+ * that ran before it (due timers, I/O) wrote inside the transaction and are rolled back with it.
  */
 import { clearImmediate as realClearImmediate, setImmediate as realSetImmediate } from "node:timers";
 import type Database from "better-sqlite3";
