@@ -2,9 +2,28 @@ import { ACCOUNTS_DDL } from "../accounts/schema.js";
 import { NOTIFY_DDL } from "../alerts/notify-schema.js";
 import { ALERTS_DDL } from "../alerts/schema.js";
 import { SQLITE_READINGS_DDL } from "../stores/sqlite.js";
+import { POSTGRES_SCHEMA_AT_VERSION_10 } from "./postgres-schema.js";
 
-/** Append-only list of schema migrations; index + 1 is the `user_version` it leads to. */
-export const MIGRATIONS: readonly (readonly string[])[] = [
+/**
+ * One schema migration, with its statements for each backend. Where the SQL reads the same on
+ * both, write it once with `shared(...)`; where it does not, give each its own list (an empty list:
+ * nothing to do on that backend).
+ */
+export interface Migration {
+  readonly sqlite: readonly string[];
+  readonly postgres: readonly string[];
+}
+
+/** A migration whose statements are the same text on SQLite and PostgreSQL. */
+export function shared(...statements: string[]): Migration {
+  return { sqlite: statements, postgres: statements };
+}
+
+/**
+ * SQLite's migrations 1–10, from before PostgreSQL: as they shipped, never to be edited.
+ * PostgreSQL gets the schema they lead to in one step (postgres-schema.ts).
+ */
+const SQLITE_MIGRATIONS_1_TO_10: readonly (readonly string[])[] = [
   [
     // Accounts exist from day one so that every row has an owner; the bootstrap admin is one.
     `CREATE TABLE account (
@@ -173,3 +192,34 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        PRIMARY KEY (probe_id, hour_ms)) WITHOUT ROWID`,
   ],
 ];
+
+if (SQLITE_MIGRATIONS_1_TO_10.length !== 10) {
+  throw new Error(
+    `db/migrations.ts: SQLite's history has ${SQLITE_MIGRATIONS_1_TO_10.length} migrations, not 10: append new migrations to SCHEMA_MIGRATIONS, with SQL for both backends`,
+  );
+}
+
+/**
+ * Append-only list of schema migrations for both backends; index + 1 is the version it leads to
+ * (SQLite's `user_version`, PostgreSQL's `coldtrail_schema.version`). Never edit one that has shipped.
+ */
+export const SCHEMA_MIGRATIONS: readonly Migration[] = [
+  ...SQLITE_MIGRATIONS_1_TO_10.map(
+    (sqlite, i): Migration => ({ sqlite, postgres: i === 0 ? POSTGRES_SCHEMA_AT_VERSION_10 : [] }),
+  ),
+  // Unit leases (issue #13, ha/unit-leases.ts): one instance at a time judges a unit. Never deleted:
+  // the epoch (fencing token) must only ever grow, so a released lease stays as an expired row.
+  shared(
+    `CREATE TABLE unit_lease (
+       unit_id TEXT PRIMARY KEY,
+       holder TEXT NOT NULL,
+       epoch BIGINT NOT NULL,
+       acquired_ms BIGINT NOT NULL,
+       renewed_ms BIGINT NOT NULL,
+       expires_ms BIGINT NOT NULL)`,
+    "CREATE INDEX unit_lease_holder ON unit_lease (holder)",
+  ),
+];
+
+/** SQLite's statements of each migration, for the synchronous runner (migrate.ts). */
+export const MIGRATIONS: readonly (readonly string[])[] = SCHEMA_MIGRATIONS.map((m) => m.sqlite);
