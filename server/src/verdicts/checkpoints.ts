@@ -33,12 +33,29 @@ export function sourceKeyOf(sources: Sources): string {
  * database every hour of progress, so the first verdict after a restart is as quick.
  *
  * A checkpoint stands for the readings it saw: a reading stored later at or before its
- * `throughMs` drops it (`observe`, fed by every reading the store confirms). One read back from
- * the database is checked first by counting the stay's readings up to `throughMs` in the store:
- * a reading that arrived while no process was watching changes the count.
+ * `throughMs` drops it (`observe`, fed by every reading the store confirms). What one read back
+ * from the database is worth depends on how the last run ended (`saved`, readings/clean-stop.ts).
  */
-export function createVerdictCheckpoints(deps: { db: Db; store: ReadingsStore; log: Logger }) {
+export function createVerdictCheckpoints(deps: {
+  db: Db;
+  store: ReadingsStore;
+  log: Logger;
+  /**
+   * - "trust": the last run stopped cleanly and nothing wrote the readings since (the SQLite store,
+   *   whose tripwire would have said so): a checkpoint read back stands as saved.
+   * - "count": the last run stopped cleanly, but another program may write the store (InfluxDB):
+   *   one read back is checked first by counting the stay's readings up to `throughMs`.
+   * - "discard": the last run did not stop cleanly. A reading it stored but never observed may lie
+   *   behind any checkpoint, and a reading stored again at the same time with another temperature
+   *   changes no count: every saved checkpoint is deleted at start-up.
+   */
+  saved: "trust" | "count" | "discard";
+}) {
   const { db, store } = deps;
+  if (deps.saved === "discard") {
+    const { changes } = db.prepare("DELETE FROM verdict_checkpoint").run();
+    if (changes > 0) deps.log.info({ checkpoints: changes }, "verdict.checkpoints_discarded_after_crash");
+  }
   const memory = new Map<string, SavedCheckpoint & { persistedThroughMs: number | null }>();
   /** Per probe, the latest `throughMs` of any checkpoint in memory that reads it. */
   const newestThrough = new Map<string, number>();
@@ -98,7 +115,7 @@ export function createVerdictCheckpoints(deps: { db: Db; store: ReadingsStore; l
       if (held !== undefined) return held.sourceKey === sourceKey ? held : null;
       const row = select.get(batchId, stayFromMs);
       if (row === undefined || row.source_key !== sourceKey) return null;
-      if ((await countUpTo(sources, row.through_ms)) !== row.readings) {
+      if (deps.saved === "count" && (await countUpTo(sources, row.through_ms)) !== row.readings) {
         deps.log.info({ batchId, stayFromMs }, "verdict.checkpoint_stale");
         removeOne.run(batchId, stayFromMs);
         return null;
