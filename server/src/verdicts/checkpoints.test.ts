@@ -41,11 +41,17 @@ function open(dir: string) {
   /** Where each read of the readings store started: a resumed verdict reads only what is new. */
   const readFrom: number[] = [];
   const store = pipeline.store;
+  /** Runs once after the next read, before its answer arrives (as over InfluxDB's network). */
+  let beforeAnswer: (() => Promise<void>) | null = null;
   const watched = {
     ...store,
-    range: (probeId: string, fromMs: number, toMs: number) => {
+    range: async (probeId: string, fromMs: number, toMs: number) => {
       readFrom.push(fromMs);
-      return store.range(probeId, fromMs, toMs);
+      const rows = await store.range(probeId, fromMs, toMs);
+      const hook = beforeAnswer;
+      beforeAnswer = null;
+      await hook?.();
+      return rows;
     },
   };
   const judging = createJudging({
@@ -72,6 +78,9 @@ function open(dir: string) {
     judging,
     store: storeReadings,
     storeUnobserved,
+    beforeNextAnswer: (hook: () => Promise<void>) => {
+      beforeAnswer = hook;
+    },
     scratch,
     readFrom,
     /** An orderly stop: the journal drained, the clean mark left for the next start. */
@@ -149,6 +158,21 @@ describe("verdict checkpoints", () => {
     const after = await s.judging.batchVerdicts.compute(batch, nowMs);
     expect(after.verdict).toEqual((await s.scratch().compute(batch, nowMs)).verdict);
     expect(after.verdict.reasons.map((r) => r.code)).toContain("sensor-fault");
+  });
+
+  it("keep none from a walk that a late reading raced with", async () => {
+    const { s, probeId, batch } = setUp();
+    await s.store(readings(probeId, 0, 2 * 1440).filter((r) => r.tsMs !== T0 + 700 * MIN));
+    const nowMs = T0 + 2 * 1440 * MIN;
+    // The missing minute arrives late, hot, and is observed while the store's answer is on its way.
+    s.beforeNextAnswer(() =>
+      s.store([{ probeId, tsMs: T0 + 700 * MIN, tempC: 85, seq: 700, serverTimed: false }]),
+    );
+    await s.judging.batchVerdicts.compute(batch, nowMs);
+    expect(rows(s.db)).toEqual([]);
+    const after = await s.judging.batchVerdicts.compute(batch, nowMs);
+    expect(after.verdict.reasons.map((r) => r.code)).toContain("sensor-fault");
+    expect(after.verdict).toEqual((await s.scratch().compute(batch, nowMs)).verdict);
   });
 
   it("start again after a calibration change", async () => {

@@ -97,6 +97,13 @@ export function createVerdictCheckpoints(deps: {
     for (const probeId of probesOf(row.source_key))
       newestThrough.set(probeId, Math.max(newestThrough.get(probeId) ?? 0, row.through_ms));
 
+  /**
+   * Verdicts being computed, each with the earliest reading of its probes observed meanwhile: a
+   * store that answers asynchronously (InfluxDB) lets a late reading be stored and observed
+   * after the walk read the readings, and a checkpoint from that walk would stand without it.
+   */
+  const watches = new Set<{ probeIds: ReadonlySet<string>; earliestMs: number }>();
+
   async function countUpTo(sources: Sources, throughMs: number): Promise<number> {
     let n = 0;
     for (const s of sources) {
@@ -129,6 +136,20 @@ export function createVerdictCheckpoints(deps: {
       return saved;
     },
 
+    /**
+     * Call before reading a stay's checkpoint and readings; `put` it with the checkpoint taken,
+     * and `end` it when the verdict is done.
+     */
+    watch(sources: Sources) {
+      const w = { probeIds: new Set(sources.map((s) => s.probeId)), earliestMs: Number.POSITIVE_INFINITY };
+      watches.add(w);
+      return {
+        /** A reading of these probes at or before `throughMs` was observed since the watch began. */
+        missed: (throughMs: number) => w.earliestMs <= throughMs,
+        end: () => void watches.delete(w),
+      };
+    },
+
     put(batchId: string, stayFromMs: number, saved: SavedCheckpoint, nowMs: number): void {
       const key = keyOf(batchId, stayFromMs);
       const persisted = memory.get(key)?.persistedThroughMs ?? null;
@@ -151,6 +172,9 @@ export function createVerdictCheckpoints(deps: {
 
     /** Readings the store confirmed: one at or before a checkpoint's end makes it stale. */
     observe(readings: readonly Reading[]): void {
+      for (const w of watches)
+        for (const r of readings)
+          if (r.tsMs < w.earliestMs && w.probeIds.has(r.probeId)) w.earliestMs = r.tsMs;
       for (const r of readings) {
         const newest = newestThrough.get(r.probeId);
         if (newest === undefined || r.tsMs > newest) continue;
