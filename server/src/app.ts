@@ -126,6 +126,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     db,
     log,
     timeZone: config.timeZone,
+    previousStopClean: pipeline.previousStopClean,
   });
   const refresher = createVerdictRefresher({
     db,

@@ -49,6 +49,7 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
     store,
     db,
     log,
+    previousStopClean: pipeline.previousStopClean,
   });
   pipeline.onStored(checkpoints.observe);
   const alerting = createAlerting({

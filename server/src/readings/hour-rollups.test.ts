@@ -10,6 +10,7 @@ import { type Db, openDatabase } from "../db/open.js";
 import type { Reading } from "../reading.js";
 import { createSqliteReadingsStore } from "../stores/sqlite.js";
 import type { ReadingBucket, ReadingsStore } from "../stores/types.js";
+import { openCleanStop } from "./clean-stop.js";
 import { createHourRollups, HOUR_MS } from "./hour-rollups.js";
 
 const MIN = 60_000;
@@ -62,7 +63,7 @@ function expectSame(got: ReadingBucket[], want: ReadingBucket[]) {
 
 describe("hour rollups", () => {
   it("give the store's own buckets, for any bounds and any whole number of hours", async () => {
-    const rollups = createHourRollups({ db, store, now: () => NOW });
+    const rollups = createHourRollups({ db, store, now: () => NOW, savedTrusted: true });
     for (const everyH of [1, 3, 17]) {
       for (const [from, to] of [
         [T0, T0 + 3 * 24 * HOUR_MS],
@@ -79,7 +80,7 @@ describe("hour rollups", () => {
   });
 
   it("roll each settled hour up once, and read only the unsettled ends from the store after", async () => {
-    const rollups = createHourRollups({ db, store, now: () => NOW });
+    const rollups = createHourRollups({ db, store, now: () => NOW, savedTrusted: true });
     await rollups.buckets("p1", T0, NOW, 6 * HOUR_MS);
     expect(db.prepare("SELECT count(*) AS n FROM reading_hour").get()).toEqual({ n: 4 * 24 - 2 });
     storeReads = [];
@@ -87,7 +88,7 @@ describe("hour rollups", () => {
     // Only the last two hours, not yet settled, come from the store.
     expect(storeReads).toEqual([[NOW - 2 * HOUR_MS, NOW]]);
     // After a restart the rollups are still there.
-    const again = createHourRollups({ db, store, now: () => NOW });
+    const again = createHourRollups({ db, store, now: () => NOW, savedTrusted: true });
     storeReads = [];
     await again.buckets("p1", T0, NOW, 6 * HOUR_MS);
     expect(storeReads).toEqual([[NOW - 2 * HOUR_MS, NOW]]);
@@ -101,7 +102,7 @@ describe("hour rollups", () => {
   });
 
   it("drop an hour a late reading lands in, and roll it up again with it", async () => {
-    const rollups = createHourRollups({ db, store, now: () => NOW });
+    const rollups = createHourRollups({ db, store, now: () => NOW, savedTrusted: true });
     const before = await rollups.buckets("p1", T0, NOW, HOUR_MS);
     const late: Reading = { probeId: "p1", tsMs: T0 + 1900 * MIN, tempC: 5, seq: null, serverTimed: false };
     await store.write([late]);
@@ -117,5 +118,54 @@ describe("hour rollups", () => {
       count: 1,
     });
     expectSame(after, await createSqliteReadingsStore(db).buckets("p1", T0, NOW, HOUR_MS));
+  });
+
+  it("are rolled up again after a crash: a reading stored again in a rolled-up hour changes no count", async () => {
+    const first = openCleanStop(db);
+    const rollups = createHourRollups({ db, store, now: () => NOW, savedTrusted: first.previousStopClean });
+    await rollups.buckets("p1", T0, NOW, HOUR_MS);
+    // Minute 10 sent again, warmer; the commit lands, then the process dies before `observe`.
+    await store.write([
+      { probeId: "p1", tsMs: T0 + 10 * MIN + 7_000, tempC: 4, seq: 10, serverTimed: false },
+    ]);
+    const afterCrash = openCleanStop(db);
+    expect(afterCrash.previousStopClean).toBe(false);
+    const again = createHourRollups({
+      db,
+      store,
+      now: () => NOW,
+      savedTrusted: afterCrash.previousStopClean,
+    });
+    const got = await again.buckets("p1", T0, NOW, HOUR_MS);
+    expect(got[0]?.maxC).toBe(4);
+    expectSame(got, await createSqliteReadingsStore(db).buckets("p1", T0, NOW, HOUR_MS));
+  });
+
+  it("are kept across a clean stop, and rolled up again after a write while stopped", async () => {
+    const first = openCleanStop(db);
+    await createHourRollups({ db, store, now: () => NOW, savedTrusted: first.previousStopClean }).buckets(
+      "p1",
+      T0,
+      NOW,
+      HOUR_MS,
+    );
+    first.markClean(NOW);
+    const second = openCleanStop(db);
+    expect(second.previousStopClean).toBe(true);
+    storeReads = [];
+    const kept = createHourRollups({ db, store, now: () => NOW, savedTrusted: second.previousStopClean });
+    await kept.buckets("p1", T0, NOW, HOUR_MS);
+    expect(storeReads).toEqual([[NOW - 2 * HOUR_MS, NOW]]);
+    second.markClean(NOW);
+    // Another program writes the readings table while coldtrail is stopped.
+    await createSqliteReadingsStore(db).write([
+      { probeId: "p1", tsMs: T0 + 30 * MIN, tempC: -2, seq: null, serverTimed: false },
+    ]);
+    const third = openCleanStop(db);
+    expect(third.previousStopClean).toBe(false);
+    const rebuilt = createHourRollups({ db, store, now: () => NOW, savedTrusted: third.previousStopClean });
+    const got = await rebuilt.buckets("p1", T0, NOW, HOUR_MS);
+    expect(got[0]?.maxC).toBe(-2);
+    expectSame(got, await createSqliteReadingsStore(db).buckets("p1", T0, NOW, HOUR_MS));
   });
 });

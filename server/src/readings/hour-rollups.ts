@@ -10,10 +10,10 @@ export const HOUR_MS = 3_600_000;
  */
 const SETTLE_MS = 2 * HOUR_MS;
 
-interface HourRow {
-  hour_ms: number;
-  min_c: number | null;
-  max_c: number | null;
+interface BucketRow {
+  start_ms: number;
+  min_c: number;
+  max_c: number;
   sum_c: number;
   n: number;
 }
@@ -23,12 +23,36 @@ interface HourRow {
  * `buckets` does), kept in the registry database as hours are first asked for. Buckets a whole
  * number of hours wide (a year-long passport chart, `?every=1h`) then merge at most 8,760 rows a
  * year instead of reading 525,600 readings, whichever store holds the readings. An hour a late
- * reading lands in is dropped and rolled up again when next asked for.
+ * reading lands in is dropped and rolled up again when next asked for. Rollups kept by a run that
+ * did not stop cleanly may have missed a reading (`savedTrusted`, readings/clean-stop.ts): they are
+ * discarded at start-up and rolled up again as asked for.
  */
-export function createHourRollups(deps: { db: Db; store: ReadingsStore; now(): number }) {
+export function createHourRollups(deps: {
+  db: Db;
+  store: ReadingsStore;
+  now(): number;
+  /** The last run stopped cleanly: its rollups fit the store. */
+  savedTrusted: boolean;
+}) {
   const { db, store } = deps;
-  const select = db.prepare<[string, number, number], HourRow>(
-    "SELECT hour_ms, min_c, max_c, sum_c, n FROM reading_hour WHERE probe_id = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms",
+  if (!deps.savedTrusted) db.prepare("DELETE FROM reading_hour").run();
+  const countHours = db.prepare<[string, number, number], number>(
+    "SELECT count(*) FROM reading_hour WHERE probe_id = ? AND hour_ms >= ? AND hour_ms < ?",
+  );
+  countHours.pluck();
+  const selectHours = db.prepare<[string, number, number], number>(
+    "SELECT hour_ms FROM reading_hour WHERE probe_id = ? AND hour_ms >= ? AND hour_ms < ?",
+  );
+  selectHours.pluck();
+  // Merged in SQLite into buckets of `every` (a multiple of an hour), floored as `buckets` floors.
+  const selectMerged = db.prepare<
+    { probeId: string; fromMs: number; toMs: number; every: number },
+    BucketRow
+  >(
+    `SELECT hour_ms - (((hour_ms % @every) + @every) % @every) AS start_ms,
+            min(min_c) AS min_c, max(max_c) AS max_c, sum(sum_c) AS sum_c, sum(n) AS n
+     FROM reading_hour WHERE probe_id = @probeId AND hour_ms >= @fromMs AND hour_ms < @toMs AND n > 0
+     GROUP BY start_ms ORDER BY start_ms`,
   );
   const insert = db.prepare<[string, number, number | null, number | null, number, number]>(
     `INSERT INTO reading_hour (probe_id, hour_ms, min_c, max_c, sum_c, n) VALUES (?, ?, ?, ?, ?, ?)
@@ -53,6 +77,9 @@ export function createHourRollups(deps: { db: Db; store: ReadingsStore; now(): n
     return h;
   };
 
+  /** Per probe, how many readings `observe` has seen: a roll-up that raced with one is not kept. */
+  const seen = new Map<string, number>();
+
   /** Rolls up the settled hours in [fromHour, toHour) that are not yet, from the store's hourly buckets. */
   async function fill(probeId: string, fromHour: number, toHour: number, have: Set<number>): Promise<void> {
     let spanStart: number | null = null;
@@ -66,7 +93,10 @@ export function createHourRollups(deps: { db: Db; store: ReadingsStore; now(): n
       }
     }
     for (const [from, to] of spans) {
+      const before = seen.get(probeId) ?? 0;
       const got = new Map((await store.buckets(probeId, from, to, HOUR_MS)).map((b) => [b.startMs, b]));
+      // A reading observed while the store answered may be missing from `got`: ask again next time.
+      if ((seen.get(probeId) ?? 0) !== before) continue;
       db.transaction(() => {
         for (let h = from; h < to; h += HOUR_MS) {
           const b = got.get(h);
@@ -90,11 +120,14 @@ export function createHourRollups(deps: { db: Db; store: ReadingsStore; now(): n
       const lastHour = Math.min(Math.floor(toMs / HOUR_MS) * HOUR_MS, settledEnd);
       if (lastHour <= firstHour) return store.buckets(probeId, fromMs, toMs, everyMs);
 
-      const rows = select.all(probeId, firstHour, lastHour);
-      if (rows.length < (lastHour - firstHour) / HOUR_MS) {
-        await fill(probeId, firstHour, lastHour, new Set(rows.map((r) => r.hour_ms)));
-        rows.splice(0, rows.length, ...select.all(probeId, firstHour, lastHour));
+      if ((countHours.get(probeId, firstHour, lastHour) ?? 0) < (lastHour - firstHour) / HOUR_MS) {
+        await fill(probeId, firstHour, lastHour, new Set(selectHours.all(probeId, firstHour, lastHour)));
+        // Hours a racing reading kept out are summed from the store this once.
+        if ((countHours.get(probeId, firstHour, lastHour) ?? 0) < (lastHour - firstHour) / HOUR_MS)
+          return store.buckets(probeId, fromMs, toMs, everyMs);
       }
+      // Read before the ends below wait on the store, while every hour is known to be there.
+      const hours = selectMerged.all({ probeId, fromMs: firstHour, toMs: lastHour, every: everyMs });
       const merged = new Map<number, { minC: number; maxC: number; sumC: number; count: number }>();
       const add = (startMs: number, minC: number, maxC: number, sumC: number, count: number) => {
         if (count === 0) return;
@@ -114,7 +147,7 @@ export function createHourRollups(deps: { db: Db; store: ReadingsStore; now(): n
         ...(lastHour < toMs ? await store.buckets(probeId, lastHour, toMs, HOUR_MS) : []),
       ];
       for (const b of ends) add(bucketOf(b.startMs), b.minC, b.maxC, b.meanC * b.count, b.count);
-      for (const r of rows) add(bucketOf(r.hour_ms), r.min_c as number, r.max_c as number, r.sum_c, r.n);
+      for (const r of hours) add(r.start_ms, r.min_c, r.max_c, r.sum_c, r.n);
       return [...merged]
         .sort((a, b) => a[0] - b[0])
         .map(([startMs, m]) => ({
@@ -129,6 +162,7 @@ export function createHourRollups(deps: { db: Db; store: ReadingsStore; now(): n
     /** Readings the store confirmed: one in a rolled-up hour drops that hour. */
     observe(readings: readonly Reading[]): void {
       for (const r of readings) {
+        seen.set(r.probeId, (seen.get(r.probeId) ?? 0) + 1);
         const last = newestOf(r.probeId);
         if (last === null || r.tsMs >= last + HOUR_MS) continue;
         remove.run(r.probeId, Math.floor(r.tsMs / HOUR_MS) * HOUR_MS);

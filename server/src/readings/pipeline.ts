@@ -10,6 +10,7 @@ import { createInfluxReadingsStore } from "../stores/influx.js";
 import { createSqliteReadingsStore, createSqliteReadingsUpsert } from "../stores/sqlite.js";
 import type { ReadingsStore } from "../stores/types.js";
 import { createReadingsCache } from "./cache.js";
+import { openCleanStop } from "./clean-stop.js";
 import { createHourRollups } from "./hour-rollups.js";
 
 /** Readings kept in memory for verdicts (about 60 bytes each: 2 M ≈ 120 MB, four probe-years). */
@@ -40,7 +41,14 @@ export function createReadingsPipeline(deps: PipelineDeps) {
           token: config.store.token,
         })
       : createSqliteReadingsStore(db);
-  const rollups = createHourRollups({ db, store: backing, now: deps.now });
+  // Before anything is stored: from here on, a run that does not reach `stop` left no clean mark.
+  const cleanStop = openCleanStop(db);
+  const rollups = createHourRollups({
+    db,
+    store: backing,
+    now: deps.now,
+    savedTrusted: cleanStop.previousStopClean,
+  });
   const store = createReadingsCache(backing, { maxReadings: READINGS_CACHE_MAX, buckets: rollups.buckets });
   const listeners: ((rows: readonly Reading[]) => void)[] = [];
   const stored = (rows: readonly Reading[]) => {
@@ -84,6 +92,11 @@ export function createReadingsPipeline(deps: PipelineDeps) {
   return {
     store,
     rollups,
+    /**
+     * The last run stopped cleanly and nothing wrote readings since: what it kept derived from
+     * the readings (checkpoints, rollups) still fits them. Otherwise that was discarded.
+     */
+    previousStopClean: cleanStop.previousStopClean,
     journal,
     forwarder,
     onStored(listener: (rows: readonly Reading[]) => void): void {
@@ -101,10 +114,16 @@ export function createReadingsPipeline(deps: PipelineDeps) {
     async stop(): Promise<void> {
       await journal.flush();
       // The journal is durable: a store that is down only delays forwarding to the next start.
-      await forwarder
-        .drain(5000)
-        .catch((e: Error) => log.warn({ err: e.message }, "journal.left_for_next_start"));
+      const drained = await forwarder.drain(5000).then(
+        () => true,
+        (e: Error) => {
+          log.warn({ err: e.message }, "journal.left_for_next_start");
+          return false;
+        },
+      );
       await forwarder.stop();
+      // A write still in flight may land unobserved: only a drained journal leaves a clean mark.
+      if (drained) cleanStop.markClean(deps.now());
     },
   };
 }

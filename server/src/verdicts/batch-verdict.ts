@@ -45,6 +45,7 @@ export function createBatchVerdicts(deps: {
     toMs: number | null;
     sources: ReturnType<UnitHistory["sources"]>;
     saved: SavedCheckpoint | null;
+    watch: ReturnType<VerdictCheckpoints["watch"]> | undefined;
   }
 
   /**
@@ -59,18 +60,35 @@ export function createBatchVerdicts(deps: {
     const chain = batches
       .custody(batch.id)
       .map((c) => ({ ...c, unit: c.unitId ? units.get(ADMIN, c.unitId) : null }));
+    const watches: ReturnType<VerdictCheckpoints["watch"]>[] = [];
+    try {
+      return await walk(batch, chain, nowMs, opts, watches);
+    } finally {
+      for (const w of watches) w.end();
+    }
+  }
+
+  async function walk(
+    batch: Batch,
+    chain: StitchedCustody[],
+    nowMs: number,
+    opts: { timeZone?: string },
+    watches: ReturnType<VerdictCheckpoints["watch"]>[],
+  ): Promise<BatchVerdict> {
     const intervals: CustodyInterval[] = [];
     const plans: StayPlan[] = [];
     for (const c of chain) {
       if (!c.unit) continue; // out of monitored custody: the chain ends (or pauses) there
       const endMs = c.toMs ?? Math.max(nowMs + 1, c.fromMs);
       const sources = history.sources(c.unit.id, c.fromMs, endMs);
+      const watch = checkpoints?.watch(sources);
+      if (watch) watches.push(watch);
       const saved = (await checkpoints?.get(batch.id, c.fromMs, sources)) ?? null;
       const stay = await history.stay(c.unit, c.fromMs, c.toMs, nowMs, saved?.checkpoint.throughMs);
       if (stay.profileError)
         deps.log?.warn({ unitId: c.unit.id, err: stay.profileError }, "unit.profile_invalid");
       intervals.push(saved ? { ...stay.interval, resume: saved.checkpoint } : stay.interval);
-      plans.push({ unit: c.unit, fromMs: c.fromMs, toMs: c.toMs, sources, saved });
+      plans.push({ unit: c.unit, fromMs: c.fromMs, toMs: c.toMs, sources, saved, watch });
     }
     const last = chain.at(-1);
     const input: BatchInput = {
@@ -100,6 +118,8 @@ export function createBatchVerdicts(deps: {
       for (const [i, p] of plans.entries()) {
         const cp = r.checkpoints[i] ?? null;
         if (cp === null || cp === p.saved?.checkpoint) continue;
+        // A late reading observed while this walk ran may be missing from it: keep no checkpoint.
+        if (p.watch?.missed(cp.throughMs)) continue;
         const walked = (intervals[i] as CustodyInterval).readings;
         let readings = p.saved?.readings ?? 0;
         for (const x of walked) if (x.tsMs <= cp.throughMs) readings++;

@@ -15,6 +15,7 @@ import { createMeteredPipeline } from "../readings/pipeline.js";
 import { ADMIN } from "../registry/caller.js";
 import { createRegistry } from "../registry/registry.js";
 import { createSqliteReadingsStore } from "../stores/sqlite.js";
+import { createBatchVerdicts } from "./batch-verdict.js";
 import { createJudging } from "./judging.js";
 
 const MIN = 60_000;
@@ -40,24 +41,56 @@ function open(dir: string) {
   /** Where each read of the readings store started: a resumed verdict reads only what is new. */
   const readFrom: number[] = [];
   const store = pipeline.store;
+  /** Runs once after the next read, before its answer arrives (as over InfluxDB's network). */
+  let beforeAnswer: (() => Promise<void>) | null = null;
   const watched = {
     ...store,
-    range: (probeId: string, fromMs: number, toMs: number) => {
+    range: async (probeId: string, fromMs: number, toMs: number) => {
       readFrom.push(fromMs);
-      return store.range(probeId, fromMs, toMs);
+      const rows = await store.range(probeId, fromMs, toMs);
+      const hook = beforeAnswer;
+      beforeAnswer = null;
+      await hook?.();
+      return rows;
     },
   };
-  const judging = createJudging({ ...registry, store: watched, db, log });
+  const judging = createJudging({
+    ...registry,
+    store: watched,
+    db,
+    log,
+    previousStopClean: pipeline.previousStopClean,
+  });
   /** Readings as the pipeline stores them: the store, then everyone who listens. */
   async function storeReadings(readings: Reading[]) {
     await store.write(readings);
     store.observe(readings);
     judging.checkpoints.observe(readings);
   }
-  /** The same verdict computed with no checkpoint at all, from a second judging over the same data. */
+  /** Readings stored and never observed: the process died between the commit and `observe`. */
+  const storeUnobserved = (readings: Reading[]) => createSqliteReadingsStore(db).write(readings);
+  /** The same verdict computed with no checkpoint at all, from the same readings. */
   const scratch = () =>
-    createJudging({ ...registry, store: createSqliteReadingsStore(db), db: openDatabase(dir), log });
-  return { db, registry, judging, store: storeReadings, scratch, readFrom, close: () => db.close() };
+    createBatchVerdicts({ batches: registry.batches, units: registry.units, history: judging.history });
+  return {
+    db,
+    registry,
+    judging,
+    store: storeReadings,
+    storeUnobserved,
+    beforeNextAnswer: (hook: () => Promise<void>) => {
+      beforeAnswer = hook;
+    },
+    scratch,
+    readFrom,
+    /** An orderly stop: the journal drained, the clean mark left for the next start. */
+    stop: async () => {
+      await pipeline.stop();
+      db.close();
+    },
+    /** kill -9: no orderly stop. */
+    crash: () => db.close(),
+  };
 }
 
 /** A freezer that cycles (no flat stretch), with an excursion now and then. */
@@ -107,7 +140,7 @@ describe("verdict checkpoints", () => {
     const nowMs = T0 + 4 * 1440 * MIN;
     const resumed = await s.judging.batchVerdicts.compute(batch, nowMs);
     expect(s.readFrom.at(-1)).toBe(T0 + (3 * 1440 - 2) * MIN + 1);
-    const full = await s.scratch().batchVerdicts.compute(batch, nowMs);
+    const full = await s.scratch().compute(batch, nowMs);
     expect(resumed.verdict).toEqual(full.verdict);
     expect(rows(s.db)).toEqual([{ throughMs: nowMs - 2 * MIN, readings: 4 * 1440 - 1 }]);
     expect(resumed.verdict.stats.monitoredPct).toBe(100);
@@ -123,8 +156,23 @@ describe("verdict checkpoints", () => {
     await s.store([{ probeId, tsMs: T0 + 700 * MIN, tempC: 85, seq: 700, serverTimed: false }]);
     expect(rows(s.db)).toHaveLength(0);
     const after = await s.judging.batchVerdicts.compute(batch, nowMs);
-    expect(after.verdict).toEqual((await s.scratch().batchVerdicts.compute(batch, nowMs)).verdict);
+    expect(after.verdict).toEqual((await s.scratch().compute(batch, nowMs)).verdict);
     expect(after.verdict.reasons.map((r) => r.code)).toContain("sensor-fault");
+  });
+
+  it("keep none from a walk that a late reading raced with", async () => {
+    const { s, probeId, batch } = setUp();
+    await s.store(readings(probeId, 0, 2 * 1440).filter((r) => r.tsMs !== T0 + 700 * MIN));
+    const nowMs = T0 + 2 * 1440 * MIN;
+    // The missing minute arrives late, hot, and is observed while the store's answer is on its way.
+    s.beforeNextAnswer(() =>
+      s.store([{ probeId, tsMs: T0 + 700 * MIN, tempC: 85, seq: 700, serverTimed: false }]),
+    );
+    await s.judging.batchVerdicts.compute(batch, nowMs);
+    expect(rows(s.db)).toEqual([]);
+    const after = await s.judging.batchVerdicts.compute(batch, nowMs);
+    expect(after.verdict.reasons.map((r) => r.code)).toContain("sensor-fault");
+    expect(after.verdict).toEqual((await s.scratch().compute(batch, nowMs)).verdict);
   });
 
   it("start again after a calibration change", async () => {
@@ -135,7 +183,7 @@ describe("verdict checkpoints", () => {
     s.registry.probes.setCalibration(ADMIN, probeId, -2, nowMs);
     const after = await s.judging.batchVerdicts.compute(batch, nowMs);
     expect(after.verdict.stats.maxC).toBeCloseTo((before.verdict.stats.maxC as number) - 2, 9);
-    expect(after.verdict).toEqual((await s.scratch().batchVerdicts.compute(batch, nowMs)).verdict);
+    expect(after.verdict).toEqual((await s.scratch().compute(batch, nowMs)).verdict);
   });
 
   it("survive a restart, and are checked against the store when read back", async () => {
@@ -143,12 +191,14 @@ describe("verdict checkpoints", () => {
     await s.store(readings(probeId, 0, 2 * 1440));
     const nowMs = T0 + 2 * 1440 * MIN;
     const before = await s.judging.batchVerdicts.compute(batch, nowMs);
-    s.close();
+    await s.stop();
 
     const again = open(dir);
     expect(rows(again.db)).toHaveLength(1);
     expect((await again.judging.batchVerdicts.compute(batch, nowMs)).verdict).toEqual(before.verdict);
-    again.close();
+    // Resumed from the saved checkpoint: only the readings after it were read.
+    expect(again.readFrom).toEqual([T0 + (2 * 1440 - 2) * MIN + 1]);
+    await again.stop();
 
     // While no process watched, a reading older than the checkpoint reached the store.
     const offline = openDatabase(dir);
@@ -159,7 +209,32 @@ describe("verdict checkpoints", () => {
     const third = open(dir);
     const after = await third.judging.batchVerdicts.compute(batch, nowMs);
     expect(after.verdict).not.toEqual(before.verdict);
-    expect(after.verdict).toEqual((await third.scratch().batchVerdicts.compute(batch, nowMs)).verdict);
-    third.close();
+    expect(after.verdict).toEqual((await third.scratch().compute(batch, nowMs)).verdict);
+    await third.stop();
+  });
+
+  it("are discarded after a crash: a reading stored again at the same time changes no count", async () => {
+    const { dir, s, probeId, batch } = setUp();
+    await s.store(readings(probeId, 0, 2 * 1440));
+    const nowMs = T0 + 2 * 1440 * MIN;
+    const before = await s.judging.batchVerdicts.compute(batch, nowMs);
+    const saved = rows(s.db);
+    expect(saved).toHaveLength(1);
+    // The probe sends minute 100 again with another temperature; the commit lands, then the
+    // process dies before `observe`: the saved checkpoint still counts the same readings.
+    await s.storeUnobserved([{ probeId, tsMs: T0 + 100 * MIN, tempC: 9, seq: 100, serverTimed: false }]);
+    s.crash();
+
+    const again = open(dir);
+    const after = await again.judging.batchVerdicts.compute(batch, nowMs);
+    // A jump to 9 °C within a minute in a freezer reads as a sensor fault, which the stale checkpoint hid.
+    expect(before.verdict.reasons.map((r) => r.code)).not.toContain("sensor-fault");
+    expect(after.verdict.reasons.map((r) => r.code)).toContain("sensor-fault");
+    expect(after.verdict).not.toEqual(before.verdict);
+    expect(after.verdict).toEqual((await again.scratch().compute(batch, nowMs)).verdict);
+    // Walked again from the first reading, and saved again.
+    expect(again.readFrom[0]).toBe(T0);
+    expect(rows(again.db)).toEqual(saved);
+    await again.stop();
   });
 });

@@ -33,12 +33,29 @@ export function sourceKeyOf(sources: Sources): string {
  * database every hour of progress, so the first verdict after a restart is as quick.
  *
  * A checkpoint stands for the readings it saw: a reading stored later at or before its
- * `throughMs` drops it (`observe`, fed by every reading the store confirms). One read back from
- * the database is checked first by counting the stay's readings up to `throughMs` in the store:
- * a reading that arrived while no process was watching changes the count.
+ * `throughMs` drops it (`observe`, fed by every reading the store confirms). What one read back
+ * from the database is worth depends on how the last run ended (`saved`, readings/clean-stop.ts).
  */
-export function createVerdictCheckpoints(deps: { db: Db; store: ReadingsStore; log: Logger }) {
+export function createVerdictCheckpoints(deps: {
+  db: Db;
+  store: ReadingsStore;
+  log: Logger;
+  /**
+   * - "trust": the last run stopped cleanly and nothing wrote the readings since (the SQLite store,
+   *   whose tripwire would have said so): a checkpoint read back stands as saved.
+   * - "count": the last run stopped cleanly, but another program may write the store (InfluxDB):
+   *   one read back is checked first by counting the stay's readings up to `throughMs`.
+   * - "discard": the last run did not stop cleanly. A reading it stored but never observed may lie
+   *   behind any checkpoint, and a reading stored again at the same time with another temperature
+   *   changes no count: every saved checkpoint is deleted at start-up.
+   */
+  saved: "trust" | "count" | "discard";
+}) {
   const { db, store } = deps;
+  if (deps.saved === "discard") {
+    const { changes } = db.prepare("DELETE FROM verdict_checkpoint").run();
+    if (changes > 0) deps.log.info({ checkpoints: changes }, "verdict.checkpoints_discarded_after_crash");
+  }
   const memory = new Map<string, SavedCheckpoint & { persistedThroughMs: number | null }>();
   /** Per probe, the latest `throughMs` of any checkpoint in memory that reads it. */
   const newestThrough = new Map<string, number>();
@@ -80,6 +97,13 @@ export function createVerdictCheckpoints(deps: { db: Db; store: ReadingsStore; l
     for (const probeId of probesOf(row.source_key))
       newestThrough.set(probeId, Math.max(newestThrough.get(probeId) ?? 0, row.through_ms));
 
+  /**
+   * Verdicts being computed, each with the earliest reading of its probes observed meanwhile: a
+   * store that answers asynchronously (InfluxDB) lets a late reading be stored and observed
+   * after the walk read the readings, and a checkpoint from that walk would stand without it.
+   */
+  const watches = new Set<{ probeIds: ReadonlySet<string>; earliestMs: number }>();
+
   async function countUpTo(sources: Sources, throughMs: number): Promise<number> {
     let n = 0;
     for (const s of sources) {
@@ -98,7 +122,7 @@ export function createVerdictCheckpoints(deps: { db: Db; store: ReadingsStore; l
       if (held !== undefined) return held.sourceKey === sourceKey ? held : null;
       const row = select.get(batchId, stayFromMs);
       if (row === undefined || row.source_key !== sourceKey) return null;
-      if ((await countUpTo(sources, row.through_ms)) !== row.readings) {
+      if (deps.saved === "count" && (await countUpTo(sources, row.through_ms)) !== row.readings) {
         deps.log.info({ batchId, stayFromMs }, "verdict.checkpoint_stale");
         removeOne.run(batchId, stayFromMs);
         return null;
@@ -110,6 +134,20 @@ export function createVerdictCheckpoints(deps: { db: Db; store: ReadingsStore; l
       };
       remember(key, saved, row.through_ms);
       return saved;
+    },
+
+    /**
+     * Call before reading a stay's checkpoint and readings; `put` it with the checkpoint taken,
+     * and `end` it when the verdict is done.
+     */
+    watch(sources: Sources) {
+      const w = { probeIds: new Set(sources.map((s) => s.probeId)), earliestMs: Number.POSITIVE_INFINITY };
+      watches.add(w);
+      return {
+        /** A reading of these probes at or before `throughMs` was observed since the watch began. */
+        missed: (throughMs: number) => w.earliestMs <= throughMs,
+        end: () => void watches.delete(w),
+      };
     },
 
     put(batchId: string, stayFromMs: number, saved: SavedCheckpoint, nowMs: number): void {
@@ -134,6 +172,9 @@ export function createVerdictCheckpoints(deps: { db: Db; store: ReadingsStore; l
 
     /** Readings the store confirmed: one at or before a checkpoint's end makes it stale. */
     observe(readings: readonly Reading[]): void {
+      for (const w of watches)
+        for (const r of readings)
+          if (r.tsMs < w.earliestMs && w.probeIds.has(r.probeId)) w.earliestMs = r.tsMs;
       for (const r of readings) {
         const newest = newestThrough.get(r.probeId);
         if (newest === undefined || r.tsMs > newest) continue;

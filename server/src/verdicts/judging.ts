@@ -22,11 +22,19 @@ export function createJudging(deps: {
   log: Logger;
   /** COLDTRAIL_TIME_ZONE: the zone stored verdicts are worded in. */
   timeZone?: string;
+  /** The last run stopped cleanly (ReadingsPipeline.previousStopClean). */
+  previousStopClean: boolean;
 }) {
   const { probes, units, batches, store, log } = deps;
   const unitReadings = createUnitReadings(probes, store, probes.calibrationOf);
   const history = createUnitHistory({ probes, unitReadings });
-  const checkpoints = createVerdictCheckpoints({ db: deps.db, store, log });
+  const checkpoints = createVerdictCheckpoints({
+    db: deps.db,
+    store,
+    log,
+    // Only the SQLite store has the tripwire that tells of a write while coldtrail was stopped.
+    saved: !deps.previousStopClean ? "discard" : store.name === "sqlite" ? "trust" : "count",
+  });
   const batchVerdicts = createBatchVerdicts({
     batches,
     units,
