@@ -191,9 +191,6 @@ const SQLITE_MIGRATIONS_1_TO_10: readonly (readonly string[])[] = [
        n INTEGER NOT NULL,
        PRIMARY KEY (probe_id, hour_ms)) WITHOUT ROWID`,
   ],
-  // Whether the last run stopped cleanly, so checkpoints and rollups it kept can be trusted
-  // without reading the store again (readings/clean-stop.ts).
-  ["CREATE TABLE clean_stop (id INTEGER PRIMARY KEY CHECK (id = 1), stopped_ms INTEGER NOT NULL)"],
 ];
 
 if (SQLITE_MIGRATIONS_1_TO_10.length !== 10) {
@@ -222,6 +219,9 @@ export const SCHEMA_MIGRATIONS: readonly Migration[] = [
        expires_ms BIGINT NOT NULL)`,
     "CREATE INDEX unit_lease_holder ON unit_lease (holder)",
   ),
+  // Whether the last run stopped cleanly, so checkpoints and rollups it kept can be trusted
+  // without reading the store again (readings/clean-stop.ts).
+  shared("CREATE TABLE clean_stop (id INTEGER PRIMARY KEY CHECK (id = 1), stopped_ms BIGINT NOT NULL)"),
 ];
 
 /** SQLite's statements of each migration, for the synchronous runner (migrate.ts). */

@@ -298,6 +298,7 @@ const ROWS: readonly [table: string, sql: string, params: readonly (string | num
     "INSERT INTO unit_lease (unit_id, holder, epoch, acquired_ms, renewed_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
     ["u-1", "host/1/ab", 1, 26, 26, 27],
   ],
+  ["clean_stop", "INSERT INTO clean_stop (id, stopped_ms) VALUES (?, ?)", [1, 28]],
 ];
 
 /** Writes ROWS and reads every table back whole (rows in primary-key order). */
