@@ -1,4 +1,5 @@
 import type { Db } from "../db/open.js";
+import { writeUnsynced } from "../db/unsynced.js";
 import type { Reading } from "../reading.js";
 import { createWalSync } from "./wal-sync.js";
 
@@ -100,19 +101,6 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
   let syncing = false;
   let idleWaiters: (() => void)[] = [];
 
-  /**
-   * Runs a transaction with synchronous=NORMAL (no fsync), the connection's other writes staying
-   * FULL. Only with a WAL: there NORMAL never corrupts, it only defers durability to the next sync.
-   */
-  function unsynced<T>(write: () => T): T {
-    db.exec("PRAGMA synchronous = NORMAL");
-    try {
-      return write();
-    } finally {
-      db.exec("PRAGMA synchronous = FULL");
-    }
-  }
-
   function settled(group: readonly Pending[], err: unknown): void {
     if (err) {
       for (const p of group) p.reject(err);
@@ -138,7 +126,7 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
     const sync = walSync;
     let n: number;
     try {
-      n = sync ? unsynced(() => commitGroup(group)) : commitGroup(group);
+      n = sync ? writeUnsynced(db, () => commitGroup(group)) : commitGroup(group);
     } catch (e) {
       settled(group, e);
       wakeIdle();
@@ -230,7 +218,7 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
         depth -= removedCount.get(upToId) as number;
         remove.run(upToId);
       });
-      if (walSync) unsynced(removal);
+      if (walSync) writeUnsynced(db, removal);
       else removal();
     },
     depth: () => depth,
