@@ -1,5 +1,7 @@
 import type { Db } from "../db/open.js";
+import { writeUnsynced } from "../db/unsynced.js";
 import type { Reading } from "../reading.js";
+import { createWalSync } from "./wal-sync.js";
 
 export interface JournalEntry extends Reading {
   /** The journaled message it came in; every reading of one message shares it. */
@@ -10,11 +12,18 @@ export interface JournalEntry extends Reading {
 /**
  * The durable journal between a device's PUBACK and the readings store.
  *
- * `append` resolves only once its readings are committed (WAL, synchronous=FULL), so an
- * acknowledged reading survives `kill -9`. Appends are grouped: every append that arrives while
- * a commit is pending joins the same transaction (group commit), so one fsync serves many
- * messages instead of one each. The wait is bounded by `maxWaitMs` and by the event loop: a
- * group is committed at the latest on the next turn after its first append.
+ * `append` resolves only once its readings are committed and on disk, so an acknowledged reading
+ * survives `kill -9` and power loss. Appends are grouped: every append that arrives while a commit
+ * is pending joins the same transaction (group commit), so one fsync serves many messages instead
+ * of one each. The wait is bounded by `maxWaitMs` and by the event loop: a group is committed at
+ * the latest on the next turn after its first append, or, while the previous group's fsync is
+ * still running, as soon as it completes.
+ *
+ * The fsync runs off the event loop (wal-sync.ts): the group is committed with
+ * synchronous=NORMAL (written to the WAL, no sync), then the WAL file is synced on the thread
+ * pool, and only then do the appends resolve and `onCommit` run. Meanwhile the loop keeps
+ * reading sockets, answering HTTP and gathering the next group. Without a WAL file of its own (an
+ * in-memory database) the commit is synchronous=FULL, as the connection's other writes are.
  */
 export interface Journal {
   append(readings: readonly Reading[], receivedMs: number): Promise<void>;
@@ -23,8 +32,13 @@ export interface Journal {
   /** Removes entries up to and including `id`, e.g. after the store confirmed them. */
   ack(upToId: number): void;
   depth(): number;
-  /** Commits whatever is pending now. */
+  /** Commits whatever is pending now; resolves once it is on disk. */
   flush(): Promise<void>;
+  /**
+   * Flushes, then releases the WAL file's descriptor. Appends after it still work, synchronously
+   * durable (synchronous=FULL commits on the event loop).
+   */
+  close(): Promise<void>;
 }
 
 /** A reading as journaled: [ts, temp_c, seq, server_timed]; the probe is the message's. */
@@ -79,29 +93,86 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
     return n;
   });
 
+  let walSync = createWalSync(db);
+  /** Appends waiting for the next group. */
   let queue: Pending[] = [];
   let timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  /** A committed group's fsync is running: the next group waits for it (and grows meanwhile). */
+  let syncing = false;
+  let idleWaiters: (() => void)[] = [];
 
-  function commitNow(): void {
-    timer = null;
-    const group = queue;
-    queue = [];
-    if (group.length === 0) return;
+  function settled(group: readonly Pending[], err: unknown): void {
+    if (err) {
+      for (const p of group) p.reject(err);
+      return;
+    }
+    for (const p of group) p.resolve();
     try {
-      const n = commitGroup(group);
-      if (!direct) depth += n;
-      for (const p of group) p.resolve();
       opts.onCommit?.(group.length === 1 ? (group[0] as Pending).rows : group.flatMap((p) => p.rows));
-    } catch (e) {
-      for (const p of group) p.reject(e);
+    } catch {
+      // A listener's failure is its own: the readings are durable and their appends resolved.
     }
   }
 
+  function commitNow(): void {
+    timer = null;
+    if (syncing) return; // the running sync commits the queue when it completes
+    const group = queue;
+    queue = [];
+    if (group.length === 0) {
+      wakeIdle();
+      return;
+    }
+    const sync = walSync;
+    let n: number;
+    try {
+      n = sync ? writeUnsynced(db, () => commitGroup(group)) : commitGroup(group);
+    } catch (e) {
+      settled(group, e);
+      wakeIdle();
+      return;
+    }
+    if (!direct) depth += n;
+    if (!sync) {
+      settled(group, null);
+      wakeIdle();
+      return;
+    }
+    syncing = true;
+    sync.sync((err) => {
+      syncing = false;
+      settled(group, err);
+      if (queue.length === 0) wakeIdle();
+      else if (idleWaiters.length > 0) commitNow();
+      // The group gathered while the disk synced: no reason to wait `maxWaitMs` for more.
+      else timer ??= setImmediate(commitNow);
+    });
+  }
+
+  function wakeIdle(): void {
+    if (syncing || queue.length > 0 || idleWaiters.length === 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
   function schedule(): void {
-    if (timer) return;
+    if (timer || syncing) return;
     // setImmediate runs after the I/O callbacks of this turn, so every message already read from
     // the sockets joins the group; a small timer lets a busy broker gather a larger group.
     timer = opts.maxWaitMs > 0 ? setTimeout(commitNow, opts.maxWaitMs) : setImmediate(commitNow);
+  }
+
+  function flush(): Promise<void> {
+    if (timer) {
+      clearTimeout(timer as NodeJS.Timeout);
+      clearImmediate(timer as NodeJS.Immediate);
+      timer = null;
+    }
+    if (!syncing && queue.length === 0) return Promise.resolve();
+    const idle = new Promise<void>((resolve) => idleWaiters.push(resolve));
+    commitNow();
+    return idle;
   }
 
   return {
@@ -141,18 +212,21 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
       return out;
     },
     ack(upToId) {
-      db.transaction(() => {
+      // Not synced (synchronous=NORMAL): a removal lost to a power cut only forwards those entries
+      // again, and the stores are idempotent on (probe, ts). The next sync makes it durable.
+      const removal = db.transaction(() => {
         depth -= removedCount.get(upToId) as number;
         remove.run(upToId);
-      })();
+      });
+      if (walSync) writeUnsynced(db, removal);
+      else removal();
     },
     depth: () => depth,
-    async flush() {
-      if (timer) {
-        clearTimeout(timer as NodeJS.Timeout);
-        clearImmediate(timer as NodeJS.Immediate);
-      }
-      commitNow();
+    flush,
+    async close() {
+      await flush();
+      walSync?.close();
+      walSync = null;
     },
   };
 }

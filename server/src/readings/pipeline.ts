@@ -112,7 +112,7 @@ export function createReadingsPipeline(deps: PipelineDeps) {
       if (journal.depth() > 0) forwarder.poke();
     },
     async stop(): Promise<void> {
-      await journal.flush();
+      await journal.close();
       // The journal is durable: a store that is down only delays forwarding to the next start.
       const drained = await forwarder.drain(5000).then(
         () => true,

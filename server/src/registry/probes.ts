@@ -1,5 +1,6 @@
 import type { Db } from "../db/open.js";
 import { prepared } from "../db/statements.js";
+import { writeUnsynced } from "../db/unsynced.js";
 import { conflict, notFound } from "../errors.js";
 import type { Audit } from "./audit.js";
 import { type Caller, ownedBy } from "./caller.js";
@@ -284,20 +285,26 @@ export function createProbes(db: Db, audit: Audit) {
     attachmentsOfUnit(unitId: string, fromMs: number, toMs: number): Attachment[] {
       return (unitAttachments.all(unitId, toMs, fromMs) as Record<string, unknown>[]).map(toAttachment);
     },
+    /**
+     * Unsynced (db/unsynced.ts): live fields are kept again from the next messages, and a write
+     * every few seconds for thousands of probes must not stall the PUBACKs behind an fsync each.
+     */
     saveLive(updates: ReadonlyMap<string, ProbeLiveState>): void {
-      db.transaction(() => {
-        for (const [id, s] of updates) {
-          updateLive.run(
-            s.lastSeenMs ?? null,
-            s.batteryPct ?? null,
-            s.batteryMv ?? null,
-            s.rssi ?? null,
-            s.status ?? null,
-            s.fw ?? null,
-            id,
-          );
-        }
-      })();
+      writeUnsynced(db, () =>
+        db.transaction(() => {
+          for (const [id, s] of updates) {
+            updateLive.run(
+              s.lastSeenMs ?? null,
+              s.batteryPct ?? null,
+              s.batteryMv ?? null,
+              s.rssi ?? null,
+              s.status ?? null,
+              s.fw ?? null,
+              id,
+            );
+          }
+        })(),
+      );
     },
   };
 }

@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { migrate } from "../db/migrate.js";
+import { type Db, openDatabase } from "../db/open.js";
+import type { Reading } from "../reading.js";
+import { createSqliteReadingsUpsert } from "../stores/sqlite.js";
+import { createJournal } from "./journal.js";
+
+const dirs: string[] = [];
+const dbs: Db[] = [];
+afterEach(() => {
+  for (const db of dbs.splice(0)) if (db.open) db.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function fileDb(): Db {
+  const dir = mkdtempSync(join(tmpdir(), "coldtrail-journal-"));
+  dirs.push(dir);
+  const db = openDatabase(dir);
+  dbs.push(db);
+  return db;
+}
+
+const reading = (probeId: string, i: number): Reading => ({
+  probeId,
+  tsMs: 1_780_000_000_000 + i * 60_000,
+  tempC: -19 - i / 16,
+  seq: i,
+  serverTimed: false,
+});
+
+/** The next turn of the event loop after the journal's own setImmediate (maxWaitMs 0). */
+const nextTurn = () => new Promise((r) => setImmediate(r));
+
+describe("journal group commit with the WAL synced off the event loop", () => {
+  it("resolves appends after the commit, and gathers the appends made during a sync into the next group", async () => {
+    const db = fileDb();
+    const commits: number[][] = [];
+    const journal = createJournal(db, {
+      maxWaitMs: 0,
+      storeInTransaction: createSqliteReadingsUpsert(db),
+      onCommit: (rows) => commits.push(rows.map((r) => r.seq as number)),
+    });
+    const first = journal.append([reading("p-1", 0)], 1);
+    await nextTurn(); // the first group is committed; its WAL sync is on the thread pool
+    expect(commits).toEqual([]); // not durable yet: not acknowledged, not announced
+    const more = [1, 2, 3].map((i) => journal.append([reading(`p-${i}`, i)], 1));
+    await Promise.all([first, ...more]);
+    expect(commits).toEqual([[0], [1, 2, 3]]);
+    // Committed, visible to another connection to the file, and the connection is FULL again.
+    const other = new Database(db.name, { readonly: true });
+    expect(other.prepare("SELECT seq FROM reading ORDER BY seq").pluck().all()).toEqual([0, 1, 2, 3]);
+    other.close();
+    expect(db.pragma("synchronous", { simple: true })).toBe(2); // FULL
+  });
+
+  it("journals rows for a separate store; flush resolves once everything pending is durable", async () => {
+    const db = fileDb();
+    const committed: string[] = [];
+    const journal = createJournal(db, {
+      maxWaitMs: 1000,
+      onCommit: (rows) => committed.push(...rows.map((r) => r.probeId)),
+    });
+    const appends = [
+      journal.append([reading("p-a", 1), reading("p-a", 2)], 5),
+      journal.append([reading("p-b", 3)], 6),
+    ];
+    await journal.flush(); // does not wait the 1000 ms group window
+    expect(committed).toEqual(["p-a", "p-a", "p-b"]);
+    await Promise.all(appends);
+    expect(journal.depth()).toBe(3);
+    const entries = journal.peek(10);
+    expect(entries.map((e) => [e.probeId, e.seq, e.receivedMs])).toEqual([
+      ["p-a", 1, 5],
+      ["p-a", 2, 5],
+      ["p-b", 3, 6],
+    ]);
+    journal.ack((entries[1] as { id: number }).id);
+    expect(journal.depth()).toBe(1);
+    expect(db.pragma("synchronous", { simple: true })).toBe(2);
+  });
+
+  it("keeps journaling after close(), durable on the event loop, and a reopened file holds it all", async () => {
+    const db = fileDb();
+    const journal = createJournal(db, { maxWaitMs: 0 });
+    await journal.append([reading("p-1", 1)], 1);
+    await journal.close();
+    await journal.append([reading("p-1", 2)], 2);
+    expect(journal.depth()).toBe(2);
+    const name = db.name;
+    db.close();
+    const reopened = new Database(name);
+    dbs.push(reopened);
+    expect(
+      createJournal(reopened, { maxWaitMs: 0 })
+        .peek(10)
+        .map((e) => e.seq),
+    ).toEqual([1, 2]);
+  });
+
+  it("commits synchronously durable when the database has no WAL file (in memory)", async () => {
+    const db = new Database(":memory:");
+    dbs.push(db);
+    migrate(db);
+    const commits: number[] = [];
+    const journal = createJournal(db, { maxWaitMs: 0, onCommit: (rows) => commits.push(rows.length) });
+    await Promise.all([journal.append([reading("p-1", 1)], 1), journal.append([reading("p-2", 2)], 1)]);
+    expect(commits).toEqual([2]);
+    expect(journal.peek(10).map((e) => e.probeId)).toEqual(["p-1", "p-2"]);
+  });
+
+  it("refuses an append that mixes probes, naming the rule", async () => {
+    const journal = createJournal(fileDb(), { maxWaitMs: 0 });
+    await expect(journal.append([reading("p-1", 1), reading("p-2", 2)], 1)).rejects.toThrow(
+      /readings of one probe/,
+    );
+  });
+});
