@@ -63,6 +63,8 @@ describe("configuration from the environment", () => {
     ],
     [{ COLDTRAIL_MQTT_INGEST_CLIENTS: "0" }, /COLDTRAIL_MQTT_INGEST_CLIENTS must be 1-64/],
     [{ COLDTRAIL_MQTT_PROTOCOL: "3" }, /COLDTRAIL_MQTT_PROTOCOL must be "5" or "3.1.1"/],
+    [{ COLDTRAIL_MQTT_ADOPT_AFTER_S: "0" }, /COLDTRAIL_MQTT_ADOPT_AFTER_S must be 1-86400 seconds, or "off"/],
+    [{ COLDTRAIL_MQTT_ADOPT_AFTER_S: "soon" }, /COLDTRAIL_MQTT_ADOPT_AFTER_S must be/],
     [{ COLDTRAIL_MQTT_INGEST_CLIENT_ID: "a b" }, /COLDTRAIL_MQTT_INGEST_CLIENT_ID must be 1-60 characters/],
     [
       { COLDTRAIL_TIME_ZONE: "Europe/Londn" },
@@ -80,6 +82,7 @@ describe("configuration from the environment", () => {
       clientId: "coldtrail-ingest",
       receiveMaximum: 100,
       protocol: "5",
+      adoptAfterS: 60,
     });
     expect(
       loadConfig({
@@ -88,6 +91,7 @@ describe("configuration from the environment", () => {
         COLDTRAIL_MQTT_INGEST_CLIENT_ID: "ingest-b",
         COLDTRAIL_MQTT_RECEIVE_MAXIMUM: "500",
         COLDTRAIL_MQTT_PROTOCOL: "3.1.1",
+        COLDTRAIL_MQTT_ADOPT_AFTER_S: "off",
       }).mqtt.ingest,
     ).toEqual({
       clients: 8,
@@ -95,7 +99,9 @@ describe("configuration from the environment", () => {
       clientId: "ingest-b",
       receiveMaximum: 500,
       protocol: "3.1.1",
+      adoptAfterS: null,
     });
+    expect(loadConfig({ COLDTRAIL_MQTT_ADOPT_AFTER_S: "5" }).mqtt.ingest.adoptAfterS).toBe(5);
   });
 
   it("never echoes a secret it refuses", () => {

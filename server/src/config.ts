@@ -107,6 +107,23 @@ const envSchema = z
       .min(1, "COLDTRAIL_MQTT_RECEIVE_MAXIMUM must be 1-65535")
       .max(65535, "COLDTRAIL_MQTT_RECEIVE_MAXIMUM must be 1-65535")
       .default(100),
+    /**
+     * With a share group: seconds an instance stays offline (its presence Will) before a survivor
+     * adopts its persistent sessions and drains what Mosquitto queued for them; "off": never.
+     */
+    COLDTRAIL_MQTT_ADOPT_AFTER_S: z
+      .union(
+        [
+          z.literal("off"),
+          z.coerce
+            .number({ error: 'COLDTRAIL_MQTT_ADOPT_AFTER_S must be seconds, 1-86400, or "off"' })
+            .int("COLDTRAIL_MQTT_ADOPT_AFTER_S must be a whole number of seconds")
+            .min(1, 'COLDTRAIL_MQTT_ADOPT_AFTER_S must be 1-86400 seconds, or "off"')
+            .max(86_400, 'COLDTRAIL_MQTT_ADOPT_AFTER_S must be 1-86400 seconds, or "off"'),
+        ],
+        { error: 'COLDTRAIL_MQTT_ADOPT_AFTER_S must be seconds, 1-86400, or "off"' },
+      )
+      .default(60),
     /** "5" (shared subscriptions, falls back by itself) or "3.1.1" (one plain subscription). */
     COLDTRAIL_MQTT_PROTOCOL: z
       .enum(["5", "3.1.1"], { error: 'COLDTRAIL_MQTT_PROTOCOL must be "5" or "3.1.1"' })
@@ -263,6 +280,8 @@ export interface Config {
       clientId: string;
       receiveMaximum: number;
       protocol: "5" | "3.1.1";
+      /** Share group only: seconds before a survivor adopts an offline instance's sessions; null: never. */
+      adoptAfterS: number | null;
     };
   };
   dataDir: string;
@@ -336,6 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
         clientId: e.COLDTRAIL_MQTT_INGEST_CLIENT_ID,
         receiveMaximum: e.COLDTRAIL_MQTT_RECEIVE_MAXIMUM,
         protocol: e.COLDTRAIL_MQTT_PROTOCOL,
+        adoptAfterS: e.COLDTRAIL_MQTT_ADOPT_AFTER_S === "off" ? null : e.COLDTRAIL_MQTT_ADOPT_AFTER_S,
       },
       limits: {
         maxConnections: e.COLDTRAIL_MQTT_MAX_CONNECTIONS,

@@ -4,6 +4,7 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { AckQueue } from "./ack-queue.js";
 import type { ExternalBrokerState } from "./external-state.js";
+import { INSTANCES_TOPIC_PREFIX } from "./instance-presence.js";
 import { reconnectDelayMs } from "./reconnect-backoff.js";
 import type { FirstConnectStage } from "./shared-subscription.js";
 
@@ -143,6 +144,15 @@ export async function connectExternalConnection(deps: ExternalConnectionDeps): P
   }
 
   client.handleMessage = (packet, callback) => {
+    if (packet.topic.startsWith(INSTANCES_TOPIC_PREFIX)) {
+      // An adopter's drain marker left in this session when its owner took it back
+      // (session-adoption.ts): not a reading; acknowledged in turn.
+      if (packet.qos === 1 && packet.messageId !== undefined) {
+        acks.done(acks.take(packet.messageId));
+        callback(ACK_DEFERRED);
+      } else callback();
+      return;
+    }
     const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
     const msg = { topic: packet.topic, payload, username: null, clientId: null, retained: packet.retain };
     if (packet.qos !== 1 || packet.messageId === undefined) {

@@ -5,6 +5,8 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { connectExternalConnection, type ExternalConnection } from "./external-connection.js";
 import type { ExternalBrokerState } from "./external-state.js";
+import { drainTopic } from "./instance-presence.js";
+import { type InstanceWatch, startInstanceWatch } from "./instance-watch.js";
 import { type FirstConnectStage, meansNoSharedSubscriptions, sharedFilter } from "./shared-subscription.js";
 
 export interface ExternalBrokerDeps {
@@ -23,6 +25,11 @@ export interface ExternalBrokerDeps {
    * Unset: one connection with the plain filters (every instance gets every reading).
    */
   shareGroup?: string | undefined;
+  /**
+   * With a share group: seconds an instance of the group stays offline before this one may adopt
+   * its sessions and drain what the broker queued for them (instance-watch.ts). Null: never.
+   */
+  adoptAfterS?: number | null;
   /** MQTT 5 Receive Maximum of each connection. */
   receiveMaximum?: number;
   /** "3.1.1": one plain subscription, never MQTT 5. Default "5" (falls back to 3.1.1 by itself). */
@@ -42,6 +49,8 @@ export interface ExternalBroker {
   mode: "shared" | "plain";
   connections: number;
   state(): ExternalBrokerState;
+  /** Instances whose sessions this one is draining now (shared mode with adoption). */
+  adopting(): string[];
   close(): Promise<void>;
 }
 
@@ -96,7 +105,8 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
       clientId: i === 0 ? base : `${base}-${i}`,
       protocolVersion,
       filters,
-      staleFilters,
+      // An adopter that was interrupted leaves its drain-marker subscription in the session.
+      staleFilters: share ? [...staleFilters, drainTopic(i === 0 ? base : `${base}-${i}`)] : staleFilters,
       resubscribeAlways: share,
       ...(deps.receiveMaximum !== undefined && { receiveMaximum: deps.receiveMaximum }),
       log,
@@ -114,6 +124,26 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
   const conns: ExternalConnection[] = [];
   let mode: ExternalBroker["mode"] = "plain";
   const mqtt5 = (deps.protocol ?? "5") === "5";
+  const ids = Array.from({ length: wanted }, (_, i) => (i === 0 ? base : `${base}-${i}`));
+  // Presence first: an instance adopting this one's sessions sees it back before the ingest
+  // connections take the sessions over.
+  let watch: InstanceWatch | null =
+    group !== undefined && mqtt5 && deps.adoptAfterS !== null
+      ? startInstanceWatch({
+          url: deps.url,
+          username: deps.username,
+          password: deps.password,
+          self: base,
+          group,
+          clientIds: ids,
+          graceMs: (deps.adoptAfterS ?? 60) * 1000,
+          filters: [...shared, ...plain],
+          ...(deps.receiveMaximum !== undefined && { receiveMaximum: deps.receiveMaximum }),
+          log,
+          ingest: deps.ingest,
+          ...(deps.now && { now: deps.now }),
+        })
+      : null;
   try {
     if (group !== undefined && mqtt5) {
       try {
@@ -154,7 +184,12 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
     if (conns.length === 0) conns.push(await open(0, 4, plain, [], false));
   } catch (e) {
     await Promise.all(conns.map((c) => c.close()));
+    await watch?.close();
     throw e;
+  }
+  if (watch && mode !== "shared") {
+    await watch.close();
+    watch = null;
   }
   up.length = conns.length;
   connectedChanged();
@@ -175,7 +210,9 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
       }
       return worst;
     },
+    adopting: () => watch?.adopting() ?? [],
     async close() {
+      await watch?.close();
       await Promise.all(conns.map((c) => c.close()));
     },
   };

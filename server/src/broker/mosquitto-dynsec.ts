@@ -71,11 +71,13 @@ export function probeRoleAcls(probeId: string): DynsecAcl[] {
 
 /**
  * What coldtrail's ingest client may do: read every probe's topics (its subscriptions are
- * `PROBE_TOPIC_FILTERS`, plain or as `$share/<group>/…`) and publish alerts (`alerts/channels/mqtt.ts`) and Home Assistant
+ * `PROBE_TOPIC_FILTERS`, plain or as `$share/<group>/…`), keep its presence under
+ * `coldtrail/v1/instances/` (adoption of a dead instance's sessions) and publish alerts (`alerts/channels/mqtt.ts`) and Home Assistant
  * discovery (`alerts/home-assistant.ts`, default prefix `homeassistant`).
  */
 export function serverRoleAcls(): DynsecAcl[] {
   const probes = `${TOPIC_ROOT}/probes/#`;
+  const instances = `${TOPIC_ROOT}/instances/#`;
   return [
     { acltype: "subscribePattern", topic: probes, allow: true },
     // The same filters as an MQTT 5 shared subscription of any group (broker/external.ts).
@@ -83,6 +85,11 @@ export function serverRoleAcls(): DynsecAcl[] {
     { acltype: "publishClientReceive", topic: probes, allow: true },
     { acltype: "publishClientSend", topic: `${TOPIC_ROOT}/alerts/#`, allow: true },
     { acltype: "publishClientSend", topic: "homeassistant/#", allow: true },
+    // Instance presence and session adoption with a share group (instance-watch.ts): retained
+    // presence of each instance, and the drain marker an adopter sends through a dead one's session.
+    { acltype: "publishClientSend", topic: instances, allow: true },
+    { acltype: "publishClientReceive", topic: instances, allow: true },
+    { acltype: "subscribePattern", topic: instances, allow: true },
   ];
 }
 

@@ -87,6 +87,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     shareGroup: mqtt.ingest.shareGroup,
     receiveMaximum: mqtt.ingest.receiveMaximum,
     protocol: mqtt.ingest.protocol,
+    adoptAfterS: mqtt.ingest.adoptAfterS,
     log: log.child({ component: "mqtt" }),
     metrics: deps.metrics,
     ingest: deps.ingest,
