@@ -35,6 +35,9 @@ import { type AlertChange, createAlertStore } from "./store.js";
 import { type AlertIntent, NOTIFYING_EVENTS } from "./types.js";
 import { alertView } from "./view.js";
 
+/** Outbox rows deleted per tick at most: a few milliseconds of the event loop. */
+const PRUNE_CHUNK = 5000;
+
 const PUBLIC_WEBHOOKS_ONLY: WebhookTargetPolicy = { allowPrivate: false, ownPorts: () => [] };
 
 export interface AlertingDeps {
@@ -232,7 +235,10 @@ export function createAlerting(deps: AlertingDeps) {
         if (n) committed(store.notice(a.id, n.type, n.level, nowMs));
       }
       if (nowMs - lastPruneMs >= 3_600_000) {
-        lastPruneMs = nowMs;
+        // Outbox rows first: an event is kept while an outbox row still points at it. A backlog
+        // (the first prune after an upgrade) goes a chunk per tick, not all in one stall.
+        const pruned = outbox.prune(nowMs - settings.outboxRetentionDays * 86_400_000, PRUNE_CHUNK);
+        if (pruned < PRUNE_CHUNK) lastPruneMs = nowMs;
         store.pruneEvents(nowMs - settings.eventRetentionDays * 86_400_000);
       }
     } catch (e) {
