@@ -71,6 +71,11 @@ export interface AlertingDeps {
   webhookPolicy?: WebhookTargetPolicy;
   /** The server's VAPID keys (push/vapid.ts); without them, no web push. */
   vapid?: VapidKeys | null;
+  /**
+   * Webhook, email and web push send from a worker thread (channels/thread.ts), not the main event
+   * loop. Default true; false sends from the main thread (tests of the media themselves).
+   */
+  deliveryThread?: boolean;
   /** How often `start()` ticks the clock. Default 15 s: offline, escalation and reminders are minutes. */
   tickEveryMs?: number;
 }
@@ -165,6 +170,7 @@ export function createAlerting(deps: AlertingDeps) {
     now: deps.now,
     ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }),
     vapid: deps.vapid ?? null,
+    ...(deps.deliveryThread !== false && { thread: { log } }),
     onPushGone: (channelId) => {
       if (channels.remove(channelId, deps.now(), "the push service said the subscription is gone"))
         log.info({ channelId }, "push.subscription_removed");
@@ -332,7 +338,7 @@ export function createAlerting(deps: AlertingDeps) {
       timer = null;
       hub.closeAll();
       await outbox.stop();
-      media.close();
+      await media.close();
       started = false;
     },
   };

@@ -1,7 +1,8 @@
+import { channel as diagnosticsChannel } from "node:diagnostics_channel";
 import type { Db } from "../db/open.js";
 import type { Logger } from "../logger.js";
 import type { ChannelStore } from "./channel-store.js";
-import type { AlertChannel, GroupedDelivery, SendResult } from "./channels/types.js";
+import { type AlertChannel, type GroupedDelivery, type SendResult, sendInOrder } from "./channels/types.js";
 import type { Channel, ChannelKind } from "./types.js";
 import type { AlertPayload } from "./view.js";
 
@@ -14,7 +15,7 @@ export interface OutboxOptions {
   maxBackoffMs: number;
   /** Deliveries to one channel created within this long of each other go as one message, where the medium groups. 0 = never. */
   groupWindowMs?: number;
-  /** At most this many deliveries in one grouped message. */
+  /** At most this many deliveries in one grouped message, or handed to a medium in one run. */
   groupMax?: number;
   /** Deliveries in flight at once across all lanes. */
   concurrency?: number;
@@ -59,6 +60,28 @@ export function groupBehind<R extends Pick<Row, "created_ms" | "next_attempt_ms"
   }
   return group;
 }
+
+/**
+ * What each delivery went through, published on the diagnostics channel `coldtrail:alert-delivery`
+ * when someone subscribes (the alert bench does): epoch ms of each stage, for finding where the
+ * time goes. Nothing is computed when nobody listens.
+ */
+export interface DeliveryTrace {
+  kind: string | null;
+  /** The rows attempted, in order, and when each was committed (with its alert change). */
+  deliveries: { deliveryId: string; createdMs: number }[];
+  ok: boolean[];
+  /** The pump found the head due and its lane idle. */
+  pickedMs: number;
+  /** Handed to the medium (the delivery thread, for webhook, email and web push). */
+  sendMs: number;
+  /** The medium answered (the receiver accepted or refused, or the attempt failed). */
+  doneMs: number;
+  /** The outcome was committed to the outbox. */
+  markedMs: number;
+}
+export const DELIVERY_TRACE = "coldtrail:alert-delivery";
+const trace = diagnosticsChannel(DELIVERY_TRACE);
 
 /**
  * The oldest undelivered row of each channel, with its body and destination. Seeks the undelivered
@@ -111,16 +134,18 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
     "UPDATE alert_outbox SET status = 'failed', attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ? AND status != 'cancelled'",
   );
   interface Mark {
+    /** The rows attempted, each with its outcome. */
     rows: readonly Row[];
-    result: SendResult;
+    results: readonly SendResult[];
     doneMs: number;
     retryAtMs: number;
   }
   const writeMarks = db.transaction((batch: readonly Mark[]) => {
     for (const m of batch)
-      for (const r of m.rows) {
-        if (m.result.ok) delivered.run(m.doneMs, r.id);
-        else failed.run(m.retryAtMs, m.result.reason, r.id);
+      for (const [i, r] of m.rows.entries()) {
+        const result = m.results[i] as SendResult;
+        if (result.ok) delivered.run(m.doneMs, r.id);
+        else failed.run(m.retryAtMs, result.reason, r.id);
       }
   });
   // Outcomes that finish in the same turn of the event loop are written in one transaction: in a
@@ -158,46 +183,80 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
   const laneOf = (r: Row): string =>
     r.kind !== null && r.target !== null ? `${r.kind}\u0000${r.target}` : `channel\u0000${r.channel_id}`;
 
-  async function sendRows(rows: readonly Row[], channel: Channel | null): Promise<SendResult> {
+  /**
+   * One outcome per row attempted: a group shares one; a run has one each and stops at the first
+   * failure (the rows after it were not tried).
+   */
+  async function sendRows(
+    rows: readonly Row[],
+    channel: Channel | null,
+    medium: AlertChannel | undefined,
+    grouped: boolean,
+  ): Promise<SendResult[]> {
     const head = rows[0] as Row;
-    if (!channel) return { ok: false, reason: "channel not found" };
-    if (head.body === null) return { ok: false, reason: "event body missing" };
-    const medium = opts.media.get(channel.kind);
-    if (!medium) return { ok: false, reason: `no ${channel.kind} sender configured on this server` };
+    if (!channel) return [{ ok: false, reason: "channel not found" }];
+    if (head.body === null) return [{ ok: false, reason: "event body missing" }];
+    if (!medium) return [{ ok: false, reason: `no ${channel.kind} sender configured on this server` }];
     const items: GroupedDelivery[] = rows.map((r) => ({
       alert: JSON.parse(r.body as string) as AlertPayload,
       delivery: { deliveryId: r.delivery_id, attempt: r.attempts + 1, body: r.body as string, channel },
     }));
-    const sending =
-      items.length > 1 && medium.sendGroup
-        ? medium.sendGroup(items)
-        : medium.send((items[0] as GroupedDelivery).alert, (items[0] as GroupedDelivery).delivery);
-    return sending.catch((e: Error) => ({ ok: false as const, reason: `send threw: ${e.message}` }));
+    const threw = (e: Error) => ({ ok: false as const, reason: `send threw: ${e.message}` });
+    if (grouped && items.length > 1 && medium.sendGroup) {
+      const result = await medium.sendGroup(items).catch(threw);
+      return rows.map(() => result);
+    }
+    if (items.length === 1) {
+      const only = items[0] as GroupedDelivery;
+      return [await medium.send(only.alert, only.delivery).catch(threw)];
+    }
+    const results = await (medium.sendRun ? medium.sendRun(items) : sendInOrder(medium, items)).catch(
+      (e: Error) => [threw(e)],
+    );
+    return results.length > 0
+      ? results.slice(0, rows.length)
+      : [{ ok: false, reason: "medium sent nothing" }];
   }
 
-  async function deliver(head: Row, nowMs: number): Promise<void> {
+  async function deliver(head: Row, pickedMs: number): Promise<void> {
     const channel = opts.channels.get(head.channel_id);
     const medium = channel ? opts.media.get(channel.kind) : undefined;
-    const rows =
-      medium?.sendGroup && windowMs > 0 && groupMax > 1
-        ? groupBehind(head, behind.all(head.channel_id, head.id, groupMax - 1) as Row[], {
-            windowMs,
-            max: groupMax,
-            nowMs,
-          })
-        : [head];
-    const result = await sendRows(rows, channel);
+    const grouped = Boolean(medium?.sendGroup) && windowMs > 0;
+    // The rows queued right behind the head go with it: as one message where the medium groups
+    // (within the window), else as a run of messages sent in order by the medium, so a lane's
+    // backlog does not wait a turn of the event loop (or a database commit) between deliveries.
+    const queued =
+      medium && groupMax > 1 ? (behind.all(head.channel_id, head.id, groupMax - 1) as Row[]) : [];
+    const rows = groupBehind(head, queued, {
+      windowMs: grouped ? windowMs : Number.POSITIVE_INFINITY,
+      max: groupMax,
+      nowMs: pickedMs,
+    });
+    const sendMs = opts.now();
+    const results = await sendRows(rows, channel, medium, grouped);
+    const attempted = rows.slice(0, results.length);
     // stop() waits for this delivery and its mark, so the database is still open until then.
     const doneMs = opts.now();
-    const attempt = Math.max(...rows.map((r) => r.attempts)) + 1;
+    const attempt = Math.max(...attempted.map((r) => r.attempts)) + 1;
     const waitMs = backoffMs(attempt, opts.minBackoffMs, opts.maxBackoffMs);
-    await markLater({ rows, result, doneMs, retryAtMs: doneMs + waitMs });
-    for (const r of rows) {
+    await markLater({ rows: attempted, results, doneMs, retryAtMs: doneMs + waitMs });
+    if (trace.hasSubscribers)
+      trace.publish({
+        kind: channel?.kind ?? null,
+        deliveries: attempted.map((r) => ({ deliveryId: r.delivery_id, createdMs: r.created_ms })),
+        ok: results.map((r) => r.ok),
+        pickedMs,
+        sendMs,
+        doneMs,
+        markedMs: opts.now(),
+      } satisfies DeliveryTrace);
+    for (const [i, r] of attempted.entries()) {
+      const result = results[i] as SendResult;
       const fields = {
         deliveryId: r.delivery_id,
         channelId: r.channel_id,
         attempt: r.attempts + 1,
-        ...(rows.length > 1 && { groupedWith: rows.length - 1 }),
+        ...(grouped && attempted.length > 1 && { groupedWith: attempted.length - 1 }),
       };
       if (result.ok) opts.log.info(fields, "alert.delivered");
       else opts.log.warn({ ...fields, retryInMs: waitMs, reason: result.reason }, "alert.delivery_failed");

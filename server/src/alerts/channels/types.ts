@@ -31,6 +31,30 @@ export interface AlertChannel {
    * it get one `send` per delivery.
    */
   sendGroup?(items: readonly GroupedDelivery[]): Promise<SendResult>;
+  /**
+   * Optional: deliveries queued to one channel, each sent as its own message, one at a time and in
+   * order, stopping at the first failure. One result per delivery attempted (so fewer than `items`
+   * after a failure: the rest were not tried and stay queued). Without it the outbox sends them
+   * itself with `send` (`sendInOrder`); the delivery thread does it without waiting on the main
+   * event loop between deliveries.
+   */
+  sendRun?(items: readonly GroupedDelivery[]): Promise<SendResult[]>;
+}
+
+/** `sendRun` through `send`: in order, one at a time, stopping at the first failure. */
+export async function sendInOrder(
+  medium: Pick<AlertChannel, "send">,
+  items: readonly GroupedDelivery[],
+): Promise<SendResult[]> {
+  const results: SendResult[] = [];
+  for (const item of items) {
+    const r = await medium
+      .send(item.alert, item.delivery)
+      .catch((e: Error) => ({ ok: false as const, reason: `send threw: ${e.message}` }));
+    results.push(r);
+    if (!r.ok) break;
+  }
+  return results;
 }
 
 /** Checks a channel's target when it is created; returns a message for the API, or null if fine. */
