@@ -2,6 +2,7 @@ import { channel as diagnosticsChannel } from "node:diagnostics_channel";
 import type { Db } from "../db/open.js";
 import type { Logger } from "../logger.js";
 import type { ChannelStore } from "./channel-store.js";
+import { createLaneChain, type LaneOrder } from "./channels/lane-chain.js";
 import { type AlertChannel, type GroupedDelivery, type SendResult, sendInOrder } from "./channels/types.js";
 import type { Channel, ChannelKind } from "./types.js";
 import type { AlertPayload } from "./view.js";
@@ -174,8 +175,20 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
     .prepare("SELECT count(*) FROM alert_outbox WHERE status IN ('pending', 'failed')")
     .pluck();
 
-  /** Lane key → the delivery in flight there. */
-  const inFlight = new Map<string, Promise<void>>();
+  /** A destination with deliveries handed over and not yet answered. */
+  interface Lane {
+    channelId: string;
+    /** The last row handed over: the next hand-over starts after it. */
+    lastRowId: number;
+    lastHandOver: number;
+    open: number;
+    /** A hand-over did not deliver everything: hand over nothing more until the lane is idle. */
+    failed: boolean;
+  }
+  const lanes = new Map<string, Lane>();
+  const inFlight = new Set<Promise<void>>();
+  const ownOrder = createLaneChain();
+  let handOvers = 0;
   let timer: NodeJS.Timeout | null = null;
   let running = false;
   let scheduled = false;
@@ -185,13 +198,14 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
 
   /**
    * One outcome per row attempted: a group shares one; a run has one each and stops at the first
-   * failure (the rows after it were not tried).
+   * failure (the rows after it were not tried); none if the lane's order said not to send.
    */
   async function sendRows(
     rows: readonly Row[],
     channel: Channel | null,
     medium: AlertChannel | undefined,
     grouped: boolean,
+    order: LaneOrder,
   ): Promise<SendResult[]> {
     const head = rows[0] as Row;
     if (!channel) return [{ ok: false, reason: "channel not found" }];
@@ -202,39 +216,35 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
       delivery: { deliveryId: r.delivery_id, attempt: r.attempts + 1, body: r.body as string, channel },
     }));
     const threw = (e: Error) => ({ ok: false as const, reason: `send threw: ${e.message}` });
-    if (grouped && items.length > 1 && medium.sendGroup) {
-      const result = await medium.sendGroup(items).catch(threw);
-      return rows.map(() => result);
-    }
-    if (items.length === 1) {
-      const only = items[0] as GroupedDelivery;
-      return [await medium.send(only.alert, only.delivery).catch(threw)];
-    }
-    const results = await (medium.sendRun ? medium.sendRun(items) : sendInOrder(medium, items)).catch(
-      (e: Error) => [threw(e)],
-    );
-    return results.length > 0
-      ? results.slice(0, rows.length)
-      : [{ ok: false, reason: "medium sent nothing" }];
+    const group = grouped && items.length > 1 && medium.sendGroup ? medium.sendGroup.bind(medium) : null;
+    const send = async (o?: LaneOrder): Promise<SendResult[]> => {
+      if (group) {
+        const result = await group(items, o).catch(threw);
+        return rows.map(() => result);
+      }
+      if (medium.sendRun) return medium.sendRun(items, o).catch((e: Error) => [threw(e)]);
+      return sendInOrder(medium, items);
+    };
+    // The medium keeps the lane's order itself (the delivery thread), or this side does.
+    const results = medium.ordersLanes
+      ? await send(order)
+      : await ownOrder.run(order, group ? 1 : items.length, () => send());
+    return results.slice(0, rows.length);
   }
 
-  async function deliver(head: Row, pickedMs: number): Promise<void> {
-    const channel = opts.channels.get(head.channel_id);
-    const medium = channel ? opts.media.get(channel.kind) : undefined;
-    const grouped = Boolean(medium?.sendGroup) && windowMs > 0;
-    // The rows queued right behind the head go with it: as one message where the medium groups
-    // (within the window), else as a run of messages sent in order by the medium, so a lane's
-    // backlog does not wait a turn of the event loop (or a database commit) between deliveries.
-    const queued =
-      medium && groupMax > 1 ? (behind.all(head.channel_id, head.id, groupMax - 1) as Row[]) : [];
-    const rows = groupBehind(head, queued, {
-      windowMs: grouped ? windowMs : Number.POSITIVE_INFINITY,
-      max: groupMax,
-      nowMs: pickedMs,
-    });
+  /** Sends rows handed over in one go and writes their outcomes; true if all were delivered. */
+  async function deliver(
+    rows: readonly Row[],
+    channel: Channel | null,
+    medium: AlertChannel | undefined,
+    grouped: boolean,
+    order: LaneOrder,
+    pickedMs: number,
+  ): Promise<boolean> {
     const sendMs = opts.now();
-    const results = await sendRows(rows, channel, medium, grouped);
+    const results = await sendRows(rows, channel, medium, grouped, order);
     const attempted = rows.slice(0, results.length);
+    if (attempted.length === 0) return false;
     // stop() waits for this delivery and its mark, so the database is still open until then.
     const doneMs = opts.now();
     const attempt = Math.max(...attempted.map((r) => r.attempts)) + 1;
@@ -261,6 +271,60 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
       if (result.ok) opts.log.info(fields, "alert.delivered");
       else opts.log.warn({ ...fields, retryInMs: waitMs, reason: result.reason }, "alert.delivery_failed");
     }
+    return attempted.length === rows.length && results.every((r) => r.ok);
+  }
+
+  /**
+   * Hands over `first` and the due rows queued right behind it (one message where the medium
+   * groups, within the window; else a run sent in order), after whatever the lane has in flight.
+   */
+  function handOver(
+    first: Row,
+    queued: readonly Row[],
+    key: string,
+    busy: Lane | undefined,
+    nowMs: number,
+  ): void {
+    const channel = opts.channels.get(first.channel_id);
+    const medium = channel ? opts.media.get(channel.kind) : undefined;
+    const grouped = Boolean(medium?.sendGroup) && windowMs > 0;
+    const rows = groupBehind(first, medium ? queued : [], {
+      windowMs: grouped ? windowMs : Number.POSITIVE_INFINITY,
+      max: groupMax,
+      nowMs,
+    });
+    const lane: Lane = busy ?? {
+      channelId: first.channel_id,
+      lastRowId: 0,
+      lastHandOver: 0,
+      open: 0,
+      failed: false,
+    };
+    const order: LaneOrder = { lane: key, id: ++handOvers, after: busy ? lane.lastHandOver : null };
+    lane.lastRowId = (rows[rows.length - 1] as Row).id;
+    lane.lastHandOver = order.id;
+    lane.open += 1;
+    lanes.set(key, lane);
+    const p: Promise<void> = deliver(rows, channel ?? null, medium, grouped, order, nowMs)
+      .then((allOk) => {
+        if (!allOk) lane.failed = true;
+      })
+      .catch((e: Error) => {
+        lane.failed = true;
+        opts.log.error({ err: e.message, channelId: first.channel_id }, "alert.outbox_error");
+      })
+      .finally(() => {
+        inFlight.delete(p);
+        lane.open -= 1;
+        if (lane.open > 0) return;
+        lanes.delete(key);
+        // At once, not on the next turn of the event loop: under load a turn can take a second,
+        // and a lane's next delivery would wait that long for each one before it.
+        if (!running || scheduled) return;
+        scheduled = true;
+        queueMicrotask(pump);
+      });
+    inFlight.add(p);
   }
 
   function schedule(delayMs: number): void {
@@ -276,48 +340,54 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
     timer.unref();
   }
 
-  /** Starts every due head whose lane is idle, oldest first, up to `concurrency`; schedules the next look. */
+  /**
+   * Starts every due head whose lane is idle, oldest first, up to `concurrency` lanes; hands a busy
+   * lane the rows queued behind what it has in flight (its order kept by lane-chain.ts, so a
+   * lane's backlog does not wait for each answer to come back through this event loop); schedules
+   * the next look.
+   */
   function pump(): void {
     scheduled = false;
-    // A pump queued by setImmediate may fire after stop(): the database may be closed by then.
+    // A pump queued before stop() may run after it: the database may be closed by then.
     if (!running) return;
     const nowMs = opts.now();
     let nextMs = Number.POSITIVE_INFINITY;
-    // Lanes whose oldest head is waiting (in flight or backing off): younger heads of the same
-    // lane (another channel to the same address) wait behind it.
-    const held = new Set(inFlight.keys());
+    // Lanes already looked at: younger heads of the same lane (another channel to the same
+    // address) wait behind the oldest.
+    const held = new Set<string>();
     for (const row of heads.all() as Row[]) {
-      const lane = laneOf(row);
-      if (held.has(lane)) continue;
-      held.add(lane);
+      const key = laneOf(row);
+      if (held.has(key)) continue;
+      held.add(key);
+      const busy = lanes.get(key);
+      if (busy) {
+        if (busy.failed || busy.channelId !== row.channel_id) continue;
+        const [first, ...queued] = behind.all(row.channel_id, busy.lastRowId, groupMax) as Row[];
+        if (first && first.next_attempt_ms <= nowMs && first.body !== null)
+          handOver(first, queued, key, busy, nowMs);
+        continue;
+      }
       if (row.next_attempt_ms > nowMs) {
         nextMs = Math.min(nextMs, row.next_attempt_ms);
         continue;
       }
-      if (inFlight.size >= concurrency) break; // poked again when one finishes
-      const p = deliver(row, nowMs)
-        .catch((e: Error) =>
-          opts.log.error({ err: e.message, channelId: row.channel_id }, "alert.outbox_error"),
-        )
-        .finally(() => {
-          inFlight.delete(lane);
-          // At once, not on the next turn of the event loop: under load a turn can take a second,
-          // and a lane's next delivery would wait that long for each one before it.
-          if (!running || scheduled) return;
-          scheduled = true;
-          queueMicrotask(pump);
-        });
-      inFlight.set(lane, p);
+      if (lanes.size >= concurrency) break; // poked again when one finishes
+      const queued = groupMax > 1 ? (behind.all(row.channel_id, row.id, groupMax - 1) as Row[]) : [];
+      handOver(row, queued, key, undefined, nowMs);
     }
     // Poll now and then as well: rows may be added by another process sharing the file.
     if (Number.isFinite(nextMs)) schedule(Math.min(nextMs - nowMs, 5000));
     else schedule(5000);
   }
 
+  /**
+   * New rows were committed: look as soon as the code that committed them returns (a microtask),
+   * not a whole turn of the event loop later, which under ingest load is hundreds of milliseconds.
+   */
   function poke(): void {
     if (!running || scheduled) return;
     scheduled = true;
-    setImmediate(pump);
+    queueMicrotask(pump);
   }
 
   return {
@@ -332,7 +402,7 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
       running = false;
       if (timer) clearTimeout(timer);
       timer = null;
-      await Promise.all(inFlight.values());
+      await Promise.all([...inFlight]);
     },
     /**
      * Deletes delivered and cancelled rows finished before `beforeMs`, at most `limit` of them (so

@@ -5,6 +5,7 @@
  * thread, stays the record of what was delivered.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { createLaneChain } from "./lane-chain.js";
 import { createChannels } from "./registry.js";
 import type { DeliveryThreadConfig, ThreadReply, ThreadRequest } from "./thread.js";
 import { type SendResult, sendInOrder } from "./types.js";
@@ -29,6 +30,8 @@ const media = createChannels({
   onPushGone: (channelId) => reply({ gone: channelId }),
 });
 
+const lanes = createLaneChain();
+
 async function handle(m: Extract<ThreadRequest, { op: "send" | "group" | "run" }>): Promise<SendResult[]> {
   const medium = media.channels.get(m.kind);
   if (!medium) return [{ ok: false, reason: `no ${m.kind} sender configured on this server` }];
@@ -49,6 +52,9 @@ port.on("message", (m: ThreadRequest) => {
     return;
   }
   ownPorts = m.ownPorts;
-  void handle(m).then((results) => reply({ id: m.id, results }));
+  const sending = m.order
+    ? lanes.run(m.order, m.op === "group" ? 1 : m.items.length, () => handle(m))
+    : handle(m);
+  void sending.then((results) => reply({ id: m.id, results }));
 });
 reply({ ready: true });

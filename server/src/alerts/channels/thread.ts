@@ -10,6 +10,7 @@
 import { Worker } from "node:worker_threads";
 import type { VapidKeys } from "../push/vapid.js";
 import type { ChannelKind } from "../types.js";
+import type { LaneOrder } from "./lane-chain.js";
 import type { AlertChannel, GroupedDelivery, SendResult } from "./types.js";
 
 /** What the thread builds its media from (structured-cloned into it). */
@@ -29,6 +30,8 @@ export type ThreadRequest =
       kind: ChannelKind;
       items: readonly GroupedDelivery[];
       ownPorts: readonly number[];
+      /** Sent in its lane's order, after the hand-over it names (lane-chain.ts). */
+      order?: LaneOrder;
     }
   | { id: number; op: "stop" };
 
@@ -106,9 +109,11 @@ export function createDeliveryThread(opts: {
       kind,
       send: (alert, delivery) => call({ op: "send", kind, items: [{ alert, delivery }] }).then(first),
       ...(kind === "email" && {
-        sendGroup: (items: readonly GroupedDelivery[]) => call({ op: "group", kind, items }).then(first),
+        sendGroup: (items: readonly GroupedDelivery[], order?: LaneOrder) =>
+          call({ op: "group", kind, items, ...(order && { order }) }).then(first),
       }),
-      sendRun: (items) => call({ op: "run", kind, items }),
+      sendRun: (items, order) => call({ op: "run", kind, items, ...(order && { order }) }),
+      ordersLanes: true,
     });
 
   return {

@@ -1,5 +1,6 @@
 import type { Channel, ChannelKind } from "../types.js";
 import type { AlertPayload } from "../view.js";
+import type { LaneOrder } from "./lane-chain.js";
 
 /** One attempt to deliver one outbox row. */
 export interface OutgoingDelivery {
@@ -30,7 +31,7 @@ export interface AlertChannel {
    * outbox marks every delivery of the group delivered, or retries them together. Media without
    * it get one `send` per delivery.
    */
-  sendGroup?(items: readonly GroupedDelivery[]): Promise<SendResult>;
+  sendGroup?(items: readonly GroupedDelivery[], order?: LaneOrder): Promise<SendResult>;
   /**
    * Optional: deliveries queued to one channel, each sent as its own message, one at a time and in
    * order, stopping at the first failure. One result per delivery attempted (so fewer than `items`
@@ -38,7 +39,13 @@ export interface AlertChannel {
    * itself with `send` (`sendInOrder`); the delivery thread does it without waiting on the main
    * event loop between deliveries.
    */
-  sendRun?(items: readonly GroupedDelivery[]): Promise<SendResult[]>;
+  sendRun?(items: readonly GroupedDelivery[], order?: LaneOrder): Promise<SendResult[]>;
+  /**
+   * The medium keeps each lane's order itself (`order` on sendRun and sendGroup, lane-chain.ts):
+   * the outbox may hand over a lane's next deliveries before the ones before them answered. The
+   * delivery thread does, so a lane's backlog never waits for the main event loop in between.
+   */
+  ordersLanes?: boolean;
 }
 
 /** `sendRun` through `send`: in order, one at a time, stopping at the first failure. */
