@@ -110,8 +110,12 @@ export const PRUNE_SQL = `DELETE FROM alert_outbox WHERE id IN (
  * at a time, so a receiver that was down gets alerts in order once it is back; lanes run in
  * parallel, at most `concurrency` at once. A medium that groups (email) gets the rows queued right
  * behind the head, created within `groupWindowMs` of it, as one message; each row keeps its own
- * status. A failure is retried with exponential back-off for as long as it takes; nothing is
- * dropped. Rows were written in the same transaction as their alert change, and the server pokes
+ * status; other media get those rows as a run, sent one by one in order, stopping at the first
+ * failure. A busy lane of a medium that does not group (webhook, web push) is handed its next rows
+ * at once, ordered after what it has in flight (channels/lane-chain.ts, kept by the delivery
+ * thread), so its backlog never waits for each answer to come back through this event loop; an
+ * email lane's backlog waits and goes as one message. A failure is retried with exponential back-off for
+ * as long as it takes; nothing is dropped. Rows were written in the same transaction as their alert change, and the server pokes
  * the outbox when that commits, so a new alert starts out at once; a crash between commit and send
  * only delays them.
  */
@@ -184,6 +188,12 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
     open: number;
     /** A hand-over did not deliver everything: hand over nothing more until the lane is idle. */
     failed: boolean;
+    /**
+     * The medium groups (email): what queues up while a message is in flight waits and goes as one
+     * message after it, instead of one message each in a chain that a slow SMTP server could not
+     * keep up with in a burst.
+     */
+    grouping: boolean;
   }
   const lanes = new Map<string, Lane>();
   const inFlight = new Set<Promise<void>>();
@@ -299,6 +309,7 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
       lastHandOver: 0,
       open: 0,
       failed: false,
+      grouping: grouped,
     };
     const order: LaneOrder = { lane: key, id: ++handOvers, after: busy ? lane.lastHandOver : null };
     lane.lastRowId = (rows[rows.length - 1] as Row).id;
@@ -361,7 +372,7 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
       held.add(key);
       const busy = lanes.get(key);
       if (busy) {
-        if (busy.failed || busy.channelId !== row.channel_id) continue;
+        if (busy.failed || busy.grouping || busy.channelId !== row.channel_id) continue;
         const [first, ...queued] = behind.all(row.channel_id, busy.lastRowId, groupMax) as Row[];
         if (first && first.next_attempt_ms <= nowMs && first.body !== null)
           handOver(first, queued, key, busy, nowMs);
