@@ -4,15 +4,15 @@
  * publishes 10 000 readings/s of background load from 1000 probes.
  */
 import { spawn } from "node:child_process";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, request } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import mqtt from "mqtt";
+import { DELIVERY_TRACE, type DeliveryTrace } from "../server/src/alerts/outbox.js";
 import { ADMIN } from "../server/src/registry/caller.js";
-import { startSmtpInbox } from "../server/test/smtp-inbox.js";
+import { startAlertReceivers } from "./alert-receivers.js";
 import { benchServer } from "./coldtrail.js";
 
 const MIN = 60_000;
@@ -38,49 +38,25 @@ export async function alertLatency(opts: {
   log: (m: string) => void;
 }): Promise<{ channels: ChannelLatency[]; load: { ratePerS: number; errors: number } }> {
   const dir = mkdtempSync(join(tmpdir(), "coldtrail-alertbench-"));
-  // Receivers: a webhook endpoint, an SMTP server, an SSE client. Each notes when the alert
-  // "excursion opened" for a unit reached it.
+  // Receivers in a process of their own: a webhook endpoint, an SMTP server, an SSE client. Each
+  // notes when the alert "excursion opened" for a unit reached it (epoch ms).
   const seen = new Map<string, Map<string, number>>(); // channel → unitId → ms
-  const note = (channel: string, unitId: string) => {
+  const receivers = await startAlertReceivers(({ channel, unitId, atMs }) => {
     const m = seen.get(channel) ?? new Map<string, number>();
-    if (!m.has(unitId)) m.set(unitId, performance.now());
+    if (!m.has(unitId)) m.set(unitId, atMs);
     seen.set(channel, m);
+  });
+  // Where each delivery's time went (outbox.ts DeliveryTrace), by delivery id.
+  const traces = new Map<string, { kind: string | null; createdMs: number; t: DeliveryTrace }>();
+  const onTrace = (m: unknown) => {
+    const t = m as DeliveryTrace;
+    for (const d of t.deliveries) traces.set(d.deliveryId, { kind: t.kind, createdMs: d.createdMs, t });
   };
-  const hook = createServer((req, res) => {
-    let body = "";
-    req.on("data", (d: Buffer) => {
-      body += d.toString();
-    });
-    req.on("end", () => {
-      const a = JSON.parse(body) as { kind: string; state: string; unitId: string };
-      if (a.kind === "excursion" && a.state === "open") note("webhook", a.unitId);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, "127.0.0.1", () => r()));
-  const smtp = await startSmtpInbox({
-    onMail({ raw }) {
-      // One alert a message, or several alerts to one address grouped in one message: each
-      // section names its unit under its own subject line ("1. Freezer too warm: …").
-      const [head = "", ...rest] = raw
-        .replace(/=\r?\n/g, "")
-        .replace(/\r\n/g, "\n")
-        .split("\n\n");
-      const body = rest.join("\n\n");
-      const grouped = /^\d+ alerts, oldest first\./.test(body);
-      const sections = grouped ? body.split("\n----\n") : [body];
-      for (const section of sections) {
-        const unit = /\/units\/(u_[a-z0-9]+)/.exec(section)?.[1];
-        const subject = grouped ? (/^\d+\. (.*)$/m.exec(section)?.[1] ?? "") : head;
-        if (unit && !/^(Subject: )?(Resolved|Acknowledged)/im.test(subject)) note("email", unit);
-      }
-      return undefined;
-    },
-  });
+  subscribe(DELIVERY_TRACE, onTrace);
 
   const { app } = await benchServer(
     {
-      COLDTRAIL_SMTP_URL: smtp.url,
+      COLDTRAIL_SMTP_URL: receivers.smtpUrl,
       COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "1",
     },
     dir,
@@ -96,36 +72,11 @@ export async function alertLatency(opts: {
     ).json() as Promise<{ id: string }>;
   await api("POST", "/api/v1/channels", {
     kind: "webhook",
-    target: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`,
+    target: receivers.webhookUrl,
     minEscalation: 0,
   });
   await api("POST", "/api/v1/channels", { kind: "email", target: "staff@bank.example", minEscalation: 0 });
-  const url = new URL(`${app.httpUrl}/api/v1/alerts/stream`);
-  const sse = request(
-    {
-      host: url.hostname,
-      port: url.port,
-      path: url.pathname,
-      headers: { authorization: `Bearer ${app.adminToken}` },
-    },
-    (res) => {
-      let buf = "";
-      res.on("data", (d: Buffer) => {
-        buf += d.toString();
-        let i = buf.indexOf("\n\n");
-        while (i >= 0) {
-          const data = /^data: (.*)$/m.exec(buf.slice(0, i))?.[1];
-          buf = buf.slice(i + 2);
-          if (data) {
-            const a = JSON.parse(data) as { kind: string; state: string; unitId: string };
-            if (a.kind === "excursion" && a.state === "open") note("sse", a.unitId);
-          }
-          i = buf.indexOf("\n\n");
-        }
-      });
-    },
-  );
-  sse.end();
+  receivers.startSse(`${app.httpUrl}/api/v1/alerts/stream`, app.adminToken);
 
   // Units that will have an excursion. The reading that completes unit i's excursion is sent at
   // sendAt(i) and stamped 20 s ahead (a device clock slightly fast, well within what ingest
@@ -213,7 +164,7 @@ export async function alertLatency(opts: {
       opts.log(`alerts: unit ${i}: alert before its completing reading (sent ${lateMs} ms late); left out`);
       continue;
     }
-    sentAt.set(u.unitId, performance.now());
+    sentAt.set(u.unitId, Date.now());
     u.client.publish(
       `coldtrail/v1/probes/${u.probeId}/readings`,
       JSON.stringify({ readings: [{ ts: u.startMs + 30 * MIN + 1000, temp_c: -10 }] }),
@@ -227,6 +178,7 @@ export async function alertLatency(opts: {
   for (const channel of ["webhook", "email", "sse"]) {
     const got = seen.get(channel) ?? new Map<string, number>();
     const lat = [...sentAt].filter(([u]) => got.has(u)).map(([u, t]) => (got.get(u) as number) - t);
+    if (lat.length === 0) throw new Error(`alerts: no ${channel} alert arrived`);
     channels.push({
       channel,
       p50Ms: pct(lat, 50),
@@ -247,11 +199,49 @@ export async function alertLatency(opts: {
         .all(),
     )}; loop delay p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, max ${Math.round(loopDelay.max / 1e6)} ms`,
   );
-  sse.destroy();
+  // Stages of each excursion's "opened" delivery: reading sent → alert (and outbox row) committed →
+  // picked by the pump → handed to the medium → medium answered → outcome committed; and the
+  // receiver's own arrival time, from the medium's start.
+  const unitOf = new Map(
+    (
+      parts.db
+        .prepare(
+          "SELECT o.delivery_id AS d, a.unit_id AS u FROM alert_outbox o JOIN alert a ON a.id = o.alert_id WHERE o.event_type = 'opened'",
+        )
+        .all() as { d: string; u: string }[]
+    ).map((r) => [r.d, r.u]),
+  );
+  const stages = new Map<string, Record<string, number[]>>();
+  for (const [deliveryId, { kind, createdMs, t }] of traces) {
+    const unitId = unitOf.get(deliveryId);
+    const sent = unitId ? sentAt.get(unitId) : undefined;
+    if (!unitId || sent === undefined || !kind) continue;
+    const arrived = seen.get(kind)?.get(unitId);
+    const s = stages.get(kind) ?? {};
+    const add = (k: string, v: number) => {
+      s[k] = [...(s[k] ?? []), v];
+    };
+    add("commit", createdMs - sent);
+    add("pick", t.pickedMs - createdMs);
+    add("start", t.sendMs - t.pickedMs);
+    add("send", t.doneMs - t.sendMs);
+    if (arrived !== undefined) add("receiver", arrived - t.sendMs);
+    add("mark", t.markedMs - t.doneMs);
+    add("batch", t.deliveries.length);
+    stages.set(kind, s);
+  }
+  for (const [kind, s] of stages)
+    opts.log(
+      `alerts: ${kind} stages p50/p99 ms: ${Object.entries(s)
+        .map(([k, v]) => `${k} ${Math.round(pct(v, 50))}/${Math.round(pct(v, 99))}`)
+        .join(
+          ", ",
+        )} (commit: reading sent → alert committed; pick: → pump took it; start: → medium called; send: → medium answered; receiver: medium called → receiver had it; mark: → outcome committed; batch: deliveries per send)`,
+    );
+  unsubscribe(DELIVERY_TRACE, onTrace);
   for (const u of units) await u.client.endAsync();
   await app.stop();
-  await new Promise<void>((r) => hook.close(() => r()));
-  await smtp.close();
+  await receivers.close();
   rmSync(dir, { recursive: true, force: true });
   return { channels, load: loadResult };
 }

@@ -35,6 +35,9 @@ import { type AlertChange, createAlertStore } from "./store.js";
 import { type AlertIntent, NOTIFYING_EVENTS } from "./types.js";
 import { alertView } from "./view.js";
 
+/** Outbox rows deleted per tick at most: a few milliseconds of the event loop. */
+const PRUNE_CHUNK = 5000;
+
 const PUBLIC_WEBHOOKS_ONLY: WebhookTargetPolicy = { allowPrivate: false, ownPorts: () => [] };
 
 export interface AlertingDeps {
@@ -68,6 +71,11 @@ export interface AlertingDeps {
   webhookPolicy?: WebhookTargetPolicy;
   /** The server's VAPID keys (push/vapid.ts); without them, no web push. */
   vapid?: VapidKeys | null;
+  /**
+   * Webhook, email and web push send from a worker thread (channels/thread.ts), not the main event
+   * loop. Default true; false sends from the main thread (tests of the media themselves).
+   */
+  deliveryThread?: boolean;
   /** How often `start()` ticks the clock. Default 15 s: offline, escalation and reminders are minutes. */
   tickEveryMs?: number;
 }
@@ -162,6 +170,7 @@ export function createAlerting(deps: AlertingDeps) {
     now: deps.now,
     ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }),
     vapid: deps.vapid ?? null,
+    ...(deps.deliveryThread !== false && { thread: { log } }),
     onPushGone: (channelId) => {
       if (channels.remove(channelId, deps.now(), "the push service said the subscription is gone"))
         log.info({ channelId }, "push.subscription_removed");
@@ -232,7 +241,10 @@ export function createAlerting(deps: AlertingDeps) {
         if (n) committed(store.notice(a.id, n.type, n.level, nowMs));
       }
       if (nowMs - lastPruneMs >= 3_600_000) {
-        lastPruneMs = nowMs;
+        // Outbox rows first: an event is kept while an outbox row still points at it. A backlog
+        // (the first prune after an upgrade) goes a chunk per tick, not all in one stall.
+        const pruned = outbox.prune(nowMs - settings.outboxRetentionDays * 86_400_000, PRUNE_CHUNK);
+        if (pruned < PRUNE_CHUNK) lastPruneMs = nowMs;
         store.pruneEvents(nowMs - settings.eventRetentionDays * 86_400_000);
       }
     } catch (e) {
@@ -326,7 +338,7 @@ export function createAlerting(deps: AlertingDeps) {
       timer = null;
       hub.closeAll();
       await outbox.stop();
-      media.close();
+      await media.close();
       started = false;
     },
   };

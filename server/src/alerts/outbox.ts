@@ -1,7 +1,9 @@
+import { channel as diagnosticsChannel } from "node:diagnostics_channel";
 import type { Db } from "../db/open.js";
 import type { Logger } from "../logger.js";
 import type { ChannelStore } from "./channel-store.js";
-import type { AlertChannel, GroupedDelivery, SendResult } from "./channels/types.js";
+import { createLaneChain, type LaneOrder } from "./channels/lane-chain.js";
+import { type AlertChannel, type GroupedDelivery, type SendResult, sendInOrder } from "./channels/types.js";
 import type { Channel, ChannelKind } from "./types.js";
 import type { AlertPayload } from "./view.js";
 
@@ -14,7 +16,7 @@ export interface OutboxOptions {
   maxBackoffMs: number;
   /** Deliveries to one channel created within this long of each other go as one message, where the medium groups. 0 = never. */
   groupWindowMs?: number;
-  /** At most this many deliveries in one grouped message. */
+  /** At most this many deliveries in one grouped message, or handed to a medium in one run. */
   groupMax?: number;
   /** Deliveries in flight at once across all lanes. */
   concurrency?: number;
@@ -61,13 +63,59 @@ export function groupBehind<R extends Pick<Row, "created_ms" | "next_attempt_ms"
 }
 
 /**
+ * What each delivery went through, published on the diagnostics channel `coldtrail:alert-delivery`
+ * when someone subscribes (the alert bench does): epoch ms of each stage, for finding where the
+ * time goes. Nothing is computed when nobody listens.
+ */
+export interface DeliveryTrace {
+  kind: string | null;
+  /** The rows attempted, in order, and when each was committed (with its alert change). */
+  deliveries: { deliveryId: string; createdMs: number }[];
+  ok: boolean[];
+  /** The pump found the head due and its lane idle. */
+  pickedMs: number;
+  /** Handed to the medium (the delivery thread, for webhook, email and web push). */
+  sendMs: number;
+  /** The medium answered (the receiver accepted or refused, or the attempt failed). */
+  doneMs: number;
+  /** The outcome was committed to the outbox. */
+  markedMs: number;
+}
+export const DELIVERY_TRACE = "coldtrail:alert-delivery";
+const trace = diagnosticsChannel(DELIVERY_TRACE);
+
+/**
+ * The oldest undelivered row of each channel, with its body and destination. Seeks the undelivered
+ * rows through the index alert_outbox_heads (status, channel_id, id) (EXPLAIN QUERY PLAN checked in
+ * outbox.test.ts), so it costs the same after a year of delivered rows as on the first day.
+ */
+export const HEADS_SQL = `SELECT o.id, o.delivery_id, o.event_id, o.channel_id, o.attempts, o.next_attempt_ms, o.created_ms, e.body,
+            c.kind, c.target
+       FROM alert_outbox o LEFT JOIN alert_event e ON e.id = o.event_id LEFT JOIN alert_channel c ON c.id = o.channel_id
+      WHERE o.id IN (SELECT min(id) FROM alert_outbox WHERE status IN ('pending', 'failed') GROUP BY channel_id)
+      ORDER BY o.id`;
+
+/**
+ * Up to `limit` delivered or cancelled rows finished before a time (delivered then, or created then
+ * if cancelled). Undelivered rows are never pruned, however old: they are still owed.
+ */
+export const PRUNE_SQL = `DELETE FROM alert_outbox WHERE id IN (
+       SELECT id FROM alert_outbox
+        WHERE status IN ('delivered', 'cancelled') AND coalesce(delivered_ms, created_ms) < ?
+        LIMIT ?)`;
+
+/**
  * Delivers the outbox. Rows are delivered in lanes, one lane per destination (channel kind and
  * target: one recipient, one webhook URL): within a lane the oldest undelivered row first and one
  * at a time, so a receiver that was down gets alerts in order once it is back; lanes run in
  * parallel, at most `concurrency` at once. A medium that groups (email) gets the rows queued right
  * behind the head, created within `groupWindowMs` of it, as one message; each row keeps its own
- * status. A failure is retried with exponential back-off for as long as it takes; nothing is
- * dropped. Rows were written in the same transaction as their alert change, and the server pokes
+ * status; other media get those rows as a run, sent one by one in order, stopping at the first
+ * failure. A busy lane of a medium that does not group (webhook, web push) is handed its next rows
+ * at once, ordered after what it has in flight (channels/lane-chain.ts, kept by the delivery
+ * thread), so its backlog never waits for each answer to come back through this event loop; an
+ * email lane's backlog waits and goes as one message. A failure is retried with exponential back-off for
+ * as long as it takes; nothing is dropped. Rows were written in the same transaction as their alert change, and the server pokes
  * the outbox when that commits, so a new alert starts out at once; a crash between commit and send
  * only delays them.
  */
@@ -75,13 +123,8 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
   const windowMs = opts.groupWindowMs ?? 0;
   const groupMax = opts.groupMax ?? 50;
   const concurrency = opts.concurrency ?? 16;
-  const heads = db.prepare(
-    `SELECT o.id, o.delivery_id, o.event_id, o.channel_id, o.attempts, o.next_attempt_ms, o.created_ms, e.body,
-            c.kind, c.target
-       FROM alert_outbox o LEFT JOIN alert_event e ON e.id = o.event_id LEFT JOIN alert_channel c ON c.id = o.channel_id
-      WHERE o.id IN (SELECT min(id) FROM alert_outbox WHERE status IN ('pending', 'failed') GROUP BY channel_id)
-      ORDER BY o.id`,
-  );
+  const heads = db.prepare(HEADS_SQL);
+  const prune = db.prepare(PRUNE_SQL);
   const behind = db.prepare(
     `SELECT o.id, o.delivery_id, o.event_id, o.channel_id, o.attempts, o.next_attempt_ms, o.created_ms, e.body,
             NULL AS kind, NULL AS target
@@ -96,16 +139,18 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
     "UPDATE alert_outbox SET status = 'failed', attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ? AND status != 'cancelled'",
   );
   interface Mark {
+    /** The rows attempted, each with its outcome. */
     rows: readonly Row[];
-    result: SendResult;
+    results: readonly SendResult[];
     doneMs: number;
     retryAtMs: number;
   }
   const writeMarks = db.transaction((batch: readonly Mark[]) => {
     for (const m of batch)
-      for (const r of m.rows) {
-        if (m.result.ok) delivered.run(m.doneMs, r.id);
-        else failed.run(m.retryAtMs, m.result.reason, r.id);
+      for (const [i, r] of m.rows.entries()) {
+        const result = m.results[i] as SendResult;
+        if (result.ok) delivered.run(m.doneMs, r.id);
+        else failed.run(m.retryAtMs, result.reason, r.id);
       }
   });
   // Outcomes that finish in the same turn of the event loop are written in one transaction: in a
@@ -134,8 +179,26 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
     .prepare("SELECT count(*) FROM alert_outbox WHERE status IN ('pending', 'failed')")
     .pluck();
 
-  /** Lane key → the delivery in flight there. */
-  const inFlight = new Map<string, Promise<void>>();
+  /** A destination with deliveries handed over and not yet answered. */
+  interface Lane {
+    channelId: string;
+    /** The last row handed over: the next hand-over starts after it. */
+    lastRowId: number;
+    lastHandOver: number;
+    open: number;
+    /** A hand-over did not deliver everything: hand over nothing more until the lane is idle. */
+    failed: boolean;
+    /**
+     * The medium groups (email): what queues up while a message is in flight waits and goes as one
+     * message after it, instead of one message each in a chain that a slow SMTP server could not
+     * keep up with in a burst.
+     */
+    grouping: boolean;
+  }
+  const lanes = new Map<string, Lane>();
+  const inFlight = new Set<Promise<void>>();
+  const ownOrder = createLaneChain();
+  let handOvers = 0;
   let timer: NodeJS.Timeout | null = null;
   let running = false;
   let scheduled = false;
@@ -143,50 +206,136 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
   const laneOf = (r: Row): string =>
     r.kind !== null && r.target !== null ? `${r.kind}\u0000${r.target}` : `channel\u0000${r.channel_id}`;
 
-  async function sendRows(rows: readonly Row[], channel: Channel | null): Promise<SendResult> {
+  /**
+   * One outcome per row attempted: a group shares one; a run has one each and stops at the first
+   * failure (the rows after it were not tried); none if the lane's order said not to send.
+   */
+  async function sendRows(
+    rows: readonly Row[],
+    channel: Channel | null,
+    medium: AlertChannel | undefined,
+    grouped: boolean,
+    order: LaneOrder,
+  ): Promise<SendResult[]> {
     const head = rows[0] as Row;
-    if (!channel) return { ok: false, reason: "channel not found" };
-    if (head.body === null) return { ok: false, reason: "event body missing" };
-    const medium = opts.media.get(channel.kind);
-    if (!medium) return { ok: false, reason: `no ${channel.kind} sender configured on this server` };
+    if (!channel) return [{ ok: false, reason: "channel not found" }];
+    if (head.body === null) return [{ ok: false, reason: "event body missing" }];
+    if (!medium) return [{ ok: false, reason: `no ${channel.kind} sender configured on this server` }];
     const items: GroupedDelivery[] = rows.map((r) => ({
       alert: JSON.parse(r.body as string) as AlertPayload,
       delivery: { deliveryId: r.delivery_id, attempt: r.attempts + 1, body: r.body as string, channel },
     }));
-    const sending =
-      items.length > 1 && medium.sendGroup
-        ? medium.sendGroup(items)
-        : medium.send((items[0] as GroupedDelivery).alert, (items[0] as GroupedDelivery).delivery);
-    return sending.catch((e: Error) => ({ ok: false as const, reason: `send threw: ${e.message}` }));
+    const threw = (e: Error) => ({ ok: false as const, reason: `send threw: ${e.message}` });
+    const group = grouped && items.length > 1 && medium.sendGroup ? medium.sendGroup.bind(medium) : null;
+    const send = async (o?: LaneOrder): Promise<SendResult[]> => {
+      if (group) {
+        const result = await group(items, o).catch(threw);
+        return rows.map(() => result);
+      }
+      if (medium.sendRun) return medium.sendRun(items, o).catch((e: Error) => [threw(e)]);
+      return sendInOrder(medium, items);
+    };
+    // The medium keeps the lane's order itself (the delivery thread), or this side does.
+    const results = medium.ordersLanes
+      ? await send(order)
+      : await ownOrder.run(order, group ? 1 : items.length, () => send());
+    return results.slice(0, rows.length);
   }
 
-  async function deliver(head: Row, nowMs: number): Promise<void> {
-    const channel = opts.channels.get(head.channel_id);
-    const medium = channel ? opts.media.get(channel.kind) : undefined;
-    const rows =
-      medium?.sendGroup && windowMs > 0 && groupMax > 1
-        ? groupBehind(head, behind.all(head.channel_id, head.id, groupMax - 1) as Row[], {
-            windowMs,
-            max: groupMax,
-            nowMs,
-          })
-        : [head];
-    const result = await sendRows(rows, channel);
+  /** Sends rows handed over in one go and writes their outcomes; true if all were delivered. */
+  async function deliver(
+    rows: readonly Row[],
+    channel: Channel | null,
+    medium: AlertChannel | undefined,
+    grouped: boolean,
+    order: LaneOrder,
+    pickedMs: number,
+  ): Promise<boolean> {
+    const sendMs = opts.now();
+    const results = await sendRows(rows, channel, medium, grouped, order);
+    const attempted = rows.slice(0, results.length);
+    if (attempted.length === 0) return false;
     // stop() waits for this delivery and its mark, so the database is still open until then.
     const doneMs = opts.now();
-    const attempt = Math.max(...rows.map((r) => r.attempts)) + 1;
+    const attempt = Math.max(...attempted.map((r) => r.attempts)) + 1;
     const waitMs = backoffMs(attempt, opts.minBackoffMs, opts.maxBackoffMs);
-    await markLater({ rows, result, doneMs, retryAtMs: doneMs + waitMs });
-    for (const r of rows) {
+    await markLater({ rows: attempted, results, doneMs, retryAtMs: doneMs + waitMs });
+    if (trace.hasSubscribers)
+      trace.publish({
+        kind: channel?.kind ?? null,
+        deliveries: attempted.map((r) => ({ deliveryId: r.delivery_id, createdMs: r.created_ms })),
+        ok: results.map((r) => r.ok),
+        pickedMs,
+        sendMs,
+        doneMs,
+        markedMs: opts.now(),
+      } satisfies DeliveryTrace);
+    for (const [i, r] of attempted.entries()) {
+      const result = results[i] as SendResult;
       const fields = {
         deliveryId: r.delivery_id,
         channelId: r.channel_id,
         attempt: r.attempts + 1,
-        ...(rows.length > 1 && { groupedWith: rows.length - 1 }),
+        ...(grouped && attempted.length > 1 && { groupedWith: attempted.length - 1 }),
       };
       if (result.ok) opts.log.info(fields, "alert.delivered");
       else opts.log.warn({ ...fields, retryInMs: waitMs, reason: result.reason }, "alert.delivery_failed");
     }
+    return attempted.length === rows.length && results.every((r) => r.ok);
+  }
+
+  /**
+   * Hands over `first` and the due rows queued right behind it (one message where the medium
+   * groups, within the window; else a run sent in order), after whatever the lane has in flight.
+   */
+  function handOver(
+    first: Row,
+    queued: readonly Row[],
+    key: string,
+    busy: Lane | undefined,
+    nowMs: number,
+  ): void {
+    const channel = opts.channels.get(first.channel_id);
+    const medium = channel ? opts.media.get(channel.kind) : undefined;
+    const grouped = Boolean(medium?.sendGroup) && windowMs > 0;
+    const rows = groupBehind(first, medium ? queued : [], {
+      windowMs: grouped ? windowMs : Number.POSITIVE_INFINITY,
+      max: groupMax,
+      nowMs,
+    });
+    const lane: Lane = busy ?? {
+      channelId: first.channel_id,
+      lastRowId: 0,
+      lastHandOver: 0,
+      open: 0,
+      failed: false,
+      grouping: grouped,
+    };
+    const order: LaneOrder = { lane: key, id: ++handOvers, after: busy ? lane.lastHandOver : null };
+    lane.lastRowId = (rows[rows.length - 1] as Row).id;
+    lane.lastHandOver = order.id;
+    lane.open += 1;
+    lanes.set(key, lane);
+    const p: Promise<void> = deliver(rows, channel ?? null, medium, grouped, order, nowMs)
+      .then((allOk) => {
+        if (!allOk) lane.failed = true;
+      })
+      .catch((e: Error) => {
+        lane.failed = true;
+        opts.log.error({ err: e.message, channelId: first.channel_id }, "alert.outbox_error");
+      })
+      .finally(() => {
+        inFlight.delete(p);
+        lane.open -= 1;
+        if (lane.open > 0) return;
+        lanes.delete(key);
+        // At once, not on the next turn of the event loop: under load a turn can take a second,
+        // and a lane's next delivery would wait that long for each one before it.
+        if (!running || scheduled) return;
+        scheduled = true;
+        queueMicrotask(pump);
+      });
+    inFlight.add(p);
   }
 
   function schedule(delayMs: number): void {
@@ -202,48 +351,54 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
     timer.unref();
   }
 
-  /** Starts every due head whose lane is idle, oldest first, up to `concurrency`; schedules the next look. */
+  /**
+   * Starts every due head whose lane is idle, oldest first, up to `concurrency` lanes; hands a busy
+   * lane the rows queued behind what it has in flight (its order kept by lane-chain.ts, so a
+   * lane's backlog does not wait for each answer to come back through this event loop); schedules
+   * the next look.
+   */
   function pump(): void {
     scheduled = false;
-    // A pump queued by setImmediate may fire after stop(): the database may be closed by then.
+    // A pump queued before stop() may run after it: the database may be closed by then.
     if (!running) return;
     const nowMs = opts.now();
     let nextMs = Number.POSITIVE_INFINITY;
-    // Lanes whose oldest head is waiting (in flight or backing off): younger heads of the same
-    // lane (another channel to the same address) wait behind it.
-    const held = new Set(inFlight.keys());
+    // Lanes already looked at: younger heads of the same lane (another channel to the same
+    // address) wait behind the oldest.
+    const held = new Set<string>();
     for (const row of heads.all() as Row[]) {
-      const lane = laneOf(row);
-      if (held.has(lane)) continue;
-      held.add(lane);
+      const key = laneOf(row);
+      if (held.has(key)) continue;
+      held.add(key);
+      const busy = lanes.get(key);
+      if (busy) {
+        if (busy.failed || busy.grouping || busy.channelId !== row.channel_id) continue;
+        const [first, ...queued] = behind.all(row.channel_id, busy.lastRowId, groupMax) as Row[];
+        if (first && first.next_attempt_ms <= nowMs && first.body !== null)
+          handOver(first, queued, key, busy, nowMs);
+        continue;
+      }
       if (row.next_attempt_ms > nowMs) {
         nextMs = Math.min(nextMs, row.next_attempt_ms);
         continue;
       }
-      if (inFlight.size >= concurrency) break; // poked again when one finishes
-      const p = deliver(row, nowMs)
-        .catch((e: Error) =>
-          opts.log.error({ err: e.message, channelId: row.channel_id }, "alert.outbox_error"),
-        )
-        .finally(() => {
-          inFlight.delete(lane);
-          // At once, not on the next turn of the event loop: under load a turn can take a second,
-          // and a lane's next delivery would wait that long for each one before it.
-          if (!running || scheduled) return;
-          scheduled = true;
-          queueMicrotask(pump);
-        });
-      inFlight.set(lane, p);
+      if (lanes.size >= concurrency) break; // poked again when one finishes
+      const queued = groupMax > 1 ? (behind.all(row.channel_id, row.id, groupMax - 1) as Row[]) : [];
+      handOver(row, queued, key, undefined, nowMs);
     }
     // Poll now and then as well: rows may be added by another process sharing the file.
     if (Number.isFinite(nextMs)) schedule(Math.min(nextMs - nowMs, 5000));
     else schedule(5000);
   }
 
+  /**
+   * New rows were committed: look as soon as the code that committed them returns (a microtask),
+   * not a whole turn of the event loop later, which under ingest load is hundreds of milliseconds.
+   */
   function poke(): void {
     if (!running || scheduled) return;
     scheduled = true;
-    setImmediate(pump);
+    queueMicrotask(pump);
   }
 
   return {
@@ -258,7 +413,15 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
       running = false;
       if (timer) clearTimeout(timer);
       timer = null;
-      await Promise.all(inFlight.values());
+      await Promise.all([...inFlight]);
+    },
+    /**
+     * Deletes delivered and cancelled rows finished before `beforeMs`, at most `limit` of them (so
+     * one call never holds the event loop for long); returns how many went. Call again while it
+     * returns `limit`.
+     */
+    prune(beforeMs: number, limit = 5000): number {
+      return prune.run(beforeMs, limit).changes;
     },
     /** Undelivered rows (pending or failed, waiting for a retry). */
     depth: () => pendingCount.get() as number,

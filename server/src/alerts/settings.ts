@@ -123,6 +123,11 @@ const schema = z.strictObject({
     }),
   /** Design: alert events are kept 30 days for SSE resumption (undelivered ones are kept anyway). */
   eventRetentionDays: z.number().min(1).max(3650).default(30),
+  /**
+   * Delivered and cancelled outbox rows (each delivery's record, shown under an alert's
+   * `deliveries`) are kept as long as the events they carried; undelivered rows are never pruned.
+   */
+  outboxRetentionDays: z.number().min(1).max(3650).default(30),
 });
 
 export type AlertSettings = z.output<typeof schema>;

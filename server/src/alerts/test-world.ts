@@ -124,7 +124,7 @@ export function createTestWorld(
     },
     async close(): Promise<void> {
       await alerting.stop();
-      // A pump the outbox queued (setImmediate) before stop() still runs once: let it, before the
+      // A pump or mark the outbox queued before stop() still runs once: let it, before the
       // database closes under it.
       await new Promise((r) => setImmediate(r));
       if (api) await api.close();

@@ -191,6 +191,9 @@ const SQLITE_MIGRATIONS_1_TO_10: readonly (readonly string[])[] = [
        n INTEGER NOT NULL,
        PRIMARY KEY (probe_id, hour_ms)) WITHOUT ROWID`,
   ],
+  // The outbox's heads query (the oldest undelivered row of each channel, alerts/outbox.ts) seeks
+  // the undelivered rows instead of scanning every row ever delivered; pruning seeks the old ones.
+  ["CREATE INDEX alert_outbox_heads ON alert_outbox (status, channel_id, id)"],
 ];
 
 if (SQLITE_MIGRATIONS_1_TO_10.length !== 10) {

@@ -8,6 +8,7 @@ import type { ChannelKind } from "../types.js";
 import type { AlertView } from "../view.js";
 import { checkEmailTarget, createEmailChannel } from "./email.js";
 import { checkMqttTarget, createMqttChannel, type MqttPublish } from "./mqtt.js";
+import { createDeliveryThread, type DeliveryThread } from "./thread.js";
 import type { AlertChannel, TargetCheck } from "./types.js";
 import { checkWebhookTarget, createWebhookChannel } from "./webhook.js";
 import type { WebhookTargetPolicy } from "./webhook-target-guard.js";
@@ -34,14 +35,41 @@ export interface ChannelDeps {
   vapid?: VapidKeys | null;
   /** A push service said a subscription is gone: remove its channel. */
   onPushGone?: (channelId: string) => void;
+  /**
+   * Webhook, email and web push send from a worker thread of their own (thread.ts), so their
+   * round trips do not wait on the main event loop. Started at the first send.
+   */
+  thread?: { log: { warn(o: object, msg: string): void } };
 }
 
 /** The media this server can send through; email and mqtt only when configured. */
 export function createChannels(deps: ChannelDeps): {
   channels: Map<ChannelKind, AlertChannel>;
-  close(): void;
+  close(): Promise<void>;
 } {
   const channels = new Map<ChannelKind, AlertChannel>();
+  if (deps.thread) {
+    const thread: DeliveryThread = createDeliveryThread({
+      config: {
+        timeoutMs: deps.timeoutMs,
+        allowPrivate: deps.webhookPolicy.allowPrivate,
+        smtpUrl: deps.smtpUrl,
+        emailFrom: deps.emailFrom,
+        ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }),
+        vapid: deps.vapid ?? null,
+      },
+      ownPorts: () => deps.webhookPolicy.ownPorts(),
+      onGone: (id) => deps.onPushGone?.(id),
+      log: deps.thread.log,
+    });
+    for (const [kind, medium] of thread.media) channels.set(kind, medium);
+    if (deps.mqttPublish)
+      channels.set(
+        "mqtt",
+        createMqttChannel({ publish: deps.mqttPublish, activeOfUnit: deps.activeOfUnit, now: deps.now }),
+      );
+    return { channels, close: () => thread.stop() };
+  }
   channels.set("webhook", createWebhookChannel({ timeoutMs: deps.timeoutMs, policy: deps.webhookPolicy }));
   let email: ReturnType<typeof createEmailChannel> | null = null;
   if (deps.smtpUrl) {
@@ -70,7 +98,12 @@ export function createChannels(deps: ChannelDeps): {
       }),
     );
   }
-  return { channels, close: () => email?.close() };
+  return {
+    channels,
+    close: async () => {
+      email?.close();
+    },
+  };
 }
 
 /** Why a kind cannot be used on this server, or null. */
