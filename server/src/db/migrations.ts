@@ -191,9 +191,6 @@ const SQLITE_MIGRATIONS_1_TO_10: readonly (readonly string[])[] = [
        n INTEGER NOT NULL,
        PRIMARY KEY (probe_id, hour_ms)) WITHOUT ROWID`,
   ],
-  // The outbox's heads query (the oldest undelivered row of each channel, alerts/outbox.ts) seeks
-  // the undelivered rows instead of scanning every row ever delivered; pruning seeks the old ones.
-  ["CREATE INDEX alert_outbox_heads ON alert_outbox (status, channel_id, id)"],
 ];
 
 if (SQLITE_MIGRATIONS_1_TO_10.length !== 10) {
@@ -225,6 +222,9 @@ export const SCHEMA_MIGRATIONS: readonly Migration[] = [
   // Whether the last run stopped cleanly, so checkpoints and rollups it kept can be trusted
   // without reading the store again (readings/clean-stop.ts).
   shared("CREATE TABLE clean_stop (id INTEGER PRIMARY KEY CHECK (id = 1), stopped_ms BIGINT NOT NULL)"),
+  // The outbox's heads query (the oldest undelivered row of each channel, alerts/outbox.ts) seeks
+  // the undelivered rows instead of scanning every row ever delivered; pruning seeks the old ones.
+  shared("CREATE INDEX alert_outbox_heads ON alert_outbox (status, channel_id, id)"),
 ];
 
 /** SQLite's statements of each migration, for the synchronous runner (migrate.ts). */
