@@ -1,5 +1,6 @@
 import type { Db } from "../db/open.js";
 import type { Reading } from "../reading.js";
+import { encodeJournalReadings, forEachJournalReading } from "./encoding.js";
 
 export interface JournalEntry extends Reading {
   /** The journaled message it came in; every reading of one message shares it. */
@@ -18,17 +19,17 @@ export interface JournalEntry extends Reading {
  */
 export interface Journal {
   append(readings: readonly Reading[], receivedMs: number): Promise<void>;
-  /** The oldest entries not yet forwarded, in append order: whole messages, about `limit` readings. */
-  peek(limit: number): JournalEntry[];
+  /**
+   * The oldest entries not yet forwarded, in append order: whole messages, about `limit` readings.
+   * With `afterId`, those after that message (a forwarder reading ahead of its writes in flight).
+   */
+  peek(limit: number, afterId?: number): JournalEntry[];
   /** Removes entries up to and including `id`, e.g. after the store confirmed them. */
   ack(upToId: number): void;
   depth(): number;
   /** Commits whatever is pending now. */
   flush(): Promise<void>;
 }
-
-/** A reading as journaled: [ts, temp_c, seq, server_timed]; the probe is the message's. */
-type JournaledReading = [number, number, number | null, 0 | 1];
 
 interface Pending {
   rows: readonly Reading[];
@@ -52,7 +53,9 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
   const insert = db.prepare(
     "INSERT INTO journal_message (probe_id, received_ms, count, readings) VALUES (?, ?, ?, ?)",
   );
-  const select = db.prepare("SELECT id, probe_id, received_ms, readings FROM journal_message ORDER BY id");
+  const select = db.prepare(
+    "SELECT id, probe_id, received_ms, readings FROM journal_message WHERE id > ? ORDER BY id",
+  );
   const remove = db.prepare("DELETE FROM journal_message WHERE id <= ?");
   const count = db.prepare("SELECT coalesce(sum(count), 0) FROM journal_message").pluck();
   const removedCount = db
@@ -66,13 +69,8 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
     for (const p of group) {
       if (direct) direct(p.rows);
       else {
-        const encoded: JournaledReading[] = p.rows.map((r) => [
-          r.tsMs,
-          r.tempC,
-          r.seq,
-          r.serverTimed ? 1 : 0,
-        ]);
-        insert.run((p.rows[0] as Reading).probeId, p.receivedMs, p.rows.length, JSON.stringify(encoded));
+        const encoded = encodeJournalReadings(p.rows);
+        insert.run((p.rows[0] as Reading).probeId, p.receivedMs, p.rows.length, encoded);
       }
       n += p.rows.length;
     }
@@ -117,25 +115,19 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
         schedule();
       });
     },
-    peek(limit) {
+    peek(limit, afterId = 0) {
       const out: JournalEntry[] = [];
-      for (const m of select.iterate() as Iterable<{
+      for (const m of select.iterate(afterId) as Iterable<{
         id: number;
         probe_id: string;
         received_ms: number;
-        readings: string;
+        readings: unknown;
       }>) {
-        for (const [tsMs, tempC, seq, serverTimed] of JSON.parse(m.readings) as JournaledReading[]) {
-          out.push({
-            id: m.id,
-            probeId: m.probe_id,
-            tsMs,
-            tempC,
-            seq,
-            serverTimed: serverTimed === 1,
-            receivedMs: m.received_ms,
-          });
-        }
+        const { id, probe_id: probeId, received_ms: receivedMs } = m;
+        const read = forEachJournalReading(m.readings, (tsMs, tempC, seq, serverTimed) => {
+          out.push({ id, probeId, tsMs, tempC, seq, serverTimed, receivedMs });
+        });
+        if (!read.ok) throw new Error(`journal message ${id} of probe ${probeId}: ${read.reason}`);
         if (out.length >= limit) break;
       }
       return out;
