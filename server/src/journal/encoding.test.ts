@@ -1,16 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { openDatabase } from "../db/open.js";
+import { describe, expect, it } from "vitest";
 import type { Reading } from "../reading.js";
 import { decodeJournalReadings, encodeJournalReadings } from "./encoding.js";
-import { createJournal } from "./journal.js";
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 const readings: Reading[] = [
   { probeId: "p-1", tsMs: 1_780_000_000_000, tempC: -19.4375, seq: 7, serverTimed: false },
@@ -56,56 +46,5 @@ describe("journal encoding", () => {
       ok: false,
       reason: "journal readings must be a BLOB or JSON TEXT, got NULL",
     });
-  });
-
-  it("a journal left with rows of the previous format forwards them beside new ones, in order", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "coldtrail-journal-enc-"));
-    dirs.push(dir);
-    const db = openDatabase(dir);
-    // What the previous version left behind: JSON text rows.
-    db.prepare(
-      "INSERT INTO journal_message (probe_id, received_ms, count, readings) VALUES (?, ?, ?, ?)",
-    ).run(
-      "p-old",
-      1_780_000_000_500,
-      2,
-      JSON.stringify([
-        [1_780_000_000_000, -19.5, 1, 0],
-        [1_780_000_001_000, -19, null, 1],
-      ]),
-    );
-    const journal = createJournal(db, { maxWaitMs: 0 });
-    expect(journal.depth()).toBe(2);
-    await journal.append(readings, 1_780_000_200_000);
-    expect(db.prepare("SELECT typeof(readings) FROM journal_message ORDER BY id").pluck().all()).toEqual([
-      "text",
-      "blob",
-    ]);
-    const all = journal.peek(100);
-    expect(all.map(({ id: _id, ...r }) => r)).toEqual([
-      {
-        probeId: "p-old",
-        tsMs: 1_780_000_000_000,
-        tempC: -19.5,
-        seq: 1,
-        serverTimed: false,
-        receivedMs: 1_780_000_000_500,
-      },
-      {
-        probeId: "p-old",
-        tsMs: 1_780_000_001_000,
-        tempC: -19,
-        seq: null,
-        serverTimed: true,
-        receivedMs: 1_780_000_000_500,
-      },
-      ...readings.map((r) => ({ ...r, receivedMs: 1_780_000_200_000 })),
-    ]);
-    // Reading ahead: the messages after the first one only.
-    const firstId = (all[0] as (typeof all)[number]).id;
-    expect(journal.peek(100, firstId).map((e) => e.probeId)).toEqual(readings.map(() => "p-1"));
-    journal.ack(firstId);
-    expect(journal.depth()).toBe(readings.length);
-    db.close();
   });
 });

@@ -62,6 +62,12 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
     .prepare("SELECT coalesce(sum(count), 0) FROM journal_message WHERE id <= ?")
     .pluck();
   let depth = count.get() as number;
+  const synchronous = db.pragma("synchronous", { simple: true }) as number;
+  const acknowledge = db.transaction((upToId: number) => {
+    const removed = removedCount.get(upToId) as number;
+    remove.run(upToId);
+    depth -= removed;
+  });
 
   const direct = opts.storeInTransaction;
   const commitGroup = db.transaction((group: readonly Pending[]) => {
@@ -133,10 +139,15 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
       return out;
     },
     ack(upToId) {
-      db.transaction(() => {
-        depth -= removedCount.get(upToId) as number;
-        remove.run(upToId);
-      })();
+      // Forwarded rows need no fsync of their own: a removal lost to a crash only means those
+      // readings are forwarded again (the stores are idempotent), and the next journal commit's
+      // fsync makes it durable anyway. Each ack of a replay otherwise blocked the event loop.
+      db.pragma("synchronous = NORMAL");
+      try {
+        acknowledge(upToId);
+      } finally {
+        db.pragma(`synchronous = ${synchronous}`);
+      }
     },
     depth: () => depth,
     async flush() {
