@@ -17,6 +17,7 @@ import { computeVerdict, PROFILES } from "../server/src/rules/index.js";
 import { startInfluxd, uniqueDatabaseName } from "../test/influxd.js";
 import { alertBurst } from "./alert-burst.js";
 import { alertLatency } from "./alert-latency.js";
+import { forwardBacklog } from "./backlog.js";
 import { batchExportsOfAYear } from "./batch-exports.js";
 import { benchServer } from "./coldtrail.js";
 import { externalBench } from "./external.js";
@@ -453,8 +454,10 @@ try {
       });
     }
   }
+  let rawInflux: number[] | null = null;
   if (want("replay")) {
     const ceiling = await influxCeiling(influxd.url);
+    rawInflux = ceiling;
     const { rates: runs, cpuUsPerReading } = await replayPath(influxd.url);
     rows.push({
       path: `replay (500 readings/message, ${REPLAY.probes} probes) → influx`,
@@ -472,6 +475,20 @@ try {
       unit: "",
       median: median(cpuUsPerReading),
       runs: cpuUsPerReading,
+    });
+  }
+  if (want("backlog")) {
+    const ceiling = rawInflux ?? (await influxCeiling(influxd.url));
+    const messages = REPLAY.probes * REPLAY.messagesPerClient;
+    const r = await forwardBacklog({ influxUrl: influxd.url, runs: RUNS, messages, ...REPLAY, log });
+    rows.push({
+      path: `journaled backlog (${messages} messages of ${REPLAY.readingsPerMessage}) forwarded → influx, no broker or ingest`,
+      metric: `readings/s (CPU ${median(r.cpuUsPerReading).toFixed(2)} µs a reading)`,
+      unit: "",
+      median: median(r.rates),
+      runs: r.rates,
+      ceiling: { name: "influxd alone, raw line protocol", median: median(ceiling), runs: ceiling },
+      ratio: median(r.rates) / median(ceiling),
     });
   }
   if (want("external")) {
