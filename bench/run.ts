@@ -45,7 +45,7 @@ interface PublisherResult {
   startedAt: number;
 }
 
-function runPublisher(args: object): Promise<PublisherResult> {
+function runPublisher(args: object, onConnected?: () => void): Promise<PublisherResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -63,7 +63,10 @@ function runPublisher(args: object): Promise<PublisherResult> {
       while (nl >= 0) {
         const line = JSON.parse(buf.slice(0, nl)) as { event: string } & PublisherResult;
         buf = buf.slice(nl + 1);
-        if (line.event === "connected") startedAt = performance.now();
+        if (line.event === "connected") {
+          startedAt = performance.now();
+          onConnected?.();
+        }
         if (line.event === "done") resolve({ ...line, startedAt });
         nl = buf.indexOf("\n");
       }
@@ -117,8 +120,9 @@ interface Row {
 async function throughStore(
   app: Coldtrail,
   args: object,
+  onConnected?: () => void,
 ): Promise<{ storedPerS: number; ackedPerS: number }> {
-  const r = await runPublisher(args);
+  const r = await runPublisher(args, onConnected);
   await app.parts.forwarder.drain(600_000);
   const elapsed = performance.now() - r.startedAt;
   return { storedPerS: (r.readings * 1000) / elapsed, ackedPerS: (r.readings * 1000) / r.elapsedMs };
@@ -219,14 +223,15 @@ async function replayPath(url: string): Promise<{ rates: number[]; cpuUsPerReadi
       COLDTRAIL_INFLUX_DB: uniqueDatabaseName("replay"),
     });
     const clients = await registerProbes(app, REPLAY.probes);
-    const cpu0 = process.cpuUsage();
-    const r = await throughStore(app, {
-      url: app.mqttUrl,
-      clients,
-      ...REPLAY,
-      inflight: 4,
-      t0: Date.now() - 30 * 86_400_000,
-    });
+    // From the publisher's start (its process is up and connected), as the rate.
+    let cpu0 = process.cpuUsage();
+    const r = await throughStore(
+      app,
+      { url: app.mqttUrl, clients, ...REPLAY, inflight: 4, t0: Date.now() - 30 * 86_400_000 },
+      () => {
+        cpu0 = process.cpuUsage();
+      },
+    );
     const cpu = process.cpuUsage(cpu0);
     const readings = REPLAY.probes * REPLAY.messagesPerClient * REPLAY.readingsPerMessage;
     rates.push(r.storedPerS);
