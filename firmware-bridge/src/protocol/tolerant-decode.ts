@@ -67,6 +67,7 @@ export interface TolerantReadings {
 }
 
 const READING_KEYS: ReadonlySet<string> = new Set(["ts", "temp_c", "seq"]);
+const NO_KEYS: readonly string[] = [];
 
 /** Optional message fields: each is checked alone and dropped alone (DESIGN.md, "Wire protocol"). */
 const OPTIONAL_FIELDS = {
@@ -102,11 +103,15 @@ export function checkReading(r: unknown, index: number, nowMs: number): Checked 
       `${at} is ${sentValue(r)}, not an object: send {"ts":<unix ms>,"temp_c":<number>,"seq":<uint32>}`,
     );
   }
-  const keys = Object.keys(r);
-  let known = true;
-  for (const k of keys) if (!READING_KEYS.has(k)) known = false;
-  if (!known) {
-    const unknown = keys.filter((k) => !READING_KEYS.has(k));
+  // for…in first, not Object.keys: no array per reading; own keys decide when it finds another.
+  let unknown: readonly string[] = NO_KEYS;
+  for (const k in r) {
+    if (k !== "ts" && k !== "temp_c" && k !== "seq") {
+      unknown = Object.keys(r).filter((key) => !READING_KEYS.has(key));
+      break;
+    }
+  }
+  if (unknown.length > 0) {
     return refusal(
       "unknown_key",
       `${at} has unknown key(s) ${unknown

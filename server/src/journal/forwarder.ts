@@ -1,13 +1,14 @@
 import type { Logger } from "../logger.js";
 import type { Reading } from "../reading.js";
 import { type ReadingsStore, StoreUnavailableError } from "../stores/types.js";
-import type { Journal } from "./journal.js";
+import type { Journal, JournalEntry } from "./journal.js";
 
 export interface ForwarderOptions {
   batchSize: number;
   /**
-   * Batches written at once. A replayed backlog is limited by round trips to the store, not by
-   * the store itself; a few requests in flight fill the gap. Default 1.
+   * Batches in flight at once. A replayed backlog is limited by round trips to the store, not by
+   * the store itself; a few requests in flight fill the gap, and the next batch is read from the
+   * journal and sent while the others are with the store. Default 1.
    */
   concurrency?: number;
   /** Back-off after a failed write: starts at minBackoffMs, doubles, capped at maxBackoffMs. */
@@ -76,45 +77,92 @@ export function createForwarder(
     }
   }
 
+  /** One peek's worth of whole messages, written while the next ones are read and sent. */
+  interface InFlight {
+    entries: JournalEntry[];
+    /** Resolves (never rejects) with the write's failure, or null once the store confirmed it. */
+    written: Promise<unknown>;
+  }
+
+  function send(entries: JournalEntry[]): InFlight {
+    const batches: Promise<void>[] = [];
+    for (let i = 0; i < entries.length; i += opts.batchSize) {
+      batches.push(
+        writeIsolating(
+          i === 0 && entries.length <= opts.batchSize ? entries : entries.slice(i, i + opts.batchSize),
+        ),
+      );
+    }
+    return {
+      entries,
+      written: Promise.all(batches).then(
+        () => null,
+        (e: unknown) => e ?? new Error("store write failed"),
+      ),
+    };
+  }
+
+  /**
+   * Keeps up to `concurrency` peeks in flight: while the store takes one, the next is already read
+   * from the journal and sent, so the store is never left waiting on the forwarder. Entries leave
+   * the journal in order, each peek once it and every peek before it were confirmed; after a
+   * failure nothing later is acknowledged and everything unacknowledged is written again after the
+   * back-off (the stores are idempotent on probe and time, so none is stored twice).
+   */
   async function pump(): Promise<void> {
     if (running || stopped) {
       again = true;
       return;
     }
     running = true;
+    const window = Math.max(1, opts.concurrency ?? 1);
+    const inFlight: InFlight[] = [];
+    let cursor = 0;
+    let failure: unknown = null;
     try {
       for (;;) {
         again = false;
-        const entries = journal.peek(opts.batchSize * (opts.concurrency ?? 1));
-        if (entries.length === 0) break;
-        try {
-          // Entries leave the journal only once every batch is confirmed; if one fails, all are
-          // written again (the stores are idempotent on probe and time, so none is stored twice).
-          const batches = [];
-          for (let i = 0; i < entries.length; i += opts.batchSize)
-            batches.push(entries.slice(i, i + opts.batchSize));
-          await Promise.all(batches.map(writeIsolating));
-        } catch (e) {
-          backoffMs = backoffMs === 0 ? opts.minBackoffMs : Math.min(backoffMs * 2, opts.maxBackoffMs);
-          const level = e instanceof StoreUnavailableError ? "warn" : "error";
-          log[level](
-            { store: store.name, depth: journal.depth(), retryInMs: backoffMs, err: (e as Error).message },
-            "store.write_failed",
-          );
-          opts.onError?.(e);
+        while (failure === null && !stopped && inFlight.length < window) {
+          const entries = journal.peek(opts.batchSize, cursor);
+          if (entries.length === 0) break;
+          cursor = (entries[entries.length - 1] as JournalEntry).id;
+          inFlight.push(send(entries));
+        }
+        const oldest = inFlight.shift();
+        if (oldest === undefined) break;
+        const error = await oldest.written;
+        if (failure !== null) continue;
+        if (error !== null) {
+          failure = error;
+          continue;
+        }
+        if (backoffMs > 0) log.info({ store: store.name, depth: journal.depth() }, "store.recovered");
+        backoffMs = 0;
+        const last = oldest.entries[oldest.entries.length - 1] as JournalEntry;
+        lagMs = Date.now() - last.receivedMs;
+        journal.ack(last.id);
+        opts.onStored?.(oldest.entries);
+      }
+      if (failure !== null) {
+        backoffMs = backoffMs === 0 ? opts.minBackoffMs : Math.min(backoffMs * 2, opts.maxBackoffMs);
+        const level = failure instanceof StoreUnavailableError ? "warn" : "error";
+        log[level](
+          {
+            store: store.name,
+            depth: journal.depth(),
+            retryInMs: backoffMs,
+            err: (failure as Error).message,
+          },
+          "store.write_failed",
+        );
+        opts.onError?.(failure);
+        if (!stopped) {
           retryTimer = setTimeout(() => {
             retryTimer = null;
             void pump();
           }, backoffMs);
-          return;
         }
-        if (backoffMs > 0) log.info({ store: store.name, depth: journal.depth() }, "store.recovered");
-        backoffMs = 0;
-        const last = entries[entries.length - 1] as (typeof entries)[number];
-        lagMs = Date.now() - last.receivedMs;
-        journal.ack(last.id);
-        opts.onStored?.(entries);
-        if (stopped) break;
+        return;
       }
       lagMs = 0;
       const waiters = idleWaiters;

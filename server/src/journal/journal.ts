@@ -1,6 +1,7 @@
 import type { Db } from "../db/open.js";
 import { writeUnsynced } from "../db/unsynced.js";
 import type { Reading } from "../reading.js";
+import { encodeJournalReadings, forEachJournalReading } from "./encoding.js";
 import { createWalSync } from "./wal-sync.js";
 
 export interface JournalEntry extends Reading {
@@ -27,8 +28,11 @@ export interface JournalEntry extends Reading {
  */
 export interface Journal {
   append(readings: readonly Reading[], receivedMs: number): Promise<void>;
-  /** The oldest entries not yet forwarded, in append order: whole messages, about `limit` readings. */
-  peek(limit: number): JournalEntry[];
+  /**
+   * The oldest entries not yet forwarded, in append order: whole messages, about `limit` readings.
+   * With `afterId`, those after that message (a forwarder reading ahead of its writes in flight).
+   */
+  peek(limit: number, afterId?: number): JournalEntry[];
   /** Removes entries up to and including `id`, e.g. after the store confirmed them. */
   ack(upToId: number): void;
   depth(): number;
@@ -40,9 +44,6 @@ export interface Journal {
    */
   close(): Promise<void>;
 }
-
-/** A reading as journaled: [ts, temp_c, seq, server_timed]; the probe is the message's. */
-type JournaledReading = [number, number, number | null, 0 | 1];
 
 interface Pending {
   rows: readonly Reading[];
@@ -66,13 +67,20 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
   const insert = db.prepare(
     "INSERT INTO journal_message (probe_id, received_ms, count, readings) VALUES (?, ?, ?, ?)",
   );
-  const select = db.prepare("SELECT id, probe_id, received_ms, readings FROM journal_message ORDER BY id");
+  const select = db.prepare(
+    "SELECT id, probe_id, received_ms, readings FROM journal_message WHERE id > ? ORDER BY id",
+  );
   const remove = db.prepare("DELETE FROM journal_message WHERE id <= ?");
   const count = db.prepare("SELECT coalesce(sum(count), 0) FROM journal_message").pluck();
   const removedCount = db
     .prepare("SELECT coalesce(sum(count), 0) FROM journal_message WHERE id <= ?")
     .pluck();
   let depth = count.get() as number;
+  const acknowledge = db.transaction((upToId: number) => {
+    const removed = removedCount.get(upToId) as number;
+    remove.run(upToId);
+    depth -= removed;
+  });
 
   const direct = opts.storeInTransaction;
   const commitGroup = db.transaction((group: readonly Pending[]) => {
@@ -80,13 +88,8 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
     for (const p of group) {
       if (direct) direct(p.rows);
       else {
-        const encoded: JournaledReading[] = p.rows.map((r) => [
-          r.tsMs,
-          r.tempC,
-          r.seq,
-          r.serverTimed ? 1 : 0,
-        ]);
-        insert.run((p.rows[0] as Reading).probeId, p.receivedMs, p.rows.length, JSON.stringify(encoded));
+        const encoded = encodeJournalReadings(p.rows);
+        insert.run((p.rows[0] as Reading).probeId, p.receivedMs, p.rows.length, encoded);
       }
       n += p.rows.length;
     }
@@ -188,38 +191,28 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
         schedule();
       });
     },
-    peek(limit) {
+    peek(limit, afterId = 0) {
       const out: JournalEntry[] = [];
-      for (const m of select.iterate() as Iterable<{
+      for (const m of select.iterate(afterId) as Iterable<{
         id: number;
         probe_id: string;
         received_ms: number;
-        readings: string;
+        readings: unknown;
       }>) {
-        for (const [tsMs, tempC, seq, serverTimed] of JSON.parse(m.readings) as JournaledReading[]) {
-          out.push({
-            id: m.id,
-            probeId: m.probe_id,
-            tsMs,
-            tempC,
-            seq,
-            serverTimed: serverTimed === 1,
-            receivedMs: m.received_ms,
-          });
-        }
+        const { id, probe_id: probeId, received_ms: receivedMs } = m;
+        const read = forEachJournalReading(m.readings, (tsMs, tempC, seq, serverTimed) => {
+          out.push({ id, probeId, tsMs, tempC, seq, serverTimed, receivedMs });
+        });
+        if (!read.ok) throw new Error(`journal message ${id} of probe ${probeId}: ${read.reason}`);
         if (out.length >= limit) break;
       }
       return out;
     },
     ack(upToId) {
       // Not synced (synchronous=NORMAL): a removal lost to a power cut only forwards those entries
-      // again, and the stores are idempotent on (probe, ts). The next sync makes it durable.
-      const removal = db.transaction(() => {
-        depth -= removedCount.get(upToId) as number;
-        remove.run(upToId);
-      });
-      if (walSync) writeUnsynced(db, removal);
-      else removal();
+      // again, and the stores are idempotent on (probe, ts). The next sync makes it durable. Each
+      // ack of a replay otherwise blocked the event loop on the disk.
+      writeUnsynced(db, () => acknowledge(upToId));
     },
     depth: () => depth,
     flush,

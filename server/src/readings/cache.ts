@@ -87,9 +87,15 @@ export function createReadingsCache(
 
     /** Readings the store has confirmed (idempotent on probe and ts: the later value wins). */
     observe(readings) {
+      // Looked up once per run of one probe's readings (a replay is 500 of one probe).
+      let probeId: string | null = null;
+      let e: Entry | undefined;
       for (const r of readings) {
-        generation.set(r.probeId, (generation.get(r.probeId) ?? 0) + 1);
-        const e = entries.get(r.probeId);
+        if (r.probeId !== probeId) {
+          probeId = r.probeId;
+          generation.set(probeId, (generation.get(probeId) ?? 0) + 1);
+          e = entries.get(probeId);
+        }
         if (!e || r.tsMs < e.fromMs) continue;
         const row = { tsMs: r.tsMs, tempC: r.tempC, seq: r.seq };
         const last = e.rows[e.rows.length - 1];

@@ -161,9 +161,14 @@ export function createHourRollups(deps: {
 
     /** Readings the store confirmed: one in a rolled-up hour drops that hour. */
     observe(readings: readonly Reading[]): void {
+      let probeId: string | null = null;
+      let last: number | null = null;
       for (const r of readings) {
         seen.set(r.probeId, (seen.get(r.probeId) ?? 0) + 1);
-        const last = newestOf(r.probeId);
+        if (r.probeId !== probeId) {
+          probeId = r.probeId;
+          last = newestOf(probeId);
+        }
         if (last === null || r.tsMs >= last + HOUR_MS) continue;
         remove.run(r.probeId, Math.floor(r.tsMs / HOUR_MS) * HOUR_MS);
       }

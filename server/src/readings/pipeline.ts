@@ -16,6 +16,9 @@ import { createHourRollups } from "./hour-rollups.js";
 /** Readings kept in memory for verdicts (about 60 bytes each: 2 M ≈ 120 MB, four probe-years). */
 const READINGS_CACHE_MAX = 2_000_000;
 
+/** Readings a store request, and requests with the store at once (bench/backlog.ts measures them). */
+export const FORWARDING = { batchSize: 5000, concurrency: 4 } as const;
+
 export interface PipelineDeps {
   config: Pick<Config, "store" | "journal">;
   db: Db;
@@ -67,8 +70,7 @@ export function createReadingsPipeline(deps: PipelineDeps) {
     },
   });
   const forwarder = createForwarder(journal, backing, log.child({ component: "forwarder" }), {
-    batchSize: 5000,
-    concurrency: 4,
+    ...FORWARDING,
     minBackoffMs: 250,
     maxBackoffMs: 15_000,
     onStored: stored,

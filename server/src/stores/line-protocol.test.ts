@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Reading } from "../reading.js";
-import { encodeReadings, encodeTagValue } from "./line-protocol.js";
+import { encodeReadings, encodeTagValue, formatFloat, formatMs } from "./line-protocol.js";
 
 function reading(probeId: string, tsMs: number, tempC: number, seq: number | null = null): Reading {
   return { probeId, tsMs, tempC, seq, serverTimed: false };
@@ -122,5 +122,40 @@ describe("encodeReadings", () => {
         "reading,probe_id=a\\ b temp_c=4 4",
       ].join("\n"),
     });
+  });
+});
+
+describe("number texts", () => {
+  it("formatMs writes every whole number of ms as String does, near 2^53 and around each million too", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.maxSafeInteger(),
+          fc.integer({ min: 0, max: 9_007_199_254 }).map((m) => m * 1_000_000),
+          fc.integer({ min: 1, max: 9_007_199_254 }).map((m) => m * 1_000_000 - 1),
+          fc.integer({ min: Number.MAX_SAFE_INTEGER - 5_000_000, max: Number.MAX_SAFE_INTEGER }),
+          fc.integer({ min: 1_780_000_000_000, max: 1_780_000_000_000 + 86_400_000 }),
+        ),
+        (ms) => {
+          expect(formatMs(ms)).toBe(String(ms));
+        },
+      ),
+      { numRuns: 5000 },
+    );
+    for (const ms of [0, 999_999, 1_000_000, 1_000_001, 1_780_000_000_099, 1_780_000_100_000, -1000]) {
+      expect(formatMs(ms)).toBe(String(ms));
+    }
+  });
+
+  it("formatFloat writes a float as String does, -0 as 0, also once more values went by than it keeps", () => {
+    const seen = Array.from({ length: 10_000 }, (_, i) => -60 + i / 16);
+    for (const v of [...seen, ...seen]) expect(formatFloat(v)).toBe(String(v));
+    expect(formatFloat(-0)).toBe("0");
+    expect(formatFloat(0)).toBe("0");
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (v) => {
+        expect(formatFloat(v)).toBe(v === 0 ? "0" : String(v));
+      }),
+    );
   });
 });

@@ -53,16 +53,23 @@ export function encodeReadings(batch: readonly Reading[]): EncodeResult {
 /** As `encodeReadings`, one string per reading, for a caller that splits a batch into requests. */
 export function encodeReadingLines(batch: readonly Reading[]): EncodeLinesResult {
   const lines: string[] = new Array(batch.length);
-  // Escape each probe id of the batch once (a replay is one probe; a forwarder batch a few).
-  const tags = new Map<string, string>();
+  // `reading,probe_id=<tag> temp_c=` once per probe of the batch (a replay is one probe; a
+  // forwarder batch a few, in runs), not once per reading.
+  let lastProbe: string | null = null;
+  let prefix = "";
+  const prefixes = new Map<string, string>();
   for (let i = 0; i < batch.length; i++) {
     const r = batch[i] as Reading;
-    let tagText = tags.get(r.probeId);
-    if (tagText === undefined) {
-      const tag = encodeTagValue(r.probeId);
-      if (!tag.ok) return { ok: false, reason: `reading ${i}: ${tag.reason}` };
-      tagText = tag.text;
-      tags.set(r.probeId, tagText);
+    if (r.probeId !== lastProbe) {
+      let known = prefixes.get(r.probeId);
+      if (known === undefined) {
+        const tag = encodeTagValue(r.probeId);
+        if (!tag.ok) return { ok: false, reason: `reading ${i}: ${tag.reason}` };
+        known = `reading,probe_id=${tag.text} temp_c=`;
+        prefixes.set(r.probeId, known);
+      }
+      lastProbe = r.probeId;
+      prefix = known;
     }
     if (typeof r.tempC !== "number" || !Number.isFinite(r.tempC)) {
       return {
@@ -76,27 +83,68 @@ export function encodeReadingLines(batch: readonly Reading[]): EncodeLinesResult
         reason: `reading ${i} of probe ${JSON.stringify(r.probeId)}: tsMs must be a whole number of ms, got ${r.tsMs}`,
       };
     }
-    let fields: string;
     if (r.seq === null) {
-      fields = `temp_c=${formatFloat(r.tempC)}`;
+      lines[i] = `${prefix}${formatFloat(r.tempC)} ${formatMs(r.tsMs)}`;
     } else if (Number.isSafeInteger(r.seq)) {
-      fields = `temp_c=${formatFloat(r.tempC)},seq=${r.seq}i`;
+      lines[i] = `${prefix}${formatFloat(r.tempC)},seq=${r.seq}i ${formatMs(r.tsMs)}`;
     } else {
       return {
         ok: false,
         reason: `reading ${i} of probe ${JSON.stringify(r.probeId)}: seq must be an integer or null, got ${r.seq}`,
       };
     }
-    lines[i] = `reading,probe_id=${tagText} ${fields} ${r.tsMs}`;
   }
   return { ok: true, lines };
 }
+
+/**
+ * Texts of recent temperatures. A probe reports few distinct values (a DS18B20 steps by 1/16 °C),
+ * and turning a float into its shortest decimal is the dearest part of a line; the cache is
+ * emptied when it is full, so it stays small whatever arrives.
+ */
+const floatTexts = new Map<number, string>();
+const FLOAT_TEXTS_MAX = 4096;
 
 /**
  * JavaScript's shortest round-trip decimal (`-19.4375`, `1e-7`, `1e+21`), which InfluxDB parses
  * back to the same float64. A whole number stays a float field: only a trailing `i` makes an
  * integer. -0 is written as 0 (a sign on zero means nothing for a temperature).
  */
-function formatFloat(value: number): string {
-  return value === 0 ? "0" : String(value);
+export function formatFloat(value: number): string {
+  let text = floatTexts.get(value);
+  if (text === undefined) {
+    // The map's keys treat -0 as 0, which is how it is written anyway.
+    text = value === 0 ? "0" : String(value);
+    if (floatTexts.size >= FLOAT_TEXTS_MAX) floatTexts.clear();
+    floatTexts.set(value, text);
+  }
+  return text;
+}
+
+/** The millions of the last timestamp written, and their text: readings of a batch share them. */
+let millions = -1;
+let millionsText = "";
+
+/**
+ * A whole number of ms as decimal text, as `String(ms)` writes it. A timestamp is a double beyond
+ * V8's small integers, which it converts slowly; the part above a million (about 17 minutes) is
+ * shared by the neighbouring readings, the rest is a small integer.
+ */
+export function formatMs(ms: number): string {
+  if (ms < 1_000_000) return String(ms);
+  let high = Math.floor(ms / 1_000_000);
+  let low = ms - high * 1_000_000;
+  // The division rounds near 2^53: put the remainder back into [0, 1e6).
+  if (low < 0) {
+    high -= 1;
+    low += 1_000_000;
+  } else if (low >= 1_000_000) {
+    high += 1;
+    low -= 1_000_000;
+  }
+  if (high !== millions) {
+    millions = high;
+    millionsText = String(high);
+  }
+  return low >= 100_000 ? millionsText + low : millionsText + String(1_000_000 + low).slice(1);
 }
