@@ -7,8 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 import { uniqueDatabaseName } from "../../test/influxd.js";
 import { isMosquittoInstalled, type MosquittoHarness } from "../../test/mosquitto.js";
 import type { MosquittoProvisioner } from "../src/broker/mosquitto-dynsec.js";
+import { forEachJournalReading } from "../src/journal/encoding.js";
 import { connectProbe, type RegisteredProbe, registerProbe, waitFor } from "./harness.js";
-import { SERVER_USER, startIngestBroker } from "./ingest-broker.js";
+import { SERVER_USER, startIngestBroker, streamReadings } from "./ingest-broker.js";
 import { type ServerProcess, serverProcess } from "./server-process.js";
 import { type SlowLink, startSlowLink } from "./slow-link.js";
 
@@ -30,9 +31,6 @@ afterAll(() => {
   for (const d of tmp) rmSync(d, { recursive: true, force: true });
 });
 
-const readingPayload = (ts: number, tempC: number, seq: number) =>
-  JSON.stringify({ readings: [{ ts, temp_c: tempC, seq }] });
-
 /** The probe's readings in InfluxDB, read directly under the documented schema. */
 async function influxTs(url: string, db: string, probeId: string): Promise<number[]> {
   const q = new URL("/query", url);
@@ -49,42 +47,16 @@ async function influxTs(url: string, db: string, probeId: string): Promise<numbe
 function journaledTs(dataDir: string): number[] {
   const db = new Database(join(dataDir, "coldtrail.sqlite"));
   try {
-    const rows = db.prepare("SELECT readings FROM journal_message").all() as { readings: string | Buffer }[];
-    return rows.flatMap((r) => (JSON.parse(String(r.readings)) as [number][]).map((x) => x[0]));
+    const rows = db.prepare("SELECT readings FROM journal_message").all() as { readings: unknown }[];
+    const ts: number[] = [];
+    for (const r of rows) {
+      const read = forEachJournalReading(r.readings, (tsMs) => ts.push(tsMs));
+      if (!read.ok) throw new Error(read.reason);
+    }
+    return ts;
   } finally {
     db.close();
   }
-}
-
-/** A probe streaming bursts of QoS 1 readings; `acked` holds those Mosquitto acknowledged. */
-function stream(c: MqttClient, p: RegisteredProbe, start: number, burstSize = 20) {
-  const acked = new Set<number>();
-  const sent = new Set<number>();
-  let i = 0;
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      await new Promise((r) => setTimeout(r, 20));
-      const burst = Array.from({ length: burstSize }, () => {
-        const ts = start + i * 10;
-        i += 1;
-        sent.add(ts);
-        return c.publishAsync(p.mqtt.topic, readingPayload(ts, -19 - (i % 16) / 16, i), { qos: 1 }).then(
-          () => acked.add(ts),
-          () => {},
-        );
-      });
-      await Promise.all(burst);
-    }
-  })();
-  return {
-    acked,
-    sent,
-    async stop() {
-      running = false;
-      await done;
-    },
-  };
 }
 
 describe.skipIf(skip || inject("influxUrl") === "")(
@@ -189,7 +161,7 @@ describe.skipIf(skip || inject("influxUrl") === "")(
       const p = await probeOnBoth(a, b);
       const c = await connectProbe(m.url, p.id, p.secret, { reconnectPeriod: 500 });
       clients.push(c);
-      const pub = stream(c, p, T0);
+      const pub = streamReadings(c, p.mqtt.topic, T0);
       await new Promise((r) => setTimeout(r, 600));
       await b.kill9();
       const ackedAtKill = pub.acked.size;
@@ -222,7 +194,7 @@ describe.skipIf(skip || inject("influxUrl") === "")(
         `adoption: ${pub.acked.size} acknowledged, ${stored.length} in InfluxDB, ${missing.length} waiting in the dead instance's journal`,
       );
       // Ingest goes on with the survivor alone: nothing more is queued for the dead sessions.
-      const pub2 = stream(c, p, T0 - 1_000_000);
+      const pub2 = streamReadings(c, p.mqtt.topic, T0 - 1_000_000);
       await new Promise((r) => setTimeout(r, 500));
       await pub2.stop();
       await waitFor(async () => {
@@ -248,7 +220,7 @@ describe.skipIf(skip || inject("influxUrl") === "")(
       const p = await probeOnBoth(a, b);
       const c = await connectProbe(m.url, p.id, p.secret, { reconnectPeriod: 500 });
       clients.push(c);
-      const pub = stream(c, p, T0 - 2_000_000);
+      const pub = streamReadings(c, p.mqtt.topic, T0 - 2_000_000);
       await new Promise((r) => setTimeout(r, 300));
       await b.kill9();
       // Mosquitto queues back-b's share for 1.5 s while the probe streams on.

@@ -18,7 +18,7 @@ import {
   registerProbe,
   waitFor,
 } from "./harness.js";
-import { SERVER_USER, startIngestBroker } from "./ingest-broker.js";
+import { readingPayload, SERVER_USER, startIngestBroker, streamReadings } from "./ingest-broker.js";
 import { type ServerProcess, serverProcess } from "./server-process.js";
 
 /**
@@ -62,9 +62,6 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   const app = await startColdtrail(config, { log });
   return { app, lines, api: apiClient(app.httpUrl) };
 }
-
-const readingPayload = (ts: number, tempC: number, seq: number) =>
-  JSON.stringify({ readings: [{ ts, temp_c: tempC, seq }] });
 
 async function storedTs(s: Pick<Server, "api">, probeId: string): Promise<number[]> {
   const from = new Date(T0 - 60_000).toISOString();
@@ -206,27 +203,9 @@ describe.skipIf(skip)("a shared-subscription instance killed with SIGKILL behind
     expect(await prov.ensureProbe(p.id, p.secret)).toEqual({ ok: true });
     const c = await connectProbe(m.url, p.id, p.secret, { reconnectPeriod: 500 });
     device = c;
-    const acked = new Set<number>();
-    const sent = new Set<number>();
-    let i = 0;
-    let running = true;
     // Bursts of 20 QoS 1 readings at once, so messages are in flight to every connection of the
     // pool when the server dies; each PUBACK comes from Mosquitto.
-    const stream = (async () => {
-      while (running) {
-        await new Promise((r) => setTimeout(r, 20));
-        const burst = Array.from({ length: 20 }, () => {
-          const ts = T0 + 200_000 + i * 10;
-          i += 1;
-          sent.add(ts);
-          return c.publishAsync(p.mqtt.topic, readingPayload(ts, -19 - (i % 16) / 16, i), { qos: 1 }).then(
-            () => acked.add(ts),
-            () => {},
-          );
-        });
-        await Promise.all(burst);
-      }
-    })();
+    const { acked, sent, stop } = streamReadings(c, p.mqtt.topic, T0 + 200_000);
     for (let round = 0; round < 2; round++) {
       await new Promise((r) => setTimeout(r, 400));
       await s.kill9();
@@ -235,8 +214,7 @@ describe.skipIf(skip)("a shared-subscription instance killed with SIGKILL behind
       expect(acked.size).toBeGreaterThan(ackedWhileDown); // Mosquitto queues for the pool's sessions
       await s.start();
     }
-    running = false;
-    await stream;
+    await stop();
     const stored = await waitFor(async () => {
       const ts = await storedTs(s, p.id);
       return [...acked].every((t) => ts.includes(t)) && ts;

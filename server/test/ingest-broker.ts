@@ -2,6 +2,7 @@
  * A real Mosquitto (test/mosquitto.ts) with coldtrail's own ingest login in its dynamic-security
  * configuration, as `deploy/` sets it up: for the tests of ingest behind an external broker.
  */
+import type { MqttClient } from "mqtt";
 import { type MosquittoHarness, startMosquitto } from "../../test/mosquitto.js";
 import { createMosquittoProvisioner, type MosquittoProvisioner } from "../src/broker/mosquitto-dynsec.js";
 import { createLogger, type Logger } from "../src/logger.js";
@@ -17,4 +18,43 @@ export async function startIngestBroker(
   const ready = await prov.ensureServerClient(SERVER_USER.username, SERVER_USER.password);
   if (!ready.ok) throw new Error(ready.message);
   return { m, prov };
+}
+
+/** One reading as a probe publishes it (DESIGN.md wire contract). */
+export const readingPayload = (ts: number, tempC: number, seq: number) =>
+  JSON.stringify({ readings: [{ ts, temp_c: tempC, seq }] });
+
+/**
+ * A probe streaming bursts of QoS 1 readings (timestamps `start`, `start + 10`, …), so messages are
+ * in flight to every ingest connection when a server dies. `acked` holds those the broker
+ * acknowledged, `sent` every one published.
+ */
+export function streamReadings(c: MqttClient, topic: string, start: number, burstSize = 20) {
+  const acked = new Set<number>();
+  const sent = new Set<number>();
+  let i = 0;
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      await new Promise((r) => setTimeout(r, 20));
+      const burst = Array.from({ length: burstSize }, () => {
+        const ts = start + i * 10;
+        i += 1;
+        sent.add(ts);
+        return c.publishAsync(topic, readingPayload(ts, -19 - (i % 16) / 16, i), { qos: 1 }).then(
+          () => acked.add(ts),
+          () => {},
+        );
+      });
+      await Promise.all(burst);
+    }
+  })();
+  return {
+    acked,
+    sent,
+    async stop() {
+      running = false;
+      await done;
+    },
+  };
 }
