@@ -1,5 +1,5 @@
 import type { Caller } from "../registry/caller.js";
-import type { AccountsDeps } from "./deps.js";
+import type { SqliteOnlyDeps } from "./deps.js";
 import type { Directory } from "./directory.js";
 
 /** Columns that are secrets (or hashes of them) and never leave the server, not even to her. */
@@ -38,18 +38,21 @@ export function exportRow(r: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
+ * Still on the synchronous SQLite connection (SQLite's json_each; one read transaction): it needs
+ * converting to the SQL client before PostgreSQL is wired in.
+ *
  * Everything that is the caller's, as one JSON object (GET /me/export): her account and site,
  * units, probes and their attachments, batches with custody and reviews, alerts, alert channels,
  * API tokens and sessions (without secrets), and the audit entries she made or that are about
  * her rows. Readings live in the readings store; a route adds them per probe if wanted.
  */
-export function createDataExport({ db, now }: AccountsDeps, directory: Directory) {
+export function createDataExport({ db, now }: SqliteOnlyDeps, directory: Directory) {
   const all = (sql: string, ...params: unknown[]) =>
     (db.prepare(sql).all(...params) as Record<string, unknown>[]).map(exportRow);
   return {
-    exportData(caller: Caller): Record<string, unknown> {
+    async exportData(caller: Caller): Promise<Record<string, unknown>> {
       const id = caller.accountId;
-      const account = directory.find(id);
+      const account = await directory.find(id);
       return db.transaction(() => {
         const [me] = all("SELECT * FROM account WHERE id = ?", id);
         const units = all("SELECT * FROM unit WHERE owner_id = ? ORDER BY created_ms, id", id);
