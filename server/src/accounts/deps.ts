@@ -12,8 +12,8 @@ export interface AccountsDeps {
 }
 
 /**
- * Erasure and the data export still run on the synchronous SQLite connection (they touch most of
- * the registry's tables); they need converting before PostgreSQL is wired in.
+ * Erasure still runs on the synchronous SQLite connection (one transaction over most of the
+ * registry's tables); it needs converting before PostgreSQL is wired in.
  */
 export interface SqliteOnlyDeps {
   db: Db;

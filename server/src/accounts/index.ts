@@ -36,9 +36,8 @@ export { SIGN_IN_LOCK_MS, SIGN_IN_MAX_FAILURES, SIGN_IN_WINDOW_MS } from "./thro
  * but not change); sign-in, invitation acceptance and the CSRF check return `{ok:false, reason,
  * message}` values, which `failureError` turns into a catalogue error when a route wants one.
  *
- * Everything runs on the SQL client (`deps.sql`, SQLite or PostgreSQL) except erasure and the data
- * export, which still need the synchronous SQLite connection (`sqliteOnly`); without it,
- * `deleteAccount` and `exportData` reject.
+ * Everything runs on the SQL client (`deps.sql`, SQLite or PostgreSQL) except erasure, which still
+ * needs the synchronous SQLite connection (`sqliteOnly`); without it, `deleteAccount` rejects.
  */
 export function createAccounts(
   deps: AccountsDeps & { throttle?: SignInThrottle; sqliteOnly?: Omit<SqliteOnlyDeps, "now"> },
@@ -50,7 +49,7 @@ export function createAccounts(
   const tokens = createApiTokens(deps);
   const sqliteOnly = deps.sqliteOnly && { ...deps.sqliteOnly, now: deps.now };
   const erasure = sqliteOnly && createErasure(sqliteOnly, directory);
-  const dataExport = sqliteOnly && createDataExport(sqliteOnly, directory);
+  const dataExport = createDataExport(deps, directory);
   const unconverted = (what: string) =>
     new Error(`${what} still runs on the SQLite connection only: pass sqliteOnly to createAccounts`);
   return {
@@ -78,9 +77,7 @@ export function createAccounts(
           await directory.get(caller, id);
           throw unconverted("account erasure");
         },
-    exportData: dataExport
-      ? dataExport.exportData
-      : (_caller: Caller): Promise<Record<string, unknown>> => Promise.reject(unconverted("the data export")),
+    exportData: dataExport.exportData,
   };
 }
 export type Accounts = ReturnType<typeof createAccounts>;
