@@ -12,6 +12,7 @@ import { startBroker } from "./broker/start.js";
 import { type Config, ConfigError } from "./config.js";
 import { secureDataDir, secureDataFiles } from "./data-dir-mode.js";
 import { type Db, openDatabase } from "./db/open.js";
+import { createSqliteClient } from "./db/sql/sqlite.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
 import { createIngest } from "./ingest/ingest.js";
 import type { Forwarder } from "./journal/forwarder.js";
@@ -225,8 +226,14 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   liveTimer.unref();
 
   const onUnitChanged = (unitId: string) => void alerting.publishDiscovery(unitId);
-  const accounts = createAccounts({ db, audit, now });
-  const sessionPurge = setInterval(() => accounts.purgeExpiredSessions(), SESSION_PURGE_MS);
+  // The accounts module runs on the SQL client, over the same SQLite connection as the rest.
+  const sql = createSqliteClient(db);
+  const accounts = createAccounts({ sql, now, sqliteOnly: { db, audit } });
+  const sessionPurge = setInterval(() => {
+    accounts.purgeExpiredSessions().catch((error: unknown) => {
+      log.warn({ err: error }, "accounts.session_purge_failed");
+    });
+  }, SESSION_PURGE_MS);
   sessionPurge.unref();
   const api = await createApi({
     log,
@@ -269,6 +276,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     await pipeline.stop();
     await store.close();
     await checkpointer.stop();
+    await sql.close();
     db.close();
     throw new HttpListenError(config.http.host, config.http.port, code);
   }
@@ -278,7 +286,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const mqttPort = Number(new URL(broker.url).port);
   ownPorts = [httpPort, ...(config.mqtt.url ? [] : [mqttPort])];
   publicHttpUrl = config.http.publicUrl ?? httpUrl;
-  const setup = issueFirstAdminInvitation(accounts, { email: config.adminEmail, publicHttpUrl });
+  const setup = await issueFirstAdminInvitation(accounts, { email: config.adminEmail, publicHttpUrl });
   if (setup) {
     // The operator's terminal only, never the log: the link is a credential until it is used.
     process.stderr.write(
@@ -322,6 +330,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       live.flush();
       await store.close();
       await checkpointer.stop();
+      await sql.close();
       db.close();
       log.info({}, "coldtrail.stopped");
     },

@@ -301,7 +301,7 @@ describe("errors and logs", () => {
       openAlertsOf: () => 0,
       alertCountsOf: () => ({ open: 0, acknowledged: 0 }),
       probeOnline: () => false,
-      ownersFor: () => () => null,
+      ownersFor: () => async () => null,
       onUnitChanged: () => undefined,
       now: () => T0,
     });

@@ -1,4 +1,5 @@
 import { conflict, notFound } from "../errors.js";
+import { recordAudit } from "../registry/audit.js";
 import type { Caller } from "../registry/caller.js";
 import { newAccountsId } from "./account-ids.js";
 import type { AccountsDeps } from "./deps.js";
@@ -32,30 +33,18 @@ const toInfo = (r: Record<string, unknown>): ApiTokenInfo => ({
  * with that account's current role and site; it stops working when revoked or when the account
  * is disabled or deleted.
  */
-export function createApiTokens({ db, audit, now }: AccountsDeps) {
-  const insert = db.prepare(
-    "INSERT INTO api_token (id, account_id, name, token_hash, created_ms) VALUES (?, ?, ?, ?, ?)",
-  );
-  const liveCount = db
-    .prepare("SELECT count(*) FROM api_token WHERE account_id = ? AND revoked_ms IS NULL")
-    .pluck();
-  const ofAccount = db.prepare(
-    "SELECT id, name, created_ms, last_used_ms, revoked_ms FROM api_token WHERE account_id = ? ORDER BY created_ms, id",
-  );
-  const byId = db.prepare("SELECT * FROM api_token WHERE id = ?");
-  const revoke = db.prepare("UPDATE api_token SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL");
-  const byHash = db.prepare(
-    `SELECT t.id AS token_id, t.last_used_ms, a.*
-     FROM api_token t JOIN account a ON a.id = t.account_id
-     WHERE t.token_hash = ? AND t.revoked_ms IS NULL`,
-  );
-  const touch = db.prepare("UPDATE api_token SET last_used_ms = ? WHERE id = ?");
+export function createApiTokens({ sql, now }: AccountsDeps) {
+  const byId = (id: string) => sql.get<Record<string, unknown>>("SELECT * FROM api_token WHERE id = ?", [id]);
 
   return {
     /** A new token for the caller; the secret is in the answer once and never again. */
-    createToken(caller: Caller, name: string): ApiTokenInfo & { token: string } {
+    async createToken(caller: Caller, name: string): Promise<ApiTokenInfo & { token: string }> {
       const n = checkName(name, "token name");
-      if ((liveCount.get(caller.accountId) as number) >= TOKENS_PER_ACCOUNT_MAX) {
+      const live = await sql.get<{ n: number }>(
+        "SELECT count(*) AS n FROM api_token WHERE account_id = ? AND revoked_ms IS NULL",
+        [caller.accountId],
+      );
+      if ((live?.n ?? 0) >= TOKENS_PER_ACCOUNT_MAX) {
         throw conflict(
           `you have ${TOKENS_PER_ACCOUNT_MAX} tokens already, the most one account may hold; revoke one you no longer use`,
         );
@@ -68,43 +57,67 @@ export function createApiTokens({ db, audit, now }: AccountsDeps) {
         lastUsedMs: null,
         revokedMs: null,
       };
-      db.transaction(() => {
-        insert.run(info.id, caller.accountId, n, hashToken(token), info.createdMs);
-        audit.record(info.createdMs, caller.accountId, "token.created", "api_token", info.id, { name: n });
-      })();
+      await sql.transaction(async (tx) => {
+        await tx.run(
+          "INSERT INTO api_token (id, account_id, name, token_hash, created_ms) VALUES (?, ?, ?, ?, ?)",
+          [info.id, caller.accountId, n, hashToken(token), info.createdMs],
+        );
+        await recordAudit(tx, info.createdMs, caller.accountId, "token.created", "api_token", info.id, {
+          name: n,
+        });
+      });
       return { ...info, token };
     },
 
     /** The caller's own tokens, revoked ones included (so she sees what stopped working). */
-    listTokens(caller: Caller): ApiTokenInfo[] {
-      return (ofAccount.all(caller.accountId) as Record<string, unknown>[]).map(toInfo);
+    async listTokens(caller: Caller): Promise<ApiTokenInfo[]> {
+      const rows = await sql.query<Record<string, unknown>>(
+        "SELECT id, name, created_ms, last_used_ms, revoked_ms FROM api_token WHERE account_id = ? ORDER BY created_ms, id",
+        [caller.accountId],
+      );
+      return rows.map(toInfo);
     },
 
     /** Revokes one of the caller's tokens (an admin may revoke anyone's, e.g. a leaked one). */
-    revokeToken(caller: Caller, id: string): ApiTokenInfo {
-      const r = byId.get(id) as Record<string, unknown> | undefined;
+    async revokeToken(caller: Caller, id: string): Promise<ApiTokenInfo> {
+      const r = await byId(id);
       if (!r || (r.account_id !== caller.accountId && caller.role !== "admin")) throw notFound("token", id);
       const nowMs = now();
-      db.transaction(() => {
-        if (revoke.run(nowMs, id).changes === 1) {
-          audit.record(nowMs, caller.accountId, "token.revoked", "api_token", id, {
+      return sql.transaction(async (tx) => {
+        const revoked = await tx.run(
+          "UPDATE api_token SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL",
+          [nowMs, id],
+        );
+        if (revoked.changes === 1) {
+          await recordAudit(tx, nowMs, caller.accountId, "token.revoked", "api_token", id, {
             accountId: r.account_id,
           });
         }
-      })();
-      return toInfo(byId.get(id) as Record<string, unknown>);
+        return toInfo(
+          (await tx.get<Record<string, unknown>>("SELECT * FROM api_token WHERE id = ?", [id])) ?? r,
+        );
+      });
     },
 
     /** The account a bearer token stands for, or null (unknown, revoked, account not active). */
-    resolveToken(token: string | undefined): { tokenId: string; account: Account; caller: Caller } | null {
+    async resolveToken(
+      token: string | undefined,
+    ): Promise<{ tokenId: string; account: Account; caller: Caller } | null> {
       if (!token?.startsWith(API_TOKEN_PREFIX)) return null;
-      const r = byHash.get(hashToken(token)) as Record<string, unknown> | undefined;
+      const r = await sql.get<Record<string, unknown>>(
+        `SELECT t.id AS token_id, t.last_used_ms, a.*
+         FROM api_token t JOIN account a ON a.id = t.account_id
+         WHERE t.token_hash = ? AND t.revoked_ms IS NULL`,
+        [hashToken(token)],
+      );
       if (!r) return null;
       const account = toAccount(r);
       if (account.status !== "active") return null;
       const nowMs = now();
       const lastUsedMs = r.last_used_ms as number | null;
-      if (lastUsedMs === null || nowMs - lastUsedMs >= TOKEN_TOUCH_MS) touch.run(nowMs, r.token_id as string);
+      if (lastUsedMs === null || nowMs - lastUsedMs >= TOKEN_TOUCH_MS) {
+        await sql.run("UPDATE api_token SET last_used_ms = ? WHERE id = ?", [nowMs, r.token_id as string]);
+      }
       return { tokenId: r.token_id as string, account, caller: callerOf(account) };
     },
   };

@@ -1,3 +1,4 @@
+import type { SqlValue } from "../db/sql/client.js";
 import type { Caller } from "../registry/caller.js";
 import type { AccountsDeps } from "./deps.js";
 import type { Directory } from "./directory.js";
@@ -41,63 +42,77 @@ export function exportRow(r: Record<string, unknown>): Record<string, unknown> {
  * Everything that is the caller's, as one JSON object (GET /me/export): her account and site,
  * units, probes and their attachments, batches with custody and reviews, alerts, alert channels,
  * API tokens and sessions (without secrets), and the audit entries she made or that are about
- * her rows. Readings live in the readings store; a route adds them per probe if wanted.
+ * her rows. Readings live in the readings store; a route adds them per probe if wanted. Read in
+ * one transaction, so the parts agree with each other.
  */
-export function createDataExport({ db, now }: AccountsDeps, directory: Directory) {
-  const all = (sql: string, ...params: unknown[]) =>
-    (db.prepare(sql).all(...params) as Record<string, unknown>[]).map(exportRow);
+export function createDataExport({ sql, now }: AccountsDeps, directory: Directory) {
   return {
-    exportData(caller: Caller): Record<string, unknown> {
+    async exportData(caller: Caller): Promise<Record<string, unknown>> {
       const id = caller.accountId;
-      const account = directory.find(id);
-      return db.transaction(() => {
-        const [me] = all("SELECT * FROM account WHERE id = ?", id);
-        const units = all("SELECT * FROM unit WHERE owner_id = ? ORDER BY created_ms, id", id);
-        const probes = all("SELECT * FROM probe WHERE owner_id = ? ORDER BY created_ms, id", id);
-        const batches = all("SELECT * FROM batch WHERE owner_id = ? ORDER BY created_ms, id", id).map(
-          (b): Record<string, unknown> => ({
+      const account = await directory.find(id);
+      return sql.transaction(async (tx) => {
+        const all = async (text: string, ...params: SqlValue[]) =>
+          (await tx.query<Record<string, unknown>>(text, params)).map(exportRow);
+        const [me] = await all("SELECT * FROM account WHERE id = ?", id);
+        const units = await all("SELECT * FROM unit WHERE owner_id = ? ORDER BY created_ms, id", id);
+        const probes = await all("SELECT * FROM probe WHERE owner_id = ? ORDER BY created_ms, id", id);
+        const batches: Record<string, unknown>[] = [];
+        for (const b of await all("SELECT * FROM batch WHERE owner_id = ? ORDER BY created_ms, id", id)) {
+          batches.push({
             ...b,
-            custody: all(
+            custody: await all(
               "SELECT unit_id, from_ms, to_ms FROM custody WHERE batch_id = ? ORDER BY from_ms, id",
-              b.id,
+              b.id as string,
             ),
-            reviews: all(
+            reviews: await all(
               "SELECT actor, decision, comment, at_ms FROM review WHERE batch_id = ? ORDER BY id",
-              b.id,
+              b.id as string,
             ),
-          }),
-        );
-        const ownIds = JSON.stringify([id, ...[...units, ...probes, ...batches].map((r) => r.id)]);
+          });
+        }
         return {
           exportedAt: new Date(now()).toISOString(),
           account: me ?? null,
-          site: account?.siteId ? (all("SELECT * FROM site WHERE id = ?", account.siteId)[0] ?? null) : null,
+          site: account?.siteId
+            ? ((await all("SELECT * FROM site WHERE id = ?", account.siteId))[0] ?? null)
+            : null,
           units,
           probes,
-          probeAttachments: all(
+          probeAttachments: await all(
             `SELECT probe_id, unit_id, from_ms, to_ms FROM probe_attachment
              WHERE probe_id IN (SELECT id FROM probe WHERE owner_id = ?) ORDER BY probe_id, from_ms`,
             id,
           ),
           batches,
-          alerts: all("SELECT * FROM alert WHERE owner_id = ? ORDER BY opened_ms, id", id),
-          alertChannels: all("SELECT * FROM alert_channel WHERE owner_id = ? ORDER BY created_ms, id", id),
-          apiTokens: all(
+          alerts: await all("SELECT * FROM alert WHERE owner_id = ? ORDER BY opened_ms, id", id),
+          alertChannels: await all(
+            "SELECT * FROM alert_channel WHERE owner_id = ? ORDER BY created_ms, id",
+            id,
+          ),
+          apiTokens: await all(
             "SELECT id, name, created_ms, last_used_ms, revoked_ms FROM api_token WHERE account_id = ? ORDER BY created_ms, id",
             id,
           ),
-          sessions: all(
+          sessions: await all(
             "SELECT id, created_ms, last_seen_ms, expires_ms FROM session WHERE account_id = ? ORDER BY created_ms, id",
             id,
           ),
-          audit: all(
+          // Entries she made, or about her account, units, probes or batches.
+          audit: await all(
             `SELECT id, at_ms, actor, action, entity, entity_id, details FROM audit
-             WHERE actor = ? OR entity_id IN (SELECT value FROM json_each(?)) ORDER BY id`,
+             WHERE actor = ? OR entity_id = ?
+                OR entity_id IN (SELECT id FROM unit WHERE owner_id = ?)
+                OR entity_id IN (SELECT id FROM probe WHERE owner_id = ?)
+                OR entity_id IN (SELECT id FROM batch WHERE owner_id = ?)
+             ORDER BY id`,
             id,
-            ownIds,
+            id,
+            id,
+            id,
+            id,
           ),
         };
-      })();
+      });
     },
   };
 }

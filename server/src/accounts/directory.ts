@@ -1,4 +1,6 @@
+import type { SqlQueries } from "../db/sql/client.js";
 import { conflict, forbidden, invalidInput, notFound } from "../errors.js";
+import { recordAudit } from "../registry/audit.js";
 import type { Caller } from "../registry/caller.js";
 import { newAccountsId } from "./account-ids.js";
 import type { AccountsDeps } from "./deps.js";
@@ -112,60 +114,56 @@ export function checkRole(role: string): Role {
   return role as Role;
 }
 
-export function createDirectory({ db, audit, now }: AccountsDeps) {
-  const byId = db.prepare("SELECT * FROM account WHERE id = ?");
-  const all = db.prepare("SELECT * FROM account ORDER BY created_ms, id");
-  const ofSite = db.prepare("SELECT * FROM account WHERE site_id = ? OR id = ? ORDER BY created_ms, id");
-  const insertSite = db.prepare("INSERT INTO site (id, name, created_ms) VALUES (?, ?, ?)");
-  const siteById = db.prepare("SELECT id, name, created_ms FROM site WHERE id = ?");
-  const siteByName = db.prepare("SELECT id FROM site WHERE name = ? COLLATE NOCASE").pluck();
-  const sites = db.prepare("SELECT id, name, created_ms FROM site ORDER BY name COLLATE NOCASE, id");
-  const update = db.prepare(
-    "UPDATE account SET name = ?, role = ?, site_id = ?, disabled_ms = ? WHERE id = ?",
-  );
-  const endSessions = db.prepare("DELETE FROM session WHERE account_id = ?");
-  const toSite = (r: Record<string, unknown>): Site => ({
-    id: r.id as string,
-    name: r.name as string,
-    createdMs: r.created_ms as number,
-  });
+const ACCOUNT_BY_ID = "SELECT * FROM account WHERE id = ?";
+const SITE_BY_ID = "SELECT id, name, created_ms FROM site WHERE id = ?";
 
+const toSite = (r: Record<string, unknown>): Site => ({
+  id: r.id as string,
+  name: r.name as string,
+  createdMs: r.created_ms as number,
+});
+
+export function createDirectory({ sql, now }: AccountsDeps) {
   /** Any account by id, whoever asks: for the module's own use, never for a route's answer. */
-  function find(id: string): Account | null {
-    const r = byId.get(id) as Record<string, unknown> | undefined;
+  async function find(id: string, q: SqlQueries = sql): Promise<Account | null> {
+    const r = await q.get<Record<string, unknown>>(ACCOUNT_BY_ID, [id]);
     return r ? toAccount(r) : null;
   }
 
-  function site(id: string): Site | null {
-    const r = siteById.get(id) as Record<string, unknown> | undefined;
+  async function site(id: string): Promise<Site | null> {
+    const r = await sql.get<Record<string, unknown>>(SITE_BY_ID, [id]);
     return r ? toSite(r) : null;
   }
 
-  function requireSite(id: string | null): void {
-    if (id !== null && !site(id)) throw notFound("site", id);
+  async function requireSite(id: string | null): Promise<void> {
+    if (id !== null && !(await site(id))) throw notFound("site", id);
+  }
+
+  /** An account the caller may see, or 404. */
+  async function get(caller: Caller, id: string): Promise<Account> {
+    const a = await find(id);
+    if (!a || !canSee(caller, refOf(a))) throw notFound("account", id);
+    return a;
   }
 
   return {
     find,
     site,
     requireSite,
-
-    /** An account the caller may see, or 404. */
-    get(caller: Caller, id: string): Account {
-      const a = find(id);
-      if (!a || !canSee(caller, refOf(a))) throw notFound("account", id);
-      return a;
-    },
+    get,
 
     /** admin: every account; staff: their site's accounts and themselves; donor: herself. */
-    list(caller: Caller): Account[] {
+    async list(caller: Caller): Promise<Account[]> {
       const rows =
         caller.role === "admin"
-          ? all.all()
+          ? await sql.query<Record<string, unknown>>("SELECT * FROM account ORDER BY created_ms, id")
           : caller.role === "staff" && caller.siteId
-            ? ofSite.all(caller.siteId, caller.accountId)
-            : [byId.get(caller.accountId)].filter((r) => r !== undefined);
-      return (rows as Record<string, unknown>[]).map(toAccount);
+            ? await sql.query<Record<string, unknown>>(
+                "SELECT * FROM account WHERE site_id = ? OR id = ? ORDER BY created_ms, id",
+                [caller.siteId, caller.accountId],
+              )
+            : await sql.query<Record<string, unknown>>(ACCOUNT_BY_ID, [caller.accountId]);
+      return rows.map(toAccount);
     },
 
     /**
@@ -174,7 +172,7 @@ export function createDirectory({ db, audit, now }: AccountsDeps) {
      * their own role or disables themselves (so an admin cannot lock everyone out). Disabling ends
      * the account's sessions; its API tokens stop resolving while it is disabled.
      */
-    update(
+    async update(
       caller: Caller,
       id: string,
       change: {
@@ -183,8 +181,8 @@ export function createDirectory({ db, audit, now }: AccountsDeps) {
         siteId?: string | null | undefined;
         disabled?: boolean | undefined;
       },
-    ): Account {
-      const before = this.get(caller, id);
+    ): Promise<Account> {
+      const before = await get(caller, id);
       const self = caller.accountId === id;
       const onlyName =
         change.role === undefined && change.siteId === undefined && change.disabled === undefined;
@@ -203,7 +201,7 @@ export function createDirectory({ db, audit, now }: AccountsDeps) {
       const role = change.role === undefined ? before.role : checkRole(change.role);
       const siteId = change.siteId !== undefined ? change.siteId : role === "admin" ? null : before.siteId;
       enforce(siteRule(role, siteId));
-      requireSite(siteId);
+      await requireSite(siteId);
       const nowMs = now();
       const disabledMs =
         change.disabled === undefined
@@ -212,37 +210,54 @@ export function createDirectory({ db, audit, now }: AccountsDeps) {
             ? (before.disabledMs ?? nowMs)
             : null;
       const name = change.name === undefined ? before.name : checkName(change.name);
-      db.transaction(() => {
-        update.run(name, role, siteId, disabledMs, id);
-        if (disabledMs !== null && before.disabledMs === null) endSessions.run(id);
+      return sql.transaction(async (tx) => {
+        await tx.run("UPDATE account SET name = ?, role = ?, site_id = ?, disabled_ms = ? WHERE id = ?", [
+          name,
+          role,
+          siteId,
+          disabledMs,
+          id,
+        ]);
+        if (disabledMs !== null && before.disabledMs === null) {
+          await tx.run("DELETE FROM session WHERE account_id = ?", [id]);
+        }
         // Names and emails stay out of the audit log, so deleting an account leaves none behind.
-        audit.record(nowMs, caller.accountId, "account.updated", "account", id, {
+        await recordAudit(tx, nowMs, caller.accountId, "account.updated", "account", id, {
           before: { role: before.role, siteId: before.siteId, disabled: before.disabledMs !== null },
           after: { role, siteId, disabled: disabledMs !== null },
           nameChanged: name !== before.name,
         });
-      })();
-      return find(id) as Account;
+        return (await find(id, tx)) as Account;
+      });
     },
 
     /** Sites (a milk bank, a household group) are created by admins. */
-    createSite(caller: Caller, name: string): Site {
+    async createSite(caller: Caller, name: string): Promise<Site> {
       if (caller.role !== "admin") throw forbidden("only an admin creates sites");
       const n = checkName(name, "site name");
-      const existing = siteByName.get(n) as string | undefined;
-      if (existing) throw conflict(`a site named "${n}" exists already ("${existing}"); choose another name`);
+      // Site names are unique whatever their case: the index is on lower(name) (SQLite: COLLATE NOCASE).
+      const existing = await sql.get<{ id: string }>("SELECT id FROM site WHERE lower(name) = lower(?)", [n]);
+      if (existing) {
+        throw conflict(`a site named "${n}" exists already ("${existing.id}"); choose another name`);
+      }
       const s: Site = { id: newAccountsId("site"), name: n, createdMs: now() };
-      db.transaction(() => {
-        insertSite.run(s.id, s.name, s.createdMs);
-        audit.record(s.createdMs, caller.accountId, "site.created", "site", s.id, { name: n });
-      })();
+      await sql.transaction(async (tx) => {
+        await tx.run("INSERT INTO site (id, name, created_ms) VALUES (?, ?, ?)", [s.id, s.name, s.createdMs]);
+        await recordAudit(tx, s.createdMs, caller.accountId, "site.created", "site", s.id, { name: n });
+      });
       return s;
     },
 
     /** admin: every site; others: their own. */
-    listSites(caller: Caller): Site[] {
-      if (caller.role === "admin") return (sites.all() as Record<string, unknown>[]).map(toSite);
-      const own = caller.siteId ? site(caller.siteId) : null;
+    async listSites(caller: Caller): Promise<Site[]> {
+      if (caller.role === "admin") {
+        return (
+          await sql.query<Record<string, unknown>>(
+            "SELECT id, name, created_ms FROM site ORDER BY lower(name), id",
+          )
+        ).map(toSite);
+      }
+      const own = caller.siteId ? await site(caller.siteId) : null;
       return own ? [own] : [];
     },
   };

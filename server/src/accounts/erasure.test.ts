@@ -4,13 +4,13 @@ import { createUnitReadings } from "../readings/unit-readings.js";
 import { ADMIN } from "../registry/caller.js";
 import { createSqliteReadingsStore } from "../stores/sqlite.js";
 import { createBatchVerdicts } from "../verdicts/batch-verdict.js";
-import { type AccountsWorld, createAccountsWorld, DAY, HOUR, MIN, PASSWORD, T0 } from "./test-world.js";
+import { createAccountsWorld, DAY, HOUR, MIN, PASSWORD, type SqliteAccountsWorld, T0 } from "./test-world.js";
 
-let w: AccountsWorld;
-beforeEach(() => {
+let w: SqliteAccountsWorld;
+beforeEach(async () => {
   w = createAccountsWorld();
 });
-afterEach(() => w.close());
+afterEach(async () => w.close());
 
 /**
  * Ana, a donor of the north site, has a home freezer (probe attached) and an empty spare one
@@ -18,9 +18,9 @@ afterEach(() => w.close());
  * freezer (received), one was handed over directly (left custody), one is still at home.
  */
 async function scene() {
-  const north = w.site("Northside milk bank");
+  const north = await w.site("Northside milk bank");
   const ana = await w.activeMember("donor", north, "Ana");
-  const nora = w.member("staff", north, "Nora Staff");
+  const nora = await w.member("staff", north, "Nora Staff");
   const store = createSqliteReadingsStore(w.db);
   const home = w.units.create(ana.caller, { name: "Ana's kitchen freezer", kind: "freezer" }, T0);
   const spare = w.units.create(ana.caller, { name: "Ana's garage freezer", kind: "freezer" }, T0);
@@ -106,11 +106,11 @@ describe("deleting a donor's account", () => {
       ],
     });
     expect(before.handedOver?.custody).toEqual([["freezer", T0 + HOUR, T0 + 2 * DAY]]);
-    const { token } = w.accounts.createToken(s.ana.caller, "script");
+    const { token } = await w.accounts.createToken(s.ana.caller, "script");
     const homeSecret = w.probes.auth(s.homeProbe.id)?.secretHash;
 
     w.setNow(T0 + 3 * DAY);
-    const erased = w.accounts.deleteAccount(s.ana.caller, s.ana.caller.accountId);
+    const erased = await w.accounts.deleteAccount(s.ana.caller, s.ana.caller.accountId);
     expect(erased).toEqual({
       accountId: s.ana.caller.accountId,
       batchesDeleted: 1,
@@ -144,7 +144,7 @@ describe("deleting a donor's account", () => {
     expect(w.batches.get(s.nora, s.received.id).code).toBe(s.received.code);
 
     // The account is a tombstone: no email, no name, cannot sign in, tokens gone.
-    expect(w.accounts.getAccount(ADMIN, s.ana.caller.accountId)).toMatchObject({
+    expect(await w.accounts.getAccount(ADMIN, s.ana.caller.accountId)).toMatchObject({
       email: null,
       name: "deleted account",
       status: "deleted",
@@ -153,7 +153,7 @@ describe("deleting a donor's account", () => {
     expect(
       w.db.prepare("SELECT password_hash FROM account WHERE id = ?").pluck().get(s.ana.caller.accountId),
     ).toBeNull();
-    expect(w.accounts.resolveToken(token)).toBeNull();
+    expect(await w.accounts.resolveToken(token)).toBeNull();
     expect(
       await w.accounts.signIn({ email: s.ana.email, password: PASSWORD, address: "192.0.2.1" }),
     ).toMatchObject({
@@ -165,35 +165,35 @@ describe("deleting a donor's account", () => {
       details: { batchesDeleted: 1, batchesKept: 2 },
     });
     // Nothing about a tombstone changes any more, and its email is free for a new invitation.
-    expect(() => w.accounts.updateAccount(ADMIN, s.ana.caller.accountId, { name: "Ana" })).toThrow(
+    await expect(w.accounts.updateAccount(ADMIN, s.ana.caller.accountId, { name: "Ana" })).rejects.toThrow(
       /was deleted/,
     );
     expect(
-      w.accounts.invite(ADMIN, { email: s.ana.email, name: "Ana", role: "donor", siteId: s.north }).account
-        .status,
+      (await w.accounts.invite(ADMIN, { email: s.ana.email, name: "Ana", role: "donor", siteId: s.north }))
+        .account.status,
     ).toBe("invited");
   });
 
   it("is refused to other donors (404) and to staff of another site; staff delete their site's donors", async () => {
-    const north = w.site("Northside milk bank");
-    const south = w.site("Southside milk bank");
-    const ana = w.member("donor", north, "Ana");
-    const bob = w.member("donor", north, "Bob");
-    const sam = w.member("staff", south, "Sam Staff");
-    const nora = w.member("staff", north, "Nora Staff");
-    expect(() => w.accounts.deleteAccount(bob, ana.accountId)).toThrow(
+    const north = await w.site("Northside milk bank");
+    const south = await w.site("Southside milk bank");
+    const ana = await w.member("donor", north, "Ana");
+    const bob = await w.member("donor", north, "Bob");
+    const sam = await w.member("staff", south, "Sam Staff");
+    const nora = await w.member("staff", north, "Nora Staff");
+    await expect(w.accounts.deleteAccount(bob, ana.accountId)).rejects.toThrow(
       `account "${ana.accountId}" does not exist`,
     );
-    expect(() => w.accounts.deleteAccount(sam, ana.accountId)).toThrow(/does not exist/);
-    expect(() => w.accounts.deleteAccount(ADMIN, "admin")).toThrow(/bootstrap admin/);
-    expect(w.accounts.deleteAccount(nora, ana.accountId)).toMatchObject({ batchesDeleted: 0 });
-    expect(w.accounts.getAccount(nora, ana.accountId).status).toBe("deleted");
+    await expect(w.accounts.deleteAccount(sam, ana.accountId)).rejects.toThrow(/does not exist/);
+    await expect(w.accounts.deleteAccount(ADMIN, "admin")).rejects.toThrow(/bootstrap admin/);
+    expect(await w.accounts.deleteAccount(nora, ana.accountId)).toMatchObject({ batchesDeleted: 0 });
+    expect((await w.accounts.getAccount(nora, ana.accountId)).status).toBe("deleted");
   });
 
-  it("keeps a staff member's units, probes and batches for the site, and removes her alert channels' targets", () => {
-    const north = w.site("Northside milk bank");
-    const nora = w.member("staff", north, "Nora Staff");
-    const ned = w.member("staff", north, "Ned Staff");
+  it("keeps a staff member's units, probes and batches for the site, and removes her alert channels' targets", async () => {
+    const north = await w.site("Northside milk bank");
+    const nora = await w.member("staff", north, "Nora Staff");
+    const ned = await w.member("staff", north, "Ned Staff");
     const bank = w.units.create(nora, { name: "Bank freezer 1", kind: "freezer", site: "milk-bank" }, T0);
     const probe = w.probes.create(nora, { unitId: bank.id }, T0).probe;
     w.db
@@ -201,7 +201,7 @@ describe("deleting a donor's account", () => {
         "INSERT INTO alert_channel (id, owner_id, kind, target, secret, created_ms) VALUES ('c_1', ?, 'email', 'nora@example.org', NULL, ?)",
       )
       .run(nora.accountId, T0);
-    const erased = w.accounts.deleteAccount(ADMIN, nora.accountId);
+    const erased = await w.accounts.deleteAccount(ADMIN, nora.accountId);
     expect(erased).toMatchObject({ unitsDeleted: 0, probesDeleted: 0 });
     expect(w.units.get(ned, bank.id).name).toBe("Bank freezer 1");
     expect(w.probes.auth(probe.id)).not.toBeNull();
@@ -215,13 +215,13 @@ describe("deleting a donor's account", () => {
 describe("exporting her data", () => {
   it("contains her rows and nobody else's, with ISO times and no secrets", async () => {
     const s = await scene();
-    const bob = w.member("donor", s.north, "Bob");
+    const bob = await w.member("donor", s.north, "Bob");
     const bobUnit = w.units.create(bob, { name: "Bob's freezer", kind: "freezer" }, T0);
     const bobBatch = w.batches.create(bob, { unitId: bobUnit.id, expressedAtMs: T0, atMs: T0 }, T0);
-    const { token } = w.accounts.createToken(s.ana.caller, "script");
+    const { token } = await w.accounts.createToken(s.ana.caller, "script");
     await w.accounts.signIn({ email: s.ana.email, password: PASSWORD, address: "192.0.2.1" });
 
-    const data = w.accounts.exportData(s.ana.caller) as Record<string, unknown> & {
+    const data = (await w.accounts.exportData(s.ana.caller)) as Record<string, unknown> & {
       units: { id: string }[];
       probes: { id: string }[];
       batches: { id: string; custody: unknown[]; donorRef: string }[];

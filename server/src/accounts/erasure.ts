@@ -1,7 +1,7 @@
 import { forbidden } from "../errors.js";
 import type { Caller } from "../registry/caller.js";
 import { hashSecret, newSecret } from "../registry/secrets.js";
-import type { AccountsDeps } from "./deps.js";
+import type { SqliteOnlyDeps } from "./deps.js";
 import { type Directory, enforce, refOf } from "./directory.js";
 import { canManage } from "./permissions.js";
 
@@ -36,8 +36,11 @@ export interface Erased {
  * Staff and admin accounts keep their units, probes and batches as they are: those belong to
  * the site's operation, and the site's staff keep seeing them through the tombstone's site.
  * Alerts stay (with the audit log they are the record of what happened).
+ *
+ * Still on the synchronous SQLite connection (one synchronous transaction over most of the
+ * registry's tables): it needs converting to the SQL client before PostgreSQL is wired in.
  */
-export function createErasure({ db, audit, now }: AccountsDeps, directory: Directory) {
+export function createErasure({ db, audit, now }: SqliteOnlyDeps, directory: Directory) {
   const st = {
     deletableBatches: db
       .prepare(
@@ -143,8 +146,8 @@ export function createErasure({ db, audit, now }: AccountsDeps, directory: Direc
      * Deletes an account: a donor her own, staff the donors of their site, an admin anyone but
      * the bootstrap admin. Returns what went and what was kept (for the answer and the audit).
      */
-    deleteAccount(caller: Caller, id: string): Erased {
-      const target = directory.get(caller, id);
+    async deleteAccount(caller: Caller, id: string): Promise<Erased> {
+      const target = await directory.get(caller, id);
       if (caller.accountId === id) {
         if (id === "admin") {
           throw forbidden('the bootstrap admin "admin" cannot be deleted; it backs the admin token');

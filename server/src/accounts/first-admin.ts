@@ -7,16 +7,16 @@ import type { Accounts } from "./index.js";
  * terminal. Once someone accepted it, nothing is issued again. The bootstrap admin token stays for
  * automation; it cannot sign in to the dashboard.
  */
-export function issueFirstAdminInvitation(
+export async function issueFirstAdminInvitation(
   accounts: Pick<Accounts, "listAccounts" | "invite" | "reinvite">,
   opts: { email: string; publicHttpUrl: string },
-): { email: string; inviteUrl: string } | null {
-  const admins = accounts.listAccounts(ADMIN).filter((a) => a.role === "admin" && a.email !== null);
+): Promise<{ email: string; inviteUrl: string } | null> {
+  const admins = (await accounts.listAccounts(ADMIN)).filter((a) => a.role === "admin" && a.email !== null);
   if (admins.some((a) => a.status === "active" || a.status === "disabled")) return null;
   const waiting = admins.find((a) => a.status === "invited" && a.email === opts.email.toLowerCase());
   const invited = waiting
-    ? accounts.reinvite(ADMIN, waiting.id)
-    : accounts.invite(ADMIN, { email: opts.email, name: "First admin", role: "admin" });
+    ? await accounts.reinvite(ADMIN, waiting.id)
+    : await accounts.invite(ADMIN, { email: opts.email, name: "First admin", role: "admin" });
   return {
     email: invited.account.email ?? opts.email,
     inviteUrl: `${opts.publicHttpUrl}/invite#${invited.inviteToken}`,

@@ -1,15 +1,16 @@
 import { type ApiError, type ErrorCode, httpError } from "../errors.js";
+import type { Caller } from "../registry/caller.js";
 import { createApiTokens } from "./api-tokens.js";
 import { createDataExport } from "./data-export.js";
-import type { AccountsDeps } from "./deps.js";
+import type { AccountsDeps, SqliteOnlyDeps } from "./deps.js";
 import { createDirectory } from "./directory.js";
-import { createErasure } from "./erasure.js";
+import { createErasure, type Erased } from "./erasure.js";
 import { createInvitations } from "./invitations.js";
 import { createSessions } from "./sessions.js";
 import { createSignInThrottle, type SignInThrottle } from "./throttle.js";
 
 export type { ApiTokenInfo } from "./api-tokens.js";
-export type { AccountsDeps } from "./deps.js";
+export type { AccountsDeps, SqliteOnlyDeps } from "./deps.js";
 export type { Account, AccountStatus, Site } from "./directory.js";
 export type { Erased } from "./erasure.js";
 export type { AcceptFailure, Invited } from "./invitations.js";
@@ -34,21 +35,29 @@ export { SIGN_IN_LOCK_MS, SIGN_IN_MAX_FAILURES, SIGN_IN_WINDOW_MS } from "./thro
  * errors like every registry (404 for accounts the caller may not see, 403 for ones she may see
  * but not change); sign-in, invitation acceptance and the CSRF check return `{ok:false, reason,
  * message}` values, which `failureError` turns into a catalogue error when a route wants one.
+ *
+ * Everything runs on the SQL client (`deps.sql`, SQLite or PostgreSQL) except erasure, which still
+ * needs the synchronous SQLite connection (`sqliteOnly`); without it, `deleteAccount` rejects.
  */
-export function createAccounts(deps: AccountsDeps & { throttle?: SignInThrottle }) {
+export function createAccounts(
+  deps: AccountsDeps & { throttle?: SignInThrottle; sqliteOnly?: Omit<SqliteOnlyDeps, "now"> },
+) {
   const throttle = deps.throttle ?? createSignInThrottle({ now: deps.now });
   const directory = createDirectory(deps);
   const invitations = createInvitations(deps, directory);
   const sessions = createSessions(deps, throttle);
   const tokens = createApiTokens(deps);
-  const erasure = createErasure(deps, directory);
+  const sqliteOnly = deps.sqliteOnly && { ...deps.sqliteOnly, now: deps.now };
+  const erasure = sqliteOnly && createErasure(sqliteOnly, directory);
   const dataExport = createDataExport(deps, directory);
+  const unconverted = (what: string) =>
+    new Error(`${what} still runs on the SQLite connection only: pass sqliteOnly to createAccounts`);
   return {
-    getAccount: directory.get.bind(directory),
-    listAccounts: directory.list.bind(directory),
-    updateAccount: directory.update.bind(directory),
-    createSite: directory.createSite.bind(directory),
-    listSites: directory.listSites.bind(directory),
+    getAccount: directory.get,
+    listAccounts: directory.list,
+    updateAccount: directory.update,
+    createSite: directory.createSite,
+    listSites: directory.listSites,
     invite: invitations.invite,
     reinvite: invitations.reinvite,
     acceptInvitation: invitations.accept,
@@ -61,7 +70,13 @@ export function createAccounts(deps: AccountsDeps & { throttle?: SignInThrottle 
     listTokens: tokens.listTokens,
     revokeToken: tokens.revokeToken,
     resolveToken: tokens.resolveToken,
-    deleteAccount: erasure.deleteAccount,
+    deleteAccount: erasure
+      ? erasure.deleteAccount
+      : async (caller: Caller, id: string): Promise<Erased> => {
+          // Who may see the account is answered (404) before what is not converted yet.
+          await directory.get(caller, id);
+          throw unconverted("account erasure");
+        },
     exportData: dataExport.exportData,
   };
 }

@@ -1,4 +1,7 @@
+import type { SqlTransaction } from "../db/sql/client.js";
+import { constraintViolation } from "../db/sql/violations.js";
 import { conflict } from "../errors.js";
+import { recordAudit } from "../registry/audit.js";
 import type { Caller } from "../registry/caller.js";
 import { newAccountsId } from "./account-ids.js";
 import type { AccountsDeps } from "./deps.js";
@@ -43,32 +46,14 @@ export type AcceptFailure = {
   message: string;
 };
 
-export function createInvitations({ db, audit, now }: AccountsDeps, directory: Directory) {
-  const insertAccount = db.prepare(
-    "INSERT INTO account (id, name, role, created_ms, email, site_id) VALUES (?, ?, ?, ?, ?, ?)",
-  );
-  const emailTaken = db.prepare("SELECT id FROM account WHERE email = ?").pluck();
-  const insertInvitation = db.prepare(
-    "INSERT INTO invitation (id, account_id, token_hash, invited_by, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
-  );
-  const byToken = db.prepare("SELECT * FROM invitation WHERE token_hash = ?");
-  const consume = db.prepare("UPDATE invitation SET accepted_ms = ? WHERE id = ? AND accepted_ms IS NULL");
-  const closeOpen = db.prepare(
-    "UPDATE invitation SET expires_ms = min(expires_ms, ?) WHERE account_id = ? AND accepted_ms IS NULL",
-  );
-  const setPassword = db.prepare("UPDATE account SET password_hash = ? WHERE id = ? AND deleted_ms IS NULL");
-
-  function issue(caller: Caller, accountId: string, nowMs: number) {
+export function createInvitations({ sql, now }: AccountsDeps, directory: Directory) {
+  async function issue(tx: SqlTransaction, caller: Caller, accountId: string, nowMs: number) {
     const inviteToken = newSessionToken();
     const invitationId = newAccountsId("inv");
     const expiresAtMs = nowMs + INVITATION_TTL_MS;
-    insertInvitation.run(
-      invitationId,
-      accountId,
-      hashToken(inviteToken),
-      caller.accountId,
-      nowMs,
-      expiresAtMs,
+    await tx.run(
+      "INSERT INTO invitation (id, account_id, token_hash, invited_by, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
+      [invitationId, accountId, hashToken(inviteToken), caller.accountId, nowMs, expiresAtMs],
     );
     return { invitationId, inviteToken, expiresAtMs };
   }
@@ -78,40 +63,49 @@ export function createInvitations({ db, audit, now }: AccountsDeps, directory: D
      * Creates the account (status "invited", no password yet) and its invitation. admin: any
      * role; staff: donors of their own site (siteId defaults to theirs); donors: nobody.
      */
-    invite(
+    async invite(
       caller: Caller,
       input: { email: string; name: string; role: Role; siteId?: string | null | undefined },
-    ): Invited {
+    ): Promise<Invited> {
       const role = checkRole(input.role);
       const siteId =
         input.siteId ?? (caller.role === "staff" && role === "donor" ? (caller.siteId ?? null) : null);
       enforce(canInvite(caller, role, siteId));
       const email = checkEmail(input.email);
       const name = checkName(input.name);
-      directory.requireSite(siteId);
-      if (emailTaken.get(email)) throw conflict(`an account with email "${email}" exists already`);
+      await directory.requireSite(siteId);
+      const taken = () => conflict(`an account with email "${email}" exists already`);
+      if (await sql.get("SELECT id FROM account WHERE email = ?", [email])) throw taken();
       const id = newAccountsId("acct");
       const nowMs = now();
-      let issued = { invitationId: "", inviteToken: "", expiresAtMs: 0 };
-      db.transaction(() => {
-        insertAccount.run(id, name, role, nowMs, email, siteId);
-        issued = issue(caller, id, nowMs);
-        audit.record(nowMs, caller.accountId, "account.invited", "account", id, {
-          role,
-          siteId,
-          invitationId: issued.invitationId,
-          expiresAt: new Date(issued.expiresAtMs).toISOString(),
+      try {
+        return await sql.transaction(async (tx) => {
+          await tx.run(
+            "INSERT INTO account (id, name, role, created_ms, email, site_id) VALUES (?, ?, ?, ?, ?, ?)",
+            [id, name, role, nowMs, email, siteId],
+          );
+          const issued = await issue(tx, caller, id, nowMs);
+          await recordAudit(tx, nowMs, caller.accountId, "account.invited", "account", id, {
+            role,
+            siteId,
+            invitationId: issued.invitationId,
+            expiresAt: new Date(issued.expiresAtMs).toISOString(),
+          });
+          return { id, account: (await directory.find(id, tx)) as Account, ...issued };
         });
-      })();
-      return { id, account: directory.find(id) as Account, ...issued };
+      } catch (error) {
+        // Two invitations of one email at once: the unique index refuses the second.
+        if (constraintViolation(error) === "unique") throw taken();
+        throw error;
+      }
     },
 
     /**
      * A new invitation for an account that has not set its password yet (the first one expired or
      * got lost); earlier open invitations of that account stop working.
      */
-    reinvite(caller: Caller, accountId: string): Invited {
-      const account = directory.get(caller, accountId);
+    async reinvite(caller: Caller, accountId: string): Promise<Invited> {
+      const account = await directory.get(caller, accountId);
       enforce(canManage(caller, refOf(account)));
       if (account.status !== "invited") {
         throw conflict(
@@ -119,15 +113,18 @@ export function createInvitations({ db, audit, now }: AccountsDeps, directory: D
         );
       }
       const nowMs = now();
-      let issued = { invitationId: "", inviteToken: "", expiresAtMs: 0 };
-      db.transaction(() => {
-        closeOpen.run(nowMs, accountId);
-        issued = issue(caller, accountId, nowMs);
-        audit.record(nowMs, caller.accountId, "account.reinvited", "account", accountId, {
-          invitationId: issued.invitationId,
-          expiresAt: new Date(issued.expiresAtMs).toISOString(),
+      const issued = await sql.transaction(async (tx) => {
+        await tx.run(
+          "UPDATE invitation SET expires_ms = ? WHERE account_id = ? AND accepted_ms IS NULL AND expires_ms > ?",
+          [nowMs, accountId, nowMs],
+        );
+        const fresh = await issue(tx, caller, accountId, nowMs);
+        await recordAudit(tx, nowMs, caller.accountId, "account.reinvited", "account", accountId, {
+          invitationId: fresh.invitationId,
+          expiresAt: new Date(fresh.expiresAtMs).toISOString(),
         });
-      })();
+        return fresh;
+      });
       return { id: accountId, account, ...issued };
     },
 
@@ -136,7 +133,9 @@ export function createInvitations({ db, audit, now }: AccountsDeps, directory: D
      * apart so the person knows whether to ask for a new link or just sign in.
      */
     async accept(token: string, password: string): Promise<{ ok: true; account: Account } | AcceptFailure> {
-      const r = byToken.get(hashToken(token)) as Record<string, unknown> | undefined;
+      const r = await sql.get<Record<string, unknown>>("SELECT * FROM invitation WHERE token_hash = ?", [
+        hashToken(token),
+      ]);
       if (!r) {
         return {
           ok: false,
@@ -164,25 +163,34 @@ export function createInvitations({ db, audit, now }: AccountsDeps, directory: D
       const accountId = r.account_id as string;
       const nowMs = now();
       // Checked again inside the transaction: two tabs may accept the same link at once.
-      const outcome = db.transaction((): AcceptFailure | null => {
-        if (consume.run(nowMs, r.id as string).changes !== 1) {
+      return sql.transaction(async (tx): Promise<{ ok: true; account: Account } | AcceptFailure> => {
+        const consumed = await tx.run(
+          "UPDATE invitation SET accepted_ms = ? WHERE id = ? AND accepted_ms IS NULL",
+          [nowMs, r.id as string],
+        );
+        if (consumed.changes !== 1) {
           return {
             ok: false,
             reason: "invitation-used",
             message: "this invitation was just accepted; sign in",
           };
         }
-        if (setPassword.run(hash, accountId).changes !== 1) {
+        const set = await tx.run("UPDATE account SET password_hash = ? WHERE id = ? AND deleted_ms IS NULL", [
+          hash,
+          accountId,
+        ]);
+        if (set.changes !== 1) {
           return {
             ok: false,
             reason: "account-unavailable",
             message: "the account of this invitation was deleted; ask whoever invited you",
           };
         }
-        audit.record(nowMs, accountId, "account.activated", "account", accountId, { invitationId: r.id });
-        return null;
-      })();
-      return outcome ?? { ok: true, account: directory.find(accountId) as Account };
+        await recordAudit(tx, nowMs, accountId, "account.activated", "account", accountId, {
+          invitationId: r.id,
+        });
+        return { ok: true, account: (await directory.find(accountId, tx)) as Account };
+      });
     },
   };
 }

@@ -85,7 +85,7 @@ export function createRequestAuth(
   opts: { adminToken: string },
 ) {
   const adminDigest = digest(opts.adminToken);
-  return function authenticate(req: RequestCredentials): RequestAuth {
+  return async function authenticate(req: RequestCredentials): Promise<RequestAuth> {
     if (req.authorization !== undefined) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(req.authorization);
       if (!m) {
@@ -96,7 +96,7 @@ export function createRequestAuth(
         };
       }
       const token = m[1] as string;
-      const resolved = accounts.resolveToken(token);
+      const resolved = await accounts.resolveToken(token);
       if (resolved) return { ok: true, caller: resolved.caller, via: "api-token", tokenId: resolved.tokenId };
       if (timingSafeEqual(digest(token), adminDigest)) return { ok: true, caller: ADMIN, via: "admin-token" };
       return {
@@ -114,7 +114,7 @@ export function createRequestAuth(
         message: `sign in (POST /sessions) or send "Authorization: Bearer <token>"`,
       };
     }
-    const session = accounts.resolveSession(sessionToken);
+    const session = await accounts.resolveSession(sessionToken);
     if (!session) {
       return { ok: false, reason: "invalid-session", message: "your session has ended; sign in again" };
     }

@@ -1,3 +1,4 @@
+import { recordAudit } from "../registry/audit.js";
 import type { Caller } from "../registry/caller.js";
 import { newAccountsId } from "./account-ids.js";
 import type { AccountsDeps } from "./deps.js";
@@ -44,19 +45,10 @@ const INVALID: SignInFailure = {
   message: "email or password is wrong; check both, or ask for a new invitation if you never set a password",
 };
 
-export function createSessions({ db, audit, now }: AccountsDeps, throttle: SignInThrottle) {
-  const byEmail = db.prepare("SELECT * FROM account WHERE email = ? AND deleted_ms IS NULL");
-  const insert = db.prepare(
-    "INSERT INTO session (id, account_id, token_hash, created_ms, last_seen_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
-  );
-  const byHash = db.prepare(
-    `SELECT s.id AS session_id, s.last_seen_ms, s.expires_ms, a.*
-     FROM session s JOIN account a ON a.id = s.account_id WHERE s.token_hash = ?`,
-  );
-  const touch = db.prepare("UPDATE session SET last_seen_ms = ? WHERE id = ?");
-  const remove = db.prepare("DELETE FROM session WHERE id = ?");
-  const removeExpired = db.prepare("DELETE FROM session WHERE expires_ms <= ? OR last_seen_ms <= ?");
-  const rehash = db.prepare("UPDATE account SET password_hash = ? WHERE id = ?");
+const SESSION_BY_HASH = `SELECT s.id AS session_id, s.last_seen_ms, s.expires_ms, a.*
+     FROM session s JOIN account a ON a.id = s.account_id WHERE s.token_hash = ?`;
+
+export function createSessions({ sql, now }: AccountsDeps, throttle: SignInThrottle) {
   // An unknown email costs one scrypt like a known one, so timing does not reveal who has an account.
   // Made once, up front, so the first unknown email does not cost two derivations.
   const dummyHash = hashPassword(newSessionToken());
@@ -85,7 +77,10 @@ export function createSessions({ db, audit, now }: AccountsDeps, throttle: SignI
           message: `too many failed sign-ins for this email or from this address; try again in ${Math.ceil(allowed.retryAfterMs / 60_000)} min`,
         };
       }
-      const row = byEmail.get(email) as Record<string, unknown> | undefined;
+      const row = await sql.get<Record<string, unknown>>(
+        "SELECT * FROM account WHERE email = ? AND deleted_ms IS NULL",
+        [email],
+      );
       const stored = (row?.password_hash as string | null | undefined) ?? null;
       // Over-long input is refused after the same work, so length gives nothing away either.
       const tooLong = [...input.password].length > PASSWORD_MAX_CHARS;
@@ -103,17 +98,23 @@ export function createSessions({ db, audit, now }: AccountsDeps, throttle: SignI
           message: "this account is disabled; ask the staff of your milk bank or an admin",
         };
       }
-      if (needsRehash(stored)) rehash.run(await hashPassword(input.password), account.id);
+      if (needsRehash(stored)) {
+        const rehashed = await hashPassword(input.password);
+        await sql.run("UPDATE account SET password_hash = ? WHERE id = ?", [rehashed, account.id]);
+      }
       const sessionToken = newSessionToken();
       const sessionId = newAccountsId("ses");
       const nowMs = now();
       const absoluteMs = nowMs + SESSION_ABSOLUTE_MS;
-      db.transaction(() => {
-        insert.run(sessionId, account.id, hashToken(sessionToken), nowMs, nowMs, absoluteMs);
-        audit.record(nowMs, account.id, "session.created", "session", sessionId, {
+      await sql.transaction(async (tx) => {
+        await tx.run(
+          "INSERT INTO session (id, account_id, token_hash, created_ms, last_seen_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
+          [sessionId, account.id, hashToken(sessionToken), nowMs, nowMs, absoluteMs],
+        );
+        await recordAudit(tx, nowMs, account.id, "session.created", "session", sessionId, {
           address: input.address,
         });
-      })();
+      });
       return {
         ok: true,
         sessionToken,
@@ -128,22 +129,22 @@ export function createSessions({ db, audit, now }: AccountsDeps, throttle: SignI
      * The session a cookie stands for, or null when it is unknown, idle too long, past its
      * absolute expiry, or its account is disabled or deleted. Keeps an active session alive.
      */
-    resolveSession(sessionToken: string | undefined): ResolvedSession | null {
+    async resolveSession(sessionToken: string | undefined): Promise<ResolvedSession | null> {
       if (!sessionToken) return null;
-      const r = byHash.get(hashToken(sessionToken)) as Record<string, unknown> | undefined;
+      const r = await sql.get<Record<string, unknown>>(SESSION_BY_HASH, [hashToken(sessionToken)]);
       if (!r) return null;
       const nowMs = now();
       const sessionId = r.session_id as string;
       let lastSeenMs = r.last_seen_ms as number;
       const absoluteMs = r.expires_ms as number;
       if (nowMs >= expiresAt(lastSeenMs, absoluteMs)) {
-        remove.run(sessionId);
+        await sql.run("DELETE FROM session WHERE id = ?", [sessionId]);
         return null;
       }
       const account = toAccount(r);
       if (account.status !== "active") return null;
       if (nowMs - lastSeenMs >= SESSION_TOUCH_MS) {
-        touch.run(nowMs, sessionId);
+        await sql.run("UPDATE session SET last_seen_ms = ? WHERE id = ?", [nowMs, sessionId]);
         lastSeenMs = nowMs;
       }
       return {
@@ -156,15 +157,18 @@ export function createSessions({ db, audit, now }: AccountsDeps, throttle: SignI
     },
 
     /** Ends the session of this cookie; false if there was none. */
-    signOut(sessionToken: string | undefined): boolean {
+    async signOut(sessionToken: string | undefined): Promise<boolean> {
       if (!sessionToken) return false;
-      const r = byHash.get(hashToken(sessionToken)) as Record<string, unknown> | undefined;
+      const r = await sql.get<Record<string, unknown>>(SESSION_BY_HASH, [hashToken(sessionToken)]);
       if (!r) return false;
       const nowMs = now();
-      db.transaction(() => {
-        remove.run(r.session_id as string);
-        audit.record(nowMs, r.id as string, "session.ended", "session", r.session_id as string);
-      })();
+      await sql.transaction(async (tx) => {
+        const removed = await tx.run("DELETE FROM session WHERE id = ?", [r.session_id as string]);
+        // Signed out twice at once: one audit entry, for the request that ended it.
+        if (removed.changes === 1) {
+          await recordAudit(tx, nowMs, r.id as string, "session.ended", "session", r.session_id as string);
+        }
+      });
       return true;
     },
 
@@ -195,9 +199,13 @@ export function createSessions({ db, audit, now }: AccountsDeps, throttle: SignI
     },
 
     /** Deletes sessions past either expiry; for a periodic job. Returns how many went. */
-    purgeExpired(): number {
+    async purgeExpired(): Promise<number> {
       const nowMs = now();
-      return removeExpired.run(nowMs, nowMs - SESSION_IDLE_MS).changes;
+      const removed = await sql.run("DELETE FROM session WHERE expires_ms <= ? OR last_seen_ms <= ?", [
+        nowMs,
+        nowMs - SESSION_IDLE_MS,
+      ]);
+      return removed.changes;
     },
   };
 }

@@ -1,17 +1,24 @@
 /**
- * A real accounts module for tests: a temporary SQLite file with the server's migrations, the
- * real registries and audit log, and an injected clock. Not used by the server.
+ * A real accounts module for tests, with an injected clock. Not used by the server.
+ * - `openAccountsWorld(database)`: on a test database of either backend (server/test/backends.ts'
+ *   `describeBackends`), migrated with the server's migrations; the accounts module only.
+ * - `createAccountsWorld()`: a temporary SQLite file as the server opens it, with the real
+ *   registries and the synchronous audit log too (erasure and the data export still need them).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../db/open.js";
-import { createAudit } from "../registry/audit.js";
+import type { SqlClient } from "../db/sql/client.js";
+import { migrateSql } from "../db/sql/migrate.js";
+import { createSqliteClient } from "../db/sql/sqlite.js";
+import { auditEntriesFor, createAudit } from "../registry/audit.js";
 import { createBatches } from "../registry/batches.js";
 import { ADMIN, type Caller } from "../registry/caller.js";
 import { createProbes } from "../registry/probes.js";
 import { createUnits } from "../registry/units.js";
 import { PROFILE_IDS } from "../rules/index.js";
+import type { SqliteOnlyDeps } from "./deps.js";
 import { callerOf } from "./directory.js";
 import { createAccounts, type Role } from "./index.js";
 import { createSignInThrottle } from "./throttle.js";
@@ -23,26 +30,16 @@ export const HOUR = 60 * MIN;
 export const DAY = 24 * HOUR;
 export const PASSWORD = "correct horse battery staple";
 
-export function createAccountsWorld() {
-  const dir = mkdtempSync(join(tmpdir(), "coldtrail-accounts-"));
-  const db = openDatabase(dir);
-  const audit = createAudit(db);
+function worldOn(sql: SqlClient, sqliteOnly?: Omit<SqliteOnlyDeps, "now">) {
   let nowMs = T0;
   const now = () => nowMs;
   const throttle = createSignInThrottle({ now });
-  const accounts = createAccounts({ db, audit, now, throttle });
-  const units = createUnits(db, audit, () => new Set<string>(PROFILE_IDS));
-  const probes = createProbes(db, audit);
-  const batches = createBatches(db, audit);
+  const accounts = createAccounts({ sql, now, throttle, ...(sqliteOnly ? { sqliteOnly } : {}) });
+  const emailOf = (name: string) => `${name.toLowerCase().replace(/\W+/g, ".")}@example.org`;
   return {
-    dir,
-    db,
-    audit,
+    sql,
     accounts,
     throttle,
-    units,
-    probes,
-    batches,
     now,
     setNow(ms: number) {
       nowMs = ms;
@@ -50,21 +47,20 @@ export function createAccountsWorld() {
     advance(ms: number) {
       nowMs += ms;
     },
+    /** The audit entries of one entity, oldest first. */
+    auditOf(entity: string, entityId: string) {
+      return auditEntriesFor(sql, entity, entityId);
+    },
     /** A site made by the bootstrap admin. */
-    site(name: string): string {
-      return accounts.createSite(ADMIN, name).id;
+    async site(name: string): Promise<string> {
+      return (await accounts.createSite(ADMIN, name)).id;
     },
     /**
      * An invited account acting as a caller, without setting a password (no scrypt): for tests
      * of who sees what. `by` is who invites (the bootstrap admin by default).
      */
-    member(role: Role, siteId: string | null, name: string, by: Caller = ADMIN): Caller {
-      const { account } = accounts.invite(by, {
-        email: `${name.toLowerCase().replace(/\W+/g, ".")}@example.org`,
-        name,
-        role,
-        siteId,
-      });
+    async member(role: Role, siteId: string | null, name: string, by: Caller = ADMIN): Promise<Caller> {
+      const { account } = await accounts.invite(by, { email: emailOf(name), name, role, siteId });
       return callerOf(account);
     },
     /** Invites, accepts with PASSWORD, and returns the email to sign in with. */
@@ -73,16 +69,45 @@ export function createAccountsWorld() {
       siteId: string | null,
       name: string,
     ): Promise<{ email: string; caller: Caller }> {
-      const email = `${name.toLowerCase().replace(/\W+/g, ".")}@example.org`;
-      const { inviteToken } = accounts.invite(ADMIN, { email, name, role, siteId });
+      const email = emailOf(name);
+      const { inviteToken } = await accounts.invite(ADMIN, { email, name, role, siteId });
       const accepted = await accounts.acceptInvitation(inviteToken, PASSWORD);
       if (!accepted.ok) throw new Error(accepted.message);
       return { email, caller: callerOf(accepted.account) };
     },
-    close() {
+  };
+}
+export type AccountsWorld = ReturnType<typeof worldOn>;
+
+/** The accounts module on a test database of either backend; `describeBackends` closes it. */
+export async function openAccountsWorld(database: { client: SqlClient }): Promise<AccountsWorld> {
+  await migrateSql(database.client);
+  return worldOn(database.client);
+}
+
+/** The accounts module and the registries on a temporary SQLite file; `close()` removes it. */
+export function createAccountsWorld() {
+  const dir = mkdtempSync(join(tmpdir(), "coldtrail-accounts-"));
+  const db = openDatabase(dir);
+  const audit = createAudit(db);
+  const sql = createSqliteClient(db);
+  const world = worldOn(sql, { db, audit });
+  const units = createUnits(db, audit, () => new Set<string>(PROFILE_IDS));
+  const probes = createProbes(db, audit);
+  const batches = createBatches(db, audit);
+  return {
+    ...world,
+    dir,
+    db,
+    audit,
+    units,
+    probes,
+    batches,
+    async close() {
+      await sql.close();
       db.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
-export type AccountsWorld = ReturnType<typeof createAccountsWorld>;
+export type SqliteAccountsWorld = ReturnType<typeof createAccountsWorld>;

@@ -13,18 +13,18 @@ let donor: Caller;
 let staff: Caller;
 beforeAll(async () => {
   t = await createTestApi();
-  const site = t.accounts.createSite(ADMIN, "Bank").id;
-  const make = (role: "donor" | "staff", email: string): Caller => {
-    const a = t.accounts.invite(ADMIN, { email, name: email, role, siteId: site }).account;
+  const site = (await t.accounts.createSite(ADMIN, "Bank")).id;
+  const make = async (role: "donor" | "staff", email: string): Promise<Caller> => {
+    const a = (await t.accounts.invite(ADMIN, { email, name: email, role, siteId: site })).account;
     return { accountId: a.id, role: a.role, siteId: a.siteId };
   };
-  donor = make("donor", "dora@example.org");
-  staff = make("staff", "sam@example.org");
+  donor = await make("donor", "dora@example.org");
+  staff = await make("staff", "sam@example.org");
 });
 afterAll(async () => t?.close());
 
 describe("how each person is told", () => {
-  it("copies the chosen kinds onto her email channel and onto browsers subscribed later; all kinds = no filter", () => {
+  it("copies the chosen kinds onto her email channel and onto browsers subscribed later; all kinds = no filter", async () => {
     const prefs = t.alerting.http.notify.prefs;
     const channels = t.alerting.http.channels.channels;
     prefs.set(donor, { email: true, alertKinds: ["excursion", "excursion", "probable-thaw"] }, t.now());
@@ -44,7 +44,7 @@ describe("how each person is told", () => {
     expect(prefs.get(donor)).toEqual({ email: false, alertKinds: [...ALERT_KINDS], pushDevices: 1 });
   });
 
-  it("staff hear from the staff escalation level; a browser that moves to another account leaves the first", () => {
+  it("staff hear from the staff escalation level; a browser that moves to another account leaves the first", async () => {
     const prefs = t.alerting.http.notify.prefs;
     const endpoint = "https://push.example.org/shared-tablet";
     prefs.subscribe(donor, { endpoint, keys: KEYS }, t.now());

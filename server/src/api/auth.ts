@@ -30,8 +30,8 @@ declare module "fastify" {
 
 /** Without an accounts module (route tests of the bare server), only the admin token is known. */
 const NO_ACCOUNTS: Pick<Accounts, "resolveToken" | "resolveSession" | "checkCsrf"> = {
-  resolveToken: () => null,
-  resolveSession: () => null,
+  resolveToken: async () => null,
+  resolveSession: async () => null,
   checkCsrf: () => ({ ok: true }),
 };
 
@@ -78,7 +78,7 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
   app.addHook("onRequest", async (req) => {
     const mode = req.routeOptions.config?.auth ?? "token";
     if (mode === "public") return;
-    const result = authenticate(credentialsOf(req, mode));
+    const result = await authenticate(credentialsOf(req, mode));
     if (!result.ok) throw failureError(result);
     req.caller = result.caller;
     req.authenticated = result;

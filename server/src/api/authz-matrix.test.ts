@@ -32,7 +32,7 @@ interface Objects {
   /** A web push endpoint the tenant's donor subscribed. */
   pushEndpoint: string;
   /** A new personal token of the tenant's donor (made on demand: an account holds at most 50). */
-  tokenId: () => string;
+  tokenId: () => Promise<string>;
   /** Another donor of the tenant's site (so deleting or disabling it harms no other cell). */
   accountId: string;
   /** An open invitation to the tenant's site. */
@@ -44,7 +44,7 @@ type Request = { method: string; url: string; body?: unknown };
 type Cell = number | readonly [a: number, b: number];
 interface Row {
   route: string;
-  req: (o: Objects) => Request;
+  req: (o: Objects) => Request | Promise<Request>;
   expect: Record<Role, Cell>;
 }
 
@@ -134,7 +134,7 @@ const MATRIX: Row[] = [
   },
   {
     route: "DELETE /api/v1/tokens/{id}",
-    req: (o) => ({ method: "DELETE", url: `/api/v1/tokens/${o.tokenId()}` }),
+    req: async (o) => ({ method: "DELETE", url: `/api/v1/tokens/${await o.tokenId()}` }),
     // One's own tokens; an admin revokes anyone's (a leaked one).
     expect: {
       admin: [204, 204],
@@ -427,12 +427,12 @@ let n = 0;
 
 const callerOf = (a: Account): Caller => ({ accountId: a.id, role: a.role, siteId: a.siteId, name: a.name });
 
-function invite(siteId: string, role: "staff" | "donor", name: string): Account {
+async function invite(siteId: string, role: "staff" | "donor", name: string): Promise<Account> {
   n += 1;
-  return t.accounts.invite(ADMIN, { email: `${role}${n}@example.org`, name, role, siteId }).account;
+  return (await t.accounts.invite(ADMIN, { email: `${role}${n}@example.org`, name, role, siteId })).account;
 }
 
-function fresh(target: Target): Objects {
+async function fresh(target: Target): Promise<Objects> {
   const r = t.registry;
   const donor = donors[target];
   const siteId = sites[target];
@@ -482,9 +482,9 @@ function fresh(target: Target): Objects {
     },
     now,
   );
-  const other = invite(siteId, "donor", `Other donor ${n}`);
+  const other = await invite(siteId, "donor", `Other donor ${n}`);
   n += 1;
-  const { inviteToken } = t.accounts.invite(ADMIN, {
+  const { inviteToken } = await t.accounts.invite(ADMIN, {
     email: `invited${n}@example.org`,
     name: `Invited ${n}`,
     role: "donor",
@@ -500,7 +500,7 @@ function fresh(target: Target): Objects {
     alertId: raised.alert.id,
     channelId: channel.id,
     pushEndpoint,
-    tokenId: () => t.accounts.createToken(donor, `token ${n}`).id,
+    tokenId: async () => (await t.accounts.createToken(donor, `token ${n}`)).id,
     accountId: other.id,
     inviteToken,
     n,
@@ -536,25 +536,25 @@ beforeAll(async () => {
   await t.app.listen({ port: 0, host: "127.0.0.1" });
   const addr = t.app.server.address();
   port = typeof addr === "object" && addr ? addr.port : 0;
-  sites.A = t.accounts.createSite(ADMIN, "Milk bank A").id;
-  sites.B = t.accounts.createSite(ADMIN, "Milk bank B").id;
+  sites.A = (await t.accounts.createSite(ADMIN, "Milk bank A")).id;
+  sites.B = (await t.accounts.createSite(ADMIN, "Milk bank B")).id;
   const accounts: Record<Exclude<Role, "admin">, Account> = {
-    staffA: invite(sites.A, "staff", "Staff A"),
-    donorA: invite(sites.A, "donor", "Donor A"),
-    otherDonorA: invite(sites.A, "donor", "Other donor A"),
-    staffB: invite(sites.B, "staff", "Staff B"),
+    staffA: await invite(sites.A, "staff", "Staff A"),
+    donorA: await invite(sites.A, "donor", "Donor A"),
+    otherDonorA: await invite(sites.A, "donor", "Other donor A"),
+    staffB: await invite(sites.B, "staff", "Staff B"),
   };
   donors.A = callerOf(accounts.donorA);
-  donors.B = callerOf(invite(sites.B, "donor", "Donor B"));
+  donors.B = callerOf(await invite(sites.B, "donor", "Donor B"));
   bearer.admin = TEST_TOKEN;
   for (const [role, a] of Object.entries(accounts)) {
     // An invited account's token works once it is active: accept its invitation first.
-    const { inviteToken } = t.accounts.reinvite(ADMIN, a.id);
+    const { inviteToken } = await t.accounts.reinvite(ADMIN, a.id);
     const ok = await t.accounts.acceptInvitation(inviteToken, PASSWORD);
     if (!ok.ok) throw new Error(ok.message);
-    bearer[role as Role] = t.accounts.createToken(callerOf(a), "matrix").token;
+    bearer[role as Role] = (await t.accounts.createToken(callerOf(a), "matrix")).token;
   }
-  const signer = t.accounts.invite(ADMIN, {
+  const signer = await t.accounts.invite(ADMIN, {
     email: SIGN_IN_EMAIL,
     name: "Signs in",
     role: "donor",
@@ -586,9 +586,12 @@ describe("the authorisation matrix", () => {
       for (const role of ROLES) {
         const want = row.expect[role];
         if (typeof want === "number") {
-          got[role] = await call(role, row.req(fresh("A")));
+          got[role] = await call(role, await row.req(await fresh("A")));
         } else {
-          got[role] = [await call(role, row.req(fresh("A"))), await call(role, row.req(fresh("B")))];
+          got[role] = [
+            await call(role, await row.req(await fresh("A"))),
+            await call(role, await row.req(await fresh("B"))),
+          ];
         }
       }
       expect(got).toEqual(row.expect);
@@ -597,7 +600,7 @@ describe("the authorisation matrix", () => {
 });
 
 describe("alerts follow the same ownership as every other row", () => {
-  it("the live stream and alert channels reach the owner, her site's staff and admins only", () => {
+  it("the live stream and alert channels reach the owner, her site's staff and admins only", async () => {
     const store = t.alerting.store;
     const staff = (site: Target): Caller => ({ accountId: "x", role: "staff", siteId: sites[site] });
     expect([
@@ -608,13 +611,13 @@ describe("alerts follow the same ownership as every other row", () => {
       store.ownerVisibleTo(donors.B, donors.A.accountId),
     ]).toEqual([true, true, true, false, false]);
 
-    const o = fresh("A");
+    const o = await fresh("A");
     const alert = store.get(ADMIN, o.alertId);
     const channels = t.alerting.http.channels.channels;
     const channelOf = (caller: Caller) =>
       channels.create(caller, { kind: "webhook", target: "https://hooks.example.org/x" }, t.now()).channel.id;
-    const staffA = t.accounts.listAccounts(ADMIN).find((a) => a.name === "Staff A") as Account;
-    const staffB = t.accounts.listAccounts(ADMIN).find((a) => a.name === "Staff B") as Account;
+    const staffA = (await t.accounts.listAccounts(ADMIN)).find((a) => a.name === "Staff A") as Account;
+    const staffB = (await t.accounts.listAccounts(ADMIN)).find((a) => a.name === "Staff B") as Account;
     const hears = channelOf(callerOf(staffA));
     const deaf = channelOf(callerOf(staffB));
     const heard = channels.channelsFor(alert).map((c) => c.id);
@@ -624,7 +627,7 @@ describe("alerts follow the same ownership as every other row", () => {
   });
 
   it("an acknowledgement names the person, and the alert's history too", async () => {
-    const o = fresh("A");
+    const o = await fresh("A");
     const res = await t.app.inject({
       method: "POST",
       url: `/api/v1/alerts/${o.alertId}/ack`,

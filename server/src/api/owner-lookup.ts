@@ -14,23 +14,28 @@ export interface OwnerFacts {
 export function ownerLookup(
   accounts: Pick<Accounts, "getAccount" | "listSites">,
   caller: Caller,
-): (ownerId: string) => OwnerFacts | null {
-  const sites = new Map(accounts.listSites(caller).map((s) => [s.id, s.name]));
-  const seen = new Map<string, OwnerFacts | null>();
-  return (ownerId) => {
-    if (seen.has(ownerId)) return seen.get(ownerId) ?? null;
-    let facts: OwnerFacts | null = null;
+): (ownerId: string) => Promise<OwnerFacts | null> {
+  let sites: Promise<Map<string, string>> | undefined;
+  const seen = new Map<string, Promise<OwnerFacts | null>>();
+  const lookUp = async (ownerId: string): Promise<OwnerFacts | null> => {
+    sites ??= accounts.listSites(caller).then((list) => new Map(list.map((s) => [s.id, s.name])));
     try {
-      const a = accounts.getAccount(caller, ownerId);
-      const siteName = a.siteId ? sites.get(a.siteId) : undefined;
-      facts = {
+      const a = await accounts.getAccount(caller, ownerId);
+      const siteName = a.siteId ? (await sites).get(a.siteId) : undefined;
+      return {
         name: a.name,
         site: a.siteId && siteName !== undefined ? { id: a.siteId, name: siteName } : null,
       };
     } catch {
-      facts = null;
+      return null;
     }
-    seen.set(ownerId, facts);
+  };
+  return (ownerId) => {
+    let facts = seen.get(ownerId);
+    if (!facts) {
+      facts = lookUp(ownerId);
+      seen.set(ownerId, facts);
+    }
     return facts;
   };
 }

@@ -12,6 +12,7 @@ import { createAlerting } from "../alerts/alerting.js";
 import { resolveVapidKeys } from "../alerts/push/vapid.js";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/open.js";
+import { createSqliteClient } from "../db/sql/sqlite.js";
 import { createLogger, type Logger } from "../logger.js";
 import type { Reading } from "../reading.js";
 import { createMeteredPipeline } from "../readings/pipeline.js";
@@ -68,7 +69,7 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
   const onUnitChanged = (unitId: string) => void changedUnits.push(unitId);
 
   const throttle = createSignInThrottle({ now });
-  const accounts = createAccounts({ db, audit, now, throttle });
+  const accounts = createAccounts({ sql: createSqliteClient(db), now, throttle, sqliteOnly: { db, audit } });
   const app = await createApi({ log, adminToken: TEST_TOKEN, accounts });
   let dashboardDir: string | undefined;
   if (opts.dashboard) {

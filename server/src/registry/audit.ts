@@ -1,4 +1,5 @@
 import type { Db } from "../db/open.js";
+import type { SqlQueries } from "../db/sql/client.js";
 
 export interface AuditEntry {
   id: number;
@@ -12,15 +13,58 @@ export interface AuditEntry {
   details: unknown;
 }
 
+const INSERT_SQL =
+  "INSERT INTO audit (at_ms, actor, action, entity, entity_id, details) VALUES (?, ?, ?, ?, ?, ?)";
+const BY_ENTITY_SQL = `SELECT au.id, au.at_ms, au.actor, a.name AS actor_name, au.action, au.entity, au.entity_id, au.details
+     FROM audit au LEFT JOIN account a ON a.id = au.actor WHERE au.entity = ? AND au.entity_id = ? ORDER BY au.id`;
+
+const toEntry = (r: Record<string, unknown>): AuditEntry => ({
+  id: r.id as number,
+  at: new Date(r.at_ms as number).toISOString(),
+  actor: r.actor as string,
+  actorName: (r.actor_name as string | null) ?? null,
+  action: r.action as string,
+  entity: r.entity as string,
+  entityId: r.entity_id as string,
+  details: r.details === null ? null : JSON.parse(r.details as string),
+});
+
+/**
+ * The audit row of a change, written through the SQL client (either backend): pass the change's
+ * own transaction, so the row commits or rolls back with it.
+ */
+export async function recordAudit(
+  q: SqlQueries,
+  atMs: number,
+  actor: string,
+  action: string,
+  entity: string,
+  entityId: string,
+  details?: unknown,
+): Promise<void> {
+  await q.run(INSERT_SQL, [
+    atMs,
+    actor,
+    action,
+    entity,
+    entityId,
+    details === undefined ? null : JSON.stringify(details),
+  ]);
+}
+
+/** One entity's audit entries, oldest first, through the SQL client. */
+export async function auditEntriesFor(
+  q: SqlQueries,
+  entity: string,
+  entityId: string,
+): Promise<AuditEntry[]> {
+  return (await q.query<Record<string, unknown>>(BY_ENTITY_SQL, [entity, entityId])).map(toEntry);
+}
+
 /** Every change to the registry is written here, in the same transaction as the change. */
 export function createAudit(db: Db) {
-  const insert = db.prepare(
-    "INSERT INTO audit (at_ms, actor, action, entity, entity_id, details) VALUES (?, ?, ?, ?, ?, ?)",
-  );
-  const byEntity = db.prepare(
-    `SELECT au.id, au.at_ms, au.actor, a.name AS actor_name, au.action, au.entity, au.entity_id, au.details
-     FROM audit au LEFT JOIN account a ON a.id = au.actor WHERE au.entity = ? AND au.entity_id = ? ORDER BY au.id`,
-  );
+  const insert = db.prepare(INSERT_SQL);
+  const byEntity = db.prepare(BY_ENTITY_SQL);
   return {
     record(
       atMs: number,
@@ -40,16 +84,7 @@ export function createAudit(db: Db) {
       );
     },
     forEntity(entity: string, entityId: string): AuditEntry[] {
-      return (byEntity.all(entity, entityId) as Record<string, unknown>[]).map((r) => ({
-        id: r.id as number,
-        at: new Date(r.at_ms as number).toISOString(),
-        actor: r.actor as string,
-        actorName: (r.actor_name as string | null) ?? null,
-        action: r.action as string,
-        entity: r.entity as string,
-        entityId: r.entity_id as string,
-        details: r.details === null ? null : JSON.parse(r.details as string),
-      }));
+      return (byEntity.all(entity, entityId) as Record<string, unknown>[]).map(toEntry);
     },
   };
 }

@@ -1,23 +1,23 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type AccountsWorld, createAccountsWorld, T0 } from "../accounts/test-world.js";
+import { createAccountsWorld, type SqliteAccountsWorld, T0 } from "../accounts/test-world.js";
 import { ADMIN, type Caller, ownedBy } from "./caller.js";
 
-let w: AccountsWorld;
+let w: SqliteAccountsWorld;
 let people: Record<string, Caller>;
 let unitOf: Record<string, string>;
-beforeEach(() => {
+beforeEach(async () => {
   w = createAccountsWorld();
-  const north = w.site("Northside milk bank");
-  const south = w.site("Southside milk bank");
+  const north = await w.site("Northside milk bank");
+  const south = await w.site("Southside milk bank");
   people = {
     admin: ADMIN,
-    staffN: w.member("staff", north, "Nora Staff"),
-    donorN: w.member("donor", north, "Nell Donor"),
-    donorN2: w.member("donor", north, "Nina Donor"),
-    staffS: w.member("staff", south, "Sam Staff"),
-    donorS: w.member("donor", south, "Sue Donor"),
+    staffN: await w.member("staff", north, "Nora Staff"),
+    donorN: await w.member("donor", north, "Nell Donor"),
+    donorN2: await w.member("donor", north, "Nina Donor"),
+    staffS: await w.member("staff", south, "Sam Staff"),
+    donorS: await w.member("donor", south, "Sue Donor"),
   };
-  people.loneStaff = w.member("staff", north, "Lone Staff");
+  people.loneStaff = await w.member("staff", north, "Lone Staff");
   w.db.prepare("UPDATE account SET site_id = NULL WHERE id = ?").run(people.loneStaff?.accountId);
   people.loneStaff = { ...(people.loneStaff as Caller), siteId: null };
   unitOf = {};
@@ -25,7 +25,7 @@ beforeEach(() => {
     unitOf[who] = w.units.create(caller, { name: `${who}'s freezer`, kind: "freezer" }, T0).id;
   }
 });
-afterEach(() => w.close());
+afterEach(async () => w.close());
 
 /** Which people's units `who` sees, through a real registry query. */
 const seenBy = (who: string) =>
@@ -35,13 +35,13 @@ const seenBy = (who: string) =>
     .sort();
 
 describe("ownedBy against real unit rows", () => {
-  it("admin sees every row", () => {
+  it("admin sees every row", async () => {
     expect(seenBy("admin")).toEqual(
       ["admin", "staffN", "donorN", "donorN2", "staffS", "donorS", "loneStaff"].sort(),
     );
   });
 
-  it("staff see their own rows and those of their site's accounts, not other sites' or the admin's", () => {
+  it("staff see their own rows and those of their site's accounts, not other sites' or the admin's", async () => {
     expect(seenBy("staffN")).toEqual(["donorN", "donorN2", "staffN"]);
     expect(seenBy("staffS")).toEqual(["donorS", "staffS"]);
     expect(() => w.units.get(people.staffN as Caller, unitOf.donorS as string)).toThrow(/does not exist/);
@@ -50,20 +50,20 @@ describe("ownedBy against real unit rows", () => {
     );
   });
 
-  it("a donor sees only her own rows, not her site's other donors' or staff's", () => {
+  it("a donor sees only her own rows, not her site's other donors' or staff's", async () => {
     expect(seenBy("donorN")).toEqual(["donorN"]);
     expect(seenBy("donorS")).toEqual(["donorS"]);
     expect(() => w.units.get(people.donorN as Caller, unitOf.donorN2 as string)).toThrow(/does not exist/);
     expect(() => w.units.get(people.donorN as Caller, unitOf.staffN as string)).toThrow(/does not exist/);
   });
 
-  it("staff without a site, and callers from before accounts (no siteId), see only their own", () => {
+  it("staff without a site, and callers from before accounts (no siteId), see only their own", async () => {
     expect(seenBy("loneStaff")).toEqual(["loneStaff"]);
     const legacy: Caller = { accountId: people.staffN?.accountId as string, role: "staff" };
     expect(w.units.list(legacy).map((u) => u.id)).toEqual([unitOf.staffN]);
   });
 
-  it("keeps the {sql, params} shape, parenthesised so it joins with AND", () => {
+  it("keeps the {sql, params} shape, parenthesised so it joins with AND", async () => {
     expect(ownedBy(ADMIN)).toEqual({ sql: "1 = 1", params: [] });
     expect(ownedBy({ accountId: "acct_d", role: "donor", siteId: "site_n" })).toEqual({
       sql: "owner_id = ?",

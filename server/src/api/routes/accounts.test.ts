@@ -19,7 +19,7 @@ beforeAll(async () => {
     },
   });
   t = await createTestApi({ log: createLogger("debug", sink) });
-  siteA = t.accounts.createSite(ADMIN, "Milk bank A").id;
+  siteA = (await t.accounts.createSite(ADMIN, "Milk bank A")).id;
 });
 afterAll(async () => t?.close());
 

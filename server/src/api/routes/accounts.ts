@@ -93,7 +93,7 @@ export const accountsPlugin: FastifyPluginAsyncZod<AccountsRoutesDeps> = async (
       },
     },
     async (req, reply) => {
-      const inv = accounts.invite(req.caller, req.body);
+      const inv = await accounts.invite(req.caller, req.body);
       const base = ctx.publicHttpUrl().replace(/\/+$/, "");
       return reply.status(201).send({
         id: inv.id,
@@ -170,7 +170,7 @@ export const accountsPlugin: FastifyPluginAsyncZod<AccountsRoutesDeps> = async (
     },
     async (req, reply) => {
       if (req.authenticated?.via === "session")
-        accounts.signOut(cookieValue(req.headers.cookie, SESSION_COOKIE));
+        await accounts.signOut(cookieValue(req.headers.cookie, SESSION_COOKIE));
       reply.header("set-cookie", clearedSessionCookie({ secure: secure(req.protocol) }));
       return reply.status(204).send(null);
     },
@@ -180,7 +180,7 @@ export const accountsPlugin: FastifyPluginAsyncZod<AccountsRoutesDeps> = async (
     const auth = req.authenticated;
     reply.header("cache-control", "no-store");
     return {
-      account: accountOut(accounts.getAccount(req.caller, req.caller.accountId)),
+      account: accountOut(await accounts.getAccount(req.caller, req.caller.accountId)),
       via: auth?.via ?? "admin-token",
       ...(auth?.via === "session" && { csrfToken: auth.csrfToken }),
     };
@@ -196,7 +196,7 @@ export const accountsPlugin: FastifyPluginAsyncZod<AccountsRoutesDeps> = async (
     },
     async (req, reply) => {
       reply.header("cache-control", "no-store");
-      return accounts.exportData(req.caller) as z.infer<typeof dataExport>;
+      return (await accounts.exportData(req.caller)) as z.infer<typeof dataExport>;
     },
   );
 
@@ -210,21 +210,21 @@ export const accountsPlugin: FastifyPluginAsyncZod<AccountsRoutesDeps> = async (
       },
     },
     async (req, reply) => {
-      const t = accounts.createToken(req.caller, req.body.name);
+      const t = await accounts.createToken(req.caller, req.body.name);
       reply.header("cache-control", "no-store");
       return reply.status(201).send({ ...tokenOut(t), token: t.token });
     },
   );
 
   app.get("/api/v1/tokens", { schema: { response: { 200: tokenList, ...errorResponses } } }, async (req) => ({
-    tokens: accounts.listTokens(req.caller).map(tokenOut),
+    tokens: (await accounts.listTokens(req.caller)).map(tokenOut),
   }));
 
   app.delete(
     "/api/v1/tokens/:id",
     { schema: { params: idParams, response: { 204: noContent, ...errorResponses } } },
     async (req, reply) => {
-      accounts.revokeToken(req.caller, req.params.id);
+      await accounts.revokeToken(req.caller, req.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -237,13 +237,13 @@ export const accountsPlugin: FastifyPluginAsyncZod<AccountsRoutesDeps> = async (
         response: { 200: accountList, ...errorResponses },
       },
     },
-    async (req) => ({ accounts: accounts.listAccounts(req.caller).map(accountOut) }),
+    async (req) => ({ accounts: (await accounts.listAccounts(req.caller)).map(accountOut) }),
   );
 
   app.get(
     "/api/v1/accounts/:id",
     { schema: { params: idParams, response: { 200: accountView, ...errorResponses } } },
-    async (req) => accountOut(accounts.getAccount(req.caller, req.params.id)),
+    async (req) => accountOut(await accounts.getAccount(req.caller, req.params.id)),
   );
 
   app.patch(
@@ -262,7 +262,7 @@ export const accountsPlugin: FastifyPluginAsyncZod<AccountsRoutesDeps> = async (
         response: { 200: accountView, ...errorResponses },
       },
     },
-    async (req) => accountOut(accounts.updateAccount(req.caller, req.params.id, req.body)),
+    async (req) => accountOut(await accounts.updateAccount(req.caller, req.params.id, req.body)),
   );
 
   app.delete(
@@ -276,7 +276,7 @@ export const accountsPlugin: FastifyPluginAsyncZod<AccountsRoutesDeps> = async (
       },
     },
     async (req, reply) => {
-      const erased = accounts.deleteAccount(req.caller, req.params.id);
+      const erased = await accounts.deleteAccount(req.caller, req.params.id);
       if (req.params.id === req.caller.accountId) {
         reply.header("set-cookie", clearedSessionCookie({ secure: secure(req.protocol) }));
       }
@@ -294,7 +294,7 @@ export const accountsPlugin: FastifyPluginAsyncZod<AccountsRoutesDeps> = async (
       },
     },
     async (req, reply) => {
-      const s = accounts.createSite(req.caller, req.body.name);
+      const s = await accounts.createSite(req.caller, req.body.name);
       return reply.status(201).send({ id: s.id, name: s.name, createdAt: toIso(s.createdMs) });
     },
   );
@@ -308,9 +308,11 @@ export const accountsPlugin: FastifyPluginAsyncZod<AccountsRoutesDeps> = async (
       },
     },
     async (req) => ({
-      sites: accounts
-        .listSites(req.caller)
-        .map((s) => ({ id: s.id, name: s.name, createdAt: toIso(s.createdMs) })),
+      sites: (await accounts.listSites(req.caller)).map((s) => ({
+        id: s.id,
+        name: s.name,
+        createdAt: toIso(s.createdMs),
+      })),
     }),
   );
 };

@@ -129,18 +129,18 @@ describe("GET /api/v1/batches/{id}/report.pdf", () => {
 describe("another tenant's batch", () => {
   it("answers 404 to both exports, exactly as a missing batch", async () => {
     const b = await movedBatch();
-    const siteId = t.accounts.createSite(ADMIN, "Another milk bank").id;
-    const { account } = t.accounts.invite(ADMIN, {
+    const siteId = (await t.accounts.createSite(ADMIN, "Another milk bank")).id;
+    const { account } = await t.accounts.invite(ADMIN, {
       email: "other.staff@example.org",
       name: "Other staff",
       role: "staff",
       siteId,
     });
-    const { inviteToken } = t.accounts.reinvite(ADMIN, account.id);
+    const { inviteToken } = await t.accounts.reinvite(ADMIN, account.id);
     const accepted = await t.accounts.acceptInvitation(inviteToken, "correct horse battery staple");
     expect(accepted.ok).toBe(true);
     const caller: Caller = { accountId: account.id, role: "staff", siteId, name: account.name };
-    const token = t.accounts.createToken(caller, "exports").token;
+    const token = (await t.accounts.createToken(caller, "exports")).token;
     for (const path of ["readings.csv", "report.pdf"]) {
       const res = await t.app.inject({
         method: "GET",

@@ -76,25 +76,40 @@ let annaProbe: string;
 
 beforeAll(async () => {
   t = await createTestApi();
-  siteA = t.accounts.createSite(ADMIN, "Northside milk bank").id;
-  siteB = t.accounts.createSite(ADMIN, "Southside milk bank").id;
+  siteA = (await t.accounts.createSite(ADMIN, "Northside milk bank")).id;
+  siteB = (await t.accounts.createSite(ADMIN, "Southside milk bank")).id;
   const people = {
-    staffA: t.accounts.invite(ADMIN, { email: "s@a.org", name: "Sam Staff", role: "staff", siteId: siteA }),
-    anna: t.accounts.invite(ADMIN, { email: "anna@a.org", name: "Anna Donor", role: "donor", siteId: siteA }),
-    bella: t.accounts.invite(ADMIN, {
+    staffA: await t.accounts.invite(ADMIN, {
+      email: "s@a.org",
+      name: "Sam Staff",
+      role: "staff",
+      siteId: siteA,
+    }),
+    anna: await t.accounts.invite(ADMIN, {
+      email: "anna@a.org",
+      name: "Anna Donor",
+      role: "donor",
+      siteId: siteA,
+    }),
+    bella: await t.accounts.invite(ADMIN, {
       email: "bella@a.org",
       name: "Bella Donor",
       role: "donor",
       siteId: siteA,
     }),
-    cleo: t.accounts.invite(ADMIN, { email: "cleo@b.org", name: "Cleo Donor", role: "donor", siteId: siteB }),
+    cleo: await t.accounts.invite(ADMIN, {
+      email: "cleo@b.org",
+      name: "Cleo Donor",
+      role: "donor",
+      siteId: siteB,
+    }),
   };
   for (const [who, { account }] of Object.entries(people)) {
-    const { inviteToken } = t.accounts.reinvite(ADMIN, account.id);
+    const { inviteToken } = await t.accounts.reinvite(ADMIN, account.id);
     const ok = await t.accounts.acceptInvitation(inviteToken, "correct horse battery staple");
     if (!ok.ok) throw new Error(ok.message);
     callers[who] = callerOf(account);
-    tokens[who] = t.accounts.createToken(callerOf(account), "lists").token;
+    tokens[who] = (await t.accounts.createToken(callerOf(account), "lists")).token;
   }
   callers.admin = ADMIN;
   const anna = callers.anna as Caller;
@@ -166,7 +181,7 @@ describe("GET /api/v1/batches for the batch list", () => {
   let annaFresh: { id: string; code: string };
   let bellaBatch: { id: string; code: string };
   let cleoBatch: { id: string; code: string };
-  beforeAll(() => {
+  beforeAll(async () => {
     annaOld = batchOf("anna", annaFreezer.id, 30);
     annaFresh = batchOf("anna", annaFreezer.id, 2, "fresh");
     bellaBatch = batchOf("bella", bellaFridge.id, 3, "fresh");

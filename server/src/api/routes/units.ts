@@ -83,7 +83,7 @@ export interface UnitsDeps {
   /** Whether a probe is online now: heard recently and not announced offline. */
   probeOnline(probeId: string, nowMs: number): boolean;
   /** Owner names and sites as this caller may see them (one lookup per request). */
-  ownersFor(caller: Caller): (ownerId: string) => OwnerFacts | null;
+  ownersFor(caller: Caller): (ownerId: string) => Promise<OwnerFacts | null>;
   /** A unit was created (e.g. to announce it to Home Assistant). */
   onUnitChanged(unitId: string): void;
   now(): number;
@@ -102,12 +102,12 @@ const resolvedProfileOf = (unit: Unit) => {
 export async function unitView(
   ctx: Omit<UnitsDeps, "units" | "onUnitChanged">,
   unit: Unit,
-  ownerOf: (ownerId: string) => OwnerFacts | null,
+  ownerOf: (ownerId: string) => Promise<OwnerFacts | null>,
 ) {
   const nowMs = ctx.now();
   const attached = ctx.probes.attachmentsOfUnit(unit.id, nowMs, nowMs + 1).map((a) => a.probeId);
   const last = await ctx.unitReadings.latest(unit.id, nowMs);
-  const owner = ownerOf(unit.ownerId);
+  const owner = await ownerOf(unit.ownerId);
   const safe = resolvedProfileOf(unit)?.safe;
   return {
     id: unit.id,

@@ -1,0 +1,56 @@
+import { beforeEach, expect, it } from "vitest";
+import { describeBackends } from "../../test/backends.js";
+import { type AccountsWorld, MIN, openAccountsWorld, PASSWORD, T0 } from "./test-world.js";
+
+// Her registry rows (units, probes, batches) are exported too: erasure.test.ts covers those on SQLite.
+describeBackends("accounts: data export", (open) => {
+  let w: AccountsWorld;
+  beforeEach(async () => {
+    w = await openAccountsWorld(await open());
+  });
+
+  it("holds her account, site, tokens, sessions and audit entries; nobody else's, and no secrets", async () => {
+    const siteId = await w.site("Northside milk bank");
+    const { email, caller } = await w.activeMember("donor", siteId, "Ana");
+    const other = await w.activeMember("donor", siteId, "Bob");
+    w.advance(MIN);
+    const signedIn = await w.accounts.signIn({ email, password: PASSWORD, address: "192.0.2.1" });
+    if (!signedIn.ok) throw new Error(signedIn.message);
+    const { token } = await w.accounts.createToken(caller, "script");
+    await w.accounts.createToken(other.caller, "bob's script");
+
+    const data = await w.accounts.exportData(caller);
+    expect(data).toMatchObject({
+      exportedAt: new Date(T0 + MIN).toISOString(),
+      account: {
+        id: caller.accountId,
+        email: "ana@example.org",
+        name: "Ana",
+        role: "donor",
+        siteId,
+        createdAt: new Date(T0).toISOString(),
+        disabledAt: null,
+        deletedAt: null,
+      },
+      site: { id: siteId, name: "Northside milk bank", createdAt: new Date(T0).toISOString() },
+      units: [],
+      probes: [],
+      batches: [],
+      alerts: [],
+      apiTokens: [{ name: "script", createdAt: new Date(T0 + MIN).toISOString(), revokedAt: null }],
+      sessions: [{ createdAt: new Date(T0 + MIN).toISOString() }],
+    });
+    expect((data.audit as { action: string }[]).map((e) => e.action)).toEqual([
+      "account.invited",
+      "account.activated",
+      "session.created",
+      "token.created",
+    ]);
+    const text = JSON.stringify(data);
+    for (const foreign of [other.caller.accountId, "Bob", "bob's script"])
+      expect(text).not.toContain(foreign);
+    for (const secret of [token, signedIn.sessionToken, "tokenHash", "passwordHash", "$scrypt$"]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+});
