@@ -226,7 +226,8 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   liveTimer.unref();
 
   const onUnitChanged = (unitId: string) => void alerting.publishDiscovery(unitId);
-  // The accounts module runs on the SQL client, over the same SQLite connection as the rest.
+  // The accounts module runs on the SQL client, on a connection of its own to the same SQLite file
+  // (db/sql/sqlite.ts): its transactions never take the registry's or the journal's writes with them.
   const sql = createSqliteClient(db);
   const accounts = createAccounts({ sql, now, sqliteOnly: { db, audit } });
   const sessionPurge = setInterval(() => {

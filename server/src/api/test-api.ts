@@ -69,7 +69,8 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
   const onUnitChanged = (unitId: string) => void changedUnits.push(unitId);
 
   const throttle = createSignInThrottle({ now });
-  const accounts = createAccounts({ sql: createSqliteClient(db), now, throttle, sqliteOnly: { db, audit } });
+  const sql = createSqliteClient(db);
+  const accounts = createAccounts({ sql, now, throttle, sqliteOnly: { db, audit } });
   const app = await createApi({ log, adminToken: TEST_TOKEN, accounts });
   let dashboardDir: string | undefined;
   if (opts.dashboard) {
@@ -138,6 +139,7 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
       await app.close();
       await alerting.stop();
       await pipeline.stop();
+      await sql.close();
       db.close();
       rmSync(dir, { recursive: true, force: true });
     },

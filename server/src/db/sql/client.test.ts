@@ -1,10 +1,13 @@
 /**
  * The contract of `SqlClient` (client.ts), the same tests on SQLite and on PostgreSQL
- * (test/backends.ts), then what only one backend does: PostgreSQL's retries, SQLite's one
- * connection shared with synchronous code.
+ * (test/backends.ts), then what only one backend does: PostgreSQL's retries, SQLite's connection
+ * of its own beside the synchronous one (files), or shared with synchronous code (in memory).
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { describeBackends } from "../../../test/backends.js";
 import type { Backend, SqlClient } from "./client.js";
 import { createSqliteClient } from "./sqlite.js";
@@ -330,5 +333,135 @@ describe("SqlClient on SQLite shares its one connection with synchronous code", 
     await Promise.all([tx, read]);
     expect(order).toEqual(["tx body", "read"]);
     expect(await read).toEqual([{ what: "tx" }]);
+  });
+});
+
+describe("SqlClient on a SQLite file works on a connection of its own beside the synchronous one", () => {
+  const dir = mkdtempSync(join(tmpdir(), "coldtrail-sqlite-beside-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dbs: Database.Database[] = [];
+  const clients: SqlClient[] = [];
+  afterEach(async () => {
+    for (const client of clients.splice(0)) await client.close();
+    for (const db of dbs.splice(0)) db.close();
+  });
+  let files = 0;
+  /** A connection as `openDatabase` (db/open.ts) sets it up, to `file` (a new file by default). */
+  const connection = (file = join(dir, `beside-${++files}.sqlite`)) => {
+    const db = new Database(file);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    db.pragma("busy_timeout = 5000");
+    db.exec("CREATE TABLE IF NOT EXISTS journal (what TEXT NOT NULL)");
+    dbs.push(db);
+    return db;
+  };
+  const clientOn = (db: Database.Database) => {
+    const client = createSqliteClient(db);
+    clients.push(client);
+    return client;
+  };
+  const outcomeOf = (write: Promise<unknown>) =>
+    write.then(
+      () => "written",
+      (error: unknown) => (error as { code?: string }).code ?? String(error),
+    );
+
+  it("refuses at once a synchronous write woken inside a transaction that then rolls back, instead of losing it", async () => {
+    const db = connection();
+    const client = clientOn(db);
+    const acknowledge = db.prepare("INSERT INTO journal (what) VALUES (?)");
+    const count = db.prepare("SELECT COUNT(*) AS n FROM journal");
+    let wake: () => void = () => {};
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    // A request waiting on a promise the transaction's chain resolves: it runs between two tx calls.
+    const interleaved = woken.then(() => acknowledge.run("acknowledged reading"));
+    const seenOutside: unknown[] = [];
+    const outcome = client.transaction(async (tx) => {
+      await tx.run("INSERT INTO journal (what) VALUES (?)", ["in the transaction"]);
+      seenOutside.push(count.get(), db.inTransaction);
+      wake();
+      await tx.get("SELECT COUNT(*) AS n FROM journal");
+      await tx.get("SELECT COUNT(*) AS n FROM journal");
+      throw new Error("409: a conflict found inside the transaction");
+    });
+    await expect(outcome).rejects.toThrow("409: a conflict");
+    // Its own caller heard of it (on one shared connection it was "written", then rolled back).
+    expect(await outcomeOf(interleaved)).toBe("SQLITE_BUSY");
+    // The synchronous connection never saw the uncommitted row, and was never inside the transaction.
+    expect(seenOutside).toEqual([{ n: 0 }, false]);
+    expect(db.pragma("busy_timeout", { simple: true })).toBe(5000);
+    acknowledge.run("acknowledged again");
+    expect(db.prepare("SELECT what FROM journal").all()).toEqual([{ what: "acknowledged again" }]);
+    expect(await client.query("SELECT what FROM journal")).toEqual([{ what: "acknowledged again" }]);
+  });
+
+  it("keeps what synchronous code writes between transactions, and shows each side the other's commits", async () => {
+    const db = connection();
+    const client = clientOn(db);
+    const acknowledge = db.prepare("INSERT INTO journal (what) VALUES (?)");
+    await client.transaction(async (tx) => {
+      await tx.run("INSERT INTO journal (what) VALUES (?)", ["committed by the client"]);
+    });
+    acknowledge.run("written synchronously");
+    await expect(
+      client.transaction(async (tx) => {
+        await tx.run("INSERT INTO journal (what) VALUES (?)", ["rolled back"]);
+        throw new Error("changed my mind");
+      }),
+    ).rejects.toThrow("changed my mind");
+    const all = [{ what: "committed by the client" }, { what: "written synchronously" }];
+    expect(db.prepare("SELECT what FROM journal ORDER BY rowid").all()).toEqual(all);
+    expect(await client.query("SELECT what FROM journal ORDER BY rowid")).toEqual(all);
+  });
+
+  it("protects the synchronous connections of two clients on one file in one process", async () => {
+    const file = join(dir, "two-instances.sqlite");
+    const first = connection(file);
+    const second = connection(file);
+    const one = clientOn(first);
+    const other = clientOn(second);
+    let wake: () => void = () => {};
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    const interleaved = woken.then(() =>
+      second.prepare("INSERT INTO journal (what) VALUES (?)").run("the other instance's reading"),
+    );
+    const committed = one.transaction(async (tx) => {
+      await tx.run("INSERT INTO journal (what) VALUES (?)", ["one's"]);
+      wake();
+      await tx.get("SELECT 1 AS one");
+    });
+    // The other client's call waits for the transaction and sees its commit.
+    const read = other.query("SELECT what FROM journal");
+    await committed;
+    expect(await outcomeOf(interleaved)).toBe("SQLITE_BUSY");
+    expect(await read).toEqual([{ what: "one's" }]);
+    expect(second.pragma("busy_timeout", { simple: true })).toBe(5000);
+  });
+
+  it("refuses a transaction started inside a synchronous transaction of the connection it stands beside", async () => {
+    const db = connection();
+    const client = clientOn(db);
+    let started: Promise<unknown> = Promise.resolve();
+    db.transaction(() => {
+      db.prepare("INSERT INTO journal (what) VALUES (?)").run("synchronous");
+      started = client.transaction(async (tx) => tx.run("INSERT INTO journal (what) VALUES ('client')"));
+    })();
+    await expect(started).rejects.toThrow(/from inside a synchronous transaction on another connection/);
+    expect(db.prepare("SELECT what FROM journal").all()).toEqual([{ what: "synchronous" }]);
+  });
+
+  it("closes its own connection and leaves the one it was given open", async () => {
+    const db = connection();
+    const client = createSqliteClient(db);
+    await client.run("INSERT INTO journal (what) VALUES (?)", ["before close"]);
+    await client.close();
+    expect(db.open).toBe(true);
+    expect(db.prepare("SELECT what FROM journal").all()).toEqual([{ what: "before close" }]);
   });
 });
