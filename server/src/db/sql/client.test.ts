@@ -282,7 +282,7 @@ describeBackends(
   { only: ["postgres"] },
 );
 
-describe("SqlClient on SQLite shares its one connection with synchronous code", () => {
+describe("SqlClient on an in-memory SQLite database shares its one connection with synchronous code", () => {
   const dbs: Database.Database[] = [];
   afterEach(() => {
     for (const db of dbs.splice(0)) db.close();

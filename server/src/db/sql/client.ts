@@ -53,9 +53,9 @@ export interface SqlClient extends SqlQueries {
    * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. On
    * PostgreSQL a serialization failure or deadlock runs `fn` again (up to `maxAttempts`), so `fn`
    * must do nothing but database work through `tx`: no I/O of its own, no effects outside the
-   * database. On SQLite this is enforced: the transaction holds the one connection, so it must end
-   * within the turn of the event loop that began it (see sqlite.ts); one that waits on anything
-   * else is rolled back and rejected.
+   * database. On SQLite this is enforced: the transaction holds the write lock of the file, so it
+   * must end within the turn of the event loop that began it (see sqlite.ts); one that waits on
+   * anything else is rolled back and rejected.
    */
   transaction<T>(fn: (tx: SqlTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Waits for work in progress and closes the connection(s). */

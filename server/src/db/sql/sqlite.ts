@@ -1,22 +1,25 @@
 /**
  * The SQL client over better-sqlite3: synchronous connections, async callers.
  *
- * Its connection. Code that still uses a better-sqlite3 connection synchronously (the journal's
+ * Which connection. Code that still uses a better-sqlite3 connection synchronously (the journal's
  * group commit, the registry, modules not yet converted) would otherwise share it with the
  * client's transactions: a synchronous write that ran while one was open (a promise chain woken
  * between two of its `tx` calls) landed inside it, and a rollback took that write, already
  * acknowledged to its caller, with it. So a client given a connection it does not own
  * (`ownsConnection` false) on a database file in WAL mode opens a connection of its own to the
- * same file, with the same settings, and runs everything there. WAL lets readers on either
- * connection read while the other writes; SQLite allows one writer at a time. While a client
- * transaction holds the write lock (BEGIN IMMEDIATE … COMMIT), the connections it was given
- * have busy_timeout 0: a synchronous write on them fails at once with SQLITE_BUSY ("database is
- * locked") to its own caller, instead of being rolled back silently, or of waiting for a lock
- * that only this thread can release (busy_timeout would stall the event loop, then fail anyway).
- * The connections are registered per file, so two clients on one file in one process (two
- * "instances" in a test) protect each other's. An in-memory database (or another journal
- * mode) cannot be opened twice: there, and when the client owns its connection (nobody else
- * writes on it), the client uses the connection it was given, as before.
+ * same file, with the same settings (synchronous, foreign_keys, busy_timeout, wal_autocheckpoint),
+ * and runs everything there; `close()` closes it, before the caller closes its own. WAL lets
+ * readers on either connection read while the other writes; SQLite allows one writer at a time.
+ * While a client transaction holds the write lock (BEGIN IMMEDIATE … COMMIT), the connections it
+ * was given have busy_timeout 0: a synchronous write on them fails at once with SQLITE_BUSY
+ * ("database is locked") to its own caller, instead of being rolled back silently, or of waiting
+ * for a lock that only this thread can release (busy_timeout would stall the event loop, then fail
+ * anyway). Their reads never wait (WAL) and see the last commit. The given connections are
+ * registered per file, so two clients on one file in one process (two "instances" in a test)
+ * protect each other's. A client transaction started from inside a synchronous transaction of a
+ * given connection is refused at once, for the same reason. An in-memory database (or another
+ * journal mode) cannot be opened twice: there, and when the client owns its connection (nobody
+ * else writes on it), the client uses the connection it was given, as before.
  *
  * Every call runs synchronously when nothing else holds the client's connection and returns a
  * settled promise. A transaction takes the connection for itself, and calls from other async
