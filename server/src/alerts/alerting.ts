@@ -32,7 +32,7 @@ import type { VapidKeys } from "./push/vapid.js";
 import type { AlertsDeps, ChannelsDeps } from "./routes.js";
 import { type AlertSettingsInput, resolveAlertSettings } from "./settings.js";
 import { type AlertChange, createAlertStore } from "./store.js";
-import { type AlertIntent, NOTIFYING_EVENTS } from "./types.js";
+import { type AlertIntent, type ChannelKind, NOTIFYING_EVENTS } from "./types.js";
 import { alertView } from "./view.js";
 
 /** Outbox rows deleted per tick at most: a few milliseconds of the event loop. */
@@ -148,7 +148,12 @@ export function createAlerting(deps: AlertingDeps) {
   const publicUrl = (): string | null =>
     (typeof deps.publicUrl === "function" ? deps.publicUrl() : deps.publicUrl) || null;
 
-  const channels = createChannelStore(db, deps.audit);
+  // The delivery thread's media get ready once a channel needs them, not at the first alert.
+  const threadKinds = new Set<ChannelKind>(["webhook", "email", "webpush"]);
+  let warmMedia = (): void => undefined;
+  const channels = createChannelStore(db, deps.audit, (kind) => {
+    if (threadKinds.has(kind)) warmMedia();
+  });
   const store = createAlertStore(db, { audit: deps.audit, channels, settings, publicUrl });
   const hub = createAlertHub();
   const host = (() => {
@@ -176,6 +181,7 @@ export function createAlerting(deps: AlertingDeps) {
         log.info({ channelId }, "push.subscription_removed");
     },
   });
+  warmMedia = media.warm;
   // A donor hears her alerts at once; staff once an alert escalates past the donor (level 0).
   const staffLevel = settings.escalation.find((l) => l.level > 0)?.level ?? 0;
   const notifyPrefs = createNotifyPrefs(db, channels, {
@@ -327,6 +333,7 @@ export function createAlerting(deps: AlertingDeps) {
       started = true;
       engine.seed(store.active());
       outbox.start();
+      if ([...threadKinds].some((k) => channels.hasAny(k))) media.warm();
       const every = deps.tickEveryMs ?? 15_000;
       if (every > 0) {
         timer = setInterval(() => tick(deps.now()), every);

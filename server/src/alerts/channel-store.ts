@@ -31,7 +31,13 @@ export interface NewChannel {
 }
 
 /** Alert channels: where alerts go (a webhook URL, an email address, MQTT), owned like units. */
-export function createChannelStore(db: Db, audit: Audit) {
+export function createChannelStore(
+  db: Db,
+  audit: Audit,
+  /** After a channel is created (e.g. to get its medium ready). */
+  onCreated: (kind: ChannelKind) => void = () => undefined,
+) {
+  const anyLiveOf = db.prepare("SELECT 1 FROM alert_channel WHERE deleted_ms IS NULL AND kind = ? LIMIT 1");
   const insert = db.prepare(
     `INSERT INTO alert_channel (id, owner_id, kind, target, secret, unit_ids, alert_kinds, min_escalation, created_ms)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -80,7 +86,12 @@ export function createChannelStore(db: Db, audit: Audit) {
           minEscalation: input.minEscalation ?? 0,
         });
       })();
+      onCreated(input.kind);
       return { channel: this.get(id) as Channel, secret: input.secret === undefined ? secret : null };
+    },
+    /** Whether any channel of this kind exists (not deleted). */
+    hasAny(kind: ChannelKind): boolean {
+      return anyLiveOf.get(kind) !== undefined;
     },
     get(id: string): Channel | null {
       const r = byId.get(id) as Record<string, unknown> | undefined;

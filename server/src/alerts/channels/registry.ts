@@ -37,7 +37,8 @@ export interface ChannelDeps {
   onPushGone?: (channelId: string) => void;
   /**
    * Webhook, email and web push send from a worker thread of their own (thread.ts), so their
-   * round trips do not wait on the main event loop. Started at the first send.
+   * round trips do not wait on the main event loop. Started by `warm()` (when a channel that
+   * needs it exists) or at the first send.
    */
   thread?: { log: { warn(o: object, msg: string): void } };
 }
@@ -45,6 +46,8 @@ export interface ChannelDeps {
 /** The media this server can send through; email and mqtt only when configured. */
 export function createChannels(deps: ChannelDeps): {
   channels: Map<ChannelKind, AlertChannel>;
+  /** Gets the delivery thread (if any) ready before the first send. */
+  warm(): void;
   close(): Promise<void>;
 } {
   const channels = new Map<ChannelKind, AlertChannel>();
@@ -68,7 +71,7 @@ export function createChannels(deps: ChannelDeps): {
         "mqtt",
         createMqttChannel({ publish: deps.mqttPublish, activeOfUnit: deps.activeOfUnit, now: deps.now }),
       );
-    return { channels, close: () => thread.stop() };
+    return { channels, warm: () => thread.warm(), close: () => thread.stop() };
   }
   channels.set("webhook", createWebhookChannel({ timeoutMs: deps.timeoutMs, policy: deps.webhookPolicy }));
   let email: ReturnType<typeof createEmailChannel> | null = null;
@@ -100,6 +103,7 @@ export function createChannels(deps: ChannelDeps): {
   }
   return {
     channels,
+    warm: () => undefined,
     close: async () => {
       email?.close();
     },

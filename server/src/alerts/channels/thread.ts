@@ -118,6 +118,15 @@ export function createDeliveryThread(opts: {
 
   return {
     media,
+    /**
+     * Starts the thread now, without holding the process open: compiling and loading its media
+     * takes most of a second, which the first alert after a start would otherwise wait for.
+     */
+    warm(): void {
+      if (worker) return;
+      worker = start();
+      worker.unref();
+    },
     /** Lets the thread finish what it was given and close its connections, then ends it. */
     async stop(): Promise<void> {
       const w = worker;
