@@ -29,6 +29,18 @@ const toEntry = (r: Record<string, unknown>): AuditEntry => ({
   details: r.details === null ? null : JSON.parse(r.details as string),
 });
 
+/** INSERT_SQL's parameters; details as JSON text. */
+function auditRow(
+  atMs: number,
+  actor: string,
+  action: string,
+  entity: string,
+  entityId: string,
+  details: unknown,
+): [number, string, string, string, string, string | null] {
+  return [atMs, actor, action, entity, entityId, details === undefined ? null : JSON.stringify(details)];
+}
+
 /**
  * The audit row of a change, written through the SQL client (either backend): pass the change's
  * own transaction, so the row commits or rolls back with it.
@@ -42,14 +54,7 @@ export async function recordAudit(
   entityId: string,
   details?: unknown,
 ): Promise<void> {
-  await q.run(INSERT_SQL, [
-    atMs,
-    actor,
-    action,
-    entity,
-    entityId,
-    details === undefined ? null : JSON.stringify(details),
-  ]);
+  await q.run(INSERT_SQL, auditRow(atMs, actor, action, entity, entityId, details));
 }
 
 /** One entity's audit entries, oldest first, through the SQL client. */
@@ -74,14 +79,7 @@ export function createAudit(db: Db) {
       entityId: string,
       details?: unknown,
     ): void {
-      insert.run(
-        atMs,
-        actor,
-        action,
-        entity,
-        entityId,
-        details === undefined ? null : JSON.stringify(details),
-      );
+      insert.run(...auditRow(atMs, actor, action, entity, entityId, details));
     },
     forEntity(entity: string, entityId: string): AuditEntry[] {
       return (byEntity.all(entity, entityId) as Record<string, unknown>[]).map(toEntry);
