@@ -149,11 +149,8 @@ export function createAlerting(deps: AlertingDeps) {
     (typeof deps.publicUrl === "function" ? deps.publicUrl() : deps.publicUrl) || null;
 
   // The delivery thread's media get ready once a channel needs them, not at the first alert.
-  const threadKinds = new Set<ChannelKind>(["webhook", "email", "webpush"]);
-  let warmMedia = (): void => undefined;
-  const channels = createChannelStore(db, deps.audit, (kind) => {
-    if (threadKinds.has(kind)) warmMedia();
-  });
+  let warmMediaFor = (_kind: ChannelKind): void => undefined;
+  const channels = createChannelStore(db, deps.audit, (kind) => warmMediaFor(kind));
   const store = createAlertStore(db, { audit: deps.audit, channels, settings, publicUrl });
   const hub = createAlertHub();
   const host = (() => {
@@ -181,7 +178,9 @@ export function createAlerting(deps: AlertingDeps) {
         log.info({ channelId }, "push.subscription_removed");
     },
   });
-  warmMedia = media.warm;
+  warmMediaFor = (kind) => {
+    if (media.threaded.has(kind)) media.warm();
+  };
   // A donor hears her alerts at once; staff once an alert escalates past the donor (level 0).
   const staffLevel = settings.escalation.find((l) => l.level > 0)?.level ?? 0;
   const notifyPrefs = createNotifyPrefs(db, channels, {
@@ -333,7 +332,7 @@ export function createAlerting(deps: AlertingDeps) {
       started = true;
       engine.seed(store.active());
       outbox.start();
-      if ([...threadKinds].some((k) => channels.hasAny(k))) media.warm();
+      if ([...media.threaded].some((k) => channels.hasAny(k))) media.warm();
       const every = deps.tickEveryMs ?? 15_000;
       if (every > 0) {
         timer = setInterval(() => tick(deps.now()), every);

@@ -46,6 +46,8 @@ export interface ChannelDeps {
 /** The media this server can send through; email and mqtt only when configured. */
 export function createChannels(deps: ChannelDeps): {
   channels: Map<ChannelKind, AlertChannel>;
+  /** The kinds sent from the delivery thread (none without one). */
+  threaded: ReadonlySet<ChannelKind>;
   /** Gets the delivery thread (if any) ready before the first send. */
   warm(): void;
   close(): Promise<void>;
@@ -71,7 +73,12 @@ export function createChannels(deps: ChannelDeps): {
         "mqtt",
         createMqttChannel({ publish: deps.mqttPublish, activeOfUnit: deps.activeOfUnit, now: deps.now }),
       );
-    return { channels, warm: () => thread.warm(), close: () => thread.stop() };
+    return {
+      channels,
+      threaded: new Set(thread.media.keys()),
+      warm: () => thread.warm(),
+      close: () => thread.stop(),
+    };
   }
   channels.set("webhook", createWebhookChannel({ timeoutMs: deps.timeoutMs, policy: deps.webhookPolicy }));
   let email: ReturnType<typeof createEmailChannel> | null = null;
@@ -103,6 +110,7 @@ export function createChannels(deps: ChannelDeps): {
   }
   return {
     channels,
+    threaded: new Set(),
     warm: () => undefined,
     close: async () => {
       email?.close();
