@@ -69,7 +69,8 @@ describe("the delivery thread", () => {
   });
 
   it("delivers while the main event loop is blocked", async () => {
-    // The receiver is another process: it writes a file when the POST arrives. This thread then
+    // The receiver is another process: it writes a file when the POST arrives (written aside and
+    // renamed, so the file never exists empty while this thread polls for it). This thread then
     // blocks its own event loop, polling for that file synchronously: only a send that does not
     // need this event loop can get there.
     const dir = mkdtempSync(join(tmpdir(), "coldtrail-thread-"));
@@ -80,7 +81,7 @@ describe("the delivery thread", () => {
       [
         "-e",
         `const http = require("node:http"); const fs = require("node:fs");
-         const s = http.createServer((req, res) => { fs.writeFileSync(${JSON.stringify(flag)}, String(req.headers["x-coldtrail-delivery"])); res.statusCode = 204; res.end(); });
+         const s = http.createServer((req, res) => { fs.writeFileSync(${JSON.stringify(`${flag}.tmp`)}, String(req.headers["x-coldtrail-delivery"])); fs.renameSync(${JSON.stringify(`${flag}.tmp`)}, ${JSON.stringify(flag)}); res.statusCode = 204; res.end(); });
          s.listen(0, "127.0.0.1", () => console.log(s.address().port));`,
       ],
       { stdio: ["ignore", "pipe", "inherit"] },
