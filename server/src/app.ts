@@ -115,7 +115,11 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     );
   }
 
-  const registry = createRegistry(db);
+  // Accounts, and the registry modules as they move onto it (issue #13), run on the SQL client: a
+  // connection of its own to the same SQLite file (db/sql/sqlite.ts), so its transactions never
+  // take the journal's writes with them.
+  const sql = createSqliteClient(db);
+  const registry = createRegistry(db, sql);
   const { audit, units, probes, batches, deadLetters, live, lookups } = registry;
   const { metrics, pipeline } = createMeteredPipeline({ config, db, log, deadLetters, now });
   const { store } = pipeline;
@@ -226,9 +230,6 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   liveTimer.unref();
 
   const onUnitChanged = (unitId: string) => void alerting.publishDiscovery(unitId);
-  // The accounts module runs on the SQL client, on a connection of its own to the same SQLite file
-  // (db/sql/sqlite.ts): its transactions never take the registry's or the journal's writes with them.
-  const sql = createSqliteClient(db);
   const accounts = createAccounts({ sql, now, sqliteOnly: { db, audit } });
   const sessionPurge = setInterval(() => {
     accounts.purgeExpiredSessions().catch((error: unknown) => {

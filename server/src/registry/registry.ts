@@ -1,4 +1,6 @@
 import type { Db } from "../db/open.js";
+import type { SqlClient } from "../db/sql/client.js";
+import { createSqliteClient } from "../db/sql/sqlite.js";
 import { PROFILE_IDS } from "../rules/index.js";
 import { createAudit } from "./audit.js";
 import { createBatches } from "./batches.js";
@@ -8,11 +10,16 @@ import { createProbeLookups } from "./probe-lookups.js";
 import { createProbes } from "./probes.js";
 import { createUnits } from "./units.js";
 
-/** The registry's tables behind their modules: units, probes, batches, audit, dead letters. */
-export function createRegistry(db: Db) {
+/**
+ * The registry's tables behind their modules: units, probes, batches, audit, dead letters. `sql` is
+ * the asynchronous client the modules move onto (issue #13): SQLite by default (its own connection
+ * to the same file), PostgreSQL when several instances share state.
+ */
+export function createRegistry(db: Db, sql: SqlClient = createSqliteClient(db)) {
   const audit = createAudit(db);
   const probes = createProbes(db, audit);
   return {
+    sql,
     audit,
     units: createUnits(db, audit, () => new Set(PROFILE_IDS)),
     probes,
