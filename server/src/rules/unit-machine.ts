@@ -11,7 +11,9 @@
  *   reading at or below the clear threshold (hysteresis). A gap does not close a run. When a
  *   run's first reading follows a gap, the run is taken to start at the start of the gap: the
  *   air may have warmed at any moment nobody was looking.
- * - A run becomes an excursion once it has lasted longer than the rule's `forMin`.
+ * - A run becomes an excursion once it has lasted longer than the rule's `forMin`. An excursion
+ *   also ends after the rule's `clearAfterMin` without a reading beyond the line (readings
+ *   settled in the hysteresis band), dated from the first reading back inside.
  * - The milk-temperature estimate (`milk-temperature.ts`) moves between readings with the air
  *   held at the last reading; phase changes are placed at the exact time the estimate crosses.
  *
@@ -44,6 +46,11 @@ export interface RunState {
    * only this time counts toward `forMin`. Missing in states saved before it existed.
    */
   aboveMs?: number;
+  /**
+   * Since when the readings have stayed inside the line (within the hysteresis band) without a
+   * gap: a confirmed run ends after the rule's `clearAfterMin` of that. Unset while beyond.
+   */
+  insideSinceMs?: number;
 }
 
 /** A flat stretch of identical readings (RULES.md §3 "Sensor faults": a stuck probe). */
@@ -343,6 +350,27 @@ function confirmIfDue(
   }
 }
 
+/**
+ * Tracks a run's readings inside its line (in the hysteresis band). True when a confirmed run has
+ * stayed inside for `clearAfterMin` with no gap: it may end, dated from its first reading inside.
+ * An unconfirmed run never ends this way: its time beyond the line keeps adding up.
+ */
+function settledInside(
+  run: RunState,
+  inside: boolean,
+  afterGap: boolean,
+  tsMs: number,
+  clearAfterMin: number,
+) {
+  if (!inside) {
+    run.insideSinceMs = undefined;
+    return false;
+  }
+  // Nobody saw the air during a gap: the calm starts again at this reading.
+  if (afterGap || run.insideSinceMs === undefined) run.insideSinceMs = tsMs;
+  return run.confirmed && tsMs - run.insideSinceMs >= clearAfterMin * 60_000;
+}
+
 function closeRun(
   run: RunState,
   rule: RunRule,
@@ -414,6 +442,10 @@ function acceptReading(
   } else {
     s.high.peakC = Math.max(s.high.peakC, tempC);
     confirmIfDue(s.high, "high", h.forMin, tsMs, s, out);
+    if (settledInside(s.high, tempC <= h.aboveC, afterGap, tsMs, h.clearAfterMin)) {
+      closeRun(s.high, "high", h.forMin, s.high.insideSinceMs ?? tsMs, s, out);
+      s.high = null;
+    }
   }
 
   // Freezing in a fridge.
@@ -430,6 +462,10 @@ function acceptReading(
     } else {
       s.low.peakC = Math.min(s.low.peakC, tempC);
       confirmIfDue(s.low, "low", l.forMin, tsMs, s, out);
+      if (settledInside(s.low, tempC >= l.belowC, afterGap, tsMs, l.clearAfterMin)) {
+        closeRun(s.low, "low", l.forMin, s.low.insideSinceMs ?? tsMs, s, out);
+        s.low = null;
+      }
     }
   }
 

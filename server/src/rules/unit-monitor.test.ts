@@ -197,6 +197,90 @@ describe("createUnitMonitor: probe faults a person can act on", () => {
     expect(m.state().high).toMatchObject({ startMs: T0 + HOUR_MS, confirmed: false, aboveMs: MINUTE_MS });
   });
 
+  describe("a confirmed excursion ends after clearAfterMin back inside the line, even within the hysteresis band", () => {
+    /** A fridge at 6 °C from 1 h to 1 h 45 min, then settled at 3.6–4.0 °C (never ≤ 3.5 °C). */
+    const warmTo = T0 + HOUR_MS + 45 * MINUTE_MS;
+    const settled = (t: number) => 3.6 + 0.1 * (Math.floor(t / (5 * MINUTE_MS)) % 5);
+    const afterWarm = piecewise([{ fromMs: T0 + HOUR_MS, toMs: warmTo, tempAt: () => 6 }], settled);
+
+    it("ends 30 min after the first reading back at 4 °C or below, dated from that reading", () => {
+      const m = createUnitMonitor(PROFILES.fridge, { expectedIntervalMs: MINUTE_MS, startMs: T0 });
+      const events = m.push(series(T0, T0 + 6 * HOUR_MS, MINUTE_MS, afterWarm));
+      expect(events).toEqual([
+        {
+          kind: "excursion-started",
+          rule: "high",
+          fromMs: T0 + HOUR_MS,
+          atMs: T0 + HOUR_MS + 31 * MINUTE_MS,
+        },
+        { kind: "excursion-ended", rule: "high", fromMs: T0 + HOUR_MS, toMs: warmTo, peakC: 6 },
+      ]);
+      expect(m.state().high).toBeNull();
+    });
+
+    it("the 30 min start again at a reading beyond the line", () => {
+      const m = createUnitMonitor(PROFILES.fridge, { expectedIntervalMs: MINUTE_MS, startMs: T0 });
+      const blip = warmTo + 20 * MINUTE_MS;
+      const events = m.push(
+        series(T0, T0 + 6 * HOUR_MS, MINUTE_MS, (t) => (t === blip ? 4.2 : afterWarm(t))),
+      );
+      expect(events.filter((e) => e.kind === "excursion-ended")).toEqual([
+        { kind: "excursion-ended", rule: "high", fromMs: T0 + HOUR_MS, toMs: blip + MINUTE_MS, peakC: 6 },
+      ]);
+    });
+
+    it("a gap starts them again: nobody saw the air meanwhile", () => {
+      const m = createUnitMonitor(PROFILES.fridge, { expectedIntervalMs: MINUTE_MS, startMs: T0 });
+      const before = series(T0, warmTo + 20 * MINUTE_MS, MINUTE_MS, afterWarm);
+      const resume = warmTo + 60 * MINUTE_MS;
+      m.push(before);
+      const events = m.push(series(resume, T0 + 6 * HOUR_MS, MINUTE_MS, afterWarm));
+      expect(events.filter((e) => e.kind === "excursion-ended")).toEqual([
+        { kind: "excursion-ended", rule: "high", fromMs: T0 + HOUR_MS, toMs: resume, peakC: 6 },
+      ]);
+    });
+
+    it("a run not yet confirmed is not ended this way: its minutes beyond the line keep adding up", () => {
+      const m = createUnitMonitor(PROFILES.fridge, { expectedIntervalMs: MINUTE_MS, startMs: T0 });
+      // 20 min at 6 °C, 2 h settled at 3.6–4.0 °C, 20 min at 6 °C again: 40 min above 4 °C in one run.
+      const twice = piecewise(
+        [
+          { fromMs: T0 + HOUR_MS, toMs: T0 + HOUR_MS + 20 * MINUTE_MS, tempAt: () => 6 },
+          {
+            fromMs: T0 + 3 * HOUR_MS + 20 * MINUTE_MS,
+            toMs: T0 + 3 * HOUR_MS + 40 * MINUTE_MS,
+            tempAt: () => 6,
+          },
+        ],
+        settled,
+      );
+      const events = m.push(series(T0, T0 + 4 * HOUR_MS, MINUTE_MS, twice));
+      expect(events).toEqual([
+        {
+          kind: "excursion-started",
+          rule: "high",
+          fromMs: T0 + HOUR_MS,
+          atMs: T0 + 3 * HOUR_MS + 31 * MINUTE_MS,
+        },
+      ]);
+    });
+
+    it("a freezing fridge's excursion ends the same way (low rule)", () => {
+      const m = createUnitMonitor(PROFILES.fridge, { expectedIntervalMs: MINUTE_MS, startMs: T0 });
+      const coldTo = T0 + HOUR_MS + 45 * MINUTE_MS;
+      // Back to 0.2–0.4 °C: above 0 °C, never at the 0.5 °C clear line.
+      const cold = piecewise([{ fromMs: T0 + HOUR_MS, toMs: coldTo, tempAt: () => -2 }], (t) =>
+        t < T0 + HOUR_MS ? 2 : 0.2 + 0.1 * (Math.floor(t / (5 * MINUTE_MS)) % 3),
+      );
+      const ended = m
+        .push(series(T0, T0 + 6 * HOUR_MS, MINUTE_MS, cold))
+        .filter((e) => e.kind === "excursion-ended");
+      expect(ended).toEqual([
+        { kind: "excursion-ended", rule: "low", fromMs: T0 + HOUR_MS, toMs: coldTo, peakC: -2 },
+      ]);
+    });
+  });
+
   it("takes over a state saved before runs counted time above the line", () => {
     const m = createUnitMonitor(PROFILES["home-freezer"], { expectedIntervalMs: MINUTE_MS, startMs: T0 });
     m.push(series(T0, T0 + 20 * MINUTE_MS, MINUTE_MS, () => -12));

@@ -20,7 +20,7 @@ export const unitKind = z.enum(["freezer", "fridge", "cool-bag"]);
 export const unitSite = z.enum(["household", "milk-bank"]);
 
 const bandedLimit = z.strictObject({ rule: z.string(), safeMaxH: z.number(), checkMaxH: z.number() });
-const runRule = { rule: z.string(), clearC: z.number(), forMin: z.number() };
+const runRule = { rule: z.string(), clearC: z.number(), forMin: z.number(), clearAfterMin: z.number() };
 
 /** A resolved rule profile: the numbers a verdict used, each citing its RULES.md row. */
 export const ruleProfile = z.strictObject({

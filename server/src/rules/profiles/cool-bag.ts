@@ -1,6 +1,6 @@
 import { conservativeLimits } from "./limits-conservative.js";
 import { milkTauMin, thawRule } from "./milk-physics.js";
-import { coverageRule, gapRule } from "./monitoring.js";
+import { coverageRule, excursionClearAfterMin, gapRule } from "./monitoring.js";
 import { ds18b20Limits } from "./sensor-limits.js";
 import type { RuleProfile } from "./types.js";
 
@@ -19,6 +19,7 @@ export const coolBag: RuleProfile = {
     aboveC: 4, // TR-1 (Design): bag air above 4 °C for 30 min cannot keep milk frozen
     clearC: 3.5, // Design: 0.5 °C hysteresis
     forMin: 30, // §3 design default for fridges, applied to bags
+    clearAfterMin: excursionClearAfterMin,
   },
   low: null,
   cumulative: null,

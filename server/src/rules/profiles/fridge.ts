@@ -1,6 +1,6 @@
 import { conservativeLimits } from "./limits-conservative.js";
 import { milkTauMin, roomInFridgeOrFreezer, thawRule } from "./milk-physics.js";
-import { coverageRule, gapRule } from "./monitoring.js";
+import { coverageRule, excursionClearAfterMin, gapRule } from "./monitoring.js";
 import { ds18b20Limits } from "./sensor-limits.js";
 import type { RuleProfile } from "./types.js";
 
@@ -16,6 +16,7 @@ export const fridge: RuleProfile = {
     aboveC: 4, // FR-1: ≤ 4 °C; warmer → FR-2
     clearC: 3.5, // Design: 0.5 °C hysteresis against wobble at the limit
     forMin: 30, // §3 design default: fridge above 4 °C for more than 30 min → apply FR-2
+    clearAfterMin: excursionClearAfterMin,
   },
   low: {
     rule: "§3",
@@ -23,6 +24,7 @@ export const fridge: RuleProfile = {
     clearC: 0.5, // Design: 0.5 °C hysteresis
     // Design: the same 30 min as §3's fridge delay; a brief dip below 0 °C cannot freeze liquid milk.
     forMin: 30,
+    clearAfterMin: excursionClearAfterMin,
   },
   cumulative: null, // §3 gives a cumulative counter for freezers only
   thaw: thawRule,

@@ -1,6 +1,6 @@
 import { conservativeLimits } from "./limits-conservative.js";
 import { milkTauMin, roomInFridgeOrFreezer, thawRule } from "./milk-physics.js";
-import { coverageRule, gapRule } from "./monitoring.js";
+import { coverageRule, excursionClearAfterMin, gapRule } from "./monitoring.js";
 import { ds18b20Limits } from "./sensor-limits.js";
 import type { RuleProfile } from "./types.js";
 
@@ -18,6 +18,7 @@ export const homeFreezer: RuleProfile = {
     // ±0.5 °C accuracy) keeps one excursion open instead of opening and closing many.
     clearC: -18.5,
     forMin: 30, // §3 design default: above −18 °C for more than 30 min continuous → check
+    clearAfterMin: excursionClearAfterMin,
   },
   low: null,
   cumulative: {

@@ -1,4 +1,5 @@
 import { homeFreezer } from "./home-freezer.js";
+import { excursionClearAfterMin } from "./monitoring.js";
 import type { RuleProfile } from "./types.js";
 
 /**
@@ -18,5 +19,6 @@ export const milkBankFreezer: RuleProfile = {
     // §3 design default for freezers: 30 min. DESIGN.md's table says 15 min, but no RULES.md row
     // gives 15 min, and RULES.md wins; staff can override `high.forMin` per unit.
     forMin: 30,
+    clearAfterMin: excursionClearAfterMin,
   },
 };

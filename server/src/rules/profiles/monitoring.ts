@@ -13,6 +13,15 @@ export const gapRule: RuleProfile["gap"] = {
   checkAfterMin: 30,
 };
 
+/**
+ * Design: a confirmed excursion also ends once 30 min pass without a reading beyond its line, even
+ * while readings stay inside the 0.5 °C hysteresis band (a fridge that settles at 3.8 °C after
+ * 5 °C): otherwise its alert would stay open for days. The same 30 min as the excursion delay of
+ * RULES.md §3. A run not yet confirmed keeps accumulating within the band, so this can only end an
+ * excursion already counted, never make a history look safer.
+ */
+export const excursionClearAfterMin = 30;
+
 export const coverageRule: RuleProfile["coverage"] = {
   // Design: a batch whose custody is covered by readings less than 95 % of the time is at least
   // "check" even when every gap was short: about 72 min a day unmonitored is too much to call safe.

@@ -37,20 +37,28 @@ export interface TimeLimits {
   frozenInBag: { rule: string; checkAfterH: number };
 }
 
-/** Above `aboveC` for longer than `forMin` continuous; the run ends only at or below `clearC`. */
+/**
+ * Above `aboveC` for longer than `forMin` continuous; the run ends at or below `clearC`, or, once it
+ * is a confirmed excursion, after `clearAfterMin` without a reading above `aboveC`.
+ */
 export interface HighRule {
   rule: string;
   aboveC: number;
   clearC: number;
   forMin: number;
+  clearAfterMin: number;
 }
 
-/** Below `belowC` for longer than `forMin` continuous; the run ends only at or above `clearC`. */
+/**
+ * Below `belowC` for longer than `forMin` continuous; the run ends at or above `clearC`, or, once it
+ * is a confirmed excursion, after `clearAfterMin` without a reading below `belowC`.
+ */
 export interface LowRule {
   rule: string;
   belowC: number;
   clearC: number;
   forMin: number;
+  clearAfterMin: number;
 }
 
 export interface RuleProfile {
