@@ -242,6 +242,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     adminToken: admin.token,
     accounts,
     corsOrigins: config.http.corsOrigins,
+    trustProxy: config.http.trustProxy,
   });
   await registerRoutes(api, {
     registry,

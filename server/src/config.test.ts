@@ -14,7 +14,7 @@ describe("configuration from the environment", () => {
     expect(c.store).toEqual({ kind: "sqlite" });
     expect(c.adminToken).toBeUndefined();
     // Issue #14: this machine only, no CORS, public webhook targets only.
-    expect(c.http).toMatchObject({ host: "127.0.0.1", corsOrigins: [] });
+    expect(c.http).toMatchObject({ host: "127.0.0.1", corsOrigins: [], trustProxy: false });
     expect(c.webhooks).toEqual({ allowPrivate: false });
   });
 
@@ -22,6 +22,14 @@ describe("configuration from the environment", () => {
     const c = loadConfig({ COLDTRAIL_HTTP_HOST: "0.0.0.0", COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "1" });
     expect(c.http.host).toBe("0.0.0.0");
     expect(c.webhooks.allowPrivate).toBe(true);
+  });
+
+  it("reads the reverse proxies to believe", () => {
+    expect(loadConfig({ COLDTRAIL_TRUST_PROXY: "127.0.0.1,10.0.0.0/8" }).http.trustProxy).toEqual([
+      "127.0.0.1",
+      "10.0.0.0/8",
+    ]);
+    expect(loadConfig({ COLDTRAIL_TRUST_PROXY: "2" }).http.trustProxy).toBe(2);
   });
 
   it("writes times in emails and webhooks in COLDTRAIL_TIME_ZONE, else in the server's own zone", () => {
@@ -57,6 +65,7 @@ describe("configuration from the environment", () => {
     [{ COLDTRAIL_INFLUX_DB: "a b" }, /COLDTRAIL_INFLUX_DB must be 1-64 characters/],
     [{ COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "yes" }, /COLDTRAIL_WEBHOOK_ALLOW_PRIVATE must be 0 or 1/],
     [{ COLDTRAIL_CORS_ORIGINS: "*" }, /COLDTRAIL_CORS_ORIGINS must list origins like https:\/\/hub.example/],
+    [{ COLDTRAIL_TRUST_PROXY: "true" }, /COLDTRAIL_TRUST_PROXY: "true" is not an IP address or CIDR/],
     [
       { COLDTRAIL_MQTT_SHARE_GROUP: "a/b" },
       /COLDTRAIL_MQTT_SHARE_GROUP must be 1-64 characters of \[A-Za-z0-9_-\]/,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseTrustProxy, type TrustProxy } from "./trust-proxy.js";
 
 /**
  * Configuration from the environment (DESIGN.md, "Running and configuration"), validated once at
@@ -69,6 +70,22 @@ const envSchema = z
         (a) => a.every((o) => /^https?:\/\/[^/\s]+$/.test(o)),
         "COLDTRAIL_CORS_ORIGINS must list origins like https://hub.example (scheme and host, no path), separated by commas",
       ),
+    /**
+     * The reverse proxies whose X-Forwarded-For is believed, so rate limits and audit addresses are
+     * the client's, not the proxy's: addresses or CIDRs (comma-separated), or a number of hops.
+     * Unset: nobody's (a client could otherwise claim any address).
+     */
+    COLDTRAIL_TRUST_PROXY: z
+      .string()
+      .default("")
+      .transform((v, ctx) => {
+        const parsed = parseTrustProxy(v);
+        if (!parsed.ok) {
+          ctx.addIssue({ code: "custom", message: parsed.reason });
+          return z.NEVER;
+        }
+        return parsed.value;
+      }),
     /** 1: webhooks may target loopback, link-local and private addresses (a LAN receiver, tests). */
     COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: z
       .enum(["0", "1"], { error: "COLDTRAIL_WEBHOOK_ALLOW_PRIVATE must be 0 or 1" })
@@ -254,7 +271,14 @@ const envSchema = z
   });
 
 export interface Config {
-  http: { port: number; host: string; publicUrl: string | undefined; corsOrigins: string[] };
+  http: {
+    port: number;
+    host: string;
+    publicUrl: string | undefined;
+    corsOrigins: string[];
+    /** Proxies whose X-Forwarded-For is believed: addresses/CIDRs or a hop count; false for none. */
+    trustProxy: TrustProxy;
+  };
   /** Where webhook channels may POST. */
   webhooks: { allowPrivate: boolean };
   mqtt: {
@@ -336,6 +360,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       host: e.COLDTRAIL_HTTP_HOST,
       publicUrl: e.COLDTRAIL_PUBLIC_URL,
       corsOrigins: e.COLDTRAIL_CORS_ORIGINS,
+      trustProxy: e.COLDTRAIL_TRUST_PROXY,
     },
     webhooks: { allowPrivate: e.COLDTRAIL_WEBHOOK_ALLOW_PRIVATE },
     mqtt: {

@@ -203,6 +203,46 @@ describe("rate limits", () => {
     expect(tries).toEqual([...Array<number>(SIGN_IN_PER_MINUTE).fill(401), 429]);
     await app.close();
   });
+
+  describe("behind a reverse proxy (COLDTRAIL_TRUST_PROXY)", () => {
+    /** Sign-in statuses of two clients behind one proxy at 10.0.0.2, taking turns. */
+    async function twoClientsBehindProxy(trustProxy: false | number | string[]) {
+      const app = await createApi({ log: createLogger("silent"), adminToken: TEST_TOKEN, trustProxy });
+      app.post("/api/v1/sessions", { config: { auth: "public" } }, async (_req, reply) =>
+        reply.status(401).send({ error: { code: "CT_ERR_UNAUTHORIZED", message: "wrong password" } }),
+      );
+      await app.ready();
+      const seen: Record<string, number[]> = { "198.51.100.1": [], "198.51.100.2": [] };
+      for (let i = 0; i < SIGN_IN_PER_MINUTE; i++) {
+        for (const [client, statuses] of Object.entries(seen)) {
+          const r = await app.inject({
+            method: "POST",
+            url: "/api/v1/sessions",
+            payload: { email: "a@b.example", password: `guess-${i}` },
+            remoteAddress: "10.0.0.2",
+            headers: { "x-forwarded-for": client },
+          });
+          statuses.push(r.statusCode);
+        }
+      }
+      await app.close();
+      return Object.values(seen).map((s) => s.filter((c) => c === 429).length);
+    }
+
+    it("unset, every client behind the proxy shares its address and its limit", async () => {
+      // 2 × 10 tries from one address: the last 10 are refused, 5 from each client.
+      expect(await twoClientsBehindProxy(false)).toEqual([5, 5]);
+    });
+
+    it("naming the proxy (address, CIDR or one hop), each client has a limit of its own", async () => {
+      for (const trust of [["10.0.0.2"], ["10.0.0.0/8"], 1])
+        expect(await twoClientsBehindProxy(trust), JSON.stringify(trust)).toEqual([0, 0]);
+    });
+
+    it("a proxy not named is not believed: its X-Forwarded-For is ignored", async () => {
+      expect(await twoClientsBehindProxy(["192.0.2.1"])).toEqual([5, 5]);
+    });
+  });
 });
 
 describe("request bodies", () => {

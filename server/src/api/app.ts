@@ -20,6 +20,7 @@ import {
 import { ApiError, DomainError, fromDomain, httpError } from "../errors.js";
 import { type Logger, urlForLog } from "../logger.js";
 import { StoreUnavailableError } from "../stores/types.js";
+import type { TrustProxy } from "../trust-proxy.js";
 import { type AuthOptions, registerAuth } from "./auth.js";
 import { registerCors } from "./cors.js";
 import { registerJsonBodies } from "./json-body.js";
@@ -42,11 +43,18 @@ export type App = FastifyInstance<
 /** Request bodies: every route takes small JSON (a channel naming 1,000 units is about 30 KiB). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
+/** fastify's types take no hop count: a count n trusts the n nearest hops, as proxy-addr does. */
+function fastifyTrustProxy(t: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof t === "number" ? (_address, hop) => hop < t : t;
+}
+
 export async function createApi(
   opts: {
     log: Logger;
     /** COLDTRAIL_CORS_ORIGINS: origins allowed to call from a browser; none when empty or absent. */
     corsOrigins?: readonly string[];
+    /** COLDTRAIL_TRUST_PROXY: proxies whose X-Forwarded-For gives `req.ip`; none when absent. */
+    trustProxy?: TrustProxy;
   } & AuthOptions,
 ): Promise<App> {
   const app = Fastify({
@@ -54,6 +62,8 @@ export async function createApi(
     // One line per request comes from our onResponse hook, not fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Rate limits and audit addresses count the client behind a named reverse proxy, not the proxy.
+    trustProxy: fastifyTrustProxy(opts.trustProxy ?? false),
     // Ids and codes are case-sensitive but paths are not mangled.
     routerOptions: { ignoreTrailingSlash: true },
     // Errors the router raises before any route (a malformed %-escape, an over-long id) answer in

@@ -1,6 +1,7 @@
 /**
  * Requests per client address (issue #14), counted in memory by @fastify/rate-limit: a restart
- * forgets them, and behind a reverse proxy every client shares the proxy's address.
+ * forgets them. Behind a reverse proxy the address is the client's only when
+ * COLDTRAIL_TRUST_PROXY names the proxy (trust-proxy.ts); otherwise every client shares the proxy's.
  */
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, RouteOptions } from "fastify";
