@@ -145,11 +145,16 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
   }
 
   const outside = queries(pool, (call) => assertOutsideTransaction(client, `${call}()`));
+  // Closing twice (an owner's stop after a test's own close) waits for the first; pg.Pool throws.
+  let closed: Promise<void> | undefined;
   const client: SqlClient = {
     backend: "postgres",
     ...outside,
     transaction,
-    close: () => pool.end(),
+    close: () => {
+      closed ??= pool.end();
+      return closed;
+    },
   };
   return client;
 }
