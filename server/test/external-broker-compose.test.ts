@@ -101,7 +101,10 @@ describe("docker-compose.yml", () => {
     expect(compose.services.mosquitto?.image).toMatch(/^eclipse-mosquitto:2\./);
     expect(compose.services.influxdb?.image).toMatch(/^influxdb:1\.8/);
     expect(compose.services.server?.build).toEqual({ context: ".", dockerfile: "deploy/Dockerfile" });
-    expect((compose.services.server?.depends_on as string[]).sort()).toEqual(["influxdb", "mosquitto"]);
+    expect([...((compose.services.server?.depends_on ?? []) as string[])].sort()).toEqual([
+      "influxdb",
+      "mosquitto",
+    ]);
   });
 
   it("sets only COLDTRAIL_* variables the server reads, and they pass its validation", () => {
