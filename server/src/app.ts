@@ -12,7 +12,7 @@ import { startBroker } from "./broker/start.js";
 import { type Config, ConfigError } from "./config.js";
 import { secureDataDir, secureDataFiles } from "./data-dir-mode.js";
 import { type Db, openDatabase } from "./db/open.js";
-import { createSqliteClient } from "./db/sql/sqlite.js";
+import { DatabaseUnavailableError, openSqlClient } from "./db/sql/open-client.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
 import { createIngest } from "./ingest/ingest.js";
 import type { Forwarder } from "./journal/forwarder.js";
@@ -89,12 +89,15 @@ export class HttpListenError extends Error {
   }
 }
 
-/** For process entry points: start, or print why the HTTP port could not be opened and exit 2. */
+/**
+ * For process entry points: start, or print why the HTTP port could not be opened or the database
+ * (COLDTRAIL_DATABASE_URL) cannot be used, and exit 2.
+ */
 export async function startColdtrailOrExit(config: Config, opts: StartOptions): Promise<Coldtrail> {
   try {
     return await startColdtrail(config, opts);
   } catch (e) {
-    if (!(e instanceof HttpListenError)) throw e;
+    if (!(e instanceof HttpListenError) && !(e instanceof DatabaseUnavailableError)) throw e;
     process.stderr.write(`coldtrail: ${e.message}\n`);
     process.exit(2);
   }
@@ -115,10 +118,22 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     );
   }
 
-  // Accounts, and the registry modules as they move onto it (issue #13), run on the SQL client: a
-  // connection of its own to the same SQLite file (db/sql/sqlite.ts), so its transactions never
-  // take the journal's writes with them.
-  const sql = createSqliteClient(db);
+  // Accounts, and the registry modules as they move onto it (issue #13), run on the SQL client:
+  // COLDTRAIL_DATABASE_URL's PostgreSQL, or else a connection of its own to the same SQLite file
+  // (db/sql/sqlite.ts), so its transactions never take the journal's writes with them. Migrated
+  // before anything uses it (db/sql/open-client.ts).
+  const opened = await openSqlClient({
+    database: config.database,
+    db,
+    applicationName: `coldtrail ${config.ha.instanceId}`,
+    onIdleError: (error) => log.warn({ err: error.message }, "database.idle_connection_failed"),
+  });
+  if (!opened.ok) {
+    await checkpointer.stop();
+    db.close();
+    throw new DatabaseUnavailableError(opened.reason);
+  }
+  const sql = opened.sql;
   const registry = createRegistry(db, sql);
   const { audit, units, probes, batches, deadLetters, live, lookups } = registry;
   const { metrics, pipeline } = createMeteredPipeline({ config, db, log, deadLetters, now });
@@ -219,6 +234,9 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       })
     : null;
 
+  // Declared before the first timer that reads it: start-up awaits (PostgreSQL, listening) can
+  // outlast LIVE_FLUSH_MS, and a flush then met `stopped` before its declaration (a ReferenceError).
+  let stopped = false;
   let liveFlushing = false;
   const flushLive = (): void => {
     liveFlushing = !stopped && live.flushSome(LIVE_FLUSH_PROBES_AT_ONCE);
@@ -230,7 +248,12 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   liveTimer.unref();
 
   const onUnitChanged = (unitId: string) => void alerting.publishDiscovery(unitId);
-  const accounts = createAccounts({ sql, now, sqliteOnly: { db, audit } });
+  // Erasure still works on the SQLite connection: only where the accounts are in that file too.
+  const accounts = createAccounts({
+    sql,
+    now,
+    sqliteOnly: sql.backend === "sqlite" ? { db, audit } : undefined,
+  });
   const sessionPurge = setInterval(() => {
     accounts.purgeExpiredSessions().catch((error: unknown) => {
       log.warn({ err: error }, "accounts.session_purge_failed");
@@ -297,9 +320,18 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     );
   }
   alerting.start();
-  log.info({ httpUrl, mqttUrl: broker.url, store: store.name, dataDir: config.dataDir }, "coldtrail.started");
+  log.info(
+    {
+      httpUrl,
+      mqttUrl: broker.url,
+      store: store.name,
+      dataDir: config.dataDir,
+      database: opened.where,
+      instanceId: config.ha.instanceId,
+    },
+    "coldtrail.started",
+  );
 
-  let stopped = false;
   return {
     parts: {
       db,

@@ -130,6 +130,65 @@ describe("configuration from the environment", () => {
   });
 });
 
+describe("the shared registry's database and unit leases (issue #13)", () => {
+  it("keeps the registry in the data folder's SQLite file unless COLDTRAIL_DATABASE_URL names a PostgreSQL", () => {
+    expect(loadConfig({}).database).toEqual({ kind: "sqlite" });
+    for (const url of [
+      "postgres://coldtrail:pw@db:5432/coldtrail",
+      "postgresql://db/coldtrail?sslmode=require",
+    ]) {
+      expect(loadConfig({ COLDTRAIL_DATABASE_URL: url }).database).toEqual({ kind: "postgres", url });
+    }
+  });
+
+  it.each([
+    [
+      "mysql://u:hunter22@db/coldtrail",
+      /must start with postgres:\/\/ or postgresql:\/\/ \(got mysql:\/\/\)/,
+    ],
+    ["db:5432/coldtrail", /must start with postgres:\/\/ or postgresql:\/\//],
+    [
+      "not a url",
+      /COLDTRAIL_DATABASE_URL is not a URL: write it like postgres:\/\/user:password@host:5432\/coldtrail/,
+    ],
+    ["postgres://u:hunter22@db:5432/", /COLDTRAIL_DATABASE_URL must name one database after the host/],
+    ["postgres:///coldtrail", /COLDTRAIL_DATABASE_URL names no host/],
+  ])("refuses COLDTRAIL_DATABASE_URL=%s naming the variable, never showing the password", (url, message) => {
+    expect(() => loadConfig({ COLDTRAIL_DATABASE_URL: url })).toThrow(message);
+    expect(() => loadConfig({ COLDTRAIL_DATABASE_URL: url })).not.toThrow(/hunter22/);
+  });
+
+  it("shows a refused URL with its password masked", () => {
+    expect(() => loadConfig({ COLDTRAIL_DATABASE_URL: "mysql://u:hunter22@db/coldtrail" })).toThrow(
+      '(got "mysql://u:***@db/coldtrail")',
+    );
+  });
+
+  it("lets a lease live 15 s by default, and names each instance (a new name per process unless set)", () => {
+    const a = loadConfig({});
+    const b = loadConfig({});
+    expect(a.ha.leaseTtlMs).toBe(15_000);
+    expect(a.ha.instanceId).toMatch(new RegExp(`/${process.pid}/[0-9a-f]{8}$`));
+    expect(b.ha.instanceId).not.toBe(a.ha.instanceId);
+    expect(loadConfig({ COLDTRAIL_LEASE_TTL_S: "30", COLDTRAIL_INSTANCE_ID: "ward-2" }).ha).toEqual({
+      instanceId: "ward-2",
+      leaseTtlMs: 30_000,
+    });
+  });
+
+  it.each([
+    [
+      { COLDTRAIL_LEASE_TTL_S: "2" },
+      /COLDTRAIL_LEASE_TTL_S must be 3-3600 seconds \(leases are renewed every third of it\)/,
+    ],
+    [{ COLDTRAIL_LEASE_TTL_S: "1.5" }, /COLDTRAIL_LEASE_TTL_S must be a whole number of seconds/],
+    [{ COLDTRAIL_LEASE_TTL_S: "soon" }, /COLDTRAIL_LEASE_TTL_S must be a number of seconds/],
+    [{ COLDTRAIL_INSTANCE_ID: "ward 2" }, /COLDTRAIL_INSTANCE_ID must be 1-100 characters/],
+  ])("refuses %o naming the variable", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
 describe("MQTT limits of the embedded broker (issue #14)", () => {
   it("binds 127.0.0.1 and caps connections by default, without TLS", () => {
     expect(loadConfig({}).mqtt).toMatchObject({

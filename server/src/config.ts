@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { checkDatabaseUrl, maskDatabaseUrl } from "./db/sql/database-url.js";
+import { newHolderId } from "./ha/unit-leases.js";
 import { parseTrustProxy, type TrustProxy } from "./trust-proxy.js";
 
 /**
@@ -158,6 +160,29 @@ const envSchema = z
     ]).optional(),
     COLDTRAIL_PUBLIC_URL: url("COLDTRAIL_PUBLIC_URL", ["http:", "https:"]).optional(),
     COLDTRAIL_DATA_DIR: z.string().min(1, "COLDTRAIL_DATA_DIR must not be empty").default("./data"),
+    /** The shared registry's PostgreSQL (issue #13); unset: the embedded SQLite file in the data folder. */
+    COLDTRAIL_DATABASE_URL: z
+      .string()
+      .superRefine((v, ctx) => {
+        const check = checkDatabaseUrl(v);
+        if (!check.ok) ctx.addIssue({ code: "custom", message: `COLDTRAIL_DATABASE_URL ${check.reason}` });
+      })
+      .optional(),
+    /** Seconds a unit lease lives without renewal; renewed every third of it. */
+    COLDTRAIL_LEASE_TTL_S: z.coerce
+      .number({ error: "COLDTRAIL_LEASE_TTL_S must be a number of seconds, 3-3600" })
+      .int("COLDTRAIL_LEASE_TTL_S must be a whole number of seconds")
+      .min(3, "COLDTRAIL_LEASE_TTL_S must be 3-3600 seconds (leases are renewed every third of it)")
+      .max(3600, "COLDTRAIL_LEASE_TTL_S must be 3-3600 seconds (leases are renewed every third of it)")
+      .default(15),
+    /** This instance's name in unit leases; different on each instance running at once. */
+    COLDTRAIL_INSTANCE_ID: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_.:/-]{1,100}$/,
+        "COLDTRAIL_INSTANCE_ID must be 1-100 characters of [A-Za-z0-9_.:/-], different on each instance running at once",
+      )
+      .optional(),
     COLDTRAIL_STORE: z
       .string()
       .default("sqlite")
@@ -309,6 +334,10 @@ export interface Config {
     };
   };
   dataDir: string;
+  /** Where the shared registry lives: the data folder's SQLite file, or a PostgreSQL. */
+  database: { kind: "sqlite" } | { kind: "postgres"; url: string };
+  /** Several instances (issue #13): this one's name in unit leases, and how long a lease lives. */
+  ha: { instanceId: string; leaseTtlMs: number };
   store: { kind: "sqlite" } | { kind: "influx"; url: string; database: string; token: string | undefined };
   adminToken: string | undefined;
   /** The first admin account's email (the setup link is for it). */
@@ -349,7 +378,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       const name = String(i.path[0] ?? "environment");
       const seen = present[name];
       const secret = /TOKEN|PASSWORD|SMTP_URL|PRIVATE_KEY/.test(name);
-      return `${name}: ${i.message}${seen !== undefined && !secret ? ` (got "${seen}")` : ""}`;
+      const shown = name === "COLDTRAIL_DATABASE_URL" && seen !== undefined ? maskDatabaseUrl(seen) : seen;
+      return `${name}: ${i.message}${shown !== undefined && !secret ? ` (got "${shown}")` : ""}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
@@ -396,6 +426,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
           : undefined,
     },
     dataDir: e.COLDTRAIL_DATA_DIR,
+    database:
+      e.COLDTRAIL_DATABASE_URL === undefined
+        ? { kind: "sqlite" }
+        : { kind: "postgres", url: e.COLDTRAIL_DATABASE_URL },
+    ha: {
+      instanceId: e.COLDTRAIL_INSTANCE_ID ?? newHolderId(),
+      leaseTtlMs: e.COLDTRAIL_LEASE_TTL_S * 1000,
+    },
     store:
       e.COLDTRAIL_STORE === "influx"
         ? {

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { rewriteConfig } from "../../test/mosquitto.js";
-import { loadConfig } from "../src/config.js";
+import { type Config, loadConfig } from "../src/config.js";
 
 /**
  * docker-compose.yml cannot run here (no Docker), so this checks what can be checked without it:
@@ -30,6 +30,7 @@ afterAll(() => {
 const PENDING_WIRING = new Set<string>();
 
 interface ComposeService {
+  profiles?: string[];
   image?: string;
   build?: { context: string; dockerfile: string };
   entrypoint?: string[];
@@ -37,7 +38,8 @@ interface ComposeService {
   environment?: Record<string, string>;
   volumes?: string[];
   ports?: string[];
-  depends_on?: string[];
+  depends_on?: string[] | Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
@@ -79,21 +81,30 @@ function confValues(conf: string, key: string): string[] {
 const compose = parse(read("docker-compose.yml")) as ComposeFile;
 const exampleEnv = parseEnvFile(read("deploy/env.example"));
 const conf = read("deploy/mosquitto/mosquitto.conf");
-const serverEnv = () =>
+const serviceEnv = (name: string, env: Record<string, string> = exampleEnv) =>
   Object.fromEntries(
-    Object.entries(compose.services.server?.environment ?? {}).map(([k, v]) => [
+    Object.entries(compose.services[name]?.environment ?? {}).map(([k, v]) => [
       k,
-      interpolate(String(v), exampleEnv),
+      interpolate(String(v), env),
     ]),
   );
+const serverEnv = () => serviceEnv("server");
+/** The services `docker compose up` starts: those of no profile. */
+const defaultServices = () =>
+  Object.entries(compose.services)
+    .filter(([, s]) => s.profiles === undefined)
+    .map(([name]) => name);
 
 describe("docker-compose.yml", () => {
   it("runs exactly Mosquitto, InfluxDB and the server", () => {
-    expect(Object.keys(compose.services).sort()).toEqual(["influxdb", "mosquitto", "server"]);
+    expect(defaultServices().sort()).toEqual(["influxdb", "mosquitto", "server"]);
     expect(compose.services.mosquitto?.image).toMatch(/^eclipse-mosquitto:2\./);
     expect(compose.services.influxdb?.image).toMatch(/^influxdb:1\.8/);
     expect(compose.services.server?.build).toEqual({ context: ".", dockerfile: "deploy/Dockerfile" });
-    expect(compose.services.server?.depends_on?.sort()).toEqual(["influxdb", "mosquitto"]);
+    expect([...((compose.services.server?.depends_on ?? []) as string[])].sort()).toEqual([
+      "influxdb",
+      "mosquitto",
+    ]);
   });
 
   it("sets only COLDTRAIL_* variables the server reads, and they pass its validation", () => {
@@ -161,6 +172,63 @@ describe("docker-compose.yml", () => {
     expect(target("mosquitto-data")).toBe("/mosquitto/data");
     for (const named of ["mosquitto-data", "influxdb-data", "server-data"])
       expect(compose.volumes).toHaveProperty(named);
+  });
+
+  describe('profile "ha": PostgreSQL and two instances', () => {
+    const haEnv = { ...exampleEnv, POSTGRES_PASSWORD: "pg0123456789abcdef" };
+    const instances = ["server-a", "server-b"];
+
+    it("adds PostgreSQL and two instances, none of them started without the profile", () => {
+      const ha = Object.entries(compose.services).filter(([, s]) => s.profiles?.includes("ha"));
+      expect(ha.map(([name]) => name).sort()).toEqual(["postgres", ...instances]);
+      expect(compose.services.postgres?.image).toMatch(/^postgres:\d+$/);
+      expect(compose.services.postgres?.healthcheck?.test.join(" ")).toContain("pg_isready");
+      expect(compose.services.postgres?.ports).toBeUndefined();
+      for (const name of instances) {
+        expect(compose.services[name]?.build).toEqual(compose.services.server?.build);
+        expect(compose.services[name]?.depends_on).toEqual({
+          mosquitto: { condition: "service_started" },
+          influxdb: { condition: "service_started" },
+          postgres: { condition: "service_healthy" },
+        });
+      }
+    });
+
+    it("points both at the one PostgreSQL, the one Mosquitto share group and InfluxDB, each with its own name, sessions, data and port", () => {
+      const pgEnv = serviceEnv("postgres", haEnv);
+      const configs = instances.map((name) => loadConfig(serviceEnv(name, haEnv)));
+      for (const [i, config] of configs.entries()) {
+        expect(config.database).toEqual({
+          kind: "postgres",
+          url: `postgres://${pgEnv.POSTGRES_USER}:${pgEnv.POSTGRES_PASSWORD}@postgres:5432/${pgEnv.POSTGRES_DB}`,
+        });
+        expect(config.ha).toEqual({ instanceId: instances[i], leaseTtlMs: 15_000 });
+        expect(config.mqtt).toMatchObject({ url: serverEnv().COLDTRAIL_MQTT_URL });
+        expect(config.mqtt.ingest.shareGroup).toBe("coldtrail");
+        expect(config.store).toEqual(loadConfig(serverEnv()).store);
+      }
+      const [a, b] = configs as [Config, Config];
+      expect(a.mqtt.ingest.clientId).not.toBe(b.mqtt.ingest.clientId);
+      const volumes = instances.map((n) => compose.services[n]?.volumes);
+      expect(volumes).toEqual([["server-a-data:/data"], ["server-b-data:/data"]]);
+      for (const named of ["postgres-data", "server-a-data", "server-b-data"])
+        expect(compose.volumes).toHaveProperty(named);
+      const ports = [compose.services.server, ...instances.map((n) => compose.services[n])].map(
+        (s) => s?.ports,
+      );
+      expect(new Set(ports.flat().map((p) => p?.split(":")[0])).size).toBe(3);
+      // Every COLDTRAIL_* variable the single server is given, the instances are given too.
+      for (const name of instances) {
+        const missing = Object.keys(serverEnv()).filter((k) => !(k in serviceEnv(name, haEnv)));
+        expect(missing, name).toEqual([]);
+      }
+    });
+
+    it("says how to start the profile without the single server", () => {
+      expect(read("docker-compose.yml")).toContain(
+        "docker compose --profile ha up -d mosquitto influxdb postgres server-a server-b",
+      );
+    });
   });
 
   it("the Dockerfile copies every workspace manifest before each npm ci (stages: test/docker-image.test.ts)", () => {

@@ -182,6 +182,29 @@ describeBackends("unit leases", (open) => {
     }
   });
 
+  it("list every lease row, live or not, and forget only long-expired rows under a prefix", async () => {
+    const w = await world(await open());
+    const a = w.leasesFor("instance-a", SHORT_MS);
+    const b = w.leasesFor("instance-b");
+    const gone = held(await a.acquire("~instance/instance-a"));
+    const unit = held(await a.acquire("unit-1"));
+    held(await b.acquire("~instance/instance-b"));
+    await w.outlive(unit);
+    expect((await b.list()).map((l) => [l.unitId, l.holder, l.epoch, l.live])).toEqual([
+      ["unit-1", "instance-a", 1, false],
+      ["~instance/instance-a", "instance-a", 1, false],
+      ["~instance/instance-b", "instance-b", 1, true],
+    ]);
+    // Expired, but not for long enough yet; then forgotten, unit rows kept.
+    expect(await b.forgetExpired("~instance/", LONG_MS)).toBe(0);
+    expect(await b.forgetExpired("~instance/", 0)).toBe(w.db.backend === "sqlite" ? 0 : 1);
+    if (w.db.backend === "sqlite") await w.outlive({ ...gone, expiresMs: gone.expiresMs + 1 });
+    expect(await b.forgetExpired("~instance/", 0)).toBe(w.db.backend === "sqlite" ? 1 : 0);
+    expect((await b.list()).map((l) => l.unitId)).toEqual(["unit-1", "~instance/instance-b"]);
+    await expect(b.forgetExpired("", 0)).rejects.toThrow(/unit rows are never deleted/);
+    await expect(b.forgetExpired("unit_", 0)).rejects.toThrow(/without % _ or/);
+  });
+
   it("refuse a lease time that is not a positive whole number of milliseconds", async () => {
     const { client } = await open();
     expect(() => createUnitLeases(client, { holder: "a", ttlMs: 0 })).toThrow(

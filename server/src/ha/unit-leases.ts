@@ -34,6 +34,12 @@ export type AcquireResult =
   | { ok: true; lease: Lease }
   | { ok: false; reason: string; heldBy: string; epoch: number; expiresMs: number };
 
+/** A lease row as it stands, whether or not it still holds. */
+export interface LeaseState extends Lease {
+  /** Unexpired on the clock expiry is judged on (false once released, expired or never renewed). */
+  readonly live: boolean;
+}
+
 export type LeaseCheck = { ok: true; lease: Lease } | { ok: false; reason: string };
 
 export type Guarded<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -52,6 +58,14 @@ export interface UnitLeases {
   withLease<T>(lease: Lease, fn: (tx: SqlTransaction) => Promise<T>): Promise<Guarded<T>>;
   /** The clock expiry is judged on, in milliseconds since 1970. */
   now(): Promise<number>;
+  /** Every lease row, every holder's, live or not (the lease keeper's view of who holds what). */
+  list(): Promise<LeaseState[]>;
+  /**
+   * Deletes rows whose unit id starts with `unitIdPrefix` and that expired more than `expiredForMs`
+   * ago; how many. For rows that are not units (the keeper's presence rows): a unit's row is never
+   * deleted, its epoch must only grow.
+   */
+  forgetExpired(unitIdPrefix: string, expiredForMs: number): Promise<number>;
 }
 
 export interface UnitLeasesOptions {
@@ -129,6 +143,12 @@ export function createUnitLeases(client: SqlClient, options: UnitLeasesOptions):
     WHERE unit_id = ? AND holder = ? AND epoch = ? AND expires_ms > ${nowSql}${onPostgres ? " FOR SHARE" : ""}`;
   const currentSql =
     "SELECT unit_id, holder, epoch, acquired_ms, expires_ms FROM unit_lease WHERE unit_id = ?";
+  const listSql = `${withClock}
+    SELECT unit_id, holder, epoch, acquired_ms, expires_ms,
+           CASE WHEN expires_ms > (SELECT now_ms FROM clock) THEN 1 ELSE 0 END AS live
+    FROM unit_lease ORDER BY unit_id`;
+  const forgetSql = `${withClock}
+    DELETE FROM unit_lease WHERE unit_id LIKE ? AND expires_ms < (SELECT now_ms FROM clock) - ?`;
 
   /** Why `lease` no longer holds, from the unit's lease row as it is now. */
   async function whyLost(on: SqlClient | SqlTransaction, lease: Lease): Promise<string> {
@@ -188,6 +208,19 @@ export function createUnitLeases(client: SqlClient, options: UnitLeasesOptions):
         if (!held.ok) return held;
         return { ok: true, value: await fn(tx) };
       });
+    },
+    async list() {
+      const rows = await client.query<LeaseRow & { live: number }>(listSql, nowParams());
+      return rows.map((r) => ({ ...toLease(r), live: r.live === 1 }));
+    },
+    async forgetExpired(unitIdPrefix, expiredForMs) {
+      if (unitIdPrefix === "" || /[%_\\]/.test(unitIdPrefix)) {
+        throw new RangeError(
+          `unit leases: forgetExpired needs a prefix without % _ or \\ (unit rows are never deleted), got ${JSON.stringify(unitIdPrefix)}`,
+        );
+      }
+      const { changes } = await client.run(forgetSql, [...nowParams(), `${unitIdPrefix}%`, expiredForMs]);
+      return changes;
     },
     async now() {
       if (!onPostgres) return clock();

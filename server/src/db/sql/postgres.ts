@@ -49,6 +49,8 @@ export interface PostgresClientOptions {
   max?: number;
   /** Shown in pg_stat_activity, to tell instances apart. */
   applicationName?: string;
+  /** How long opening a connection may take before it fails; default no limit (pg's default). */
+  connectTimeoutMs?: number;
   /** An idle pooled connection failed (the server restarted, the network dropped); the pool replaces it. */
   onIdleError?: (error: Error) => void;
 }
@@ -63,6 +65,7 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
     connectionString: options.connectionString,
     max: options.max ?? 10,
     application_name: options.applicationName ?? "coldtrail",
+    ...(options.connectTimeoutMs === undefined ? {} : { connectionTimeoutMillis: options.connectTimeoutMs }),
     types,
   });
   pool.on("error", (error) => options.onIdleError?.(error));
@@ -142,11 +145,16 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
   }
 
   const outside = queries(pool, (call) => assertOutsideTransaction(client, `${call}()`));
+  // Closing twice (an owner's stop after a test's own close) waits for the first; pg.Pool throws.
+  let closed: Promise<void> | undefined;
   const client: SqlClient = {
     backend: "postgres",
     ...outside,
     transaction,
-    close: () => pool.end(),
+    close: () => {
+      closed ??= pool.end();
+      return closed;
+    },
   };
   return client;
 }
