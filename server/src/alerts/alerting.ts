@@ -10,6 +10,7 @@ import { ADMIN } from "../registry/caller.js";
 import type { Probes } from "../registry/probes.js";
 import type { Units } from "../registry/units.js";
 import type { UnitMonitorState } from "../rules/unit-monitor.js";
+import { type AttachmentIndex, createAttachmentIndex, sqliteRegistryVersion } from "./attachment-index.js";
 import { createChannelStore } from "./channel-store.js";
 import type { MqttPublish } from "./channels/mqtt.js";
 import { createChannels } from "./channels/registry.js";
@@ -105,9 +106,10 @@ function monitorStore(db: Db): MonitorStore {
   };
 }
 
-function registryLookups(deps: AlertingDeps): AlertLookups {
+/** The registry's probes, attachments and units as the engine looks them up, kept in memory. */
+function registryIndex(deps: AlertingDeps): AttachmentIndex {
   const { units, probes } = deps;
-  return {
+  return createAttachmentIndex({
     unit(unitId) {
       try {
         return units.get(ADMIN, unitId);
@@ -122,8 +124,18 @@ function registryLookups(deps: AlertingDeps): AlertLookups {
         return null;
       }
     },
-    calibrationOf: (probeId) => probes.calibrationOf(probeId),
     attachmentsOf: (probeId) => probes.attachmentsOfProbe(probeId),
+    version: sqliteRegistryVersion(deps.db),
+  });
+}
+
+function registryLookups(deps: AlertingDeps, index: AttachmentIndex): AlertLookups {
+  const { probes } = deps;
+  return {
+    unit: index.unit,
+    probe: index.probe,
+    calibrationOf: (probeId) => probes.calibrationOf(probeId),
+    attachmentsOf: index.attachmentsOf,
     currentAttachments() {
       const out = [];
       for (const p of probes.list(ADMIN)) {
@@ -197,9 +209,10 @@ export function createAlerting(deps: AlertingDeps) {
     groupMax: settings.delivery.groupMax,
     concurrency: settings.delivery.concurrency,
   });
+  const index = registryIndex(deps);
   const engine = createAlertEngine({
     settings,
-    lookups: registryLookups(deps),
+    lookups: registryLookups(deps, index),
     monitors: monitorStore(db),
     now: deps.now,
     onProfileError: (unitId, reason) => log.warn({ unitId, reason }, "alerts.profile_fallback"),
@@ -239,7 +252,10 @@ export function createAlerting(deps: AlertingDeps) {
 
   let lastPruneMs = Number.NEGATIVE_INFINITY;
   function tick(nowMs: number): void {
-    guarded("tick", () => engine.tick(nowMs));
+    guarded("tick", () => {
+      index.refresh();
+      return engine.tick(nowMs);
+    });
     try {
       for (const a of store.active()) {
         const n = dueNotice(a, settings, nowMs);
@@ -302,7 +318,10 @@ export function createAlerting(deps: AlertingDeps) {
     },
     /** Readings the store confirmed (the forwarder's onStored); journal entries carry receivedMs. */
     onStored(readings: readonly Reading[]): void {
-      guarded("readings", () => engine.readings(readings as readonly StoredReading[]));
+      guarded("readings", () => {
+        index.refresh();
+        return engine.readings(readings as readonly StoredReading[]);
+      });
     },
     /** Ingest's live probe fields: last seen, battery, status. */
     onProbeLive(probeId: string, live: ProbeLive): void {
