@@ -10,7 +10,7 @@ import { ADMIN } from "../registry/caller.js";
 import type { Probes } from "../registry/probes.js";
 import type { Units } from "../registry/units.js";
 import type { UnitMonitorState } from "../rules/unit-monitor.js";
-import { type AttachmentIndex, createAttachmentIndex, sqliteRegistryVersion } from "./attachment-index.js";
+import { type AttachmentIndex, createRegistryIndex } from "./attachment-index.js";
 import { createChannelStore } from "./channel-store.js";
 import type { MqttPublish } from "./channels/mqtt.js";
 import { createChannels } from "./channels/registry.js";
@@ -77,6 +77,8 @@ export interface AlertingDeps {
    * loop. Default true; false sends from the main thread (tests of the media themselves).
    */
   deliveryThread?: boolean;
+  /** The registry lookups kept in memory, when the server shares one index; default: its own. */
+  attachmentIndex?: AttachmentIndex;
   /** How often `start()` ticks the clock. Default 15 s: offline, escalation and reminders are minutes. */
   tickEveryMs?: number;
 }
@@ -104,29 +106,6 @@ function monitorStore(db: Db): MonitorStore {
       put.run(unitId, profileKey, JSON.stringify(state), atMs);
     },
   };
-}
-
-/** The registry's probes, attachments and units as the engine looks them up, kept in memory. */
-function registryIndex(deps: AlertingDeps): AttachmentIndex {
-  const { units, probes } = deps;
-  return createAttachmentIndex({
-    unit(unitId) {
-      try {
-        return units.get(ADMIN, unitId);
-      } catch {
-        return null;
-      }
-    },
-    probe(probeId) {
-      try {
-        return probes.get(ADMIN, probeId);
-      } catch {
-        return null;
-      }
-    },
-    attachmentsOf: (probeId) => probes.attachmentsOfProbe(probeId),
-    version: sqliteRegistryVersion(deps.db),
-  });
 }
 
 function registryLookups(deps: AlertingDeps, index: AttachmentIndex): AlertLookups {
@@ -209,7 +188,7 @@ export function createAlerting(deps: AlertingDeps) {
     groupMax: settings.delivery.groupMax,
     concurrency: settings.delivery.concurrency,
   });
-  const index = registryIndex(deps);
+  const index = deps.attachmentIndex ?? createRegistryIndex(deps);
   const engine = createAlertEngine({
     settings,
     lookups: registryLookups(deps, index),

@@ -11,6 +11,9 @@
  * is asked for again), so a registration needs no invalidation.
  */
 import type { Db } from "../db/open.js";
+import { ADMIN } from "../registry/caller.js";
+import type { Probes } from "../registry/probes.js";
+import type { Units } from "../registry/units.js";
 import type { AlertLookups, AttachmentInfo, ProbeInfo, UnitInfo } from "./detectors/types.js";
 
 export interface AttachmentIndexSource {
@@ -81,4 +84,21 @@ export function sqliteRegistryVersion(db: Db): () => string {
   const dataVersion = db.prepare("PRAGMA data_version").pluck();
   const newestAudit = db.prepare("SELECT max(id) FROM audit").pluck();
   return () => `${dataVersion.get() as number}:${(newestAudit.get() as number | null) ?? 0}`;
+}
+
+/** The index over the registry's probes, attachments and units in `db` (shared by alerting and verdicts). */
+export function createRegistryIndex(deps: { db: Db; units: Units; probes: Probes }): AttachmentIndex {
+  const { units, probes } = deps;
+  return createAttachmentIndex({
+    unit(unitId) {
+      try {
+        return units.get(ADMIN, unitId);
+      } catch {
+        return null;
+      }
+    },
+    probe: (probeId) => probes.byId(probeId),
+    attachmentsOf: (probeId) => probes.attachmentsOfProbe(probeId),
+    version: sqliteRegistryVersion(deps.db),
+  });
 }
