@@ -205,6 +205,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     mqtt: config.mqtt,
     log,
     ingest: ingest.handle,
+    ingestThen: ingest.handleThen,
     secretHashOf: lookups.secretHashOf,
     probeIds: probes.ids,
     metrics,
