@@ -2,6 +2,7 @@ import { issueFirstAdminInvitation } from "./accounts/first-admin.js";
 import { createAccounts } from "./accounts/index.js";
 import { resolveAdminToken } from "./admin-token.js";
 import { createAlerting } from "./alerts/alerting.js";
+import { createRegistryIndex } from "./alerts/attachment-index.js";
 import type { MqttPublish } from "./alerts/channels/mqtt.js";
 import { resolveVapidKeys } from "./alerts/push/vapid.js";
 import { createApi } from "./api/app.js";
@@ -148,10 +149,13 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     timeZone: config.timeZone,
     previousStopClean: pipeline.previousStopClean,
   });
+  // Probes, attachment histories and units looked up for every stored batch, kept in memory.
+  const attachmentIndex = createRegistryIndex({ db, units, probes });
   const refresher = createVerdictRefresher({
     db,
     batches,
     probes,
+    attachments: attachmentIndex,
     batchVerdicts,
     log,
     now,
@@ -185,6 +189,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     listDueBatches: (nowMs) => refresher.dueBatches(nowMs, DUE_BATCH_HORIZON_MS),
     webhookPolicy: { allowPrivate: config.webhooks.allowPrivate, ownPorts: () => ownPorts },
     vapid: vapid.keys,
+    attachmentIndex,
   });
   pipeline.onStored(checkpoints.observe);
   pipeline.onStored(alerting.onStored);
@@ -215,6 +220,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     mqtt: config.mqtt,
     log,
     ingest: ingest.handle,
+    ingestThen: ingest.handleThen,
     secretHashOf: lookups.secretHashOf,
     probeIds: probes.ids,
     metrics,

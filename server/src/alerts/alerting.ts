@@ -10,6 +10,7 @@ import { ADMIN } from "../registry/caller.js";
 import type { Probes } from "../registry/probes.js";
 import type { Units } from "../registry/units.js";
 import type { UnitMonitorState } from "../rules/unit-monitor.js";
+import { type AttachmentIndex, createRegistryIndex } from "./attachment-index.js";
 import { createChannelStore } from "./channel-store.js";
 import type { MqttPublish } from "./channels/mqtt.js";
 import { createChannels } from "./channels/registry.js";
@@ -76,6 +77,8 @@ export interface AlertingDeps {
    * loop. Default true; false sends from the main thread (tests of the media themselves).
    */
   deliveryThread?: boolean;
+  /** The registry lookups kept in memory, when the server shares one index; default: its own. */
+  attachmentIndex?: AttachmentIndex;
   /** How often `start()` ticks the clock. Default 15 s: offline, escalation and reminders are minutes. */
   tickEveryMs?: number;
 }
@@ -105,25 +108,13 @@ function monitorStore(db: Db): MonitorStore {
   };
 }
 
-function registryLookups(deps: AlertingDeps): AlertLookups {
-  const { units, probes } = deps;
+function registryLookups(deps: AlertingDeps, index: AttachmentIndex): AlertLookups {
+  const { probes } = deps;
   return {
-    unit(unitId) {
-      try {
-        return units.get(ADMIN, unitId);
-      } catch {
-        return null;
-      }
-    },
-    probe(probeId) {
-      try {
-        return probes.get(ADMIN, probeId);
-      } catch {
-        return null;
-      }
-    },
+    unit: index.unit,
+    probe: index.probe,
     calibrationOf: (probeId) => probes.calibrationOf(probeId),
-    attachmentsOf: (probeId) => probes.attachmentsOfProbe(probeId),
+    attachmentsOf: index.attachmentsOf,
     currentAttachments() {
       const out = [];
       for (const p of probes.list(ADMIN)) {
@@ -197,9 +188,10 @@ export function createAlerting(deps: AlertingDeps) {
     groupMax: settings.delivery.groupMax,
     concurrency: settings.delivery.concurrency,
   });
+  const index = deps.attachmentIndex ?? createRegistryIndex(deps);
   const engine = createAlertEngine({
     settings,
-    lookups: registryLookups(deps),
+    lookups: registryLookups(deps, index),
     monitors: monitorStore(db),
     now: deps.now,
     onProfileError: (unitId, reason) => log.warn({ unitId, reason }, "alerts.profile_fallback"),
@@ -239,7 +231,10 @@ export function createAlerting(deps: AlertingDeps) {
 
   let lastPruneMs = Number.NEGATIVE_INFINITY;
   function tick(nowMs: number): void {
-    guarded("tick", () => engine.tick(nowMs));
+    guarded("tick", () => {
+      index.refresh();
+      return engine.tick(nowMs);
+    });
     try {
       for (const a of store.active()) {
         const n = dueNotice(a, settings, nowMs);
@@ -302,7 +297,10 @@ export function createAlerting(deps: AlertingDeps) {
     },
     /** Readings the store confirmed (the forwarder's onStored); journal entries carry receivedMs. */
     onStored(readings: readonly Reading[]): void {
-      guarded("readings", () => engine.readings(readings as readonly StoredReading[]));
+      guarded("readings", () => {
+        index.refresh();
+        return engine.readings(readings as readonly StoredReading[]);
+      });
     },
     /** Ingest's live probe fields: last seen, battery, status. */
     onProbeLive(probeId: string, live: ProbeLive): void {

@@ -83,15 +83,29 @@ export function createAlertEngine(deps: {
 
   const ctx: DetectorContext = { settings: s, lookups, words: alertWords(deps.timeZone), active, health };
 
+  /**
+   * Per handler, the detectors that have it, in registry order: `onProbeLive` and `onReadings` run
+   * for every message, and most detectors have neither.
+   */
+  const withHandler = new Map<Handler, Detector[]>();
+  const detectorsWith = (handler: Handler): Detector[] => {
+    let ds = withHandler.get(handler);
+    if (!ds) {
+      ds = detectors.filter((d) => d[handler] !== undefined);
+      withHandler.set(handler, ds);
+    }
+    return ds;
+  };
+
   /** Runs one handler of every detector, in registry order, keeping the active set current. */
   function run<H extends Handler>(handler: H, input: InputOf<H>): AlertIntent[] {
     const out: AlertIntent[] = [];
-    for (const d of detectors) {
-      const fn = d[handler] as ((i: InputOf<H>, c: DetectorContext) => AlertIntent[]) | undefined;
-      if (!fn) continue;
+    for (const d of detectorsWith(handler)) {
+      const fn = d[handler] as (i: InputOf<H>, c: DetectorContext) => AlertIntent[];
       const intents = fn.call(d, input, ctx);
+      if (intents.length === 0) continue;
       active.apply(intents);
-      out.push(...intents);
+      for (const i of intents) out.push(i);
     }
     return out;
   }

@@ -4,7 +4,7 @@ import type { Config } from "../config.js";
 import type { IncomingMessage, IngestOutcome } from "../ingest/ingest.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
-import { startEmbeddedBroker } from "./embedded.js";
+import { type EmbeddedBrokerDeps, startEmbeddedBroker } from "./embedded.js";
 import { connectExternalBroker, type ExternalBrokerDeps } from "./external.js";
 import { type ComponentHealth, externalBrokerHealth } from "./external-state.js";
 import { createMosquittoProvisioner, type MosquittoProvisioner } from "./mosquitto-dynsec.js";
@@ -13,6 +13,8 @@ export interface BrokerDeps {
   mqtt: Config["mqtt"];
   log: Logger;
   ingest(msg: IncomingMessage): Promise<IngestOutcome>;
+  /** `ingest` with a callback (ingest.ts `handleThen`): the embedded broker's path, no promise a message. */
+  ingestThen?: EmbeddedBrokerDeps["ingestThen"];
   /** For the embedded broker's logins. */
   secretHashOf(probeId: string): string | null;
   /** Every registered probe, to warn about those without a Mosquitto login. */
@@ -56,6 +58,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       registry: deps.metrics.registry,
       secretHashOf: deps.secretHashOf,
       ingest: deps.ingest,
+      ...(deps.ingestThen && { ingestThen: deps.ingestThen }),
     });
     return {
       url: `mqtt://${urlHost(mqtt.host)}:${broker.port}`,

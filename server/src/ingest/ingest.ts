@@ -141,7 +141,18 @@ export function createIngest(deps: IngestDeps) {
     );
   }
 
-  async function handle(msg: IncomingMessage): Promise<IngestOutcome> {
+  /** A message read and accepted, to be journaled. */
+  interface Accepted {
+    probeId: string;
+    readings: Reading[];
+    receivedMs: number;
+    faults: number;
+    refused: number;
+    live: ProbeLiveState;
+  }
+
+  /** Everything before the journal: the outcome of a message refused or ignored, or what to journal. */
+  function read(msg: IncomingMessage): IngestOutcome | Accepted {
     const topic = parseProbeTopic(msg.topic);
     if (!topic.ok) {
       // Firmware such as Tasmota also publishes its own telemetry (tele/…, stat/…) under the
@@ -231,14 +242,59 @@ export function createIngest(deps: IngestDeps) {
         `the message could not be read (${(err as Error).message.slice(0, 120)}); send {"readings":[{"ts":…,"temp_c":…}]}`,
       );
     }
-    await journal.append(readings, receivedMs);
-    metrics.readings.inc(readings.length);
-    if (faults > 0) metrics.faultReadings.inc(faults);
-    deps.updateProbe(probeId, live);
-    deps.onJournaled(probeId, readings.length);
-    return { ok: true, readings: readings.length, refused };
+    return { probeId, readings, receivedMs, faults, refused, live };
   }
 
-  return { handle };
+  /** After the journal commit: counted, the probe's live fields kept, the forwarder woken. */
+  function journaled(a: Accepted): IngestOutcome {
+    metrics.readings.inc(a.readings.length);
+    if (a.faults > 0) metrics.faultReadings.inc(a.faults);
+    deps.updateProbe(a.probeId, a.live);
+    deps.onJournaled(a.probeId, a.readings.length);
+    return { ok: true, readings: a.readings.length, refused: a.refused };
+  }
+
+  /**
+   * `handle` with a callback, for the embedded broker (one call a message, no promise): `done` gets
+   * the outcome once the readings are durable, or the journal's error (then: no PUBACK). It is
+   * never called before `handleThen` returns.
+   */
+  function handleThen(
+    msg: IncomingMessage,
+    done: (err: Error | null, outcome?: IngestOutcome) => void,
+  ): void {
+    let r: IngestOutcome | Accepted;
+    try {
+      r = read(msg);
+    } catch (e) {
+      queueMicrotask(() => done(e instanceof Error ? e : new Error(String(e))));
+      return;
+    }
+    if ("ok" in r) {
+      const outcome = r;
+      queueMicrotask(() => done(null, outcome));
+      return;
+    }
+    const accepted = r;
+    journal.appendThen(accepted.readings, accepted.receivedMs, (err) => {
+      if (err) return done(err);
+      let outcome: IngestOutcome;
+      try {
+        outcome = journaled(accepted);
+      } catch (e) {
+        return done(e instanceof Error ? e : new Error(String(e)));
+      }
+      done(null, outcome);
+    });
+  }
+
+  async function handle(msg: IncomingMessage): Promise<IngestOutcome> {
+    const r = read(msg);
+    if ("ok" in r) return r;
+    await journal.append(r.readings, r.receivedMs);
+    return journaled(r);
+  }
+
+  return { handle, handleThen };
 }
 export type Ingest = ReturnType<typeof createIngest>;

@@ -57,6 +57,39 @@ describe("journal group commit with the WAL synced off the event loop", () => {
     expect(db.pragma("synchronous", { simple: true })).toBe(2); // FULL
   });
 
+  it("appendThen calls back after the commit, never before it returns, and one failing callback does not silence the rest", async () => {
+    const db = fileDb();
+    const commits: number[][] = [];
+    const journal = createJournal(db, {
+      maxWaitMs: 0,
+      storeInTransaction: createSqliteReadingsUpsert(db),
+      onCommit: (rows) => commits.push(rows.map((r) => r.seq as number)),
+    });
+    const heard: string[] = [];
+    const all = new Promise<void>((resolve) => {
+      journal.appendThen([reading("p-1", 1)], 1, () => {
+        heard.push("p-1");
+        throw new Error("the caller's own failure");
+      });
+      journal.appendThen([reading("p-2", 2)], 1, (err) => {
+        heard.push(err ? `p-2 ${err.message}` : "p-2");
+        resolve();
+      });
+    });
+    journal.appendThen([reading("p-3", 3), reading("p-4", 4)], 1, (err) =>
+      heard.push(`mixed: ${err?.message}`),
+    );
+    expect(heard).toEqual([]); // nothing is called back from inside appendThen
+    await all;
+    expect(heard).toEqual([
+      "mixed: journal.append takes the readings of one probe (one message) at a time",
+      "p-1",
+      "p-2",
+    ]);
+    expect(commits).toEqual([[1, 2]]);
+    expect(db.prepare("SELECT seq FROM reading ORDER BY seq").pluck().all()).toEqual([1, 2]);
+  });
+
   it("journals rows for a separate store; flush resolves once everything pending is durable", async () => {
     const db = fileDb();
     const committed: string[] = [];

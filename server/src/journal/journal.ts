@@ -29,6 +29,12 @@ export interface JournalEntry extends Reading {
 export interface Journal {
   append(readings: readonly Reading[], receivedMs: number): Promise<void>;
   /**
+   * `append` with a callback instead of a promise, for the MQTT ingest path (one a message): `done`
+   * is called once, with null when the readings are durable, or with the error. It is never called
+   * before `appendThen` returns.
+   */
+  appendThen(readings: readonly Reading[], receivedMs: number, done: (err: Error | null) => void): void;
+  /**
    * The oldest entries not yet forwarded, in append order: whole messages, about `limit` readings.
    * With `afterId`, those after that message (a forwarder reading ahead of its writes in flight).
    */
@@ -48,8 +54,7 @@ export interface Journal {
 interface Pending {
   rows: readonly Reading[];
   receivedMs: number;
-  resolve: () => void;
-  reject: (e: unknown) => void;
+  done: (err: Error | null) => void;
 }
 
 export interface JournalOptions {
@@ -105,11 +110,15 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
   let idleWaiters: (() => void)[] = [];
 
   function settled(group: readonly Pending[], err: unknown): void {
-    if (err) {
-      for (const p of group) p.reject(err);
-      return;
+    const error = err ? (err instanceof Error ? err : new Error(String(err))) : null;
+    for (const p of group) {
+      try {
+        p.done(error);
+      } catch {
+        // One caller's failure is its own: the others of the group still hear of their commit.
+      }
     }
-    for (const p of group) p.resolve();
+    if (error) return;
     try {
       opts.onCommit?.(group.length === 1 ? (group[0] as Pending).rows : group.flatMap((p) => p.rows));
     } catch {
@@ -178,19 +187,27 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
     return idle;
   }
 
+  function appendThen(rows: readonly Reading[], receivedMs: number, done: (err: Error | null) => void): void {
+    if (rows.length === 0) {
+      queueMicrotask(() => done(null));
+      return;
+    }
+    if (rows.some((r) => r.probeId !== (rows[0] as Reading).probeId)) {
+      const err = new Error("journal.append takes the readings of one probe (one message) at a time");
+      queueMicrotask(() => done(err));
+      return;
+    }
+    queue.push({ rows, receivedMs, done });
+    schedule();
+  }
+
   return {
     append(rows, receivedMs) {
-      if (rows.length === 0) return Promise.resolve();
-      if (rows.some((r) => r.probeId !== (rows[0] as Reading).probeId)) {
-        return Promise.reject(
-          new Error("journal.append takes the readings of one probe (one message) at a time"),
-        );
-      }
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ rows, receivedMs, resolve, reject });
-        schedule();
-      });
+      return new Promise<void>((resolve, reject) =>
+        appendThen(rows, receivedMs, (err) => (err ? reject(err) : resolve())),
+      );
     },
+    appendThen,
     peek(limit, afterId = 0) {
       const out: JournalEntry[] = [];
       for (const m of select.iterate(afterId) as Iterable<{

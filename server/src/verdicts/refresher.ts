@@ -1,3 +1,4 @@
+import type { AttachmentIndex } from "../alerts/attachment-index.js";
 import type { DueBatch } from "../alerts/engine.js";
 import type { Db } from "../db/open.js";
 import type { Logger } from "../logger.js";
@@ -24,6 +25,8 @@ export function createVerdictRefresher(deps: {
   log: Logger;
   now(): number;
   debounceMs: number;
+  /** Attachment histories kept in memory (shared with alerting); default: asked of `probes` each batch. */
+  attachments?: Pick<AttachmentIndex, "attachmentsOf" | "refresh">;
 }) {
   const { batches, probes, log } = deps;
   const touched = new Map<string, { fromMs: number; toMs: number }>();
@@ -80,11 +83,13 @@ export function createVerdictRefresher(deps: {
 
   return {
     onStored(rows: readonly Reading[]): void {
+      deps.attachments?.refresh();
+      const attachmentsOf = deps.attachments?.attachmentsOf ?? probes.attachmentsOfProbe;
       const attachments = new Map<string, ReturnType<Probes["attachmentsOfProbe"]>>();
       for (const r of rows) {
         let atts = attachments.get(r.probeId);
         if (!atts) {
-          atts = probes.attachmentsOfProbe(r.probeId);
+          atts = attachmentsOf(r.probeId);
           attachments.set(r.probeId, atts);
         }
         const a = atts.find((x) => x.fromMs <= r.tsMs && (x.toMs === null || r.tsMs < x.toMs));
