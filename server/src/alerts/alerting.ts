@@ -126,8 +126,9 @@ function registryLookups(deps: AlertingDeps): AlertLookups {
     attachmentsOf: (probeId) => probes.attachmentsOfProbe(probeId),
     currentAttachments() {
       const out = [];
-      for (const p of probes.list(ADMIN)) {
-        const a = probes.currentAttachment(p.id);
+      // Ids only: the whole probe records of 10 000 probes cost the tick tens of milliseconds.
+      for (const id of probes.ids()) {
+        const a = probes.currentAttachment(id);
         if (a) out.push(a);
       }
       return out;
