@@ -99,8 +99,10 @@ function monitorStore(db: Db): MonitorStore {
         state: JSON.parse(r.state) as UnitMonitorState,
       }));
     },
-    save(unitId, profileKey, state, atMs) {
-      put.run(unitId, profileKey, JSON.stringify(state), atMs);
+    saveAll(monitors, atMs) {
+      db.transaction(() => {
+        for (const m of monitors) put.run(m.unitId, m.profileKey, JSON.stringify(m.state), atMs);
+      })();
     },
   };
 }
