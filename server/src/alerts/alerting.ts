@@ -206,6 +206,8 @@ export function createAlerting(deps: AlertingDeps) {
     monitors: monitorStore(db),
     now: deps.now,
     onProfileError: (unitId, reason) => log.warn({ unitId, reason }, "alerts.profile_fallback"),
+    onMonitorSaveError: (monitors, reason) =>
+      log.error({ monitors, err: reason }, "alerts.monitor_save_failed"),
     ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }),
   });
 

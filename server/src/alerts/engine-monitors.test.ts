@@ -57,15 +57,27 @@ describe("the engine's unit monitors at each tick", () => {
     expect(monitors.calls.at(-1)).toEqual({ unitIds: ["u_b"], atMs: nowMs });
   });
 
-  it("keeps a monitor to save at the next tick when saving failed", () => {
+  it("returns the tick's intents when saving failed, and saves that monitor at the next tick", () => {
     const t = createTestContext({
       units: [unitRecord("u_a")],
       probes: [probeRecord("p_a")],
       attachments: [{ probeId: "p_a", unitId: "u_a", fromMs: T0, toMs: null }],
+      // A batch past its storage limit: the tick raises an alert for it.
+      dueBatches: (nowMs) => [
+        {
+          batchId: "b_1",
+          code: "K7Q2M",
+          unitId: "u_a",
+          limit: "frozen",
+          band: "check",
+          untilMs: nowMs - MIN,
+        },
+      ],
     });
     const settings = resolveAlertSettings(undefined);
     if (!settings.ok) throw new Error(settings.reason);
     const saved: string[][] = [];
+    const errors: string[] = [];
     let fail = true;
     const nowMs = T0 + 60 * MIN;
     const engine = createAlertEngine({
@@ -80,11 +92,14 @@ describe("the engine's unit monitors at each tick", () => {
         },
       },
       now: () => nowMs,
+      onMonitorSaveError: (n, reason) => errors.push(`${n}: ${reason}`),
     });
     engine.readings([{ probeId: "p_a", tsMs: nowMs, tempC: -20, seq: 0, serverTimed: false }]);
-    expect(() => engine.tick(nowMs)).toThrow("database is locked");
+    expect(engine.tick(nowMs)).toMatchObject([{ op: "raise", kind: "batch-storage-limit" }]);
+    expect(errors).toEqual(["1: database is locked"]);
+    expect(saved).toEqual([]);
     fail = false;
-    engine.tick(nowMs + MIN);
+    engine.tick(nowMs + 20_000);
     expect(saved).toEqual([["u_a"]]);
   });
 });

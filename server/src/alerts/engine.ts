@@ -70,6 +70,8 @@ export function createAlertEngine(deps: {
   now: () => number;
   /** A unit's profile could not be resolved; the kind's default is used instead. */
   onProfileError?: (unitId: string, reason: string) => void;
+  /** The monitors that changed could not be saved this tick (they are tried again at the next). */
+  onMonitorSaveError?: (monitors: number, reason: string) => void;
   /** The detectors to run; default: one of each kind in detectors/registry.ts. */
   detectors?: Detector[];
   /** The zone alert words give times in (COLDTRAIL_TIME_ZONE); default UTC. */
@@ -286,11 +288,17 @@ export function createAlertEngine(deps: {
           changed.push({ unitId, profileKey: slot.profileKey, state: slot.monitor.state() });
         }
       }
-      if (changed.length > 0) {
-        deps.monitors.saveAll(changed, nowMs);
-        for (const slot of dirty) slot.dirty = false;
-      }
       out.push(...run("onTick", { nowMs }));
+      // Last, and never at the cost of the intents already applied to the active set: a monitor
+      // that could not be saved stays dirty and is saved at the next tick.
+      if (changed.length > 0) {
+        try {
+          deps.monitors.saveAll(changed, nowMs);
+          for (const slot of dirty) slot.dirty = false;
+        } catch (e) {
+          deps.onMonitorSaveError?.(changed.length, (e as Error).message);
+        }
+      }
       return out;
     },
   };
