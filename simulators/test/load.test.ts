@@ -94,6 +94,8 @@ describe("coldtrail-sim load (CLI)", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split("\n");
+    // Before any progress: when sending starts (a bench measures from there).
+    expect(lines[0]).toMatch(/^load: connected 2 connections in [\d.]+ s; sending 500\/s for 2 s$/);
     expect(
       lines.filter((l) => /^load: \d+\.\d s · sent \d+ · acked \d+/.test(l)).length,
     ).toBeGreaterThanOrEqual(1);

@@ -325,6 +325,10 @@ async function load(args: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     ...(v.password !== undefined && { password: v.password }),
     ...(credentials && { credentials }),
     ...(v.prefix !== undefined && { probeIdPrefix: v.prefix }),
+    onConnected: (c) =>
+      io.out(
+        `load: connected ${c.connections} connections in ${(c.connectMs / 1000).toFixed(1)} s; sending ${rate}/s for ${duration} s`,
+      ),
     onProgress: (p) =>
       io.out(
         `load: ${p.elapsedS.toFixed(1)} s · sent ${p.sent} · acked ${p.acked} · in flight ${p.inFlight} · errors ${p.errors}`,

@@ -25,6 +25,8 @@ export interface LoadOptions {
   /** How long to wait for outstanding PUBACKs after the last publish (default 10 s). */
   drainTimeoutMs?: number;
   seed?: number;
+  /** Every connection was acknowledged (after `connectMs`); sending starts now. */
+  onConnected?: (c: { connections: number; connectMs: number }) => void;
   onProgress?: (p: LoadProgress) => void;
   progressMs?: number;
   signal?: AbortSignal;
@@ -102,6 +104,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       });
     });
   let connectErrors = 0;
+  const connectStartMs = performance.now();
   try {
     for (let i = 0; i < nConn; i += CONNECT_WAVE) {
       const wave = [];
@@ -113,6 +116,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     throw e;
   }
   for (const c of clients) c.on("error", () => connectErrors++);
+  o.onConnected?.({ connections: nConn, connectMs: performance.now() - connectStartMs });
 
   const rng = createRng(o.seed ?? 1);
   const lastTs = new Array<number>(ids.length).fill(0);

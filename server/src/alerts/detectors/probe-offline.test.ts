@@ -184,4 +184,41 @@ describe("probe-offline detector", () => {
     expect(raised).toMatchObject([{ op: "raise", key: key("probe-b"), startedMs: T0 }]);
     expect(raised[0]?.op === "raise" && raised[0].message).toContain("last heard 3 May 2026, 12:00 UTC");
   });
+
+  it("the sweep reads a probe's record only once it has been silent for offlineAfterMin", () => {
+    // Probe a reports every 30 min, so its grace is 2 × 30 = 60 min, longer than offlineAfterMin.
+    const t = createTestContext({
+      units: [unitRecord("u_a"), unitRecord("u_b")],
+      probes: [
+        probeRecord("probe-a", { lastSeenMs: T0, expectedIntervalMs: 30 * MIN }),
+        probeRecord("probe-b", { lastSeenMs: T0 }),
+      ],
+      attachments: [
+        { probeId: "probe-a", unitId: "u_a", fromMs: T0 - 60 * MIN, toMs: null },
+        { probeId: "probe-b", unitId: "u_b", fromMs: T0 - 60 * MIN, toMs: null },
+      ],
+    });
+    const read: string[] = [];
+    const probe = t.lookups.probe;
+    t.lookups.probe = (id) => {
+      read.push(id);
+      return probe(id);
+    };
+    const d = probeOfflineDetector();
+    // Both heard within 15 min: neither record is read (10 000 probes, every tick).
+    expect(t.call(d, "onTick", { nowMs: T0 - 20 * MIN })).toEqual([]);
+    t.ctx.health("probe-a").lastSeenMs = T0 + 10 * MIN;
+    t.ctx.health("probe-b").lastSeenMs = T0 + 10 * MIN;
+    expect(t.call(d, "onTick", { nowMs: T0 + 20 * MIN })).toEqual([]);
+    expect(read).toEqual([]);
+    // 20 min of silence: past offlineAfterMin, so each interval is read; only probe b is offline.
+    const raised = t.call(d, "onTick", { nowMs: T0 + 30 * MIN });
+    expect(raised).toMatchObject([{ op: "raise", key: key("probe-b") }]);
+    expect(read).toContain("probe-a");
+    // Probe a's own grace (60 min) ends at T0+70.
+    expect(t.call(d, "onTick", { nowMs: T0 + 69 * MIN })).toEqual([]);
+    expect(t.call(d, "onTick", { nowMs: T0 + 70 * MIN })).toMatchObject([
+      { op: "raise", key: key("probe-a") },
+    ]);
+  });
 });
