@@ -72,6 +72,11 @@ const LIVE_FLUSH_PROBES_AT_ONCE = 500;
 const VERDICT_REFRESH_DEBOUNCE_MS = 2000;
 /** Batches whose storage limit falls within a week are announced to staff (batch-storage-limit alerts). */
 const DUE_BATCH_HORIZON_MS = 7 * 86_400_000;
+/**
+ * On PostgreSQL another instance may move batches: the custody index is read again this often
+ * (a move made elsewhere reaches this instance's alerts' batch lists within it).
+ */
+const CUSTODY_INDEX_RELOAD_MS = 5000;
 /** Ended sessions are deleted hourly (they stop working at once; this only tidies the table). */
 const SESSION_PURGE_MS = 60 * 60_000;
 
@@ -119,8 +124,21 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   // connection of its own to the same SQLite file (db/sql/sqlite.ts), so its transactions never
   // take the journal's writes with them.
   const sql = createSqliteClient(db);
-  const registry = createRegistry(db, sql);
+  const registry = createRegistry(db, sql, {
+    onDeadLetterWriteFailed: (error) => log.warn({ err: error }, "deadletter.write_failed"),
+  });
   const { audit, units, probes, batches, deadLetters, live, lookups } = registry;
+  // The alert detectors ask which batches are in a unit per reading, from memory (custody-index.ts).
+  await batches.loadIndex();
+  const custodyReload =
+    sql.backend === "postgres"
+      ? setInterval(() => {
+          batches
+            .loadIndex()
+            .catch((error: unknown) => log.warn({ err: error }, "custody.index_reload_failed"));
+        }, CUSTODY_INDEX_RELOAD_MS)
+      : null;
+  custodyReload?.unref();
   const { metrics, pipeline } = createMeteredPipeline({ config, db, log, deadLetters, now });
   const { store } = pipeline;
   const { unitReadings, batchVerdicts, checkpoints } = createJudging({
@@ -165,8 +183,8 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     smtpUrl: config.smtpUrl ?? null,
     timeZone: config.timeZone,
     mqttPublish: (t, p, o) => (publish ? publish(t, p, o) : Promise.reject(new Error("MQTT not ready yet"))),
-    batchesIn: (unitId, atMs) => batches.inUnit(unitId, atMs, atMs + 1),
-    packedSince: (unitId, atMs) => batches.packedSince(unitId, atMs),
+    batchesIn: (unitId, atMs) => batches.index.batchesIn(unitId, atMs, atMs + 1),
+    packedSince: (unitId, atMs) => batches.index.packedSince(unitId, atMs),
     listDueBatches: (nowMs) => refresher.dueBatches(nowMs, DUE_BATCH_HORIZON_MS),
     webhookPolicy: { allowPrivate: config.webhooks.allowPrivate, ownPorts: () => ownPorts },
     vapid: vapid.keys,
@@ -230,7 +248,16 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   liveTimer.unref();
 
   const onUnitChanged = (unitId: string) => void alerting.publishDiscovery(unitId);
-  const accounts = createAccounts({ sql, now, sqliteOnly: { db, audit } });
+  const accounts = createAccounts({
+    sql,
+    now,
+    erasure: {
+      local: { db },
+      onBatchesDeleted: (ids) => {
+        for (const id of ids) batches.index.removed(id);
+      },
+    },
+  });
   const sessionPurge = setInterval(() => {
     accounts.purgeExpiredSessions().catch((error: unknown) => {
       log.warn({ err: error }, "accounts.session_purge_failed");
@@ -271,6 +298,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== "EADDRINUSE" && code !== "EACCES" && code !== "EADDRNOTAVAIL") throw e;
     clearInterval(liveTimer);
+    if (custodyReload) clearInterval(custodyReload);
     await refresher.stop();
     await bleBridge?.close();
     await broker.close();
@@ -278,6 +306,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     await pipeline.stop();
     await store.close();
     await checkpointer.stop();
+    await deadLetters.settled();
     await sql.close();
     db.close();
     throw new HttpListenError(config.http.host, config.http.port, code);
@@ -321,6 +350,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       if (stopped) return;
       stopped = true;
       clearInterval(liveTimer);
+      if (custodyReload) clearInterval(custodyReload);
       clearInterval(sessionPurge);
       await alerting.stop();
       await refresher.stop();
@@ -332,6 +362,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       live.flush();
       await store.close();
       await checkpointer.stop();
+      await deadLetters.settled();
       await sql.close();
       db.close();
       log.info({}, "coldtrail.stopped");

@@ -35,11 +35,19 @@ export function createVerdictRefresher(deps: {
     const units = [...touched];
     touched.clear();
     const ids = new Set<string>();
-    for (const [unitId, span] of units)
-      for (const id of batches.inUnit(unitId, span.fromMs, span.toMs + 1)) ids.add(id);
+    try {
+      for (const [unitId, span] of units)
+        for (const id of await batches.inUnit(unitId, span.fromMs, span.toMs + 1)) ids.add(id);
+    } catch (e) {
+      // The database did not answer: try these units again at the next refresh.
+      log.warn({ units: units.length, err: (e as Error).message }, "verdict.refresh_failed");
+      for (const [unitId, span] of units) touch(unitId, span.fromMs, span.toMs);
+      schedule();
+      return;
+    }
     for (const id of ids) {
       try {
-        await deps.batchVerdicts.compute(batches.get(ADMIN, id), deps.now());
+        await deps.batchVerdicts.compute(await batches.get(ADMIN, id), deps.now());
       } catch (e) {
         log.warn({ batchId: id, err: (e as Error).message }, "verdict.refresh_failed");
       }
