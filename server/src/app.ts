@@ -152,7 +152,6 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     previousStopClean: pipeline.previousStopClean,
   });
   const refresher = createVerdictRefresher({
-    db,
     batches,
     probes,
     batchVerdicts,

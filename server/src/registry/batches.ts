@@ -1,6 +1,7 @@
 import { PROTOCOL_LIMITS } from "@coldtrail/firmware-bridge/protocol";
 import type { SqlClient, SqlQueries } from "../db/sql/client.js";
 import { conflict, forbidden, invalidInput, notFound } from "../errors.js";
+import type { Verdict } from "../rules/index.js";
 import { type AuditEntry, auditEntriesFor, recordAudit } from "./audit.js";
 import { type Caller, ownedBy } from "./caller.js";
 import { type CustodyIndex, createCustodyIndex } from "./custody-index.js";
@@ -187,7 +188,7 @@ export function createBatches(sql: SqlClient, index: CustodyIndex = createCustod
         });
         return getBatch(tx, caller, id);
       });
-      index.opened(id, input.unitId, input.atMs);
+      index.opened(id, batch.code, input.unitId, input.atMs);
       return batch;
     },
 
@@ -262,7 +263,7 @@ export function createBatches(sql: SqlClient, index: CustodyIndex = createCustod
       nowMs: number,
     ): Promise<void> {
       const { unitId, atMs } = move;
-      await getBatch(sql, caller, batchId);
+      const batch = await getBatch(sql, caller, batchId);
       if (unitId !== null) await unitOwned(sql, caller, unitId);
       notInFuture("at", atMs, nowMs);
       const how = unitId === null ? (move.how ?? "unknown") : null;
@@ -313,7 +314,7 @@ export function createBatches(sql: SqlClient, index: CustodyIndex = createCustod
         return inCustody;
       });
       if (closed) index.closed(batchId, atMs);
-      if (unitId !== null) index.opened(batchId, unitId, atMs);
+      if (unitId !== null) index.opened(batchId, batch.code, unitId, atMs);
     },
 
     async review(
@@ -398,7 +399,12 @@ export function createBatches(sql: SqlClient, index: CustodyIndex = createCustod
      * it (only its as-of time and the budgets' remaining minutes moved) is not written again:
      * `verdict_at_ms` is when the stored content last changed.
      */
-    async saveVerdict(batchId: string, verdict: string, json: unknown, atMs: number): Promise<void> {
+    async saveVerdict(
+      batchId: string,
+      verdict: string,
+      json: Pick<Verdict, "budgets">,
+      atMs: number,
+    ): Promise<void> {
       const content = verdictContent(verdict, json);
       if (savedVerdicts.get(batchId) === content) return;
       await sql.run("UPDATE batch SET verdict = ?, verdict_json = ?, verdict_at_ms = ? WHERE id = ?", [
@@ -409,6 +415,7 @@ export function createBatches(sql: SqlClient, index: CustodyIndex = createCustod
       ]);
       if (savedVerdicts.size >= SAVED_VERDICTS_MAX) savedVerdicts.clear();
       savedVerdicts.set(batchId, content);
+      index.verdictStored(batchId, json.budgets);
     },
   };
 }

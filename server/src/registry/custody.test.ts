@@ -203,7 +203,14 @@ describeBackends("batches: custody, reviews, audit", (open) => {
     const verdict = (asOfMs: number, maxC: number) => ({
       verdict: "safe",
       stats: { maxC },
-      budgets: [{ limit: "FR-1", band: "check", untilMs: T0 + 100 * H, remainingMs: T0 + 100 * H - asOfMs }],
+      budgets: [
+        {
+          limit: "frozen",
+          band: "check" as const,
+          untilMs: T0 + 100 * H,
+          remainingMs: T0 + 100 * H - asOfMs,
+        },
+      ],
       asOfMs,
     });
     const stored = async () =>
@@ -220,6 +227,17 @@ describeBackends("batches: custody, reviews, audit", (open) => {
     });
     await batches.saveVerdict(id, "check", verdict(T0 + 3 * H, -2), T0 + 3 * H);
     expect(await stored()).toMatchObject({ verdict: "check", verdict_at_ms: T0 + 3 * H });
+    // Its time limits are in memory for the alert tick, here and, once read, on another instance.
+    const due = [
+      { batchId: id, code: expect.any(String), unitId: freezer, budgets: verdict(T0 + 3 * H, -2).budgets },
+    ];
+    expect(batches.index.inCustody()).toEqual(due);
+    const other = createBatches(await database.connect());
+    await other.loadIndex();
+    expect(other.index.inCustody()).toEqual(due);
+    // A batch that left custody is due nowhere.
+    await batches.move(ADMIN, id, { unitId: null, atMs: T0 + 4 * H, how: "fed" }, T0 + 10 * H);
+    expect(batches.index.inCustody()).toEqual([]);
   });
 
   it("two instances moving one batch at once: one move wins, the other is refused, custody stays one chain", async () => {

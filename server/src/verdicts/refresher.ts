@@ -1,11 +1,9 @@
 import type { DueBatch } from "../alerts/engine.js";
-import type { Db } from "../db/open.js";
 import type { Logger } from "../logger.js";
 import type { Reading } from "../reading.js";
 import type { Batches } from "../registry/batches.js";
 import { ADMIN } from "../registry/caller.js";
 import type { Probes } from "../registry/probes.js";
-import type { Verdict } from "../rules/index.js";
 import type { BatchVerdicts } from "./batch-verdict.js";
 
 /**
@@ -17,7 +15,6 @@ import type { BatchVerdicts } from "./batch-verdict.js";
  * its whole history, so it touches every unit the probe was ever attached to, over those times.
  */
 export function createVerdictRefresher(deps: {
-  db: Db;
   batches: Batches;
   probes: Probes;
   batchVerdicts: BatchVerdicts;
@@ -80,12 +77,6 @@ export function createVerdictRefresher(deps: {
   }
   probes.onCalibrationChanged(calibrationChanged);
 
-  const dueSelect = deps.db.prepare(
-    `SELECT b.id, b.code, b.verdict_json, c.unit_id FROM batch b
-       JOIN custody c ON c.batch_id = b.id AND c.to_ms IS NULL
-      WHERE b.verdict_json IS NOT NULL`,
-  );
-
   return {
     onStored(rows: readonly Reading[]): void {
       const attachments = new Map<string, ReturnType<Probes["attachmentsOfProbe"]>>();
@@ -117,22 +108,17 @@ export function createVerdictRefresher(deps: {
     /** Batches in custody whose storage budgets end within `horizonMs` (or have ended), for alerts. */
     dueBatches(nowMs: number, horizonMs: number): DueBatch[] {
       const out: DueBatch[] = [];
-      for (const r of dueSelect.all() as {
-        id: string;
-        code: string;
-        verdict_json: string;
-        unit_id: string | null;
-      }[]) {
-        const v = JSON.parse(r.verdict_json) as Verdict;
-        for (const b of v.budgets) {
-          if (b.untilMs === null || b.untilMs > nowMs + horizonMs) continue;
+      // From memory (registry/custody-index.ts): the alert tick must not wait on the database.
+      for (const b of batches.index.inCustody()) {
+        for (const budget of b.budgets) {
+          if (budget.untilMs === null || budget.untilMs > nowMs + horizonMs) continue;
           out.push({
-            batchId: r.id,
-            code: r.code,
-            unitId: r.unit_id,
-            limit: b.limit,
-            band: b.band,
-            untilMs: b.untilMs,
+            batchId: b.batchId,
+            code: b.code,
+            unitId: b.unitId,
+            limit: budget.limit,
+            band: budget.band,
+            untilMs: budget.untilMs,
           });
         }
       }

@@ -198,7 +198,6 @@ describe("probes plugin", () => {
       }),
     });
     const refresher = createVerdictRefresher({
-      db: t.db,
       batches,
       probes,
       batchVerdicts,
