@@ -80,9 +80,12 @@ function worldOn(sql: SqlClient, erasure?: ErasureOptions) {
 export type AccountsWorld = ReturnType<typeof worldOn>;
 
 /** The accounts module on a test database of either backend; `describeBackends` closes it. */
-export async function openAccountsWorld(database: { client: SqlClient }): Promise<AccountsWorld> {
+export async function openAccountsWorld(
+  database: { client: SqlClient },
+  erasure?: ErasureOptions,
+): Promise<AccountsWorld> {
   await migrateSql(database.client);
-  return worldOn(database.client);
+  return worldOn(database.client, erasure);
 }
 
 /** The accounts module and the registries on a temporary SQLite file; `close()` removes it. */
