@@ -198,6 +198,20 @@ describeBackends("batches: custody, reviews, audit", (open) => {
     expect(other.index.packedSince(bag, T0 + 5 * H)).toBe(T0 + 2 * H);
   });
 
+  it("a reload of the index keeps a change this process made while the reload was being read", async () => {
+    const id = await newBatch();
+    const reloading = batches.loadIndex();
+    // As a move that commits while the reload's query is in flight (here: not in the database at all).
+    batches.index.closed(id, T0 + H);
+    batches.index.opened(id, "CODE", bag, T0 + H);
+    await reloading;
+    expect(batches.index.batchesIn(freezer, T0 + 2 * H, T0 + 2 * H + 1)).toEqual([]);
+    expect(batches.index.batchesIn(bag, T0 + 2 * H, T0 + 2 * H + 1)).toEqual([id]);
+    // The next reload reads the database as it is.
+    await batches.loadIndex();
+    expect(batches.index.batchesIn(freezer, T0 + 2 * H, T0 + 2 * H + 1)).toEqual([id]);
+  });
+
   it("stores a verdict, and does not write it again when only the clock moved", async () => {
     const id = await newBatch();
     const verdict = (asOfMs: number, maxC: number) => ({
