@@ -61,7 +61,7 @@ export async function batchExportsOfAYear(runs: number, log: (m: string) => void
       await parts.store.write(chunk);
     }
     log(`exports: stored ${written} readings`);
-    const batch = parts.batches.create(
+    const batch = await parts.batches.create(
       ADMIN,
       { unitId: unit.id, expressedAtMs: start - DAY, atMs: start, state: "frozen" },
       end,

@@ -292,7 +292,7 @@ async function verdictOfAYear(): Promise<Row[]> {
   }
   for (let i = 0; i < readings.length; i += 50_000) await parts.store.write(readings.slice(i, i + 50_000));
   log(`verdict: stored ${readings.length} readings`);
-  const batch = parts.batches.create(
+  const batch = await parts.batches.create(
     caller,
     { unitId: unit.id, expressedAtMs: start - DAY, atMs: start, state: "frozen" },
     end,

@@ -85,9 +85,9 @@ async function unitWithReadings(
   return unit;
 }
 
-function batchIn(owner: Caller, unitId: string, state: "frozen" | "fresh", name: string) {
+async function batchIn(owner: Caller, unitId: string, state: "frozen" | "fresh", name: string) {
   const now = Date.now();
-  const b = s.parts.batches.create(
+  const b = await s.parts.batches.create(
     owner,
     { unitId, expressedAtMs: now - 3 * HOUR, atMs: now - 2 * HOUR, state },
     now,
@@ -117,9 +117,9 @@ beforeAll(async () => {
   await unitWithReadings(bella, "Bella's fridge", "fridge", 3, 2);
   await unitWithReadings(bella, "Bella's garage freezer", "freezer", -19.5, 2);
   await s.parts.forwarder.drain();
-  batchIn(anna, units["Anna's chest freezer"] as string, "frozen", "anna");
-  batchIn(bella, units["Bella's fridge"] as string, "fresh", "bellaFresh");
-  batchIn(bella, units["Bella's garage freezer"] as string, "frozen", "bellaFrozen");
+  await batchIn(anna, units["Anna's chest freezer"] as string, "frozen", "anna");
+  await batchIn(bella, units["Bella's fridge"] as string, "fresh", "bellaFresh");
+  await batchIn(bella, units["Bella's garage freezer"] as string, "frozen", "bellaFrozen");
   web = await serveDashboard(distDir, s.httpUrl);
   browser = await launchChromium();
 }, 120_000);
@@ -359,7 +359,7 @@ describe("the batch list", () => {
       await s.api<{ units: { id: string; ownerId: string }[] }>("GET", "/api/v1/units")
     ).body.units.find((u) => u.id === unitId)?.ownerId as string;
     for (let i = 0; i < 50; i++)
-      batchIn({ accountId: owner, role: "donor", name: "Bella Donor" }, unitId, "frozen", `more${i}`);
+      await batchIn({ accountId: owner, role: "donor", name: "Bella Donor" }, unitId, "frozen", `more${i}`);
     const { ctx, page } = await adminPage(DESKTOP);
     await page.goto(`${web.url}/batches`);
     const rows = page.locator(".batch-list-row");

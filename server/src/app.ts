@@ -73,6 +73,11 @@ const LIVE_FLUSH_PROBES_AT_ONCE = 500;
 const VERDICT_REFRESH_DEBOUNCE_MS = 2000;
 /** Batches whose storage limit falls within a week are announced to staff (batch-storage-limit alerts). */
 const DUE_BATCH_HORIZON_MS = 7 * 86_400_000;
+/**
+ * On PostgreSQL another instance may move batches: the custody index is read again this often
+ * (a move made elsewhere reaches this instance's alerts' batch lists within it).
+ */
+const CUSTODY_INDEX_RELOAD_MS = 5000;
 /** Ended sessions are deleted hourly (they stop working at once; this only tidies the table). */
 const SESSION_PURGE_MS = 60 * 60_000;
 
@@ -135,8 +140,21 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     throw new DatabaseUnavailableError(opened.reason);
   }
   const sql = opened.sql;
-  const registry = createRegistry(db, sql);
+  const registry = createRegistry(db, sql, {
+    onDeadLetterWriteFailed: (error) => log.warn({ err: error }, "deadletter.write_failed"),
+  });
   const { audit, units, probes, batches, deadLetters, live, lookups } = registry;
+  // The alert detectors ask which batches are in a unit per reading, from memory (custody-index.ts).
+  await batches.loadIndex();
+  const custodyReload =
+    sql.backend === "postgres"
+      ? setInterval(() => {
+          batches
+            .loadIndex()
+            .catch((error: unknown) => log.warn({ err: error }, "custody.index_reload_failed"));
+        }, CUSTODY_INDEX_RELOAD_MS)
+      : null;
+  custodyReload?.unref();
   const { metrics, pipeline } = createMeteredPipeline({ config, db, log, deadLetters, now });
   const { store } = pipeline;
   const { unitReadings, batchVerdicts, checkpoints } = createJudging({
@@ -152,7 +170,6 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   // Probes, attachment histories and units looked up for every stored batch, kept in memory.
   const attachmentIndex = createRegistryIndex({ db, units, probes });
   const refresher = createVerdictRefresher({
-    db,
     batches,
     probes,
     attachments: attachmentIndex,
@@ -184,8 +201,8 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     smtpUrl: config.smtpUrl ?? null,
     timeZone: config.timeZone,
     mqttPublish: (t, p, o) => (publish ? publish(t, p, o) : Promise.reject(new Error("MQTT not ready yet"))),
-    batchesIn: (unitId, atMs) => batches.inUnit(unitId, atMs, atMs + 1),
-    packedSince: (unitId, atMs) => batches.packedSince(unitId, atMs),
+    batchesIn: (unitId, atMs) => batches.index.batchesIn(unitId, atMs, atMs + 1),
+    packedSince: (unitId, atMs) => batches.index.packedSince(unitId, atMs),
     listDueBatches: (nowMs) => refresher.dueBatches(nowMs, DUE_BATCH_HORIZON_MS),
     webhookPolicy: { allowPrivate: config.webhooks.allowPrivate, ownPorts: () => ownPorts },
     vapid: vapid.keys,
@@ -254,11 +271,15 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   liveTimer.unref();
 
   const onUnitChanged = (unitId: string) => void alerting.publishDiscovery(unitId);
-  // Erasure still works on the SQLite connection: only where the accounts are in that file too.
   const accounts = createAccounts({
     sql,
     now,
-    sqliteOnly: sql.backend === "sqlite" ? { db, audit } : undefined,
+    erasure: {
+      local: { db },
+      onBatchesDeleted: (ids) => {
+        for (const id of ids) batches.index.removed(id);
+      },
+    },
   });
   const sessionPurge = setInterval(() => {
     accounts.purgeExpiredSessions().catch((error: unknown) => {
@@ -301,6 +322,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== "EADDRINUSE" && code !== "EACCES" && code !== "EADDRNOTAVAIL") throw e;
     clearInterval(liveTimer);
+    if (custodyReload) clearInterval(custodyReload);
     await refresher.stop();
     await bleBridge?.close();
     await broker.close();
@@ -308,6 +330,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     await pipeline.stop();
     await store.close();
     await checkpointer.stop();
+    await deadLetters.settled();
     await sql.close();
     db.close();
     throw new HttpListenError(config.http.host, config.http.port, code);
@@ -360,6 +383,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       if (stopped) return;
       stopped = true;
       clearInterval(liveTimer);
+      if (custodyReload) clearInterval(custodyReload);
       clearInterval(sessionPurge);
       await alerting.stop();
       await refresher.stop();
@@ -371,6 +395,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       live.flush();
       await store.close();
       await checkpointer.stop();
+      await deadLetters.settled();
       await sql.close();
       db.close();
       log.info({}, "coldtrail.stopped");

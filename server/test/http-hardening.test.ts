@@ -62,10 +62,12 @@ beforeAll(async () => {
       serverTimed: false,
     })),
   );
-  longCode = t.registry.batches.create(
-    ADMIN,
-    { unitId, expressedAtMs: T0 - 60 * DAY - HOUR, atMs: T0 - 60 * DAY, state: "frozen" },
-    T0,
+  longCode = (
+    await t.registry.batches.create(
+      ADMIN,
+      { unitId, expressedAtMs: T0 - 60 * DAY - HOUR, atMs: T0 - 60 * DAY, state: "frozen" },
+      T0,
+    )
   ).code;
 }, 120_000);
 afterAll(async () => t?.close());
@@ -483,10 +485,12 @@ describe("a real server", () => {
       }));
       await store.write(rows);
       codes.push(
-        batches.create(
-          ADMIN,
-          { unitId: unit.id, expressedAtMs: now - 30 * DAY - HOUR, atMs: now - 30 * DAY, state: "frozen" },
-          now,
+        (
+          await batches.create(
+            ADMIN,
+            { unitId: unit.id, expressedAtMs: now - 30 * DAY - HOUR, atMs: now - 30 * DAY, state: "frozen" },
+            now,
+          )
         ).code,
       );
     }

@@ -1,8 +1,9 @@
 import { beforeEach, expect, it } from "vitest";
 import { describeBackends } from "../../test/backends.js";
+import { createBatches } from "../registry/batches.js";
 import { type AccountsWorld, MIN, openAccountsWorld, PASSWORD, T0 } from "./test-world.js";
 
-// Her registry rows (units, probes, batches) are exported too: erasure.test.ts covers those on SQLite.
+// Her units and probes are exported too: erasure.test.ts covers those on SQLite.
 describeBackends("accounts: data export", (open) => {
   let w: AccountsWorld;
   beforeEach(async () => {
@@ -52,5 +53,47 @@ describeBackends("accounts: data export", (open) => {
     for (const secret of [token, signedIn.sessionToken, "tokenHash", "passwordHash", "$scrypt$"]) {
       expect(text).not.toContain(secret);
     }
+  });
+
+  it("holds her batches with their custody and reviews, and the audit of them", async () => {
+    const siteId = await w.site("Northside milk bank");
+    const { caller } = await w.activeMember("donor", siteId, "Ana");
+    const nora = await w.member("staff", siteId, "Nora Staff");
+    for (const [id, owner] of [
+      ["u_home", caller.accountId],
+      ["u_bank", nora.accountId],
+    ])
+      await w.sql.run(
+        "INSERT INTO unit (id, owner_id, name, kind, profile, created_ms) VALUES (?, ?, ?, 'freezer', 'freezer', ?)",
+        [id as string, owner as string, id as string, T0],
+      );
+    const batches = createBatches(w.sql);
+    const batch = await batches.create(
+      caller,
+      { unitId: "u_home", expressedAtMs: T0 - MIN, atMs: T0, donorRef: "ana-1" },
+      T0,
+    );
+    await batches.move(nora, batch.id, { unitId: "u_bank", atMs: T0 + MIN }, T0 + MIN);
+    await batches.review(nora, batch.id, "release", "received cold", T0 + 2 * MIN);
+
+    const data = (await w.accounts.exportData(caller)) as { batches: unknown[]; audit: { action: string }[] };
+    expect(data.batches).toEqual([
+      expect.objectContaining({
+        id: batch.id,
+        code: batch.code,
+        donorRef: "ana-1",
+        expressedAt: new Date(T0 - MIN).toISOString(),
+        custody: [
+          { unitId: "u_home", from: new Date(T0).toISOString(), to: new Date(T0 + MIN).toISOString() },
+          { unitId: "u_bank", from: new Date(T0 + MIN).toISOString(), to: null },
+        ],
+        reviews: [
+          expect.objectContaining({ actor: nora.accountId, decision: "release", comment: "received cold" }),
+        ],
+      }),
+    ]);
+    expect(data.audit.map((e) => e.action)).toEqual(
+      expect.arrayContaining(["batch.created", "batch.moved", "batch.reviewed"]),
+    );
   });
 });

@@ -1,6 +1,5 @@
 import type { Db } from "../db/open.js";
 import type { SqlClient } from "../db/sql/client.js";
-import type { Audit } from "../registry/audit.js";
 
 /**
  * What the accounts module is built from: the SQL client (SQLite or PostgreSQL, db/sql/) and a
@@ -11,12 +10,13 @@ export interface AccountsDeps {
   now: () => number;
 }
 
-/**
- * Erasure still runs on the synchronous SQLite connection (one transaction over most of the
- * registry's tables); it needs converting before PostgreSQL is wired in.
- */
-export interface SqliteOnlyDeps {
-  db: Db;
-  audit: Audit;
-  now: () => number;
+/** What account erasure needs beside the SQL client (erasure.ts). */
+export interface ErasureOptions {
+  /**
+   * This instance's own SQLite file: the deleted probes' readings and journal backlog are
+   * deleted there after the shared rows. Without it they stay (a test on PostgreSQL alone).
+   */
+  local?: { db: Db };
+  /** The batches erasure deleted, after it committed (the custody index forgets them). */
+  onBatchesDeleted?: (batchIds: readonly string[]) => void;
 }

@@ -48,16 +48,16 @@ async function scene() {
       { unitId: home.id, expressedAtMs: T0 + HOUR - 10 * MIN, atMs: T0 + HOUR, donorRef },
       T0 + HOUR,
     );
-  const received = batch("ana-1");
-  w.batches.move(nora, received.id, { unitId: bank.id, atMs: T0 + DAY }, T0 + DAY);
-  const handedOver = batch("ana-2");
-  w.batches.move(
+  const received = await batch("ana-1");
+  await w.batches.move(nora, received.id, { unitId: bank.id, atMs: T0 + DAY }, T0 + DAY);
+  const handedOver = await batch("ana-2");
+  await w.batches.move(
     ana.caller,
     handedOver.id,
     { unitId: null, atMs: T0 + 2 * DAY, how: "handed-over" },
     T0 + 2 * DAY,
   );
-  const atHome = batch("ana-3");
+  const atHome = await batch("ana-3");
   const unitReadings = createUnitReadings(w.probes, store, () => 0);
   const verdicts = createBatchVerdicts({
     batches: w.batches,
@@ -66,7 +66,7 @@ async function scene() {
   });
   /** What the public passport route computes, by code, without a caller. */
   const passport = async (code: string) => {
-    const b = w.batches.byCode(code);
+    const b = await w.batches.byCode(code);
     if (!b) return null;
     const v = await verdicts.compute(b, T0 + 3 * DAY);
     return {
@@ -127,7 +127,7 @@ describe("deleting a donor's account", () => {
     expect(await s.passport(s.atHome.code)).toBeNull();
 
     // Kept rows no longer say who she was; the probe cannot publish any more.
-    expect(w.batches.get(ADMIN, s.received.id).donorRef).toBeNull();
+    expect((await w.batches.get(ADMIN, s.received.id)).donorRef).toBeNull();
     expect(w.units.get(ADMIN, s.home.id).name).toBe("deleted account (freezer)");
     expect(w.probes.get(ADMIN, s.homeProbe.id)).toMatchObject({ name: null, bleMac: null });
     expect(w.probes.auth(s.homeProbe.id)?.secretHash).not.toBe(homeSecret);
@@ -141,7 +141,7 @@ describe("deleting a donor's account", () => {
     expect(w.db.prepare("SELECT count(*) FROM custody WHERE batch_id = ?").pluck().get(s.atHome.id)).toBe(0);
 
     // The milk bank's staff still see and manage the batch in their freezer.
-    expect(w.batches.get(s.nora, s.received.id).code).toBe(s.received.code);
+    expect((await w.batches.get(s.nora, s.received.id)).code).toBe(s.received.code);
 
     // The account is a tombstone: no email, no name, cannot sign in, tokens gone.
     expect(await w.accounts.getAccount(ADMIN, s.ana.caller.accountId)).toMatchObject({
@@ -217,7 +217,7 @@ describe("exporting her data", () => {
     const s = await scene();
     const bob = await w.member("donor", s.north, "Bob");
     const bobUnit = w.units.create(bob, { name: "Bob's freezer", kind: "freezer" }, T0);
-    const bobBatch = w.batches.create(bob, { unitId: bobUnit.id, expressedAtMs: T0, atMs: T0 }, T0);
+    const bobBatch = await w.batches.create(bob, { unitId: bobUnit.id, expressedAtMs: T0, atMs: T0 }, T0);
     const { token } = await w.accounts.createToken(s.ana.caller, "script");
     await w.accounts.signIn({ email: s.ana.email, password: PASSWORD, address: "192.0.2.1" });
 

@@ -1,7 +1,9 @@
+import type { SqlQueries, SqlValue } from "../db/sql/client.js";
 import { forbidden } from "../errors.js";
+import { recordAudit } from "../registry/audit.js";
 import type { Caller } from "../registry/caller.js";
 import { hashSecret, newSecret } from "../registry/secrets.js";
-import type { SqliteOnlyDeps } from "./deps.js";
+import type { AccountsDeps, ErasureOptions } from "./deps.js";
 import { type Directory, enforce, refOf } from "./directory.js";
 import { canManage } from "./permissions.js";
 
@@ -37,108 +39,105 @@ export interface Erased {
  * the site's operation, and the site's staff keep seeing them through the tombstone's site.
  * Alerts stay (with the audit log they are the record of what happened).
  *
- * Still on the synchronous SQLite connection (one synchronous transaction over most of the
- * registry's tables): it needs converting to the SQL client before PostgreSQL is wired in.
+ * Two parts. The shared rows (accounts, registry, alert channels and outbox, audit) go in one SQL
+ * client transaction (SQLite or PostgreSQL; serializable, so a batch moved into someone else's
+ * unit by another instance meanwhile is either seen or makes the erasure run again). Then the
+ * deleted probes' readings and journal backlog go from this instance's own SQLite file
+ * (`local.db`): readings live per instance (or in InfluxDB, whose rows are not deleted here), and
+ * on PostgreSQL with several instances only the instance that took the request deletes its own;
+ * the others keep what they journaled or stored locally for those probes until it ages out. A
+ * probe deleted is refused at connect everywhere, so no new rows come.
  */
-export function createErasure({ db, audit, now }: SqliteOnlyDeps, directory: Directory) {
-  const st = {
-    deletableBatches: db
-      .prepare(
-        `SELECT b.id FROM batch b WHERE b.owner_id = @id
-           AND NOT EXISTS (SELECT 1 FROM custody c JOIN unit u ON u.id = c.unit_id
-                           WHERE c.batch_id = b.id AND u.owner_id != @id)
-           AND EXISTS (SELECT 1 FROM custody c WHERE c.batch_id = b.id AND c.to_ms IS NULL)
-           AND NOT EXISTS (SELECT 1 FROM review r WHERE r.batch_id = b.id)`,
-      )
-      .pluck(),
-    deleteCustody: db.prepare("DELETE FROM custody WHERE batch_id = ?"),
-    deleteReviews: db.prepare("DELETE FROM review WHERE batch_id = ?"),
-    deleteBatch: db.prepare("DELETE FROM batch WHERE id = ?"),
-    anonymiseBatches: db.prepare("UPDATE batch SET donor_ref = NULL WHERE owner_id = ?"),
-    keptBatches: db.prepare("SELECT count(*) FROM batch WHERE owner_id = ?").pluck(),
-    unitsInUse: db
-      .prepare(
-        "SELECT u.id FROM unit u WHERE u.owner_id = ? AND EXISTS (SELECT 1 FROM custody c WHERE c.unit_id = u.id)",
-      )
-      .pluck(),
-    unitsUnused: db
-      .prepare(
-        "SELECT u.id FROM unit u WHERE u.owner_id = ? AND NOT EXISTS (SELECT 1 FROM custody c WHERE c.unit_id = u.id)",
-      )
-      .pluck(),
-    renameUnit: db.prepare(`UPDATE unit SET name = '${TOMBSTONE_NAME}' || ' (' || kind || ')' WHERE id = ?`),
-    deleteUnitAttachments: db.prepare("DELETE FROM probe_attachment WHERE unit_id = ?"),
-    deleteUnitMonitor: db.prepare("DELETE FROM alert_monitor WHERE unit_id = ?"),
-    deleteUnit: db.prepare("DELETE FROM unit WHERE id = ?"),
-    probesNeeded: db
-      .prepare(
-        "SELECT p.id FROM probe p WHERE p.owner_id = ? AND EXISTS (SELECT 1 FROM probe_attachment a WHERE a.probe_id = p.id) ORDER BY p.id",
-      )
-      .pluck(),
-    probesUnneeded: db
-      .prepare(
-        "SELECT p.id FROM probe p WHERE p.owner_id = ? AND NOT EXISTS (SELECT 1 FROM probe_attachment a WHERE a.probe_id = p.id)",
-      )
-      .pluck(),
-    retireProbe: db.prepare(
-      "UPDATE probe SET name = NULL, secret_hash = ?, ble_mac = NULL, ble_bindkey = NULL WHERE id = ?",
-    ),
-    detachProbe: db.prepare(
-      "UPDATE probe_attachment SET to_ms = ? WHERE probe_id = ? AND to_ms IS NULL AND from_ms < ?",
-    ),
-    deleteProbeReadings: db.prepare("DELETE FROM reading WHERE probe_id = ?"),
-    deleteProbeJournal: db.prepare("DELETE FROM journal_message WHERE probe_id = ?"),
-    deleteProbe: db.prepare("DELETE FROM probe WHERE id = ?"),
-    closeChannels: db.prepare(
-      "UPDATE alert_channel SET deleted_ms = coalesce(deleted_ms, ?), target = '', secret = NULL WHERE owner_id = ?",
-    ),
-    cancelDeliveries: db.prepare(
-      `UPDATE alert_outbox SET status = 'cancelled'
-       WHERE status = 'pending' AND channel_id IN (SELECT id FROM alert_channel WHERE owner_id = ?)`,
-    ),
-    deleteSessions: db.prepare("DELETE FROM session WHERE account_id = ?"),
-    deleteTokens: db.prepare("DELETE FROM api_token WHERE account_id = ?"),
-    deleteInvitations: db.prepare("DELETE FROM invitation WHERE account_id = ?"),
-    tombstone: db.prepare(
-      "UPDATE account SET email = NULL, name = ?, password_hash = NULL, disabled_ms = NULL, deleted_ms = ? WHERE id = ?",
-    ),
-  };
+export function createErasure({ sql, now }: AccountsDeps, directory: Directory, opts: ErasureOptions = {}) {
+  const ids = async (q: SqlQueries, text: string, params: SqlValue[]): Promise<string[]> =>
+    (await q.query<{ id: string }>(text, params)).map((r) => r.id);
 
-  function eraseDonorData(id: string, nowMs: number): Omit<Erased, "accountId"> {
-    const batches = st.deletableBatches.all({ id }) as string[];
+  async function eraseDonorData(
+    tx: SqlQueries,
+    id: string,
+    nowMs: number,
+  ): Promise<{ counts: Omit<Erased, "accountId">; batches: string[]; probesGone: string[] }> {
+    const batches = await ids(
+      tx,
+      `SELECT b.id FROM batch b WHERE b.owner_id = ?
+         AND NOT EXISTS (SELECT 1 FROM custody c JOIN unit u ON u.id = c.unit_id
+                         WHERE c.batch_id = b.id AND u.owner_id != ?)
+         AND EXISTS (SELECT 1 FROM custody c WHERE c.batch_id = b.id AND c.to_ms IS NULL)
+         AND NOT EXISTS (SELECT 1 FROM review r WHERE r.batch_id = b.id)
+       ORDER BY b.id`,
+      [id, id],
+    );
     for (const b of batches) {
-      st.deleteCustody.run(b);
-      st.deleteReviews.run(b);
-      st.deleteBatch.run(b);
+      await tx.run("DELETE FROM custody WHERE batch_id = ?", [b]);
+      await tx.run("DELETE FROM review WHERE batch_id = ?", [b]);
+      await tx.run("DELETE FROM batch WHERE id = ?", [b]);
     }
-    st.anonymiseBatches.run(id);
-    const unitsKept = st.unitsInUse.all(id) as string[];
-    for (const u of unitsKept) st.renameUnit.run(u);
-    const unitsGone = st.unitsUnused.all(id) as string[];
+    await tx.run("UPDATE batch SET donor_ref = NULL WHERE owner_id = ?", [id]);
+    const unitsKept = await ids(
+      tx,
+      "SELECT u.id FROM unit u WHERE u.owner_id = ? AND EXISTS (SELECT 1 FROM custody c WHERE c.unit_id = u.id)",
+      [id],
+    );
+    for (const u of unitsKept)
+      await tx.run(`UPDATE unit SET name = '${TOMBSTONE_NAME}' || ' (' || kind || ')' WHERE id = ?`, [u]);
+    const unitsGone = await ids(
+      tx,
+      "SELECT u.id FROM unit u WHERE u.owner_id = ? AND NOT EXISTS (SELECT 1 FROM custody c WHERE c.unit_id = u.id)",
+      [id],
+    );
     for (const u of unitsGone) {
-      st.deleteUnitAttachments.run(u);
-      st.deleteUnitMonitor.run(u);
-      st.deleteUnit.run(u);
+      await tx.run("DELETE FROM probe_attachment WHERE unit_id = ?", [u]);
+      await tx.run("DELETE FROM alert_monitor WHERE unit_id = ?", [u]);
+      await tx.run("DELETE FROM unit WHERE id = ?", [u]);
     }
-    const probesKept = st.probesNeeded.all(id) as string[];
+    const probesKept = await ids(
+      tx,
+      "SELECT p.id FROM probe p WHERE p.owner_id = ? AND EXISTS (SELECT 1 FROM probe_attachment a WHERE a.probe_id = p.id) ORDER BY p.id",
+      [id],
+    );
     for (const p of probesKept) {
-      st.retireProbe.run(hashSecret(newSecret()), p);
-      st.detachProbe.run(nowMs, p, nowMs);
+      await tx.run(
+        "UPDATE probe SET name = NULL, secret_hash = ?, ble_mac = NULL, ble_bindkey = NULL WHERE id = ?",
+        [hashSecret(newSecret()), p],
+      );
+      await tx.run(
+        "UPDATE probe_attachment SET to_ms = ? WHERE probe_id = ? AND to_ms IS NULL AND from_ms < ?",
+        [nowMs, p, nowMs],
+      );
     }
-    const probesGone = st.probesUnneeded.all(id) as string[];
-    for (const p of probesGone) {
-      st.deleteProbeReadings.run(p);
-      st.deleteProbeJournal.run(p);
-      st.deleteProbe.run(p);
-    }
+    const probesGone = await ids(
+      tx,
+      "SELECT p.id FROM probe p WHERE p.owner_id = ? AND NOT EXISTS (SELECT 1 FROM probe_attachment a WHERE a.probe_id = p.id) ORDER BY p.id",
+      [id],
+    );
+    for (const p of probesGone) await tx.run("DELETE FROM probe WHERE id = ?", [p]);
+    const kept = await tx.get<{ n: number }>("SELECT count(*) AS n FROM batch WHERE owner_id = ?", [id]);
     return {
-      batchesDeleted: batches.length,
-      batchesKept: st.keptBatches.get(id) as number,
-      unitsDeleted: unitsGone.length,
-      unitsKept: unitsKept.length,
-      probesDeleted: probesGone.length,
-      probesKept,
+      counts: {
+        batchesDeleted: batches.length,
+        batchesKept: Number(kept?.n ?? 0),
+        unitsDeleted: unitsGone.length,
+        unitsKept: unitsKept.length,
+        probesDeleted: probesGone.length,
+        probesKept,
+      },
+      batches,
+      probesGone,
     };
+  }
+
+  /** The deleted probes' rows in this instance's own SQLite file: readings and journal backlog. */
+  function eraseLocal(probes: readonly string[]): void {
+    const db = opts.local?.db;
+    if (!db || probes.length === 0) return;
+    const readings = db.prepare("DELETE FROM reading WHERE probe_id = ?");
+    const journal = db.prepare("DELETE FROM journal_message WHERE probe_id = ?");
+    db.transaction(() => {
+      for (const p of probes) {
+        readings.run(p);
+        journal.run(p);
+      }
+    })();
   }
 
   return {
@@ -157,27 +156,47 @@ export function createErasure({ db, audit, now }: SqliteOnlyDeps, directory: Dir
         enforce(canManage(caller, refOf(target)));
       }
       const nowMs = now();
-      return db.transaction((): Erased => {
-        const counts =
-          target.role === "donor"
-            ? eraseDonorData(id, nowMs)
-            : {
-                batchesDeleted: 0,
-                batchesKept: 0,
-                unitsDeleted: 0,
-                unitsKept: 0,
-                probesDeleted: 0,
-                probesKept: [],
-              };
-        st.cancelDeliveries.run(id);
-        st.closeChannels.run(nowMs, id);
-        st.deleteSessions.run(id);
-        st.deleteTokens.run(id);
-        st.deleteInvitations.run(id);
-        st.tombstone.run(TOMBSTONE_NAME, nowMs, id);
-        audit.record(nowMs, caller.accountId, "account.deleted", "account", id, counts);
-        return { accountId: id, ...counts };
-      })();
+      const done = await sql.transaction(
+        async (tx) => {
+          const donor =
+            target.role === "donor"
+              ? await eraseDonorData(tx, id, nowMs)
+              : {
+                  counts: {
+                    batchesDeleted: 0,
+                    batchesKept: 0,
+                    unitsDeleted: 0,
+                    unitsKept: 0,
+                    probesDeleted: 0,
+                    probesKept: [],
+                  },
+                  batches: [],
+                  probesGone: [],
+                };
+          await tx.run(
+            `UPDATE alert_outbox SET status = 'cancelled'
+             WHERE status = 'pending' AND channel_id IN (SELECT id FROM alert_channel WHERE owner_id = ?)`,
+            [id],
+          );
+          await tx.run(
+            "UPDATE alert_channel SET deleted_ms = coalesce(deleted_ms, ?), target = '', secret = NULL WHERE owner_id = ?",
+            [nowMs, id],
+          );
+          await tx.run("DELETE FROM session WHERE account_id = ?", [id]);
+          await tx.run("DELETE FROM api_token WHERE account_id = ?", [id]);
+          await tx.run("DELETE FROM invitation WHERE account_id = ?", [id]);
+          await tx.run(
+            "UPDATE account SET email = NULL, name = ?, password_hash = NULL, disabled_ms = NULL, deleted_ms = ? WHERE id = ?",
+            [TOMBSTONE_NAME, nowMs, id],
+          );
+          await recordAudit(tx, nowMs, caller.accountId, "account.deleted", "account", id, donor.counts);
+          return donor;
+        },
+        { isolation: "serializable" },
+      );
+      opts.onBatchesDeleted?.(done.batches);
+      eraseLocal(done.probesGone);
+      return { accountId: id, ...done.counts };
     },
   };
 }

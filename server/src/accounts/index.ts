@@ -1,16 +1,15 @@
 import { type ApiError, type ErrorCode, httpError } from "../errors.js";
-import type { Caller } from "../registry/caller.js";
 import { createApiTokens } from "./api-tokens.js";
 import { createDataExport } from "./data-export.js";
-import type { AccountsDeps, SqliteOnlyDeps } from "./deps.js";
+import type { AccountsDeps, ErasureOptions } from "./deps.js";
 import { createDirectory } from "./directory.js";
-import { createErasure, type Erased } from "./erasure.js";
+import { createErasure } from "./erasure.js";
 import { createInvitations } from "./invitations.js";
 import { createSessions } from "./sessions.js";
 import { createSignInThrottle, type SignInThrottle } from "./throttle.js";
 
 export type { ApiTokenInfo } from "./api-tokens.js";
-export type { AccountsDeps, SqliteOnlyDeps } from "./deps.js";
+export type { AccountsDeps, ErasureOptions } from "./deps.js";
 export type { Account, AccountStatus, Site } from "./directory.js";
 export type { Erased } from "./erasure.js";
 export type { AcceptFailure, Invited } from "./invitations.js";
@@ -36,22 +35,17 @@ export { SIGN_IN_LOCK_MS, SIGN_IN_MAX_FAILURES, SIGN_IN_WINDOW_MS } from "./thro
  * but not change); sign-in, invitation acceptance and the CSRF check return `{ok:false, reason,
  * message}` values, which `failureError` turns into a catalogue error when a route wants one.
  *
- * Everything runs on the SQL client (`deps.sql`, SQLite or PostgreSQL) except erasure, which still
- * needs the synchronous SQLite connection (`sqliteOnly`); without it, `deleteAccount` rejects.
+ * Everything runs on the SQL client (`deps.sql`, SQLite or PostgreSQL). Erasure also deletes the
+ * deleted probes' rows from this instance's own SQLite file when given it (`erasure.local`).
  */
-export function createAccounts(
-  deps: AccountsDeps & { throttle?: SignInThrottle; sqliteOnly?: Omit<SqliteOnlyDeps, "now"> },
-) {
+export function createAccounts(deps: AccountsDeps & { throttle?: SignInThrottle; erasure?: ErasureOptions }) {
   const throttle = deps.throttle ?? createSignInThrottle({ now: deps.now });
   const directory = createDirectory(deps);
   const invitations = createInvitations(deps, directory);
   const sessions = createSessions(deps, throttle);
   const tokens = createApiTokens(deps);
-  const sqliteOnly = deps.sqliteOnly && { ...deps.sqliteOnly, now: deps.now };
-  const erasure = sqliteOnly && createErasure(sqliteOnly, directory);
+  const erasure = createErasure(deps, directory, deps.erasure);
   const dataExport = createDataExport(deps, directory);
-  const unconverted = (what: string) =>
-    new Error(`${what} still runs on the SQLite connection only: pass sqliteOnly to createAccounts`);
   return {
     getAccount: directory.get,
     listAccounts: directory.list,
@@ -70,13 +64,7 @@ export function createAccounts(
     listTokens: tokens.listTokens,
     revokeToken: tokens.revokeToken,
     resolveToken: tokens.resolveToken,
-    deleteAccount: erasure
-      ? erasure.deleteAccount
-      : async (caller: Caller, id: string): Promise<Erased> => {
-          // Who may see the account is answered (404) before what is not converted yet.
-          await directory.get(caller, id);
-          throw unconverted("account erasure");
-        },
+    deleteAccount: erasure.deleteAccount,
     exportData: dataExport.exportData,
   };
 }

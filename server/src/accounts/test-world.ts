@@ -3,7 +3,7 @@
  * - `openAccountsWorld(database)`: on a test database of either backend (server/test/backends.ts'
  *   `describeBackends`), migrated with the server's migrations; the accounts module only.
  * - `createAccountsWorld()`: a temporary SQLite file as the server opens it, with the real
- *   registries and the synchronous audit log too (erasure and the data export still need them).
+ *   registries (units and probes still on the synchronous connection and audit writer).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,7 +18,7 @@ import { ADMIN, type Caller } from "../registry/caller.js";
 import { createProbes } from "../registry/probes.js";
 import { createUnits } from "../registry/units.js";
 import { PROFILE_IDS } from "../rules/index.js";
-import type { SqliteOnlyDeps } from "./deps.js";
+import type { ErasureOptions } from "./deps.js";
 import { callerOf } from "./directory.js";
 import { createAccounts, type Role } from "./index.js";
 import { createSignInThrottle } from "./throttle.js";
@@ -30,11 +30,11 @@ export const HOUR = 60 * MIN;
 export const DAY = 24 * HOUR;
 export const PASSWORD = "correct horse battery staple";
 
-function worldOn(sql: SqlClient, sqliteOnly?: Omit<SqliteOnlyDeps, "now">) {
+function worldOn(sql: SqlClient, erasure?: ErasureOptions) {
   let nowMs = T0;
   const now = () => nowMs;
   const throttle = createSignInThrottle({ now });
-  const accounts = createAccounts({ sql, now, throttle, ...(sqliteOnly ? { sqliteOnly } : {}) });
+  const accounts = createAccounts({ sql, now, throttle, ...(erasure ? { erasure } : {}) });
   const emailOf = (name: string) => `${name.toLowerCase().replace(/\W+/g, ".")}@example.org`;
   return {
     sql,
@@ -80,9 +80,12 @@ function worldOn(sql: SqlClient, sqliteOnly?: Omit<SqliteOnlyDeps, "now">) {
 export type AccountsWorld = ReturnType<typeof worldOn>;
 
 /** The accounts module on a test database of either backend; `describeBackends` closes it. */
-export async function openAccountsWorld(database: { client: SqlClient }): Promise<AccountsWorld> {
+export async function openAccountsWorld(
+  database: { client: SqlClient },
+  erasure?: ErasureOptions,
+): Promise<AccountsWorld> {
   await migrateSql(database.client);
-  return worldOn(database.client);
+  return worldOn(database.client, erasure);
 }
 
 /** The accounts module and the registries on a temporary SQLite file; `close()` removes it. */
@@ -91,10 +94,15 @@ export function createAccountsWorld() {
   const db = openDatabase(dir);
   const audit = createAudit(db);
   const sql = createSqliteClient(db);
-  const world = worldOn(sql, { db, audit });
+  const batches = createBatches(sql);
+  const world = worldOn(sql, {
+    local: { db },
+    onBatchesDeleted: (ids) => {
+      for (const id of ids) batches.index.removed(id);
+    },
+  });
   const units = createUnits(db, audit, () => new Set<string>(PROFILE_IDS));
   const probes = createProbes(db, audit);
-  const batches = createBatches(db, audit);
   return {
     ...world,
     dir,

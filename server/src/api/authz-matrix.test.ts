@@ -440,7 +440,7 @@ async function fresh(target: Target): Promise<Objects> {
   const now = t.now();
   const unit = r.units.create(donor, { name: `Freezer ${n}`, kind: "freezer" }, now - 10 * HOUR);
   const { probe } = r.probes.create(donor, { unitId: unit.id }, now - 10 * HOUR);
-  const batch = r.batches.create(
+  const batch = await r.batches.create(
     donor,
     { unitId: unit.id, expressedAtMs: now - 9 * HOUR, atMs: now - 8 * HOUR, state: "frozen" },
     now,

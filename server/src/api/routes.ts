@@ -52,7 +52,7 @@ export interface RouteDeps {
 }
 
 export async function registerRoutes(api: App, d: RouteDeps): Promise<void> {
-  const { audit, units, probes, batches, deadLetters, live } = d.registry;
+  const { units, probes, batches, deadLetters, live } = d.registry;
   const { store } = d.pipeline;
   const { log, now, publicHttpUrl, unitReadings, batchVerdicts, onUnitChanged } = d;
   await api.register(accountsPlugin, { accounts: d.accounts, publicHttpUrl, log });
@@ -90,13 +90,12 @@ export async function registerRoutes(api: App, d: RouteDeps): Promise<void> {
     onUnitChanged,
     now,
   });
-  await api.register(batchesPlugin, { batches, batchVerdicts, audit, publicHttpUrl, log, now });
+  await api.register(batchesPlugin, { batches, batchVerdicts, publicHttpUrl, log, now });
   await api.register(batchExportsPlugin, {
     batches,
     batchVerdicts,
     units,
     unitReadings,
-    audit,
     ...(d.timeZone !== undefined && { timeZone: d.timeZone }),
     now,
   });

@@ -39,7 +39,8 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
   let nowMs = T0;
   const now = () => nowMs;
   const config = loadConfig({ COLDTRAIL_DATA_DIR: dir, COLDTRAIL_JOURNAL_MAX_WAIT_MS: "0" });
-  const registry = createRegistry(db);
+  const sql = createSqliteClient(db);
+  const registry = createRegistry(db, sql);
   const { audit, units, probes, batches, deadLetters, lookups } = registry;
   const { metrics, pipeline } = createMeteredPipeline({ config, db, log, deadLetters, now });
   const { store } = pipeline;
@@ -69,8 +70,17 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
   const onUnitChanged = (unitId: string) => void changedUnits.push(unitId);
 
   const throttle = createSignInThrottle({ now });
-  const sql = createSqliteClient(db);
-  const accounts = createAccounts({ sql, now, throttle, sqliteOnly: { db, audit } });
+  const accounts = createAccounts({
+    sql,
+    now,
+    throttle,
+    erasure: {
+      local: { db },
+      onBatchesDeleted: (ids) => {
+        for (const id of ids) batches.index.removed(id);
+      },
+    },
+  });
   const app = await createApi({ log, adminToken: TEST_TOKEN, accounts });
   let dashboardDir: string | undefined;
   if (opts.dashboard) {
@@ -139,6 +149,7 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
       await app.close();
       await alerting.stop();
       await pipeline.stop();
+      await deadLetters.settled();
       await sql.close();
       db.close();
       rmSync(dir, { recursive: true, force: true });

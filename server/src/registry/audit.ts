@@ -66,7 +66,13 @@ export async function auditEntriesFor(
   return (await q.query<Record<string, unknown>>(BY_ENTITY_SQL, [entity, entityId])).map(toEntry);
 }
 
-/** Every change to the registry is written here, in the same transaction as the change. */
+/**
+ * The synchronous writer and reader on the better-sqlite3 connection, for the modules not yet on
+ * the SQL client (issue #13): units and probes (registry/units.ts, probes.ts), the alert store and
+ * channels (alerts/store.ts, channel-store.ts), whose audit rows must commit in their synchronous
+ * transactions; `forEntity` for alerts/routes.ts and tests. Batches, erasure and accounts use
+ * `recordAudit` / `auditEntriesFor`. Retire this once those modules are converted.
+ */
 export function createAudit(db: Db) {
   const insert = db.prepare(INSERT_SQL);
   const byEntity = db.prepare(BY_ENTITY_SQL);

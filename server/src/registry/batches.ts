@@ -1,9 +1,10 @@
 import { PROTOCOL_LIMITS } from "@coldtrail/firmware-bridge/protocol";
-import type { Db } from "../db/open.js";
-import { prepared } from "../db/statements.js";
+import type { SqlClient, SqlQueries } from "../db/sql/client.js";
 import { conflict, forbidden, invalidInput, notFound } from "../errors.js";
-import type { Audit } from "./audit.js";
+import type { Verdict } from "../rules/index.js";
+import { type AuditEntry, auditEntriesFor, recordAudit } from "./audit.js";
 import { type Caller, ownedBy } from "./caller.js";
+import { type CustodyIndex, createCustodyIndex } from "./custody-index.js";
 import { newId, normaliseCodeInput, randomCode } from "./ids.js";
 
 export type BatchState = "fresh" | "frozen" | "thawed";
@@ -81,47 +82,58 @@ function notInFuture(field: string, atMs: number, nowMs: number): void {
     );
 }
 
-export function createBatches(db: Db, audit: Audit) {
-  const insert = db.prepare(
-    `INSERT INTO batch (id, owner_id, code, donor_ref, expressed_at_ms, volume_ml, initial_state, container, thawed_at_ms, created_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const insertCustody = db.prepare(
-    "INSERT INTO custody (batch_id, unit_id, from_ms, to_ms) VALUES (?, ?, ?, NULL)",
-  );
-  const closeCustody = db.prepare(
-    "UPDATE custody SET to_ms = ?, left_how = ? WHERE batch_id = ? AND to_ms IS NULL",
-  );
-  const custodyOf = db.prepare(
-    "SELECT unit_id, from_ms, to_ms, left_how FROM custody WHERE batch_id = ? ORDER BY from_ms, id",
-  );
-  const byCode = db.prepare("SELECT * FROM batch WHERE code = ?");
-  const storeVerdict = db.prepare(
-    "UPDATE batch SET verdict = ?, verdict_json = ?, verdict_at_ms = ? WHERE id = ?",
-  );
-  const insertReview = db.prepare(
-    "INSERT INTO review (batch_id, actor, decision, comment, at_ms, show_to_recipient) VALUES (?, ?, ?, ?, ?, ?)",
-  );
-  const reviewsOf = db.prepare(
-    `SELECT r.id, r.actor, a.name AS actor_name, r.decision, r.comment, r.at_ms, r.show_to_recipient
-     FROM review r LEFT JOIN account a ON a.id = r.actor WHERE r.batch_id = ? ORDER BY r.id`,
-  );
-  const inUnit = db.prepare(
-    "SELECT DISTINCT batch_id FROM custody WHERE unit_id = ? AND from_ms < ? AND (to_ms IS NULL OR to_ms > ?)",
-  );
-  const packedSince = db
-    .prepare(
-      "SELECT min(from_ms) FROM custody WHERE unit_id = ? AND from_ms <= ? AND (to_ms IS NULL OR to_ms > ?)",
-    )
-    .pluck();
-  const unitOwned = (caller: Caller, unitId: string) => {
+/** A stored verdict's content apart from the clock: asOf and the budgets' remaining time move on their own. */
+function verdictContent(verdict: string, json: unknown): string {
+  return JSON.stringify([verdict, json], (k, v) => (k === "asOfMs" || k === "remainingMs" ? undefined : v));
+}
+
+/** Stored verdicts remembered per process, to skip rewriting one that did not change. */
+const SAVED_VERDICTS_MAX = 10_000;
+
+const CUSTODY_COLUMNS = "unit_id, from_ms, to_ms, left_how";
+const toCustody = (r: Record<string, unknown>): Custody => ({
+  unitId: r.unit_id as string | null,
+  fromMs: r.from_ms as number,
+  toMs: r.to_ms as number | null,
+  leftHow: (r.left_how as LeftHow | null) ?? null,
+});
+
+/**
+ * Batches, their custody and staff reviews, on the SQL client (SQLite or PostgreSQL). Every change
+ * writes its audit row in its own transaction. `index` answers the alert detectors' synchronous
+ * questions (batches in a unit, packed since): this module keeps it current on its own writes.
+ */
+export function createBatches(sql: SqlClient, index: CustodyIndex = createCustodyIndex()) {
+  const savedVerdicts = new Map<string, string>();
+
+  async function unitOwned(q: SqlQueries, caller: Caller, unitId: string): Promise<void> {
     const own = ownedBy(caller);
-    if (!prepared(db, `SELECT 1 FROM unit WHERE id = ? AND ${own.sql}`).get(unitId, ...own.params))
+    if (!(await q.get(`SELECT 1 AS one FROM unit WHERE id = ? AND ${own.sql}`, [unitId, ...own.params])))
       throw notFound("unit", unitId);
-  };
+  }
+
+  async function getBatch(q: SqlQueries, caller: Caller, id: string): Promise<Batch> {
+    const own = ownedBy(caller);
+    const r = await q.get(`SELECT * FROM batch WHERE id = ? AND ${own.sql}`, [id, ...own.params]);
+    if (!r) throw notFound("batch", id);
+    return toBatch(r);
+  }
+
+  const custodyOf = async (q: SqlQueries, batchId: string): Promise<Custody[]> =>
+    (
+      await q.query(`SELECT ${CUSTODY_COLUMNS} FROM custody WHERE batch_id = ? ORDER BY from_ms, id`, [
+        batchId,
+      ])
+    ).map(toCustody);
 
   return {
-    create(
+    /** Which batches were in which unit when, for synchronous readers (alert detectors). */
+    index,
+
+    /** Reads the custody index from the database (at start; on PostgreSQL, every few seconds). */
+    loadIndex: () => index.load(sql),
+
+    async create(
       caller: Caller,
       input: {
         unitId: string;
@@ -134,8 +146,8 @@ export function createBatches(db: Db, audit: Audit) {
         thawedAtMs?: number | undefined;
       },
       nowMs: number,
-    ): Batch {
-      unitOwned(caller, input.unitId);
+    ): Promise<Batch> {
+      await unitOwned(sql, caller, input.unitId);
       notInFuture("expressedAt", input.expressedAtMs, nowMs);
       notInFuture("at", input.atMs, nowMs);
       if (input.thawedAtMs !== undefined) notInFuture("thawedAt", input.thawedAtMs, nowMs);
@@ -145,42 +157,47 @@ export function createBatches(db: Db, audit: Audit) {
       const id = newId("b");
       const code = randomCode(PASSPORT_CODE_BITS);
       const state = input.state ?? "frozen";
-      db.transaction(() => {
-        insert.run(
-          id,
-          caller.accountId,
-          code,
-          input.donorRef ?? null,
-          input.expressedAtMs,
-          input.volumeMl ?? null,
-          state,
-          input.container ?? "bag",
-          input.thawedAtMs ?? null,
-          nowMs,
+      const batch = await sql.transaction(async (tx) => {
+        await tx.run(
+          `INSERT INTO batch (id, owner_id, code, donor_ref, expressed_at_ms, volume_ml, initial_state, container, thawed_at_ms, created_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            id,
+            caller.accountId,
+            code,
+            input.donorRef ?? null,
+            input.expressedAtMs,
+            input.volumeMl ?? null,
+            state,
+            input.container ?? "bag",
+            input.thawedAtMs ?? null,
+            nowMs,
+          ],
         );
-        insertCustody.run(id, input.unitId, input.atMs);
-        audit.record(nowMs, caller.accountId, "batch.created", "batch", id, {
+        await tx.run("INSERT INTO custody (batch_id, unit_id, from_ms, to_ms) VALUES (?, ?, ?, NULL)", [
+          id,
+          input.unitId,
+          input.atMs,
+        ]);
+        await recordAudit(tx, nowMs, caller.accountId, "batch.created", "batch", id, {
           unitId: input.unitId,
           at: new Date(input.atMs).toISOString(),
           expressedAt: new Date(input.expressedAtMs).toISOString(),
           state,
           volumeMl: input.volumeMl ?? null,
         });
-      })();
-      return this.get(caller, id);
+        return getBatch(tx, caller, id);
+      });
+      index.opened(id, batch.code, input.unitId, input.atMs);
+      return batch;
     },
 
-    get(caller: Caller, id: string): Batch {
-      const own = ownedBy(caller);
-      const r = prepared(db, `SELECT * FROM batch WHERE id = ? AND ${own.sql}`).get(id, ...own.params);
-      if (!r) throw notFound("batch", id);
-      return toBatch(r as Record<string, unknown>);
-    },
+    get: (caller: Caller, id: string): Promise<Batch> => getBatch(sql, caller, id),
 
     /** Public lookup by passport code: no caller, the code itself is the capability. */
-    byCode(code: string): Batch | null {
-      const r = byCode.get(code.toUpperCase());
-      return r ? toBatch(r as Record<string, unknown>) : null;
+    async byCode(code: string): Promise<Batch | null> {
+      const r = await sql.get("SELECT * FROM batch WHERE code = ?", [code.toUpperCase()]);
+      return r ? toBatch(r) : null;
     },
 
     /**
@@ -189,7 +206,7 @@ export function createBatches(db: Db, audit: Audit) {
      * code; both are normalised as people type them (normaliseCodeInput). `siteId`: batches
      * whose owner belongs to that site (within what the caller may see anyway).
      */
-    list(
+    async list(
       caller: Caller,
       q: {
         unitId?: string | undefined;
@@ -199,7 +216,7 @@ export function createBatches(db: Db, audit: Audit) {
         after?: { createdMs: number; id: string } | undefined;
         limit: number;
       },
-    ): Batch[] {
+    ): Promise<Batch[]> {
       const own = ownedBy(caller);
       const where = [own.sql];
       const params: (string | number)[] = [...own.params];
@@ -224,57 +241,64 @@ export function createBatches(db: Db, audit: Audit) {
         where.push("(created_ms < ? OR (created_ms = ? AND id > ?))");
         params.push(q.after.createdMs, q.after.createdMs, q.after.id);
       }
-      return (
-        prepared(
-          db,
-          `SELECT * FROM batch WHERE ${where.join(" AND ")} ORDER BY created_ms DESC, id LIMIT ?`,
-        ).all(...params, q.limit) as Record<string, unknown>[]
-      ).map(toBatch);
+      const rows = await sql.query(
+        `SELECT * FROM batch WHERE ${where.join(" AND ")} ORDER BY created_ms DESC, id LIMIT ?`,
+        [...params, q.limit],
+      );
+      return rows.map(toBatch);
     },
 
-    custody(batchId: string): Custody[] {
-      return (custodyOf.all(batchId) as Record<string, unknown>[]).map((r) => ({
-        unitId: r.unit_id as string | null,
-        fromMs: r.from_ms as number,
-        toMs: r.to_ms as number | null,
-        leftHow: (r.left_how as LeftHow | null) ?? null,
-      }));
-    },
+    custody: (batchId: string): Promise<Custody[]> => custodyOf(sql, batchId),
 
     /**
      * The batch moved to `unitId` at `atMs`. `unitId` null: it left monitored custody (handed
      * over, fed, discarded) — its verdict stays as it was then. A batch that left may come back
-     * into a unit later; the time away is unmonitored.
+     * into a unit later; the time away is unmonitored. Two moves of one batch at once (two
+     * instances) take turns on the batch's row: the second sees the first's custody.
      */
-    move(
+    async move(
       caller: Caller,
       batchId: string,
       move: { unitId: string | null; atMs: number; how?: LeftHow | undefined },
       nowMs: number,
-    ): void {
+    ): Promise<void> {
       const { unitId, atMs } = move;
-      this.get(caller, batchId);
-      if (unitId !== null) unitOwned(caller, unitId);
+      const batch = await getBatch(sql, caller, batchId);
+      if (unitId !== null) await unitOwned(sql, caller, unitId);
       notInFuture("at", atMs, nowMs);
-      const last = this.custody(batchId).at(-1);
-      if (!last) throw conflict(`batch "${batchId}" has no custody record; it cannot move`);
-      const inCustody = last.toMs === null;
-      if (!inCustody && unitId === null)
-        throw conflict(
-          `batch "${batchId}" left custody already (${new Date(last.toMs as number).toISOString()}); move it into a unit first`,
-        );
-      const since = inCustody ? last.fromMs : (last.toMs as number);
-      if (atMs <= since) {
-        throw conflict(
-          `a move at ${new Date(atMs).toISOString()} is not after the batch's last move (${new Date(since).toISOString()}); moves must be in time order`,
-        );
-      }
-      if (inCustody && last.unitId === unitId)
-        throw conflict(`batch "${batchId}" is already in unit "${unitId}"`);
-      db.transaction(() => {
-        if (inCustody) closeCustody.run(atMs, unitId === null ? (move.how ?? "unknown") : null, batchId);
-        if (unitId !== null) insertCustody.run(batchId, unitId, atMs);
-        audit.record(
+      const how = unitId === null ? (move.how ?? "unknown") : null;
+      const closed = await sql.transaction(async (tx) => {
+        // Takes the batch's row lock on PostgreSQL (SQLite's write transaction holds the file).
+        await tx.run("UPDATE batch SET created_ms = created_ms WHERE id = ?", [batchId]);
+        const last = (await custodyOf(tx, batchId)).at(-1);
+        if (!last) throw conflict(`batch "${batchId}" has no custody record; it cannot move`);
+        const inCustody = last.toMs === null;
+        if (!inCustody && unitId === null)
+          throw conflict(
+            `batch "${batchId}" left custody already (${new Date(last.toMs as number).toISOString()}); move it into a unit first`,
+          );
+        const since = inCustody ? last.fromMs : (last.toMs as number);
+        if (atMs <= since) {
+          throw conflict(
+            `a move at ${new Date(atMs).toISOString()} is not after the batch's last move (${new Date(since).toISOString()}); moves must be in time order`,
+          );
+        }
+        if (inCustody && last.unitId === unitId)
+          throw conflict(`batch "${batchId}" is already in unit "${unitId}"`);
+        if (inCustody)
+          await tx.run("UPDATE custody SET to_ms = ?, left_how = ? WHERE batch_id = ? AND to_ms IS NULL", [
+            atMs,
+            how,
+            batchId,
+          ]);
+        if (unitId !== null)
+          await tx.run("INSERT INTO custody (batch_id, unit_id, from_ms, to_ms) VALUES (?, ?, ?, NULL)", [
+            batchId,
+            unitId,
+            atMs,
+          ]);
+        await recordAudit(
+          tx,
           nowMs,
           caller.accountId,
           unitId === null ? "batch.left_custody" : inCustody ? "batch.moved" : "batch.returned",
@@ -284,39 +308,42 @@ export function createBatches(db: Db, audit: Audit) {
             from: inCustody ? last.unitId : null,
             to: unitId,
             at: new Date(atMs).toISOString(),
-            ...(unitId === null && { how: move.how ?? "unknown" }),
+            ...(unitId === null && { how }),
           },
         );
-      })();
+        return inCustody;
+      });
+      if (closed) index.closed(batchId, atMs);
+      if (unitId !== null) index.opened(batchId, batch.code, unitId, atMs);
     },
 
-    review(
+    async review(
       caller: Caller,
       batchId: string,
       decision: ReviewDecision,
       comment: string,
       nowMs: number,
       showToRecipient = false,
-    ): Review {
-      this.get(caller, batchId);
+    ): Promise<Review> {
+      await getBatch(sql, caller, batchId);
       // A review overrides the computed verdict for the milk bank: staff decide, not the donor.
       if (caller.role === "donor") {
         throw forbidden(
           "reviews (release, hold, discard) are made by milk-bank staff; ask the staff of your milk bank",
         );
       }
-      let id = 0;
-      db.transaction(() => {
-        id = Number(
-          insertReview.run(batchId, caller.accountId, decision, comment, nowMs, showToRecipient ? 1 : 0)
-            .lastInsertRowid,
+      const id = await sql.transaction(async (tx) => {
+        const row = await tx.get<{ id: number }>(
+          "INSERT INTO review (batch_id, actor, decision, comment, at_ms, show_to_recipient) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+          [batchId, caller.accountId, decision, comment, nowMs, showToRecipient ? 1 : 0],
         );
-        audit.record(nowMs, caller.accountId, "batch.reviewed", "batch", batchId, {
+        await recordAudit(tx, nowMs, caller.accountId, "batch.reviewed", "batch", batchId, {
           decision,
           comment,
           showToRecipient,
         });
-      })();
+        return Number(row?.id);
+      });
       return {
         id,
         actor: caller.accountId,
@@ -328,8 +355,13 @@ export function createBatches(db: Db, audit: Audit) {
       };
     },
 
-    reviews(batchId: string): Review[] {
-      return (reviewsOf.all(batchId) as Record<string, unknown>[]).map((r) => ({
+    async reviews(batchId: string): Promise<Review[]> {
+      const rows = await sql.query(
+        `SELECT r.id, r.actor, a.name AS actor_name, r.decision, r.comment, r.at_ms, r.show_to_recipient
+         FROM review r LEFT JOIN account a ON a.id = r.actor WHERE r.batch_id = ? ORDER BY r.id`,
+        [batchId],
+      );
+      return rows.map((r) => ({
         id: r.id as number,
         actor: r.actor as string,
         actorName: (r.actor_name as string | null) ?? null,
@@ -340,18 +372,50 @@ export function createBatches(db: Db, audit: Audit) {
       }));
     },
 
+    /** The batch's audit entries, oldest first. */
+    auditOf: (batchId: string): Promise<AuditEntry[]> => auditEntriesFor(sql, "batch", batchId),
+
     /** When the milk in a unit at `atMs` was put there (earliest custody start), or null if none. */
-    packedSince(unitId: string, atMs: number): number | null {
-      return (packedSince.get(unitId, atMs, atMs) as number | null) ?? null;
+    async packedSince(unitId: string, atMs: number): Promise<number | null> {
+      const r = await sql.get<{ since: number | null }>(
+        "SELECT min(from_ms) AS since FROM custody WHERE unit_id = ? AND from_ms <= ? AND (to_ms IS NULL OR to_ms > ?)",
+        [unitId, atMs, atMs],
+      );
+      return r?.since ?? null;
     },
 
     /** Batches in a unit at any time in [fromMs, toMs). */
-    inUnit(unitId: string, fromMs: number, toMs: number): string[] {
-      return (inUnit.all(unitId, toMs, fromMs) as { batch_id: string }[]).map((r) => r.batch_id);
+    async inUnit(unitId: string, fromMs: number, toMs: number): Promise<string[]> {
+      const rows = await sql.query<{ batch_id: string }>(
+        "SELECT DISTINCT batch_id FROM custody WHERE unit_id = ? AND from_ms < ? AND (to_ms IS NULL OR to_ms > ?)",
+        [unitId, toMs, fromMs],
+      );
+      return rows.map((r) => r.batch_id);
     },
 
-    saveVerdict(batchId: string, verdict: string, json: unknown, atMs: number): void {
-      storeVerdict.run(verdict, JSON.stringify(json), atMs, batchId);
+    /**
+     * Stores the batch's verdict with its reasons. Called on every verdict worked out (each
+     * passport view), so a verdict whose content did not change since this process last stored
+     * it (only its as-of time and the budgets' remaining minutes moved) is not written again:
+     * `verdict_at_ms` is when the stored content last changed.
+     */
+    async saveVerdict(
+      batchId: string,
+      verdict: string,
+      json: Pick<Verdict, "budgets">,
+      atMs: number,
+    ): Promise<void> {
+      const content = verdictContent(verdict, json);
+      if (savedVerdicts.get(batchId) === content) return;
+      await sql.run("UPDATE batch SET verdict = ?, verdict_json = ?, verdict_at_ms = ? WHERE id = ?", [
+        verdict,
+        JSON.stringify(json),
+        atMs,
+        batchId,
+      ]);
+      if (savedVerdicts.size >= SAVED_VERDICTS_MAX) savedVerdicts.clear();
+      savedVerdicts.set(batchId, content);
+      index.verdictStored(batchId, json.budgets);
     },
   };
 }

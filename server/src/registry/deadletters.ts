@@ -1,4 +1,4 @@
-import type { Db } from "../db/open.js";
+import type { SqlClient, SqlValue } from "../db/sql/client.js";
 import { type Caller, ownedBy } from "./caller.js";
 
 /** How many bytes of a refused payload are kept for inspection. */
@@ -40,12 +40,42 @@ export interface DeadLetter {
   refusedReadings: RefusedReadingLetter[];
 }
 
-export function createDeadLetters(db: Db) {
-  const insert = db.prepare(
-    "INSERT INTO deadletter (at_ms, probe_id, client_id, topic, reason, message, payload_head, payload_bytes, refused_readings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-  );
-  const prune = db.prepare("DELETE FROM deadletter WHERE id <= (SELECT max(id) FROM deadletter) - ?");
+/**
+ * Messages and readings ingest refused, kept for inspection, on the SQL client (SQLite or
+ * PostgreSQL). `add` is called on the ingest path and does not wait: rows are written in order
+ * behind it, a failed write is logged (a dead letter is a diagnostic, never a reading), and `list`
+ * and `settled` wait for the rows added before them.
+ */
+export function createDeadLetters(sql: SqlClient, opts: { onWriteFailed?: (error: unknown) => void } = {}) {
   let sincePrune = 0;
+  let writing: Promise<void> = Promise.resolve();
+  const queued: unknown[][] = [];
+
+  async function drain(): Promise<void> {
+    while (queued.length) {
+      const rows = queued.splice(0);
+      let prune = false;
+      try {
+        await sql.transaction(async (tx) => {
+          for (const row of rows)
+            await tx.run(
+              "INSERT INTO deadletter (at_ms, probe_id, client_id, topic, reason, message, payload_head, payload_bytes, refused_readings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              row as SqlValue[],
+            );
+          sincePrune += rows.length;
+          if (sincePrune >= 1000) {
+            sincePrune = 0;
+            prune = true;
+            await tx.run("DELETE FROM deadletter WHERE id <= (SELECT max(id) FROM deadletter) - ?", [KEEP]);
+          }
+        });
+      } catch (error) {
+        if (prune) sincePrune = 1000;
+        opts.onWriteFailed?.(error);
+      }
+    }
+  }
+
   return {
     add(d: {
       atMs: number;
@@ -66,7 +96,7 @@ export function createDeadLetters(db: Db) {
             }),
           )
         : null;
-      insert.run(
+      queued.push([
         d.atMs,
         d.probeId,
         d.clientId === null ? null : d.clientId.slice(0, CLIENT_ID_CHARS),
@@ -76,13 +106,17 @@ export function createDeadLetters(db: Db) {
         Buffer.from(d.payload.subarray(0, HEAD_BYTES)),
         d.payload.byteLength,
         refused,
-      );
-      if (++sincePrune >= 1000) {
-        sincePrune = 0;
-        prune.run(KEEP);
-      }
+      ]);
+      // One write at a time, in order; rows added meanwhile go in the next transaction together.
+      if (queued.length === 1) writing = writing.then(drain);
     },
-    list(
+
+    /** Resolves once every dead letter added so far is written (or its failure reported). */
+    settled(): Promise<void> {
+      return writing;
+    },
+
+    async list(
       caller: Caller,
       q: {
         probeId?: string | undefined;
@@ -90,7 +124,8 @@ export function createDeadLetters(db: Db) {
         limit: number;
         beforeId?: number | undefined;
       },
-    ): DeadLetter[] {
+    ): Promise<DeadLetter[]> {
+      await writing;
       const where: string[] = [];
       const params: (string | number)[] = [];
       // Dead letters of unregistered probes have no owner: only admins see them.
@@ -111,8 +146,8 @@ export function createDeadLetters(db: Db) {
         where.push("id < ?");
         params.push(q.beforeId);
       }
-      const sql = `SELECT * FROM deadletter ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
-      return (db.prepare(sql).all(...params, q.limit) as Record<string, unknown>[]).map((r) => {
+      const text = `SELECT * FROM deadletter ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+      return (await sql.query(text, [...params, q.limit])).map((r) => {
         const head = r.payload_head as Buffer;
         return {
           id: r.id as number,

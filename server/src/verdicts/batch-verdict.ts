@@ -57,9 +57,10 @@ export function createBatchVerdicts(deps: {
     nowMs: number,
     opts: { timeZone?: string } = {},
   ): Promise<BatchVerdict> {
-    const chain = batches
-      .custody(batch.id)
-      .map((c) => ({ ...c, unit: c.unitId ? units.get(ADMIN, c.unitId) : null }));
+    const chain = (await batches.custody(batch.id)).map((c) => ({
+      ...c,
+      unit: c.unitId ? units.get(ADMIN, c.unitId) : null,
+    }));
     const watches: ReturnType<VerdictCheckpoints["watch"]>[] = [];
     try {
       return await walk(batch, chain, nowMs, opts, watches);
@@ -130,7 +131,7 @@ export function createBatchVerdicts(deps: {
           nowMs,
         );
       }
-    batches.saveVerdict(batch.id, r.verdict.verdict, r.verdict, nowMs);
+    await batches.saveVerdict(batch.id, r.verdict.verdict, r.verdict, nowMs);
     const zone = opts.timeZone ?? serverZone;
     if (zone === serverZone) return { batch, custody: chain, verdict: r.verdict };
     // Same history, same rules: only the words differ, so re-word each reason for the reader.

@@ -107,14 +107,14 @@ function readings(probeId: string, fromMin: number, toMin: number): Reading[] {
   return out;
 }
 
-function setUp() {
+async function setUp() {
   const dir = mkdtempSync(join(tmpdir(), "coldtrail-checkpoints-"));
   dirs.push(dir);
   const s = open(dir);
   const unit = s.registry.units.create(ADMIN, { name: "freezer", kind: "freezer" }, T0);
   const { probe } = s.registry.probes.create(ADMIN, { intervalS: 60 }, T0);
   s.registry.probes.attach(ADMIN, probe.id, unit.id, T0, T0);
-  const batch = s.registry.batches.create(
+  const batch = await s.registry.batches.create(
     ADMIN,
     { unitId: unit.id, expressedAtMs: T0 - 60 * MIN, atMs: T0, state: "frozen" },
     T0,
@@ -130,7 +130,7 @@ const rows = (db: ReturnType<typeof openDatabase>) =>
 
 describe("verdict checkpoints", () => {
   it("resume where the last verdict stopped and agree with a walk from the first reading", async () => {
-    const { s, probeId, batch } = setUp();
+    const { s, probeId, batch } = await setUp();
     await s.store(readings(probeId, 0, 3 * 1440));
     const first = await s.judging.batchVerdicts.compute(batch, T0 + 3 * 1440 * MIN);
     expect(rows(s.db)).toEqual([{ throughMs: T0 + (3 * 1440 - 2) * MIN, readings: 3 * 1440 - 1 }]);
@@ -147,7 +147,7 @@ describe("verdict checkpoints", () => {
   });
 
   it("drop a checkpoint when a late reading lands before its end", async () => {
-    const { s, probeId, batch } = setUp();
+    const { s, probeId, batch } = await setUp();
     await s.store(readings(probeId, 0, 2 * 1440).filter((r) => r.tsMs !== T0 + 700 * MIN));
     const nowMs = T0 + 2 * 1440 * MIN;
     await s.judging.batchVerdicts.compute(batch, nowMs);
@@ -161,7 +161,7 @@ describe("verdict checkpoints", () => {
   });
 
   it("keep none from a walk that a late reading raced with", async () => {
-    const { s, probeId, batch } = setUp();
+    const { s, probeId, batch } = await setUp();
     await s.store(readings(probeId, 0, 2 * 1440).filter((r) => r.tsMs !== T0 + 700 * MIN));
     const nowMs = T0 + 2 * 1440 * MIN;
     // The missing minute arrives late, hot, and is observed while the store's answer is on its way.
@@ -176,7 +176,7 @@ describe("verdict checkpoints", () => {
   });
 
   it("start again after a calibration change", async () => {
-    const { s, probeId, batch } = setUp();
+    const { s, probeId, batch } = await setUp();
     await s.store(readings(probeId, 0, 1440));
     const nowMs = T0 + 1440 * MIN;
     const before = await s.judging.batchVerdicts.compute(batch, nowMs);
@@ -187,7 +187,7 @@ describe("verdict checkpoints", () => {
   });
 
   it("survive a restart, and are checked against the store when read back", async () => {
-    const { dir, s, probeId, batch } = setUp();
+    const { dir, s, probeId, batch } = await setUp();
     await s.store(readings(probeId, 0, 2 * 1440));
     const nowMs = T0 + 2 * 1440 * MIN;
     const before = await s.judging.batchVerdicts.compute(batch, nowMs);
@@ -214,7 +214,7 @@ describe("verdict checkpoints", () => {
   });
 
   it("are discarded after a crash: a reading stored again at the same time changes no count", async () => {
-    const { dir, s, probeId, batch } = setUp();
+    const { dir, s, probeId, batch } = await setUp();
     await s.store(readings(probeId, 0, 2 * 1440));
     const nowMs = T0 + 2 * 1440 * MIN;
     const before = await s.judging.batchVerdicts.compute(batch, nowMs);

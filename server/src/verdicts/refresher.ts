@@ -1,12 +1,10 @@
 import type { AttachmentIndex } from "../alerts/attachment-index.js";
 import type { DueBatch } from "../alerts/engine.js";
-import type { Db } from "../db/open.js";
 import type { Logger } from "../logger.js";
 import type { Reading } from "../reading.js";
 import type { Batches } from "../registry/batches.js";
 import { ADMIN } from "../registry/caller.js";
 import type { Probes } from "../registry/probes.js";
-import type { Verdict } from "../rules/index.js";
 import type { BatchVerdicts } from "./batch-verdict.js";
 
 /**
@@ -18,7 +16,6 @@ import type { BatchVerdicts } from "./batch-verdict.js";
  * its whole history, so it touches every unit the probe was ever attached to, over those times.
  */
 export function createVerdictRefresher(deps: {
-  db: Db;
   batches: Batches;
   probes: Probes;
   batchVerdicts: BatchVerdicts;
@@ -38,11 +35,19 @@ export function createVerdictRefresher(deps: {
     const units = [...touched];
     touched.clear();
     const ids = new Set<string>();
-    for (const [unitId, span] of units)
-      for (const id of batches.inUnit(unitId, span.fromMs, span.toMs + 1)) ids.add(id);
+    try {
+      for (const [unitId, span] of units)
+        for (const id of await batches.inUnit(unitId, span.fromMs, span.toMs + 1)) ids.add(id);
+    } catch (e) {
+      // The database did not answer: try these units again at the next refresh.
+      log.warn({ units: units.length, err: (e as Error).message }, "verdict.refresh_failed");
+      for (const [unitId, span] of units) touch(unitId, span.fromMs, span.toMs);
+      schedule();
+      return;
+    }
     for (const id of ids) {
       try {
-        await deps.batchVerdicts.compute(batches.get(ADMIN, id), deps.now());
+        await deps.batchVerdicts.compute(await batches.get(ADMIN, id), deps.now());
       } catch (e) {
         log.warn({ batchId: id, err: (e as Error).message }, "verdict.refresh_failed");
       }
@@ -74,12 +79,6 @@ export function createVerdictRefresher(deps: {
     schedule();
   }
   probes.onCalibrationChanged(calibrationChanged);
-
-  const dueSelect = deps.db.prepare(
-    `SELECT b.id, b.code, b.verdict_json, c.unit_id FROM batch b
-       JOIN custody c ON c.batch_id = b.id AND c.to_ms IS NULL
-      WHERE b.verdict_json IS NOT NULL`,
-  );
 
   return {
     onStored(rows: readonly Reading[]): void {
@@ -114,22 +113,17 @@ export function createVerdictRefresher(deps: {
     /** Batches in custody whose storage budgets end within `horizonMs` (or have ended), for alerts. */
     dueBatches(nowMs: number, horizonMs: number): DueBatch[] {
       const out: DueBatch[] = [];
-      for (const r of dueSelect.all() as {
-        id: string;
-        code: string;
-        verdict_json: string;
-        unit_id: string | null;
-      }[]) {
-        const v = JSON.parse(r.verdict_json) as Verdict;
-        for (const b of v.budgets) {
-          if (b.untilMs === null || b.untilMs > nowMs + horizonMs) continue;
+      // From memory (registry/custody-index.ts): the alert tick must not wait on the database.
+      for (const b of batches.index.inCustody()) {
+        for (const budget of b.budgets) {
+          if (budget.untilMs === null || budget.untilMs > nowMs + horizonMs) continue;
           out.push({
-            batchId: r.id,
-            code: r.code,
-            unitId: r.unit_id,
-            limit: b.limit,
-            band: b.band,
-            untilMs: b.untilMs,
+            batchId: b.batchId,
+            code: b.code,
+            unitId: b.unitId,
+            limit: budget.limit,
+            band: budget.band,
+            untilMs: budget.untilMs,
           });
         }
       }

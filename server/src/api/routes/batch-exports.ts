@@ -5,7 +5,6 @@ import { readingsCsv } from "../../exports/readings-csv.js";
 import { renderBatchReport } from "../../exports/report-pdf.js";
 import { reportChart } from "../../exports/report-readings.js";
 import type { UnitReadings } from "../../readings/unit-readings.js";
-import type { Audit } from "../../registry/audit.js";
 import type { Batches } from "../../registry/batches.js";
 import { ADMIN } from "../../registry/caller.js";
 import type { Units } from "../../registry/units.js";
@@ -17,11 +16,10 @@ import { timeZoneQuery } from "../time.js";
 const idParams = z.object({ id: z.string().min(1).max(128) });
 
 export interface BatchExportsDeps {
-  batches: Pick<Batches, "get" | "custody" | "reviews">;
+  batches: Pick<Batches, "get" | "custody" | "reviews" | "auditOf">;
   batchVerdicts: BatchVerdicts;
   units: Pick<Units, "get">;
   unitReadings: UnitReadings;
-  audit: Pick<Audit, "forEntity">;
   /** COLDTRAIL_TIME_ZONE: the report's zone when the request names none; default UTC. */
   timeZone?: string;
   now(): number;
@@ -46,11 +44,11 @@ export const batchExportsPlugin: FastifyPluginAsyncZod<BatchExportsDeps> = async
       },
     },
     async (req, reply) => {
-      const batch = ctx.batches.get(req.caller, req.params.id);
+      const batch = await ctx.batches.get(req.caller, req.params.id);
       const nowMs = ctx.now();
       // Each unit by its name as it is now (as on the batch page); the batch's custody is visible
       // to whoever may see the batch, whoever owns the units it passed through.
-      const stays = ctx.batches.custody(batch.id).map((c) => ({
+      const stays = (await ctx.batches.custody(batch.id)).map((c) => ({
         ...c,
         unitName: c.unitId ? ctx.units.get(ADMIN, c.unitId).name : null,
       }));
@@ -75,7 +73,7 @@ export const batchExportsPlugin: FastifyPluginAsyncZod<BatchExportsDeps> = async
       },
     },
     async (req, reply) => {
-      const batch = ctx.batches.get(req.caller, req.params.id);
+      const batch = await ctx.batches.get(req.caller, req.params.id);
       const nowMs = ctx.now();
       const timeZone = req.query.tz ?? ctx.timeZone ?? "UTC";
       const { custody, verdict } = await ctx.batchVerdicts.compute(batch, nowMs, { timeZone });
@@ -100,13 +98,13 @@ export const batchExportsPlugin: FastifyPluginAsyncZod<BatchExportsDeps> = async
           toMs: c.toMs,
           leftHow: c.leftHow,
         })),
-        reviews: ctx.batches.reviews(batch.id).map((r) => ({
+        reviews: (await ctx.batches.reviews(batch.id)).map((r) => ({
           decision: r.decision,
           comment: r.comment,
           by: r.actorName ?? r.actor,
           atMs: r.atMs,
         })),
-        audit: ctx.audit.forEntity("batch", batch.id).map((a) => ({
+        audit: (await ctx.batches.auditOf(batch.id)).map((a) => ({
           at: a.at,
           actor: a.actorName ?? a.actor,
           action: a.action,

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { httpError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
-import type { Audit } from "../../registry/audit.js";
 import { type Batch, type Batches, LEFT_HOW, type LeftHow } from "../../registry/batches.js";
 import type { Reason, Verdict } from "../../rules/index.js";
 import type { BatchVerdict, BatchVerdicts } from "../../verdicts/batch-verdict.js";
@@ -53,7 +52,6 @@ export function verdictCore(v: Verdict) {
 export interface BatchesDeps {
   batches: Batches;
   batchVerdicts: BatchVerdicts;
-  audit: Pick<Audit, "forEntity">;
   /** Base URL for links people open (passports). */
   publicHttpUrl: () => string;
   log: Pick<Logger, "warn">;
@@ -64,9 +62,9 @@ export function passportUrl(ctx: Pick<BatchesDeps, "publicHttpUrl">, code: strin
   return `${ctx.publicHttpUrl()}/p/${code}`;
 }
 
-function batchView(ctx: BatchesDeps, bv: BatchVerdict) {
+async function batchView(ctx: BatchesDeps, bv: BatchVerdict) {
   const { batch, custody, verdict } = bv;
-  const reviews = ctx.batches.reviews(batch.id).map((r) => ({
+  const reviews = (await ctx.batches.reviews(batch.id)).map((r) => ({
     decision: r.decision,
     comment: r.comment,
     by: r.actor,
@@ -193,7 +191,7 @@ export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx
     async (req, reply) => {
       const nowMs = ctx.now();
       const b = req.body;
-      const batch = ctx.batches.create(
+      const batch = await ctx.batches.create(
         req.caller,
         {
           unitId: b.unitId,
@@ -235,8 +233,8 @@ export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx
     async (req) => {
       const nowMs = ctx.now();
       const { unitId, at, how } = req.body;
-      ctx.batches.move(req.caller, req.params.id, { unitId, atMs: at ?? nowMs, how }, nowMs);
-      const batch = ctx.batches.get(req.caller, req.params.id);
+      await ctx.batches.move(req.caller, req.params.id, { unitId, atMs: at ?? nowMs, how }, nowMs);
+      const batch = await ctx.batches.get(req.caller, req.params.id);
       return batchView(ctx, await ctx.batchVerdicts.compute(batch, nowMs, { timeZone: req.query.tz }));
     },
   );
@@ -251,7 +249,7 @@ export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx
       },
     },
     async (req) => {
-      const batch = ctx.batches.get(req.caller, req.params.id);
+      const batch = await ctx.batches.get(req.caller, req.params.id);
       return batchView(ctx, await ctx.batchVerdicts.compute(batch, ctx.now(), { timeZone: req.query.tz }));
     },
   );
@@ -301,7 +299,7 @@ export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx
       // pages until the list is full, the rows run out, or MAX_SCANNED verdicts were worked out.
       scan: while (out.length < q.limit && scanned < MAX_SCANNED) {
         const want = filtered ? Math.min(MAX_SCANNED - scanned, Math.max(q.limit, SCAN_CHUNK)) : q.limit;
-        const chunk = ctx.batches.list(req.caller, {
+        const chunk = await ctx.batches.list(req.caller, {
           unitId: q.unitId,
           code: q.code,
           codePrefix: q.codePrefix,
@@ -348,7 +346,14 @@ export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx
     },
     async (req, reply) => {
       const { decision, comment, showToRecipient } = req.body;
-      const r = ctx.batches.review(req.caller, req.params.id, decision, comment, ctx.now(), showToRecipient);
+      const r = await ctx.batches.review(
+        req.caller,
+        req.params.id,
+        decision,
+        comment,
+        ctx.now(),
+        showToRecipient,
+      );
       return reply.status(201).send({
         id: r.id,
         decision: r.decision,
@@ -365,8 +370,8 @@ export const batchesPlugin: FastifyPluginAsyncZod<BatchesDeps> = async (app, ctx
     "/api/v1/batches/:id/audit",
     { schema: { params: idParams, response: { 200: auditList, ...errorResponses } } },
     async (req) => {
-      const b = ctx.batches.get(req.caller, req.params.id);
-      return { audit: ctx.audit.forEntity("batch", b.id) };
+      const b = await ctx.batches.get(req.caller, req.params.id);
+      return { audit: await ctx.batches.auditOf(b.id) };
     },
   );
 };

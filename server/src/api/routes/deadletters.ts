@@ -25,7 +25,7 @@ export const deadLettersPlugin: FastifyPluginAsyncZod<DeadLettersDeps> = async (
       },
     },
     async (req) => ({
-      deadletters: ctx.deadLetters.list(req.caller, {
+      deadletters: await ctx.deadLetters.list(req.caller, {
         probeId: req.query.probeId,
         reason: req.query.reason,
         limit: req.query.limit,

@@ -8,10 +8,12 @@ let code: string;
 beforeAll(async () => {
   t = await createTestApi();
   const unit = t.registry.units.create(ADMIN, { name: "Label test freezer", kind: "freezer" }, T0);
-  code = t.registry.batches.create(
-    ADMIN,
-    { unitId: unit.id, expressedAtMs: T0 - 3_600_000, atMs: T0, state: "frozen" },
-    T0,
+  code = (
+    await t.registry.batches.create(
+      ADMIN,
+      { unitId: unit.id, expressedAtMs: T0 - 3_600_000, atMs: T0, state: "frozen" },
+      T0,
+    )
   ).code;
 });
 afterAll(async () => t?.close());

@@ -41,7 +41,7 @@ export const labelsPlugin: FastifyPluginAsyncZod<LabelsDeps> = async (app, ctx) 
       config: { auth: "public", rateLimit: { max: PASSPORT_PER_MINUTE, timeWindow: "1 minute" } },
     },
     async (req, reply) => {
-      const batch = ctx.batches.byCode(req.params.code);
+      const batch = await ctx.batches.byCode(req.params.code);
       if (!batch) throw notFound("passport", req.params.code);
       const svg = await QRCode.toString(passportUrl(ctx, batch.code), QR_OPTIONS);
       // The image of a code never changes: a sheet of labels reprinted needs no new requests.

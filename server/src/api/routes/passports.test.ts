@@ -28,7 +28,7 @@ beforeAll(async () => {
       serverTimed: false,
     })),
   );
-  const batch = t.registry.batches.create(
+  const batch = await t.registry.batches.create(
     ADMIN,
     {
       unitId: unit.id,
@@ -39,17 +39,24 @@ beforeAll(async () => {
     },
     T0,
   );
-  t.registry.batches.move(ADMIN, batch.id, { unitId: bag.id, atMs: T0 - HOUR }, T0);
+  await t.registry.batches.move(ADMIN, batch.id, { unitId: bag.id, atMs: T0 - HOUR }, T0);
   // Two reviews: the one staff chose to show, then a later staff-only note.
-  t.registry.batches.review(ADMIN, batch.id, "release", "Checked by the milk bank: fine to use.", T0, true);
-  t.registry.batches.review(ADMIN, batch.id, "hold", "Staff only: call Mrs Smith first", T0 + 1, false);
+  await t.registry.batches.review(
+    ADMIN,
+    batch.id,
+    "release",
+    "Checked by the milk bank: fine to use.",
+    T0,
+    true,
+  );
+  await t.registry.batches.review(ADMIN, batch.id, "hold", "Staff only: call Mrs Smith first", T0 + 1, false);
   code = batch.code;
-  const fed = t.registry.batches.create(
+  const fed = await t.registry.batches.create(
     ADMIN,
     { unitId: unit.id, expressedAtMs: T0 - 6 * HOUR, atMs: T0 - 5 * HOUR, state: "frozen" },
     T0,
   );
-  t.registry.batches.move(ADMIN, fed.id, { unitId: null, atMs: T0 - 2 * HOUR, how: "fed" }, T0);
+  await t.registry.batches.move(ADMIN, fed.id, { unitId: null, atMs: T0 - 2 * HOUR, how: "fed" }, T0);
   endedCode = fed.code;
   ids = [unit.id, bag.id, probe.id, batch.id, fed.id, "donor-smith", "Smith", "admin", "bootstrap admin"];
 });

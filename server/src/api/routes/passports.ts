@@ -144,7 +144,7 @@ export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app,
       config: { auth: "public" },
     },
     async (req, reply) => {
-      const batch = ctx.batches.byCode(req.params.code);
+      const batch = await ctx.batches.byCode(req.params.code);
       if (!batch) throw notFound("passport", req.params.code);
       const tz = req.query.tz ?? ctx.timeZone ?? "UTC";
       // Words differ by zone, so the zone is part of what requests share.
@@ -159,10 +159,7 @@ export const passportsPlugin: FastifyPluginAsyncZod<PassportsDeps> = async (app,
       );
       const core = verdictCore(bv.verdict);
       // Only a review staff chose to show; its author is never named.
-      const review = ctx.batches
-        .reviews(batch.id)
-        .filter((r) => r.showToRecipient)
-        .at(-1);
+      const review = (await ctx.batches.reviews(batch.id)).filter((r) => r.showToRecipient).at(-1);
       const last = bv.custody.at(-1);
       const expressed = localDay(batch.expressedAtMs, tz);
       const summary = parentSummary(bv.verdict, { timeZone: tz, expressedAtMs: batch.expressedAtMs });

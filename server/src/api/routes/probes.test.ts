@@ -198,7 +198,6 @@ describe("probes plugin", () => {
       }),
     });
     const refresher = createVerdictRefresher({
-      db: t.db,
       batches,
       probes,
       batchVerdicts,
@@ -206,7 +205,7 @@ describe("probes plugin", () => {
       now: t.now,
       debounceMs: 0,
     });
-    await batchVerdicts.compute(batches.get(ADMIN, batchId), T0);
+    await batchVerdicts.compute(await batches.get(ADMIN, batchId), T0);
     const stored = () =>
       (t.db.prepare("SELECT verdict FROM batch WHERE id = ?").pluck().get(batchId) as string | undefined) ??
       null;

@@ -182,11 +182,11 @@ describe("GET /api/v1/batches for the batch list", () => {
   let bellaBatch: { id: string; code: string };
   let cleoBatch: { id: string; code: string };
   beforeAll(async () => {
-    annaOld = batchOf("anna", annaFreezer.id, 30);
-    annaFresh = batchOf("anna", annaFreezer.id, 2, "fresh");
-    bellaBatch = batchOf("bella", bellaFridge.id, 3, "fresh");
+    annaOld = await batchOf("anna", annaFreezer.id, 30);
+    annaFresh = await batchOf("anna", annaFreezer.id, 2, "fresh");
+    bellaBatch = await batchOf("bella", bellaFridge.id, 3, "fresh");
     const cleoUnit = t.registry.units.list(callers.cleo as Caller)[0] as { id: string };
-    cleoBatch = batchOf("cleo", cleoUnit.id, 4);
+    cleoBatch = await batchOf("cleo", cleoUnit.id, 4);
   });
 
   it("finds a batch by a loosely typed code: lower case, dashes, spaces, O for 0 and I or L for 1", async () => {
