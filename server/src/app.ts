@@ -156,6 +156,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   secureDataFiles(config.dataDir);
   const alerting = createAlerting({
     db,
+    sql,
     audit,
     units,
     probes,

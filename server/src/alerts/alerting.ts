@@ -3,6 +3,7 @@
  * channels, the outbox worker and the routes, and returns the hooks the server calls.
  */
 import type { Db } from "../db/open.js";
+import type { SqlClient } from "../db/sql/client.js";
 import type { Logger } from "../logger.js";
 import type { Reading } from "../reading.js";
 import type { Audit } from "../registry/audit.js";
@@ -42,6 +43,8 @@ const PUBLIC_WEBHOOKS_ONLY: WebhookTargetPolicy = { allowPrivate: false, ownPort
 
 export interface AlertingDeps {
   db: Db;
+  /** The SQL client (SQLite on its own connection, or PostgreSQL): channels and notification choices. */
+  sql: SqlClient;
   audit: Audit;
   units: Units;
   probes: Probes;
@@ -150,8 +153,8 @@ export function createAlerting(deps: AlertingDeps) {
 
   // The delivery thread's media get ready once a channel needs them, not at the first alert.
   let warmMediaFor = (_kind: ChannelKind): void => undefined;
-  const channels = createChannelStore(db, deps.audit, (kind) => warmMediaFor(kind));
-  const store = createAlertStore(db, { audit: deps.audit, channels, settings, publicUrl });
+  const channels = createChannelStore(deps.sql, (kind) => warmMediaFor(kind));
+  const store = createAlertStore(db, { audit: deps.audit, settings, publicUrl });
   const hub = createAlertHub();
   const host = (() => {
     try {
@@ -174,8 +177,12 @@ export function createAlerting(deps: AlertingDeps) {
     vapid: deps.vapid ?? null,
     ...(deps.deliveryThread !== false && { thread: { log } }),
     onPushGone: (channelId) => {
-      if (channels.remove(channelId, deps.now(), "the push service said the subscription is gone"))
-        log.info({ channelId }, "push.subscription_removed");
+      channels.remove(channelId, deps.now(), "the push service said the subscription is gone").then(
+        (removed) => {
+          if (removed) log.info({ channelId }, "push.subscription_removed");
+        },
+        (e: Error) => log.error({ channelId, err: e.message }, "push.subscription_remove_failed"),
+      );
     },
   });
   warmMediaFor = (kind) => {
@@ -183,11 +190,10 @@ export function createAlerting(deps: AlertingDeps) {
   };
   // A donor hears her alerts at once; staff once an alert escalates past the donor (level 0).
   const staffLevel = settings.escalation.find((l) => l.level > 0)?.level ?? 0;
-  const notifyPrefs = createNotifyPrefs(db, channels, {
+  const notifyPrefs = createNotifyPrefs(deps.sql, channels, {
     minEscalationOf: (role) => (role === "donor" ? 0 : staffLevel),
   });
   const outbox = createOutbox(db, {
-    channels,
     media: media.channels,
     log,
     now: deps.now,
@@ -332,7 +338,12 @@ export function createAlerting(deps: AlertingDeps) {
       started = true;
       engine.seed(store.active());
       outbox.start();
-      if ([...media.threaded].some((k) => channels.hasAny(k))) media.warm();
+      void Promise.all([...media.threaded].map((k) => channels.hasAny(k))).then(
+        (any) => {
+          if (started && any.some(Boolean)) media.warm();
+        },
+        (e: Error) => log.error({ err: e.message }, "alerts.warm_check_failed"),
+      );
       const every = deps.tickEveryMs ?? 15_000;
       if (every > 0) {
         timer = setInterval(() => tick(deps.now()), every);

@@ -18,14 +18,16 @@ function deliveries(world: TestWorld, labels: Record<string, string>): [string, 
   ).map((r) => [labels[r.channel_id] ?? r.channel_id, r.event_type]);
 }
 
-function staffChannels(world: TestWorld) {
-  const mk = (minEscalation: number) =>
-    world.alerting.channels.create(
-      ADMIN,
-      { kind: "webhook", target: "http://127.0.0.1:9/hook", minEscalation },
-      T0 - MIN,
+async function staffChannels(world: TestWorld) {
+  const mk = async (minEscalation: number) =>
+    (
+      await world.alerting.channels.create(
+        ADMIN,
+        { kind: "webhook", target: "http://127.0.0.1:9/hook", minEscalation },
+        T0 - MIN,
+      )
     ).channel.id;
-  const ids = { donor: mk(0), staff: mk(1), lead: mk(2) };
+  const ids = { donor: await mk(0), staff: await mk(1), lead: await mk(2) };
   return { ids, labels: { [ids.donor]: "donor", [ids.staff]: "staff", [ids.lead]: "lead" } };
 }
 
@@ -87,9 +89,9 @@ describe("alert lifecycle: open → acknowledged → resolved, every transition 
     expect(w.active()).toHaveLength(1);
   });
 
-  it("keeps the change, its event and its outbox rows in one transaction", () => {
+  it("keeps the change, its event and its outbox rows in one transaction", async () => {
     w = createTestWorld();
-    const { ids } = staffChannels(w);
+    const { ids } = await staffChannels(w);
     const probeId = w.loneProbe("probe-tx", T0);
     w.db.exec(
       "CREATE TRIGGER fail_outbox BEFORE INSERT ON alert_outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END",
@@ -106,9 +108,9 @@ describe("alert lifecycle: open → acknowledged → resolved, every transition 
 });
 
 describe("reminders and escalation (injected clock)", () => {
-  it("escalates donor → staff → lead, reminds in between, and an acknowledgement stops both", () => {
+  it("escalates donor → staff → lead, reminds in between, and an acknowledgement stops both", async () => {
     w = createTestWorld();
-    const { labels } = staffChannels(w);
+    const { labels } = await staffChannels(w);
     const probeId = w.loneProbe("probe-esc", T0);
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
     const id = w.active()[0]?.id as string;
@@ -154,9 +156,9 @@ describe("reminders and escalation (injected clock)", () => {
     expect(w.alerting.store.get(ADMIN, id).state).toBe("resolved");
   });
 
-  it("does not escalate an alert acknowledged before its first escalation", () => {
+  it("does not escalate an alert acknowledged before its first escalation", async () => {
     w = createTestWorld();
-    const { labels } = staffChannels(w);
+    const { labels } = await staffChannels(w);
     const probeId = w.loneProbe("probe-ack", T0);
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
     const id = w.active()[0]?.id as string;
@@ -170,9 +172,9 @@ describe("reminders and escalation (injected clock)", () => {
     ]);
   });
 
-  it("latching: a cleared, unacknowledged alert stays open and keeps reminding until acknowledged", () => {
+  it("latching: a cleared, unacknowledged alert stays open and keeps reminding until acknowledged", async () => {
     w = createTestWorld({ settings: { latching: true } });
-    const { labels } = staffChannels(w);
+    const { labels } = await staffChannels(w);
     const probeId = w.loneProbe("probe-latch", T0);
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
     const id = w.active()[0]?.id as string;

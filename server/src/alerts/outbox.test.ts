@@ -44,10 +44,10 @@ describe("outbox rows kept for outboxRetentionDays, then pruned", () => {
   let w: TestWorld | undefined;
   afterEach(async () => w?.close());
 
-  it("deletes delivered and cancelled rows older than the retention, never an undelivered one", () => {
+  it("deletes delivered and cancelled rows older than the retention, never an undelivered one", async () => {
     w = createTestWorld({ settings: { outboxRetentionDays: 7, eventRetentionDays: 7 } });
     const world = w;
-    world.alerting.channels.create(
+    await world.alerting.channels.create(
       ADMIN,
       { kind: "webhook", target: "http://127.0.0.1:9/hook", minEscalation: 0 },
       T0 - MIN,

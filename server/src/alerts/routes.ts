@@ -306,7 +306,7 @@ export const channelsPlugin: FastifyPluginAsyncZod<ChannelsDeps> = async (app, d
         if (refused) throw httpError("CT_ERR_BAD_REQUEST", `body.target: ${refused}`);
       }
       for (const unitId of req.body.unitIds ?? []) deps.units.get(req.caller, unitId);
-      const { channel, secret } = channels.create(req.caller, req.body, deps.now());
+      const { channel, secret } = await channels.create(req.caller, req.body, deps.now());
       deps.log.info({ channelId: channel.id, kind: channel.kind }, "channel.created");
       return reply.status(201).send({ ...channelView(channel), ...(secret !== null && { secret }) });
     },
@@ -316,7 +316,7 @@ export const channelsPlugin: FastifyPluginAsyncZod<ChannelsDeps> = async (app, d
     "/api/v1/channels",
     { schema: { response: { 200: channelList, ...errorResponses } } },
     async (req) => ({
-      channels: channels.list(req.caller).map(channelView),
+      channels: (await channels.list(req.caller)).map(channelView),
     }),
   );
 
@@ -324,7 +324,7 @@ export const channelsPlugin: FastifyPluginAsyncZod<ChannelsDeps> = async (app, d
     "/api/v1/channels/:id",
     { schema: { params: idParams, response: { 204: noContent, ...errorResponses } } },
     async (req, reply) => {
-      channels.delete(req.caller, req.params.id, deps.now());
+      await channels.delete(req.caller, req.params.id, deps.now());
       return reply.status(204).send(null);
     },
   );

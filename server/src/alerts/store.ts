@@ -3,7 +3,7 @@ import { conflict, notFound } from "../errors.js";
 import type { Audit } from "../registry/audit.js";
 import { type Caller, ownedBy } from "../registry/caller.js";
 import { newId } from "../registry/ids.js";
-import type { ChannelStore } from "./channel-store.js";
+import { hears, liveForOwnerSql, toChannel } from "./channel-store.js";
 import type { AlertSettings } from "./settings.js";
 import {
   type Alert,
@@ -109,9 +109,10 @@ export interface AlertQuery {
  */
 export function createAlertStore(
   db: Db,
-  deps: { audit: Audit; channels: ChannelStore; settings: AlertSettings; publicUrl: () => string | null },
+  deps: { audit: Audit; settings: AlertSettings; publicUrl: () => string | null },
 ) {
-  const { audit, channels, settings } = deps;
+  const { audit, settings } = deps;
+  const liveChannels = db.prepare(liveForOwnerSql("c.created_ms, c.rowid"));
   const activeBySubject = db.prepare(
     "SELECT * FROM alert WHERE subject = ? AND kind = ? AND state != 'resolved'",
   );
@@ -188,7 +189,10 @@ export function createAlertStore(
     const body = JSON.stringify(alertPayload(alert, { id: eventId, type, atMs }, deps.publicUrl()));
     setEventBody.run(body, eventId);
     if (NOTIFYING_EVENTS.has(type)) {
-      for (const c of channels.channelsFor(alert)) {
+      const live = (liveChannels.all(alert.ownerId, alert.ownerId) as Record<string, unknown>[]).map(
+        toChannel,
+      );
+      for (const c of live.filter((c) => hears(c, alert))) {
         insertOutbox.run(`${alert.id}.${eventId}.${c.id}`, eventId, type, alert.id, c.id, atMs, atMs);
       }
     }

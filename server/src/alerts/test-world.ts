@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type App, createApi } from "../api/app.js";
 import { openDatabase } from "../db/open.js";
+import { createSqliteClient } from "../db/sql/sqlite.js";
 import { createLogger } from "../logger.js";
 import { createAudit } from "../registry/audit.js";
 import { ADMIN } from "../registry/caller.js";
@@ -25,7 +26,7 @@ export const T0 = Date.UTC(2026, 4, 3, 12, 0, 0);
 export const MIN = 60_000;
 
 export function createTestWorld(
-  opts: Partial<Omit<AlertingDeps, "db" | "audit" | "units" | "probes" | "log">> & {
+  opts: Partial<Omit<AlertingDeps, "db" | "sql" | "audit" | "units" | "probes" | "log">> & {
     realClock?: boolean;
   } = {},
 ) {
@@ -37,6 +38,8 @@ export function createTestWorld(
     })();
   }
   const audit = createAudit(db);
+  // The SQL client on its own connection to the same file, as the server builds it (app.ts).
+  const sql = createSqliteClient(db);
   const units = createUnits(db, audit, () => new Set<string>(PROFILE_IDS));
   const probes = createProbes(db, audit);
   const log = createLogger(process.env.COLDTRAIL_TEST_LOG ?? "silent");
@@ -45,6 +48,7 @@ export function createTestWorld(
   const build = () =>
     createAlerting({
       db,
+      sql,
       audit,
       units,
       probes,
@@ -62,6 +66,7 @@ export function createTestWorld(
   const world = {
     dir,
     db,
+    sql,
     audit,
     units,
     probes,
@@ -128,6 +133,7 @@ export function createTestWorld(
       // database closes under it.
       await new Promise((r) => setImmediate(r));
       if (api) await api.close();
+      await sql.close();
       db.close();
       rmSync(dir, { recursive: true, force: true });
     },

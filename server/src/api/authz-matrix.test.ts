@@ -464,14 +464,14 @@ async function fresh(target: Target): Promise<Objects> {
       atMs: now - HOUR,
     },
   ]);
-  const { channel } = t.alerting.http.channels.channels.create(
+  const { channel } = await t.alerting.http.channels.channels.create(
     donor,
     { kind: "webhook", target: "https://hooks.example.org/donor" },
     now,
   );
   // Port 9 on loopback refuses at once: a test notification to it fails without leaving the machine.
   const pushEndpoint = `https://127.0.0.1:9/donor/${target}/${n}`;
-  t.alerting.http.notify.prefs.subscribe(
+  await t.alerting.http.notify.prefs.subscribe(
     donor,
     {
       endpoint: pushEndpoint,
@@ -614,13 +614,14 @@ describe("alerts follow the same ownership as every other row", () => {
     const o = await fresh("A");
     const alert = store.get(ADMIN, o.alertId);
     const channels = t.alerting.http.channels.channels;
-    const channelOf = (caller: Caller) =>
-      channels.create(caller, { kind: "webhook", target: "https://hooks.example.org/x" }, t.now()).channel.id;
+    const channelOf = async (caller: Caller) =>
+      (await channels.create(caller, { kind: "webhook", target: "https://hooks.example.org/x" }, t.now()))
+        .channel.id;
     const staffA = (await t.accounts.listAccounts(ADMIN)).find((a) => a.name === "Staff A") as Account;
     const staffB = (await t.accounts.listAccounts(ADMIN)).find((a) => a.name === "Staff B") as Account;
-    const hears = channelOf(callerOf(staffA));
-    const deaf = channelOf(callerOf(staffB));
-    const heard = channels.channelsFor(alert).map((c) => c.id);
+    const hears = await channelOf(callerOf(staffA));
+    const deaf = await channelOf(callerOf(staffB));
+    const heard = (await channels.channelsFor(alert)).map((c) => c.id);
     expect(heard).toContain(o.channelId);
     expect(heard).toContain(hears);
     expect(heard).not.toContain(deaf);

@@ -53,8 +53,10 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
     previousStopClean: pipeline.previousStopClean,
   });
   pipeline.onStored(checkpoints.observe);
+  const sql = createSqliteClient(db);
   const alerting = createAlerting({
     db,
+    sql,
     audit,
     units,
     probes,
@@ -69,7 +71,6 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
   const onUnitChanged = (unitId: string) => void changedUnits.push(unitId);
 
   const throttle = createSignInThrottle({ now });
-  const sql = createSqliteClient(db);
   const accounts = createAccounts({ sql, now, throttle, sqliteOnly: { db, audit } });
   const app = await createApi({ log, adminToken: TEST_TOKEN, accounts });
   let dashboardDir: string | undefined;
