@@ -296,7 +296,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       `\ncoldtrail: no one can sign in as an admin yet. Open this link to set the password of ${setup.email} (COLDTRAIL_ADMIN_EMAIL); it works once, for 7 days, and a new one is printed at each start until it is used:\n  ${setup.inviteUrl}\n\n`,
     );
   }
-  alerting.start();
+  await alerting.start();
   log.info({ httpUrl, mqttUrl: broker.url, store: store.name, dataDir: config.dataDir }, "coldtrail.started");
 
   let stopped = false;

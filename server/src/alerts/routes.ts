@@ -98,18 +98,20 @@ function channelView(c: Channel) {
 /** The alert queue, its lifecycle (ack, resolve) and the SSE stream. */
 export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps) => {
   const { store, hub } = deps;
-  const view = (a: Parameters<typeof alertView>[0]) => {
-    const acknowledgedByName = store.nameOf(a.acknowledgedBy) ?? undefined;
-    const resolvedByName = store.nameOf(a.resolvedBy) ?? undefined;
+  const view = async (a: Parameters<typeof alertView>[0]) => {
+    const acknowledgedByName = (await store.nameOf(a.acknowledgedBy)) ?? undefined;
+    const resolvedByName = (await store.nameOf(a.resolvedBy)) ?? undefined;
+    const batches: { id: string; code: string | null }[] = [];
+    for (const id of a.batchIds) batches.push({ id, code: await store.codeOf(id) });
     return {
       ...alertView(a, deps.publicUrl()),
-      batches: a.batchIds.map((id) => ({ id, code: store.codeOf(id) })),
+      batches,
       ...(acknowledgedByName !== undefined && { acknowledgedByName }),
       ...(resolvedByName !== undefined && { resolvedByName }),
     };
   };
   // Who may see an event is decided like every other row (ownedBy): staff see their site's.
-  const canSee = (caller: Caller, e: AlertEvent) => store.ownerVisibleTo(caller, e.ownerId);
+  const canSee = (caller: Caller, e: AlertEvent): Promise<boolean> => store.ownerVisibleTo(caller, e.ownerId);
   app.get(
     "/api/v1/alerts",
     {
@@ -125,17 +127,16 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
         response: { 200: alertList, ...errorResponses },
       },
     },
-    async (req) => ({
-      alerts: store
-        .list(req.caller, {
-          state: req.query.state,
-          unitId: req.query.unitId,
-          kind: req.query.kind,
-          limit: req.query.limit,
-          beforeId: req.query.before,
-        })
-        .map(view),
-    }),
+    async (req) => {
+      const alerts = await store.list(req.caller, {
+        state: req.query.state,
+        unitId: req.query.unitId,
+        kind: req.query.kind,
+        limit: req.query.limit,
+        beforeId: req.query.before,
+      });
+      return { alerts: await Promise.all(alerts.map(view)) };
+    },
   );
 
   app.get(
@@ -175,24 +176,32 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
         "x-accel-buffering": "no",
       });
       res.write("retry: 3000\n\n");
-      let lastSent = after ?? store.lastEventId();
-      const send = (e: AlertEvent) => {
-        if (e.id <= lastSent || !canSee(caller, e)) return;
+      // Subscribed before the replay: nothing committed in between is missed (and `send` skips
+      // what the replay already sent). Live events go out one at a time, in id order, each after
+      // its visibility check.
+      let lastSent = 0;
+      const send = async (e: AlertEvent, checked = false) => {
+        if (e.id <= lastSent || (!checked && !(await canSee(caller, e)))) return;
+        if (e.id <= lastSent) return;
         res.write(`id: ${e.id}\nevent: alert\ndata: ${e.body}\n\n`);
         lastSent = e.id;
       };
-      // Subscribed before the replay: nothing committed in between is missed (and `send` skips
-      // what the replay already sent).
+      let live: Promise<void> | null = null;
       const buffered: AlertEvent[] = [];
-      let replaying = true;
-      const unsubscribe = hub.subscribe((e) => (replaying ? buffered.push(e) : send(e)));
+      const unsubscribe = hub.subscribe((e) => {
+        if (live === null) buffered.push(e);
+        else live = live.then(() => send(e)).catch(() => undefined);
+      });
+      lastSent = after ?? (await store.lastEventId());
       for (;;) {
-        const page = store.eventsAfter(caller, lastSent, REPLAY_PAGE);
-        for (const e of page) send(e);
+        // eventsAfter already keeps what the caller may see.
+        const page = await store.eventsAfter(caller, lastSent, REPLAY_PAGE);
+        for (const e of page) await send(e, true);
         if (page.length < REPLAY_PAGE) break;
       }
-      replaying = false;
-      for (const e of buffered) send(e);
+      live = (async () => {
+        for (const e of buffered.splice(0)) await send(e);
+      })().catch(() => undefined);
       const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
       keepalive.unref();
       let closed = false;
@@ -213,10 +222,10 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
     "/api/v1/alerts/:id",
     { schema: { params: idParams, response: { 200: alertDetail, ...errorResponses } } },
     async (req) => {
-      const a = store.get(req.caller, req.params.id);
+      const a = await store.get(req.caller, req.params.id);
       return {
-        ...view(a),
-        deliveries: store.deliveriesOf(a.id).map(deliveryView),
+        ...(await view(a)),
+        deliveries: (await store.deliveriesOf(a.id)).map(deliveryView),
         history: deps.audit.forEntity("alert", a.id).map((h) => ({
           at: h.at,
           actor: h.actor,
@@ -239,9 +248,15 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
       },
     },
     async (req) => {
-      const changes = store.acknowledge(req.caller, req.params.id, req.body?.comment || null, deps.now());
+      // Answered only once the acknowledgement has committed.
+      const changes = await store.acknowledge(
+        req.caller,
+        req.params.id,
+        req.body?.comment || null,
+        deps.now(),
+      );
       deps.committed(changes);
-      return view(store.get(req.caller, req.params.id));
+      return view(await store.get(req.caller, req.params.id));
     },
   );
 
@@ -256,9 +271,9 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
       },
     },
     async (req) => {
-      const changes = store.resolve(req.caller, req.params.id, req.body?.comment || null, deps.now());
+      const changes = await store.resolve(req.caller, req.params.id, req.body?.comment || null, deps.now());
       deps.committed(changes);
-      return view(store.get(req.caller, req.params.id));
+      return view(await store.get(req.caller, req.params.id));
     },
   );
 

@@ -92,29 +92,35 @@ export function createTestWorld(
     loneProbe(probeId: string, atMs = now()): string {
       return probes.create(ADMIN, { id: probeId }, atMs).probe.id;
     },
-    /** One live message: readings stored as the forwarder would hand them over. */
-    reading(probeId: string, tsMs: number, tempC: number, receivedMs = tsMs): void {
+    /** One live message: readings stored as the forwarder would hand them over; resolves once its alert changes committed. */
+    async reading(probeId: string, tsMs: number, tempC: number, receivedMs = tsMs): Promise<void> {
       const r: StoredReading = { probeId, tsMs, tempC, seq: null, serverTimed: false, receivedMs };
       alerting.onStored([r]);
+      await alerting.settled();
     },
-    /** Sets the clock to `ms` and ticks. */
-    tickAt(ms: number): void {
+    /** Sets the clock to `ms` and ticks (resolves once the tick's changes committed). */
+    async tickAt(ms: number): Promise<void> {
       nowMs = ms;
-      alerting.tick(ms);
+      await alerting.tick(ms);
     },
     /** One reading a minute from `fromMs` to `toMs` (exclusive), ticking along. */
-    run(probeId: string, fromMs: number, toMs: number, tempC: number | ((ms: number) => number)): void {
+    async run(
+      probeId: string,
+      fromMs: number,
+      toMs: number,
+      tempC: number | ((ms: number) => number),
+    ): Promise<void> {
       for (let t = fromMs; t < toMs; t += MIN) {
         nowMs = t;
-        world.reading(probeId, t, typeof tempC === "number" ? tempC : tempC(t));
-        alerting.tick(t);
+        await world.reading(probeId, t, typeof tempC === "number" ? tempC : tempC(t));
+        await alerting.tick(t);
       }
     },
     /** Stops the alerts module and starts a new one on the same database, as a server restart does. */
     async restart(): Promise<void> {
       await alerting.stop();
       alerting = build();
-      alerting.start();
+      await alerting.start();
     },
     active: () => alerting.store.active(),
     all: () => alerting.store.list(ADMIN, { limit: 1000 }),

@@ -445,7 +445,7 @@ async function fresh(target: Target): Promise<Objects> {
     { unitId: unit.id, expressedAtMs: now - 9 * HOUR, atMs: now - 8 * HOUR, state: "frozen" },
     now,
   );
-  const [raised] = t.alerting.store.apply([
+  const [raised] = await t.alerting.store.apply([
     {
       op: "raise",
       key: { kind: "probe-offline", subject: { type: "unit", unitId: unit.id } },
@@ -604,15 +604,15 @@ describe("alerts follow the same ownership as every other row", () => {
     const store = t.alerting.store;
     const staff = (site: Target): Caller => ({ accountId: "x", role: "staff", siteId: sites[site] });
     expect([
-      store.ownerVisibleTo(donors.A, donors.A.accountId),
-      store.ownerVisibleTo(staff("A"), donors.A.accountId),
-      store.ownerVisibleTo(ADMIN, donors.A.accountId),
-      store.ownerVisibleTo(staff("B"), donors.A.accountId),
-      store.ownerVisibleTo(donors.B, donors.A.accountId),
+      await store.ownerVisibleTo(donors.A, donors.A.accountId),
+      await store.ownerVisibleTo(staff("A"), donors.A.accountId),
+      await store.ownerVisibleTo(ADMIN, donors.A.accountId),
+      await store.ownerVisibleTo(staff("B"), donors.A.accountId),
+      await store.ownerVisibleTo(donors.B, donors.A.accountId),
     ]).toEqual([true, true, true, false, false]);
 
     const o = await fresh("A");
-    const alert = store.get(ADMIN, o.alertId);
+    const alert = await store.get(ADMIN, o.alertId);
     const channels = t.alerting.http.channels.channels;
     const channelOf = async (caller: Caller) =>
       (await channels.create(caller, { kind: "webhook", target: "https://hooks.example.org/x" }, t.now()))
