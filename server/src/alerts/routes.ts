@@ -13,7 +13,6 @@ import { errorResponses } from "../api/schemas/common.js";
 import { httpError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Audit } from "../registry/audit.js";
-import type { Caller } from "../registry/caller.js";
 import type { Units } from "../registry/units.js";
 import type { ChannelStore } from "./channel-store.js";
 import { TARGET_CHECKS, unavailableReason } from "./channels/registry.js";
@@ -24,7 +23,6 @@ import type { AlertChange, AlertStore } from "./store.js";
 import {
   ALERT_KINDS,
   ALERT_STATES,
-  type AlertEvent,
   CHANNEL_KINDS,
   type Channel,
   type ChannelKind,
@@ -110,8 +108,6 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
       ...(resolvedByName !== undefined && { resolvedByName }),
     };
   };
-  // Who may see an event is decided like every other row (ownedBy): staff see their site's.
-  const canSee = (caller: Caller, e: AlertEvent): Promise<boolean> => store.ownerVisibleTo(caller, e.ownerId);
   app.get(
     "/api/v1/alerts",
     {
@@ -176,35 +172,18 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
         "x-accel-buffering": "no",
       });
       res.write("retry: 3000\n\n");
-      // Subscribed before the replay: nothing committed in between is missed (and `send` skips
-      // what the replay already sent). Live events go out one at a time, in id order, each after
-      // its visibility check.
+      // The stream is read from the database, in id order, from the cursor on: at start, and
+      // again whenever the hub says a change committed. Ids commit in order on both backends
+      // (store.ts), so a committed row never appears behind the cursor, and what the caller may
+      // see is decided by the query (ownedBy), as for the replay. Subscribed before the cursor is
+      // read: nothing committed in between is missed.
       let lastSent = 0;
-      const send = async (e: AlertEvent, checked = false) => {
-        if (e.id <= lastSent || (!checked && !(await canSee(caller, e)))) return;
-        if (e.id <= lastSent) return;
-        res.write(`id: ${e.id}\nevent: alert\ndata: ${e.body}\n\n`);
-        lastSent = e.id;
-      };
-      let live: Promise<void> | null = null;
-      const buffered: AlertEvent[] = [];
-      const unsubscribe = hub.subscribe((e) => {
-        if (live === null) buffered.push(e);
-        else live = live.then(() => send(e)).catch(() => undefined);
-      });
-      lastSent = after ?? (await store.lastEventId());
-      for (;;) {
-        // eventsAfter already keeps what the caller may see.
-        const page = await store.eventsAfter(caller, lastSent, REPLAY_PAGE);
-        for (const e of page) await send(e, true);
-        if (page.length < REPLAY_PAGE) break;
-      }
-      live = (async () => {
-        for (const e of buffered.splice(0)) await send(e);
-      })().catch(() => undefined);
+      let ready = false;
+      let pulling = false;
+      let dirty = false;
+      let closed = false;
       const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
       keepalive.unref();
-      let closed = false;
       const close = () => {
         if (closed) return;
         closed = true;
@@ -213,8 +192,38 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
         deregister();
         res.end();
       };
+      const pull = async (): Promise<void> => {
+        if (!ready || pulling) {
+          dirty = true;
+          return;
+        }
+        pulling = true;
+        try {
+          do {
+            dirty = false;
+            for (;;) {
+              const page = await store.eventsAfter(caller, lastSent, REPLAY_PAGE);
+              for (const e of page) {
+                if (closed) return;
+                res.write(`id: ${e.id}\nevent: alert\ndata: ${e.body}\n\n`);
+                lastSent = e.id;
+              }
+              if (page.length < REPLAY_PAGE) break;
+            }
+          } while (dirty && !closed);
+        } catch (e) {
+          req.log.warn({ err: (e as Error).message }, "alerts.stream_read_failed");
+          close();
+        } finally {
+          pulling = false;
+        }
+      };
+      const unsubscribe = hub.subscribe(() => void pull());
       const deregister = hub.onClose(close);
       res.on("close", close);
+      lastSent = after ?? (await store.lastEventId());
+      ready = true;
+      await pull();
     },
   );
 
