@@ -192,6 +192,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   secureDataFiles(config.dataDir);
   const alerting = createAlerting({
     db,
+    sql,
     audit,
     units,
     probes,
@@ -348,7 +349,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       `\ncoldtrail: no one can sign in as an admin yet. Open this link to set the password of ${setup.email} (COLDTRAIL_ADMIN_EMAIL); it works once, for 7 days, and a new one is printed at each start until it is used:\n  ${setup.inviteUrl}\n\n`,
     );
   }
-  alerting.start();
+  await alerting.start();
   log.info(
     {
       httpUrl,

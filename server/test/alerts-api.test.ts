@@ -77,6 +77,7 @@ describe("GET /api/v1/alerts/stream (Server-Sent Events)", () => {
     const s1 = await openStream(base);
     expect(s1.contentType).toBe("text/event-stream; charset=utf-8");
     w.alerting.onProbeLive(p[0] as string, { batteryPct: 9 });
+    await w.alerting.settled();
     await until(() => s1.events.length === 1);
     expect(s1.events[0]).toMatchObject({
       event: "alert",
@@ -87,6 +88,7 @@ describe("GET /api/v1/alerts/stream (Server-Sent Events)", () => {
 
     // While disconnected: a second alert, and the first acknowledged over the API.
     w.alerting.onProbeLive(p[1] as string, { batteryPct: 9 });
+    await w.alerting.settled();
     const ack = await call<{ state: string; comment: string }>(
       base,
       "POST",
@@ -104,6 +106,7 @@ describe("GET /api/v1/alerts/stream (Server-Sent Events)", () => {
     expect(s2.events.map((e) => e.id)).toEqual([seen + 1, seen + 2]);
     // And it stays live after the replay.
     w.alerting.onProbeLive(p[2] as string, { batteryPct: 9 });
+    await w.alerting.settled();
     await until(() => s2.events.length === 3);
     expect(s2.events[2]).toMatchObject({ id: seen + 3, data: { probeId: "probe-s3" } });
     s2.close();
@@ -135,8 +138,9 @@ describe("alert and channel routes", () => {
     const base = await w.listen();
     const { unitId, probeId } = w.unitWithProbe("Bank freezer", "freezer", T0, "probe-r1");
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
-    w.tickAt(T0); // the server is listening from the attachment on
-    w.tickAt(T0 + 16 * 60_000); // and the probe has been silent: offline
+    await w.alerting.settled();
+    await w.tickAt(T0); // the server is listening from the attachment on
+    await w.tickAt(T0 + 16 * 60_000); // and the probe has been silent: offline
     const list = await call<{
       alerts: { kind: string; state: string; unitId: string; openedAt: string; acknowledgedAt?: string }[];
     }>(base, "GET", `/api/v1/alerts?state=open&unitId=${unitId}`);
@@ -194,7 +198,7 @@ describe("alert and channel routes", () => {
       "alert.resolved/admin",
     ]);
     expect(detail.body.deliveries).toEqual([]);
-    expect(w.alerting.openCountOf(unitId)).toBe(1);
+    expect(await w.alerting.openCountOf(unitId)).toBe(1);
   });
 
   it("creates, lists and deletes channels; never shows a secret again; validates targets, kinds and units", async () => {
@@ -273,11 +277,12 @@ describe("MQTT channel and Home Assistant discovery (real aedes)", () => {
       settings: { delivery: { minBackoffMs: 20, maxBackoffMs: 100, timeoutMs: 1000 } },
     });
     const base = await w.listen();
-    w.alerting.start();
+    await w.alerting.start();
     expect((await call(base, "POST", "/api/v1/channels", { kind: "mqtt" })).status).toBe(201);
     const { unitId, probeId } = w.unitWithProbe("Donor freezer", "freezer", Date.now(), "probe-ha");
     await w.alerting.publishDiscovery(unitId);
     w.alerting.onProbeLive(probeId, { batteryPct: 4 });
+    await w.alerting.settled();
     await w.alerting.outbox.drain();
 
     // A subscriber that connects afterwards still gets both, retained.
@@ -324,6 +329,7 @@ describe("MQTT channel and Home Assistant discovery (real aedes)", () => {
 
     // Resolved: the retained state says no problem.
     w.alerting.onProbeLive(probeId, { batteryPct: 100 });
+    await w.alerting.settled();
     await w.alerting.outbox.drain();
     await until(() => JSON.parse(got.get(`coldtrail/v1/alerts/${unitId}`) as string).problem === false);
   });

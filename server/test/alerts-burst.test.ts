@@ -107,7 +107,7 @@ describe("email in a burst", () => {
       smtpUrl: `smtp://127.0.0.1:${port}`,
     });
     const base = await w.listen();
-    w.alerting.start();
+    await w.alerting.start();
 
     const units = Array.from({ length: 20 }, (_, i) => w.unitWithProbe(`Freezer ${i + 1}`));
     const unitIds = units.map((u) => u.unitId);
@@ -125,15 +125,17 @@ describe("email in a burst", () => {
 
     // A power cut: 20 probes report a low battery in one go.
     for (const u of units) w.alerting.onProbeLive(u.probeId, { batteryPct: 5 });
-    expect(w.active()).toHaveLength(20);
+    await w.alerting.settled();
+    expect(await w.active()).toHaveLength(20);
     await w.alerting.outbox.drain(30_000);
     expect(together.max).toBeGreaterThanOrEqual(3);
 
     // Then staff acknowledge three of them: a second message to whoever heard of each.
+    const active = await w.active();
     const acked = [units[0], units[7], units[12]].map(
-      (u) => w.active().find((a) => a.unitId === u?.unitId)?.id as string,
+      (u) => active.find((a) => a.unitId === u?.unitId)?.id as string,
     );
-    for (const id of acked) w.alerting.store.acknowledge(ADMIN, id, "on it", Date.now());
+    for (const id of acked) await w.alerting.store.acknowledge(ADMIN, id, "on it", Date.now());
     w.alerting.outbox.poke();
     await w.alerting.outbox.drain(30_000);
 
@@ -177,13 +179,14 @@ describe("email in a burst", () => {
     const settings = { delivery: { ...FAST, groupMax: 4 } };
     w = createTestWorld({ realClock: true, settings, smtpUrl: `smtp://127.0.0.1:${port}` });
     const base = await w.listen();
-    w.alerting.start();
+    await w.alerting.start();
     const ch = await call<{ id: string }>(base, "POST", "/api/v1/channels", {
       kind: "email",
       target: "staff@bank.example",
     });
     const units = Array.from({ length: 20 }, (_, i) => w.unitWithProbe(`Freezer ${i + 1}`));
     for (const u of units) w.alerting.onProbeLive(u.probeId, { batteryPct: 5 });
+    await w.alerting.settled();
 
     await until(
       () =>
@@ -237,7 +240,7 @@ describe("webhooks in a burst", () => {
     );
     w = createTestWorld({ realClock: true, settings: { delivery: FAST } });
     const base = await w.listen();
-    w.alerting.start();
+    await w.alerting.start();
     const channelIds: string[] = [];
     for (const r of receivers)
       channelIds.push(
@@ -246,6 +249,7 @@ describe("webhooks in a burst", () => {
       );
     const units = Array.from({ length: 12 }, (_, i) => w.unitWithProbe(`Freezer ${i + 1}`));
     for (const u of units) w.alerting.onProbeLive(u.probeId, { batteryPct: 5 });
+    await w.alerting.settled();
     await w.alerting.outbox.drain(30_000);
 
     expect(together.max).toBeGreaterThanOrEqual(2);

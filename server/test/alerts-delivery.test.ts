@@ -70,7 +70,7 @@ describe("webhook channel", () => {
     const port = await freePort();
     const { got } = await startReceiver(port, (n) => (n === 1 ? 500 : 204));
     const base = await w.listen();
-    w.alerting.start();
+    await w.alerting.start();
     const ch = await call<{ id: string }>(base, "POST", "/api/v1/channels", {
       kind: "webhook",
       target: `http://127.0.0.1:${port}/hook`,
@@ -79,12 +79,13 @@ describe("webhook channel", () => {
     expect(ch.status).toBe(201);
     const probeId = w.loneProbe("probe-webhook");
     w.alerting.onProbeLive(probeId, { batteryPct: 7 });
+    await w.alerting.settled();
     await w.alerting.outbox.drain();
     expect(got).toHaveLength(2);
     expect(got[0]?.deliveryId).toBe(got[1]?.deliveryId);
     expect(got[0]?.raw).toBe(got[1]?.raw);
     expect(got.map((g) => g.signatureValid)).toEqual([true, true]);
-    const alertId = w.active()[0]?.id as string;
+    const alertId = (await w.active())[0]?.id as string;
     expect(got[1]?.body).toMatchObject({
       id: alertId,
       kind: "battery-low",
@@ -130,7 +131,7 @@ describe("webhook channel", () => {
     w = createTestWorld({ realClock: true, settings: FAST });
     const port = await freePort(); // nothing listens here yet
     const base = await w.listen();
-    w.alerting.start();
+    await w.alerting.start();
     await call(base, "POST", "/api/v1/channels", {
       kind: "webhook",
       target: `http://127.0.0.1:${port}/hook`,
@@ -138,7 +139,8 @@ describe("webhook channel", () => {
     });
     for (const id of ["probe-d1", "probe-d2", "probe-d3"])
       w.alerting.onProbeLive(w.loneProbe(id), { batteryPct: 5 });
-    const first = w.active()[0]?.id as string;
+    await w.alerting.settled();
+    const first = (await w.active())[0]?.id as string;
     expect((await call(base, "POST", `/api/v1/alerts/${first}/ack`, { comment: "seen" })).status).toBe(200);
     await until(() => (w.db.prepare("SELECT max(attempts) FROM alert_outbox").pluck().get() as number) >= 3);
     const down = await call<{ deliveries: { status: string; lastError: string }[] }>(
@@ -201,13 +203,14 @@ describe("webhook connections", () => {
       settings: { delivery: { minBackoffMs: 60_000, maxBackoffMs: 60_000, timeoutMs: 2000 } },
     });
     const base = await w.listen();
-    w.alerting.start();
+    await w.alerting.start();
     await call(base, "POST", "/api/v1/channels", {
       kind: "webhook",
       target: `http://127.0.0.1:${port}/hook`,
     });
     for (const id of ["probe-k1", "probe-k2", "probe-k3"])
       w.alerting.onProbeLive(w.loneProbe(id), { batteryPct: 5 });
+    await w.alerting.settled();
     await w.alerting.outbox.drain();
     const rows = w.db.prepare("SELECT delivery_id, status, attempts FROM alert_outbox ORDER BY id").all();
     expect(rows).toEqual(
@@ -228,7 +231,7 @@ describe("email channel (nodemailer → a real smtp-server)", () => {
     const port = await freePort();
     w = createTestWorld({ realClock: true, settings: FAST, smtpUrl: `smtp://127.0.0.1:${port}` });
     const base = await w.listen();
-    w.alerting.start();
+    await w.alerting.start();
     const ch = await call(base, "POST", "/api/v1/channels", {
       kind: "email",
       target: "staff@milkbank.example",
@@ -239,12 +242,12 @@ describe("email channel (nodemailer → a real smtp-server)", () => {
     const now = Date.now();
     const { unitId, probeId } = w.unitWithProbe("Donor freezer", "freezer", now - 3 * 60 * MIN);
     const start = Math.floor((now - 40 * MIN) / MIN) * MIN;
-    for (let t = start - 10 * MIN; t < start; t += MIN) w.reading(probeId, t, -20);
-    for (let t = start; t <= now; t += MIN) w.reading(probeId, t, -9.5);
-    const alert = w.active().find((a) => a.kind === "excursion");
+    for (let t = start - 10 * MIN; t < start; t += MIN) await w.reading(probeId, t, -20);
+    for (let t = start; t <= now; t += MIN) await w.reading(probeId, t, -9.5);
+    const alert = (await w.active()).find((a) => a.kind === "excursion");
     expect(alert).toBeDefined();
     await until(() => (w.db.prepare("SELECT max(attempts) FROM alert_outbox").pluck().get() as number) >= 2);
-    expect(w.alerting.store.deliveriesOf(alert?.id as string)[0]).toMatchObject({
+    expect((await w.alerting.store.deliveriesOf(alert?.id as string))[0]).toMatchObject({
       status: "failed",
       lastError: expect.stringContaining("ECONNREFUSED"),
     });
@@ -253,7 +256,7 @@ describe("email channel (nodemailer → a real smtp-server)", () => {
     closers.push(smtp.close);
     const messages = smtp.mails;
     await w.alerting.outbox.drain();
-    w.alerting.store.acknowledge(ADMIN, alert?.id as string, "moved to the bank freezer", Date.now());
+    await w.alerting.store.acknowledge(ADMIN, alert?.id as string, "moved to the bank freezer", Date.now());
     w.alerting.outbox.poke();
     await w.alerting.outbox.drain();
 
@@ -269,7 +272,7 @@ describe("email channel (nodemailer → a real smtp-server)", () => {
     expect(opened?.body).toContain(`Open the unit: https://coldtrail.example/units/${unitId}`);
     expect(opened?.body).toContain("Check that the door is shut");
     expect(acked?.body).toContain('acknowledged by admin: "moved to the bank freezer"');
-    const ids = w.alerting.store.deliveriesOf(alert?.id as string).map((d) => d.deliveryId);
+    const ids = (await w.alerting.store.deliveriesOf(alert?.id as string)).map((d) => d.deliveryId);
     expect([opened?.headers["x-coldtrail-delivery"], acked?.headers["x-coldtrail-delivery"]]).toEqual(ids);
     expect(opened?.headers["message-id"]).toBe(`<${ids[0]}@coldtrail>`);
   });

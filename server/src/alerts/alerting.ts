@@ -3,6 +3,7 @@
  * channels, the outbox worker and the routes, and returns the hooks the server calls.
  */
 import type { Db } from "../db/open.js";
+import type { SqlClient } from "../db/sql/client.js";
 import type { Logger } from "../logger.js";
 import type { Reading } from "../reading.js";
 import type { Audit } from "../registry/audit.js";
@@ -32,7 +33,7 @@ import { createOutbox } from "./outbox.js";
 import type { VapidKeys } from "./push/vapid.js";
 import type { AlertsDeps, ChannelsDeps } from "./routes.js";
 import { type AlertSettingsInput, resolveAlertSettings } from "./settings.js";
-import { type AlertChange, createAlertStore } from "./store.js";
+import { type AlertChange, type ChangeGuard, createAlertStore } from "./store.js";
 import { type AlertIntent, type ChannelKind, NOTIFYING_EVENTS } from "./types.js";
 import { alertView } from "./view.js";
 
@@ -43,6 +44,8 @@ const PUBLIC_WEBHOOKS_ONLY: WebhookTargetPolicy = { allowPrivate: false, ownPort
 
 export interface AlertingDeps {
   db: Db;
+  /** The SQL client (SQLite on its own connection, or PostgreSQL): alerts, their events, channels and notification choices. */
+  sql: SqlClient;
   audit: Audit;
   units: Units;
   probes: Probes;
@@ -81,6 +84,12 @@ export interface AlertingDeps {
   attachmentIndex?: AttachmentIndex;
   /** How often `start()` ticks the clock. Default 15 s: offline, escalation and reminders are minutes. */
   tickEveryMs?: number;
+  /**
+   * Checked first in the transaction of every change the engine or the clock makes (raise,
+   * clear, reminder, escalation), e.g. a unit lease (ha/unit-leases.ts `check`): when it says no,
+   * the change is not written. Default none.
+   */
+  changeGuard?: (unitId: string | null) => ChangeGuard | undefined;
 }
 
 function monitorStore(db: Db): MonitorStore {
@@ -144,8 +153,8 @@ export function createAlerting(deps: AlertingDeps) {
 
   // The delivery thread's media get ready once a channel needs them, not at the first alert.
   let warmMediaFor = (_kind: ChannelKind): void => undefined;
-  const channels = createChannelStore(db, deps.audit, (kind) => warmMediaFor(kind));
-  const store = createAlertStore(db, { audit: deps.audit, channels, settings, publicUrl });
+  const channels = createChannelStore(deps.sql, (kind) => warmMediaFor(kind));
+  const store = createAlertStore(deps.sql, { channels, settings, publicUrl });
   const hub = createAlertHub();
   const host = (() => {
     try {
@@ -162,14 +171,18 @@ export function createAlerting(deps: AlertingDeps) {
     smtpUrl: deps.smtpUrl ?? null,
     emailFrom: deps.emailFrom ?? `coldtrail <alerts@${host}>`,
     mqttPublish: deps.mqttPublish ?? null,
-    activeOfUnit: (unitId) => store.activeOfUnit(unitId).map((a) => alertView(a, publicUrl())),
+    activeOfUnit: async (unitId) => (await store.activeOfUnit(unitId)).map((a) => alertView(a, publicUrl())),
     now: deps.now,
     ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }),
     vapid: deps.vapid ?? null,
     ...(deps.deliveryThread !== false && { thread: { log } }),
     onPushGone: (channelId) => {
-      if (channels.remove(channelId, deps.now(), "the push service said the subscription is gone"))
-        log.info({ channelId }, "push.subscription_removed");
+      channels.remove(channelId, deps.now(), "the push service said the subscription is gone").then(
+        (removed) => {
+          if (removed) log.info({ channelId }, "push.subscription_removed");
+        },
+        (e: Error) => log.error({ channelId, err: e.message }, "push.subscription_remove_failed"),
+      );
     },
   });
   warmMediaFor = (kind) => {
@@ -177,11 +190,10 @@ export function createAlerting(deps: AlertingDeps) {
   };
   // A donor hears her alerts at once; staff once an alert escalates past the donor (level 0).
   const staffLevel = settings.escalation.find((l) => l.level > 0)?.level ?? 0;
-  const notifyPrefs = createNotifyPrefs(db, channels, {
+  const notifyPrefs = createNotifyPrefs(deps.sql, channels, {
     minEscalationOf: (role) => (role === "donor" ? 0 : staffLevel),
   });
   const outbox = createOutbox(db, {
-    channels,
     media: media.channels,
     log,
     now: deps.now,
@@ -203,7 +215,8 @@ export function createAlerting(deps: AlertingDeps) {
     ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }),
   });
 
-  function committed(changes: readonly AlertChange[]): void {
+  /** Changes that committed: to the live stream and the log; the outbox is poked unless `later`. */
+  function committed(changes: readonly AlertChange[], later = false): void {
     let notify = false;
     for (const c of changes) {
       hub.publish(c.event);
@@ -219,42 +232,121 @@ export function createAlerting(deps: AlertingDeps) {
         `alert.${c.event.type}`,
       );
     }
-    if (notify) outbox.poke();
+    if (notify && later) pokeOwed = true;
+    else if (notify) outbox.poke();
+  }
+  /**
+   * Outbox rows committed by the engine's changes: the outbox is poked once the changes decided
+   * together have all committed (a burst's rows seen at once, so an email lane groups them), or
+   * on the next turn of the event loop at the latest.
+   */
+  let pokeOwed = false;
+  let pokeQueued = false;
+  function pokeIfOwed(): void {
+    if (!pokeOwed) return;
+    pokeOwed = false;
+    outbox.poke();
+  }
+
+  /**
+   * Alert changes waiting to commit, chained per unit (per subject without a unit): the engine
+   * decides in memory at once, and each unit's changes commit one after another, in the order
+   * decided, without the reading path waiting for the database.
+   */
+  const chains = new Map<string, Promise<void>>();
+  const pending = new Set<Promise<void>>();
+  function persist(
+    key: string,
+    what: string,
+    write: () => Promise<AlertChange[]>,
+    onFailed: () => void = () => undefined,
+  ): void {
+    const p: Promise<void> = (chains.get(key) ?? Promise.resolve())
+      .then(async () => {
+        let changes: AlertChange[];
+        try {
+          changes = await write();
+        } catch (e) {
+          onFailed();
+          log.error({ err: (e as Error).message, stack: (e as Error).stack, what }, "alerts.hook_failed");
+          return;
+        }
+        committed(changes, true);
+        if (pokeOwed && !pokeQueued) {
+          pokeQueued = true;
+          setImmediate(() => {
+            pokeQueued = false;
+            pokeIfOwed();
+          });
+        }
+      })
+      .catch((e: Error) => log.error({ err: e.message, stack: e.stack, what }, "alerts.committed_failed"));
+    chains.set(key, p);
+    pending.add(p);
+    void p.finally(() => {
+      pending.delete(p);
+      if (chains.get(key) === p) chains.delete(key);
+      if (pending.size === 0) pokeIfOwed();
+    });
+  }
+  /** Resolves once every alert change decided so far has committed (or failed and been logged). */
+  async function settled(): Promise<void> {
+    while (pending.size > 0) await Promise.all([...pending]);
   }
 
   /** Hooks run on ingest's path: a failure here is logged and must never stop ingest. */
   function guarded(what: string, fn: () => AlertIntent[]): void {
-    let intents: AlertIntent[] = [];
+    let intents: AlertIntent[];
     try {
       intents = fn();
-      if (intents.length > 0) committed(store.apply(intents));
     } catch (e) {
-      engine.rollback(intents);
       log.error({ err: (e as Error).message, stack: (e as Error).stack, what }, "alerts.hook_failed");
+      return;
+    }
+    for (const i of intents) {
+      // One that cannot commit is taken back from the engine's active set, so it is decided again.
+      persist(
+        i.subject,
+        what,
+        () => store.applyOne(i, deps.changeGuard?.(i.op === "raise" ? i.unitId : null)),
+        () => engine.rollback([i]),
+      );
     }
   }
 
   let lastPruneMs = Number.NEGATIVE_INFINITY;
-  function tick(nowMs: number): void {
+  let ticking: Promise<void> | null = null;
+  /** Ticks the engine's clock; reminders, escalation and pruning follow. Resolves when they committed. */
+  function tick(nowMs: number): Promise<void> {
+    if (ticking) return ticking; // the one before is still writing: this one would repeat it
     guarded("tick", () => {
       index.refresh();
       return engine.tick(nowMs);
     });
-    try {
-      for (const a of store.active()) {
-        const n = dueNotice(a, settings, nowMs);
-        if (n) committed(store.notice(a.id, n.type, n.level, nowMs));
-      }
-      if (nowMs - lastPruneMs >= 3_600_000) {
-        // Outbox rows first: an event is kept while an outbox row still points at it. A backlog
-        // (the first prune after an upgrade) goes a chunk per tick, not all in one stall.
-        const pruned = outbox.prune(nowMs - settings.outboxRetentionDays * 86_400_000, PRUNE_CHUNK);
-        if (pruned < PRUNE_CHUNK) lastPruneMs = nowMs;
-        store.pruneEvents(nowMs - settings.eventRetentionDays * 86_400_000);
-      }
-    } catch (e) {
-      log.error({ err: (e as Error).message, stack: (e as Error).stack }, "alerts.tick_failed");
+    ticking = notices(nowMs)
+      .catch((e: Error) => log.error({ err: e.message, stack: e.stack }, "alerts.tick_failed"))
+      .finally(() => {
+        ticking = null;
+      });
+    return ticking;
+  }
+  async function notices(nowMs: number): Promise<void> {
+    await settled();
+    for (const a of await store.active()) {
+      const n = dueNotice(a, settings, nowMs);
+      if (n)
+        persist(a.subject, "notice", () =>
+          store.notice(a.id, n.type, n.level, nowMs, deps.changeGuard?.(a.unitId)),
+        );
     }
+    if (nowMs - lastPruneMs >= 3_600_000) {
+      // Outbox rows first: an event is kept while an outbox row still points at it. A backlog
+      // (the first prune after an upgrade) goes a chunk per tick, not all in one stall.
+      const pruned = outbox.prune(nowMs - settings.outboxRetentionDays * 86_400_000, PRUNE_CHUNK);
+      if (pruned < PRUNE_CHUNK) lastPruneMs = nowMs;
+      await store.pruneEvents(nowMs - settings.eventRetentionDays * 86_400_000);
+    }
+    await settled();
   }
 
   /** Home Assistant discovery messages for a unit (with the probe attached now, if any). */
@@ -316,10 +408,12 @@ export function createAlerting(deps: AlertingDeps) {
       guarded("rejected", () => engine.rejected(probeId, reason));
     },
     tick,
+    settled,
     /** Open (unresolved) alerts of a unit, for `Context.openAlertsOf`. */
-    openCountOf: (unitId: string): number => store.openCountOf(unitId),
+    openCountOf: (unitId: string): Promise<number> => store.openCountOf(unitId),
     /** A unit's unresolved alerts split into open (unacknowledged) and acknowledged. */
-    alertCountsOf: (unitId: string): { open: number; acknowledged: number } => store.countsOf(unitId),
+    alertCountsOf: (unitId: string): Promise<{ open: number; acknowledged: number }> =>
+      store.countsOf(unitId),
     /** Silence longer than this makes a probe offline (the probe-offline alert's setting). */
     offlineAfterMs: settings.offlineAfterMin * 60_000,
     discoveryFor,
@@ -330,12 +424,18 @@ export function createAlerting(deps: AlertingDeps) {
       for (const m of discoveryFor(unitId, discoveryPrefix))
         await publish(m.topic, m.payload, { qos: 1, retain: true });
     },
-    start(): void {
+    /** Seeds the engine with the unresolved alerts, then starts the outbox and the clock. */
+    async start(): Promise<void> {
       if (started) return;
       started = true;
-      engine.seed(store.active());
+      engine.seed(await store.active());
       outbox.start();
-      if ([...media.threaded].some((k) => channels.hasAny(k))) media.warm();
+      void Promise.all([...media.threaded].map((k) => channels.hasAny(k))).then(
+        (any) => {
+          if (started && any.some(Boolean)) media.warm();
+        },
+        (e: Error) => log.error({ err: e.message }, "alerts.warm_check_failed"),
+      );
       const every = deps.tickEveryMs ?? 15_000;
       if (every > 0) {
         timer = setInterval(() => tick(deps.now()), every);
@@ -345,6 +445,8 @@ export function createAlerting(deps: AlertingDeps) {
     async stop(): Promise<void> {
       if (timer) clearInterval(timer);
       timer = null;
+      await ticking;
+      await settled();
       hub.closeAll();
       await outbox.stop();
       await media.close();

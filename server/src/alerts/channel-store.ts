@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
-import type { Db } from "../db/open.js";
+import type { SqlClient, SqlQueries } from "../db/sql/client.js";
 import { notFound } from "../errors.js";
-import type { Audit } from "../registry/audit.js";
+import { recordAudit } from "../registry/audit.js";
 import { type Caller, ownedBy } from "../registry/caller.js";
 import { newId } from "../registry/ids.js";
 import type { Alert, AlertKind, Channel, ChannelKind } from "./types.js";
 
-function toChannel(r: Record<string, unknown>): Channel {
+export function toChannel(r: Record<string, unknown>): Channel {
   return {
     id: r.id as string,
     ownerId: r.owner_id as string,
@@ -21,6 +21,34 @@ function toChannel(r: Record<string, unknown>): Channel {
   };
 }
 
+/** Whether a channel whose owner may see the alert hears it at the alert's escalation level. Pure. */
+export function hears(c: Channel, alert: Alert): boolean {
+  return (
+    c.minEscalation <= alert.escalationLevel &&
+    (c.alertKinds === null || c.alertKinds.includes(alert.kind)) &&
+    (c.unitIds === null || (alert.unitId !== null && c.unitIds.includes(alert.unitId)))
+  );
+}
+
+/**
+ * Creation order of channels made in the same millisecond: SQLite's rowid (as before the SQL
+ * client); PostgreSQL has none, so ties go by id there.
+ */
+export const channelOrder = (sql: Pick<SqlClient, "backend">, alias = ""): string =>
+  sql.backend === "sqlite" ? `${alias}created_ms, ${alias}rowid` : `${alias}created_ms, ${alias}id`;
+
+/**
+ * Live channels whose owner may see alerts owned by `?` (as `ownedBy` decides): its owner's own,
+ * staff's those of every account of their site, an admin's everyone's. Takes the owner twice.
+ */
+export const liveForOwnerSql = (order: string) =>
+  `SELECT c.* FROM alert_channel c LEFT JOIN account a ON a.id = c.owner_id
+     WHERE c.deleted_ms IS NULL AND (
+       c.owner_id = ? OR a.role = 'admin'
+       OR (a.role = 'staff' AND a.site_id IS NOT NULL
+           AND a.site_id = (SELECT site_id FROM account WHERE id = ?))
+     ) ORDER BY ${order}`;
+
 export interface NewChannel {
   kind: ChannelKind;
   target: string;
@@ -30,44 +58,48 @@ export interface NewChannel {
   minEscalation?: number | undefined;
 }
 
-/** Alert channels: where alerts go (a webhook URL, an email address, MQTT), owned like units. */
+const INSERT_SQL = `INSERT INTO alert_channel (id, owner_id, kind, target, secret, unit_ids, alert_kinds, min_escalation, created_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const MARK_DELETED_SQL = "UPDATE alert_channel SET deleted_ms = ? WHERE id = ? AND deleted_ms IS NULL";
+const CANCEL_PENDING_SQL =
+  "UPDATE alert_outbox SET status = 'cancelled', last_error = 'channel deleted' WHERE channel_id = ? AND status IN ('pending', 'failed')";
+
+/**
+ * Alert channels: where alerts go (a webhook URL, an email address, MQTT), owned like units. On
+ * the SQL client (either backend). Methods that change or read channels as part of a larger
+ * change take that change's transaction as `q` (default: the client, in a transaction of their own).
+ */
 export function createChannelStore(
-  db: Db,
-  audit: Audit,
+  sql: SqlClient,
   /** After a channel is created (e.g. to get its medium ready). */
   onCreated: (kind: ChannelKind) => void = () => undefined,
 ) {
-  const anyLiveOf = db.prepare("SELECT 1 FROM alert_channel WHERE deleted_ms IS NULL AND kind = ? LIMIT 1");
-  const insert = db.prepare(
-    `INSERT INTO alert_channel (id, owner_id, kind, target, secret, unit_ids, alert_kinds, min_escalation, created_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const byId = db.prepare("SELECT * FROM alert_channel WHERE id = ?");
-  // A channel hears the alerts its owner may see (as `ownedBy` decides): its owner's own, staff's
-  // those of every account of their site, an admin's everyone's.
-  const live = db.prepare(
-    `SELECT c.* FROM alert_channel c LEFT JOIN account a ON a.id = c.owner_id
-     WHERE c.deleted_ms IS NULL AND (
-       c.owner_id = @owner OR a.role = 'admin'
-       OR (a.role = 'staff' AND a.site_id IS NOT NULL
-           AND a.site_id = (SELECT site_id FROM account WHERE id = @owner))
-     ) ORDER BY c.created_ms, c.rowid`,
-  );
-  const markDeleted = db.prepare(
-    "UPDATE alert_channel SET deleted_ms = ? WHERE id = ? AND deleted_ms IS NULL",
-  );
-  const cancelPending = db.prepare(
-    "UPDATE alert_outbox SET status = 'cancelled', last_error = 'channel deleted' WHERE channel_id = ? AND status IN ('pending', 'failed')",
-  );
+  const order = channelOrder(sql);
+  const liveForOwner = liveForOwnerSql(channelOrder(sql, "c."));
+  /** Runs `fn` in `q` when given (the caller's transaction), else in a transaction of its own. */
+  const within = <T>(q: SqlQueries | undefined, fn: (q: SqlQueries) => Promise<T>): Promise<T> =>
+    q ? fn(q) : sql.transaction(fn);
 
-  return {
+  async function markDeleted(q: SqlQueries, id: string, nowMs: number, actor: string, details?: unknown) {
+    if ((await q.run(MARK_DELETED_SQL, [nowMs, id])).changes === 0) return false;
+    await q.run(CANCEL_PENDING_SQL, [id]);
+    await recordAudit(q, nowMs, actor, "channel.deleted", "channel", id, details);
+    return true;
+  }
+
+  const store = {
     /** Creates a channel; a webhook without a secret gets a generated one, returned once. */
-    create(caller: Caller, input: NewChannel, nowMs: number): { channel: Channel; secret: string | null } {
+    async create(
+      caller: Caller,
+      input: NewChannel,
+      nowMs: number,
+      q?: SqlQueries,
+    ): Promise<{ channel: Channel; secret: string | null }> {
       const id = newId("c");
       const secret =
         input.secret ?? (input.kind === "webhook" ? randomBytes(32).toString("base64url") : null);
-      db.transaction(() => {
-        insert.run(
+      const channel = await within(q, async (tx) => {
+        await tx.run(INSERT_SQL, [
           id,
           caller.accountId,
           input.kind,
@@ -77,74 +109,66 @@ export function createChannelStore(
           input.alertKinds ? JSON.stringify(input.alertKinds) : null,
           input.minEscalation ?? 0,
           nowMs,
-        );
+        ]);
         // The target may be a person's address; the audit keeps only the kind and filters.
-        audit.record(nowMs, caller.accountId, "channel.created", "channel", id, {
+        await recordAudit(tx, nowMs, caller.accountId, "channel.created", "channel", id, {
           kind: input.kind,
           unitIds: input.unitIds ?? null,
           alertKinds: input.alertKinds ?? null,
           minEscalation: input.minEscalation ?? 0,
         });
-      })();
+        return (await store.get(id, tx)) as Channel;
+      });
       onCreated(input.kind);
-      return { channel: this.get(id) as Channel, secret: input.secret === undefined ? secret : null };
+      return { channel, secret: input.secret === undefined ? secret : null };
     },
     /** Whether any channel of this kind exists (not deleted). */
-    hasAny(kind: ChannelKind): boolean {
-      return anyLiveOf.get(kind) !== undefined;
+    async hasAny(kind: ChannelKind): Promise<boolean> {
+      return (
+        (await sql.get("SELECT 1 AS one FROM alert_channel WHERE deleted_ms IS NULL AND kind = ? LIMIT 1", [
+          kind,
+        ])) !== undefined
+      );
     },
-    get(id: string): Channel | null {
-      const r = byId.get(id) as Record<string, unknown> | undefined;
+    async get(id: string, q: SqlQueries = sql): Promise<Channel | null> {
+      const r = await q.get("SELECT * FROM alert_channel WHERE id = ?", [id]);
       return r ? toChannel(r) : null;
     },
-    list(caller: Caller): Channel[] {
+    async list(caller: Caller): Promise<Channel[]> {
       const own = ownedBy(caller);
       return (
-        db
-          .prepare(
-            `SELECT * FROM alert_channel WHERE deleted_ms IS NULL AND ${own.sql} ORDER BY created_ms, rowid`,
-          )
-          .all(...own.params) as Record<string, unknown>[]
+        await sql.query(
+          `SELECT * FROM alert_channel WHERE deleted_ms IS NULL AND ${own.sql} ORDER BY ${order}`,
+          own.params,
+        )
       ).map(toChannel);
     },
     /** Deletes a channel; its undelivered deliveries are cancelled (kept, marked, not dropped silently). */
-    delete(caller: Caller, id: string, nowMs: number): void {
+    async delete(caller: Caller, id: string, nowMs: number, q?: SqlQueries): Promise<void> {
       const own = ownedBy(caller);
-      const r = db
-        .prepare(`SELECT id FROM alert_channel WHERE id = ? AND deleted_ms IS NULL AND ${own.sql}`)
-        .get(id, ...own.params);
-      if (!r) throw notFound("channel", id);
-      db.transaction(() => {
-        markDeleted.run(nowMs, id);
-        cancelPending.run(id);
-        audit.record(nowMs, caller.accountId, "channel.deleted", "channel", id);
-      })();
+      await within(q, async (tx) => {
+        const r = await tx.get(
+          `SELECT id FROM alert_channel WHERE id = ? AND deleted_ms IS NULL AND ${own.sql}`,
+          [id, ...own.params],
+        );
+        if (!r) throw notFound("channel", id);
+        await markDeleted(tx, id, nowMs, caller.accountId);
+      });
     },
     /**
      * Removes a channel without a caller: the system's own decision (a push service said the
      * subscription is gone). Pending deliveries are cancelled as with `delete`.
      */
-    remove(id: string, nowMs: number, why: string): boolean {
-      let removed = false;
-      db.transaction(() => {
-        removed = markDeleted.run(nowMs, id).changes > 0;
-        if (!removed) return;
-        cancelPending.run(id);
-        audit.record(nowMs, "system", "channel.deleted", "channel", id, { why });
-      })();
-      return removed;
+    async remove(id: string, nowMs: number, why: string, q?: SqlQueries): Promise<boolean> {
+      return within(q, (tx) => markDeleted(tx, id, nowMs, "system", { why }));
     },
-    /** The channels that hear this alert at its current escalation level. */
-    channelsFor(alert: Alert): Channel[] {
-      return (live.all({ owner: alert.ownerId }) as Record<string, unknown>[])
+    /** The channels that hear this alert at its current escalation level (in the alert change's transaction). */
+    async channelsFor(alert: Alert, q: SqlQueries = sql): Promise<Channel[]> {
+      return (await q.query(liveForOwner, [alert.ownerId, alert.ownerId]))
         .map(toChannel)
-        .filter(
-          (c) =>
-            c.minEscalation <= alert.escalationLevel &&
-            (c.alertKinds === null || c.alertKinds.includes(alert.kind)) &&
-            (c.unitIds === null || (alert.unitId !== null && c.unitIds.includes(alert.unitId))),
-        );
+        .filter((c) => hears(c, alert));
     },
   };
+  return store;
 }
 export type ChannelStore = ReturnType<typeof createChannelStore>;

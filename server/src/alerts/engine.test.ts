@@ -8,19 +8,19 @@ import { alertPayload } from "./view.js";
 let w: TestWorld;
 afterEach(async () => w?.close());
 
-const kinds = (world: TestWorld) => world.active().map((a) => `${a.kind}:${a.state}`);
+const kinds = async (world: TestWorld) => (await world.active()).map((a) => `${a.kind}:${a.state}`);
 
 describe("excursions from live readings (home freezer: above −18 °C for more than 30 min)", () => {
-  it("opens one critical alert with plain words, resolves it when the freezer is back, all in the audit log", () => {
+  it("opens one critical alert with plain words, resolves it when the freezer is back, all in the audit log", async () => {
     w = createTestWorld({ batchesIn: (unitId) => [`b_${unitId}_1`] });
     const { unitId, probeId } = w.unitWithProbe("Donor freezer", "freezer", T0);
-    w.run(probeId, T0, T0 + 40 * MIN, -20);
-    expect(w.all()).toEqual([]);
+    await w.run(probeId, T0, T0 + 40 * MIN, -20);
+    expect(await w.all()).toEqual([]);
     // Door left open at T0+40: warm for 29 min is not yet an excursion, 31 min is.
-    w.run(probeId, T0 + 40 * MIN, T0 + 70 * MIN, -12.5);
-    expect(w.all()).toEqual([]);
-    w.run(probeId, T0 + 70 * MIN, T0 + 73 * MIN, -12.5);
-    const [a] = w.all();
+    await w.run(probeId, T0 + 40 * MIN, T0 + 70 * MIN, -12.5);
+    expect(await w.all()).toEqual([]);
+    await w.run(probeId, T0 + 70 * MIN, T0 + 73 * MIN, -12.5);
+    const [a] = await w.all();
     expect(a).toMatchObject({
       kind: "excursion",
       state: "open",
@@ -36,8 +36,8 @@ describe("excursions from live readings (home freezer: above −18 °C for more 
     expect(a?.message).toContain("warmer than −18 °C since 3 May 2026, 12:40 UTC (last reading −12.5 °C)");
     expect(a?.message).toContain("Check that the door is shut");
 
-    w.run(probeId, T0 + 73 * MIN, T0 + 80 * MIN, -20);
-    const resolved = w.alerting.store.get(ADMIN, a?.id as string);
+    await w.run(probeId, T0 + 73 * MIN, T0 + 80 * MIN, -20);
+    const resolved = await w.alerting.store.get(ADMIN, a?.id as string);
     expect(resolved).toMatchObject({ state: "resolved", resolvedBy: "system", resolvedMs: T0 + 73 * MIN });
     expect(resolved.message).toMatch(
       /^Back to normal: "Donor freezer" was out of range from 3 May 2026, 12:40 UTC to 3 May 2026, 13:13 UTC \(33 minutes, warmest −12.5 °C\)/,
@@ -48,32 +48,32 @@ describe("excursions from live readings (home freezer: above −18 °C for more 
     ]);
   });
 
-  it("does not alarm during the settling period after the unit is created and the probe attached", () => {
+  it("does not alarm during the settling period after the unit is created and the probe attached", async () => {
     w = createTestWorld();
     const { probeId } = w.unitWithProbe("New freezer", "freezer", T0);
     // Switched on at 5 °C, it cools 0.5 °C a minute and is below −18.5 °C after 48 min. Settling
     // ignores the first 30 min, so the warm run counts from T0+30: 18 min, no excursion.
     const coolDown = (t: number) => Math.max(-20, 5 - (0.5 * (t - T0)) / MIN);
-    w.run(probeId, T0, T0 + 120 * MIN, coolDown);
-    expect(w.all()).toEqual([]);
+    await w.run(probeId, T0, T0 + 120 * MIN, coolDown);
+    expect(await w.all()).toEqual([]);
     // Without settling the same start would have alarmed.
     const other = createTestWorld({ settings: { settleMin: 0 } });
     const p2 = other.unitWithProbe("New freezer", "freezer", T0).probeId;
-    other.run(p2, T0, T0 + 120 * MIN, coolDown);
-    expect(other.all().map((a) => a.kind)).toEqual(["excursion"]);
+    await other.run(p2, T0, T0 + 120 * MIN, coolDown);
+    expect((await other.all()).map((a) => a.kind)).toEqual(["excursion"]);
     void other.close();
   });
 
-  it("keeps one alert for a flapping freezer: a quick return reopens it instead of opening another", () => {
+  it("keeps one alert for a flapping freezer: a quick return reopens it instead of opening another", async () => {
     w = createTestWorld();
     const { probeId } = w.unitWithProbe("Flappy", "freezer", T0 - 60 * MIN);
     let t = T0;
     for (let i = 0; i < 3; i++) {
-      w.run(probeId, t, t + 35 * MIN, -10);
-      w.run(probeId, t + 35 * MIN, t + 45 * MIN, -20);
+      await w.run(probeId, t, t + 35 * MIN, -10);
+      await w.run(probeId, t + 35 * MIN, t + 45 * MIN, -20);
       t += 45 * MIN;
     }
-    const all = w.all();
+    const all = await w.all();
     expect(all).toHaveLength(1);
     expect(all[0]).toMatchObject({ kind: "excursion", state: "resolved", occurrences: 3 });
     const actions = w.audit.forEntity("alert", all[0]?.id as string).map((e) => e.action);
@@ -103,33 +103,33 @@ describe("excursions from live readings (home freezer: above −18 °C for more 
     ).toThrow(/UNIQUE/);
   });
 
-  it("opens a new alert when the condition returns after the reopen window", () => {
+  it("opens a new alert when the condition returns after the reopen window", async () => {
     w = createTestWorld();
     const { probeId } = w.unitWithProbe("Freezer", "freezer", T0 - 60 * MIN);
-    w.run(probeId, T0, T0 + 35 * MIN, -10);
-    w.run(probeId, T0 + 35 * MIN, T0 + 120 * MIN, -20);
-    w.run(probeId, T0 + 120 * MIN, T0 + 160 * MIN, -10);
-    expect(w.all().map((a) => [a.state, a.occurrences])).toEqual([
+    await w.run(probeId, T0, T0 + 35 * MIN, -10);
+    await w.run(probeId, T0 + 35 * MIN, T0 + 120 * MIN, -20);
+    await w.run(probeId, T0 + 120 * MIN, T0 + 160 * MIN, -10);
+    expect((await w.all()).map((a) => [a.state, a.occurrences])).toEqual([
       ["open", 1],
       ["resolved", 1],
     ]);
   });
 
-  it("raises probable thaw and refreeze after a long power cut, and a sensor fault for a sentinel reading", () => {
+  it("raises probable thaw and refreeze after a long power cut, and a sensor fault for a sentinel reading", async () => {
     w = createTestWorld();
     const { probeId } = w.unitWithProbe("Cut freezer", "freezer", T0 - 60 * MIN);
-    w.run(probeId, T0, T0 + 10 * MIN, -20);
-    w.run(probeId, T0 + 10 * MIN, T0 + 4 * 60 * MIN, 8);
-    expect(kinds(w).sort()).toEqual(["excursion:open", "probable-thaw:open"]);
-    w.run(probeId, T0 + 4 * 60 * MIN, T0 + 8 * 60 * MIN, -20);
-    expect(kinds(w).sort()).toEqual(["probable-thaw:open", "refreeze:open"]);
-    const refreeze = w.active().find((a) => a.kind === "refreeze");
+    await w.run(probeId, T0, T0 + 10 * MIN, -20);
+    await w.run(probeId, T0 + 10 * MIN, T0 + 4 * 60 * MIN, 8);
+    expect((await kinds(w)).sort()).toEqual(["excursion:open", "probable-thaw:open"]);
+    await w.run(probeId, T0 + 4 * 60 * MIN, T0 + 8 * 60 * MIN, -20);
+    expect((await kinds(w)).sort()).toEqual(["probable-thaw:open", "refreeze:open"]);
+    const refreeze = (await w.active()).find((a) => a.kind === "refreeze");
     expect(refreeze?.message).toContain("Thawed milk must not be refrozen");
     // DS18B20 power-on value 85 °C is a sentinel, not a temperature.
-    w.reading(probeId, T0 + 8 * 60 * MIN, 85);
-    expect(kinds(w)).toContain("sensor-fault:open");
-    w.run(probeId, T0 + 8 * 60 * MIN + MIN, T0 + 9 * 60 * MIN, -20);
-    expect(kinds(w)).not.toContain("sensor-fault:open");
+    await w.reading(probeId, T0 + 8 * 60 * MIN, 85);
+    expect(await kinds(w)).toContain("sensor-fault:open");
+    await w.run(probeId, T0 + 8 * 60 * MIN + MIN, T0 + 9 * 60 * MIN, -20);
+    expect(await kinds(w)).not.toContain("sensor-fault:open");
   });
 });
 
@@ -137,15 +137,15 @@ describe("a restart (or an upgrade) keeps what the engine knew", () => {
   it("resumes a running excursion from the monitor state saved in alert_monitor", async () => {
     w = createTestWorld();
     const { unitId, probeId } = w.unitWithProbe("Freezer", "freezer", T0 - 60 * MIN);
-    w.run(probeId, T0, T0 + 10 * MIN, -20);
-    w.run(probeId, T0 + 10 * MIN, T0 + 30 * MIN, -10); // warm for 20 min: no alert yet
-    expect(w.all()).toEqual([]);
+    await w.run(probeId, T0, T0 + 10 * MIN, -20);
+    await w.run(probeId, T0 + 10 * MIN, T0 + 30 * MIN, -10); // warm for 20 min: no alert yet
+    expect(await w.all()).toEqual([]);
     const saved = w.db.prepare("SELECT profile_key FROM alert_monitor WHERE unit_id = ?").get(unitId);
     expect(saved).toEqual({ profile_key: '["home-freezer",null]' });
     await w.restart();
     // Without the saved state the warm run would count from T0+30 and alarm only after T0+60.
-    w.run(probeId, T0 + 30 * MIN, T0 + 42 * MIN, -10);
-    expect(w.all().map((a) => [a.kind, a.state, a.startedMs])).toEqual([
+    await w.run(probeId, T0 + 30 * MIN, T0 + 42 * MIN, -10);
+    expect((await w.all()).map((a) => [a.kind, a.state, a.startedMs])).toEqual([
       ["excursion", "open", T0 + 10 * MIN],
     ]);
   });
@@ -154,144 +154,160 @@ describe("a restart (or an upgrade) keeps what the engine knew", () => {
     w = createTestWorld();
     const { probeId } = w.unitWithProbe("Freezer", "freezer", T0, "probe-low");
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
+    await w.alerting.settled();
     w.alerting.onRejected(probeId, "future_ts");
+    await w.alerting.settled();
     await w.restart();
     w.alerting.onProbeLive(probeId, { batteryPct: 8 });
+    await w.alerting.settled();
     w.alerting.onRejected(probeId, "future_ts");
-    expect(
-      w
-        .all()
-        .map((a) => [a.kind, a.state, a.occurrences])
-        .sort(),
-    ).toEqual([
+    await w.alerting.settled();
+    expect((await w.all()).map((a) => [a.kind, a.state, a.occurrences]).sort()).toEqual([
       ["battery-low", "open", 1],
       ["clock-skew", "open", 1],
     ]);
     // And clears it when the condition ends.
     w.alerting.onProbeLive(probeId, { batteryPct: 90 });
-    expect(kinds(w)).toEqual(["clock-skew:open"]);
+    await w.alerting.settled();
+    expect(await kinds(w)).toEqual(["clock-skew:open"]);
   });
 });
 
 describe("probe health", () => {
-  it("alerts a probe offline after 15 min of silence, or 2 min after its last will, and clears on the next reading", () => {
+  it("alerts a probe offline after 15 min of silence, or 2 min after its last will, and clears on the next reading", async () => {
     w = createTestWorld();
     const a = w.unitWithProbe("Freezer A", "freezer", T0, "probe-a");
     const b = w.unitWithProbe("Freezer B", "freezer", T0 + 20 * MIN, "probe-b");
-    w.run(a.probeId, T0, T0 + 10 * MIN, -20); // last reading at T0+9
-    w.tickAt(T0 + 23 * MIN);
-    expect(kinds(w)).toEqual([]);
-    w.tickAt(T0 + 24 * MIN);
-    expect(w.active().map((x) => [x.kind, x.probeId, x.unitId])).toEqual([
+    await w.run(a.probeId, T0, T0 + 10 * MIN, -20); // last reading at T0+9
+    await w.tickAt(T0 + 23 * MIN);
+    expect(await kinds(w)).toEqual([]);
+    await w.tickAt(T0 + 24 * MIN);
+    expect((await w.active()).map((x) => [x.kind, x.probeId, x.unitId])).toEqual([
       ["probe-offline", "probe-a", a.unitId],
     ]);
-    expect(w.active()[0]?.message).toContain('Probe "probe-a" in "Freezer A" is offline: no reading arrived');
-    w.reading(a.probeId, T0 + 26 * MIN, -20);
-    expect(kinds(w)).toEqual([]);
-    expect(w.all()[0]?.message).toBe('Probe "probe-a" is back: heard again at 3 May 2026, 12:26 UTC.');
+    expect((await w.active())[0]?.message).toContain(
+      'Probe "probe-a" in "Freezer A" is offline: no reading arrived',
+    );
+    await w.reading(a.probeId, T0 + 26 * MIN, -20);
+    expect(await kinds(w)).toEqual([]);
+    expect((await w.all())[0]?.message).toBe(
+      'Probe "probe-a" is back: heard again at 3 May 2026, 12:26 UTC.',
+    );
 
     // Probe b: last will (retained offline status) counts after its grace.
     w.setNow(T0 + 27 * MIN);
-    w.reading(b.probeId, T0 + 27 * MIN, -20);
+    await w.reading(b.probeId, T0 + 27 * MIN, -20);
     w.alerting.onProbeLive(b.probeId, { status: "offline" });
-    w.tickAt(T0 + 28 * MIN);
-    expect(w.active().filter((x) => x.probeId === "probe-b")).toEqual([]);
-    w.tickAt(T0 + 29 * MIN);
-    expect(
-      w
-        .active()
-        .filter((x) => x.probeId === "probe-b")
-        .map((x) => x.details.byStatus),
-    ).toEqual([true]);
+    await w.alerting.settled();
+    await w.tickAt(T0 + 28 * MIN);
+    expect((await w.active()).filter((x) => x.probeId === "probe-b")).toEqual([]);
+    await w.tickAt(T0 + 29 * MIN);
+    expect((await w.active()).filter((x) => x.probeId === "probe-b").map((x) => x.details.byStatus)).toEqual([
+      true,
+    ]);
     w.setNow(T0 + 30 * MIN);
     w.alerting.onProbeLive(b.probeId, { status: "online" });
-    w.reading(b.probeId, T0 + 30 * MIN, -20);
-    expect(w.active().filter((x) => x.probeId === "probe-b")).toEqual([]);
+    await w.alerting.settled();
+    await w.reading(b.probeId, T0 + 30 * MIN, -20);
+    expect((await w.active()).filter((x) => x.probeId === "probe-b")).toEqual([]);
   });
 
-  it("alerts a low battery by battery_pct, or battery_mv when no percentage is sent, with hysteresis", () => {
+  it("alerts a low battery by battery_pct, or battery_mv when no percentage is sent, with hysteresis", async () => {
     w = createTestWorld();
     const a = w.unitWithProbe("Freezer", "freezer", T0, "probe-pct");
     const b = w.unitWithProbe("Fridge", "fridge", T0, "probe-mv");
     w.alerting.onProbeLive(a.probeId, { batteryPct: 21 });
-    expect(kinds(w)).toEqual([]);
+    await w.alerting.settled();
+    expect(await kinds(w)).toEqual([]);
     w.alerting.onProbeLive(a.probeId, { batteryPct: 12 });
-    expect(w.active()[0]).toMatchObject({
+    await w.alerting.settled();
+    expect((await w.active())[0]).toMatchObject({
       kind: "battery-low",
       probeId: "probe-pct",
       unitId: a.unitId,
       title: "Battery low: probe-pct",
     });
-    expect(w.active()[0]?.message).toContain("reports its battery at 12 %");
-    w.alerting.onProbeLive(a.probeId, { batteryPct: 22 }); // within the 5-point margin: still low
-    expect(kinds(w)).toEqual(["battery-low:open"]);
-    w.alerting.onProbeLive(a.probeId, { batteryPct: 95 }); // new battery
-    expect(kinds(w)).toEqual([]);
+    expect((await w.active())[0]?.message).toContain("reports its battery at 12 %");
+    w.alerting.onProbeLive(a.probeId, { batteryPct: 22 });
+    await w.alerting.settled(); // within the 5-point margin: still low
+    expect(await kinds(w)).toEqual(["battery-low:open"]);
+    w.alerting.onProbeLive(a.probeId, { batteryPct: 95 });
+    await w.alerting.settled(); // new battery
+    expect(await kinds(w)).toEqual([]);
     // 3.4 V with a percentage of 80: the percentage wins.
     w.alerting.onProbeLive(b.probeId, { batteryMv: 3200, batteryPct: 80 });
-    expect(kinds(w)).toEqual([]);
+    await w.alerting.settled();
+    expect(await kinds(w)).toEqual([]);
     w.alerting.onProbeLive(b.probeId, { batteryMv: 3200 });
-    expect(w.active()[0]?.message).toContain("3.20 V");
+    await w.alerting.settled();
+    expect((await w.active())[0]?.message).toContain("3.20 V");
   });
 
-  it("alerts a device clock that is off on live messages, not on a replayed buffer", () => {
+  it("alerts a device clock that is off on live messages, not on a replayed buffer", async () => {
     w = createTestWorld();
     const { probeId } = w.unitWithProbe("Freezer", "freezer", T0 - 60 * MIN, "probe-clock");
-    const msg = (tsMs: number[], receivedMs: number) =>
+    const msg = async (tsMs: number[], receivedMs: number) => {
       w.alerting.onStored(
         tsMs.map((ts) => ({ probeId, tsMs: ts, tempC: -20, seq: null, serverTimed: false, receivedMs })),
       );
+      await w.alerting.settled();
+    };
     // A replay of 3 buffered readings from an hour ago: not a clock problem.
     w.setNow(T0);
-    msg([T0 - 62 * MIN, T0 - 61 * MIN, T0 - 60 * MIN], T0);
+    await msg([T0 - 62 * MIN, T0 - 61 * MIN, T0 - 60 * MIN], T0);
     // One late message is not enough either.
-    msg([T0 - 7 * MIN], T0 + MIN);
-    expect(kinds(w)).toEqual([]);
+    await msg([T0 - 7 * MIN], T0 + MIN);
+    expect(await kinds(w)).toEqual([]);
     // A buffer replayed one reading a message races ahead of the wall clock: still not a clock problem.
-    msg([T0 - 40 * MIN], T0 + MIN + 1000);
-    msg([T0 - 30 * MIN], T0 + MIN + 2000);
-    msg([T0 - 20 * MIN], T0 + MIN + 3000);
-    expect(kinds(w)).toEqual([]);
+    await msg([T0 - 40 * MIN], T0 + MIN + 1000);
+    await msg([T0 - 30 * MIN], T0 + MIN + 2000);
+    await msg([T0 - 20 * MIN], T0 + MIN + 3000);
+    expect(await kinds(w)).toEqual([]);
     // Live messages whose clock keeps pace with the server's but stays 8 minutes behind: a clock off.
-    msg([T0 - 7 * MIN], T0 + MIN);
-    msg([T0 - 6 * MIN], T0 + 2 * MIN);
-    msg([T0 - 5 * MIN], T0 + 3 * MIN);
-    expect(w.active()[0]).toMatchObject({ kind: "clock-skew", probeId });
-    expect(w.active()[0]?.message).toContain("clock is 8 minutes behind the server's");
-    msg([T0 + 4 * MIN], T0 + 4 * MIN);
-    expect(kinds(w)).toEqual([]);
+    await msg([T0 - 7 * MIN], T0 + MIN);
+    await msg([T0 - 6 * MIN], T0 + 2 * MIN);
+    await msg([T0 - 5 * MIN], T0 + 3 * MIN);
+    expect((await w.active())[0]).toMatchObject({ kind: "clock-skew", probeId });
+    expect((await w.active())[0]?.message).toContain("clock is 8 minutes behind the server's");
+    await msg([T0 + 4 * MIN], T0 + 4 * MIN);
+    expect(await kinds(w)).toEqual([]);
     // Readings refused for being too far ahead are a clock problem too.
     w.alerting.onRejected(probeId, "future_ts");
-    expect(w.active()[0]?.kind).toBe("clock-skew");
+    await w.alerting.settled();
+    expect((await w.active())[0]?.kind).toBe("clock-skew");
   });
 
-  it("alerts a surge of refused messages from one registered probe and clears after a quiet window", () => {
+  it("alerts a surge of refused messages from one registered probe and clears after a quiet window", async () => {
     w = createTestWorld();
     const { probeId } = w.unitWithProbe("Freezer", "freezer", T0, "probe-bad");
     for (let i = 0; i < 19; i++) {
       w.setNow(T0 + i * 1000);
       w.alerting.onRejected(probeId, i % 2 ? "invalid" : "not_json");
+      await w.alerting.settled();
     }
     w.alerting.onRejected("unregistered-probe", "unknown_probe");
+    await w.alerting.settled();
     w.alerting.onRejected(null, "bad_topic");
-    expect(kinds(w)).toEqual([]);
+    await w.alerting.settled();
+    expect(await kinds(w)).toEqual([]);
     w.alerting.onRejected(probeId, "invalid");
-    expect(w.active()[0]).toMatchObject({
+    await w.alerting.settled();
+    expect((await w.active())[0]).toMatchObject({
       kind: "rejected-surge",
       probeId,
       details: { count: 20, reasons: { not_json: 10, invalid: 10 } },
     });
-    expect(w.active()[0]?.message).toContain("GET /api/v1/deadletters?probeId=probe-bad");
-    w.reading(probeId, T0 + 5 * MIN, -20);
-    w.tickAt(T0 + 5 * MIN);
-    expect(kinds(w)).toEqual(["rejected-surge:open"]);
-    w.tickAt(T0 + 11 * MIN);
-    expect(kinds(w)).toEqual([]);
+    expect((await w.active())[0]?.message).toContain("GET /api/v1/deadletters?probeId=probe-bad");
+    await w.reading(probeId, T0 + 5 * MIN, -20);
+    await w.tickAt(T0 + 5 * MIN);
+    expect(await kinds(w)).toEqual(["rejected-surge:open"]);
+    await w.tickAt(T0 + 11 * MIN);
+    expect(await kinds(w)).toEqual([]);
   });
 });
 
 describe("batches nearing or past their storage limit (callback from the batches module)", () => {
-  it("warns before the limit, turns critical past it, and resolves once the batch is gone from the list", () => {
+  it("warns before the limit, turns critical past it, and resolves once the batch is gone from the list", async () => {
     let due = [
       {
         batchId: "b_1",
@@ -305,37 +321,37 @@ describe("batches nearing or past their storage limit (callback from the batches
     w = createTestWorld({ listDueBatches: () => due });
     const { unitId } = w.unitWithProbe("Bank freezer", "freezer", T0);
     due = due.map((d) => ({ ...d, unitId }));
-    w.tickAt(T0);
-    expect(w.active()).toHaveLength(1);
-    expect(w.active()[0]).toMatchObject({
+    await w.tickAt(T0);
+    expect(await w.active()).toHaveLength(1);
+    expect((await w.active())[0]).toMatchObject({
       kind: "batch-storage-limit",
       severity: "warning",
       batchIds: ["b_1"],
       unitId,
       subject: "batch:b_1",
     });
-    expect(w.active()[0]?.message).toContain(
+    expect((await w.active())[0]?.message).toContain(
       'Batch K7Q2M in "Bank freezer" reaches its frozen storage limit at 6 May 2026, 12:00 UTC (in 3 days)',
     );
-    w.tickAt(T0 + 3 * 86_400_000 + MIN);
-    const batchAlerts = () => w.active().filter((a) => a.kind === "batch-storage-limit");
-    expect(batchAlerts().map((a) => [a.severity, a.occurrences, a.title])).toEqual([
+    await w.tickAt(T0 + 3 * 86_400_000 + MIN);
+    const batchAlerts = async () => (await w.active()).filter((a) => a.kind === "batch-storage-limit");
+    expect((await batchAlerts()).map((a) => [a.severity, a.occurrences, a.title])).toEqual([
       ["critical", 2, "Batch K7Q2M past its storage limit"],
     ]);
     due = [];
-    w.tickAt(T0 + 3 * 86_400_000 + 10 * MIN);
-    expect(batchAlerts()).toEqual([]);
+    await w.tickAt(T0 + 3 * 86_400_000 + 10 * MIN);
+    expect(await batchAlerts()).toEqual([]);
   });
 });
 
 describe("alert words in the server's zone, one calibration for alerts and verdicts", () => {
-  it("words an alert raised with COLDTRAIL_TIME_ZONE=America/New_York in EDT (EST in winter), never UTC", () => {
+  it("words an alert raised with COLDTRAIL_TIME_ZONE=America/New_York in EDT (EST in winter), never UTC", async () => {
     const { timeZone } = loadConfig({ COLDTRAIL_DATA_DIR: "/tmp", COLDTRAIL_TIME_ZONE: "America/New_York" });
     w = createTestWorld({ timeZone });
     const { probeId } = w.unitWithProbe("Donor freezer", "freezer", T0);
-    w.run(probeId, T0, T0 + 40 * MIN, -20);
-    w.run(probeId, T0 + 40 * MIN, T0 + 73 * MIN, -12.5);
-    const [a] = w.all();
+    await w.run(probeId, T0, T0 + 40 * MIN, -20);
+    await w.run(probeId, T0 + 40 * MIN, T0 + 73 * MIN, -12.5);
+    const [a] = await w.all();
     expect(a?.message).toContain("warmer than −18 °C since 3 May 2026, 08:40 EDT");
     expect(a?.message).not.toContain("UTC");
     const payload = alertPayload(a as NonNullable<typeof a>, { id: 1, type: "opened", atMs: T0 }, null);
@@ -347,16 +363,16 @@ describe("alert words in the server's zone, one calibration for alerts and verdi
     expect(emailSubject(winter, timeZone)).toContain("15 Jan 2026, 08:40 EST");
   });
 
-  it("applies a probe's calibration correction to alerts from the next reading", () => {
+  it("applies a probe's calibration correction to alerts from the next reading", async () => {
     w = createTestWorld();
     const { probeId } = w.unitWithProbe("Bank freezer", "freezer", T0 - 60 * MIN);
     // −17.5 °C is above the freezer's −18 °C line: 35 minutes of it would be an excursion...
     w.probes.setCalibration(ADMIN, probeId, -1, T0);
-    w.run(probeId, T0, T0 + 45 * MIN, -17.5);
+    await w.run(probeId, T0, T0 + 45 * MIN, -17.5);
     // ...but the probe reads 1 °C warm: corrected, it is −18.5 °C.
-    expect(w.all()).toEqual([]);
+    expect(await w.all()).toEqual([]);
     w.probes.setCalibration(ADMIN, probeId, 0, T0 + 45 * MIN);
-    w.run(probeId, T0 + 45 * MIN, T0 + 80 * MIN, -17.5);
-    expect(w.all().map((a) => a.kind)).toEqual(["excursion"]);
+    await w.run(probeId, T0 + 45 * MIN, T0 + 80 * MIN, -17.5);
+    expect((await w.all()).map((a) => a.kind)).toEqual(["excursion"]);
   });
 });

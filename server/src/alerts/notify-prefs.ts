@@ -8,9 +8,9 @@
  * The email channel managed here is the one whose target is the account's own address; channels
  * made by hand through `POST /api/v1/channels` are left alone.
  */
-import type { Db } from "../db/open.js";
+import type { SqlClient, SqlQueries } from "../db/sql/client.js";
 import type { Caller } from "../registry/caller.js";
-import type { ChannelStore } from "./channel-store.js";
+import { type ChannelStore, channelOrder } from "./channel-store.js";
 import type { PushKeys } from "./channels/webpush.js";
 import { ALERT_KINDS, type AlertKind, type Channel } from "./types.js";
 
@@ -26,7 +26,7 @@ export interface PushSubscriptionInput {
 }
 
 export function createNotifyPrefs(
-  db: Db,
+  sql: SqlClient,
   channels: ChannelStore,
   opts: {
     /**
@@ -36,89 +36,91 @@ export function createNotifyPrefs(
     minEscalationOf(role: Caller["role"]): number;
   },
 ) {
-  const emailOf = db.prepare("SELECT email FROM account WHERE id = ?").pluck();
-  const prefOf = db.prepare("SELECT alert_kinds FROM notify_pref WHERE account_id = ?").pluck();
-  const putPref = db.prepare(
-    `INSERT INTO notify_pref (account_id, alert_kinds, updated_ms) VALUES (?, ?, ?)
-     ON CONFLICT (account_id) DO UPDATE SET alert_kinds = excluded.alert_kinds, updated_ms = excluded.updated_ms`,
-  );
-  const ownLive = db.prepare(
-    "SELECT id FROM alert_channel WHERE owner_id = ? AND kind = ? AND deleted_ms IS NULL ORDER BY created_ms, rowid",
-  );
-  const byEndpoint = db.prepare(
-    "SELECT id, owner_id FROM alert_channel WHERE kind = 'webpush' AND target = ? AND deleted_ms IS NULL",
-  );
-  const setKinds = db.prepare("UPDATE alert_channel SET alert_kinds = ? WHERE id = ?");
-  const setKeys = db.prepare("UPDATE alert_channel SET secret = ? WHERE id = ?");
+  const PUT_PREF = `INSERT INTO notify_pref (account_id, alert_kinds, updated_ms) VALUES (?, ?, ?)
+     ON CONFLICT (account_id) DO UPDATE SET alert_kinds = excluded.alert_kinds, updated_ms = excluded.updated_ms`;
+  const OWN_LIVE = `SELECT id FROM alert_channel WHERE owner_id = ? AND kind = ? AND deleted_ms IS NULL ORDER BY ${channelOrder(sql)}`;
+  const BY_ENDPOINT =
+    "SELECT id, owner_id FROM alert_channel WHERE kind = 'webpush' AND target = ? AND deleted_ms IS NULL";
+  const SET_KINDS = "UPDATE alert_channel SET alert_kinds = ? WHERE id = ?";
+  const SET_KEYS = "UPDATE alert_channel SET secret = ? WHERE id = ?";
 
-  const addressOf = (caller: Caller): string | null =>
-    (emailOf.get(caller.accountId) as string | null) ?? null;
-  const kindsOf = (caller: Caller): AlertKind[] | null => {
-    const raw = prefOf.get(caller.accountId) as string | null | undefined;
-    return raw ? (JSON.parse(raw) as AlertKind[]) : null;
+  const addressOf = async (caller: Caller, q: SqlQueries = sql): Promise<string | null> =>
+    (await q.get<{ email: string | null }>("SELECT email FROM account WHERE id = ?", [caller.accountId]))
+      ?.email ?? null;
+  const kindsOf = async (caller: Caller, q: SqlQueries = sql): Promise<AlertKind[] | null> => {
+    const r = await q.get<{ alert_kinds: string | null }>(
+      "SELECT alert_kinds FROM notify_pref WHERE account_id = ?",
+      [caller.accountId],
+    );
+    return r?.alert_kinds ? (JSON.parse(r.alert_kinds) as AlertKind[]) : null;
   };
-  const live = (caller: Caller, kind: Channel["kind"]): Channel[] =>
-    (ownLive.all(caller.accountId, kind) as { id: string }[])
-      .map((r) => channels.get(r.id))
-      .filter((c): c is Channel => c !== null);
+  const live = async (caller: Caller, kind: Channel["kind"], q: SqlQueries = sql): Promise<Channel[]> => {
+    const out: Channel[] = [];
+    for (const r of await q.query<{ id: string }>(OWN_LIVE, [caller.accountId, kind])) {
+      const c = await channels.get(r.id, q);
+      if (c) out.push(c);
+    }
+    return out;
+  };
 
   /** The email channels this page manages: the caller's own, to the account's address. */
-  function ownEmail(caller: Caller): Channel[] {
-    const address = addressOf(caller);
+  async function ownEmail(caller: Caller, q: SqlQueries = sql): Promise<Channel[]> {
+    const address = await addressOf(caller, q);
     return address === null
       ? []
-      : live(caller, "email").filter((c) => c.target.toLowerCase() === address.toLowerCase());
+      : (await live(caller, "email", q)).filter((c) => c.target.toLowerCase() === address.toLowerCase());
   }
 
   return {
-    addressOf,
-    get(caller: Caller): NotifyChoices & { pushDevices: number } {
+    addressOf: (caller: Caller): Promise<string | null> => addressOf(caller),
+    async get(caller: Caller): Promise<NotifyChoices & { pushDevices: number }> {
       return {
-        email: ownEmail(caller).length > 0,
-        alertKinds: kindsOf(caller) ?? [...ALERT_KINDS],
-        pushDevices: live(caller, "webpush").length,
+        email: (await ownEmail(caller)).length > 0,
+        alertKinds: (await kindsOf(caller)) ?? [...ALERT_KINDS],
+        pushDevices: (await live(caller, "webpush")).length,
       };
     },
     /** Saves the choices: creates or removes the email channel, copies the kinds onto each channel. */
-    set(caller: Caller, choices: NotifyChoices, nowMs: number): void {
+    async set(caller: Caller, choices: NotifyChoices, nowMs: number): Promise<void> {
       const chosen = [...new Set(choices.alertKinds)];
       const kinds = chosen.length === ALERT_KINDS.length ? null : chosen;
-      const address = addressOf(caller);
-      db.transaction(() => {
-        putPref.run(caller.accountId, kinds ? JSON.stringify(kinds) : null, nowMs);
-        const existing = ownEmail(caller);
+      await sql.transaction(async (tx) => {
+        const address = await addressOf(caller, tx);
+        await tx.run(PUT_PREF, [caller.accountId, kinds ? JSON.stringify(kinds) : null, nowMs]);
+        const existing = await ownEmail(caller, tx);
         if (choices.email && existing.length === 0 && address !== null) {
-          channels.create(
+          await channels.create(
             caller,
             { kind: "email", target: address, minEscalation: opts.minEscalationOf(caller.role) },
             nowMs,
+            tx,
           );
         }
-        if (!choices.email) for (const c of existing) channels.delete(caller, c.id, nowMs);
-        for (const c of [...ownEmail(caller), ...live(caller, "webpush")])
-          setKinds.run(kinds ? JSON.stringify(kinds) : null, c.id);
-      })();
+        if (!choices.email) for (const c of existing) await channels.delete(caller, c.id, nowMs, tx);
+        for (const c of [...(await ownEmail(caller, tx)), ...(await live(caller, "webpush", tx))])
+          await tx.run(SET_KINDS, [kinds ? JSON.stringify(kinds) : null, c.id]);
+      });
     },
     /**
      * Subscribes this browser for the caller. The same endpoint again only refreshes its keys; an
      * endpoint another account subscribed (a shared phone, someone else signed in now) moves to
      * the caller, since the browser delivers to whoever is signed in on it.
      */
-    subscribe(
+    async subscribe(
       caller: Caller,
       sub: PushSubscriptionInput,
       nowMs: number,
-    ): { channel: Channel; created: boolean } {
+    ): Promise<{ channel: Channel; created: boolean }> {
       const secret = JSON.stringify({ p256dh: sub.keys.p256dh, auth: sub.keys.auth });
-      return db.transaction(() => {
-        const found = byEndpoint.get(sub.endpoint) as { id: string; owner_id: string } | undefined;
+      return sql.transaction(async (tx) => {
+        const found = await tx.get<{ id: string; owner_id: string }>(BY_ENDPOINT, [sub.endpoint]);
         if (found && found.owner_id === caller.accountId) {
-          setKeys.run(secret, found.id);
-          return { channel: channels.get(found.id) as Channel, created: false };
+          await tx.run(SET_KEYS, [secret, found.id]);
+          return { channel: (await channels.get(found.id, tx)) as Channel, created: false };
         }
-        if (found) channels.remove(found.id, nowMs, "the browser subscribed for another account");
-        const kinds = kindsOf(caller);
-        const { channel } = channels.create(
+        if (found) await channels.remove(found.id, nowMs, "the browser subscribed for another account", tx);
+        const kinds = await kindsOf(caller, tx);
+        const { channel } = await channels.create(
           caller,
           {
             kind: "webpush",
@@ -128,20 +130,23 @@ export function createNotifyPrefs(
             minEscalation: opts.minEscalationOf(caller.role),
           },
           nowMs,
+          tx,
         );
         return { channel, created: true };
-      })();
+      });
     },
     /** Unsubscribes the caller's browser; false when the caller has no such subscription. */
-    unsubscribe(caller: Caller, endpoint: string, nowMs: number): boolean {
-      const found = byEndpoint.get(endpoint) as { id: string; owner_id: string } | undefined;
-      if (!found || found.owner_id !== caller.accountId) return false;
-      channels.delete(caller, found.id, nowMs);
-      return true;
+    async unsubscribe(caller: Caller, endpoint: string, nowMs: number): Promise<boolean> {
+      return sql.transaction(async (tx) => {
+        const found = await tx.get<{ id: string; owner_id: string }>(BY_ENDPOINT, [endpoint]);
+        if (!found || found.owner_id !== caller.accountId) return false;
+        await channels.delete(caller, found.id, nowMs, tx);
+        return true;
+      });
     },
     /** The caller's channels this page manages: for the test button. */
-    ownChannels(caller: Caller): Channel[] {
-      return [...ownEmail(caller), ...live(caller, "webpush")];
+    async ownChannels(caller: Caller): Promise<Channel[]> {
+      return [...(await ownEmail(caller)), ...(await live(caller, "webpush"))];
     },
   };
 }

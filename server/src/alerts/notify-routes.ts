@@ -89,9 +89,9 @@ export const notifyPlugin: FastifyPluginAsyncZod<NotifyDeps> = async (app, deps)
   const pushReason = (): string | null =>
     deps.vapidPublicKey === null ? unavailableReason("webpush", new Map()) : null;
 
-  function view(caller: Caller) {
-    const p = prefs.get(caller);
-    const address = prefs.addressOf(caller);
+  async function view(caller: Caller) {
+    const p = await prefs.get(caller);
+    const address = await prefs.addressOf(caller);
     const emailWhy =
       address === null
         ? "your account has no email address: ask an administrator to add one"
@@ -142,14 +142,14 @@ export const notifyPlugin: FastifyPluginAsyncZod<NotifyDeps> = async (app, deps)
     },
     async (req) => {
       if (req.body.email) {
-        const current = view(req.caller).email;
+        const current = (await view(req.caller)).email;
         if (!current.available)
           throw httpError(
             "CT_ERR_BAD_REQUEST",
             `body.email: cannot send email: ${current.unavailableReason}`,
           );
       }
-      prefs.set(req.caller, req.body, deps.now());
+      await prefs.set(req.caller, req.body, deps.now());
       return view(req.caller);
     },
   );
@@ -164,7 +164,7 @@ export const notifyPlugin: FastifyPluginAsyncZod<NotifyDeps> = async (app, deps)
       },
     },
     async (req) => {
-      const own = prefs.ownChannels(req.caller);
+      const own = await prefs.ownChannels(req.caller);
       if (own.length === 0)
         throw httpError(
           "CT_ERR_BAD_REQUEST",
@@ -235,7 +235,7 @@ export const notifyPlugin: FastifyPluginAsyncZod<NotifyDeps> = async (app, deps)
         );
       const refused = checkTargetUrl(req.body.endpoint, deps.webhookPolicy);
       if (refused) throw httpError("CT_ERR_BAD_REQUEST", `body.endpoint: ${refused}`);
-      const { channel, created } = prefs.subscribe(req.caller, req.body, deps.now());
+      const { channel, created } = await prefs.subscribe(req.caller, req.body, deps.now());
       if (created) deps.log.info({ channelId: channel.id, pushHost: url.host }, "push.subscribed");
       return reply.status(created ? 201 : 200).send({ id: channel.id, endpoint: channel.target });
     },
@@ -251,7 +251,7 @@ export const notifyPlugin: FastifyPluginAsyncZod<NotifyDeps> = async (app, deps)
       },
     },
     async (req, reply) => {
-      if (!prefs.unsubscribe(req.caller, req.body.endpoint, deps.now()))
+      if (!(await prefs.unsubscribe(req.caller, req.body.endpoint, deps.now())))
         throw httpError(
           "CT_ERR_NOT_FOUND",
           "no push subscription of yours has that endpoint: nothing to unsubscribe",

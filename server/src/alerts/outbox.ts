@@ -1,14 +1,13 @@
 import { channel as diagnosticsChannel } from "node:diagnostics_channel";
 import type { Db } from "../db/open.js";
 import type { Logger } from "../logger.js";
-import type { ChannelStore } from "./channel-store.js";
+import { toChannel } from "./channel-store.js";
 import { createLaneChain, type LaneOrder } from "./channels/lane-chain.js";
 import { type AlertChannel, type GroupedDelivery, type SendResult, sendInOrder } from "./channels/types.js";
 import type { Channel, ChannelKind } from "./types.js";
 import type { AlertPayload } from "./view.js";
 
 export interface OutboxOptions {
-  channels: ChannelStore;
   media: ReadonlyMap<ChannelKind, AlertChannel>;
   log: Logger;
   now(): number;
@@ -38,6 +37,35 @@ interface Row {
   body: string | null;
   kind: string | null;
   target: string | null;
+}
+
+/** A head row: with its channel's columns (all null when the channel row is missing). */
+interface HeadRow extends Row {
+  c_id: string | null;
+  c_owner_id: string | null;
+  c_secret: string | null;
+  c_unit_ids: string | null;
+  c_alert_kinds: string | null;
+  c_min_escalation: number | null;
+  c_created_ms: number | null;
+  c_deleted_ms: number | null;
+}
+
+/** The channel a head row goes to, from the columns the heads query joined; null if it is gone. */
+function channelOfHead(r: HeadRow): Channel | null {
+  if (r.c_id === null) return null;
+  return toChannel({
+    id: r.c_id,
+    owner_id: r.c_owner_id,
+    kind: r.kind,
+    target: r.target,
+    secret: r.c_secret,
+    unit_ids: r.c_unit_ids,
+    alert_kinds: r.c_alert_kinds,
+    min_escalation: r.c_min_escalation,
+    created_ms: r.c_created_ms,
+    deleted_ms: r.c_deleted_ms,
+  });
 }
 
 /**
@@ -90,7 +118,9 @@ const trace = diagnosticsChannel(DELIVERY_TRACE);
  * outbox.test.ts), so it costs the same after a year of delivered rows as on the first day.
  */
 export const HEADS_SQL = `SELECT o.id, o.delivery_id, o.event_id, o.channel_id, o.attempts, o.next_attempt_ms, o.created_ms, e.body,
-            c.kind, c.target
+            c.kind, c.target, c.id AS c_id, c.owner_id AS c_owner_id, c.secret AS c_secret, c.unit_ids AS c_unit_ids,
+            c.alert_kinds AS c_alert_kinds, c.min_escalation AS c_min_escalation, c.created_ms AS c_created_ms,
+            c.deleted_ms AS c_deleted_ms
        FROM alert_outbox o LEFT JOIN alert_event e ON e.id = o.event_id LEFT JOIN alert_channel c ON c.id = o.channel_id
       WHERE o.id IN (SELECT min(id) FROM alert_outbox WHERE status IN ('pending', 'failed') GROUP BY channel_id)
       ORDER BY o.id`;
@@ -294,8 +324,9 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
     key: string,
     busy: Lane | undefined,
     nowMs: number,
+    /** The channel of the lane's head (the rows handed over are of the same channel). */
+    channel: Channel | null,
   ): void {
-    const channel = opts.channels.get(first.channel_id);
     const medium = channel ? opts.media.get(channel.kind) : undefined;
     const grouped = Boolean(medium?.sendGroup) && windowMs > 0;
     const rows = groupBehind(first, medium ? queued : [], {
@@ -366,7 +397,7 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
     // Lanes already looked at: younger heads of the same lane (another channel to the same
     // address) wait behind the oldest.
     const held = new Set<string>();
-    for (const row of heads.all() as Row[]) {
+    for (const row of heads.all() as HeadRow[]) {
       const key = laneOf(row);
       if (held.has(key)) continue;
       held.add(key);
@@ -375,7 +406,7 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
         if (busy.failed || busy.grouping || busy.channelId !== row.channel_id) continue;
         const [first, ...queued] = behind.all(row.channel_id, busy.lastRowId, groupMax) as Row[];
         if (first && first.next_attempt_ms <= nowMs && first.body !== null)
-          handOver(first, queued, key, busy, nowMs);
+          handOver(first, queued, key, busy, nowMs, channelOfHead(row));
         continue;
       }
       if (row.next_attempt_ms > nowMs) {
@@ -384,7 +415,7 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
       }
       if (lanes.size >= concurrency) break; // poked again when one finishes
       const queued = groupMax > 1 ? (behind.all(row.channel_id, row.id, groupMax - 1) as Row[]) : [];
-      handOver(row, queued, key, undefined, nowMs);
+      handOver(row, queued, key, undefined, nowMs, channelOfHead(row));
     }
     // Poll now and then as well: rows may be added by another process sharing the file.
     if (Number.isFinite(nextMs)) schedule(Math.min(nextMs - nowMs, 5000));

@@ -13,7 +13,6 @@ import { errorResponses } from "../api/schemas/common.js";
 import { httpError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Audit } from "../registry/audit.js";
-import type { Caller } from "../registry/caller.js";
 import type { Units } from "../registry/units.js";
 import type { ChannelStore } from "./channel-store.js";
 import { TARGET_CHECKS, unavailableReason } from "./channels/registry.js";
@@ -24,7 +23,6 @@ import type { AlertChange, AlertStore } from "./store.js";
 import {
   ALERT_KINDS,
   ALERT_STATES,
-  type AlertEvent,
   CHANNEL_KINDS,
   type Channel,
   type ChannelKind,
@@ -98,18 +96,18 @@ function channelView(c: Channel) {
 /** The alert queue, its lifecycle (ack, resolve) and the SSE stream. */
 export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps) => {
   const { store, hub } = deps;
-  const view = (a: Parameters<typeof alertView>[0]) => {
-    const acknowledgedByName = store.nameOf(a.acknowledgedBy) ?? undefined;
-    const resolvedByName = store.nameOf(a.resolvedBy) ?? undefined;
+  const view = async (a: Parameters<typeof alertView>[0]) => {
+    const acknowledgedByName = (await store.nameOf(a.acknowledgedBy)) ?? undefined;
+    const resolvedByName = (await store.nameOf(a.resolvedBy)) ?? undefined;
+    const batches: { id: string; code: string | null }[] = [];
+    for (const id of a.batchIds) batches.push({ id, code: await store.codeOf(id) });
     return {
       ...alertView(a, deps.publicUrl()),
-      batches: a.batchIds.map((id) => ({ id, code: store.codeOf(id) })),
+      batches,
       ...(acknowledgedByName !== undefined && { acknowledgedByName }),
       ...(resolvedByName !== undefined && { resolvedByName }),
     };
   };
-  // Who may see an event is decided like every other row (ownedBy): staff see their site's.
-  const canSee = (caller: Caller, e: AlertEvent) => store.ownerVisibleTo(caller, e.ownerId);
   app.get(
     "/api/v1/alerts",
     {
@@ -125,17 +123,16 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
         response: { 200: alertList, ...errorResponses },
       },
     },
-    async (req) => ({
-      alerts: store
-        .list(req.caller, {
-          state: req.query.state,
-          unitId: req.query.unitId,
-          kind: req.query.kind,
-          limit: req.query.limit,
-          beforeId: req.query.before,
-        })
-        .map(view),
-    }),
+    async (req) => {
+      const alerts = await store.list(req.caller, {
+        state: req.query.state,
+        unitId: req.query.unitId,
+        kind: req.query.kind,
+        limit: req.query.limit,
+        beforeId: req.query.before,
+      });
+      return { alerts: await Promise.all(alerts.map(view)) };
+    },
   );
 
   app.get(
@@ -175,27 +172,18 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
         "x-accel-buffering": "no",
       });
       res.write("retry: 3000\n\n");
-      let lastSent = after ?? store.lastEventId();
-      const send = (e: AlertEvent) => {
-        if (e.id <= lastSent || !canSee(caller, e)) return;
-        res.write(`id: ${e.id}\nevent: alert\ndata: ${e.body}\n\n`);
-        lastSent = e.id;
-      };
-      // Subscribed before the replay: nothing committed in between is missed (and `send` skips
-      // what the replay already sent).
-      const buffered: AlertEvent[] = [];
-      let replaying = true;
-      const unsubscribe = hub.subscribe((e) => (replaying ? buffered.push(e) : send(e)));
-      for (;;) {
-        const page = store.eventsAfter(caller, lastSent, REPLAY_PAGE);
-        for (const e of page) send(e);
-        if (page.length < REPLAY_PAGE) break;
-      }
-      replaying = false;
-      for (const e of buffered) send(e);
+      // The stream is read from the database, in id order, from the cursor on: at start, and
+      // again whenever the hub says a change committed. Ids commit in order on both backends
+      // (store.ts), so a committed row never appears behind the cursor, and what the caller may
+      // see is decided by the query (ownedBy), as for the replay. Subscribed before the cursor is
+      // read: nothing committed in between is missed.
+      let lastSent = 0;
+      let ready = false;
+      let pulling = false;
+      let dirty = false;
+      let closed = false;
       const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
       keepalive.unref();
-      let closed = false;
       const close = () => {
         if (closed) return;
         closed = true;
@@ -204,8 +192,38 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
         deregister();
         res.end();
       };
+      const pull = async (): Promise<void> => {
+        if (!ready || pulling) {
+          dirty = true;
+          return;
+        }
+        pulling = true;
+        try {
+          do {
+            dirty = false;
+            for (;;) {
+              const page = await store.eventsAfter(caller, lastSent, REPLAY_PAGE);
+              for (const e of page) {
+                if (closed) return;
+                res.write(`id: ${e.id}\nevent: alert\ndata: ${e.body}\n\n`);
+                lastSent = e.id;
+              }
+              if (page.length < REPLAY_PAGE) break;
+            }
+          } while (dirty && !closed);
+        } catch (e) {
+          req.log.warn({ err: (e as Error).message }, "alerts.stream_read_failed");
+          close();
+        } finally {
+          pulling = false;
+        }
+      };
+      const unsubscribe = hub.subscribe(() => void pull());
       const deregister = hub.onClose(close);
       res.on("close", close);
+      lastSent = after ?? (await store.lastEventId());
+      ready = true;
+      await pull();
     },
   );
 
@@ -213,10 +231,10 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
     "/api/v1/alerts/:id",
     { schema: { params: idParams, response: { 200: alertDetail, ...errorResponses } } },
     async (req) => {
-      const a = store.get(req.caller, req.params.id);
+      const a = await store.get(req.caller, req.params.id);
       return {
-        ...view(a),
-        deliveries: store.deliveriesOf(a.id).map(deliveryView),
+        ...(await view(a)),
+        deliveries: (await store.deliveriesOf(a.id)).map(deliveryView),
         history: deps.audit.forEntity("alert", a.id).map((h) => ({
           at: h.at,
           actor: h.actor,
@@ -239,9 +257,15 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
       },
     },
     async (req) => {
-      const changes = store.acknowledge(req.caller, req.params.id, req.body?.comment || null, deps.now());
+      // Answered only once the acknowledgement has committed.
+      const changes = await store.acknowledge(
+        req.caller,
+        req.params.id,
+        req.body?.comment || null,
+        deps.now(),
+      );
       deps.committed(changes);
-      return view(store.get(req.caller, req.params.id));
+      return view(await store.get(req.caller, req.params.id));
     },
   );
 
@@ -256,9 +280,9 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
       },
     },
     async (req) => {
-      const changes = store.resolve(req.caller, req.params.id, req.body?.comment || null, deps.now());
+      const changes = await store.resolve(req.caller, req.params.id, req.body?.comment || null, deps.now());
       deps.committed(changes);
-      return view(store.get(req.caller, req.params.id));
+      return view(await store.get(req.caller, req.params.id));
     },
   );
 
@@ -306,7 +330,7 @@ export const channelsPlugin: FastifyPluginAsyncZod<ChannelsDeps> = async (app, d
         if (refused) throw httpError("CT_ERR_BAD_REQUEST", `body.target: ${refused}`);
       }
       for (const unitId of req.body.unitIds ?? []) deps.units.get(req.caller, unitId);
-      const { channel, secret } = channels.create(req.caller, req.body, deps.now());
+      const { channel, secret } = await channels.create(req.caller, req.body, deps.now());
       deps.log.info({ channelId: channel.id, kind: channel.kind }, "channel.created");
       return reply.status(201).send({ ...channelView(channel), ...(secret !== null && { secret }) });
     },
@@ -316,7 +340,7 @@ export const channelsPlugin: FastifyPluginAsyncZod<ChannelsDeps> = async (app, d
     "/api/v1/channels",
     { schema: { response: { 200: channelList, ...errorResponses } } },
     async (req) => ({
-      channels: channels.list(req.caller).map(channelView),
+      channels: (await channels.list(req.caller)).map(channelView),
     }),
   );
 
@@ -324,7 +348,7 @@ export const channelsPlugin: FastifyPluginAsyncZod<ChannelsDeps> = async (app, d
     "/api/v1/channels/:id",
     { schema: { params: idParams, response: { 204: noContent, ...errorResponses } } },
     async (req, reply) => {
-      channels.delete(req.caller, req.params.id, deps.now());
+      await channels.delete(req.caller, req.params.id, deps.now());
       return reply.status(204).send(null);
     },
   );

@@ -1,6 +1,6 @@
-import type { Db } from "../db/open.js";
+import type { SqlClient, SqlQueries, SqlTransaction, SqlValue } from "../db/sql/client.js";
 import { conflict, notFound } from "../errors.js";
-import type { Audit } from "../registry/audit.js";
+import { recordAudit } from "../registry/audit.js";
 import { type Caller, ownedBy } from "../registry/caller.js";
 import { newId } from "../registry/ids.js";
 import type { ChannelStore } from "./channel-store.js";
@@ -103,77 +103,81 @@ export interface AlertQuery {
 }
 
 /**
- * The alert store: every alert change is one transaction that updates the alert, writes the
- * audit entry (for transitions), appends the event that SSE replays, and enqueues one outbox row
- * per channel that must hear it. So a change is either fully recorded and queued, or not at all.
+ * A check run first inside an alert change's transaction (a unit lease, ha/unit-leases.ts
+ * `check`): when it says no, nothing of the change is written and the change fails with its reason.
+ */
+export type ChangeGuard = (tx: SqlTransaction) => Promise<{ ok: true } | { ok: false; reason: string }>;
+
+/**
+ * PostgreSQL advisory lock every alert change holds until it commits (pg_advisory_xact_lock), so
+ * alert_event ids are handed out and committed in the same order: the SSE stream's resume cursor
+ * (Last-Event-ID, "events after id N") can then never skip an event that commits later with a
+ * smaller id. Alert changes are rare next to readings, so one at a time across instances is cheap.
+ */
+export const ALERT_EVENT_ORDER_LOCK = 7_263_010_412;
+
+/**
+ * The alert store, on the SQL client (SQLite or PostgreSQL): every alert change is one transaction
+ * that updates the alert, writes the audit entry (for transitions), appends the event that SSE
+ * replays, and enqueues one outbox row per channel that must hear it. So a change is either fully
+ * recorded and queued, or not at all.
  */
 export function createAlertStore(
-  db: Db,
-  deps: { audit: Audit; channels: ChannelStore; settings: AlertSettings; publicUrl: () => string | null },
+  sql: SqlClient,
+  deps: { channels: ChannelStore; settings: AlertSettings; publicUrl: () => string | null },
 ) {
-  const { audit, channels, settings } = deps;
-  const activeBySubject = db.prepare(
-    "SELECT * FROM alert WHERE subject = ? AND kind = ? AND state != 'resolved'",
-  );
-  const recentlyAutoResolved = db.prepare(
-    `SELECT * FROM alert WHERE subject = ? AND kind = ? AND state = 'resolved' AND resolved_by = '${SYSTEM_ACTOR}'
-       AND resolved_ms >= ? ORDER BY resolved_ms DESC LIMIT 1`,
-  );
-  const byId = db.prepare("SELECT * FROM alert WHERE id = ?");
-  const insertAlert = db.prepare(
-    `INSERT INTO alert (id, kind, subject, state, severity, owner_id, unit_id, unit_name, probe_id, batch_ids, title, message,
+  const { channels, settings } = deps;
+  const onPostgres = sql.backend === "postgres";
+  const ACTIVE_BY_SUBJECT = "SELECT * FROM alert WHERE subject = ? AND kind = ? AND state != 'resolved'";
+  const RECENTLY_AUTO_RESOLVED = `SELECT * FROM alert WHERE subject = ? AND kind = ? AND state = 'resolved' AND resolved_by = '${SYSTEM_ACTOR}'
+       AND resolved_ms >= ? ORDER BY resolved_ms DESC LIMIT 1`;
+  const BY_ID = "SELECT * FROM alert WHERE id = ?";
+  const INSERT_ALERT = `INSERT INTO alert (id, kind, subject, state, severity, owner_id, unit_id, unit_name, probe_id, batch_ids, title, message,
        details, started_ms, opened_ms, episode_ms, updated_ms, last_notified_ms, escalation_level, occurrences)
-     VALUES (@id, @kind, @subject, 'open', @severity, @ownerId, @unitId, @unitName, @probeId, @batchIds, @title, @message,
-       @details, @startedMs, @atMs, @atMs, @atMs, @atMs, 0, 1)`,
-  );
-  const insertEvent = db.prepare(
-    "INSERT INTO alert_event (alert_id, type, at_ms, owner_id, unit_id, body) VALUES (?, ?, ?, ?, ?, '')",
-  );
-  const setEventBody = db.prepare("UPDATE alert_event SET body = ? WHERE id = ?");
-  const insertOutbox = db.prepare(
-    `INSERT INTO alert_outbox (delivery_id, event_id, event_type, alert_id, channel_id, status, next_attempt_ms, created_ms)
-     VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
-  );
-  const activeAll = db.prepare("SELECT * FROM alert WHERE state != 'resolved' ORDER BY opened_ms, id");
-  const openCount = db
-    .prepare("SELECT count(*) FROM alert WHERE unit_id = ? AND state != 'resolved'")
-    .pluck();
-  const countsByState = db.prepare(
-    "SELECT state, count(*) AS n FROM alert WHERE unit_id = ? AND state != 'resolved' GROUP BY state",
-  );
-  const activeOfUnit = db.prepare(
-    "SELECT * FROM alert WHERE unit_id = ? AND state != 'resolved' ORDER BY opened_ms, id",
-  );
-  const deliveriesOf = db.prepare(
-    `SELECT o.*, c.kind AS channel_kind FROM alert_outbox o JOIN alert_channel c ON c.id = o.channel_id
-     WHERE o.alert_id = ? ORDER BY o.id`,
-  );
-  const pruneEvents = db.prepare(
-    `DELETE FROM alert_event WHERE at_ms < ?
-       AND id NOT IN (SELECT event_id FROM alert_outbox WHERE status IN ('pending', 'failed'))`,
-  );
+     VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1)`;
+  const INSERT_EVENT =
+    "INSERT INTO alert_event (alert_id, type, at_ms, owner_id, unit_id, body) VALUES (?, ?, ?, ?, ?, '') RETURNING id";
+  const SET_EVENT_BODY = "UPDATE alert_event SET body = ? WHERE id = ?";
+  const INSERT_OUTBOX = `INSERT INTO alert_outbox (delivery_id, event_id, event_type, alert_id, channel_id, status, next_attempt_ms, created_ms)
+     VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`;
+  const ORDERED_ACTIVE = "state != 'resolved' ORDER BY opened_ms, id";
 
-  const get = (id: string): Alert => toAlert(byId.get(id) as Record<string, unknown>);
+  const get = async (q: SqlQueries, id: string): Promise<Alert> =>
+    toAlert((await q.get(BY_ID, [id])) as Record<string, unknown>);
 
-  function update(id: string, fields: Record<string, unknown>): Alert {
+  async function update(q: SqlQueries, id: string, fields: Record<string, SqlValue>): Promise<Alert> {
     const cols = Object.keys(fields);
-    db.prepare(`UPDATE alert SET ${cols.map((c) => `${c} = @${c}`).join(", ")} WHERE id = @id`).run({
-      ...fields,
+    await q.run(`UPDATE alert SET ${cols.map((c) => `${c} = ?`).join(", ")} WHERE id = ?`, [
+      ...cols.map((c) => fields[c] as SqlValue),
       id,
+    ]);
+    return get(q, id);
+  }
+
+  /** One alert change in one transaction: the guard first, then (PostgreSQL) the event-order lock. */
+  function change<T>(fn: (tx: SqlTransaction) => Promise<T>, guard?: ChangeGuard): Promise<T> {
+    return sql.transaction(async (tx) => {
+      if (guard) {
+        const g = await guard(tx);
+        if (!g.ok) throw new Error(`alert change not written: ${g.reason}`);
+      }
+      if (onPostgres) await tx.get("SELECT pg_advisory_xact_lock(?)", [ALERT_EVENT_ORDER_LOCK]);
+      return fn(tx);
     });
-    return get(id);
   }
 
   /** Records one event of `alert` (already updated): audit, event row with its body, outbox rows. */
-  function record(
+  async function record(
+    tx: SqlQueries,
     alert: Alert,
     type: AlertEventType,
     atMs: number,
     actor: string,
     auditDetails?: unknown,
-  ): AlertChange {
+  ): Promise<AlertChange> {
     if (type !== "updated" && type !== "reminder") {
-      audit.record(
+      await recordAudit(
+        tx,
         atMs,
         actor,
         `alert.${type}`,
@@ -182,14 +186,28 @@ export function createAlertStore(
         auditDetails ?? { kind: alert.kind, subject: alert.subject },
       );
     }
-    const eventId = Number(
-      insertEvent.run(alert.id, type, atMs, alert.ownerId, alert.unitId).lastInsertRowid,
-    );
+    const inserted = (await tx.get<{ id: number }>(INSERT_EVENT, [
+      alert.id,
+      type,
+      atMs,
+      alert.ownerId,
+      alert.unitId,
+    ])) as { id: number };
+    const eventId = Number(inserted.id);
     const body = JSON.stringify(alertPayload(alert, { id: eventId, type, atMs }, deps.publicUrl()));
-    setEventBody.run(body, eventId);
+    await tx.run(SET_EVENT_BODY, [body, eventId]);
     if (NOTIFYING_EVENTS.has(type)) {
-      for (const c of channels.channelsFor(alert)) {
-        insertOutbox.run(`${alert.id}.${eventId}.${c.id}`, eventId, type, alert.id, c.id, atMs, atMs);
+      // The delivery id is fixed here, once: every retry, from any instance, sends the same one.
+      for (const c of await channels.channelsFor(alert, tx)) {
+        await tx.run(INSERT_OUTBOX, [
+          `${alert.id}.${eventId}.${c.id}`,
+          eventId,
+          type,
+          alert.id,
+          c.id,
+          atMs,
+          atMs,
+        ]);
       }
     }
     return {
@@ -206,12 +224,12 @@ export function createAlertStore(
     };
   }
 
-  function raise(i: Extract<AlertIntent, { op: "raise" }>): AlertChange[] {
-    const active = activeBySubject.get(i.subject, i.kind) as Record<string, unknown> | undefined;
+  async function raise(tx: SqlQueries, i: Extract<AlertIntent, { op: "raise" }>): Promise<AlertChange[]> {
+    const active = await tx.get(ACTIVE_BY_SUBJECT, [i.subject, i.kind]);
     if (active) {
       const a = toAlert(active);
       // The same condition again while its alert is unresolved (flapping, or a restart): one alert.
-      const merged = update(a.id, {
+      const merged = await update(tx, a.id, {
         severity: SEVERITY_RANK[i.severity] > SEVERITY_RANK[a.severity] ? i.severity : a.severity,
         title: i.title,
         message: i.message,
@@ -221,14 +239,18 @@ export function createAlertStore(
         cleared_ms: null,
         occurrences: a.occurrences + 1,
       });
-      return [record(merged, "recurred", i.atMs, SYSTEM_ACTOR, { occurrences: merged.occurrences })];
+      return [
+        await record(tx, merged, "recurred", i.atMs, SYSTEM_ACTOR, { occurrences: merged.occurrences }),
+      ];
     }
-    const recent = recentlyAutoResolved.get(i.subject, i.kind, i.atMs - settings.reopenWithinMin * 60_000) as
-      | Record<string, unknown>
-      | undefined;
+    const recent = await tx.get(RECENTLY_AUTO_RESOLVED, [
+      i.subject,
+      i.kind,
+      i.atMs - settings.reopenWithinMin * 60_000,
+    ]);
     if (recent) {
       const a = toAlert(recent);
-      const reopened = update(a.id, {
+      const reopened = await update(tx, a.id, {
         state: "open",
         severity: i.severity,
         title: i.title,
@@ -248,28 +270,33 @@ export function createAlertStore(
         escalation_level: 0,
         occurrences: a.occurrences + 1,
       });
-      return [record(reopened, "reopened", i.atMs, SYSTEM_ACTOR, { occurrences: reopened.occurrences })];
+      return [
+        await record(tx, reopened, "reopened", i.atMs, SYSTEM_ACTOR, { occurrences: reopened.occurrences }),
+      ];
     }
     const id = newId("a");
-    insertAlert.run({
+    await tx.run(INSERT_ALERT, [
       id,
-      kind: i.kind,
-      subject: i.subject,
-      severity: i.severity,
-      ownerId: i.ownerId,
-      unitId: i.unitId,
-      unitName: i.unitName,
-      probeId: i.probeId,
-      batchIds: JSON.stringify(i.batchIds),
-      title: i.title,
-      message: i.message,
-      details: JSON.stringify(i.details),
-      startedMs: i.startedMs,
-      atMs: i.atMs,
-    });
-    const a = get(id);
+      i.kind,
+      i.subject,
+      i.severity,
+      i.ownerId,
+      i.unitId,
+      i.unitName,
+      i.probeId,
+      JSON.stringify(i.batchIds),
+      i.title,
+      i.message,
+      JSON.stringify(i.details),
+      i.startedMs,
+      i.atMs,
+      i.atMs,
+      i.atMs,
+      i.atMs,
+    ]);
+    const a = await get(tx, id);
     return [
-      record(a, "opened", i.atMs, SYSTEM_ACTOR, {
+      await record(tx, a, "opened", i.atMs, SYSTEM_ACTOR, {
         kind: a.kind,
         subject: a.subject,
         severity: a.severity,
@@ -278,8 +305,8 @@ export function createAlertStore(
     ];
   }
 
-  function clear(i: Extract<AlertIntent, { op: "clear" }>): AlertChange[] {
-    const active = activeBySubject.get(i.subject, i.kind) as Record<string, unknown> | undefined;
+  async function clear(tx: SqlQueries, i: Extract<AlertIntent, { op: "clear" }>): Promise<AlertChange[]> {
+    const active = await tx.get(ACTIVE_BY_SUBJECT, [i.subject, i.kind]);
     if (!active) return [];
     const a = toAlert(active);
     if (a.clearedMs !== null) return [];
@@ -290,42 +317,52 @@ export function createAlertStore(
     };
     if (settings.latching && a.state === "open") {
       // Nobody has acknowledged it yet: it stays open, and reminders go on until someone does.
-      const cleared = update(a.id, { ...base, cleared_ms: i.atMs });
-      return [record(cleared, "cleared", i.atMs, SYSTEM_ACTOR)];
+      const cleared = await update(tx, a.id, { ...base, cleared_ms: i.atMs });
+      return [await record(tx, cleared, "cleared", i.atMs, SYSTEM_ACTOR)];
     }
-    const resolved = update(a.id, {
+    const resolved = await update(tx, a.id, {
       ...base,
       state: "resolved",
       cleared_ms: i.atMs,
       resolved_ms: i.atMs,
       resolved_by: SYSTEM_ACTOR,
     });
-    return [record(resolved, "resolved", i.atMs, SYSTEM_ACTOR, { by: "condition cleared" })];
+    return [await record(tx, resolved, "resolved", i.atMs, SYSTEM_ACTOR, { by: "condition cleared" })];
   }
 
-  function visible(caller: Caller, id: string): Alert {
+  async function visible(q: SqlQueries, caller: Caller, id: string): Promise<Alert> {
     const own = ownedBy(caller);
-    const r = db.prepare(`SELECT * FROM alert WHERE id = ? AND ${own.sql}`).get(id, ...own.params);
+    const r = await q.get(`SELECT * FROM alert WHERE id = ? AND ${own.sql}`, [id, ...own.params]);
     if (!r) throw notFound("alert", id);
-    return toAlert(r as Record<string, unknown>);
+    return toAlert(r);
   }
-
-  const nameById = db.prepare("SELECT name FROM account WHERE id = ?").pluck();
-  const codeById = db.prepare("SELECT code FROM batch WHERE id = ?").pluck();
 
   const when = (ms: number | null) => (ms === null ? "?" : new Date(ms).toISOString());
+  const rows = async (text: string, params: readonly SqlValue[]): Promise<Alert[]> =>
+    (await sql.query(text, params)).map(toAlert);
 
   return {
-    /** Applies the engine's intents, each in its own transaction; returns the committed changes. */
-    apply(intents: readonly AlertIntent[]): AlertChange[] {
+    /** Applies one intent of the engine in one transaction (guarded, if given); the committed changes. */
+    applyOne(intent: AlertIntent, guard?: ChangeGuard): Promise<AlertChange[]> {
+      return change((tx) => (intent.op === "raise" ? raise(tx, intent) : clear(tx, intent)), guard);
+    },
+    /** Applies the engine's intents, each in its own transaction, in order; returns the committed changes. */
+    async apply(intents: readonly AlertIntent[], guard?: ChangeGuard): Promise<AlertChange[]> {
       const out: AlertChange[] = [];
-      for (const i of intents) out.push(...db.transaction(() => (i.op === "raise" ? raise(i) : clear(i)))());
+      for (const i of intents) out.push(...(await this.applyOne(i, guard)));
       return out;
     },
 
-    acknowledge(caller: Caller, id: string, comment: string | null, atMs: number): AlertChange[] {
-      return db.transaction(() => {
-        const a = visible(caller, id);
+    /** Resolves once the acknowledgement has committed (what an HTTP answer may then report). */
+    acknowledge(
+      caller: Caller,
+      id: string,
+      comment: string | null,
+      atMs: number,
+      guard?: ChangeGuard,
+    ): Promise<AlertChange[]> {
+      return change(async (tx) => {
+        const a = await visible(tx, caller, id);
         if (a.state === "resolved")
           throw conflict(
             `alert "${id}" was already resolved at ${when(a.resolvedMs)}; nothing to acknowledge`,
@@ -335,56 +372,69 @@ export function createAlertStore(
             `alert "${id}" was already acknowledged by "${a.acknowledgedBy}" at ${when(a.acknowledgedMs)}`,
           );
         }
-        const acked = update(a.id, {
+        const acked = await update(tx, a.id, {
           state: "acknowledged",
           acknowledged_ms: atMs,
           acknowledged_by: caller.accountId,
           comment,
           updated_ms: atMs,
         });
-        const changes = [record(acked, "acknowledged", atMs, caller.accountId, { comment })];
+        const changes = [await record(tx, acked, "acknowledged", atMs, caller.accountId, { comment })];
         // A latched alert whose condition already cleared needs nothing more once acknowledged.
         if (acked.clearedMs !== null) {
-          const resolved = update(a.id, {
+          const resolved = await update(tx, a.id, {
             state: "resolved",
             resolved_ms: atMs,
             resolved_by: caller.accountId,
           });
           changes.push(
-            record(resolved, "resolved", atMs, caller.accountId, {
+            await record(tx, resolved, "resolved", atMs, caller.accountId, {
               by: "acknowledged after the condition cleared",
             }),
           );
         }
         return changes;
-      })();
+      }, guard);
     },
 
-    resolve(caller: Caller, id: string, comment: string | null, atMs: number): AlertChange[] {
-      return db.transaction(() => {
-        const a = visible(caller, id);
+    resolve(
+      caller: Caller,
+      id: string,
+      comment: string | null,
+      atMs: number,
+      guard?: ChangeGuard,
+    ): Promise<AlertChange[]> {
+      return change(async (tx) => {
+        const a = await visible(tx, caller, id);
         if (a.state === "resolved") {
           throw conflict(`alert "${id}" was already resolved by "${a.resolvedBy}" at ${when(a.resolvedMs)}`);
         }
-        const resolved = update(a.id, {
+        const resolved = await update(tx, a.id, {
           state: "resolved",
           resolved_ms: atMs,
           resolved_by: caller.accountId,
           resolve_comment: comment,
           updated_ms: atMs,
         });
-        return [record(resolved, "resolved", atMs, caller.accountId, { comment })];
-      })();
+        return [await record(tx, resolved, "resolved", atMs, caller.accountId, { comment })];
+      }, guard);
     },
 
     /** A reminder or an escalation, decided by `dueNotice`. */
-    notice(id: string, type: "reminder" | "escalated", level: number, atMs: number): AlertChange[] {
-      return db.transaction(() => {
-        const a = get(id);
+    notice(
+      id: string,
+      type: "reminder" | "escalated",
+      level: number,
+      atMs: number,
+      guard?: ChangeGuard,
+    ): Promise<AlertChange[]> {
+      return change(async (tx) => {
+        const a = await get(tx, id);
         if (a.state === "resolved") return [];
-        const noticed = update(a.id, { last_notified_ms: atMs, escalation_level: level });
+        const noticed = await update(tx, a.id, { last_notified_ms: atMs, escalation_level: level });
         return [
-          record(
+          await record(
+            tx,
             noticed,
             type,
             atMs,
@@ -392,29 +442,36 @@ export function createAlertStore(
             type === "escalated" ? { from: a.escalationLevel, to: level } : undefined,
           ),
         ];
-      })();
+      }, guard);
     },
 
-    get(caller: Caller, id: string): Alert {
-      return visible(caller, id);
+    get(caller: Caller, id: string): Promise<Alert> {
+      return visible(sql, caller, id);
     },
     /** Whether rows owned by `ownerId` are the caller's to see (`ownedBy`, for the live stream). */
-    ownerVisibleTo(caller: Caller, ownerId: string): boolean {
+    async ownerVisibleTo(caller: Caller, ownerId: string): Promise<boolean> {
       const own = ownedBy(caller, "o.owner_id");
       return (
-        db.prepare(`SELECT 1 FROM (SELECT ? AS owner_id) o WHERE ${own.sql}`).get(ownerId, ...own.params) !==
-        undefined
+        (await sql.get(`SELECT 1 AS one FROM (SELECT CAST(? AS TEXT) AS owner_id) o WHERE ${own.sql}`, [
+          ownerId,
+          ...own.params,
+        ])) !== undefined
       );
     },
     /** An account's name, for answers that name who acknowledged or resolved; null if none. */
-    nameOf(accountId: string | null): string | null {
-      return accountId === null ? null : ((nameById.get(accountId) as string | undefined) ?? null);
+    async nameOf(accountId: string | null): Promise<string | null> {
+      if (accountId === null) return null;
+      return (
+        (await sql.get<{ name: string }>("SELECT name FROM account WHERE id = ?", [accountId]))?.name ?? null
+      );
     },
     /** A batch's passport code (printed on its label), or null if the batch is gone. */
-    codeOf(batchId: string): string | null {
-      return (codeById.get(batchId) as string | undefined) ?? null;
+    async codeOf(batchId: string): Promise<string | null> {
+      return (
+        (await sql.get<{ code: string }>("SELECT code FROM batch WHERE id = ?", [batchId]))?.code ?? null
+      );
     },
-    list(caller: Caller, q: AlertQuery): Alert[] {
+    async list(caller: Caller, q: AlertQuery): Promise<Alert[]> {
       const own = ownedBy(caller);
       const where = [own.sql];
       const params: (string | number)[] = [...own.params];
@@ -432,56 +489,87 @@ export function createAlertStore(
         params.push(q.kind);
       }
       if (q.beforeId) {
-        const b = byId.get(q.beforeId) as Record<string, unknown> | undefined;
+        const b = await sql.get(BY_ID, [q.beforeId]);
         if (b) {
           where.push("(opened_ms < ? OR (opened_ms = ? AND id < ?))");
           params.push(b.opened_ms as number, b.opened_ms as number, q.beforeId);
         }
       }
-      const sql = `SELECT * FROM alert WHERE ${where.join(" AND ")} ORDER BY opened_ms DESC, id DESC LIMIT ?`;
-      return (db.prepare(sql).all(...params, q.limit) as Record<string, unknown>[]).map(toAlert);
+      return rows(
+        `SELECT * FROM alert WHERE ${where.join(" AND ")} ORDER BY opened_ms DESC, id DESC LIMIT ?`,
+        [...params, q.limit],
+      );
     },
     /** Every unresolved alert, for reminders and escalation. */
-    active(): Alert[] {
-      return (activeAll.all() as Record<string, unknown>[]).map(toAlert);
+    active(): Promise<Alert[]> {
+      return rows(`SELECT * FROM alert WHERE ${ORDERED_ACTIVE}`, []);
     },
-    activeOfUnit(unitId: string): Alert[] {
-      return (activeOfUnit.all(unitId) as Record<string, unknown>[]).map(toAlert);
+    activeOfUnit(unitId: string): Promise<Alert[]> {
+      return rows(`SELECT * FROM alert WHERE unit_id = ? AND ${ORDERED_ACTIVE}`, [unitId]);
     },
-    openCountOf(unitId: string): number {
-      return openCount.get(unitId) as number;
+    async openCountOf(unitId: string): Promise<number> {
+      const r = await sql.get<{ n: number }>(
+        "SELECT count(*) AS n FROM alert WHERE unit_id = ? AND state != 'resolved'",
+        [unitId],
+      );
+      return Number(r?.n ?? 0);
     },
     /** A unit's unresolved alerts, split: nobody has acknowledged them yet (open), or someone has. */
-    countsOf(unitId: string): { open: number; acknowledged: number } {
+    async countsOf(unitId: string): Promise<{ open: number; acknowledged: number }> {
       const out = { open: 0, acknowledged: 0 };
-      for (const r of countsByState.all(unitId) as { state: string; n: number }[]) {
-        if (r.state === "open") out.open = r.n;
-        else if (r.state === "acknowledged") out.acknowledged = r.n;
+      for (const r of await sql.query<{ state: string; n: number }>(
+        "SELECT state, count(*) AS n FROM alert WHERE unit_id = ? AND state != 'resolved' GROUP BY state",
+        [unitId],
+      )) {
+        if (r.state === "open") out.open = Number(r.n);
+        else if (r.state === "acknowledged") out.acknowledged = Number(r.n);
       }
       return out;
     },
-    deliveriesOf(alertId: string): Delivery[] {
-      return (deliveriesOf.all(alertId) as Record<string, unknown>[]).map(toDelivery);
+    async deliveriesOf(alertId: string): Promise<Delivery[]> {
+      return (
+        await sql.query(
+          `SELECT o.*, c.kind AS channel_kind FROM alert_outbox o JOIN alert_channel c ON c.id = o.channel_id
+           WHERE o.alert_id = ? ORDER BY o.id`,
+          [alertId],
+        )
+      ).map(toDelivery);
     },
-    /** Events after `afterId` that the caller may see, oldest first. */
-    eventsAfter(caller: Caller, afterId: number, limit: number): AlertEvent[] {
+    /**
+     * Events after `afterId` that the caller may see, oldest first. Ids commit in order on both
+     * backends (SQLite: one writer; PostgreSQL: ALERT_EVENT_ORDER_LOCK), so nothing committed
+     * later can have an id at or below one already read.
+     */
+    async eventsAfter(caller: Caller, afterId: number, limit: number): Promise<AlertEvent[]> {
       const own = ownedBy(caller);
       return (
-        db
-          .prepare(`SELECT * FROM alert_event WHERE id > ? AND ${own.sql} ORDER BY id LIMIT ?`)
-          .all(afterId, ...own.params, limit) as Record<string, unknown>[]
+        await sql.query(`SELECT * FROM alert_event WHERE id > ? AND ${own.sql} ORDER BY id LIMIT ?`, [
+          afterId,
+          ...own.params,
+          limit,
+        ])
       ).map(toEvent);
     },
-    lastEventId(): number {
+    /** The newest committed event's id (where a stream without Last-Event-ID starts). */
+    async lastEventId(): Promise<number> {
+      if (onPostgres) {
+        // Committed rows only: an id handed out to a change still in flight is above it, and is
+        // streamed once it commits. (Pruning keeps the newest events: they are the youngest.)
+        const r = await sql.get<{ id: number | null }>("SELECT max(id) AS id FROM alert_event");
+        return Number(r?.id ?? 0);
+      }
       // sqlite_sequence, not max(id): pruning must not make ids look like they went back.
-      return (
-        (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'alert_event'").pluck().get() as
-          | number
-          | undefined) ?? 0
-      );
+      const r = await sql.get<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'alert_event'");
+      return r?.seq ?? 0;
     },
-    pruneEvents(beforeMs: number): number {
-      return pruneEvents.run(beforeMs).changes;
+    async pruneEvents(beforeMs: number): Promise<number> {
+      return (
+        await sql.run(
+          `DELETE FROM alert_event WHERE at_ms < ?
+             AND id NOT IN (SELECT event_id FROM alert_outbox WHERE status IN ('pending', 'failed'))`,
+          [beforeMs],
+        )
+      ).changes;
     },
   };
 }

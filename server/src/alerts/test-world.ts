@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type App, createApi } from "../api/app.js";
 import { openDatabase } from "../db/open.js";
+import { createSqliteClient } from "../db/sql/sqlite.js";
 import { createLogger } from "../logger.js";
 import { createAudit } from "../registry/audit.js";
 import { ADMIN } from "../registry/caller.js";
@@ -25,7 +26,7 @@ export const T0 = Date.UTC(2026, 4, 3, 12, 0, 0);
 export const MIN = 60_000;
 
 export function createTestWorld(
-  opts: Partial<Omit<AlertingDeps, "db" | "audit" | "units" | "probes" | "log">> & {
+  opts: Partial<Omit<AlertingDeps, "db" | "sql" | "audit" | "units" | "probes" | "log">> & {
     realClock?: boolean;
   } = {},
 ) {
@@ -37,6 +38,8 @@ export function createTestWorld(
     })();
   }
   const audit = createAudit(db);
+  // The SQL client on its own connection to the same file, as the server builds it (app.ts).
+  const sql = createSqliteClient(db);
   const units = createUnits(db, audit, () => new Set<string>(PROFILE_IDS));
   const probes = createProbes(db, audit);
   const log = createLogger(process.env.COLDTRAIL_TEST_LOG ?? "silent");
@@ -45,6 +48,7 @@ export function createTestWorld(
   const build = () =>
     createAlerting({
       db,
+      sql,
       audit,
       units,
       probes,
@@ -62,6 +66,7 @@ export function createTestWorld(
   const world = {
     dir,
     db,
+    sql,
     audit,
     units,
     probes,
@@ -87,29 +92,35 @@ export function createTestWorld(
     loneProbe(probeId: string, atMs = now()): string {
       return probes.create(ADMIN, { id: probeId }, atMs).probe.id;
     },
-    /** One live message: readings stored as the forwarder would hand them over. */
-    reading(probeId: string, tsMs: number, tempC: number, receivedMs = tsMs): void {
+    /** One live message: readings stored as the forwarder would hand them over; resolves once its alert changes committed. */
+    async reading(probeId: string, tsMs: number, tempC: number, receivedMs = tsMs): Promise<void> {
       const r: StoredReading = { probeId, tsMs, tempC, seq: null, serverTimed: false, receivedMs };
       alerting.onStored([r]);
+      await alerting.settled();
     },
-    /** Sets the clock to `ms` and ticks. */
-    tickAt(ms: number): void {
+    /** Sets the clock to `ms` and ticks (resolves once the tick's changes committed). */
+    async tickAt(ms: number): Promise<void> {
       nowMs = ms;
-      alerting.tick(ms);
+      await alerting.tick(ms);
     },
     /** One reading a minute from `fromMs` to `toMs` (exclusive), ticking along. */
-    run(probeId: string, fromMs: number, toMs: number, tempC: number | ((ms: number) => number)): void {
+    async run(
+      probeId: string,
+      fromMs: number,
+      toMs: number,
+      tempC: number | ((ms: number) => number),
+    ): Promise<void> {
       for (let t = fromMs; t < toMs; t += MIN) {
         nowMs = t;
-        world.reading(probeId, t, typeof tempC === "number" ? tempC : tempC(t));
-        alerting.tick(t);
+        await world.reading(probeId, t, typeof tempC === "number" ? tempC : tempC(t));
+        await alerting.tick(t);
       }
     },
     /** Stops the alerts module and starts a new one on the same database, as a server restart does. */
     async restart(): Promise<void> {
       await alerting.stop();
       alerting = build();
-      alerting.start();
+      await alerting.start();
     },
     active: () => alerting.store.active(),
     all: () => alerting.store.list(ADMIN, { limit: 1000 }),
@@ -128,6 +139,7 @@ export function createTestWorld(
       // database closes under it.
       await new Promise((r) => setImmediate(r));
       if (api) await api.close();
+      await sql.close();
       db.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -445,7 +445,7 @@ async function fresh(target: Target): Promise<Objects> {
     { unitId: unit.id, expressedAtMs: now - 9 * HOUR, atMs: now - 8 * HOUR, state: "frozen" },
     now,
   );
-  const [raised] = t.alerting.store.apply([
+  const [raised] = await t.alerting.store.apply([
     {
       op: "raise",
       key: { kind: "probe-offline", subject: { type: "unit", unitId: unit.id } },
@@ -464,14 +464,14 @@ async function fresh(target: Target): Promise<Objects> {
       atMs: now - HOUR,
     },
   ]);
-  const { channel } = t.alerting.http.channels.channels.create(
+  const { channel } = await t.alerting.http.channels.channels.create(
     donor,
     { kind: "webhook", target: "https://hooks.example.org/donor" },
     now,
   );
   // Port 9 on loopback refuses at once: a test notification to it fails without leaving the machine.
   const pushEndpoint = `https://127.0.0.1:9/donor/${target}/${n}`;
-  t.alerting.http.notify.prefs.subscribe(
+  await t.alerting.http.notify.prefs.subscribe(
     donor,
     {
       endpoint: pushEndpoint,
@@ -604,23 +604,24 @@ describe("alerts follow the same ownership as every other row", () => {
     const store = t.alerting.store;
     const staff = (site: Target): Caller => ({ accountId: "x", role: "staff", siteId: sites[site] });
     expect([
-      store.ownerVisibleTo(donors.A, donors.A.accountId),
-      store.ownerVisibleTo(staff("A"), donors.A.accountId),
-      store.ownerVisibleTo(ADMIN, donors.A.accountId),
-      store.ownerVisibleTo(staff("B"), donors.A.accountId),
-      store.ownerVisibleTo(donors.B, donors.A.accountId),
+      await store.ownerVisibleTo(donors.A, donors.A.accountId),
+      await store.ownerVisibleTo(staff("A"), donors.A.accountId),
+      await store.ownerVisibleTo(ADMIN, donors.A.accountId),
+      await store.ownerVisibleTo(staff("B"), donors.A.accountId),
+      await store.ownerVisibleTo(donors.B, donors.A.accountId),
     ]).toEqual([true, true, true, false, false]);
 
     const o = await fresh("A");
-    const alert = store.get(ADMIN, o.alertId);
+    const alert = await store.get(ADMIN, o.alertId);
     const channels = t.alerting.http.channels.channels;
-    const channelOf = (caller: Caller) =>
-      channels.create(caller, { kind: "webhook", target: "https://hooks.example.org/x" }, t.now()).channel.id;
+    const channelOf = async (caller: Caller) =>
+      (await channels.create(caller, { kind: "webhook", target: "https://hooks.example.org/x" }, t.now()))
+        .channel.id;
     const staffA = (await t.accounts.listAccounts(ADMIN)).find((a) => a.name === "Staff A") as Account;
     const staffB = (await t.accounts.listAccounts(ADMIN)).find((a) => a.name === "Staff B") as Account;
-    const hears = channelOf(callerOf(staffA));
-    const deaf = channelOf(callerOf(staffB));
-    const heard = channels.channelsFor(alert).map((c) => c.id);
+    const hears = await channelOf(callerOf(staffA));
+    const deaf = await channelOf(callerOf(staffB));
+    const heard = (await channels.channelsFor(alert)).map((c) => c.id);
     expect(heard).toContain(o.channelId);
     expect(heard).toContain(hears);
     expect(heard).not.toContain(deaf);

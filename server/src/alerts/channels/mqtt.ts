@@ -67,7 +67,7 @@ export function unitAlertState(unitId: string, active: readonly AlertView[], now
  */
 export function createMqttChannel(opts: {
   publish: MqttPublish;
-  activeOfUnit(unitId: string): AlertView[];
+  activeOfUnit(unitId: string): Promise<AlertView[]>;
   now(): number;
 }): AlertChannel {
   return {
@@ -75,7 +75,7 @@ export function createMqttChannel(opts: {
     async send(alert) {
       if (!alert.unitId) return { ok: true }; // nothing to show per unit
       try {
-        const state = unitAlertState(alert.unitId, opts.activeOfUnit(alert.unitId), opts.now());
+        const state = unitAlertState(alert.unitId, await opts.activeOfUnit(alert.unitId), opts.now());
         await opts.publish(alertTopic(alert.unitId), JSON.stringify(state), { qos: 1, retain: true });
         return { ok: true };
       } catch (e) {

@@ -27,7 +27,7 @@ export interface ChannelDeps {
   smtpUrl: string | null;
   emailFrom: string;
   mqttPublish: MqttPublish | null;
-  activeOfUnit(unitId: string): AlertView[];
+  activeOfUnit(unitId: string): Promise<AlertView[]>;
   now(): number;
   /** The zone email subjects give times in (COLDTRAIL_TIME_ZONE); default UTC. */
   timeZone?: string;

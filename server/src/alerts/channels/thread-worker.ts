@@ -23,7 +23,7 @@ const media = createChannels({
   smtpUrl: config.smtpUrl,
   emailFrom: config.emailFrom,
   mqttPublish: null,
-  activeOfUnit: () => [],
+  activeOfUnit: async () => [],
   now: Date.now,
   ...(config.timeZone !== undefined && { timeZone: config.timeZone }),
   vapid: config.vapid,

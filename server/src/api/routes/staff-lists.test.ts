@@ -46,8 +46,12 @@ function batchOf(who: string, unitId: string, hoursAgo: number, state: "frozen" 
   );
 }
 
-function raiseAlert(owner: Caller, unit: { id: string; name: string }, kind: "probe-offline" | "excursion") {
-  const [a] = t.alerting.store.apply([
+async function raiseAlert(
+  owner: Caller,
+  unit: { id: string; name: string },
+  kind: "probe-offline" | "excursion",
+) {
+  const [a] = await t.alerting.store.apply([
     {
       op: "raise",
       key: { kind, subject: { type: "unit", unitId: unit.id } },
@@ -159,8 +163,8 @@ describe("GET /api/v1/units for the staff tiles", () => {
   });
 
   it("counts open and acknowledged alerts apart, and openAlerts keeps counting both", async () => {
-    const first = raiseAlert(callers.anna as Caller, annaFreezer, "probe-offline");
-    raiseAlert(callers.anna as Caller, annaFreezer, "excursion");
+    const first = await raiseAlert(callers.anna as Caller, annaFreezer, "probe-offline");
+    await raiseAlert(callers.anna as Caller, annaFreezer, "excursion");
     const before = await as<Units>("staffA", "/api/v1/units");
     expect(before.body.units.find((u) => u.id === annaFreezer.id)).toMatchObject({
       openAlerts: 2,

@@ -77,9 +77,9 @@ export interface UnitsDeps {
   probes: Pick<Probes, "attachmentsOfUnit">;
   unitReadings: UnitReadings;
   /** Open (unresolved) alerts of a unit. */
-  openAlertsOf(unitId: string): number;
+  openAlertsOf(unitId: string): Promise<number>;
   /** A unit's unresolved alerts split into open (nobody acknowledged yet) and acknowledged. */
-  alertCountsOf(unitId: string): { open: number; acknowledged: number };
+  alertCountsOf(unitId: string): Promise<{ open: number; acknowledged: number }>;
   /** Whether a probe is online now: heard recently and not announced offline. */
   probeOnline(probeId: string, nowMs: number): boolean;
   /** Owner names and sites as this caller may see them (one lookup per request). */
@@ -122,8 +122,8 @@ export async function unitView(
     lastReading: last
       ? { ts: toIso(last.tsMs), temp_c: last.tempC, ageS: Math.round((nowMs - last.tsMs) / 1000) }
       : null,
-    openAlerts: ctx.openAlertsOf(unit.id),
-    alertCounts: ctx.alertCountsOf(unit.id),
+    openAlerts: await ctx.openAlertsOf(unit.id),
+    alertCounts: await ctx.alertCountsOf(unit.id),
     probesOnline: attached.filter((id) => ctx.probeOnline(id, nowMs)),
     ownerName: owner?.name ?? null,
     ownerSite: owner?.site ?? null,
