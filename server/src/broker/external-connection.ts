@@ -48,6 +48,15 @@ export interface ExternalConnection {
   close(): Promise<void>;
 }
 
+/**
+ * mqtt.js logs through `debug` a dozen times for every packet, which costs even when nothing is
+ * printed: it gets a function that does nothing, unless DEBUG (the `debug` package's variable)
+ * names mqttjs.
+ */
+function mqttLog(): { log?: () => void } {
+  return /mqttjs/.test(process.env.DEBUG ?? "") ? {} : { log: () => {} };
+}
+
 /** Passed to mqtt.js's handleMessage callback: go on reading, the PUBACK is sent by AckQueue. */
 const ACK_DEFERRED = new Error("coldtrail acknowledges after the journal commit");
 
@@ -90,6 +99,7 @@ export async function connectExternalConnection(deps: ExternalConnectionDeps): P
     username: deps.username,
     password: deps.password,
     manualConnect: true,
+    ...mqttLog(),
   });
 
   let link: ExternalBrokerState = { state: "connecting", sinceMs: now() };
