@@ -10,7 +10,7 @@
  *   Maximum 1), one connection reading ahead (the default, Receive Maximum 100), and
  *   a shared subscription over a pool of connections (COLDTRAIL_MQTT_SHARE_GROUP).
  */
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import mqtt from "mqtt";
 import type { Coldtrail } from "../server/src/app.js";
 import { createMosquittoProvisioner } from "../server/src/broker/mosquitto-dynsec.js";
@@ -27,7 +27,10 @@ export interface ExternalBenchDeps {
   poolClients: number;
   log(msg: string): void;
   registerProbes(app: Coldtrail, n: number): Promise<{ id: string; secret: string }[]>;
-  runPublisher(args: object): Promise<{ readings: number; messagesPerS: number; startedAt: number }>;
+  runPublisher(
+    args: object,
+    onConnected?: () => void,
+  ): Promise<{ readings: number; messagesPerS: number; startedAt: number }>;
 }
 
 export interface ExternalBenchResult {
@@ -36,6 +39,25 @@ export interface ExternalBenchResult {
   oneAtATime: number[];
   plain: number[];
   shared: number[];
+  /**
+   * The shared runs' CPU time per reading, from the publisher's start until stored: coldtrail's
+   * (this process, all threads) and Mosquitto's (null where /proc is not there). Steadier than the
+   * rate on a shared machine; both processes share the cores, so both count.
+   */
+  sharedCpuUs: { server: number; mosquitto: number | null }[];
+}
+
+/** CPU time (user + system) of a process so far, µs, from Linux's /proc; null elsewhere. */
+function processCpuUs(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
+    const f = (readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1] ?? "").split(" ");
+    const ticks = Number(f[11]) + Number(f[12]);
+    return Number.isFinite(ticks) ? ticks * 10_000 : null;
+  } catch {
+    return null;
+  }
 }
 
 const SERVER_USER = { username: "coldtrail-bench", password: "bench-ingest-password-0123456789" };
@@ -93,13 +115,13 @@ async function mosquittoCeiling(m: MosquittoHarness, deps: ExternalBenchDeps): P
   return (total * 1000) / (last - r.startedAt);
 }
 
-/** coldtrail behind Mosquitto: readings/s from the publisher's start until stored. */
+/** coldtrail behind Mosquitto: readings/s from the publisher's start until stored, and the CPU spent. */
 async function coldtrailBehind(
   m: MosquittoHarness,
   deps: ExternalBenchDeps,
   env: Record<string, string>,
   run: number,
-): Promise<number> {
+): Promise<{ rate: number; cpuUs: { server: number; mosquitto: number | null } }> {
   const clientId = `bench-ingest-${run}-${Date.now()}`;
   const { app, dir } = await benchServer({
     COLDTRAIL_MQTT_URL: m.url,
@@ -125,20 +147,37 @@ async function coldtrailBehind(
     }
     const before = (await app.parts.metrics.readings.get()).values[0]?.value ?? 0;
     const total = deps.probes * deps.messagesPerClient;
-    const r = await deps.runPublisher({
-      url: m.url,
-      clients,
-      messagesPerClient: deps.messagesPerClient,
-      inflight: deps.inflight,
-      readingsPerMessage: 1,
-      t0: Date.now() - 86_400_000,
-    });
+    let cpu0 = process.cpuUsage();
+    let mosquitto0 = processCpuUs(m.pid);
+    const r = await deps.runPublisher(
+      {
+        url: m.url,
+        clients,
+        messagesPerClient: deps.messagesPerClient,
+        inflight: deps.inflight,
+        readingsPerMessage: 1,
+        t0: Date.now() - 86_400_000,
+      },
+      () => {
+        cpu0 = process.cpuUsage();
+        mosquitto0 = processCpuUs(m.pid);
+      },
+    );
     await waitUntil(
       "coldtrail journaled every reading",
       async () => ((await app.parts.metrics.readings.get()).values[0]?.value ?? 0) - before >= total,
     );
     await app.parts.forwarder.drain(600_000);
-    return (total * 1000) / (performance.now() - r.startedAt);
+    const rate = (total * 1000) / (performance.now() - r.startedAt);
+    const cpu = process.cpuUsage(cpu0);
+    const mosquitto1 = processCpuUs(m.pid);
+    return {
+      rate,
+      cpuUs: {
+        server: (cpu.user + cpu.system) / total,
+        mosquitto: mosquitto0 !== null && mosquitto1 !== null ? (mosquitto1 - mosquitto0) / total : null,
+      },
+    };
   } finally {
     await app.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -163,7 +202,7 @@ async function endSession(m: MosquittoHarness, clientId: string): Promise<void> 
 
 export async function externalBench(deps: ExternalBenchDeps): Promise<ExternalBenchResult> {
   const m = await startMosquitto();
-  const out: ExternalBenchResult = { ceiling: [], oneAtATime: [], plain: [], shared: [] };
+  const out: ExternalBenchResult = { ceiling: [], oneAtATime: [], plain: [], shared: [], sharedCpuUs: [] };
   try {
     for (let i = 0; i < deps.runs; i++) {
       const c = await mosquittoCeiling(m, deps);
@@ -176,25 +215,26 @@ export async function externalBench(deps: ExternalBenchDeps): Promise<ExternalBe
       // window of 20 but read and acknowledged one message at a time.
       // A tenth of the messages: at a few hundred a second the full load would take minutes.
       const few = { ...deps, messagesPerClient: Math.max(1, Math.round(deps.messagesPerClient / 10)) };
-      const one = await coldtrailBehind(m, few, { COLDTRAIL_MQTT_RECEIVE_MAXIMUM: "1" }, i);
+      const one = (await coldtrailBehind(m, few, { COLDTRAIL_MQTT_RECEIVE_MAXIMUM: "1" }, i)).rate;
       out.oneAtATime.push(one);
       deps.log(
         `external: coldtrail, one connection, Receive Maximum 1, run ${i + 1}/${deps.runs}: ${Math.round(one)} readings/s stored`,
       );
-      const p = await coldtrailBehind(m, deps, {}, i);
+      const p = (await coldtrailBehind(m, deps, {}, i)).rate;
       out.plain.push(p);
       deps.log(
         `external: coldtrail, one connection, run ${i + 1}/${deps.runs}: ${Math.round(p)} readings/s stored`,
       );
-      const s = await coldtrailBehind(
+      const { rate: s, cpuUs } = await coldtrailBehind(
         m,
         deps,
         { COLDTRAIL_MQTT_SHARE_GROUP: "coldtrail", COLDTRAIL_MQTT_INGEST_CLIENTS: String(deps.poolClients) },
         i,
       );
       out.shared.push(s);
+      out.sharedCpuUs.push(cpuUs);
       deps.log(
-        `external: coldtrail, shared subscription × ${deps.poolClients}, run ${i + 1}/${deps.runs}: ${Math.round(s)} readings/s stored`,
+        `external: coldtrail, shared subscription × ${deps.poolClients}, run ${i + 1}/${deps.runs}: ${Math.round(s)} readings/s stored, CPU ${cpuUs.server.toFixed(1)} µs/reading in coldtrail (all threads), ${cpuUs.mosquitto?.toFixed(1) ?? "?"} in Mosquitto`,
       );
     }
   } finally {

@@ -488,6 +488,14 @@ try {
         target: `≥ embedded live${live ? ` (${Math.round(live.median)}/s)` : ""}`,
       });
     }
+    const mosquittoUs = r.sharedCpuUs.map((c) => c.mosquitto).filter((c): c is number => c !== null);
+    rows.push({
+      path: `external Mosquitto, shared subscription × ${pool} → sqlite, CPU per reading: coldtrail (all threads)`,
+      metric: `µs (Mosquitto ${mosquittoUs.length ? median(mosquittoUs).toFixed(1) : "?"} µs more)`,
+      unit: "",
+      median: median(r.sharedCpuUs.map((c) => c.server)),
+      runs: r.sharedCpuUs.map((c) => c.server),
+    });
   }
   if (want("verdict")) rows.push(...(await verdictOfAYear()));
   if (want("load")) {

@@ -4,6 +4,7 @@ import type { IncomingMessage, IngestOutcome } from "../ingest/ingest.js";
 import type { Logger } from "../logger.js";
 import { AckQueue } from "./ack-queue.js";
 import { drainTopic } from "./instance-presence.js";
+import { pubackPackets } from "./puback.js";
 
 /** MQTT 5 session expiry "never", as the ingest connections use (external-connection.ts). */
 const SESSION_NEVER_EXPIRES = 0xffffffff;
@@ -91,14 +92,13 @@ export function drainSession(deps: DrainSessionDeps): SessionDrain {
     });
   }, deps.timeoutMs ?? 120_000);
 
-  const acks = new AckQueue((messageId) => {
-    if (client.connected)
-      (
-        client as unknown as { _sendPacket(p: { cmd: "puback"; messageId: number }, cb: () => void): void }
-      )._sendPacket({ cmd: "puback", messageId }, () => {});
+  const acks = new AckQueue((messageIds) => {
+    if (client.connected) client.stream.write(pubackPackets(messageIds));
   });
 
   async function end(): Promise<void> {
+    // The last PUBACKs ahead of the DISCONNECT: the session ends with it.
+    acks.flush();
     // Session expiry 0 on DISCONNECT (MQTT 5, 3.14.2.2.2): the broker deletes the session now.
     await client.endAsync(false, { reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
     log.info({ clientId, messages }, "mqtt.adoption_session_drained");
