@@ -26,6 +26,7 @@ import type { Batches } from "./registry/batches.js";
 import type { DeadLetters } from "./registry/deadletters.js";
 import type { Probes } from "./registry/probes.js";
 import { createRegistry } from "./registry/registry.js";
+import { reloadIndexAfterErasure } from "./registry/registry-index.js";
 import type { Units } from "./registry/units.js";
 import type { ReadingsStore } from "./stores/types.js";
 import { createJudging } from "./verdicts/judging.js";
@@ -119,7 +120,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   // connection of its own to the same SQLite file (db/sql/sqlite.ts), so its transactions never
   // take the journal's writes with them.
   const sql = createSqliteClient(db);
-  const registry = createRegistry(db, sql);
+  const registry = await createRegistry(db, sql);
   const { audit, units, probes, batches, deadLetters, live, lookups } = registry;
   const { metrics, pipeline } = createMeteredPipeline({ config, db, log, deadLetters, now });
   const { store } = pipeline;
@@ -206,7 +207,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   });
   publish = broker.publish;
 
-  const macs = createBleMacMap(db);
+  const macs = createBleMacMap(registry.index);
   const bleBridge = config.bleBridge
     ? startBleGatewayBridge({
         ...config.bleBridge,
@@ -221,8 +222,17 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
 
   let liveFlushing = false;
   const flushLive = (): void => {
-    liveFlushing = !stopped && live.flushSome(LIVE_FLUSH_PROBES_AT_ONCE);
-    if (liveFlushing) setImmediate(flushLive);
+    liveFlushing = true;
+    live.flushSome(LIVE_FLUSH_PROBES_AT_ONCE).then(
+      (more) => {
+        liveFlushing = !stopped && more;
+        if (liveFlushing) setImmediate(flushLive);
+      },
+      (error: unknown) => {
+        liveFlushing = false;
+        log.warn({ err: error }, "probes.live_flush_failed");
+      },
+    );
   };
   const liveTimer = setInterval(() => {
     if (!liveFlushing) flushLive();
@@ -230,7 +240,11 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   liveTimer.unref();
 
   const onUnitChanged = (unitId: string) => void alerting.publishDiscovery(unitId);
-  const accounts = createAccounts({ sql, now, sqliteOnly: { db, audit } });
+  const accounts = reloadIndexAfterErasure(
+    createAccounts({ sql, now, sqliteOnly: { db, audit } }),
+    registry.index,
+    sql,
+  );
   const sessionPurge = setInterval(() => {
     accounts.purgeExpiredSessions().catch((error: unknown) => {
       log.warn({ err: error }, "accounts.session_purge_failed");
@@ -255,10 +269,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     now,
     publicHttpUrl: () => publicHttpUrl,
     publicMqttUrl: () => config.mqtt.publicUrl ?? broker.url,
-    async issueProbeCredentials(probeId, secret) {
-      lookups.forgetSecret(probeId);
-      return broker.issueProbeCredentials(probeId, secret);
-    },
+    issueProbeCredentials: (probeId, secret) => broker.issueProbeCredentials(probeId, secret),
     onUnitChanged,
     ingestHealth: broker.health,
     timeZone: config.timeZone,
@@ -329,7 +340,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       await broker.close();
       await api.close();
       await pipeline.stop();
-      live.flush();
+      await live.flush();
       await store.close();
       await checkpointer.stop();
       await sql.close();

@@ -77,7 +77,7 @@ describe("webhook channel", () => {
       secret: SECRET,
     });
     expect(ch.status).toBe(201);
-    const probeId = w.loneProbe("probe-webhook");
+    const probeId = await w.loneProbe("probe-webhook");
     w.alerting.onProbeLive(probeId, { batteryPct: 7 });
     await w.alerting.outbox.drain();
     expect(got).toHaveLength(2);
@@ -137,7 +137,7 @@ describe("webhook channel", () => {
       secret: SECRET,
     });
     for (const id of ["probe-d1", "probe-d2", "probe-d3"])
-      w.alerting.onProbeLive(w.loneProbe(id), { batteryPct: 5 });
+      w.alerting.onProbeLive(await w.loneProbe(id), { batteryPct: 5 });
     const first = w.active()[0]?.id as string;
     expect((await call(base, "POST", `/api/v1/alerts/${first}/ack`, { comment: "seen" })).status).toBe(200);
     await until(() => (w.db.prepare("SELECT max(attempts) FROM alert_outbox").pluck().get() as number) >= 3);
@@ -207,7 +207,7 @@ describe("webhook connections", () => {
       target: `http://127.0.0.1:${port}/hook`,
     });
     for (const id of ["probe-k1", "probe-k2", "probe-k3"])
-      w.alerting.onProbeLive(w.loneProbe(id), { batteryPct: 5 });
+      w.alerting.onProbeLive(await w.loneProbe(id), { batteryPct: 5 });
     await w.alerting.outbox.drain();
     const rows = w.db.prepare("SELECT delivery_id, status, attempts FROM alert_outbox ORDER BY id").all();
     expect(rows).toEqual(
@@ -237,7 +237,7 @@ describe("email channel (nodemailer → a real smtp-server)", () => {
 
     // A freezer warm for 40 min (readings from the past; the monitor needs no clock for that).
     const now = Date.now();
-    const { unitId, probeId } = w.unitWithProbe("Donor freezer", "freezer", now - 3 * 60 * MIN);
+    const { unitId, probeId } = await w.unitWithProbe("Donor freezer", "freezer", now - 3 * 60 * MIN);
     const start = Math.floor((now - 40 * MIN) / MIN) * MIN;
     for (let t = start - 10 * MIN; t < start; t += MIN) w.reading(probeId, t, -20);
     for (let t = start; t <= now; t += MIN) w.reading(probeId, t, -9.5);

@@ -3,10 +3,10 @@
  * channels, the outbox worker and the routes, and returns the hooks the server calls.
  */
 import type { Db } from "../db/open.js";
+import { notFound } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Reading } from "../reading.js";
 import type { Audit } from "../registry/audit.js";
-import { ADMIN } from "../registry/caller.js";
 import type { Probes } from "../registry/probes.js";
 import type { Units } from "../registry/units.js";
 import type { UnitMonitorState } from "../rules/unit-monitor.js";
@@ -108,30 +108,12 @@ function monitorStore(db: Db): MonitorStore {
 function registryLookups(deps: AlertingDeps): AlertLookups {
   const { units, probes } = deps;
   return {
-    unit(unitId) {
-      try {
-        return units.get(ADMIN, unitId);
-      } catch {
-        return null;
-      }
-    },
-    probe(probeId) {
-      try {
-        return probes.get(ADMIN, probeId);
-      } catch {
-        return null;
-      }
-    },
+    // From the registry's in-memory index: the rules read these per message.
+    unit: (unitId) => units.byId(unitId),
+    probe: (probeId) => probes.byId(probeId),
     calibrationOf: (probeId) => probes.calibrationOf(probeId),
     attachmentsOf: (probeId) => probes.attachmentsOfProbe(probeId),
-    currentAttachments() {
-      const out = [];
-      for (const p of probes.list(ADMIN)) {
-        const a = probes.currentAttachment(p.id);
-        if (a) out.push(a);
-      }
-      return out;
-    },
+    currentAttachments: () => probes.currentAttachments(),
     batchesIn: (unitId, atMs) => deps.batchesIn?.(unitId, atMs) ?? [],
     // Without the batches module every unit counts as packed since forever (cool bags too).
     packedSince: (unitId, atMs) => (deps.packedSince ? deps.packedSince(unitId, atMs) : 0),
@@ -259,10 +241,11 @@ export function createAlerting(deps: AlertingDeps) {
 
   /** Home Assistant discovery messages for a unit (with the probe attached now, if any). */
   function discoveryFor(unitId: string, discoveryPrefix?: string): DiscoveryMessage[] {
-    const unit = deps.units.get(ADMIN, unitId);
+    const unit = deps.units.byId(unitId);
+    if (!unit) throw notFound("unit", unitId);
     const nowMs = deps.now();
     const att = deps.probes.attachmentsOfUnit(unitId, nowMs, nowMs + 1).at(-1);
-    const probe = att ? deps.probes.get(ADMIN, att.probeId) : null;
+    const probe = att ? deps.probes.byId(att.probeId) : null;
     return homeAssistantDiscovery({
       unit,
       probe: probe ? { id: probe.id, calibrationOffsetC: probe.calibrationOffsetC } : null,

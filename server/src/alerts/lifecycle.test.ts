@@ -30,9 +30,9 @@ function staffChannels(world: TestWorld) {
 }
 
 describe("alert lifecycle: open → acknowledged → resolved, every transition audited", () => {
-  it("records who acknowledged, when and why; refuses to acknowledge or resolve twice", () => {
+  it("records who acknowledged, when and why; refuses to acknowledge or resolve twice", async () => {
     w = createTestWorld();
-    const { probeId } = w.unitWithProbe("Freezer", "freezer", T0, "probe-1");
+    const { probeId } = await w.unitWithProbe("Freezer", "freezer", T0, "probe-1");
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
     const [a] = w.active();
     const id = a?.id as string;
@@ -87,10 +87,10 @@ describe("alert lifecycle: open → acknowledged → resolved, every transition 
     expect(w.active()).toHaveLength(1);
   });
 
-  it("keeps the change, its event and its outbox rows in one transaction", () => {
+  it("keeps the change, its event and its outbox rows in one transaction", async () => {
     w = createTestWorld();
     const { ids } = staffChannels(w);
-    const probeId = w.loneProbe("probe-tx", T0);
+    const probeId = await w.loneProbe("probe-tx", T0);
     w.db.exec(
       "CREATE TRIGGER fail_outbox BEFORE INSERT ON alert_outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END",
     );
@@ -106,10 +106,10 @@ describe("alert lifecycle: open → acknowledged → resolved, every transition 
 });
 
 describe("reminders and escalation (injected clock)", () => {
-  it("escalates donor → staff → lead, reminds in between, and an acknowledgement stops both", () => {
+  it("escalates donor → staff → lead, reminds in between, and an acknowledgement stops both", async () => {
     w = createTestWorld();
     const { labels } = staffChannels(w);
-    const probeId = w.loneProbe("probe-esc", T0);
+    const probeId = await w.loneProbe("probe-esc", T0);
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
     const id = w.active()[0]?.id as string;
     for (let m = 1; m <= 60; m++) w.tickAt(T0 + m * MIN);
@@ -154,10 +154,10 @@ describe("reminders and escalation (injected clock)", () => {
     expect(w.alerting.store.get(ADMIN, id).state).toBe("resolved");
   });
 
-  it("does not escalate an alert acknowledged before its first escalation", () => {
+  it("does not escalate an alert acknowledged before its first escalation", async () => {
     w = createTestWorld();
     const { labels } = staffChannels(w);
-    const probeId = w.loneProbe("probe-ack", T0);
+    const probeId = await w.loneProbe("probe-ack", T0);
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
     const id = w.active()[0]?.id as string;
     w.tickAt(T0 + 5 * MIN);
@@ -170,10 +170,10 @@ describe("reminders and escalation (injected clock)", () => {
     ]);
   });
 
-  it("latching: a cleared, unacknowledged alert stays open and keeps reminding until acknowledged", () => {
+  it("latching: a cleared, unacknowledged alert stays open and keeps reminding until acknowledged", async () => {
     w = createTestWorld({ settings: { latching: true } });
     const { labels } = staffChannels(w);
-    const probeId = w.loneProbe("probe-latch", T0);
+    const probeId = await w.loneProbe("probe-latch", T0);
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
     const id = w.active()[0]?.id as string;
     w.setNow(T0 + 3 * MIN);

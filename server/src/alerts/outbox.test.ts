@@ -44,7 +44,7 @@ describe("outbox rows kept for outboxRetentionDays, then pruned", () => {
   let w: TestWorld | undefined;
   afterEach(async () => w?.close());
 
-  it("deletes delivered and cancelled rows older than the retention, never an undelivered one", () => {
+  it("deletes delivered and cancelled rows older than the retention, never an undelivered one", async () => {
     w = createTestWorld({ settings: { outboxRetentionDays: 7, eventRetentionDays: 7 } });
     const world = w;
     world.alerting.channels.create(
@@ -53,7 +53,7 @@ describe("outbox rows kept for outboxRetentionDays, then pruned", () => {
       T0 - MIN,
     );
     for (const id of ["probe-1", "probe-2", "probe-3", "probe-4"]) {
-      const { probeId } = world.unitWithProbe(`Freezer ${id}`, "freezer", T0, id);
+      const { probeId } = await world.unitWithProbe(`Freezer ${id}`, "freezer", T0, id);
       world.alerting.onProbeLive(probeId, { batteryPct: 9 });
     }
     const rows = () =>

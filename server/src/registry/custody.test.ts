@@ -3,27 +3,32 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../db/open.js";
+import { createSqliteClient } from "../db/sql/sqlite.js";
 import { PROFILE_IDS } from "../rules/index.js";
 import { createAudit } from "./audit.js";
 import { createBatches, FUTURE_SKEW_MS } from "./batches.js";
 import { ADMIN } from "./caller.js";
 import { createProbes } from "./probes.js";
+import { createRegistryIndex } from "./registry-index.js";
 import { createUnits } from "./units.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ct-custody-"));
 const db = openDatabase(dir);
-afterAll(() => {
+afterAll(async () => {
+  await sql.close();
   db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 const audit = createAudit(db);
-const units = createUnits(db, audit, () => new Set(PROFILE_IDS));
+const sql = createSqliteClient(db);
+const index = createRegistryIndex();
+const units = createUnits(sql, index, () => new Set(PROFILE_IDS));
 const batches = createBatches(db, audit);
-const probes = createProbes(db, audit);
+const probes = createProbes(sql, index);
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 4, 3, 8);
-const freezer = units.create(ADMIN, { name: "donor freezer", kind: "freezer" }, T0).id;
-const bag = units.create(ADMIN, { name: "cool bag", kind: "cool-bag" }, T0).id;
+const freezer = (await units.create(ADMIN, { name: "donor freezer", kind: "freezer" }, T0)).id;
+const bag = (await units.create(ADMIN, { name: "cool bag", kind: "cool-bag" }, T0)).id;
 
 const newBatch = () =>
   batches.create(ADMIN, { unitId: freezer, expressedAtMs: T0 - H, atMs: T0 }, T0 + 10 * H).id;
@@ -85,12 +90,12 @@ describe("reviews", () => {
 });
 
 describe("probe calibration", () => {
-  it("is corrected for the probe's whole history, audited, and announced", () => {
-    const { probe } = probes.create(ADMIN, { id: "cal-1", unitId: freezer }, T0);
+  it("is corrected for the probe's whole history, audited, and announced", async () => {
+    const { probe } = await probes.create(ADMIN, { id: "cal-1", unitId: freezer }, T0);
     expect(probes.calibrationOf("cal-1")).toBe(0);
     const heard: string[] = [];
     probes.onCalibrationChanged((id) => heard.push(id));
-    const after = probes.setCalibration(ADMIN, probe.id, -0.7, T0 + H);
+    const after = await probes.setCalibration(ADMIN, probe.id, -0.7, T0 + H);
     expect(after.calibrationOffsetC).toBe(-0.7);
     expect(probes.calibrationOf("cal-1")).toBe(-0.7);
     expect(heard).toEqual(["cal-1"]);
@@ -100,9 +105,9 @@ describe("probe calibration", () => {
     });
   });
 
-  it("knows whether a probe declared its reporting interval", () => {
-    probes.create(ADMIN, { id: "int-declared", intervalS: 600 }, T0);
-    probes.create(ADMIN, { id: "int-learned" }, T0);
+  it("knows whether a probe declared its reporting interval", async () => {
+    await probes.create(ADMIN, { id: "int-declared", intervalS: 600 }, T0);
+    await probes.create(ADMIN, { id: "int-learned" }, T0);
     expect(probes.byId("int-declared")).toMatchObject({
       intervalDeclared: true,
       expectedIntervalMs: 600_000,

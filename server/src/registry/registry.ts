@@ -8,27 +8,33 @@ import { createDeadLetters } from "./deadletters.js";
 import { createProbeLive } from "./probe-live.js";
 import { createProbeLookups } from "./probe-lookups.js";
 import { createProbes } from "./probes.js";
+import { createRegistryIndex } from "./registry-index.js";
 import { createUnits } from "./units.js";
 
 /**
  * The registry's tables behind their modules: units, probes, batches, audit, dead letters. `sql` is
  * the asynchronous client the modules move onto (issue #13): SQLite by default (its own connection
- * to the same file), PostgreSQL when several instances share state.
+ * to the same file), PostgreSQL when several instances share state. Units, probes and attachments
+ * are on it already, with an in-memory index (loaded here) for the per-message reads.
  */
-export function createRegistry(db: Db, sql: SqlClient = createSqliteClient(db)) {
+export async function createRegistry(db: Db, sql: SqlClient = createSqliteClient(db)) {
   const audit = createAudit(db);
-  const probes = createProbes(db, audit);
+  const index = createRegistryIndex();
+  await index.load(sql);
+  const probes = createProbes(sql, index);
   return {
     sql,
     audit,
-    units: createUnits(db, audit, () => new Set(PROFILE_IDS)),
+    /** Units, probes and attachments in memory (registry-index.ts). */
+    index,
+    units: createUnits(sql, index, () => new Set(PROFILE_IDS)),
     probes,
     batches: createBatches(db, audit),
     deadLetters: createDeadLetters(db),
     /** Battery, status and last seen: in memory, flushed to the registry every few seconds. */
     live: createProbeLive(probes),
-    /** Cached lookups on the ingest path (secret hashes, calibration offsets). */
+    /** The ingest path's lookups (secret hashes), from memory. */
     lookups: createProbeLookups(probes),
   };
 }
-export type Registry = ReturnType<typeof createRegistry>;
+export type Registry = Awaited<ReturnType<typeof createRegistry>>;

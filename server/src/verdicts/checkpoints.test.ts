@@ -26,11 +26,11 @@ afterEach(() => {
 });
 
 /** One server's verdict parts over the data folder `dir` (opened again = a restart). */
-function open(dir: string) {
+async function open(dir: string) {
   const db = openDatabase(dir);
   const log = createLogger("silent");
   const config = loadConfig({ COLDTRAIL_DATA_DIR: dir });
-  const registry = createRegistry(db);
+  const registry = await createRegistry(db);
   const { pipeline } = createMeteredPipeline({
     config,
     db,
@@ -86,10 +86,14 @@ function open(dir: string) {
     /** An orderly stop: the journal drained, the clean mark left for the next start. */
     stop: async () => {
       await pipeline.stop();
+      await registry.sql.close();
       db.close();
     },
     /** kill -9: no orderly stop. */
-    crash: () => db.close(),
+    crash: async () => {
+      await registry.sql.close();
+      db.close();
+    },
   };
 }
 
@@ -107,13 +111,13 @@ function readings(probeId: string, fromMin: number, toMin: number): Reading[] {
   return out;
 }
 
-function setUp() {
+async function setUp() {
   const dir = mkdtempSync(join(tmpdir(), "coldtrail-checkpoints-"));
   dirs.push(dir);
-  const s = open(dir);
-  const unit = s.registry.units.create(ADMIN, { name: "freezer", kind: "freezer" }, T0);
-  const { probe } = s.registry.probes.create(ADMIN, { intervalS: 60 }, T0);
-  s.registry.probes.attach(ADMIN, probe.id, unit.id, T0, T0);
+  const s = await open(dir);
+  const unit = await s.registry.units.create(ADMIN, { name: "freezer", kind: "freezer" }, T0);
+  const { probe } = await s.registry.probes.create(ADMIN, { intervalS: 60 }, T0);
+  await s.registry.probes.attach(ADMIN, probe.id, unit.id, T0, T0);
   const batch = s.registry.batches.create(
     ADMIN,
     { unitId: unit.id, expressedAtMs: T0 - 60 * MIN, atMs: T0, state: "frozen" },
@@ -130,7 +134,7 @@ const rows = (db: ReturnType<typeof openDatabase>) =>
 
 describe("verdict checkpoints", () => {
   it("resume where the last verdict stopped and agree with a walk from the first reading", async () => {
-    const { s, probeId, batch } = setUp();
+    const { s, probeId, batch } = await setUp();
     await s.store(readings(probeId, 0, 3 * 1440));
     const first = await s.judging.batchVerdicts.compute(batch, T0 + 3 * 1440 * MIN);
     expect(rows(s.db)).toEqual([{ throughMs: T0 + (3 * 1440 - 2) * MIN, readings: 3 * 1440 - 1 }]);
@@ -147,7 +151,7 @@ describe("verdict checkpoints", () => {
   });
 
   it("drop a checkpoint when a late reading lands before its end", async () => {
-    const { s, probeId, batch } = setUp();
+    const { s, probeId, batch } = await setUp();
     await s.store(readings(probeId, 0, 2 * 1440).filter((r) => r.tsMs !== T0 + 700 * MIN));
     const nowMs = T0 + 2 * 1440 * MIN;
     await s.judging.batchVerdicts.compute(batch, nowMs);
@@ -161,7 +165,7 @@ describe("verdict checkpoints", () => {
   });
 
   it("keep none from a walk that a late reading raced with", async () => {
-    const { s, probeId, batch } = setUp();
+    const { s, probeId, batch } = await setUp();
     await s.store(readings(probeId, 0, 2 * 1440).filter((r) => r.tsMs !== T0 + 700 * MIN));
     const nowMs = T0 + 2 * 1440 * MIN;
     // The missing minute arrives late, hot, and is observed while the store's answer is on its way.
@@ -176,24 +180,24 @@ describe("verdict checkpoints", () => {
   });
 
   it("start again after a calibration change", async () => {
-    const { s, probeId, batch } = setUp();
+    const { s, probeId, batch } = await setUp();
     await s.store(readings(probeId, 0, 1440));
     const nowMs = T0 + 1440 * MIN;
     const before = await s.judging.batchVerdicts.compute(batch, nowMs);
-    s.registry.probes.setCalibration(ADMIN, probeId, -2, nowMs);
+    await s.registry.probes.setCalibration(ADMIN, probeId, -2, nowMs);
     const after = await s.judging.batchVerdicts.compute(batch, nowMs);
     expect(after.verdict.stats.maxC).toBeCloseTo((before.verdict.stats.maxC as number) - 2, 9);
     expect(after.verdict).toEqual((await s.scratch().compute(batch, nowMs)).verdict);
   });
 
   it("survive a restart, and are checked against the store when read back", async () => {
-    const { dir, s, probeId, batch } = setUp();
+    const { dir, s, probeId, batch } = await setUp();
     await s.store(readings(probeId, 0, 2 * 1440));
     const nowMs = T0 + 2 * 1440 * MIN;
     const before = await s.judging.batchVerdicts.compute(batch, nowMs);
     await s.stop();
 
-    const again = open(dir);
+    const again = await open(dir);
     expect(rows(again.db)).toHaveLength(1);
     expect((await again.judging.batchVerdicts.compute(batch, nowMs)).verdict).toEqual(before.verdict);
     // Resumed from the saved checkpoint: only the readings after it were read.
@@ -206,7 +210,7 @@ describe("verdict checkpoints", () => {
       { probeId, tsMs: T0 + 100 * MIN + 30_000, tempC: -2, seq: null, serverTimed: false },
     ]);
     offline.close();
-    const third = open(dir);
+    const third = await open(dir);
     const after = await third.judging.batchVerdicts.compute(batch, nowMs);
     expect(after.verdict).not.toEqual(before.verdict);
     expect(after.verdict).toEqual((await third.scratch().compute(batch, nowMs)).verdict);
@@ -214,7 +218,7 @@ describe("verdict checkpoints", () => {
   });
 
   it("are discarded after a crash: a reading stored again at the same time changes no count", async () => {
-    const { dir, s, probeId, batch } = setUp();
+    const { dir, s, probeId, batch } = await setUp();
     await s.store(readings(probeId, 0, 2 * 1440));
     const nowMs = T0 + 2 * 1440 * MIN;
     const before = await s.judging.batchVerdicts.compute(batch, nowMs);
@@ -223,9 +227,9 @@ describe("verdict checkpoints", () => {
     // The probe sends minute 100 again with another temperature; the commit lands, then the
     // process dies before `observe`: the saved checkpoint still counts the same readings.
     await s.storeUnobserved([{ probeId, tsMs: T0 + 100 * MIN, tempC: 9, seq: 100, serverTimed: false }]);
-    s.crash();
+    await s.crash();
 
-    const again = open(dir);
+    const again = await open(dir);
     const after = await again.judging.batchVerdicts.compute(batch, nowMs);
     // A jump to 9 °C within a minute in a freezer reads as a sensor fault, which the stale checkpoint hid.
     expect(before.verdict.reasons.map((r) => r.code)).not.toContain("sensor-fault");

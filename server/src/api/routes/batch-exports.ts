@@ -7,8 +7,7 @@ import { reportChart } from "../../exports/report-readings.js";
 import type { UnitReadings } from "../../readings/unit-readings.js";
 import type { Audit } from "../../registry/audit.js";
 import type { Batches } from "../../registry/batches.js";
-import { ADMIN } from "../../registry/caller.js";
-import type { Units } from "../../registry/units.js";
+import { knownUnit, type Units } from "../../registry/units.js";
 import type { BatchVerdicts } from "../../verdicts/batch-verdict.js";
 import { readingsCsv as readingsCsvSchema, reportPdf } from "../schemas/batch-exports.js";
 import { errorResponses } from "../schemas/common.js";
@@ -19,7 +18,7 @@ const idParams = z.object({ id: z.string().min(1).max(128) });
 export interface BatchExportsDeps {
   batches: Pick<Batches, "get" | "custody" | "reviews">;
   batchVerdicts: BatchVerdicts;
-  units: Pick<Units, "get">;
+  units: Pick<Units, "byId">;
   unitReadings: UnitReadings;
   audit: Pick<Audit, "forEntity">;
   /** COLDTRAIL_TIME_ZONE: the report's zone when the request names none; default UTC. */
@@ -52,7 +51,7 @@ export const batchExportsPlugin: FastifyPluginAsyncZod<BatchExportsDeps> = async
       // to whoever may see the batch, whoever owns the units it passed through.
       const stays = ctx.batches.custody(batch.id).map((c) => ({
         ...c,
-        unitName: c.unitId ? ctx.units.get(ADMIN, c.unitId).name : null,
+        unitName: c.unitId ? knownUnit(ctx.units, c.unitId).name : null,
       }));
       reply
         .type("text/csv; charset=utf-8")
