@@ -1,27 +1,18 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase } from "../db/open.js";
-import { createSqliteClient } from "../db/sql/sqlite.js";
+import { expect, it } from "vitest";
+import { describeBackends } from "../../test/backends.js";
+import { migrateSql } from "../db/sql/migrate.js";
 import { ADMIN } from "./caller.js";
 import { createProbeLive } from "./probe-live.js";
 import { createProbes } from "./probes.js";
 import { createRegistryIndex } from "./registry-index.js";
 
-const dir = mkdtempSync(join(tmpdir(), "ct-probe-live-"));
-const db = openDatabase(dir);
-afterAll(async () => {
-  await sql.close();
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-const sql = createSqliteClient(db);
-const probes = createProbes(sql, createRegistryIndex());
 const T0 = Date.UTC(2026, 4, 3, 8);
 
-describe("probe live fields", () => {
+describeBackends("probe live fields", (open) => {
   it("merges updates without keeping the caller's object, and writes them a slice at a time", async () => {
+    const { client } = await open();
+    await migrateSql(client);
+    const probes = createProbes(client, createRegistryIndex());
     const live = createProbeLive(probes);
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await probes.create(ADMIN, {}, T0)).probe.id);
@@ -39,5 +30,20 @@ describe("probe live fields", () => {
     for (const id of ids.slice(1)) {
       expect(await probes.get(ADMIN, id)).toMatchObject({ lastSeenMs: T0 + 1, batteryPct: 80 });
     }
+  });
+
+  it("an update that arrives while its slice is being written waits for the next slice", async () => {
+    const { client } = await open();
+    await migrateSql(client);
+    const probes = createProbes(client, createRegistryIndex());
+    const live = createProbeLive(probes);
+    const { probe } = await probes.create(ADMIN, {}, T0);
+    live.update(probe.id, { lastSeenMs: T0 + 1, status: "online" });
+    const writing = live.flushSome(10);
+    live.update(probe.id, { lastSeenMs: T0 + 2 });
+    expect(await writing).toBe(true);
+    expect((await probes.get(ADMIN, probe.id)).lastSeenMs).toBe(T0 + 1);
+    await live.flush();
+    expect(await probes.get(ADMIN, probe.id)).toMatchObject({ lastSeenMs: T0 + 2, status: "online" });
   });
 });

@@ -7,8 +7,9 @@ import { createBatches } from "./batches.js";
 import { createDeadLetters } from "./deadletters.js";
 import { createProbeLive } from "./probe-live.js";
 import { createProbeLookups } from "./probe-lookups.js";
-import { createProbes } from "./probes.js";
+import { createProbes, type Probe } from "./probes.js";
 import { createRegistryIndex } from "./registry-index.js";
+import { startRegistryListener } from "./registry-notify.js";
 import { createUnits } from "./units.js";
 
 /**
@@ -35,6 +36,27 @@ export async function createRegistry(db: Db, sql: SqlClient = createSqliteClient
     live: createProbeLive(probes),
     /** The ingest path's lookups (secret hashes), from memory. */
     lookups: createProbeLookups(probes),
+    /**
+     * On PostgreSQL (several instances): keeps the index current with the other instances' writes
+     * (registry-notify.ts), and tells the calibration listeners when another instance corrected a
+     * probe. Close it before the SQL client.
+     */
+    followOtherInstances(connectionString: string, onError: (error: Error) => void) {
+      return startRegistryListener({
+        connectionString,
+        sql,
+        index,
+        onError,
+        onReloaded(change) {
+          const was = (change.before as Probe | null)?.calibrationOffsetC;
+          const is = (change.after as Probe | null)?.calibrationOffsetC;
+          // A new or deleted probe has no readings judged with an offset yet, or none to judge.
+          if (change.entity === "probe" && was !== undefined && is !== undefined && was !== is) {
+            probes.calibrationChanged(change.id);
+          }
+        },
+      });
+    },
   };
 }
 export type Registry = Awaited<ReturnType<typeof createRegistry>>;

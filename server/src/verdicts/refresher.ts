@@ -28,6 +28,9 @@ export function createVerdictRefresher(deps: {
   const { batches, probes, log } = deps;
   const touched = new Map<string, { fromMs: number; toMs: number }>();
   let timer: NodeJS.Timeout | null = null;
+  // After stop, readings still stored while the server shuts down (the BLE bridge's last windows,
+  // the journal's drain) schedule nothing: a refresh would run after the database has closed.
+  let stopped = false;
   let running: Promise<void> = Promise.resolve();
 
   async function flush(): Promise<void> {
@@ -48,7 +51,7 @@ export function createVerdictRefresher(deps: {
   }
 
   function schedule(): void {
-    if (touched.size && !timer) {
+    if (touched.size && !timer && !stopped) {
       timer = setTimeout(() => {
         running = running.then(flush);
       }, deps.debounceMs);
@@ -132,6 +135,7 @@ export function createVerdictRefresher(deps: {
     },
 
     async stop(): Promise<void> {
+      stopped = true;
       if (timer) {
         clearTimeout(timer);
         await flush();
