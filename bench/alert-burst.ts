@@ -99,9 +99,9 @@ export async function alertBurst(opts: {
   const startMs = now + MIN - 30 * MIN;
   const units: { probeId: string; client: mqtt.MqttClient }[] = [];
   for (let i = 0; i < opts.excursions; i++) {
-    const unit = parts.units.create(ADMIN, { name: `burst ${i}`, kind: "freezer" }, now);
-    const { probe, secret } = parts.probes.create(ADMIN, {}, now);
-    parts.probes.attach(ADMIN, probe.id, unit.id, startMs - 120 * MIN, now);
+    const unit = await parts.units.create(ADMIN, { name: `burst ${i}`, kind: "freezer" }, now);
+    const { probe, secret } = await parts.probes.create(ADMIN, {}, now);
+    await parts.probes.attach(ADMIN, probe.id, unit.id, startMs - 120 * MIN, now);
     const client = await mqtt.connectAsync(app.mqttUrl, {
       username: probe.id,
       password: secret,

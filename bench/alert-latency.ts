@@ -89,9 +89,9 @@ export async function alertLatency(opts: {
   const units: { unitId: string; probeId: string; client: mqtt.MqttClient; startMs: number }[] = [];
   for (let i = 0; i < opts.excursions; i++) {
     const startMs = sendAt(i) + 20_000 - 30 * MIN - 1000;
-    const unit = parts.units.create(ADMIN, { name: `alert bench ${i}`, kind: "freezer" }, now);
-    const { probe, secret } = parts.probes.create(ADMIN, {}, now);
-    parts.probes.attach(ADMIN, probe.id, unit.id, startMs - 120 * MIN, now);
+    const unit = await parts.units.create(ADMIN, { name: `alert bench ${i}`, kind: "freezer" }, now);
+    const { probe, secret } = await parts.probes.create(ADMIN, {}, now);
+    await parts.probes.attach(ADMIN, probe.id, unit.id, startMs - 120 * MIN, now);
     const client = await mqtt.connectAsync(app.mqttUrl, {
       username: probe.id,
       password: secret,
@@ -109,12 +109,11 @@ export async function alertLatency(opts: {
   await parts.forwarder.drain();
 
   // Background load from a separate process.
-  const loadCreds = Object.fromEntries(
-    Array.from({ length: opts.loadProbes }, () => {
-      const { probe, secret } = parts.probes.create(ADMIN, {}, now);
-      return [probe.id, secret];
-    }),
-  );
+  const loadCreds: Record<string, string> = {};
+  for (let i = 0; i < opts.loadProbes; i++) {
+    const { probe, secret } = await parts.probes.create(ADMIN, {}, now);
+    loadCreds[probe.id] = secret;
+  }
   const credsFile = join(dir, "creds.json");
   writeFileSync(credsFile, JSON.stringify(loadCreds), { mode: 0o600 });
   const durationS = Math.ceil((sendAt(opts.excursions) - Date.now()) / 1000) + 10;

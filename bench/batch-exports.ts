@@ -44,9 +44,9 @@ export async function batchExportsOfAYear(runs: number, log: (m: string) => void
     const { parts } = app;
     const end = Date.now();
     const start = end - 365 * DAY;
-    const unit = parts.units.create(ADMIN, { name: "Freezer, bay 1", kind: "freezer" }, start);
-    const { probe } = parts.probes.create(ADMIN, {}, start);
-    parts.probes.attach(ADMIN, probe.id, unit.id, start, start);
+    const unit = await parts.units.create(ADMIN, { name: "Freezer, bay 1", kind: "freezer" }, start);
+    const { probe } = await parts.probes.create(ADMIN, {}, start);
+    await parts.probes.attach(ADMIN, probe.id, unit.id, start, start);
     let written = 0;
     for (let from = start; from < end; from += 30 * DAY) {
       const chunk: Reading[] = [];

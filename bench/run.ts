@@ -94,12 +94,12 @@ async function bareAedes(): Promise<{ url: string; close(): Promise<void> }> {
 async function registerProbes(app: Coldtrail, n: number): Promise<{ id: string; secret: string }[]> {
   const { parts } = app;
   const caller = { accountId: "admin", role: "admin" as const };
-  const unit = parts.units.create(caller, { name: "bench freezer", kind: "freezer" }, Date.now());
+  const unit = await parts.units.create(caller, { name: "bench freezer", kind: "freezer" }, Date.now());
   const out: { id: string; secret: string }[] = [];
   // One transaction (one fsync) for all of them: 10 000 probes in seconds rather than minutes.
-  parts.db.transaction(() => {
+  parts.db.transaction(async () => {
     for (let i = 0; i < n; i++) {
-      const { probe, secret } = parts.probes.create(caller, { unitId: unit.id }, Date.now());
+      const { probe, secret } = await parts.probes.create(caller, { unitId: unit.id }, Date.now());
       out.push({ id: probe.id, secret });
     }
   })();
@@ -276,9 +276,9 @@ async function verdictOfAYear(): Promise<Row[]> {
   const DAY = 86_400_000;
   const end = Date.now();
   const start = end - 365 * DAY;
-  const unit = parts.units.create(caller, { name: "a year", kind: "freezer" }, start);
-  const { probe } = parts.probes.create(caller, {}, start);
-  parts.probes.attach(caller, probe.id, unit.id, start, start);
+  const unit = await parts.units.create(caller, { name: "a year", kind: "freezer" }, start);
+  const { probe } = await parts.probes.create(caller, {}, start);
+  await parts.probes.attach(caller, probe.id, unit.id, start, start);
   const readings: Reading[] = [];
   for (let t = start, i = 0; t < end; t += 60_000, i++) {
     // −20 °C with a 3-minute door opening to −6 °C every 3 hours.

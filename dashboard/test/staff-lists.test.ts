@@ -66,8 +66,8 @@ async function unitWithReadings(
   hours: number,
 ) {
   const now = Date.now();
-  const unit = s.parts.units.create(owner, { name, kind }, now - (hours + 1) * HOUR);
-  const { probe, secret } = s.parts.probes.create(owner, { unitId: unit.id }, now - (hours + 1) * HOUR);
+  const unit = await s.parts.units.create(owner, { name, kind }, now - (hours + 1) * HOUR);
+  const { probe, secret } = await s.parts.probes.create(owner, { unitId: unit.id }, now - (hours + 1) * HOUR);
   const client = await connectProbe(s.mqttUrl, probe.id, secret);
   clients.push(client);
   const readings = [];

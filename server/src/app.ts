@@ -2,7 +2,6 @@ import { issueFirstAdminInvitation } from "./accounts/first-admin.js";
 import { createAccounts } from "./accounts/index.js";
 import { resolveAdminToken } from "./admin-token.js";
 import { createAlerting } from "./alerts/alerting.js";
-import { createRegistryIndex } from "./alerts/attachment-index.js";
 import type { MqttPublish } from "./alerts/channels/mqtt.js";
 import { resolveVapidKeys } from "./alerts/push/vapid.js";
 import { createApi } from "./api/app.js";
@@ -27,6 +26,7 @@ import type { Batches } from "./registry/batches.js";
 import type { DeadLetters } from "./registry/deadletters.js";
 import type { Probes } from "./registry/probes.js";
 import { createRegistry } from "./registry/registry.js";
+import { reloadIndexAfterErasure } from "./registry/registry-index.js";
 import type { Units } from "./registry/units.js";
 import type { ReadingsStore } from "./stores/types.js";
 import { createJudging } from "./verdicts/judging.js";
@@ -140,10 +140,17 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     throw new DatabaseUnavailableError(opened.reason);
   }
   const sql = opened.sql;
-  const registry = createRegistry(db, sql, {
+  const registry = await createRegistry(db, sql, {
     onDeadLetterWriteFailed: (error) => log.warn({ err: error }, "deadletter.write_failed"),
   });
   const { audit, units, probes, batches, deadLetters, live, lookups } = registry;
+  // Several instances on one PostgreSQL: the others' registry writes reach this one's index.
+  const registryFollower =
+    config.database.kind === "postgres"
+      ? await registry.followOtherInstances(config.database.url, (error) =>
+          log.warn({ err: error.message }, "registry.follow_failed"),
+        )
+      : null;
   // The alert detectors ask which batches are in a unit per reading, from memory (custody-index.ts).
   await batches.loadIndex();
   const custodyReload =
@@ -167,12 +174,9 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     timeZone: config.timeZone,
     previousStopClean: pipeline.previousStopClean,
   });
-  // Probes, attachment histories and units looked up for every stored batch, kept in memory.
-  const attachmentIndex = createRegistryIndex({ db, units, probes });
   const refresher = createVerdictRefresher({
     batches,
     probes,
-    attachments: attachmentIndex,
     batchVerdicts,
     log,
     now,
@@ -207,7 +211,6 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     listDueBatches: (nowMs) => refresher.dueBatches(nowMs, DUE_BATCH_HORIZON_MS),
     webhookPolicy: { allowPrivate: config.webhooks.allowPrivate, ownPorts: () => ownPorts },
     vapid: vapid.keys,
-    attachmentIndex,
   });
   pipeline.onStored(checkpoints.observe);
   pipeline.onStored(alerting.onStored);
@@ -245,7 +248,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   });
   publish = broker.publish;
 
-  const macs = createBleMacMap(db);
+  const macs = createBleMacMap(registry.index);
   const bleBridge = config.bleBridge
     ? startBleGatewayBridge({
         ...config.bleBridge,
@@ -263,8 +266,17 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   let stopped = false;
   let liveFlushing = false;
   const flushLive = (): void => {
-    liveFlushing = !stopped && live.flushSome(LIVE_FLUSH_PROBES_AT_ONCE);
-    if (liveFlushing) setImmediate(flushLive);
+    liveFlushing = true;
+    live.flushSome(LIVE_FLUSH_PROBES_AT_ONCE).then(
+      (more) => {
+        liveFlushing = !stopped && more;
+        if (liveFlushing) setImmediate(flushLive);
+      },
+      (error: unknown) => {
+        liveFlushing = false;
+        log.warn({ err: error }, "probes.live_flush_failed");
+      },
+    );
   };
   const liveTimer = setInterval(() => {
     if (!liveFlushing) flushLive();
@@ -272,16 +284,20 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   liveTimer.unref();
 
   const onUnitChanged = (unitId: string) => void alerting.publishDiscovery(unitId);
-  const accounts = createAccounts({
-    sql,
-    now,
-    erasure: {
-      local: { db },
-      onBatchesDeleted: (ids) => {
-        for (const id of ids) batches.index.removed(id);
+  const accounts = reloadIndexAfterErasure(
+    createAccounts({
+      sql,
+      now,
+      erasure: {
+        local: { db },
+        onBatchesDeleted: (ids) => {
+          for (const id of ids) batches.index.removed(id);
+        },
       },
-    },
-  });
+    }),
+    registry.index,
+    sql,
+  );
   const sessionPurge = setInterval(() => {
     accounts.purgeExpiredSessions().catch((error: unknown) => {
       log.warn({ err: error }, "accounts.session_purge_failed");
@@ -307,10 +323,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     now,
     publicHttpUrl: () => publicHttpUrl,
     publicMqttUrl: () => config.mqtt.publicUrl ?? broker.url,
-    async issueProbeCredentials(probeId, secret) {
-      lookups.forgetSecret(probeId);
-      return broker.issueProbeCredentials(probeId, secret);
-    },
+    issueProbeCredentials: (probeId, secret) => broker.issueProbeCredentials(probeId, secret),
     onUnitChanged,
     ingestHealth: broker.health,
     timeZone: config.timeZone,
@@ -332,6 +345,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     await store.close();
     await checkpointer.stop();
     await deadLetters.settled();
+    await registryFollower?.close();
     await sql.close();
     db.close();
     throw new HttpListenError(config.http.host, config.http.port, code);
@@ -393,10 +407,11 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       await broker.close();
       await api.close();
       await pipeline.stop();
-      live.flush();
+      await live.flush();
       await store.close();
       await checkpointer.stop();
       await deadLetters.settled();
+      await registryFollower?.close();
       await sql.close();
       db.close();
       log.info({}, "coldtrail.stopped");

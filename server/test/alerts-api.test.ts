@@ -73,7 +73,8 @@ describe("GET /api/v1/alerts/stream (Server-Sent Events)", () => {
   it("streams alert changes and, resumed with Last-Event-ID, replays exactly what was missed", async () => {
     w = createTestWorld();
     const base = await w.listen();
-    const p = ["probe-s1", "probe-s2", "probe-s3"].map((id) => w.loneProbe(id, T0));
+    const p: string[] = [];
+    for (const id of ["probe-s1", "probe-s2", "probe-s3"]) p.push(await w.loneProbe(id, T0));
     const s1 = await openStream(base);
     expect(s1.contentType).toBe("text/event-stream; charset=utf-8");
     w.alerting.onProbeLive(p[0] as string, { batteryPct: 9 });
@@ -136,7 +137,7 @@ describe("alert and channel routes", () => {
   it("lists, filters, shows, acknowledges and resolves alerts; bad input is a 400 that says what is wrong", async () => {
     w = createTestWorld();
     const base = await w.listen();
-    const { unitId, probeId } = w.unitWithProbe("Bank freezer", "freezer", T0, "probe-r1");
+    const { unitId, probeId } = await w.unitWithProbe("Bank freezer", "freezer", T0, "probe-r1");
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
     await w.alerting.settled();
     await w.tickAt(T0); // the server is listening from the attachment on
@@ -204,7 +205,7 @@ describe("alert and channel routes", () => {
   it("creates, lists and deletes channels; never shows a secret again; validates targets, kinds and units", async () => {
     w = createTestWorld();
     const base = await w.listen();
-    const { unitId } = w.unitWithProbe("Freezer", "freezer", T0);
+    const { unitId } = await w.unitWithProbe("Freezer", "freezer", T0);
     const made = await call<{ id: string; secret?: string; hasSecret: boolean }>(
       base,
       "POST",
@@ -279,7 +280,7 @@ describe("MQTT channel and Home Assistant discovery (real aedes)", () => {
     const base = await w.listen();
     await w.alerting.start();
     expect((await call(base, "POST", "/api/v1/channels", { kind: "mqtt" })).status).toBe(201);
-    const { unitId, probeId } = w.unitWithProbe("Donor freezer", "freezer", Date.now(), "probe-ha");
+    const { unitId, probeId } = await w.unitWithProbe("Donor freezer", "freezer", Date.now(), "probe-ha");
     await w.alerting.publishDiscovery(unitId);
     w.alerting.onProbeLive(probeId, { batteryPct: 4 });
     await w.alerting.settled();

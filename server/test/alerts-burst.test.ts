@@ -109,7 +109,8 @@ describe("email in a burst", () => {
     const base = await w.listen();
     await w.alerting.start();
 
-    const units = Array.from({ length: 20 }, (_, i) => w.unitWithProbe(`Freezer ${i + 1}`));
+    const units: { unitId: string; probeId: string }[] = [];
+    for (let i = 0; i < 20; i++) units.push(await w.unitWithProbe(`Freezer ${i + 1}`));
     const unitIds = units.map((u) => u.unitId);
     const channel = async (target: string, only?: string[]) =>
       (
@@ -184,7 +185,8 @@ describe("email in a burst", () => {
       kind: "email",
       target: "staff@bank.example",
     });
-    const units = Array.from({ length: 20 }, (_, i) => w.unitWithProbe(`Freezer ${i + 1}`));
+    const units: { unitId: string; probeId: string }[] = [];
+    for (let i = 0; i < 20; i++) units.push(await w.unitWithProbe(`Freezer ${i + 1}`));
     for (const u of units) w.alerting.onProbeLive(u.probeId, { batteryPct: 5 });
     await w.alerting.settled();
 
@@ -247,7 +249,8 @@ describe("webhooks in a burst", () => {
         (await call<{ id: string }>(base, "POST", "/api/v1/channels", { kind: "webhook", target: r.url }))
           .body.id,
       );
-    const units = Array.from({ length: 12 }, (_, i) => w.unitWithProbe(`Freezer ${i + 1}`));
+    const units: { unitId: string; probeId: string }[] = [];
+    for (let i = 0; i < 12; i++) units.push(await w.unitWithProbe(`Freezer ${i + 1}`));
     for (const u of units) w.alerting.onProbeLive(u.probeId, { batteryPct: 5 });
     await w.alerting.settled();
     await w.alerting.outbox.drain(30_000);

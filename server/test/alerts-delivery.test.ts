@@ -77,7 +77,7 @@ describe("webhook channel", () => {
       secret: SECRET,
     });
     expect(ch.status).toBe(201);
-    const probeId = w.loneProbe("probe-webhook");
+    const probeId = await w.loneProbe("probe-webhook");
     w.alerting.onProbeLive(probeId, { batteryPct: 7 });
     await w.alerting.settled();
     await w.alerting.outbox.drain();
@@ -138,7 +138,7 @@ describe("webhook channel", () => {
       secret: SECRET,
     });
     for (const id of ["probe-d1", "probe-d2", "probe-d3"])
-      w.alerting.onProbeLive(w.loneProbe(id), { batteryPct: 5 });
+      w.alerting.onProbeLive(await w.loneProbe(id), { batteryPct: 5 });
     await w.alerting.settled();
     const first = (await w.active())[0]?.id as string;
     expect((await call(base, "POST", `/api/v1/alerts/${first}/ack`, { comment: "seen" })).status).toBe(200);
@@ -209,7 +209,7 @@ describe("webhook connections", () => {
       target: `http://127.0.0.1:${port}/hook`,
     });
     for (const id of ["probe-k1", "probe-k2", "probe-k3"])
-      w.alerting.onProbeLive(w.loneProbe(id), { batteryPct: 5 });
+      w.alerting.onProbeLive(await w.loneProbe(id), { batteryPct: 5 });
     await w.alerting.settled();
     await w.alerting.outbox.drain();
     const rows = w.db.prepare("SELECT delivery_id, status, attempts FROM alert_outbox ORDER BY id").all();
@@ -240,7 +240,7 @@ describe("email channel (nodemailer → a real smtp-server)", () => {
 
     // A freezer warm for 40 min (readings from the past; the monitor needs no clock for that).
     const now = Date.now();
-    const { unitId, probeId } = w.unitWithProbe("Donor freezer", "freezer", now - 3 * 60 * MIN);
+    const { unitId, probeId } = await w.unitWithProbe("Donor freezer", "freezer", now - 3 * 60 * MIN);
     const start = Math.floor((now - 40 * MIN) / MIN) * MIN;
     for (let t = start - 10 * MIN; t < start; t += MIN) await w.reading(probeId, t, -20);
     for (let t = start; t <= now; t += MIN) await w.reading(probeId, t, -9.5);

@@ -29,6 +29,8 @@ export interface TestDatabase {
   readonly client: SqlClient;
   /** Another client on the same database, as a second coldtrail instance would have. */
   connect(): Promise<SqlClient>;
+  /** PostgreSQL only: the database's URL, for a connection of the test's own (e.g. a LISTEN). */
+  readonly url?: string;
 }
 
 export type OpenDatabase = () => Promise<TestDatabase>;
@@ -115,7 +117,7 @@ export function describeBackends(
         opened.push(client);
         return client;
       };
-      return { backend: "postgres", client: await connect(), connect };
+      return { backend: "postgres", client: await connect(), connect, url };
     });
   });
 }

@@ -49,9 +49,9 @@ let unitId: string;
 let longCode: string;
 beforeAll(async () => {
   t = await createTestApi();
-  const unit = t.registry.units.create(ADMIN, { name: "Long freezer", kind: "freezer" }, T0 - 70 * DAY);
+  const unit = await t.registry.units.create(ADMIN, { name: "Long freezer", kind: "freezer" }, T0 - 70 * DAY);
   unitId = unit.id;
-  const { probe } = t.registry.probes.create(ADMIN, { id: "probe-long", unitId }, T0 - 70 * DAY);
+  const { probe } = await t.registry.probes.create(ADMIN, { id: "probe-long", unitId }, T0 - 70 * DAY);
   // 60 days, one reading a minute: 86,400 readings a raw passport would send.
   await t.write(
     Array.from({ length: 60 * 24 * 60 }, (_, i) => ({
@@ -474,8 +474,12 @@ describe("a real server", () => {
     const { units, probes, batches, store } = s.parts;
     const now = Date.now();
     for (let u = 0; u < 8; u++) {
-      const unit = units.create(ADMIN, { name: `Freezer ${u}`, kind: "freezer" }, now - 40 * DAY);
-      const { probe } = probes.create(ADMIN, { id: `probe-hard-${u}`, unitId: unit.id }, now - 40 * DAY);
+      const unit = await units.create(ADMIN, { name: `Freezer ${u}`, kind: "freezer" }, now - 40 * DAY);
+      const { probe } = await probes.create(
+        ADMIN,
+        { id: `probe-hard-${u}`, unitId: unit.id },
+        now - 40 * DAY,
+      );
       const rows = Array.from({ length: 30 * 24 * 30 }, (_, i) => ({
         probeId: probe.id,
         tsMs: now - 30 * DAY + i * 2 * MIN,

@@ -22,17 +22,15 @@ async function scene() {
   const ana = await w.activeMember("donor", north, "Ana");
   const nora = await w.member("staff", north, "Nora Staff");
   const store = createSqliteReadingsStore(w.db);
-  const home = w.units.create(ana.caller, { name: "Ana's kitchen freezer", kind: "freezer" }, T0);
-  const spare = w.units.create(ana.caller, { name: "Ana's garage freezer", kind: "freezer" }, T0);
-  const homeProbe = w.probes.create(
-    ana.caller,
-    { name: "kitchen probe", unitId: home.id, intervalS: 600 },
-    T0,
+  const home = await w.units.create(ana.caller, { name: "Ana's kitchen freezer", kind: "freezer" }, T0);
+  const spare = await w.units.create(ana.caller, { name: "Ana's garage freezer", kind: "freezer" }, T0);
+  const homeProbe = (
+    await w.probes.create(ana.caller, { name: "kitchen probe", unitId: home.id, intervalS: 600 }, T0)
   ).probe;
-  const spareProbe = w.probes.create(ana.caller, { unitId: spare.id, intervalS: 600 }, T0).probe;
-  const drawerProbe = w.probes.create(ana.caller, { name: "spare probe" }, T0).probe;
-  const bank = w.units.create(nora, { name: "Bank freezer 1", kind: "freezer", site: "milk-bank" }, T0);
-  const bankProbe = w.probes.create(nora, { unitId: bank.id, intervalS: 600 }, T0).probe;
+  const spareProbe = (await w.probes.create(ana.caller, { unitId: spare.id, intervalS: 600 }, T0)).probe;
+  const drawerProbe = (await w.probes.create(ana.caller, { name: "spare probe" }, T0)).probe;
+  const bank = await w.units.create(nora, { name: "Bank freezer 1", kind: "freezer", site: "milk-bank" }, T0);
+  const bankProbe = (await w.probes.create(nora, { unitId: bank.id, intervalS: 600 }, T0)).probe;
   const readings = [];
   for (let t = T0; t < T0 + 3 * DAY; t += 10 * MIN) {
     for (const p of [homeProbe, spareProbe, bankProbe]) {
@@ -128,11 +126,11 @@ describe("deleting a donor's account", () => {
 
     // Kept rows no longer say who she was; the probe cannot publish any more.
     expect((await w.batches.get(ADMIN, s.received.id)).donorRef).toBeNull();
-    expect(w.units.get(ADMIN, s.home.id).name).toBe("deleted account (freezer)");
-    expect(w.probes.get(ADMIN, s.homeProbe.id)).toMatchObject({ name: null, bleMac: null });
+    expect((await w.units.get(ADMIN, s.home.id)).name).toBe("deleted account (freezer)");
+    expect(await w.probes.get(ADMIN, s.homeProbe.id)).toMatchObject({ name: null, bleMac: null });
     expect(w.probes.auth(s.homeProbe.id)?.secretHash).not.toBe(homeSecret);
     expect(w.probes.currentAttachment(s.homeProbe.id)).toBeNull();
-    expect(() => w.units.get(ADMIN, s.spare.id)).toThrow(/does not exist/);
+    await expect(w.units.get(ADMIN, s.spare.id)).rejects.toThrow(/does not exist/);
     expect(w.probes.auth(s.spareProbe.id)).toBeNull();
     expect(w.probes.auth(s.drawerProbe.id)).toBeNull();
     expect(w.db.prepare("SELECT count(*) FROM reading WHERE probe_id = ?").pluck().get(s.spareProbe.id)).toBe(
@@ -194,8 +192,12 @@ describe("deleting a donor's account", () => {
     const north = await w.site("Northside milk bank");
     const nora = await w.member("staff", north, "Nora Staff");
     const ned = await w.member("staff", north, "Ned Staff");
-    const bank = w.units.create(nora, { name: "Bank freezer 1", kind: "freezer", site: "milk-bank" }, T0);
-    const probe = w.probes.create(nora, { unitId: bank.id }, T0).probe;
+    const bank = await w.units.create(
+      nora,
+      { name: "Bank freezer 1", kind: "freezer", site: "milk-bank" },
+      T0,
+    );
+    const probe = (await w.probes.create(nora, { unitId: bank.id }, T0)).probe;
     w.db
       .prepare(
         "INSERT INTO alert_channel (id, owner_id, kind, target, secret, created_ms) VALUES ('c_1', ?, 'email', 'nora@example.org', NULL, ?)",
@@ -203,7 +205,7 @@ describe("deleting a donor's account", () => {
       .run(nora.accountId, T0);
     const erased = await w.accounts.deleteAccount(ADMIN, nora.accountId);
     expect(erased).toMatchObject({ unitsDeleted: 0, probesDeleted: 0 });
-    expect(w.units.get(ned, bank.id).name).toBe("Bank freezer 1");
+    expect((await w.units.get(ned, bank.id)).name).toBe("Bank freezer 1");
     expect(w.probes.auth(probe.id)).not.toBeNull();
     expect(w.db.prepare("SELECT target, deleted_ms FROM alert_channel WHERE id = 'c_1'").get()).toEqual({
       target: "",
@@ -216,7 +218,7 @@ describe("exporting her data", () => {
   it("contains her rows and nobody else's, with ISO times and no secrets", async () => {
     const s = await scene();
     const bob = await w.member("donor", s.north, "Bob");
-    const bobUnit = w.units.create(bob, { name: "Bob's freezer", kind: "freezer" }, T0);
+    const bobUnit = await w.units.create(bob, { name: "Bob's freezer", kind: "freezer" }, T0);
     const bobBatch = await w.batches.create(bob, { unitId: bobUnit.id, expressedAtMs: T0, atMs: T0 }, T0);
     const { token } = await w.accounts.createToken(s.ana.caller, "script");
     await w.accounts.signIn({ email: s.ana.email, password: PASSWORD, address: "192.0.2.1" });

@@ -16,6 +16,7 @@ import { auditEntriesFor, createAudit } from "../registry/audit.js";
 import { createBatches } from "../registry/batches.js";
 import { ADMIN, type Caller } from "../registry/caller.js";
 import { createProbes } from "../registry/probes.js";
+import { createRegistryIndex, reloadIndexAfterErasure } from "../registry/registry-index.js";
 import { createUnits } from "../registry/units.js";
 import { PROFILE_IDS } from "../rules/index.js";
 import type { ErasureOptions } from "./deps.js";
@@ -95,14 +96,18 @@ export function createAccountsWorld() {
   const audit = createAudit(db);
   const sql = createSqliteClient(db);
   const batches = createBatches(sql);
-  const world = worldOn(sql, {
+  const base = worldOn(sql, {
     local: { db },
     onBatchesDeleted: (ids) => {
       for (const id of ids) batches.index.removed(id);
     },
   });
-  const units = createUnits(db, audit, () => new Set<string>(PROFILE_IDS));
-  const probes = createProbes(db, audit);
+  // A new database: the registry's index starts empty and follows the writes made here (and
+  // erasures, as in app.ts).
+  const index = createRegistryIndex();
+  const world = { ...base, accounts: reloadIndexAfterErasure(base.accounts, index, sql) };
+  const units = createUnits(sql, index, () => new Set<string>(PROFILE_IDS));
+  const probes = createProbes(sql, index);
   return {
     ...world,
     dir,

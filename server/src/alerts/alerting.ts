@@ -4,14 +4,13 @@
  */
 import type { Db } from "../db/open.js";
 import type { SqlClient } from "../db/sql/client.js";
+import { notFound } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Reading } from "../reading.js";
 import type { Audit } from "../registry/audit.js";
-import { ADMIN } from "../registry/caller.js";
 import type { Probes } from "../registry/probes.js";
 import type { Units } from "../registry/units.js";
 import type { UnitMonitorState } from "../rules/unit-monitor.js";
-import { type AttachmentIndex, createRegistryIndex } from "./attachment-index.js";
 import { createChannelStore } from "./channel-store.js";
 import type { MqttPublish } from "./channels/mqtt.js";
 import { createChannels } from "./channels/registry.js";
@@ -80,8 +79,6 @@ export interface AlertingDeps {
    * loop. Default true; false sends from the main thread (tests of the media themselves).
    */
   deliveryThread?: boolean;
-  /** The registry lookups kept in memory, when the server shares one index; default: its own. */
-  attachmentIndex?: AttachmentIndex;
   /** How often `start()` ticks the clock. Default 15 s: offline, escalation and reminders are minutes. */
   tickEveryMs?: number;
   /**
@@ -119,22 +116,15 @@ function monitorStore(db: Db): MonitorStore {
   };
 }
 
-function registryLookups(deps: AlertingDeps, index: AttachmentIndex): AlertLookups {
-  const { probes } = deps;
+function registryLookups(deps: AlertingDeps): AlertLookups {
+  const { units, probes } = deps;
   return {
-    unit: index.unit,
-    probe: index.probe,
+    // From the registry's in-memory index: the rules read these per message.
+    unit: (unitId) => units.byId(unitId),
+    probe: (probeId) => probes.byId(probeId),
     calibrationOf: (probeId) => probes.calibrationOf(probeId),
-    attachmentsOf: index.attachmentsOf,
-    currentAttachments() {
-      const out = [];
-      // Ids only: the whole probe records of 10 000 probes cost the tick tens of milliseconds.
-      for (const id of probes.ids()) {
-        const a = probes.currentAttachment(id);
-        if (a) out.push(a);
-      }
-      return out;
-    },
+    attachmentsOf: (probeId) => probes.attachmentsOfProbe(probeId),
+    currentAttachments: () => probes.currentAttachments(),
     batchesIn: (unitId, atMs) => deps.batchesIn?.(unitId, atMs) ?? [],
     // Without the batches module every unit counts as packed since forever (cool bags too).
     packedSince: (unitId, atMs) => (deps.packedSince ? deps.packedSince(unitId, atMs) : 0),
@@ -203,10 +193,9 @@ export function createAlerting(deps: AlertingDeps) {
     groupMax: settings.delivery.groupMax,
     concurrency: settings.delivery.concurrency,
   });
-  const index = deps.attachmentIndex ?? createRegistryIndex(deps);
   const engine = createAlertEngine({
     settings,
-    lookups: registryLookups(deps, index),
+    lookups: registryLookups(deps),
     monitors: monitorStore(db),
     now: deps.now,
     onProfileError: (unitId, reason) => log.warn({ unitId, reason }, "alerts.profile_fallback"),
@@ -319,10 +308,7 @@ export function createAlerting(deps: AlertingDeps) {
   /** Ticks the engine's clock; reminders, escalation and pruning follow. Resolves when they committed. */
   function tick(nowMs: number): Promise<void> {
     if (ticking) return ticking; // the one before is still writing: this one would repeat it
-    guarded("tick", () => {
-      index.refresh();
-      return engine.tick(nowMs);
-    });
+    guarded("tick", () => engine.tick(nowMs));
     ticking = notices(nowMs)
       .catch((e: Error) => log.error({ err: e.message, stack: e.stack }, "alerts.tick_failed"))
       .finally(() => {
@@ -351,10 +337,11 @@ export function createAlerting(deps: AlertingDeps) {
 
   /** Home Assistant discovery messages for a unit (with the probe attached now, if any). */
   function discoveryFor(unitId: string, discoveryPrefix?: string): DiscoveryMessage[] {
-    const unit = deps.units.get(ADMIN, unitId);
+    const unit = deps.units.byId(unitId);
+    if (!unit) throw notFound("unit", unitId);
     const nowMs = deps.now();
     const att = deps.probes.attachmentsOfUnit(unitId, nowMs, nowMs + 1).at(-1);
-    const probe = att ? deps.probes.get(ADMIN, att.probeId) : null;
+    const probe = att ? deps.probes.byId(att.probeId) : null;
     return homeAssistantDiscovery({
       unit,
       probe: probe ? { id: probe.id, calibrationOffsetC: probe.calibrationOffsetC } : null,
@@ -394,10 +381,7 @@ export function createAlerting(deps: AlertingDeps) {
     },
     /** Readings the store confirmed (the forwarder's onStored); journal entries carry receivedMs. */
     onStored(readings: readonly Reading[]): void {
-      guarded("readings", () => {
-        index.refresh();
-        return engine.readings(readings as readonly StoredReading[]);
-      });
+      guarded("readings", () => engine.readings(readings as readonly StoredReading[]));
     },
     /** Ingest's live probe fields: last seen, battery, status. */
     onProbeLive(probeId: string, live: ProbeLive): void {

@@ -13,7 +13,7 @@ const kinds = async (world: TestWorld) => (await world.active()).map((a) => `${a
 describe("excursions from live readings (home freezer: above −18 °C for more than 30 min)", () => {
   it("opens one critical alert with plain words, resolves it when the freezer is back, all in the audit log", async () => {
     w = createTestWorld({ batchesIn: (unitId) => [`b_${unitId}_1`] });
-    const { unitId, probeId } = w.unitWithProbe("Donor freezer", "freezer", T0);
+    const { unitId, probeId } = await w.unitWithProbe("Donor freezer", "freezer", T0);
     await w.run(probeId, T0, T0 + 40 * MIN, -20);
     expect(await w.all()).toEqual([]);
     // Door left open at T0+40: warm for 29 min is not yet an excursion, 31 min is.
@@ -50,7 +50,7 @@ describe("excursions from live readings (home freezer: above −18 °C for more 
 
   it("does not alarm during the settling period after the unit is created and the probe attached", async () => {
     w = createTestWorld();
-    const { probeId } = w.unitWithProbe("New freezer", "freezer", T0);
+    const { probeId } = await w.unitWithProbe("New freezer", "freezer", T0);
     // Switched on at 5 °C, it cools 0.5 °C a minute and is below −18.5 °C after 48 min. Settling
     // ignores the first 30 min, so the warm run counts from T0+30: 18 min, no excursion.
     const coolDown = (t: number) => Math.max(-20, 5 - (0.5 * (t - T0)) / MIN);
@@ -58,7 +58,7 @@ describe("excursions from live readings (home freezer: above −18 °C for more 
     expect(await w.all()).toEqual([]);
     // Without settling the same start would have alarmed.
     const other = createTestWorld({ settings: { settleMin: 0 } });
-    const p2 = other.unitWithProbe("New freezer", "freezer", T0).probeId;
+    const p2 = (await other.unitWithProbe("New freezer", "freezer", T0)).probeId;
     await other.run(p2, T0, T0 + 120 * MIN, coolDown);
     expect((await other.all()).map((a) => a.kind)).toEqual(["excursion"]);
     void other.close();
@@ -66,7 +66,7 @@ describe("excursions from live readings (home freezer: above −18 °C for more 
 
   it("keeps one alert for a flapping freezer: a quick return reopens it instead of opening another", async () => {
     w = createTestWorld();
-    const { probeId } = w.unitWithProbe("Flappy", "freezer", T0 - 60 * MIN);
+    const { probeId } = await w.unitWithProbe("Flappy", "freezer", T0 - 60 * MIN);
     let t = T0;
     for (let i = 0; i < 3; i++) {
       await w.run(probeId, t, t + 35 * MIN, -10);
@@ -105,7 +105,7 @@ describe("excursions from live readings (home freezer: above −18 °C for more 
 
   it("opens a new alert when the condition returns after the reopen window", async () => {
     w = createTestWorld();
-    const { probeId } = w.unitWithProbe("Freezer", "freezer", T0 - 60 * MIN);
+    const { probeId } = await w.unitWithProbe("Freezer", "freezer", T0 - 60 * MIN);
     await w.run(probeId, T0, T0 + 35 * MIN, -10);
     await w.run(probeId, T0 + 35 * MIN, T0 + 120 * MIN, -20);
     await w.run(probeId, T0 + 120 * MIN, T0 + 160 * MIN, -10);
@@ -117,7 +117,7 @@ describe("excursions from live readings (home freezer: above −18 °C for more 
 
   it("raises probable thaw and refreeze after a long power cut, and a sensor fault for a sentinel reading", async () => {
     w = createTestWorld();
-    const { probeId } = w.unitWithProbe("Cut freezer", "freezer", T0 - 60 * MIN);
+    const { probeId } = await w.unitWithProbe("Cut freezer", "freezer", T0 - 60 * MIN);
     await w.run(probeId, T0, T0 + 10 * MIN, -20);
     await w.run(probeId, T0 + 10 * MIN, T0 + 4 * 60 * MIN, 8);
     expect((await kinds(w)).sort()).toEqual(["excursion:open", "probable-thaw:open"]);
@@ -136,7 +136,7 @@ describe("excursions from live readings (home freezer: above −18 °C for more 
 describe("a restart (or an upgrade) keeps what the engine knew", () => {
   it("resumes a running excursion from the monitor state saved in alert_monitor", async () => {
     w = createTestWorld();
-    const { unitId, probeId } = w.unitWithProbe("Freezer", "freezer", T0 - 60 * MIN);
+    const { unitId, probeId } = await w.unitWithProbe("Freezer", "freezer", T0 - 60 * MIN);
     await w.run(probeId, T0, T0 + 10 * MIN, -20);
     await w.run(probeId, T0 + 10 * MIN, T0 + 30 * MIN, -10); // warm for 20 min: no alert yet
     expect(await w.all()).toEqual([]);
@@ -152,7 +152,7 @@ describe("a restart (or an upgrade) keeps what the engine knew", () => {
 
   it("does not raise again what the store already has open", async () => {
     w = createTestWorld();
-    const { probeId } = w.unitWithProbe("Freezer", "freezer", T0, "probe-low");
+    const { probeId } = await w.unitWithProbe("Freezer", "freezer", T0, "probe-low");
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
     await w.alerting.settled();
     w.alerting.onRejected(probeId, "future_ts");
@@ -176,8 +176,8 @@ describe("a restart (or an upgrade) keeps what the engine knew", () => {
 describe("probe health", () => {
   it("alerts a probe offline after 15 min of silence, or 2 min after its last will, and clears on the next reading", async () => {
     w = createTestWorld();
-    const a = w.unitWithProbe("Freezer A", "freezer", T0, "probe-a");
-    const b = w.unitWithProbe("Freezer B", "freezer", T0 + 20 * MIN, "probe-b");
+    const a = await w.unitWithProbe("Freezer A", "freezer", T0, "probe-a");
+    const b = await w.unitWithProbe("Freezer B", "freezer", T0 + 20 * MIN, "probe-b");
     await w.run(a.probeId, T0, T0 + 10 * MIN, -20); // last reading at T0+9
     await w.tickAt(T0 + 23 * MIN);
     expect(await kinds(w)).toEqual([]);
@@ -214,8 +214,8 @@ describe("probe health", () => {
 
   it("alerts a low battery by battery_pct, or battery_mv when no percentage is sent, with hysteresis", async () => {
     w = createTestWorld();
-    const a = w.unitWithProbe("Freezer", "freezer", T0, "probe-pct");
-    const b = w.unitWithProbe("Fridge", "fridge", T0, "probe-mv");
+    const a = await w.unitWithProbe("Freezer", "freezer", T0, "probe-pct");
+    const b = await w.unitWithProbe("Fridge", "fridge", T0, "probe-mv");
     w.alerting.onProbeLive(a.probeId, { batteryPct: 21 });
     await w.alerting.settled();
     expect(await kinds(w)).toEqual([]);
@@ -245,7 +245,7 @@ describe("probe health", () => {
 
   it("alerts a device clock that is off on live messages, not on a replayed buffer", async () => {
     w = createTestWorld();
-    const { probeId } = w.unitWithProbe("Freezer", "freezer", T0 - 60 * MIN, "probe-clock");
+    const { probeId } = await w.unitWithProbe("Freezer", "freezer", T0 - 60 * MIN, "probe-clock");
     const msg = async (tsMs: number[], receivedMs: number) => {
       w.alerting.onStored(
         tsMs.map((ts) => ({ probeId, tsMs: ts, tempC: -20, seq: null, serverTimed: false, receivedMs })),
@@ -279,7 +279,7 @@ describe("probe health", () => {
 
   it("alerts a surge of refused messages from one registered probe and clears after a quiet window", async () => {
     w = createTestWorld();
-    const { probeId } = w.unitWithProbe("Freezer", "freezer", T0, "probe-bad");
+    const { probeId } = await w.unitWithProbe("Freezer", "freezer", T0, "probe-bad");
     for (let i = 0; i < 19; i++) {
       w.setNow(T0 + i * 1000);
       w.alerting.onRejected(probeId, i % 2 ? "invalid" : "not_json");
@@ -319,7 +319,7 @@ describe("batches nearing or past their storage limit (callback from the batches
       },
     ];
     w = createTestWorld({ listDueBatches: () => due });
-    const { unitId } = w.unitWithProbe("Bank freezer", "freezer", T0);
+    const { unitId } = await w.unitWithProbe("Bank freezer", "freezer", T0);
     due = due.map((d) => ({ ...d, unitId }));
     await w.tickAt(T0);
     expect(await w.active()).toHaveLength(1);
@@ -348,7 +348,7 @@ describe("alert words in the server's zone, one calibration for alerts and verdi
   it("words an alert raised with COLDTRAIL_TIME_ZONE=America/New_York in EDT (EST in winter), never UTC", async () => {
     const { timeZone } = loadConfig({ COLDTRAIL_DATA_DIR: "/tmp", COLDTRAIL_TIME_ZONE: "America/New_York" });
     w = createTestWorld({ timeZone });
-    const { probeId } = w.unitWithProbe("Donor freezer", "freezer", T0);
+    const { probeId } = await w.unitWithProbe("Donor freezer", "freezer", T0);
     await w.run(probeId, T0, T0 + 40 * MIN, -20);
     await w.run(probeId, T0 + 40 * MIN, T0 + 73 * MIN, -12.5);
     const [a] = await w.all();
@@ -365,13 +365,13 @@ describe("alert words in the server's zone, one calibration for alerts and verdi
 
   it("applies a probe's calibration correction to alerts from the next reading", async () => {
     w = createTestWorld();
-    const { probeId } = w.unitWithProbe("Bank freezer", "freezer", T0 - 60 * MIN);
+    const { probeId } = await w.unitWithProbe("Bank freezer", "freezer", T0 - 60 * MIN);
     // −17.5 °C is above the freezer's −18 °C line: 35 minutes of it would be an excursion...
-    w.probes.setCalibration(ADMIN, probeId, -1, T0);
+    await w.probes.setCalibration(ADMIN, probeId, -1, T0);
     await w.run(probeId, T0, T0 + 45 * MIN, -17.5);
     // ...but the probe reads 1 °C warm: corrected, it is −18.5 °C.
     expect(await w.all()).toEqual([]);
-    w.probes.setCalibration(ADMIN, probeId, 0, T0 + 45 * MIN);
+    await w.probes.setCalibration(ADMIN, probeId, 0, T0 + 45 * MIN);
     await w.run(probeId, T0 + 45 * MIN, T0 + 80 * MIN, -17.5);
     expect((await w.all()).map((a) => a.kind)).toEqual(["excursion"]);
   });

@@ -34,7 +34,7 @@ async function staffChannels(world: TestWorld) {
 describe("alert lifecycle: open → acknowledged → resolved, every transition audited", () => {
   it("records who acknowledged, when and why; refuses to acknowledge or resolve twice", async () => {
     w = createTestWorld();
-    const { probeId } = w.unitWithProbe("Freezer", "freezer", T0, "probe-1");
+    const { probeId } = await w.unitWithProbe("Freezer", "freezer", T0, "probe-1");
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
     await w.alerting.settled();
     const [a] = await w.active();
@@ -95,7 +95,7 @@ describe("alert lifecycle: open → acknowledged → resolved, every transition 
   it("keeps the change, its event and its outbox rows in one transaction", async () => {
     w = createTestWorld();
     const { ids } = await staffChannels(w);
-    const probeId = w.loneProbe("probe-tx", T0);
+    const probeId = await w.loneProbe("probe-tx", T0);
     w.db.exec(
       "CREATE TRIGGER fail_outbox BEFORE INSERT ON alert_outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END",
     );
@@ -116,7 +116,7 @@ describe("reminders and escalation (injected clock)", () => {
   it("escalates donor → staff → lead, reminds in between, and an acknowledgement stops both", async () => {
     w = createTestWorld();
     const { labels } = await staffChannels(w);
-    const probeId = w.loneProbe("probe-esc", T0);
+    const probeId = await w.loneProbe("probe-esc", T0);
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
     await w.alerting.settled();
     const id = (await w.active())[0]?.id as string;
@@ -166,7 +166,7 @@ describe("reminders and escalation (injected clock)", () => {
   it("does not escalate an alert acknowledged before its first escalation", async () => {
     w = createTestWorld();
     const { labels } = await staffChannels(w);
-    const probeId = w.loneProbe("probe-ack", T0);
+    const probeId = await w.loneProbe("probe-ack", T0);
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
     await w.alerting.settled();
     const id = (await w.active())[0]?.id as string;
@@ -183,7 +183,7 @@ describe("reminders and escalation (injected clock)", () => {
   it("latching: a cleared, unacknowledged alert stays open and keeps reminding until acknowledged", async () => {
     w = createTestWorld({ settings: { latching: true } });
     const { labels } = await staffChannels(w);
-    const probeId = w.loneProbe("probe-latch", T0);
+    const probeId = await w.loneProbe("probe-latch", T0);
     w.alerting.onProbeLive(probeId, { batteryPct: 9 });
     await w.alerting.settled();
     const id = (await w.active())[0]?.id as string;

@@ -53,7 +53,7 @@ describe("outbox rows kept for outboxRetentionDays, then pruned", () => {
       T0 - MIN,
     );
     for (const id of ["probe-1", "probe-2", "probe-3", "probe-4"]) {
-      const { probeId } = world.unitWithProbe(`Freezer ${id}`, "freezer", T0, id);
+      const { probeId } = await world.unitWithProbe(`Freezer ${id}`, "freezer", T0, id);
       world.alerting.onProbeLive(probeId, { batteryPct: 9 });
       await world.alerting.settled();
     }

@@ -329,7 +329,7 @@ export const channelsPlugin: FastifyPluginAsyncZod<ChannelsDeps> = async (app, d
         const refused = checkTargetUrl(req.body.target, deps.webhookPolicy);
         if (refused) throw httpError("CT_ERR_BAD_REQUEST", `body.target: ${refused}`);
       }
-      for (const unitId of req.body.unitIds ?? []) deps.units.get(req.caller, unitId);
+      for (const unitId of req.body.unitIds ?? []) await deps.units.get(req.caller, unitId);
       const { channel, secret } = await channels.create(req.caller, req.body, deps.now());
       deps.log.info({ channelId: channel.id, kind: channel.kind }, "channel.created");
       return reply.status(201).send({ ...channelView(channel), ...(secret !== null && { secret }) });

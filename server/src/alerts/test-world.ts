@@ -13,6 +13,7 @@ import { createLogger } from "../logger.js";
 import { createAudit } from "../registry/audit.js";
 import { ADMIN } from "../registry/caller.js";
 import { createProbes } from "../registry/probes.js";
+import { createRegistryIndex } from "../registry/registry-index.js";
 import { createUnits, type UnitKind } from "../registry/units.js";
 import { PROFILE_IDS } from "../rules/index.js";
 import { type AlertingDeps, createAlerting } from "./alerting.js";
@@ -38,10 +39,12 @@ export function createTestWorld(
     })();
   }
   const audit = createAudit(db);
-  // The SQL client on its own connection to the same file, as the server builds it (app.ts).
+  // The SQL client on its own connection to the same file, as the server builds it (app.ts); a new
+  // database: the registry's index starts empty and follows the writes made here.
   const sql = createSqliteClient(db);
-  const units = createUnits(db, audit, () => new Set<string>(PROFILE_IDS));
-  const probes = createProbes(db, audit);
+  const index = createRegistryIndex();
+  const units = createUnits(sql, index, () => new Set<string>(PROFILE_IDS));
+  const probes = createProbes(sql, index);
   const log = createLogger(process.env.COLDTRAIL_TEST_LOG ?? "silent");
   let nowMs = T0;
   const now = opts.realClock ? Date.now : () => nowMs;
@@ -79,9 +82,14 @@ export function createTestWorld(
       nowMs = ms;
     },
     /** A unit with a probe attached, both created at `atMs`. */
-    unitWithProbe(name: string, kind: UnitKind = "freezer", atMs = now(), probeId?: string) {
-      const unit = units.create(ADMIN, { name, kind }, atMs);
-      const { probe } = probes.create(
+    async unitWithProbe(
+      name: string,
+      kind: UnitKind = "freezer",
+      atMs = now(),
+      probeId?: string,
+    ): Promise<{ unitId: string; probeId: string }> {
+      const unit = await units.create(ADMIN, { name, kind }, atMs);
+      const { probe } = await probes.create(
         ADMIN,
         { name: `${name} probe`, unitId: unit.id, ...(probeId && { id: probeId }) },
         atMs,
@@ -89,8 +97,8 @@ export function createTestWorld(
       return { unitId: unit.id, probeId: probe.id };
     },
     /** A probe attached to no unit (its health alerts have no unit). */
-    loneProbe(probeId: string, atMs = now()): string {
-      return probes.create(ADMIN, { id: probeId }, atMs).probe.id;
+    async loneProbe(probeId: string, atMs = now()): Promise<string> {
+      return (await probes.create(ADMIN, { id: probeId }, atMs)).probe.id;
     },
     /** One live message: readings stored as the forwarder would hand them over; resolves once its alert changes committed. */
     async reading(probeId: string, tsMs: number, tempC: number, receivedMs = tsMs): Promise<void> {

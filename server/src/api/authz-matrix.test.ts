@@ -438,8 +438,8 @@ async function fresh(target: Target): Promise<Objects> {
   const siteId = sites[target];
   n += 1;
   const now = t.now();
-  const unit = r.units.create(donor, { name: `Freezer ${n}`, kind: "freezer" }, now - 10 * HOUR);
-  const { probe } = r.probes.create(donor, { unitId: unit.id }, now - 10 * HOUR);
+  const unit = await r.units.create(donor, { name: `Freezer ${n}`, kind: "freezer" }, now - 10 * HOUR);
+  const { probe } = await r.probes.create(donor, { unitId: unit.id }, now - 10 * HOUR);
   const batch = await r.batches.create(
     donor,
     { unitId: unit.id, expressedAtMs: now - 9 * HOUR, atMs: now - 8 * HOUR, state: "frozen" },

@@ -17,6 +17,7 @@ import { createLogger, type Logger } from "../logger.js";
 import type { Reading } from "../reading.js";
 import { createMeteredPipeline } from "../readings/pipeline.js";
 import { createRegistry } from "../registry/registry.js";
+import { reloadIndexAfterErasure } from "../registry/registry-index.js";
 import { createJudging } from "../verdicts/judging.js";
 import { createApi } from "./app.js";
 import { registerRoutes } from "./routes.js";
@@ -40,8 +41,8 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
   const now = () => nowMs;
   const config = loadConfig({ COLDTRAIL_DATA_DIR: dir, COLDTRAIL_JOURNAL_MAX_WAIT_MS: "0" });
   const sql = createSqliteClient(db);
-  const registry = createRegistry(db, sql);
-  const { audit, units, probes, batches, deadLetters, lookups } = registry;
+  const registry = await createRegistry(db, sql);
+  const { audit, units, probes, batches, deadLetters } = registry;
   const { metrics, pipeline } = createMeteredPipeline({ config, db, log, deadLetters, now });
   const { store } = pipeline;
   const { unitReadings, batchVerdicts, checkpoints } = createJudging({
@@ -71,17 +72,21 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
   const onUnitChanged = (unitId: string) => void changedUnits.push(unitId);
 
   const throttle = createSignInThrottle({ now });
-  const accounts = createAccounts({
-    sql,
-    now,
-    throttle,
-    erasure: {
-      local: { db },
-      onBatchesDeleted: (ids) => {
-        for (const id of ids) batches.index.removed(id);
+  const accounts = reloadIndexAfterErasure(
+    createAccounts({
+      sql,
+      now,
+      throttle,
+      erasure: {
+        local: { db },
+        onBatchesDeleted: (ids) => {
+          for (const id of ids) batches.index.removed(id);
+        },
       },
-    },
-  });
+    }),
+    registry.index,
+    sql,
+  );
   const app = await createApi({ log, adminToken: TEST_TOKEN, accounts });
   let dashboardDir: string | undefined;
   if (opts.dashboard) {
@@ -102,9 +107,8 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
     now,
     publicHttpUrl: () => PUBLIC_URL,
     publicMqttUrl: () => MQTT_URL,
-    // As in app.ts: the broker's cached hash goes, the (here recorded) broker gets the secret.
+    // As in app.ts: the (here recorded) broker gets the secret.
     issueProbeCredentials: async (probeId, secret) => {
-      lookups.forgetSecret(probeId);
       issued.push({ probeId, secret });
       return { ok: true };
     },

@@ -22,45 +22,50 @@ beforeEach(async () => {
   people.loneStaff = { ...(people.loneStaff as Caller), siteId: null };
   unitOf = {};
   for (const [who, caller] of Object.entries(people)) {
-    unitOf[who] = w.units.create(caller, { name: `${who}'s freezer`, kind: "freezer" }, T0).id;
+    unitOf[who] = (await w.units.create(caller, { name: `${who}'s freezer`, kind: "freezer" }, T0)).id;
   }
 });
 afterEach(async () => w.close());
 
 /** Which people's units `who` sees, through a real registry query. */
-const seenBy = (who: string) =>
-  w.units
-    .list(people[who] as Caller)
+const seenBy = async (who: string) =>
+  (await w.units.list(people[who] as Caller))
     .map((u) => Object.entries(unitOf).find(([, id]) => id === u.id)?.[0])
     .sort();
 
 describe("ownedBy against real unit rows", () => {
   it("admin sees every row", async () => {
-    expect(seenBy("admin")).toEqual(
+    expect(await seenBy("admin")).toEqual(
       ["admin", "staffN", "donorN", "donorN2", "staffS", "donorS", "loneStaff"].sort(),
     );
   });
 
   it("staff see their own rows and those of their site's accounts, not other sites' or the admin's", async () => {
-    expect(seenBy("staffN")).toEqual(["donorN", "donorN2", "staffN"]);
-    expect(seenBy("staffS")).toEqual(["donorS", "staffS"]);
-    expect(() => w.units.get(people.staffN as Caller, unitOf.donorS as string)).toThrow(/does not exist/);
-    expect(w.units.get(people.staffN as Caller, unitOf.donorN as string).ownerId).toBe(
+    expect(await seenBy("staffN")).toEqual(["donorN", "donorN2", "staffN"]);
+    expect(await seenBy("staffS")).toEqual(["donorS", "staffS"]);
+    await expect(w.units.get(people.staffN as Caller, unitOf.donorS as string)).rejects.toThrow(
+      /does not exist/,
+    );
+    expect((await w.units.get(people.staffN as Caller, unitOf.donorN as string)).ownerId).toBe(
       people.donorN?.accountId,
     );
   });
 
   it("a donor sees only her own rows, not her site's other donors' or staff's", async () => {
-    expect(seenBy("donorN")).toEqual(["donorN"]);
-    expect(seenBy("donorS")).toEqual(["donorS"]);
-    expect(() => w.units.get(people.donorN as Caller, unitOf.donorN2 as string)).toThrow(/does not exist/);
-    expect(() => w.units.get(people.donorN as Caller, unitOf.staffN as string)).toThrow(/does not exist/);
+    expect(await seenBy("donorN")).toEqual(["donorN"]);
+    expect(await seenBy("donorS")).toEqual(["donorS"]);
+    await expect(w.units.get(people.donorN as Caller, unitOf.donorN2 as string)).rejects.toThrow(
+      /does not exist/,
+    );
+    await expect(w.units.get(people.donorN as Caller, unitOf.staffN as string)).rejects.toThrow(
+      /does not exist/,
+    );
   });
 
   it("staff without a site, and callers from before accounts (no siteId), see only their own", async () => {
-    expect(seenBy("loneStaff")).toEqual(["loneStaff"]);
+    expect(await seenBy("loneStaff")).toEqual(["loneStaff"]);
     const legacy: Caller = { accountId: people.staffN?.accountId as string, role: "staff" };
-    expect(w.units.list(legacy).map((u) => u.id)).toEqual([unitOf.staffN]);
+    expect((await w.units.list(legacy)).map((u) => u.id)).toEqual([unitOf.staffN]);
   });
 
   it("keeps the {sql, params} shape, parenthesised so it joins with AND", async () => {

@@ -6,25 +6,31 @@ import { describeBackends, type TestDatabase } from "../../test/backends.js";
 import { openDatabase } from "../db/open.js";
 import type { SqlClient } from "../db/sql/client.js";
 import { migrateSql } from "../db/sql/migrate.js";
+import { createSqliteClient } from "../db/sql/sqlite.js";
 import { PROFILE_IDS } from "../rules/index.js";
 import { createAudit } from "./audit.js";
 import { type Batch, type Batches, createBatches, FUTURE_SKEW_MS } from "./batches.js";
 import { ADMIN, type Caller } from "./caller.js";
 import { createProbes } from "./probes.js";
+import { createRegistryIndex } from "./registry-index.js";
 import { createUnits } from "./units.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ct-custody-"));
 const db = openDatabase(dir);
-afterAll(() => {
+afterAll(async () => {
+  await sql.close();
   db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 const audit = createAudit(db);
-const units = createUnits(db, audit, () => new Set(PROFILE_IDS));
-const probes = createProbes(db, audit);
+// The probe calibration tests below run on SQLite only, with the registry's index.
+const sql = createSqliteClient(db);
+const index = createRegistryIndex();
+const units = createUnits(sql, index, () => new Set(PROFILE_IDS));
+const probes = createProbes(sql, index);
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 4, 3, 8);
-const freezer = units.create(ADMIN, { name: "donor freezer", kind: "freezer" }, T0).id;
+const freezer = (await units.create(ADMIN, { name: "donor freezer", kind: "freezer" }, T0)).id;
 
 /** Units straight into the shared tables (the units module is not on the SQL client yet). */
 async function unit(sql: SqlClient, id: string, ownerId = "admin", kind = "freezer"): Promise<string> {
@@ -274,12 +280,12 @@ describeBackends("batches: custody, reviews, audit", (open) => {
 });
 
 describe("probe calibration", () => {
-  it("is corrected for the probe's whole history, audited, and announced", () => {
-    const { probe } = probes.create(ADMIN, { id: "cal-1", unitId: freezer }, T0);
+  it("is corrected for the probe's whole history, audited, and announced", async () => {
+    const { probe } = await probes.create(ADMIN, { id: "cal-1", unitId: freezer }, T0);
     expect(probes.calibrationOf("cal-1")).toBe(0);
     const heard: string[] = [];
     probes.onCalibrationChanged((id) => heard.push(id));
-    const after = probes.setCalibration(ADMIN, probe.id, -0.7, T0 + H);
+    const after = await probes.setCalibration(ADMIN, probe.id, -0.7, T0 + H);
     expect(after.calibrationOffsetC).toBe(-0.7);
     expect(probes.calibrationOf("cal-1")).toBe(-0.7);
     expect(heard).toEqual(["cal-1"]);
@@ -289,9 +295,9 @@ describe("probe calibration", () => {
     });
   });
 
-  it("knows whether a probe declared its reporting interval", () => {
-    probes.create(ADMIN, { id: "int-declared", intervalS: 600 }, T0);
-    probes.create(ADMIN, { id: "int-learned" }, T0);
+  it("knows whether a probe declared its reporting interval", async () => {
+    await probes.create(ADMIN, { id: "int-declared", intervalS: 600 }, T0);
+    await probes.create(ADMIN, { id: "int-learned" }, T0);
     expect(probes.byId("int-declared")).toMatchObject({
       intervalDeclared: true,
       expectedIntervalMs: 600_000,

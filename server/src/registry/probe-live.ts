@@ -29,25 +29,31 @@ export function createProbeLive(probes: Probes) {
       if (p) Object.assign(p, s);
       else pending.set(probeId, { ...s });
     },
-    flush(): void {
-      if (pending.size === 0) return;
-      probes.saveLive(pending);
-      pending.clear();
+    /** Writes every pending probe's fields (at stop). */
+    async flush(): Promise<void> {
+      while (await this.flushSome(Number.POSITIVE_INFINITY));
     },
     /**
      * Writes the pending fields of at most `max` probes in one transaction; true when some are
      * left. With thousands of probes, one transaction for all would stall the event loop (and every
-     * PUBACK waiting on it) for as long as it takes to write them all.
+     * PUBACK waiting on it) for as long as it takes to write them all. The slice leaves `pending`
+     * before the write, so updates arriving meanwhile wait for the next one; a failed write puts it
+     * back under them.
      */
-    flushSome(max: number): boolean {
+    async flushSome(max: number): Promise<boolean> {
       if (pending.size === 0) return false;
       const some = new Map<string, ProbeLiveState>();
       for (const [id, s] of pending) {
         if (some.size >= max) break;
         some.set(id, s);
       }
-      probes.saveLive(some);
       for (const id of some.keys()) pending.delete(id);
+      try {
+        await probes.saveLive(some);
+      } catch (error) {
+        for (const [id, s] of some) pending.set(id, { ...s, ...pending.get(id) });
+        throw error;
+      }
       return pending.size > 0;
     },
     view(p: Probe): LiveView {

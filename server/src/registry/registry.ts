@@ -7,34 +7,62 @@ import { createBatches } from "./batches.js";
 import { createDeadLetters } from "./deadletters.js";
 import { createProbeLive } from "./probe-live.js";
 import { createProbeLookups } from "./probe-lookups.js";
-import { createProbes } from "./probes.js";
+import { createProbes, type Probe } from "./probes.js";
+import { createRegistryIndex } from "./registry-index.js";
+import { startRegistryListener } from "./registry-notify.js";
 import { createUnits } from "./units.js";
 
 /**
  * The registry's tables behind their modules: units, probes, batches, audit, dead letters. `sql` is
  * the asynchronous client the modules move onto (issue #13): SQLite by default (its own connection
- * to the same file), PostgreSQL when several instances share state. Batches (with custody and
- * reviews) and dead letters run on it; units and probes still on `db`. The batches' custody index
- * starts empty: `batches.loadIndex()` reads it (app.ts does, before ingest starts).
+ * to the same file), PostgreSQL when several instances share state. Units, probes and attachments
+ * are on it, with an in-memory index (loaded here) for the per-message reads; so are batches (with
+ * custody and reviews) and dead letters. The batches' custody index starts empty:
+ * `batches.loadIndex()` reads it (app.ts does, before ingest starts).
  */
-export function createRegistry(
+export async function createRegistry(
   db: Db,
   sql: SqlClient = createSqliteClient(db),
   opts: { onDeadLetterWriteFailed?: (error: unknown) => void } = {},
 ) {
   const audit = createAudit(db);
-  const probes = createProbes(db, audit);
+  const index = createRegistryIndex();
+  await index.load(sql);
+  const probes = createProbes(sql, index);
   return {
     sql,
     audit,
-    units: createUnits(db, audit, () => new Set(PROFILE_IDS)),
+    /** Units, probes and attachments in memory (registry-index.ts). */
+    index,
+    units: createUnits(sql, index, () => new Set(PROFILE_IDS)),
     probes,
     batches: createBatches(sql),
     deadLetters: createDeadLetters(sql, { onWriteFailed: opts.onDeadLetterWriteFailed }),
     /** Battery, status and last seen: in memory, flushed to the registry every few seconds. */
     live: createProbeLive(probes),
-    /** Cached lookups on the ingest path (secret hashes, calibration offsets). */
+    /** The ingest path's lookups (secret hashes), from memory. */
     lookups: createProbeLookups(probes),
+    /**
+     * On PostgreSQL (several instances): keeps the index current with the other instances' writes
+     * (registry-notify.ts), and tells the calibration listeners when another instance corrected a
+     * probe. Close it before the SQL client.
+     */
+    followOtherInstances(connectionString: string, onError: (error: Error) => void) {
+      return startRegistryListener({
+        connectionString,
+        sql,
+        index,
+        onError,
+        onReloaded(change) {
+          const was = (change.before as Probe | null)?.calibrationOffsetC;
+          const is = (change.after as Probe | null)?.calibrationOffsetC;
+          // A new or deleted probe has no readings judged with an offset yet, or none to judge.
+          if (change.entity === "probe" && was !== undefined && is !== undefined && was !== is) {
+            probes.calibrationChanged(change.id);
+          }
+        },
+      });
+    },
   };
 }
-export type Registry = ReturnType<typeof createRegistry>;
+export type Registry = Awaited<ReturnType<typeof createRegistry>>;

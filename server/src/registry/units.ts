@@ -1,10 +1,11 @@
-import type { Db } from "../db/open.js";
-import { prepared } from "../db/statements.js";
+import type { SqlClient } from "../db/sql/client.js";
 import { conflict, invalidInput, notFound } from "../errors.js";
 import { defaultProfileId } from "../rules/index.js";
-import type { Audit } from "./audit.js";
+import { recordAudit } from "./audit.js";
 import { type Caller, ownedBy } from "./caller.js";
 import { newId } from "./ids.js";
+import { type RegistryIndex, toUnit } from "./registry-index.js";
+import { announceChange } from "./registry-notify.js";
 
 export type UnitKind = "freezer" | "fridge" | "cool-bag";
 export type UnitSite = "household" | "milk-bank";
@@ -20,30 +21,22 @@ export interface Unit {
   createdMs: number;
 }
 
-function toUnit(r: Record<string, unknown>): Unit {
-  return {
-    id: r.id as string,
-    ownerId: r.owner_id as string,
-    name: r.name as string,
-    kind: r.kind as UnitKind,
-    site: r.site as UnitSite,
-    profile: r.profile as string,
-    profileOverrides: r.profile_overrides ? JSON.parse(r.profile_overrides as string) : null,
-    createdMs: r.created_ms as number,
-  };
-}
+const INSERT_SQL =
+  "INSERT INTO unit (id, owner_id, name, kind, site, profile, profile_overrides, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+const UPDATE_SQL = "UPDATE unit SET name = ?, profile = ?, profile_overrides = ? WHERE id = ?";
 
-export function createUnits(db: Db, audit: Audit, knownProfiles: () => ReadonlySet<string>) {
-  const insert = db.prepare(
-    "INSERT INTO unit (id, owner_id, name, kind, site, profile, profile_overrides, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-  );
-  const update = db.prepare("UPDATE unit SET name = ?, profile = ?, profile_overrides = ? WHERE id = ?");
+/**
+ * Units on the SQL client (either backend). Callers' reads go to the database (who may see what is
+ * decided there, by `ownedBy`); internal lookups (`byId`) read the in-memory index, which every
+ * write here keeps current.
+ */
+export function createUnits(sql: SqlClient, index: RegistryIndex, knownProfiles: () => ReadonlySet<string>) {
   return {
-    create(
+    async create(
       caller: Caller,
       input: { name: string; kind: UnitKind; site?: UnitSite | undefined; profile?: string | undefined },
       nowMs: number,
-    ): Unit {
+    ): Promise<Unit> {
       const site = input.site ?? "household";
       const profile = input.profile ?? defaultProfileId(input.kind, site);
       if (!knownProfiles().has(profile)) {
@@ -61,22 +54,33 @@ export function createUnits(db: Db, audit: Audit, knownProfiles: () => ReadonlyS
         profileOverrides: null,
         createdMs: nowMs,
       };
-      db.transaction(() => {
-        insert.run(unit.id, unit.ownerId, unit.name, unit.kind, unit.site, unit.profile, null, nowMs);
-        audit.record(nowMs, caller.accountId, "unit.created", "unit", unit.id, {
+      await sql.transaction(async (tx) => {
+        await tx.run(INSERT_SQL, [
+          unit.id,
+          unit.ownerId,
+          unit.name,
+          unit.kind,
+          unit.site,
+          unit.profile,
+          null,
+          nowMs,
+        ]);
+        await recordAudit(tx, nowMs, caller.accountId, "unit.created", "unit", unit.id, {
           name: unit.name,
           kind: unit.kind,
           site,
           profile,
         });
-      })();
+        await announceChange(tx, sql.backend, "unit", unit.id);
+      });
+      index.putUnit(unit);
       return unit;
     },
     /**
      * Staff choose another profile or override its numbers (validated by `validate`, which names the
      * key and value it refuses); the change is audited with what it was before.
      */
-    update(
+    async update(
       caller: Caller,
       id: string,
       change: {
@@ -86,8 +90,8 @@ export function createUnits(db: Db, audit: Audit, knownProfiles: () => ReadonlyS
       },
       validate: (unit: Unit) => string | null,
       nowMs: number,
-    ): Unit {
-      const before = this.get(caller, id);
+    ): Promise<Unit> {
+      const before = await this.get(caller, id);
       const after: Unit = {
         ...before,
         ...(change.name !== undefined && { name: change.name }),
@@ -101,34 +105,46 @@ export function createUnits(db: Db, audit: Audit, knownProfiles: () => ReadonlyS
       }
       const problem = validate(after);
       if (problem) throw invalidInput(problem);
-      db.transaction(() => {
-        update.run(
+      await sql.transaction(async (tx) => {
+        await tx.run(UPDATE_SQL, [
           after.name,
           after.profile,
           after.profileOverrides ? JSON.stringify(after.profileOverrides) : null,
           id,
-        );
-        audit.record(nowMs, caller.accountId, "unit.updated", "unit", id, {
+        ]);
+        await recordAudit(tx, nowMs, caller.accountId, "unit.updated", "unit", id, {
           before: { name: before.name, profile: before.profile, profileOverrides: before.profileOverrides },
           after: { name: after.name, profile: after.profile, profileOverrides: after.profileOverrides },
         });
-      })();
+        await announceChange(tx, sql.backend, "unit", id);
+      });
+      index.putUnit(after);
       return after;
     },
-    get(caller: Caller, id: string): Unit {
+    /** A unit the caller may see, or a not-found error naming it. */
+    async get(caller: Caller, id: string): Promise<Unit> {
       const own = ownedBy(caller);
-      const r = prepared(db, `SELECT * FROM unit WHERE id = ? AND ${own.sql}`).get(id, ...own.params);
+      const r = await sql.get(`SELECT * FROM unit WHERE id = ? AND ${own.sql}`, [id, ...own.params]);
       if (!r) throw notFound("unit", id);
-      return toUnit(r as Record<string, unknown>);
+      return toUnit(r);
     },
-    list(caller: Caller): Unit[] {
+    async list(caller: Caller): Promise<Unit[]> {
       const own = ownedBy(caller);
-      return (
-        prepared(db, `SELECT * FROM unit WHERE ${own.sql} ORDER BY created_ms, id`).all(
-          ...own.params,
-        ) as Record<string, unknown>[]
-      ).map(toUnit);
+      return (await sql.query(`SELECT * FROM unit WHERE ${own.sql} ORDER BY created_ms, id`, own.params)).map(
+        toUnit,
+      );
+    },
+    /** A unit by id for internal lookups (no caller: never behind an API route), or null; from memory. */
+    byId(id: string): Unit | null {
+      return index.unit(id);
     },
   };
 }
 export type Units = ReturnType<typeof createUnits>;
+
+/** A unit by id from memory, or the not-found error `get` would give (custody chains, exports). */
+export function knownUnit(units: Pick<Units, "byId">, id: string): Unit {
+  const unit = units.byId(id);
+  if (!unit) throw notFound("unit", id);
+  return unit;
+}

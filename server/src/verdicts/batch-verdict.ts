@@ -2,8 +2,7 @@ import { conflict } from "../errors.js";
 import type { UnitHistory } from "../history/unit-history.js";
 import type { Logger } from "../logger.js";
 import type { Batch, Batches, Custody } from "../registry/batches.js";
-import { ADMIN } from "../registry/caller.js";
-import type { Unit, Units } from "../registry/units.js";
+import { knownUnit, type Unit, type Units } from "../registry/units.js";
 import {
   type BatchInput,
   type CustodyInterval,
@@ -59,7 +58,7 @@ export function createBatchVerdicts(deps: {
   ): Promise<BatchVerdict> {
     const chain = (await batches.custody(batch.id)).map((c) => ({
       ...c,
-      unit: c.unitId ? units.get(ADMIN, c.unitId) : null,
+      unit: c.unitId ? knownUnit(units, c.unitId) : null,
     }));
     const watches: ReturnType<VerdictCheckpoints["watch"]>[] = [];
     try {

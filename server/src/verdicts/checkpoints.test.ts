@@ -26,11 +26,11 @@ afterEach(() => {
 });
 
 /** One server's verdict parts over the data folder `dir` (opened again = a restart). */
-function open(dir: string) {
+async function open(dir: string) {
   const db = openDatabase(dir);
   const log = createLogger("silent");
   const config = loadConfig({ COLDTRAIL_DATA_DIR: dir });
-  const registry = createRegistry(db);
+  const registry = await createRegistry(db);
   const { pipeline } = createMeteredPipeline({
     config,
     db,
@@ -86,10 +86,14 @@ function open(dir: string) {
     /** An orderly stop: the journal drained, the clean mark left for the next start. */
     stop: async () => {
       await pipeline.stop();
+      await registry.sql.close();
       db.close();
     },
     /** kill -9: no orderly stop. */
-    crash: () => db.close(),
+    crash: async () => {
+      await registry.sql.close();
+      db.close();
+    },
   };
 }
 
@@ -110,10 +114,10 @@ function readings(probeId: string, fromMin: number, toMin: number): Reading[] {
 async function setUp() {
   const dir = mkdtempSync(join(tmpdir(), "coldtrail-checkpoints-"));
   dirs.push(dir);
-  const s = open(dir);
-  const unit = s.registry.units.create(ADMIN, { name: "freezer", kind: "freezer" }, T0);
-  const { probe } = s.registry.probes.create(ADMIN, { intervalS: 60 }, T0);
-  s.registry.probes.attach(ADMIN, probe.id, unit.id, T0, T0);
+  const s = await open(dir);
+  const unit = await s.registry.units.create(ADMIN, { name: "freezer", kind: "freezer" }, T0);
+  const { probe } = await s.registry.probes.create(ADMIN, { intervalS: 60 }, T0);
+  await s.registry.probes.attach(ADMIN, probe.id, unit.id, T0, T0);
   const batch = await s.registry.batches.create(
     ADMIN,
     { unitId: unit.id, expressedAtMs: T0 - 60 * MIN, atMs: T0, state: "frozen" },
@@ -180,7 +184,7 @@ describe("verdict checkpoints", () => {
     await s.store(readings(probeId, 0, 1440));
     const nowMs = T0 + 1440 * MIN;
     const before = await s.judging.batchVerdicts.compute(batch, nowMs);
-    s.registry.probes.setCalibration(ADMIN, probeId, -2, nowMs);
+    await s.registry.probes.setCalibration(ADMIN, probeId, -2, nowMs);
     const after = await s.judging.batchVerdicts.compute(batch, nowMs);
     expect(after.verdict.stats.maxC).toBeCloseTo((before.verdict.stats.maxC as number) - 2, 9);
     expect(after.verdict).toEqual((await s.scratch().compute(batch, nowMs)).verdict);
@@ -193,7 +197,7 @@ describe("verdict checkpoints", () => {
     const before = await s.judging.batchVerdicts.compute(batch, nowMs);
     await s.stop();
 
-    const again = open(dir);
+    const again = await open(dir);
     expect(rows(again.db)).toHaveLength(1);
     expect((await again.judging.batchVerdicts.compute(batch, nowMs)).verdict).toEqual(before.verdict);
     // Resumed from the saved checkpoint: only the readings after it were read.
@@ -206,7 +210,7 @@ describe("verdict checkpoints", () => {
       { probeId, tsMs: T0 + 100 * MIN + 30_000, tempC: -2, seq: null, serverTimed: false },
     ]);
     offline.close();
-    const third = open(dir);
+    const third = await open(dir);
     const after = await third.judging.batchVerdicts.compute(batch, nowMs);
     expect(after.verdict).not.toEqual(before.verdict);
     expect(after.verdict).toEqual((await third.scratch().compute(batch, nowMs)).verdict);
@@ -223,9 +227,9 @@ describe("verdict checkpoints", () => {
     // The probe sends minute 100 again with another temperature; the commit lands, then the
     // process dies before `observe`: the saved checkpoint still counts the same readings.
     await s.storeUnobserved([{ probeId, tsMs: T0 + 100 * MIN, tempC: 9, seq: 100, serverTimed: false }]);
-    s.crash();
+    await s.crash();
 
-    const again = open(dir);
+    const again = await open(dir);
     const after = await again.judging.batchVerdicts.compute(batch, nowMs);
     // A jump to 9 °C within a minute in a freezer reads as a sensor fault, which the stale checkpoint hid.
     expect(before.verdict.reasons.map((r) => r.code)).not.toContain("sensor-fault");

@@ -1,4 +1,3 @@
-import type { AttachmentIndex } from "../alerts/attachment-index.js";
 import type { DueBatch } from "../alerts/engine.js";
 import type { Logger } from "../logger.js";
 import type { Reading } from "../reading.js";
@@ -22,12 +21,13 @@ export function createVerdictRefresher(deps: {
   log: Logger;
   now(): number;
   debounceMs: number;
-  /** Attachment histories kept in memory (shared with alerting); default: asked of `probes` each batch. */
-  attachments?: Pick<AttachmentIndex, "attachmentsOf" | "refresh">;
 }) {
   const { batches, probes, log } = deps;
   const touched = new Map<string, { fromMs: number; toMs: number }>();
   let timer: NodeJS.Timeout | null = null;
+  // After stop, readings still stored while the server shuts down (the BLE bridge's last windows,
+  // the journal's drain) schedule nothing: a refresh would run after the database has closed.
+  let stopped = false;
   let running: Promise<void> = Promise.resolve();
 
   async function flush(): Promise<void> {
@@ -56,7 +56,7 @@ export function createVerdictRefresher(deps: {
   }
 
   function schedule(): void {
-    if (touched.size && !timer) {
+    if (touched.size && !timer && !stopped) {
       timer = setTimeout(() => {
         running = running.then(flush);
       }, deps.debounceMs);
@@ -82,13 +82,11 @@ export function createVerdictRefresher(deps: {
 
   return {
     onStored(rows: readonly Reading[]): void {
-      deps.attachments?.refresh();
-      const attachmentsOf = deps.attachments?.attachmentsOf ?? probes.attachmentsOfProbe;
       const attachments = new Map<string, ReturnType<Probes["attachmentsOfProbe"]>>();
       for (const r of rows) {
         let atts = attachments.get(r.probeId);
         if (!atts) {
-          atts = attachmentsOf(r.probeId);
+          atts = probes.attachmentsOfProbe(r.probeId);
           attachments.set(r.probeId, atts);
         }
         const a = atts.find((x) => x.fromMs <= r.tsMs && (x.toMs === null || r.tsMs < x.toMs));
@@ -131,6 +129,7 @@ export function createVerdictRefresher(deps: {
     },
 
     async stop(): Promise<void> {
+      stopped = true;
       if (timer) {
         clearTimeout(timer);
         await flush();

@@ -12,9 +12,9 @@ let home: { unitId: string; probeId: string };
 let bank: { unitId: string; probeId: string };
 
 async function unitWithProbe(name: string, offsetC = 0) {
-  const unit = t.registry.units.create(ADMIN, { name, kind: "freezer" }, T0 - 48 * HOUR);
-  const { probe } = t.registry.probes.create(ADMIN, { unitId: unit.id }, T0 - 48 * HOUR);
-  if (offsetC !== 0) t.registry.probes.setCalibration(ADMIN, probe.id, offsetC, T0 - 48 * HOUR);
+  const unit = await t.registry.units.create(ADMIN, { name, kind: "freezer" }, T0 - 48 * HOUR);
+  const { probe } = await t.registry.probes.create(ADMIN, { unitId: unit.id }, T0 - 48 * HOUR);
+  if (offsetC !== 0) await t.registry.probes.setCalibration(ADMIN, probe.id, offsetC, T0 - 48 * HOUR);
   return { unitId: unit.id, probeId: probe.id };
 }
 

@@ -6,8 +6,7 @@ import { renderBatchReport } from "../../exports/report-pdf.js";
 import { reportChart } from "../../exports/report-readings.js";
 import type { UnitReadings } from "../../readings/unit-readings.js";
 import type { Batches } from "../../registry/batches.js";
-import { ADMIN } from "../../registry/caller.js";
-import type { Units } from "../../registry/units.js";
+import { knownUnit, type Units } from "../../registry/units.js";
 import type { BatchVerdicts } from "../../verdicts/batch-verdict.js";
 import { readingsCsv as readingsCsvSchema, reportPdf } from "../schemas/batch-exports.js";
 import { errorResponses } from "../schemas/common.js";
@@ -18,7 +17,7 @@ const idParams = z.object({ id: z.string().min(1).max(128) });
 export interface BatchExportsDeps {
   batches: Pick<Batches, "get" | "custody" | "reviews" | "auditOf">;
   batchVerdicts: BatchVerdicts;
-  units: Pick<Units, "get">;
+  units: Pick<Units, "byId">;
   unitReadings: UnitReadings;
   /** COLDTRAIL_TIME_ZONE: the report's zone when the request names none; default UTC. */
   timeZone?: string;
@@ -50,7 +49,7 @@ export const batchExportsPlugin: FastifyPluginAsyncZod<BatchExportsDeps> = async
       // to whoever may see the batch, whoever owns the units it passed through.
       const stays = (await ctx.batches.custody(batch.id)).map((c) => ({
         ...c,
-        unitName: c.unitId ? ctx.units.get(ADMIN, c.unitId).name : null,
+        unitName: c.unitId ? knownUnit(ctx.units, c.unitId).name : null,
       }));
       reply
         .type("text/csv; charset=utf-8")

@@ -15,13 +15,16 @@ let unitId: string;
 let otherUnitId: string;
 beforeAll(async () => {
   t = await createTestApi();
-  unitId = t.registry.units.create(ADMIN, { name: "donor freezer", kind: "freezer" }, T0 - 48 * HOUR).id;
-  otherUnitId = t.registry.units.create(
-    ADMIN,
-    { name: "bank freezer", kind: "freezer", site: "milk-bank" },
-    T0 - 48 * HOUR,
+  unitId = (await t.registry.units.create(ADMIN, { name: "donor freezer", kind: "freezer" }, T0 - 48 * HOUR))
+    .id;
+  otherUnitId = (
+    await t.registry.units.create(
+      ADMIN,
+      { name: "bank freezer", kind: "freezer", site: "milk-bank" },
+      T0 - 48 * HOUR,
+    )
   ).id;
-  const { probe } = t.registry.probes.create(ADMIN, { unitId }, T0 - 48 * HOUR);
+  const { probe } = await t.registry.probes.create(ADMIN, { unitId }, T0 - 48 * HOUR);
   // A freezer cycling between -18.5 and -18.3125 °C, a reading a minute, for the last day (a flat
   // line for 6 h would be a stuck probe).
   await t.write(

@@ -7,7 +7,7 @@ let t: TestApi;
 let code: string;
 beforeAll(async () => {
   t = await createTestApi();
-  const unit = t.registry.units.create(ADMIN, { name: "Label test freezer", kind: "freezer" }, T0);
+  const unit = await t.registry.units.create(ADMIN, { name: "Label test freezer", kind: "freezer" }, T0);
   code = (
     await t.registry.batches.create(
       ADMIN,

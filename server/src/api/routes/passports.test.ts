@@ -12,13 +12,21 @@ let endedCode: string;
 let ids: string[];
 beforeAll(async () => {
   t = await createTestApi();
-  const unit = t.registry.units.create(
+  const unit = await t.registry.units.create(
     ADMIN,
     { name: "Smith family freezer", kind: "freezer" },
     T0 - 48 * HOUR,
   );
-  const bag = t.registry.units.create(ADMIN, { name: "Smith cool bag", kind: "cool-bag" }, T0 - 48 * HOUR);
-  const { probe } = t.registry.probes.create(ADMIN, { id: "probe-smith-1", unitId: unit.id }, T0 - 48 * HOUR);
+  const bag = await t.registry.units.create(
+    ADMIN,
+    { name: "Smith cool bag", kind: "cool-bag" },
+    T0 - 48 * HOUR,
+  );
+  const { probe } = await t.registry.probes.create(
+    ADMIN,
+    { id: "probe-smith-1", unitId: unit.id },
+    T0 - 48 * HOUR,
+  );
   await t.write(
     Array.from({ length: 6 * 60 }, (_, i) => ({
       probeId: probe.id,

@@ -173,7 +173,7 @@ describe("probes plugin", () => {
         serverTimed: false,
       })),
     );
-    t.registry.probes.attach(ADMIN, "probe-warm", unitId, T0 - 3 * 60 * MIN, T0);
+    await t.registry.probes.attach(ADMIN, "probe-warm", unitId, T0 - 3 * 60 * MIN, T0);
     const placed = await t.api<{ id: string }>("POST", "/api/v1/batches", {
       unitId,
       expressedAt: iso(T0 - 4 * 60 * MIN),

@@ -133,7 +133,7 @@ export const probesPlugin: FastifyPluginAsyncZod<ProbesDeps> = async (app, ctx) 
     },
     async (req, reply) => {
       const { bleFormat, bleName, ...input } = req.body;
-      const { probe, secret } = ctx.probes.create(
+      const { probe, secret } = await ctx.probes.create(
         req.caller,
         { ...input, bleMac: input.bleMac === undefined ? undefined : normaliseBleMac(input.bleMac) },
         ctx.now(),
@@ -177,7 +177,7 @@ export const probesPlugin: FastifyPluginAsyncZod<ProbesDeps> = async (app, ctx) 
       },
     },
     async (req, reply) => {
-      const { secret } = ctx.probes.rotateSecret(req.caller, req.params.id, ctx.now());
+      const { secret } = await ctx.probes.rotateSecret(req.caller, req.params.id, ctx.now());
       const issued = await ctx.issueProbeCredentials(req.params.id, secret);
       if (!issued.ok) {
         throw httpError(
@@ -195,14 +195,14 @@ export const probesPlugin: FastifyPluginAsyncZod<ProbesDeps> = async (app, ctx) 
   );
 
   app.get("/api/v1/probes", { schema: { response: { 200: probeList, ...errorResponses } } }, async (req) => ({
-    probes: await Promise.all(ctx.probes.list(req.caller).map((p) => probeView(ctx, p))),
+    probes: await Promise.all((await ctx.probes.list(req.caller)).map((p) => probeView(ctx, p))),
   }));
 
   app.get(
     "/api/v1/probes/:id",
     { schema: { params: idParams, response: { 200: probeDetail, ...errorResponses } } },
     async (req) => ({
-      ...(await probeView(ctx, ctx.probes.get(req.caller, req.params.id))),
+      ...(await probeView(ctx, await ctx.probes.get(req.caller, req.params.id))),
       attachments: ctx.probes.attachmentsOfProbe(req.params.id).map((a) => ({
         unitId: a.unitId,
         from: toIso(a.fromMs),
@@ -230,13 +230,18 @@ export const probesPlugin: FastifyPluginAsyncZod<ProbesDeps> = async (app, ctx) 
     },
     async (req) => {
       // Another tenant's probe answers 404 like a missing one, before the role is looked at.
-      ctx.probes.get(req.caller, req.params.id);
+      await ctx.probes.get(req.caller, req.params.id);
       if (req.caller.role !== "staff" && req.caller.role !== "admin")
         throw httpError(
           "CT_ERR_FORBIDDEN",
           "only milk-bank staff or an admin may correct a probe's calibration",
         );
-      const p = ctx.probes.setCalibration(req.caller, req.params.id, req.body.calibrationOffsetC, ctx.now());
+      const p = await ctx.probes.setCalibration(
+        req.caller,
+        req.params.id,
+        req.body.calibrationOffsetC,
+        ctx.now(),
+      );
       ctx.log.info({ probeId: p.id, offsetC: p.calibrationOffsetC }, "probe.calibrated");
       return probeView(ctx, p);
     },
@@ -258,9 +263,9 @@ export const probesPlugin: FastifyPluginAsyncZod<ProbesDeps> = async (app, ctx) 
       const atMs = req.body.at ?? nowMs;
       if (atMs > nowMs + 60_000) throw httpError("CT_ERR_BAD_REQUEST", "at must not be in the future");
       const before = ctx.probes.currentAttachment(req.params.id)?.unitId ?? null;
-      ctx.probes.attach(req.caller, req.params.id, req.body.unitId, atMs, nowMs);
+      await ctx.probes.attach(req.caller, req.params.id, req.body.unitId, atMs, nowMs);
       for (const unitId of new Set([before, req.body.unitId])) if (unitId) ctx.onUnitChanged(unitId);
-      return await probeView(ctx, ctx.probes.get(req.caller, req.params.id));
+      return await probeView(ctx, await ctx.probes.get(req.caller, req.params.id));
     },
   );
 
@@ -280,7 +285,7 @@ export const probesPlugin: FastifyPluginAsyncZod<ProbesDeps> = async (app, ctx) 
       },
     },
     async (req) => {
-      const probe = ctx.probes.get(req.caller, req.params.id);
+      const probe = await ctx.probes.get(req.caller, req.params.id);
       const { fromMs, toMs } = resolveRange(req.query, ctx.now());
       const rows = await ctx.store.range(probe.id, fromMs, toMs);
       if (rows.length > MAX_RAW_READINGS) {

@@ -117,14 +117,18 @@ beforeAll(async () => {
   }
   callers.admin = ADMIN;
   const anna = callers.anna as Caller;
-  annaFreezer = t.registry.units.create(anna, { name: "Anna's freezer", kind: "freezer" }, T0 - 48 * HOUR);
-  bellaFridge = t.registry.units.create(
+  annaFreezer = await t.registry.units.create(
+    anna,
+    { name: "Anna's freezer", kind: "freezer" },
+    T0 - 48 * HOUR,
+  );
+  bellaFridge = await t.registry.units.create(
     callers.bella as Caller,
     { name: "Bella's fridge", kind: "fridge" },
     T0 - 48 * HOUR,
   );
-  annaProbe = t.registry.probes.create(anna, { unitId: annaFreezer.id }, T0 - 48 * HOUR).probe.id;
-  t.registry.units.create(
+  annaProbe = (await t.registry.probes.create(anna, { unitId: annaFreezer.id }, T0 - 48 * HOUR)).probe.id;
+  await t.registry.units.create(
     callers.cleo as Caller,
     { name: "Cleo's freezer", kind: "freezer" },
     T0 - 48 * HOUR,
@@ -189,7 +193,7 @@ describe("GET /api/v1/batches for the batch list", () => {
     annaOld = await batchOf("anna", annaFreezer.id, 30);
     annaFresh = await batchOf("anna", annaFreezer.id, 2, "fresh");
     bellaBatch = await batchOf("bella", bellaFridge.id, 3, "fresh");
-    const cleoUnit = t.registry.units.list(callers.cleo as Caller)[0] as { id: string };
+    const cleoUnit = (await t.registry.units.list(callers.cleo as Caller))[0] as { id: string };
     cleoBatch = await batchOf("cleo", cleoUnit.id, 4);
   });
 

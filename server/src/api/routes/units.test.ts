@@ -78,9 +78,9 @@ describe("units plugin", () => {
   });
 
   it("serves a unit's readings with its probe's calibration, raw or in buckets, and the last one with its age", async () => {
-    const unit = t.registry.units.create(ADMIN, { name: "fridge", kind: "fridge" }, T0 - 3 * 60 * MIN);
-    const { probe } = t.registry.probes.create(ADMIN, { unitId: unit.id }, T0 - 3 * 60 * MIN);
-    t.db.prepare("UPDATE probe SET calibration_offset_c = 0.5 WHERE id = ?").run(probe.id);
+    const unit = await t.registry.units.create(ADMIN, { name: "fridge", kind: "fridge" }, T0 - 3 * 60 * MIN);
+    const { probe } = await t.registry.probes.create(ADMIN, { unitId: unit.id }, T0 - 3 * 60 * MIN);
+    await t.registry.probes.setCalibration(ADMIN, probe.id, 0.5, T0 - 3 * 60 * MIN);
     await t.write(
       Array.from({ length: 120 }, (_, i) => ({
         probeId: probe.id,

@@ -148,7 +148,7 @@ export const unitsPlugin: FastifyPluginAsyncZod<UnitsDeps> = async (app, ctx) =>
       },
     },
     async (req, reply) => {
-      const unit = ctx.units.create(req.caller, req.body, ctx.now());
+      const unit = await ctx.units.create(req.caller, req.body, ctx.now());
       ctx.onUnitChanged(unit.id);
       return reply.status(201).send(await unitView(ctx, unit, ctx.ownersFor(req.caller)));
     },
@@ -170,7 +170,7 @@ export const unitsPlugin: FastifyPluginAsyncZod<UnitsDeps> = async (app, ctx) =>
       },
     },
     async (req) => {
-      const unit = ctx.units.update(
+      const unit = await ctx.units.update(
         req.caller,
         req.params.id,
         req.body,
@@ -194,14 +194,16 @@ export const unitsPlugin: FastifyPluginAsyncZod<UnitsDeps> = async (app, ctx) =>
 
   app.get("/api/v1/units", { schema: { response: { 200: unitList, ...errorResponses } } }, async (req) => {
     const ownerOf = ctx.ownersFor(req.caller);
-    return { units: await Promise.all(ctx.units.list(req.caller).map((u) => unitView(ctx, u, ownerOf))) };
+    return {
+      units: await Promise.all((await ctx.units.list(req.caller)).map((u) => unitView(ctx, u, ownerOf))),
+    };
   });
 
   app.get(
     "/api/v1/units/:id",
     { schema: { params: idParams, response: { 200: unitDetail, ...errorResponses } } },
     async (req) => {
-      const unit = ctx.units.get(req.caller, req.params.id);
+      const unit = await ctx.units.get(req.caller, req.params.id);
       // The profile's numbers, e.g. for the dashboard's safe-limit line.
       return {
         ...(await unitView(ctx, unit, ctx.ownersFor(req.caller))),
@@ -220,7 +222,7 @@ export const unitsPlugin: FastifyPluginAsyncZod<UnitsDeps> = async (app, ctx) =>
       },
     },
     async (req) => {
-      const unit = ctx.units.get(req.caller, req.params.id);
+      const unit = await ctx.units.get(req.caller, req.params.id);
       const { fromMs, toMs } = resolveRange(req.query, ctx.now());
       const base = { unitId: unit.id, from: toIso(fromMs), to: toIso(toMs) };
       if (req.query.every !== undefined) {

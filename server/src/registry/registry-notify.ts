@@ -1,0 +1,132 @@
+import pg from "pg";
+import type { Backend, SqlQueries } from "../db/sql/client.js";
+import type { RegistryIndex } from "./registry-index.js";
+
+/** The PostgreSQL channel on which registry writes are announced to the other instances. */
+export const REGISTRY_CHANNEL = "coldtrail_registry";
+
+export type RegistryEntity = "unit" | "probe";
+
+/** A change as it travels on the channel: `unit:<id>` or `probe:<id>`. */
+export function changePayload(entity: RegistryEntity, id: string): string {
+  return `${entity}:${id}`;
+}
+
+/** The change a payload names, or null when it is not one of ours. */
+export function parseChange(payload: string | undefined): { entity: RegistryEntity; id: string } | null {
+  const m = /^(unit|probe):(.+)$/.exec(payload ?? "");
+  return m ? { entity: m[1] as RegistryEntity, id: m[2] as string } : null;
+}
+
+/**
+ * Inside the writing transaction: on PostgreSQL, tells the other instances listening on
+ * REGISTRY_CHANNEL that this unit or probe (with its attachments) changed; they reload it by id.
+ * PostgreSQL delivers the notification only if the transaction commits. On SQLite (one instance)
+ * there is nobody to tell.
+ */
+export async function announceChange(
+  tx: SqlQueries,
+  backend: Backend,
+  entity: RegistryEntity,
+  id: string,
+): Promise<void> {
+  if (backend !== "postgres") return;
+  await tx.query("SELECT pg_notify(?, ?)", [REGISTRY_CHANNEL, changePayload(entity, id)]);
+}
+
+export interface RegistryListenerOptions {
+  /** The PostgreSQL URL the instance's SQL client uses. */
+  connectionString: string;
+  /** Where the changed rows are read again (the instance's SQL client). */
+  sql: SqlQueries;
+  index: RegistryIndex;
+  /** After a unit or probe was read again, e.g. to tell calibration listeners (probes.calibrationChanged). */
+  onReloaded?: (change: { entity: RegistryEntity; id: string; before: unknown; after: unknown }) => void;
+  /** Listening failed or stopped; it starts again after `retryMs` and reads the whole index again. */
+  onError?: (error: Error) => void;
+  /** Default 1000. */
+  retryMs?: number;
+}
+
+/**
+ * One dedicated PostgreSQL connection LISTENing on REGISTRY_CHANNEL, so that units and probes
+ * another instance changed reach this instance's index (registry-index.ts): each notification
+ * reloads the one row it names (a probe with its attachments). Notifications sent while the
+ * connection was down are lost, so after a reconnection the whole index is read again.
+ */
+export async function startRegistryListener(
+  options: RegistryListenerOptions,
+): Promise<{ close(): Promise<void> }> {
+  const retryMs = options.retryMs ?? 1000;
+  let client: pg.Client | null = null;
+  let closed = false;
+  let retry: NodeJS.Timeout | null = null;
+  // Reloads run one at a time, in the order notified, so an older read never lands after a newer one.
+  let queue: Promise<void> = Promise.resolve();
+
+  const reload = (payload: string | undefined): void => {
+    const change = parseChange(payload);
+    if (!change) return;
+    queue = queue.then(async () => {
+      try {
+        const before =
+          change.entity === "unit" ? options.index.unit(change.id) : options.index.probe(change.id);
+        if (change.entity === "unit") await options.index.reloadUnit(options.sql, change.id);
+        else await options.index.reloadProbe(options.sql, change.id);
+        const after =
+          change.entity === "unit" ? options.index.unit(change.id) : options.index.probe(change.id);
+        options.onReloaded?.({ ...change, before, after });
+      } catch (error) {
+        options.onError?.(error as Error);
+      }
+    });
+  };
+
+  const lost = (error: Error): void => {
+    if (closed) return;
+    options.onError?.(error);
+    const c = client;
+    client = null;
+    c?.removeAllListeners();
+    c?.end().catch(() => undefined);
+    retry ??= setTimeout(() => {
+      retry = null;
+      connect(true).catch(lost);
+    }, retryMs);
+  };
+
+  async function connect(again: boolean): Promise<void> {
+    const c = new pg.Client({
+      connectionString: options.connectionString,
+      application_name: "coldtrail-registry-listener",
+    });
+    c.on("notification", (n) => {
+      if (n.channel === REGISTRY_CHANNEL) reload(n.payload);
+    });
+    c.on("error", lost);
+    c.on("end", () => lost(new Error("the registry listener's PostgreSQL connection ended")));
+    await c.connect();
+    await c.query(`LISTEN ${REGISTRY_CHANNEL}`);
+    if (closed) {
+      await c.end();
+      return;
+    }
+    client = c;
+    // What changed while nobody listened is not announced again.
+    if (again)
+      queue = queue.then(() => options.index.load(options.sql)).catch((e: Error) => options.onError?.(e));
+  }
+
+  await connect(false);
+  return {
+    async close() {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      const c = client;
+      client = null;
+      c?.removeAllListeners();
+      await c?.end();
+      await queue;
+    },
+  };
+}
