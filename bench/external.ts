@@ -26,7 +26,10 @@ export interface ExternalBenchDeps {
   receiveMaximum: number;
   poolClients: number;
   log(msg: string): void;
+  /** Probes attached and settled, as in the embedded `live` part. */
   registerProbes(app: Coldtrail, n: number): Promise<{ id: string; secret: string }[]>;
+  /** The first reading's timestamp of a live run of `messagesPerClient` (run.ts `liveT0`). */
+  liveT0(messagesPerClient: number): number;
   runPublisher(
     args: object,
     onConnected?: () => void,
@@ -156,7 +159,7 @@ async function coldtrailBehind(
         messagesPerClient: deps.messagesPerClient,
         inflight: deps.inflight,
         readingsPerMessage: 1,
-        t0: Date.now() - 86_400_000,
+        t0: deps.liveT0(deps.messagesPerClient),
       },
       () => {
         cpu0 = process.cpuUsage();

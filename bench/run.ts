@@ -91,7 +91,21 @@ async function bareAedes(): Promise<{ url: string; close(): Promise<void> }> {
   };
 }
 
-async function registerProbes(app: Coldtrail, n: number): Promise<{ id: string; secret: string }[]> {
+/**
+ * Live readings as probes in service send them: attached and settled an hour ago (past the alert
+ * engine's settling, so every reading goes through the unit's rule monitor), stamped about now
+ * (`liveT0`: within ± half the run's span, under the 5-minute clock-skew threshold). Stamped a
+ * day back, every probe had a clock a day off: a clock-skew alert each, one SQL transaction and
+ * fsync on the event loop per probe, and readings outside any attachment that the rules skipped.
+ */
+const SETTLED_MS = 3_600_000;
+const liveT0 = (messagesPerClient: number) => Date.now() - (messagesPerClient * 1000) / 2;
+
+async function registerProbes(
+  app: Coldtrail,
+  n: number,
+  attachedAtMs = Date.now(),
+): Promise<{ id: string; secret: string }[]> {
   const { parts } = app;
   const caller = { accountId: "admin", role: "admin" as const };
   const unit = await parts.units.create(caller, { name: "bench freezer", kind: "freezer" }, Date.now());
@@ -99,7 +113,7 @@ async function registerProbes(app: Coldtrail, n: number): Promise<{ id: string; 
   // One SQL-client transaction each (probes.create is async since the registry moved to the SQL
   // client: wrapping it in a synchronous db.transaction refused to start, and returned before it ran).
   for (let i = 0; i < n; i++) {
-    const { probe, secret } = await parts.probes.create(caller, { unitId: unit.id }, Date.now());
+    const { probe, secret } = await parts.probes.create(caller, { unitId: unit.id }, attachedAtMs);
     out.push({ id: probe.id, secret });
   }
   return out;
@@ -151,7 +165,7 @@ async function livePath(
           }
         : {};
     const { app, dir } = await benchServer(env);
-    const clients = await registerProbes(app, LIVE.probes);
+    const clients = await registerProbes(app, LIVE.probes, Date.now() - SETTLED_MS);
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
     const cpu0 = process.cpuUsage();
@@ -160,7 +174,7 @@ async function livePath(
       clients,
       ...LIVE,
       readingsPerMessage: 1,
-      t0: Date.now() - 86_400_000,
+      t0: liveT0(LIVE.messagesPerClient),
     });
     const cpu = process.cpuUsage(cpu0);
     loop.disable();
@@ -462,7 +476,8 @@ try {
       receiveMaximum: 100,
       poolClients: pool,
       log,
-      registerProbes,
+      registerProbes: (app, n) => registerProbes(app, n, Date.now() - SETTLED_MS),
+      liveT0,
       runPublisher,
     });
     const live = rows.find((x) => x.path.startsWith("live") && x.path.endsWith("sqlite"));
