@@ -310,23 +310,34 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
       username: probeId,
       clientId: client ? clientIdForRecord(client.id) : null,
     };
-    const answered = (err: Error | null, outcome?: IngestOutcome): void => {
-      if (err) {
-        log.error({ clientId: msg.clientId, err: err.message }, "ingest.journal_failed");
-        settle(inTurn, done, err); // no PUBACK: the device keeps the message and sends it again
-        return;
-      }
-      // A probe writing where it may not is disconnected (MQTT 3.1.1 has no negative PUBACK).
-      // A malformed message is acknowledged: it is kept as a dead letter, and a device that
-      // re-sent it forever would block the good readings queued behind it.
-      settle(inTurn, done, outcome && !outcome.ok && outcome.forbidden ? new Error(outcome.message) : null);
-    };
-    if (deps.ingestThen) deps.ingestThen(msg, answered);
+    // Anonymous callbacks, not a named closure: tsx (how the server runs) compiles with keepNames,
+    // which wraps every named closure in a `__name` call, per message here (1–2% of the CPU).
+    if (deps.ingestThen)
+      deps.ingestThen(msg, (err, outcome) => answered(msg.clientId, inTurn, done, err, outcome));
     else
       deps.ingest(msg).then(
-        (outcome) => answered(null, outcome),
-        (e: unknown) => answered(e instanceof Error ? e : new Error(String(e))),
+        (outcome) => answered(msg.clientId, inTurn, done, null, outcome),
+        (e: unknown) => answered(msg.clientId, inTurn, done, e instanceof Error ? e : new Error(String(e))),
       );
+  }
+
+  /** The ingest outcome of a message (or the journal's error), as its PUBACK or its absence. */
+  function answered(
+    clientId: string | null,
+    inTurn: Connection | undefined,
+    done: (err?: Error | null) => void,
+    err: Error | null,
+    outcome?: IngestOutcome,
+  ): void {
+    if (err) {
+      log.error({ clientId, err: err.message }, "ingest.journal_failed");
+      settle(inTurn, done, err); // no PUBACK: the device keeps the message and sends it again
+      return;
+    }
+    // A probe writing where it may not is disconnected (MQTT 3.1.1 has no negative PUBACK).
+    // A malformed message is acknowledged: it is kept as a dead letter, and a device that
+    // re-sent it forever would block the good readings queued behind it.
+    settle(inTurn, done, outcome && !outcome.ok && outcome.forbidden ? new Error(outcome.message) : null);
   }
 
   aedes.on("clientError", (client, err) =>
