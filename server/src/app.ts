@@ -14,6 +14,7 @@ import { secureDataDir, secureDataFiles } from "./data-dir-mode.js";
 import { type Db, openDatabase } from "./db/open.js";
 import { DatabaseUnavailableError, openSqlClient } from "./db/sql/open-client.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
+import { createAlertLeases } from "./ha/alert-leases.js";
 import { createIngest } from "./ingest/ingest.js";
 import type { Forwarder } from "./journal/forwarder.js";
 import type { Journal } from "./journal/journal.js";
@@ -194,6 +195,18 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   });
   if (!vapid.ok) throw new ConfigError(`invalid configuration:\n  ${vapid.reason}`);
   secureDataFiles(config.dataDir);
+  // Several instances on one PostgreSQL: each judges every unit, only a unit's lease holder writes
+  // its alerts (ha/alert-leases.ts). On SQLite (one instance) nothing is guarded.
+  const alertLeases =
+    sql.backend === "postgres"
+      ? createAlertLeases({
+          sql,
+          instanceId: config.ha.instanceId,
+          ttlMs: config.ha.leaseTtlMs,
+          unitIds: () => registry.index.unitIds(),
+          log: log.child({ component: "ha" }),
+        })
+      : null;
   const alerting = createAlerting({
     db,
     sql,
@@ -211,6 +224,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     listDueBatches: (nowMs) => refresher.dueBatches(nowMs, DUE_BATCH_HORIZON_MS),
     webhookPolicy: { allowPrivate: config.webhooks.allowPrivate, ownPorts: () => ownPorts },
     vapid: vapid.keys,
+    ...(alertLeases && { changeGuard: alertLeases.changeGuard }),
   });
   pipeline.onStored(checkpoints.observe);
   pipeline.onStored(alerting.onStored);
@@ -364,6 +378,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     );
   }
   await alerting.start();
+  alertLeases?.keeper.start();
   log.info(
     {
       httpUrl,
@@ -400,6 +415,8 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       clearInterval(liveTimer);
       if (custodyReload) clearInterval(custodyReload);
       clearInterval(sessionPurge);
+      // Leases go before alerting stops: another instance takes the units at once.
+      await alertLeases?.keeper.stop();
       await alerting.stop();
       await refresher.stop();
       // Before the broker and journal close: the bridge sends the readings of its open windows.
