@@ -16,6 +16,7 @@ import { DatabaseUnavailableError, openSqlClient } from "./db/sql/open-client.js
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
 import { createAlertLeases } from "./ha/alert-leases.js";
 import { createIngest } from "./ingest/ingest.js";
+import { readingsForJudging } from "./ingest/judging-copy.js";
 import type { Forwarder } from "./journal/forwarder.js";
 import type { Journal } from "./journal/journal.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -227,7 +228,17 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     ...(alertLeases && { changeGuard: alertLeases.changeGuard }),
   });
   pipeline.onStored(checkpoints.observe);
-  pipeline.onStored(alerting.onStored);
+  // Behind a shared subscription this instance stores only its share of the readings: alerting is
+  // then fed every reading from the broker's judging connection instead. Decided from the
+  // configuration before the broker connects (its first messages are not judged twice), and
+  // corrected once it has (a broker that refuses shared subscriptions gets one plain one).
+  let judgingFromBroker =
+    Boolean(config.mqtt.url) &&
+    config.mqtt.ingest.shareGroup !== undefined &&
+    config.mqtt.ingest.protocol === "5";
+  pipeline.onStored((readings) => {
+    if (!judgingFromBroker) alerting.onStored(readings);
+  });
   pipeline.onStored(refresher.onStored);
   if (opts.onStored) pipeline.onStored(opts.onStored);
   pipeline.start();
@@ -256,11 +267,16 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     log,
     ingest: ingest.handle,
     ingestThen: ingest.handleThen,
+    judge: (msg) => {
+      const readings = readingsForJudging(msg, (id) => lookups.secretHashOf(id) !== null, now());
+      if (readings.length > 0) alerting.onStored(readings);
+    },
     secretHashOf: lookups.secretHashOf,
     probeIds: probes.ids,
     metrics,
   });
   publish = broker.publish;
+  judgingFromBroker = broker.judging === true;
 
   const macs = createBleMacMap(registry.index);
   const bleBridge = config.bleBridge
