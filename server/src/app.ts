@@ -268,8 +268,13 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     ingest: ingest.handle,
     ingestThen: ingest.handleThen,
     judge: (msg) => {
-      const readings = readingsForJudging(msg, (id) => lookups.secretHashOf(id) !== null, now());
-      if (readings.length > 0) alerting.onStored(readings);
+      const receivedMs = now();
+      const readings = readingsForJudging(msg, (id) => lookups.secretHashOf(id) !== null, receivedMs);
+      const first = readings[0];
+      if (first === undefined) return;
+      alerting.onStored(readings);
+      // Silence is judged from every message too, not only this instance's share (probe-offline).
+      alerting.onProbeLive(first.probeId, { lastSeenMs: receivedMs });
     },
     secretHashOf: lookups.secretHashOf,
     probeIds: probes.ids,
