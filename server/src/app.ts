@@ -14,7 +14,9 @@ import { secureDataDir, secureDataFiles } from "./data-dir-mode.js";
 import { type Db, openDatabase } from "./db/open.js";
 import { DatabaseUnavailableError, openSqlClient } from "./db/sql/open-client.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
+import { createAlertLeases } from "./ha/alert-leases.js";
 import { createIngest } from "./ingest/ingest.js";
+import { readingsForJudging } from "./ingest/judging-copy.js";
 import type { Forwarder } from "./journal/forwarder.js";
 import type { Journal } from "./journal/journal.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -194,6 +196,18 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   });
   if (!vapid.ok) throw new ConfigError(`invalid configuration:\n  ${vapid.reason}`);
   secureDataFiles(config.dataDir);
+  // Several instances on one PostgreSQL: each judges every unit, only a unit's lease holder writes
+  // its alerts (ha/alert-leases.ts). On SQLite (one instance) nothing is guarded.
+  const alertLeases =
+    sql.backend === "postgres"
+      ? createAlertLeases({
+          sql,
+          instanceId: config.ha.instanceId,
+          ttlMs: config.ha.leaseTtlMs,
+          unitIds: () => registry.index.unitIds(),
+          log: log.child({ component: "ha" }),
+        })
+      : null;
   const alerting = createAlerting({
     db,
     sql,
@@ -211,9 +225,20 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     listDueBatches: (nowMs) => refresher.dueBatches(nowMs, DUE_BATCH_HORIZON_MS),
     webhookPolicy: { allowPrivate: config.webhooks.allowPrivate, ownPorts: () => ownPorts },
     vapid: vapid.keys,
+    ...(alertLeases && { changeGuard: alertLeases.changeGuard }),
   });
   pipeline.onStored(checkpoints.observe);
-  pipeline.onStored(alerting.onStored);
+  // Behind a shared subscription this instance stores only its share of the readings: alerting is
+  // then fed every reading from the broker's judging connection instead. Decided from the
+  // configuration before the broker connects (its first messages are not judged twice), and
+  // corrected once it has (a broker that refuses shared subscriptions gets one plain one).
+  let judgingFromBroker =
+    Boolean(config.mqtt.url) &&
+    config.mqtt.ingest.shareGroup !== undefined &&
+    config.mqtt.ingest.protocol === "5";
+  pipeline.onStored((readings) => {
+    if (!judgingFromBroker) alerting.onStored(readings);
+  });
   pipeline.onStored(refresher.onStored);
   if (opts.onStored) pipeline.onStored(opts.onStored);
   pipeline.start();
@@ -242,11 +267,21 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     log,
     ingest: ingest.handle,
     ingestThen: ingest.handleThen,
+    judge: (msg) => {
+      const receivedMs = now();
+      const readings = readingsForJudging(msg, (id) => lookups.secretHashOf(id) !== null, receivedMs);
+      const first = readings[0];
+      if (first === undefined) return;
+      alerting.onStored(readings);
+      // Silence is judged from every message too, not only this instance's share (probe-offline).
+      alerting.onProbeLive(first.probeId, { lastSeenMs: receivedMs });
+    },
     secretHashOf: lookups.secretHashOf,
     probeIds: probes.ids,
     metrics,
   });
   publish = broker.publish;
+  judgingFromBroker = broker.judging === true;
 
   const macs = createBleMacMap(registry.index);
   const bleBridge = config.bleBridge
@@ -364,6 +399,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     );
   }
   await alerting.start();
+  alertLeases?.keeper.start();
   log.info(
     {
       httpUrl,
@@ -400,6 +436,8 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       clearInterval(liveTimer);
       if (custodyReload) clearInterval(custodyReload);
       clearInterval(sessionPurge);
+      // Leases go before alerting stops: another instance takes the units at once.
+      await alertLeases?.keeper.stop();
       await alerting.stop();
       await refresher.stop();
       // Before the broker and journal close: the bridge sends the readings of its open windows.

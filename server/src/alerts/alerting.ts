@@ -32,8 +32,8 @@ import { createOutbox } from "./outbox.js";
 import type { VapidKeys } from "./push/vapid.js";
 import type { AlertsDeps, ChannelsDeps } from "./routes.js";
 import { type AlertSettingsInput, resolveAlertSettings } from "./settings.js";
-import { type AlertChange, type ChangeGuard, createAlertStore } from "./store.js";
-import { type AlertIntent, type ChannelKind, NOTIFYING_EVENTS } from "./types.js";
+import { type AlertChange, type ChangeGuard, ChangeRefusedError, createAlertStore } from "./store.js";
+import { type AlertIntent, type AlertKey, alertKeyOf, type ChannelKind, NOTIFYING_EVENTS } from "./types.js";
 import { alertView } from "./view.js";
 
 /** Outbox rows deleted per tick at most: a few milliseconds of the event loop. */
@@ -84,7 +84,8 @@ export interface AlertingDeps {
   /**
    * Checked first in the transaction of every change the engine or the clock makes (raise,
    * clear, reminder, escalation), e.g. a unit lease (ha/unit-leases.ts `check`): when it says no,
-   * the change is not written. Default none.
+   * the change is not written. Called with the alert's unit when its subject is a unit, else null
+   * (probe and batch alerts). Default none.
    */
   changeGuard?: (unitId: string | null) => ChangeGuard | undefined;
 }
@@ -130,6 +131,14 @@ function registryLookups(deps: AlertingDeps): AlertLookups {
     packedSince: (unitId, atMs) => (deps.packedSince ? deps.packedSince(unitId, atMs) : 0),
     dueBatches: (nowMs) => deps.listDueBatches?.(nowMs) ?? [],
   };
+}
+
+/**
+ * The unit whose guard a change goes through: the alert's subject when it is a unit, else none
+ * (probe and batch alerts), the same for its raise, clear and notices.
+ */
+function guardUnit(key: AlertKey | null): string | null {
+  return key?.subject.type === "unit" ? key.subject.unitId : null;
 }
 
 export function createAlerting(deps: AlertingDeps) {
@@ -257,6 +266,11 @@ export function createAlerting(deps: AlertingDeps) {
           changes = await write();
         } catch (e) {
           onFailed();
+          if (e instanceof ChangeRefusedError) {
+            // Another instance writes this unit's alerts (ha/alert-leases.ts): expected, decided again later.
+            log.debug({ reason: e.message, what }, "alerts.change_refused");
+            return;
+          }
           log.error({ err: (e as Error).message, stack: (e as Error).stack, what }, "alerts.hook_failed");
           return;
         }
@@ -297,7 +311,7 @@ export function createAlerting(deps: AlertingDeps) {
       persist(
         i.subject,
         what,
-        () => store.applyOne(i, deps.changeGuard?.(i.op === "raise" ? i.unitId : null)),
+        () => store.applyOne(i, deps.changeGuard?.(guardUnit(i.key))),
         () => engine.rollback([i]),
       );
     }
@@ -322,7 +336,7 @@ export function createAlerting(deps: AlertingDeps) {
       const n = dueNotice(a, settings, nowMs);
       if (n)
         persist(a.subject, "notice", () =>
-          store.notice(a.id, n.type, n.level, nowMs, deps.changeGuard?.(a.unitId)),
+          store.notice(a.id, n.type, n.level, nowMs, deps.changeGuard?.(guardUnit(alertKeyOf(a)))),
         );
     }
     if (nowMs - lastPruneMs >= 3_600_000) {

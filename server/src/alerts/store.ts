@@ -108,6 +108,14 @@ export interface AlertQuery {
  */
 export type ChangeGuard = (tx: SqlTransaction) => Promise<{ ok: true } | { ok: false; reason: string }>;
 
+/** A change its guard refused (e.g. another instance holds the unit's lease): nothing was written. */
+export class ChangeRefusedError extends Error {
+  override readonly name = "ChangeRefusedError";
+  constructor(reason: string) {
+    super(`alert change not written: ${reason}`);
+  }
+}
+
 /**
  * PostgreSQL advisory lock every alert change holds until it commits (pg_advisory_xact_lock), so
  * alert_event ids are handed out and committed in the same order: the SSE stream's resume cursor
@@ -159,7 +167,7 @@ export function createAlertStore(
     return sql.transaction(async (tx) => {
       if (guard) {
         const g = await guard(tx);
-        if (!g.ok) throw new Error(`alert change not written: ${g.reason}`);
+        if (!g.ok) throw new ChangeRefusedError(g.reason);
       }
       if (onPostgres) await tx.get("SELECT pg_advisory_xact_lock(?)", [ALERT_EVENT_ORDER_LOCK]);
       return fn(tx);

@@ -37,10 +37,20 @@ export interface ExternalBrokerDeps {
   log: Logger;
   metrics: Pick<Metrics, "mqttExternalConnected" | "mqttExternalReconnects" | "journalFailures">;
   ingest(msg: IncomingMessage): Promise<IngestOutcome>;
+  /**
+   * With a share group: each instance must judge every reading, in order (docs/high-availability.md
+   * item 1), so one more connection (client id `<clientId>-judge`) subscribes plainly to the
+   * readings topics and hands each message here, for judging only: never journaled or stored.
+   * Not used without a share group (the ingest connection then sees every reading).
+   */
+  judge?: (msg: IncomingMessage) => void;
   now?: () => number;
   /** [0, 1) for the back-off jitter; default Math.random. */
   random?: () => number;
 }
+
+/** What the judging connection subscribes to: the topics that carry readings (not status). */
+export const JUDGING_FILTERS = PROBE_TOPIC_FILTERS.filter((f) => !f.endsWith("/status"));
 
 export interface ExternalBroker {
   /** The first connection's client, for what the server publishes (alerts). */
@@ -48,6 +58,8 @@ export interface ExternalBroker {
   /** "shared": MQTT 5 shared subscription over `connections`; "plain": one 3.1.1 subscription. */
   mode: "shared" | "plain";
   connections: number;
+  /** True when a judging connection feeds `judge` (shared mode with `judge` given). */
+  judging: boolean;
   state(): ExternalBrokerState;
   /** Instances whose sessions this one is draining now (shared mode with adoption). */
   adopting(): string[];
@@ -191,10 +203,49 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
     await watch.close();
     watch = null;
   }
-  up.length = conns.length;
+  let judging: ExternalConnection | null = null;
+  if (mode === "shared" && deps.judge) {
+    const judge = deps.judge;
+    const i = conns.length;
+    try {
+      judging = await connectExternalConnection({
+        url: deps.url,
+        username: deps.username,
+        password: deps.password,
+        clientId: `${base}-judge`,
+        protocolVersion: 5,
+        filters: JUDGING_FILTERS,
+        ...(deps.receiveMaximum !== undefined && { receiveMaximum: deps.receiveMaximum }),
+        log,
+        onConnected(c) {
+          up[i] = c;
+          connectedChanged();
+        },
+        metrics,
+        // Judged, never journaled: acknowledged to the broker once handed over (nothing durable here).
+        ingest: async (msg) => {
+          judge(msg);
+          return { ok: true, readings: 0, refused: 0 };
+        },
+        ...(deps.now && { now: deps.now }),
+        ...(deps.random && { random: deps.random }),
+      });
+    } catch (e) {
+      await Promise.all(conns.map((c) => c.close()));
+      await watch?.close();
+      throw e;
+    }
+  }
+  up.length = conns.length + (judging ? 1 : 0);
   connectedChanged();
   log.info(
-    { url: where, mode, connections: conns.length, ...(mode === "shared" && { group }) },
+    {
+      url: where,
+      mode,
+      connections: conns.length,
+      judging: judging !== null,
+      ...(mode === "shared" && { group }),
+    },
     "mqtt.external_connected",
   );
 
@@ -202,9 +253,10 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
     client: (conns[0] as ExternalConnection).client,
     mode,
     connections: conns.length,
+    judging: judging !== null,
     state() {
       let worst = (conns[0] as ExternalConnection).state();
-      for (const c of conns) {
+      for (const c of judging ? [...conns, judging] : conns) {
         const s = c.state();
         if (STATE_RANK[s.state] > STATE_RANK[worst.state]) worst = s;
       }
@@ -213,7 +265,7 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
     adopting: () => watch?.adopting() ?? [],
     async close() {
       await watch?.close();
-      await Promise.all(conns.map((c) => c.close()));
+      await Promise.all([...conns, ...(judging ? [judging] : [])].map((c) => c.close()));
     },
   };
 }

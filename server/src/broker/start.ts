@@ -15,6 +15,8 @@ export interface BrokerDeps {
   ingest(msg: IncomingMessage): Promise<IngestOutcome>;
   /** `ingest` with a callback (ingest.ts `handleThen`): the embedded broker's path, no promise a message. */
   ingestThen?: EmbeddedBrokerDeps["ingestThen"];
+  /** External broker with a share group: every reading's copy, for judging only (external.ts `judge`). */
+  judge?: ExternalBrokerDeps["judge"];
   /** For the embedded broker's logins. */
   secretHashOf(probeId: string): string | null;
   /** Every registered probe, to warn about those without a Mosquitto login. */
@@ -33,6 +35,11 @@ export interface Broker {
     probeId: string,
     secret: string,
   ): Promise<{ ok: true } | { ok: false; message: string }>;
+  /**
+   * True when every reading reaches `judge` (external broker, shared subscription): alerting is fed
+   * from there, not from the readings this instance stored (only its share).
+   */
+  judging?: boolean;
   /** The external ingest's health for /healthz; absent with the embedded broker (it is the process). */
   health?: () => ComponentHealth;
   close(): Promise<void>;
@@ -94,6 +101,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     log: log.child({ component: "mqtt" }),
     metrics: deps.metrics,
     ingest: deps.ingest,
+    ...(deps.judge && { judge: deps.judge }),
   });
   if (provisioner) {
     // Secrets are stored hashed, so probes registered before provisioning cannot get a login
@@ -114,6 +122,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   return {
     url: mqtt.url,
     publish: publishViaMqttClient(ext.client),
+    judging: ext.judging,
     health: () => externalBrokerHealth(ext.state()),
     issueProbeCredentials: async (probeId, secret) =>
       dynsec ? dynsec.ensureProbe(probeId, secret) : { ok: true },

@@ -171,6 +171,9 @@ export function createRegistryIndex() {
     probeIds(): string[] {
       return [...probes.keys()].sort();
     },
+    unitIds(): string[] {
+      return [...units.keys()].sort();
+    },
     probeOfMac(mac: string): IndexedProbe | null {
       const id = macs.get(mac);
       return id === undefined ? null : (probes.get(id) ?? null);
