@@ -89,31 +89,47 @@ export interface AlertingDeps {
   changeGuard?: (unitId: string | null) => ChangeGuard | undefined;
 }
 
-function monitorStore(db: Db): MonitorStore {
-  const get = db.prepare("SELECT profile_key, state FROM alert_monitor WHERE unit_id = ?");
-  const all = db.prepare("SELECT unit_id, profile_key, state FROM alert_monitor");
-  const put = db.prepare(
-    `INSERT INTO alert_monitor (unit_id, profile_key, state, saved_ms) VALUES (?, ?, ?, ?)
-     ON CONFLICT (unit_id) DO UPDATE SET profile_key = excluded.profile_key, state = excluded.state, saved_ms = excluded.saved_ms`,
-  );
-  return {
-    load(unitId) {
-      const r = get.get(unitId) as { profile_key: string; state: string } | undefined;
-      return r ? { profileKey: r.profile_key, state: JSON.parse(r.state) as UnitMonitorState } : null;
+const PUT_MONITOR = `INSERT INTO alert_monitor (unit_id, profile_key, state, saved_ms) VALUES (?, ?, ?, ?)
+  ON CONFLICT (unit_id) DO UPDATE SET profile_key = excluded.profile_key, state = excluded.state, saved_ms = excluded.saved_ms`;
+
+/**
+ * The engine's saved unit monitors (table alert_monitor) on the SQL client. The engine reads them
+ * synchronously, so they are read once at start (`preload`, before the engine is seeded) and kept
+ * in memory; each tick's changed monitors are written in one transaction, one save after another
+ * (so an older state never lands after a newer one).
+ */
+function monitorStore(sql: SqlClient) {
+  let saved = new Map<string, { profileKey: string; state: UnitMonitorState }>();
+  let saving: Promise<void> = Promise.resolve();
+  const store = {
+    async preload(): Promise<void> {
+      const rows = await sql.query<{ unit_id: string; profile_key: string; state: string }>(
+        "SELECT unit_id, profile_key, state FROM alert_monitor",
+      );
+      saved = new Map(
+        rows.map((r) => [
+          r.unit_id,
+          { profileKey: r.profile_key, state: JSON.parse(r.state) as UnitMonitorState },
+        ]),
+      );
     },
-    loadAll() {
-      return (all.all() as { unit_id: string; profile_key: string; state: string }[]).map((r) => ({
-        unitId: r.unit_id,
-        profileKey: r.profile_key,
-        state: JSON.parse(r.state) as UnitMonitorState,
-      }));
+    load: (unitId: string) => saved.get(unitId) ?? null,
+    loadAll: () => [...saved].map(([unitId, m]) => ({ unitId, ...m })),
+    saveAll(monitors: Parameters<MonitorStore["saveAll"]>[0], atMs: number): Promise<void> {
+      const rows = monitors.map((m) => [m.unitId, m.profileKey, JSON.stringify(m.state), atMs] as const);
+      const p = saving.then(() =>
+        sql.transaction(async (tx) => {
+          for (const r of rows) await tx.run(PUT_MONITOR, r);
+        }),
+      );
+      // The next save waits for this one, whatever its outcome (the engine retries a failed one).
+      saving = p.catch(() => undefined);
+      return p;
     },
-    saveAll(monitors, atMs) {
-      db.transaction(() => {
-        for (const m of monitors) put.run(m.unitId, m.profileKey, JSON.stringify(m.state), atMs);
-      })();
-    },
-  };
+    /** Resolves once every save begun so far has committed or failed. */
+    flushed: (): Promise<void> => saving,
+  } satisfies MonitorStore & Record<string, unknown>;
+  return store;
 }
 
 function registryLookups(deps: AlertingDeps): AlertLookups {
@@ -193,10 +209,11 @@ export function createAlerting(deps: AlertingDeps) {
     groupMax: settings.delivery.groupMax,
     concurrency: settings.delivery.concurrency,
   });
+  const monitors = monitorStore(deps.sql);
   const engine = createAlertEngine({
     settings,
     lookups: registryLookups(deps),
-    monitors: monitorStore(db),
+    monitors,
     now: deps.now,
     onProfileError: (unitId, reason) => log.warn({ unitId, reason }, "alerts.profile_fallback"),
     onMonitorSaveError: (monitors, reason) =>
@@ -309,7 +326,8 @@ export function createAlerting(deps: AlertingDeps) {
   function tick(nowMs: number): Promise<void> {
     if (ticking) return ticking; // the one before is still writing: this one would repeat it
     guarded("tick", () => engine.tick(nowMs));
-    ticking = notices(nowMs)
+    ticking = Promise.all([notices(nowMs), monitors.flushed()])
+      .then(() => undefined)
       .catch((e: Error) => log.error({ err: e.message, stack: e.stack }, "alerts.tick_failed"))
       .finally(() => {
         ticking = null;
@@ -412,6 +430,7 @@ export function createAlerting(deps: AlertingDeps) {
     async start(): Promise<void> {
       if (started) return;
       started = true;
+      await monitors.preload();
       engine.seed(await store.active());
       outbox.start();
       void Promise.all([...media.threaded].map((k) => channels.hasAny(k))).then(
@@ -431,6 +450,7 @@ export function createAlerting(deps: AlertingDeps) {
       timer = null;
       await ticking;
       await settled();
+      await monitors.flushed();
       hub.closeAll();
       await outbox.stop();
       await media.close();
