@@ -195,7 +195,6 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   if (!vapid.ok) throw new ConfigError(`invalid configuration:\n  ${vapid.reason}`);
   secureDataFiles(config.dataDir);
   const alerting = createAlerting({
-    db,
     sql,
     audit,
     units,
@@ -211,6 +210,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     listDueBatches: (nowMs) => refresher.dueBatches(nowMs, DUE_BATCH_HORIZON_MS),
     webhookPolicy: { allowPrivate: config.webhooks.allowPrivate, ownPorts: () => ownPorts },
     vapid: vapid.keys,
+    instanceId: config.ha.instanceId,
   });
   pipeline.onStored(checkpoints.observe);
   pipeline.onStored(alerting.onStored);

@@ -2,7 +2,6 @@
  * The alerts module's one entry point: `createAlerting(deps)` builds the store, the engine, the
  * channels, the outbox worker and the routes, and returns the hooks the server calls.
  */
-import type { Db } from "../db/open.js";
 import type { SqlClient } from "../db/sql/client.js";
 import { notFound } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -42,7 +41,6 @@ const PRUNE_CHUNK = 5000;
 const PUBLIC_WEBHOOKS_ONLY: WebhookTargetPolicy = { allowPrivate: false, ownPorts: () => [] };
 
 export interface AlertingDeps {
-  db: Db;
   /** The SQL client (SQLite on its own connection, or PostgreSQL): alerts, their events, channels and notification choices. */
   sql: SqlClient;
   audit: Audit;
@@ -87,6 +85,8 @@ export interface AlertingDeps {
    * the change is not written. Default none.
    */
   changeGuard?: (unitId: string | null) => ChangeGuard | undefined;
+  /** This instance's name in outbox claims (COLDTRAIL_INSTANCE_ID); default a random one. */
+  instanceId?: string;
 }
 
 const PUT_MONITOR = `INSERT INTO alert_monitor (unit_id, profile_key, state, saved_ms) VALUES (?, ?, ?, ?)
@@ -153,7 +153,6 @@ export function createAlerting(deps: AlertingDeps) {
   if (!r.ok) throw new Error(r.reason);
   const settings = r.settings;
   const log = deps.log.child({ component: "alerts" });
-  const { db } = deps;
   const publicUrl = (): string | null =>
     (typeof deps.publicUrl === "function" ? deps.publicUrl() : deps.publicUrl) || null;
 
@@ -199,7 +198,8 @@ export function createAlerting(deps: AlertingDeps) {
   const notifyPrefs = createNotifyPrefs(deps.sql, channels, {
     minEscalationOf: (role) => (role === "donor" ? 0 : staffLevel),
   });
-  const outbox = createOutbox(db, {
+  const outbox = createOutbox(deps.sql, {
+    ...(deps.instanceId !== undefined && { instanceId: deps.instanceId }),
     media: media.channels,
     log,
     now: deps.now,
@@ -346,7 +346,7 @@ export function createAlerting(deps: AlertingDeps) {
     if (nowMs - lastPruneMs >= 3_600_000) {
       // Outbox rows first: an event is kept while an outbox row still points at it. A backlog
       // (the first prune after an upgrade) goes a chunk per tick, not all in one stall.
-      const pruned = outbox.prune(nowMs - settings.outboxRetentionDays * 86_400_000, PRUNE_CHUNK);
+      const pruned = await outbox.prune(nowMs - settings.outboxRetentionDays * 86_400_000, PRUNE_CHUNK);
       if (pruned < PRUNE_CHUNK) lastPruneMs = nowMs;
       await store.pruneEvents(nowMs - settings.eventRetentionDays * 86_400_000);
     }
