@@ -609,20 +609,20 @@ export function createOutbox(sql: SqlClient, opts: OutboxOptions) {
     },
     /** New rows were committed. */
     poke,
-    /** Resolves after one whole look that began after this call (tests: a look that found nothing to do). */
-    lookedOnce(): Promise<void> {
-      return new Promise<void>((resolve) => {
-        const wait = () => passWaiters.push(resolve);
-        if (pumping)
-          passWaiters.push(() => {
-            wait();
-            poke();
-          });
-        else {
-          wait();
+    /**
+     * Resolves after one whole look that began after this call, once the deliveries in flight
+     * then have written their outcomes (tests: what one look did, or that it did nothing).
+     */
+    async lookedOnce(): Promise<void> {
+      await new Promise<void>((resolve) => {
+        const wait = () => {
+          passWaiters.push(resolve);
           poke();
-        }
+        };
+        if (pumping) passWaiters.push(wait);
+        else wait();
       });
+      await Promise.all([...inFlight]);
     },
     async stop(): Promise<void> {
       running = false;
