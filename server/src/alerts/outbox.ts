@@ -630,6 +630,8 @@ export function createOutbox(sql: SqlClient, opts: OutboxOptions) {
       timer = null;
       if (renewer) clearInterval(renewer);
       renewer = null;
+      // A look in progress may still hand rows over: wait for it, then for what it started.
+      if (pumping) await new Promise<void>((resolve) => passWaiters.push(resolve));
       await Promise.all([...inFlight]);
     },
     /**
