@@ -76,6 +76,8 @@ function outbox(
     maxBackoffMs: 60_000,
     instanceId: o.instanceId,
     claimMs: 30_000,
+    // Claims on SQLite too (a server there has the file to itself and does without).
+    claims: true,
     // Two workers on one SQLite file too (the server releases leftover claims at start there).
     releaseClaimsAtStart: false,
   });

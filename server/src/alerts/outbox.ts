@@ -29,6 +29,12 @@ export interface OutboxOptions {
    */
   claimMs?: number;
   /**
+   * Claim rows before sending them (several instances on one database). Default: on PostgreSQL
+   * only; on SQLite one server uses the file, so every row is trivially its own and the claim's
+   * commit before each look would be an fsync for nothing.
+   */
+  claims?: boolean;
+  /**
    * At start, release every claim (they were left by this server before a crash): true on SQLite,
    * where one server uses the file. Default: true on SQLite, false on PostgreSQL.
    */
@@ -159,10 +165,10 @@ const BEHIND_SQL = `SELECT o.id, o.delivery_id, o.event_id, o.channel_id, o.atte
 const DELIVERED_SQL = `UPDATE alert_outbox SET status = 'delivered', attempts = attempts + 1, delivered_ms = ?, last_error = NULL,
             claimed_by = NULL, claim_until_ms = NULL
       WHERE id = ? AND status != 'delivered'`;
-/** Only while the row is still this instance's: one that another took over is that one's to mark. */
+/** Only while the row is still this instance's (or nobody's): one that another took over is that one's to mark. */
 const FAILED_SQL = `UPDATE alert_outbox SET status = 'failed', attempts = attempts + 1, next_attempt_ms = ?, last_error = ?,
             claimed_by = NULL, claim_until_ms = NULL
-      WHERE id = ? AND status IN ('pending', 'failed') AND claimed_by = ?`;
+      WHERE id = ? AND status IN ('pending', 'failed') AND (claimed_by IS NULL OR claimed_by = ?)`;
 const RELEASE_SQL =
   "UPDATE alert_outbox SET claimed_by = NULL, claim_until_ms = NULL WHERE id = ? AND claimed_by = ?";
 const RENEW_SQL =
@@ -231,6 +237,7 @@ export function createOutbox(sql: SqlClient, opts: OutboxOptions) {
   const concurrency = opts.concurrency ?? 16;
   const instanceId = opts.instanceId ?? `outbox/${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   const claimMs = opts.claimMs ?? 60_000;
+  const claims = opts.claims ?? sql.backend === "postgres";
   let releaseAtStart = opts.releaseClaimsAtStart ?? sql.backend === "sqlite";
   interface Mark {
     /** The rows attempted, each with its outcome. */
@@ -249,7 +256,7 @@ export function createOutbox(sql: SqlClient, opts: OutboxOptions) {
           if (result.ok) await tx.run(DELIVERED_SQL, [m.doneMs, r.id]);
           else await tx.run(FAILED_SQL, [m.retryAtMs, result.reason, r.id, instanceId]);
         }
-        for (const r of m.unsent) await tx.run(RELEASE_SQL, [r.id, instanceId]);
+        if (claims) for (const r of m.unsent) await tx.run(RELEASE_SQL, [r.id, instanceId]);
       }
     });
   // Outcomes that finish in the same turn of the event loop are written in one transaction: in a
@@ -515,7 +522,8 @@ export function createOutbox(sql: SqlClient, opts: OutboxOptions) {
       plans.push(plan(row, queued, key, undefined, nowMs, channelOfHead(row)));
       starting += 1;
     }
-    if (plans.length > 0) {
+    if (plans.length > 0 && !claims) for (const p of plans) handOver(p, p.rows, nowMs);
+    else if (plans.length > 0) {
       const claimed = await sql.transaction(async (tx) => {
         const out: number[][] = [];
         for (const p of plans)
@@ -581,7 +589,7 @@ export function createOutbox(sql: SqlClient, opts: OutboxOptions) {
 
   /** Keeps this instance's claims alive while it has deliveries in flight. */
   function renew(): void {
-    if (!running || inFlight.size === 0) return;
+    if (!running || !claims || inFlight.size === 0) return;
     sql
       .run(RENEW_SQL, [opts.now() + claimMs, instanceId])
       .catch((e: Error) => opts.log.error({ err: e.message }, "alert.outbox_claim_renew_failed"));
