@@ -209,7 +209,6 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
         })
       : null;
   const alerting = createAlerting({
-    db,
     sql,
     audit,
     units,
@@ -226,6 +225,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     webhookPolicy: { allowPrivate: config.webhooks.allowPrivate, ownPorts: () => ownPorts },
     vapid: vapid.keys,
     ...(alertLeases && { changeGuard: alertLeases.changeGuard }),
+    instanceId: config.ha.instanceId,
   });
   pipeline.onStored(checkpoints.observe);
   // Behind a shared subscription this instance stores only its share of the readings: alerting is

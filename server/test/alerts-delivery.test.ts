@@ -152,7 +152,7 @@ describe("webhook channel", () => {
       status: "failed",
       lastError: expect.stringContaining("ECONNREFUSED"),
     });
-    expect(w.alerting.outbox.depth()).toBe(4);
+    expect(await w.alerting.outbox.depth()).toBe(4);
 
     const { got } = await startReceiver(port);
     await w.alerting.outbox.drain();

@@ -2,7 +2,6 @@
  * The alerts module's one entry point: `createAlerting(deps)` builds the store, the engine, the
  * channels, the outbox worker and the routes, and returns the hooks the server calls.
  */
-import type { Db } from "../db/open.js";
 import type { SqlClient } from "../db/sql/client.js";
 import { notFound } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -42,7 +41,6 @@ const PRUNE_CHUNK = 5000;
 const PUBLIC_WEBHOOKS_ONLY: WebhookTargetPolicy = { allowPrivate: false, ownPorts: () => [] };
 
 export interface AlertingDeps {
-  db: Db;
   /** The SQL client (SQLite on its own connection, or PostgreSQL): alerts, their events, channels and notification choices. */
   sql: SqlClient;
   audit: Audit;
@@ -88,33 +86,51 @@ export interface AlertingDeps {
    * (probe and batch alerts). Default none.
    */
   changeGuard?: (unitId: string | null) => ChangeGuard | undefined;
+  /** This instance's name in outbox claims (COLDTRAIL_INSTANCE_ID); default a random one. */
+  instanceId?: string;
 }
 
-function monitorStore(db: Db): MonitorStore {
-  const get = db.prepare("SELECT profile_key, state FROM alert_monitor WHERE unit_id = ?");
-  const all = db.prepare("SELECT unit_id, profile_key, state FROM alert_monitor");
-  const put = db.prepare(
-    `INSERT INTO alert_monitor (unit_id, profile_key, state, saved_ms) VALUES (?, ?, ?, ?)
-     ON CONFLICT (unit_id) DO UPDATE SET profile_key = excluded.profile_key, state = excluded.state, saved_ms = excluded.saved_ms`,
-  );
-  return {
-    load(unitId) {
-      const r = get.get(unitId) as { profile_key: string; state: string } | undefined;
-      return r ? { profileKey: r.profile_key, state: JSON.parse(r.state) as UnitMonitorState } : null;
+const PUT_MONITOR = `INSERT INTO alert_monitor (unit_id, profile_key, state, saved_ms) VALUES (?, ?, ?, ?)
+  ON CONFLICT (unit_id) DO UPDATE SET profile_key = excluded.profile_key, state = excluded.state, saved_ms = excluded.saved_ms`;
+
+/**
+ * The engine's saved unit monitors (table alert_monitor) on the SQL client. The engine reads them
+ * synchronously, so they are read once at start (`preload`, before the engine is seeded) and kept
+ * in memory; each tick's changed monitors are written in one transaction, one save after another
+ * (so an older state never lands after a newer one).
+ */
+function monitorStore(sql: SqlClient) {
+  let saved = new Map<string, { profileKey: string; state: UnitMonitorState }>();
+  let saving: Promise<void> = Promise.resolve();
+  const store = {
+    async preload(): Promise<void> {
+      const rows = await sql.query<{ unit_id: string; profile_key: string; state: string }>(
+        "SELECT unit_id, profile_key, state FROM alert_monitor",
+      );
+      saved = new Map(
+        rows.map((r) => [
+          r.unit_id,
+          { profileKey: r.profile_key, state: JSON.parse(r.state) as UnitMonitorState },
+        ]),
+      );
     },
-    loadAll() {
-      return (all.all() as { unit_id: string; profile_key: string; state: string }[]).map((r) => ({
-        unitId: r.unit_id,
-        profileKey: r.profile_key,
-        state: JSON.parse(r.state) as UnitMonitorState,
-      }));
+    load: (unitId: string) => saved.get(unitId) ?? null,
+    loadAll: () => [...saved].map(([unitId, m]) => ({ unitId, ...m })),
+    saveAll(monitors: Parameters<MonitorStore["saveAll"]>[0], atMs: number): Promise<void> {
+      const rows = monitors.map((m) => [m.unitId, m.profileKey, JSON.stringify(m.state), atMs] as const);
+      const p = saving.then(() =>
+        sql.transaction(async (tx) => {
+          for (const r of rows) await tx.run(PUT_MONITOR, r);
+        }),
+      );
+      // The next save waits for this one, whatever its outcome (the engine retries a failed one).
+      saving = p.catch(() => undefined);
+      return p;
     },
-    saveAll(monitors, atMs) {
-      db.transaction(() => {
-        for (const m of monitors) put.run(m.unitId, m.profileKey, JSON.stringify(m.state), atMs);
-      })();
-    },
-  };
+    /** Resolves once every save begun so far has committed or failed. */
+    flushed: (): Promise<void> => saving,
+  } satisfies MonitorStore & Record<string, unknown>;
+  return store;
 }
 
 function registryLookups(deps: AlertingDeps): AlertLookups {
@@ -146,7 +162,6 @@ export function createAlerting(deps: AlertingDeps) {
   if (!r.ok) throw new Error(r.reason);
   const settings = r.settings;
   const log = deps.log.child({ component: "alerts" });
-  const { db } = deps;
   const publicUrl = (): string | null =>
     (typeof deps.publicUrl === "function" ? deps.publicUrl() : deps.publicUrl) || null;
 
@@ -192,7 +207,8 @@ export function createAlerting(deps: AlertingDeps) {
   const notifyPrefs = createNotifyPrefs(deps.sql, channels, {
     minEscalationOf: (role) => (role === "donor" ? 0 : staffLevel),
   });
-  const outbox = createOutbox(db, {
+  const outbox = createOutbox(deps.sql, {
+    ...(deps.instanceId !== undefined && { instanceId: deps.instanceId }),
     media: media.channels,
     log,
     now: deps.now,
@@ -202,10 +218,11 @@ export function createAlerting(deps: AlertingDeps) {
     groupMax: settings.delivery.groupMax,
     concurrency: settings.delivery.concurrency,
   });
+  const monitors = monitorStore(deps.sql);
   const engine = createAlertEngine({
     settings,
     lookups: registryLookups(deps),
-    monitors: monitorStore(db),
+    monitors,
     now: deps.now,
     onProfileError: (unitId, reason) => log.warn({ unitId, reason }, "alerts.profile_fallback"),
     onMonitorSaveError: (monitors, reason) =>
@@ -323,7 +340,8 @@ export function createAlerting(deps: AlertingDeps) {
   function tick(nowMs: number): Promise<void> {
     if (ticking) return ticking; // the one before is still writing: this one would repeat it
     guarded("tick", () => engine.tick(nowMs));
-    ticking = notices(nowMs)
+    ticking = Promise.all([notices(nowMs), monitors.flushed()])
+      .then(() => undefined)
       .catch((e: Error) => log.error({ err: e.message, stack: e.stack }, "alerts.tick_failed"))
       .finally(() => {
         ticking = null;
@@ -342,7 +360,7 @@ export function createAlerting(deps: AlertingDeps) {
     if (nowMs - lastPruneMs >= 3_600_000) {
       // Outbox rows first: an event is kept while an outbox row still points at it. A backlog
       // (the first prune after an upgrade) goes a chunk per tick, not all in one stall.
-      const pruned = outbox.prune(nowMs - settings.outboxRetentionDays * 86_400_000, PRUNE_CHUNK);
+      const pruned = await outbox.prune(nowMs - settings.outboxRetentionDays * 86_400_000, PRUNE_CHUNK);
       if (pruned < PRUNE_CHUNK) lastPruneMs = nowMs;
       await store.pruneEvents(nowMs - settings.eventRetentionDays * 86_400_000);
     }
@@ -426,6 +444,7 @@ export function createAlerting(deps: AlertingDeps) {
     async start(): Promise<void> {
       if (started) return;
       started = true;
+      await monitors.preload();
       engine.seed(await store.active());
       outbox.start();
       void Promise.all([...media.threaded].map((k) => channels.hasAny(k))).then(
@@ -445,6 +464,7 @@ export function createAlerting(deps: AlertingDeps) {
       timer = null;
       await ticking;
       await settled();
+      await monitors.flushed();
       hub.closeAll();
       await outbox.stop();
       await media.close();

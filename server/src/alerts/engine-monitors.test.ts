@@ -102,4 +102,46 @@ describe("the engine's unit monitors at each tick", () => {
     engine.tick(nowMs + 20_000);
     expect(saved).toEqual([["u_a"]]);
   });
+
+  it("saves a monitor again at the next tick when an asynchronous save was rejected", async () => {
+    const t = createTestContext({
+      units: [unitRecord("u_a")],
+      probes: [probeRecord("p_a")],
+      attachments: [{ probeId: "p_a", unitId: "u_a", fromMs: T0, toMs: null }],
+    });
+    const settings = resolveAlertSettings(undefined);
+    if (!settings.ok) throw new Error(settings.reason);
+    const saves: { unitIds: string[]; outcome: Promise<void> }[] = [];
+    const errors: string[] = [];
+    let fail = true;
+    let nowMs = T0 + 60 * MIN;
+    const engine = createAlertEngine({
+      settings: settings.settings,
+      lookups: t.lookups,
+      monitors: {
+        load: () => null,
+        loadAll: () => [],
+        saveAll(monitors) {
+          const outcome = fail ? Promise.reject(new Error("connection terminated")) : Promise.resolve();
+          saves.push({ unitIds: monitors.map((m) => m.unitId), outcome });
+          return outcome;
+        },
+      },
+      now: () => nowMs,
+      onMonitorSaveError: (n, reason) => errors.push(`${n}: ${reason}`),
+    });
+    engine.readings([{ probeId: "p_a", tsMs: nowMs, tempC: -20, seq: 0, serverTimed: false }]);
+    engine.tick(nowMs);
+    await saves[0]?.outcome.catch(() => undefined);
+    expect(errors).toEqual(["1: connection terminated"]);
+    fail = false;
+    nowMs += 20_000;
+    engine.tick(nowMs);
+    expect(saves.map((s) => s.unitIds)).toEqual([["u_a"], ["u_a"]]);
+    // Saved: nothing changed since, so the tick after saves nothing.
+    await saves[1]?.outcome;
+    nowMs += 20_000;
+    engine.tick(nowMs);
+    expect(saves).toHaveLength(2);
+  });
 });

@@ -42,9 +42,11 @@ export interface MonitorStore {
   loadAll(): { unitId: string; profileKey: string; state: UnitMonitorState }[];
   /**
    * Every monitor that changed since the last tick, at once: one transaction (one fsync), not one
-   * per unit (10 000 units heard since the last tick were 10 000 commits on the event loop).
+   * per unit (10 000 units heard since the last tick were 10 000 commits on the event loop). May
+   * resolve later: a rejection (or a throw) marks those monitors changed again, so the next tick
+   * saves them.
    */
-  saveAll(monitors: readonly SavedMonitor[], atMs: number): void;
+  saveAll(monitors: readonly SavedMonitor[], atMs: number): void | Promise<void>;
 }
 
 export interface SavedMonitor {
@@ -306,11 +308,16 @@ export function createAlertEngine(deps: {
       // Last, and never at the cost of the intents already applied to the active set: a monitor
       // that could not be saved stays dirty and is saved at the next tick.
       if (changed.length > 0) {
-        try {
-          deps.monitors.saveAll(changed, nowMs);
-          for (const slot of dirty) slot.dirty = false;
-        } catch (e) {
+        for (const slot of dirty) slot.dirty = false;
+        const failed = (e: unknown) => {
+          for (const slot of dirty) slot.dirty = true;
           deps.onMonitorSaveError?.(changed.length, (e as Error).message);
+        };
+        try {
+          const saving = deps.monitors.saveAll(changed, nowMs);
+          if (saving) saving.catch(failed);
+        } catch (e) {
+          failed(e);
         }
       }
       return out;

@@ -91,9 +91,9 @@ describe("outbox rows kept for outboxRetentionDays, then pruned", () => {
     );
     for (let i = 0; i < 12; i++) insert.run(`d-${i}`);
     const outbox = w.alerting.outbox;
-    expect([outbox.prune(2, 5), outbox.prune(2, 5), outbox.prune(2, 5), outbox.prune(2, 5)]).toEqual([
-      5, 5, 2, 0,
-    ]);
+    const pruned: number[] = [];
+    for (let i = 0; i < 4; i++) pruned.push(await outbox.prune(2, 5));
+    expect(pruned).toEqual([5, 5, 2, 0]);
   });
 });
 

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { channel as diagnosticsChannel } from "node:diagnostics_channel";
-import type { Db } from "../db/open.js";
+import { hostname } from "node:os";
+import type { SqlClient, SqlQueries } from "../db/sql/client.js";
 import type { Logger } from "../logger.js";
 import { toChannel } from "./channel-store.js";
 import { createLaneChain, type LaneOrder } from "./channels/lane-chain.js";
@@ -19,6 +21,24 @@ export interface OutboxOptions {
   groupMax?: number;
   /** Deliveries in flight at once across all lanes. */
   concurrency?: number;
+  /** Who claims rows (several instances on one PostgreSQL). Default `outbox/{host}/{pid}/{random}`. */
+  instanceId?: string;
+  /**
+   * A claim lasts this long and is renewed every third of it while its rows are in flight; one
+   * left by an instance that died is taken over this long after its last renewal. Default 60 s.
+   */
+  claimMs?: number;
+  /**
+   * Claim rows before sending them (several instances on one database). Default: on PostgreSQL
+   * only; on SQLite one server uses the file, so every row is trivially its own and the claim's
+   * commit before each look would be an fsync for nothing.
+   */
+  claims?: boolean;
+  /**
+   * At start, release every claim (they were left by this server before a crash): true on SQLite,
+   * where one server uses the file. Default: true on SQLite, false on PostgreSQL.
+   */
+  releaseClaimsAtStart?: boolean;
 }
 
 /** Back-off before attempt n+1 after n failures: doubles from min, capped at max. */
@@ -39,8 +59,10 @@ interface Row {
   target: string | null;
 }
 
-/** A head row: with its channel's columns (all null when the channel row is missing). */
+/** A head row: with its claim and its channel's columns (all null when the channel row is missing). */
 interface HeadRow extends Row {
+  claimed_by: string | null;
+  claim_until_ms: number | null;
   c_id: string | null;
   c_owner_id: string | null;
   c_secret: string | null;
@@ -118,6 +140,7 @@ const trace = diagnosticsChannel(DELIVERY_TRACE);
  * outbox.test.ts), so it costs the same after a year of delivered rows as on the first day.
  */
 export const HEADS_SQL = `SELECT o.id, o.delivery_id, o.event_id, o.channel_id, o.attempts, o.next_attempt_ms, o.created_ms, e.body,
+            o.claimed_by, o.claim_until_ms,
             c.kind, c.target, c.id AS c_id, c.owner_id AS c_owner_id, c.secret AS c_secret, c.unit_ids AS c_unit_ids,
             c.alert_kinds AS c_alert_kinds, c.min_escalation AS c_min_escalation, c.created_ms AS c_created_ms,
             c.deleted_ms AS c_deleted_ms
@@ -134,6 +157,59 @@ export const PRUNE_SQL = `DELETE FROM alert_outbox WHERE id IN (
         WHERE status IN ('delivered', 'cancelled') AND coalesce(delivered_ms, created_ms) < ?
         LIMIT ?)`;
 
+const BEHIND_SQL = `SELECT o.id, o.delivery_id, o.event_id, o.channel_id, o.attempts, o.next_attempt_ms, o.created_ms, e.body,
+            NULL AS kind, NULL AS target
+       FROM alert_outbox o LEFT JOIN alert_event e ON e.id = o.event_id
+      WHERE o.channel_id = ? AND o.status IN ('pending', 'failed') AND o.id > ?
+      ORDER BY o.id LIMIT ?`;
+const DELIVERED_SQL = `UPDATE alert_outbox SET status = 'delivered', attempts = attempts + 1, delivered_ms = ?, last_error = NULL,
+            claimed_by = NULL, claim_until_ms = NULL
+      WHERE id = ? AND status != 'delivered'`;
+/** Only while the row is still this instance's (or nobody's): one that another took over is that one's to mark. */
+const FAILED_SQL = `UPDATE alert_outbox SET status = 'failed', attempts = attempts + 1, next_attempt_ms = ?, last_error = ?,
+            claimed_by = NULL, claim_until_ms = NULL
+      WHERE id = ? AND status IN ('pending', 'failed') AND (claimed_by IS NULL OR claimed_by = ?)`;
+const RELEASE_SQL =
+  "UPDATE alert_outbox SET claimed_by = NULL, claim_until_ms = NULL WHERE id = ? AND claimed_by = ?";
+const RENEW_SQL =
+  "UPDATE alert_outbox SET claim_until_ms = ? WHERE claimed_by = ? AND status IN ('pending', 'failed')";
+const RELEASE_ALL_SQL =
+  "UPDATE alert_outbox SET claimed_by = NULL, claim_until_ms = NULL WHERE claimed_by IS NOT NULL AND status IN ('pending', 'failed')";
+const PENDING_SQL = "SELECT count(*) AS n FROM alert_outbox WHERE status IN ('pending', 'failed')";
+
+/**
+ * Claims undelivered rows of one channel for `instanceId` until `untilMs`, in order: the first row
+ * alone first (whoever claims a lane's head owns the lane, so two instances never lock the rest of
+ * a lane in opposite orders), then the rest. Claimable: unclaimed, already this instance's, or
+ * claimed by anyone until a time not after `nowMs` (that instance died or gave up). Returns the ids
+ * claimed: the leading run of `ids` this instance now holds (empty if the first was not claimed).
+ */
+export async function claimRows(
+  tx: SqlQueries,
+  ids: readonly number[],
+  o: { instanceId: string; untilMs: number; nowMs: number },
+): Promise<number[]> {
+  const claim = async (some: readonly number[]) =>
+    (
+      await tx.query<{ id: number }>(
+        `UPDATE alert_outbox SET claimed_by = ?, claim_until_ms = ?
+          WHERE id IN (${some.map(() => "?").join(", ")}) AND status IN ('pending', 'failed')
+            AND (claimed_by IS NULL OR claimed_by = ? OR claim_until_ms <= ?)
+          RETURNING id`,
+        [o.instanceId, o.untilMs, ...some, o.instanceId, o.nowMs],
+      )
+    ).map((r) => Number(r.id));
+  const [first, ...rest] = ids;
+  if (first === undefined || (await claim([first])).length === 0) return [];
+  const got = new Set(rest.length > 0 ? await claim(rest) : []);
+  const out = [first];
+  for (const id of rest) {
+    if (!got.has(id)) break;
+    out.push(id);
+  }
+  return out;
+}
+
 /**
  * Delivers the outbox. Rows are delivered in lanes, one lane per destination (channel kind and
  * target: one recipient, one webhook URL): within a lane the oldest undelivered row first and one
@@ -148,44 +224,44 @@ export const PRUNE_SQL = `DELETE FROM alert_outbox WHERE id IN (
  * as long as it takes; nothing is dropped. Rows were written in the same transaction as their alert change, and the server pokes
  * the outbox when that commits, so a new alert starts out at once; a crash between commit and send
  * only delays them.
+ *
+ * Several instances may deliver one outbox (PostgreSQL): an instance claims the rows it hands over
+ * (`claimRows`, in one short transaction per look, never held open while sending), renews its
+ * claims while they are in flight, and clears the claim when it writes the outcome. A lane whose
+ * head another instance claims is left alone until that claim ends; a claim that expired (its
+ * instance died mid-send) is taken by any instance, which sends the row with its delivery id.
  */
-export function createOutbox(db: Db, opts: OutboxOptions) {
+export function createOutbox(sql: SqlClient, opts: OutboxOptions) {
   const windowMs = opts.groupWindowMs ?? 0;
   const groupMax = opts.groupMax ?? 50;
   const concurrency = opts.concurrency ?? 16;
-  const heads = db.prepare(HEADS_SQL);
-  const prune = db.prepare(PRUNE_SQL);
-  const behind = db.prepare(
-    `SELECT o.id, o.delivery_id, o.event_id, o.channel_id, o.attempts, o.next_attempt_ms, o.created_ms, e.body,
-            NULL AS kind, NULL AS target
-       FROM alert_outbox o LEFT JOIN alert_event e ON e.id = o.event_id
-      WHERE o.channel_id = ? AND o.status IN ('pending', 'failed') AND o.id > ?
-      ORDER BY o.id LIMIT ?`,
-  );
-  const delivered = db.prepare(
-    "UPDATE alert_outbox SET status = 'delivered', attempts = attempts + 1, delivered_ms = ?, last_error = NULL WHERE id = ?",
-  );
-  const failed = db.prepare(
-    "UPDATE alert_outbox SET status = 'failed', attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ? AND status != 'cancelled'",
-  );
+  const instanceId = opts.instanceId ?? `outbox/${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  const claimMs = opts.claimMs ?? 60_000;
+  const claims = opts.claims ?? sql.backend === "postgres";
+  let releaseAtStart = opts.releaseClaimsAtStart ?? sql.backend === "sqlite";
   interface Mark {
     /** The rows attempted, each with its outcome. */
     rows: readonly Row[];
     results: readonly SendResult[];
+    /** Rows handed over and claimed but not attempted: their claims are released. */
+    unsent: readonly Row[];
     doneMs: number;
     retryAtMs: number;
   }
-  const writeMarks = db.transaction((batch: readonly Mark[]) => {
-    for (const m of batch)
-      for (const [i, r] of m.rows.entries()) {
-        const result = m.results[i] as SendResult;
-        if (result.ok) delivered.run(m.doneMs, r.id);
-        else failed.run(m.retryAtMs, result.reason, r.id);
+  const writeMarks = (batch: readonly Mark[]) =>
+    sql.transaction(async (tx) => {
+      for (const m of batch) {
+        for (const [i, r] of m.rows.entries()) {
+          const result = m.results[i] as SendResult;
+          if (result.ok) await tx.run(DELIVERED_SQL, [m.doneMs, r.id]);
+          else await tx.run(FAILED_SQL, [m.retryAtMs, result.reason, r.id, instanceId]);
+        }
+        if (claims) for (const r of m.unsent) await tx.run(RELEASE_SQL, [r.id, instanceId]);
       }
-  });
+    });
   // Outcomes that finish in the same turn of the event loop are written in one transaction: in a
-  // burst, one commit for many deliveries instead of one each (a commit is a synchronous write
-  // that holds up everything else on the loop). A lane stays busy until its outcome is written.
+  // burst, one commit for many deliveries instead of one each. A lane stays busy until its outcome
+  // is written.
   let marks: { mark: Mark; written: () => void }[] = [];
   function markLater(mark: Mark): Promise<void> {
     return new Promise((written) => {
@@ -194,20 +270,20 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
       setImmediate(() => {
         const batch = marks;
         marks = [];
-        try {
-          writeMarks(batch.map((b) => b.mark));
-        } catch (e) {
-          // The rows stay undelivered and go again later (at least once, never lost).
-          opts.log.error({ err: (e as Error).message, deliveries: batch.length }, "alert.outbox_mark_failed");
-        } finally {
-          for (const b of batch) b.written();
-        }
+        writeMarks(batch.map((b) => b.mark))
+          .catch((e: Error) => {
+            // The rows stay undelivered and claimed by this instance, which sends them again
+            // (at least once, never lost).
+            opts.log.error({ err: e.message, deliveries: batch.length }, "alert.outbox_mark_failed");
+          })
+          .finally(() => {
+            for (const b of batch) b.written();
+          });
       });
     });
   }
-  const pendingCount = db
-    .prepare("SELECT count(*) FROM alert_outbox WHERE status IN ('pending', 'failed')")
-    .pluck();
+  const pendingCount = async (): Promise<number> =>
+    Number((await sql.get<{ n: number }>(PENDING_SQL))?.n ?? 0);
 
   /** A destination with deliveries handed over and not yet answered. */
   interface Lane {
@@ -230,8 +306,14 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
   const ownOrder = createLaneChain();
   let handOvers = 0;
   let timer: NodeJS.Timeout | null = null;
+  let renewer: NodeJS.Timeout | null = null;
   let running = false;
   let scheduled = false;
+  /** A look (pass) is running; lanes that finish meanwhile are settled after it (see `settle`). */
+  let pumping = false;
+  let again = false;
+  const deferred: (() => void)[] = [];
+  const passWaiters: (() => void)[] = [];
 
   const laneOf = (r: Row): string =>
     r.kind !== null && r.target !== null ? `${r.kind}\u0000${r.target}` : `channel\u0000${r.channel_id}`;
@@ -284,12 +366,13 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
     const sendMs = opts.now();
     const results = await sendRows(rows, channel, medium, grouped, order);
     const attempted = rows.slice(0, results.length);
-    if (attempted.length === 0) return false;
     // stop() waits for this delivery and its mark, so the database is still open until then.
     const doneMs = opts.now();
-    const attempt = Math.max(...attempted.map((r) => r.attempts)) + 1;
+    const attempt = Math.max(0, ...attempted.map((r) => r.attempts)) + 1;
     const waitMs = backoffMs(attempt, opts.minBackoffMs, opts.maxBackoffMs);
-    await markLater({ rows: attempted, results, doneMs, retryAtMs: doneMs + waitMs });
+    const unsent = rows.slice(results.length);
+    await markLater({ rows: attempted, results, unsent, doneMs, retryAtMs: doneMs + waitMs });
+    if (attempted.length === 0) return false;
     if (trace.hasSubscribers)
       trace.publish({
         kind: channel?.kind ?? null,
@@ -311,22 +394,34 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
       if (result.ok) opts.log.info(fields, "alert.delivered");
       else opts.log.warn({ ...fields, retryInMs: waitMs, reason: result.reason }, "alert.delivery_failed");
     }
-    return attempted.length === rows.length && results.every((r) => r.ok);
+    return unsent.length === 0 && results.every((r) => r.ok);
   }
 
-  /**
-   * Hands over `first` and the due rows queued right behind it (one message where the medium
-   * groups, within the window; else a run sent in order), after whatever the lane has in flight.
-   */
-  function handOver(
+  /** Lane bookkeeping waits while a look is running, so each look sees the lanes as they were. */
+  function settle(fn: () => void): void {
+    if (pumping) deferred.push(fn);
+    else fn();
+  }
+
+  /** What one look decided to hand over: claimed before it goes. */
+  interface Plan {
+    rows: Row[];
+    key: string;
+    busy: Lane | undefined;
+    channel: Channel | null;
+    medium: AlertChannel | undefined;
+    grouped: boolean;
+  }
+
+  /** `first` and the due rows queued right behind it: one message where the medium groups, within the window; else a run. */
+  function plan(
     first: Row,
     queued: readonly Row[],
     key: string,
     busy: Lane | undefined,
     nowMs: number,
-    /** The channel of the lane's head (the rows handed over are of the same channel). */
     channel: Channel | null,
-  ): void {
+  ): Plan {
     const medium = channel ? opts.media.get(channel.kind) : undefined;
     const grouped = Boolean(medium?.sendGroup) && windowMs > 0;
     const rows = groupBehind(first, medium ? queued : [], {
@@ -334,39 +429,120 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
       max: groupMax,
       nowMs,
     });
+    return { rows, key, busy, channel, medium, grouped };
+  }
+
+  /** Hands over claimed rows after whatever the lane has in flight. */
+  function handOver(p: Plan, rows: readonly Row[], nowMs: number): void {
+    const first = rows[0] as Row;
+    const { key, busy } = p;
     const lane: Lane = busy ?? {
       channelId: first.channel_id,
       lastRowId: 0,
       lastHandOver: 0,
       open: 0,
       failed: false,
-      grouping: grouped,
+      grouping: p.grouped,
     };
     const order: LaneOrder = { lane: key, id: ++handOvers, after: busy ? lane.lastHandOver : null };
     lane.lastRowId = (rows[rows.length - 1] as Row).id;
     lane.lastHandOver = order.id;
     lane.open += 1;
     lanes.set(key, lane);
-    const p: Promise<void> = deliver(rows, channel ?? null, medium, grouped, order, nowMs)
-      .then((allOk) => {
-        if (!allOk) lane.failed = true;
+    let allOk = false;
+    const d: Promise<void> = deliver(rows, p.channel, p.medium, p.grouped, order, nowMs)
+      .then((ok) => {
+        allOk = ok;
       })
       .catch((e: Error) => {
-        lane.failed = true;
         opts.log.error({ err: e.message, channelId: first.channel_id }, "alert.outbox_error");
       })
       .finally(() => {
-        inFlight.delete(p);
-        lane.open -= 1;
-        if (lane.open > 0) return;
-        lanes.delete(key);
-        // At once, not on the next turn of the event loop: under load a turn can take a second,
-        // and a lane's next delivery would wait that long for each one before it.
-        if (!running || scheduled) return;
-        scheduled = true;
-        queueMicrotask(pump);
+        inFlight.delete(d);
+        settle(() => {
+          if (!allOk) lane.failed = true;
+          lane.open -= 1;
+          if (lane.open > 0) return;
+          lanes.delete(key);
+          // At once, not on the next turn of the event loop: under load a turn can take a second,
+          // and a lane's next delivery would wait that long for each one before it.
+          poke();
+        });
       });
-    inFlight.add(p);
+    inFlight.add(d);
+  }
+
+  /**
+   * One look: starts every due head whose lane is idle (and not another instance's), oldest first,
+   * up to `concurrency` lanes; hands a busy lane the rows queued behind what it has in flight (its
+   * order kept by lane-chain.ts); claims all of it in one transaction, then hands it over. Returns
+   * when to look next (ms from now).
+   */
+  async function pass(): Promise<number> {
+    if (releaseAtStart) {
+      await sql.run(RELEASE_ALL_SQL);
+      releaseAtStart = false;
+    }
+    const nowMs = opts.now();
+    let nextMs = Number.POSITIVE_INFINITY;
+    // Lanes already looked at: younger heads of the same lane (another channel to the same
+    // address) wait behind the oldest.
+    const held = new Set<string>();
+    const plans: Plan[] = [];
+    let starting = 0;
+    for (const row of await sql.query<HeadRow>(HEADS_SQL)) {
+      const key = laneOf(row);
+      if (held.has(key)) continue;
+      held.add(key);
+      const busy = lanes.get(key);
+      if (busy) {
+        if (busy.failed || busy.grouping || busy.channelId !== row.channel_id) continue;
+        const [first, ...queued] = await sql.query<Row>(BEHIND_SQL, [
+          row.channel_id,
+          busy.lastRowId,
+          groupMax,
+        ]);
+        if (first && first.next_attempt_ms <= nowMs && first.body !== null)
+          plans.push(plan(first, queued, key, busy, nowMs, channelOfHead(row)));
+        continue;
+      }
+      const claimUntil = row.claim_until_ms ?? 0;
+      if (row.claimed_by !== null && row.claimed_by !== instanceId && claimUntil > nowMs) {
+        // Another instance is sending this lane's head: look again when its claim would end.
+        nextMs = Math.min(nextMs, claimUntil);
+        continue;
+      }
+      if (row.next_attempt_ms > nowMs) {
+        nextMs = Math.min(nextMs, row.next_attempt_ms);
+        continue;
+      }
+      if (lanes.size + starting >= concurrency) break; // poked again when one finishes
+      const queued =
+        groupMax > 1 ? await sql.query<Row>(BEHIND_SQL, [row.channel_id, row.id, groupMax - 1]) : [];
+      plans.push(plan(row, queued, key, undefined, nowMs, channelOfHead(row)));
+      starting += 1;
+    }
+    if (plans.length > 0 && !claims) for (const p of plans) handOver(p, p.rows, nowMs);
+    else if (plans.length > 0) {
+      const claimed = await sql.transaction(async (tx) => {
+        const out: number[][] = [];
+        for (const p of plans)
+          out.push(
+            await claimRows(
+              tx,
+              p.rows.map((r) => r.id),
+              { instanceId, untilMs: nowMs + claimMs, nowMs },
+            ),
+          );
+        return out;
+      });
+      for (const [i, p] of plans.entries()) {
+        const ids = claimed[i] as number[];
+        if (ids.length > 0) handOver(p, p.rows.slice(0, ids.length), nowMs);
+      }
+    }
+    // Look now and then as well: rows are added by other instances, and claims run out.
+    return Number.isFinite(nextMs) ? Math.min(nextMs - nowMs, 5000) : 5000;
   }
 
   function schedule(delayMs: number): void {
@@ -382,44 +558,41 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
     timer.unref();
   }
 
-  /**
-   * Starts every due head whose lane is idle, oldest first, up to `concurrency` lanes; hands a busy
-   * lane the rows queued behind what it has in flight (its order kept by lane-chain.ts, so a
-   * lane's backlog does not wait for each answer to come back through this event loop); schedules
-   * the next look.
-   */
   function pump(): void {
     scheduled = false;
     // A pump queued before stop() may run after it: the database may be closed by then.
     if (!running) return;
-    const nowMs = opts.now();
-    let nextMs = Number.POSITIVE_INFINITY;
-    // Lanes already looked at: younger heads of the same lane (another channel to the same
-    // address) wait behind the oldest.
-    const held = new Set<string>();
-    for (const row of heads.all() as HeadRow[]) {
-      const key = laneOf(row);
-      if (held.has(key)) continue;
-      held.add(key);
-      const busy = lanes.get(key);
-      if (busy) {
-        if (busy.failed || busy.grouping || busy.channelId !== row.channel_id) continue;
-        const [first, ...queued] = behind.all(row.channel_id, busy.lastRowId, groupMax) as Row[];
-        if (first && first.next_attempt_ms <= nowMs && first.body !== null)
-          handOver(first, queued, key, busy, nowMs, channelOfHead(row));
-        continue;
-      }
-      if (row.next_attempt_ms > nowMs) {
-        nextMs = Math.min(nextMs, row.next_attempt_ms);
-        continue;
-      }
-      if (lanes.size >= concurrency) break; // poked again when one finishes
-      const queued = groupMax > 1 ? (behind.all(row.channel_id, row.id, groupMax - 1) as Row[]) : [];
-      handOver(row, queued, key, undefined, nowMs, channelOfHead(row));
+    if (pumping) {
+      again = true;
+      return;
     }
-    // Poll now and then as well: rows may be added by another process sharing the file.
-    if (Number.isFinite(nextMs)) schedule(Math.min(nextMs - nowMs, 5000));
-    else schedule(5000);
+    pumping = true;
+    let nextLookMs = 5000;
+    pass()
+      .then(
+        (ms) => {
+          nextLookMs = ms;
+        },
+        (e: Error) => opts.log.error({ err: e.message }, "alert.outbox_error"),
+      )
+      .finally(() => {
+        pumping = false;
+        for (const fn of deferred.splice(0)) fn();
+        for (const w of passWaiters.splice(0)) w();
+        schedule(nextLookMs);
+        if (again) {
+          again = false;
+          poke();
+        }
+      });
+  }
+
+  /** Keeps this instance's claims alive while it has deliveries in flight. */
+  function renew(): void {
+    if (!running || !claims || inFlight.size === 0) return;
+    sql
+      .run(RENEW_SQL, [opts.now() + claimMs, instanceId])
+      .catch((e: Error) => opts.log.error({ err: e.message }, "alert.outbox_claim_renew_failed"));
   }
 
   /**
@@ -433,37 +606,60 @@ export function createOutbox(db: Db, opts: OutboxOptions) {
   }
 
   return {
+    /** Who this outbox's claims name. */
+    instanceId,
     start(): void {
       if (running) return;
       running = true;
+      renewer = setInterval(renew, Math.max(1000, Math.floor(claimMs / 3)));
+      renewer.unref();
       poke();
     },
     /** New rows were committed. */
     poke,
+    /**
+     * Resolves after one whole look that began after this call, once the deliveries in flight
+     * then have written their outcomes (tests: what one look did, or that it did nothing).
+     */
+    async lookedOnce(): Promise<void> {
+      await new Promise<void>((resolve) => {
+        const wait = () => {
+          passWaiters.push(resolve);
+          poke();
+        };
+        if (pumping) passWaiters.push(wait);
+        else wait();
+      });
+      await Promise.all([...inFlight]);
+    },
     async stop(): Promise<void> {
       running = false;
       if (timer) clearTimeout(timer);
       timer = null;
+      if (renewer) clearInterval(renewer);
+      renewer = null;
+      // A look in progress may still hand rows over: wait for it, then for what it started.
+      if (pumping) await new Promise<void>((resolve) => passWaiters.push(resolve));
       await Promise.all([...inFlight]);
     },
     /**
      * Deletes delivered and cancelled rows finished before `beforeMs`, at most `limit` of them (so
-     * one call never holds the event loop for long); returns how many went. Call again while it
+     * one call never holds the database for long); returns how many went. Call again while it
      * returns `limit`.
      */
-    prune(beforeMs: number, limit = 5000): number {
-      return prune.run(beforeMs, limit).changes;
+    async prune(beforeMs: number, limit = 5000): Promise<number> {
+      return (await sql.run(PRUNE_SQL, [beforeMs, limit])).changes;
     },
     /** Undelivered rows (pending or failed, waiting for a retry). */
-    depth: () => pendingCount.get() as number,
+    depth: pendingCount,
     /** Resolves once nothing is undelivered, or rejects after timeoutMs. */
     async drain(timeoutMs = 10_000): Promise<void> {
       const until = Date.now() + timeoutMs;
-      while ((pendingCount.get() as number) > 0 || inFlight.size > 0) {
+      for (;;) {
+        const left = await pendingCount();
+        if (left === 0 && inFlight.size === 0) return;
         if (Date.now() > until)
-          throw new Error(
-            `alert outbox not drained after ${timeoutMs} ms (${pendingCount.get()} undelivered)`,
-          );
+          throw new Error(`alert outbox not drained after ${timeoutMs} ms (${left} undelivered)`);
         poke();
         await new Promise((r) => setTimeout(r, 20));
       }

@@ -27,7 +27,7 @@ export const T0 = Date.UTC(2026, 4, 3, 12, 0, 0);
 export const MIN = 60_000;
 
 export function createTestWorld(
-  opts: Partial<Omit<AlertingDeps, "db" | "sql" | "audit" | "units" | "probes" | "log">> & {
+  opts: Partial<Omit<AlertingDeps, "sql" | "audit" | "units" | "probes" | "log">> & {
     realClock?: boolean;
   } = {},
 ) {
@@ -50,7 +50,6 @@ export function createTestWorld(
   const now = opts.realClock ? Date.now : () => nowMs;
   const build = () =>
     createAlerting({
-      db,
       sql,
       audit,
       units,

@@ -56,7 +56,6 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
   });
   pipeline.onStored(checkpoints.observe);
   const alerting = createAlerting({
-    db,
     sql,
     audit,
     units,

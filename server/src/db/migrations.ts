@@ -225,6 +225,13 @@ export const SCHEMA_MIGRATIONS: readonly Migration[] = [
   // The outbox's heads query (the oldest undelivered row of each channel, alerts/outbox.ts) seeks
   // the undelivered rows instead of scanning every row ever delivered; pruning seeks the old ones.
   shared("CREATE INDEX alert_outbox_heads ON alert_outbox (status, channel_id, id)"),
+  // Outbox claims (issue #13, alerts/outbox.ts): an instance claims the rows it is about to send
+  // and renews the claim while they are in flight, so two instances never send one row at once; a
+  // claim left by an instance that died expires and any instance sends the row (same delivery id).
+  shared(
+    "ALTER TABLE alert_outbox ADD COLUMN claimed_by TEXT",
+    "ALTER TABLE alert_outbox ADD COLUMN claim_until_ms BIGINT",
+  ),
 ];
 
 /** SQLite's statements of each migration, for the synchronous runner (migrate.ts). */

@@ -259,8 +259,8 @@ const ROWS: readonly [table: string, sql: string, params: readonly (string | num
   ],
   [
     "alert_outbox",
-    "INSERT INTO alert_outbox (delivery_id, event_id, event_type, alert_id, channel_id, status, next_attempt_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    ["d-1", 1, "opened", "al-1", "c-1", "pending", 16, 16],
+    "INSERT INTO alert_outbox (delivery_id, event_id, event_type, alert_id, channel_id, status, next_attempt_ms, created_ms, claimed_by, claim_until_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ["d-1", 1, "opened", "al-1", "c-1", "pending", 16, 16, "host/1/ab", 16_016],
   ],
   [
     "alert_monitor",
