@@ -1,5 +1,5 @@
+import { accountsBesideRegistry } from "./accounts/beside-registry.js";
 import { issueFirstAdminInvitation } from "./accounts/first-admin.js";
-import { createAccounts } from "./accounts/index.js";
 import { resolveAdminToken } from "./admin-token.js";
 import { createAlerting } from "./alerts/alerting.js";
 import type { MqttPublish } from "./alerts/channels/mqtt.js";
@@ -28,7 +28,6 @@ import type { Batches } from "./registry/batches.js";
 import type { DeadLetters } from "./registry/deadletters.js";
 import type { Probes } from "./registry/probes.js";
 import { createRegistry } from "./registry/registry.js";
-import { reloadIndexAfterErasure } from "./registry/registry-index.js";
 import type { Units } from "./registry/units.js";
 import type { ReadingsStore } from "./stores/types.js";
 import { createJudging } from "./verdicts/judging.js";
@@ -319,20 +318,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   liveTimer.unref();
 
   const onUnitChanged = (unitId: string) => void alerting.publishDiscovery(unitId);
-  const accounts = reloadIndexAfterErasure(
-    createAccounts({
-      sql,
-      now,
-      erasure: {
-        local: { db },
-        onBatchesDeleted: (ids) => {
-          for (const id of ids) batches.index.removed(id);
-        },
-      },
-    }),
-    registry.index,
-    sql,
-  );
+  const accounts = accountsBesideRegistry(registry, db, { now });
   const sessionPurge = setInterval(() => {
     accounts.purgeExpiredSessions().catch((error: unknown) => {
       log.warn({ err: error }, "accounts.session_purge_failed");

@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createAccounts } from "../accounts/index.js";
+import { accountsBesideRegistry } from "../accounts/beside-registry.js";
 import { createSignInThrottle } from "../accounts/throttle.js";
 import { createAlerting } from "../alerts/alerting.js";
 import { resolveVapidKeys } from "../alerts/push/vapid.js";
@@ -17,7 +17,6 @@ import { createLogger, type Logger } from "../logger.js";
 import type { Reading } from "../reading.js";
 import { createMeteredPipeline } from "../readings/pipeline.js";
 import { createRegistry } from "../registry/registry.js";
-import { reloadIndexAfterErasure } from "../registry/registry-index.js";
 import { createJudging } from "../verdicts/judging.js";
 import { createApi } from "./app.js";
 import { registerRoutes } from "./routes.js";
@@ -71,21 +70,7 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
   const onUnitChanged = (unitId: string) => void changedUnits.push(unitId);
 
   const throttle = createSignInThrottle({ now });
-  const accounts = reloadIndexAfterErasure(
-    createAccounts({
-      sql,
-      now,
-      throttle,
-      erasure: {
-        local: { db },
-        onBatchesDeleted: (ids) => {
-          for (const id of ids) batches.index.removed(id);
-        },
-      },
-    }),
-    registry.index,
-    sql,
-  );
+  const accounts = accountsBesideRegistry(registry, db, { now, throttle });
   const app = await createApi({ log, adminToken: TEST_TOKEN, accounts });
   let dashboardDir: string | undefined;
   if (opts.dashboard) {
