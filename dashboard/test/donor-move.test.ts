@@ -81,11 +81,20 @@ const custodyOf = async (id: string) => {
   return r.body;
 };
 
-/** "14:05" as the page words it (the contexts run in Europe/Berlin, en-GB). */
-const hhmm = (iso: string) =>
-  new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: "Europe/Berlin" }).format(
-    Date.parse(iso),
-  );
+/**
+ * "14:05", or "23:56 on 30 Nov" when that was another day than today, as the page words it (the
+ * contexts run in Europe/Berlin, en-GB): a run just after midnight in Berlin moves to yesterday.
+ */
+const hhmm = (iso: string) => {
+  const inBerlin = (options: Intl.DateTimeFormatOptions, ms: number) =>
+    new Intl.DateTimeFormat("en-GB", { ...options, timeZone: "Europe/Berlin" }).format(ms);
+  const dayOf = (ms: number) => inBerlin({ year: "numeric", month: "2-digit", day: "2-digit" }, ms);
+  const ms = Date.parse(iso);
+  const time = inBerlin({ hour: "2-digit", minute: "2-digit" }, ms);
+  return dayOf(ms) === dayOf(Date.now())
+    ? time
+    : `${time} on ${inBerlin({ day: "numeric", month: "short" }, ms)}`;
+};
 
 /** A value for `<input type=datetime-local>` in Europe/Berlin. */
 const berlinInput = (ms: number) =>
