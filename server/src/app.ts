@@ -242,6 +242,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   if (opts.onStored) pipeline.onStored(opts.onStored);
   pipeline.start();
 
+  const isProbe = (probeId: string) => lookups.secretHashOf(probeId) !== null;
   const ingest = createIngest({
     journal: pipeline.journal,
     deadLetters: {
@@ -253,7 +254,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     },
     metrics,
     log: log.child({ component: "ingest" }),
-    isProbe: (id) => lookups.secretHashOf(id) !== null,
+    isProbe,
     updateProbe: (id, s) => {
       live.update(id, s);
       alerting.onProbeLive(id, s);
@@ -268,7 +269,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     ingestThen: ingest.handleThen,
     judge: (msg) => {
       const receivedMs = now();
-      const readings = readingsForJudging(msg, (id) => lookups.secretHashOf(id) !== null, receivedMs);
+      const readings = readingsForJudging(msg, isProbe, receivedMs);
       const first = readings[0];
       if (first === undefined) return;
       alerting.onStored(readings);

@@ -102,6 +102,22 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
     return meansNoSharedSubscriptions(err.stage ?? "connect", err);
   };
 
+  /** What every connection of this broker shares: the login, the clock, and its slot in `up`. */
+  const common = (i: number) => ({
+    url: deps.url,
+    username: deps.username,
+    password: deps.password,
+    ...(deps.receiveMaximum !== undefined && { receiveMaximum: deps.receiveMaximum }),
+    log,
+    onConnected(c: boolean) {
+      up[i] = c;
+      connectedChanged();
+    },
+    metrics,
+    ...(deps.now && { now: deps.now }),
+    ...(deps.random && { random: deps.random }),
+  });
+
   function open(
     i: number,
     protocolVersion: 4 | 5,
@@ -111,25 +127,14 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
   ) {
     up[i] = false;
     return connectExternalConnection({
-      url: deps.url,
-      username: deps.username,
-      password: deps.password,
+      ...common(i),
       clientId: i === 0 ? base : `${base}-${i}`,
       protocolVersion,
       filters,
       // An adopter that was interrupted leaves its drain-marker subscription in the session.
       staleFilters: share ? [...staleFilters, drainTopic(i === 0 ? base : `${base}-${i}`)] : staleFilters,
       resubscribeAlways: share,
-      ...(deps.receiveMaximum !== undefined && { receiveMaximum: deps.receiveMaximum }),
-      log,
-      onConnected(c) {
-        up[i] = c;
-        connectedChanged();
-      },
-      metrics,
       ingest: deps.ingest,
-      ...(deps.now && { now: deps.now }),
-      ...(deps.random && { random: deps.random }),
     });
   }
 
@@ -209,26 +214,15 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
     const i = conns.length;
     try {
       judging = await connectExternalConnection({
-        url: deps.url,
-        username: deps.username,
-        password: deps.password,
+        ...common(i),
         clientId: `${base}-judge`,
         protocolVersion: 5,
         filters: JUDGING_FILTERS,
-        ...(deps.receiveMaximum !== undefined && { receiveMaximum: deps.receiveMaximum }),
-        log,
-        onConnected(c) {
-          up[i] = c;
-          connectedChanged();
-        },
-        metrics,
         // Judged, never journaled: acknowledged to the broker once handed over (nothing durable here).
         ingest: async (msg) => {
           judge(msg);
           return { ok: true, readings: 0, refused: 0 };
         },
-        ...(deps.now && { now: deps.now }),
-        ...(deps.random && { random: deps.random }),
       });
     } catch (e) {
       await Promise.all(conns.map((c) => c.close()));
