@@ -209,7 +209,6 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       : null;
   const alerting = createAlerting({
     sql,
-    audit,
     units,
     probes,
     log,

@@ -6,7 +6,7 @@ import type { SqlClient } from "../db/sql/client.js";
 import { notFound } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Reading } from "../reading.js";
-import type { Audit } from "../registry/audit.js";
+import { auditEntriesFor } from "../registry/audit.js";
 import type { Probes } from "../registry/probes.js";
 import type { Units } from "../registry/units.js";
 import type { UnitMonitorState } from "../rules/unit-monitor.js";
@@ -43,7 +43,6 @@ const PUBLIC_WEBHOOKS_ONLY: WebhookTargetPolicy = { allowPrivate: false, ownPort
 export interface AlertingDeps {
   /** The SQL client (SQLite on its own connection, or PostgreSQL): alerts, their events, channels and notification choices. */
   sql: SqlClient;
-  audit: Audit;
   units: Units;
   probes: Probes;
   log: Logger;
@@ -393,7 +392,14 @@ export function createAlerting(deps: AlertingDeps) {
     hub,
     /** What the alerts and channels route plugins (./routes.ts) take. */
     http: {
-      alerts: { store, hub, audit: deps.audit, publicUrl, now: deps.now, committed } satisfies AlertsDeps,
+      alerts: {
+        store,
+        hub,
+        history: (alertId) => auditEntriesFor(deps.sql, "alert", alertId),
+        publicUrl,
+        now: deps.now,
+        committed,
+      } satisfies AlertsDeps,
       channels: {
         channels,
         media: media.channels,

@@ -12,7 +12,7 @@ import {
 import { errorResponses } from "../api/schemas/common.js";
 import { httpError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { Audit } from "../registry/audit.js";
+import type { AuditEntry } from "../registry/audit.js";
 import type { Units } from "../registry/units.js";
 import type { ChannelStore } from "./channel-store.js";
 import { TARGET_CHECKS, unavailableReason } from "./channels/registry.js";
@@ -46,7 +46,8 @@ const REPLAY_PAGE = 500;
 export interface AlertsDeps {
   store: AlertStore;
   hub: AlertHub;
-  audit: Pick<Audit, "forEntity">;
+  /** An alert's audit entries, oldest first, from the database its changes commit to. */
+  history(alertId: string): Promise<AuditEntry[]>;
   publicUrl: () => string | null;
   now(): number;
   /** Called with committed changes made over the API (to notify the stream and the outbox). */
@@ -235,7 +236,7 @@ export const alertsPlugin: FastifyPluginAsyncZod<AlertsDeps> = async (app, deps)
       return {
         ...(await view(a)),
         deliveries: (await store.deliveriesOf(a.id)).map(deliveryView),
-        history: deps.audit.forEntity("alert", a.id).map((h) => ({
+        history: (await deps.history(a.id)).map((h) => ({
           at: h.at,
           actor: h.actor,
           actorName: h.actorName,

@@ -27,7 +27,7 @@ export const T0 = Date.UTC(2026, 4, 3, 12, 0, 0);
 export const MIN = 60_000;
 
 export function createTestWorld(
-  opts: Partial<Omit<AlertingDeps, "sql" | "audit" | "units" | "probes" | "log">> & {
+  opts: Partial<Omit<AlertingDeps, "sql" | "units" | "probes" | "log">> & {
     realClock?: boolean;
   } = {},
 ) {
@@ -51,7 +51,6 @@ export function createTestWorld(
   const build = () =>
     createAlerting({
       sql,
-      audit,
       units,
       probes,
       log,

@@ -41,7 +41,7 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
   const config = loadConfig({ COLDTRAIL_DATA_DIR: dir, COLDTRAIL_JOURNAL_MAX_WAIT_MS: "0" });
   const sql = createSqliteClient(db);
   const registry = await createRegistry(db, sql);
-  const { audit, units, probes, batches, deadLetters } = registry;
+  const { units, probes, batches, deadLetters } = registry;
   const { metrics, pipeline } = createMeteredPipeline({ config, db, log, deadLetters, now });
   const { store } = pipeline;
   const { unitReadings, batchVerdicts, checkpoints } = createJudging({
@@ -56,7 +56,6 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
   pipeline.onStored(checkpoints.observe);
   const alerting = createAlerting({
     sql,
-    audit,
     units,
     probes,
     log,

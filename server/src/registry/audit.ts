@@ -67,26 +67,13 @@ export async function auditEntriesFor(
 }
 
 /**
- * The synchronous writer and reader on the better-sqlite3 connection, for the modules not yet on
- * the SQL client (issue #13): units and probes (registry/units.ts, probes.ts), the alert store and
- * channels (alerts/store.ts, channel-store.ts), whose audit rows must commit in their synchronous
- * transactions; `forEntity` for alerts/routes.ts and tests. Batches, erasure and accounts use
- * `recordAudit` / `auditEntriesFor`. Retire this once those modules are converted.
+ * A synchronous reader on the better-sqlite3 connection of this instance's file, for tests and the
+ * server's `parts`: every audit row is written through the SQL client (`recordAudit`), in the
+ * transaction of the change it records. On PostgreSQL read with `auditEntriesFor`.
  */
 export function createAudit(db: Db) {
-  const insert = db.prepare(INSERT_SQL);
   const byEntity = db.prepare(BY_ENTITY_SQL);
   return {
-    record(
-      atMs: number,
-      actor: string,
-      action: string,
-      entity: string,
-      entityId: string,
-      details?: unknown,
-    ): void {
-      insert.run(...auditRow(atMs, actor, action, entity, entityId, details));
-    },
     forEntity(entity: string, entityId: string): AuditEntry[] {
       return (byEntity.all(entity, entityId) as Record<string, unknown>[]).map(toEntry);
     },
