@@ -125,6 +125,43 @@ describeBackends("alert store", (open) => {
     expect(ok?.alert.state).toBe("open");
   });
 
+  it("a raise of the open alert's own episode changes nothing: no event, no occurrence, no delivery", async () => {
+    const first = raise(donor, "u1", T0);
+    const [opened] = await store.apply([first]);
+    const id = opened?.alert.id as string;
+    const before = [await count("alert_event"), await count("alert_outbox"), await count("audit")];
+    // The same raise again (a new lease holder re-applying it), and the same condition seen later
+    // by another instance's shadow monitor (its start no later than the episode's opening).
+    expect(await store.apply([first, { ...first, atMs: T0 + 60_000, message: "still silent" }])).toEqual([]);
+    expect([await count("alert_event"), await count("alert_outbox"), await count("audit")]).toEqual(before);
+    expect(await store.get(ADMIN, id)).toMatchObject({
+      occurrences: 1,
+      message: "no readings for 20 min",
+      updatedMs: T0,
+    });
+  });
+
+  it("a raise whose condition started after the open alert's episode still counts a recurrence", async () => {
+    const [opened] = await store.apply([raise(donor, "u1", T0)]);
+    const id = opened?.alert.id as string;
+    const [again] = await store.apply([raise(donor, "u1", T0 + 60_000)]);
+    expect(again?.event.type).toBe("recurred");
+    expect(again?.alert).toMatchObject({ id, occurrences: 2, updatedMs: T0 + 60_000 });
+    // Not notified: the outbox holds the opening's row only.
+    expect(await count("alert_outbox")).toBe(1);
+  });
+
+  it("a reopened alert's own raise, applied again, changes nothing", async () => {
+    await store.apply([raise(donor, "u1", T0), clear("u1", T0 + 60_000)]);
+    const reraise = raise(donor, "u1", T0 + 120_000);
+    const [reopened] = await store.apply([reraise]);
+    expect(reopened?.event.type).toBe("reopened");
+    const events = await count("alert_event");
+    expect(await store.apply([reraise])).toEqual([]);
+    expect(await count("alert_event")).toBe(events);
+    expect((await store.get(ADMIN, reopened?.alert.id as string)).occurrences).toBe(2);
+  });
+
   it("acknowledges once, only what the caller may see, and reports it once committed", async () => {
     const [opened] = await store.apply([raise(donor, "u1", T0)]);
     const id = opened?.alert.id as string;
@@ -161,10 +198,13 @@ describeBackends("alert store: the SSE cursor across instances", (open) => {
     let writing = true;
     const reader = (async () => {
       while (writing || seen.length < 80) {
+        // Read before the query: an empty page read while the last change was committing is no
+        // proof that nothing is left (the loop stopped one event short that way).
+        const done = !writing;
         const page = await a.eventsAfter(ADMIN, cursor, 1000);
         for (const e of page) seen.push(e.id);
         cursor = page.at(-1)?.id ?? cursor;
-        if (!writing && page.length === 0) break;
+        if (done && page.length === 0) break;
       }
     })();
     const instance = async (store: AlertStore, prefix: string) => {

@@ -236,6 +236,12 @@ export function createAlertStore(
     const active = await tx.get(ACTIVE_BY_SUBJECT, [i.subject, i.kind]);
     if (active) {
       const a = toAlert(active);
+      // The same episode again (docs/high-availability.md item 4): the alert is on and its
+      // condition never cleared as far as the store heard, and this raise's condition started no
+      // later than the episode was opened. A new lease holder re-applying the raise the old one
+      // committed, or an instance's shadow monitor raising what the holder already wrote: nothing
+      // to change, no event, no occurrence, no delivery.
+      if (a.clearedMs === null && i.startedMs <= a.episodeMs) return [];
       // The same condition again while its alert is unresolved (flapping, or a restart): one alert.
       const merged = await update(tx, a.id, {
         severity: SEVERITY_RANK[i.severity] > SEVERITY_RANK[a.severity] ? i.severity : a.severity,
