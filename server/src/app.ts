@@ -205,6 +205,8 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
           ttlMs: config.ha.leaseTtlMs,
           unitIds: () => registry.index.unitIds(),
           log: log.child({ component: "ha" }),
+          // What the previous holder decided and did not commit is written now (item 4).
+          onGained: (unitId) => void alerting.reapply(unitId),
         })
       : null;
   const alerting = createAlerting({
@@ -384,8 +386,11 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       `\ncoldtrail: no one can sign in as an admin yet. Open this link to set the password of ${setup.email} (COLDTRAIL_ADMIN_EMAIL); it works once, for 7 days, and a new one is printed at each start until it is used:\n  ${setup.inviteUrl}\n\n`,
     );
   }
-  await alerting.start();
-  alertLeases?.keeper.start();
+  // Leases are asked for once the monitors are loaded from alert_monitor (and the judging
+  // connection, if any, subscribed: startBroker resolved above), docs/high-availability.md item 6.
+  const alertingStarted = alerting.start();
+  alertLeases?.keeper.start(alertingStarted);
+  await alertingStarted;
   log.info(
     {
       httpUrl,

@@ -32,7 +32,14 @@ import type { VapidKeys } from "./push/vapid.js";
 import type { AlertsDeps, ChannelsDeps } from "./routes.js";
 import { type AlertSettingsInput, resolveAlertSettings } from "./settings.js";
 import { type AlertChange, type ChangeGuard, ChangeRefusedError, createAlertStore } from "./store.js";
-import { type AlertIntent, type AlertKey, alertKeyOf, type ChannelKind, NOTIFYING_EVENTS } from "./types.js";
+import {
+  type AlertIntent,
+  type AlertKey,
+  alertKeyOf,
+  alertKeyText,
+  type ChannelKind,
+  NOTIFYING_EVENTS,
+} from "./types.js";
 import { alertView } from "./view.js";
 
 /** Outbox rows deleted per tick at most: a few milliseconds of the event loop. */
@@ -274,7 +281,7 @@ export function createAlerting(deps: AlertingDeps) {
     what: string,
     write: () => Promise<AlertChange[]>,
     onFailed: () => void = () => undefined,
-  ): void {
+  ): Promise<void> {
     const p: Promise<void> = (chains.get(key) ?? Promise.resolve())
       .then(async () => {
         let changes: AlertChange[];
@@ -307,11 +314,19 @@ export function createAlerting(deps: AlertingDeps) {
       if (chains.get(key) === p) chains.delete(key);
       if (pending.size === 0) pokeIfOwed();
     });
+    return p;
   }
   /** Resolves once every alert change decided so far has committed (or failed and been logged). */
   async function settled(): Promise<void> {
     while (pending.size > 0) await Promise.all([...pending]);
   }
+
+  /**
+   * The engine's newest intent per alert (kind and subject), whether it committed here or not: on
+   * several instances a unit's intents commit only on its lease holder, and `reapply` writes them
+   * again when this instance gains the unit (docs/high-availability.md item 4).
+   */
+  const latest = new Map<string, AlertIntent>();
 
   /** Hooks run on ingest's path: a failure here is logged and must never stop ingest. */
   function guarded(what: string, fn: () => AlertIntent[]): void {
@@ -323,6 +338,7 @@ export function createAlerting(deps: AlertingDeps) {
       return;
     }
     for (const i of intents) {
+      latest.set(alertKeyText(i.key), i);
       // One that cannot commit is taken back from the engine's active set, so it is decided again.
       persist(
         i.subject,
@@ -331,6 +347,30 @@ export function createAlerting(deps: AlertingDeps) {
         () => engine.rollback([i]),
       );
     }
+  }
+
+  /**
+   * This instance now writes the alerts of `unitId` (null: the alerts of no unit): applies the
+   * engine's newest intent of each of them through the guarded store. What the previous lease
+   * holder committed is a no-op there (a raise of the open episode, a clear of what is not on);
+   * what it decided but did not commit before it died is written now. Resolves once they committed
+   * (or failed and were logged).
+   */
+  async function reapply(unitId: string | null): Promise<void> {
+    const mine = [...latest.values()].filter((i) => guardUnit(i.key) === unitId);
+    const done: Promise<void>[] = [];
+    for (const i of mine) {
+      engine.reapplied([i]);
+      done.push(
+        persist(
+          i.subject,
+          "reapply",
+          () => store.applyOne(i, deps.changeGuard?.(unitId)),
+          () => engine.rollback([i]),
+        ),
+      );
+    }
+    await Promise.all(done);
   }
 
   let lastPruneMs = Number.NEGATIVE_INFINITY;
@@ -430,6 +470,7 @@ export function createAlerting(deps: AlertingDeps) {
       guarded("rejected", () => engine.rejected(probeId, reason));
     },
     tick,
+    reapply,
     settled,
     /** Open (unresolved) alerts of a unit, for `Context.openAlertsOf`. */
     openCountOf: (unitId: string): Promise<number> => store.openCountOf(unitId),

@@ -215,6 +215,11 @@ export function createAlertEngine(deps: {
       active.undo(intents);
     },
 
+    /** Intents applied again (a unit's lease was gained, ha/alert-leases.ts): on in the active set as decided. */
+    reapplied(intents: readonly AlertIntent[]): void {
+      active.apply(intents);
+    },
+
     /** Readings confirmed by the store, in journal order. */
     readings(rows: readonly StoredReading[]): AlertIntent[] {
       const nowMs = deps.now();

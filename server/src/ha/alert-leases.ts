@@ -28,6 +28,11 @@ export interface AlertLeasesOptions {
   /** The registry's unit ids, read on every keeper tick. */
   unitIds: () => readonly string[];
   log: Pick<Logger, "info" | "warn">;
+  /**
+   * This instance now writes the alerts of `unitId` (null: the alerts of no unit, GLOBAL_LEASE),
+   * called after the lease is held (alerting's `reapply`, docs/high-availability.md item 4).
+   */
+  onGained?: (unitId: string | null) => void;
 }
 
 export interface AlertLeases {
@@ -47,6 +52,7 @@ export function createAlertLeases(options: AlertLeasesOptions): AlertLeases {
     onGained: (unitId, lease) => {
       held.set(unitId, lease);
       log.info({ unitId, epoch: lease.epoch }, "ha.lease_gained");
+      options.onGained?.(unitId === GLOBAL_LEASE ? null : unitId);
     },
     onLost: (unitId, reason) => {
       held.delete(unitId);

@@ -215,6 +215,61 @@ describeBackends("the lease keeper", (open) => {
     expect((await b.leases.list()).filter((r) => r.live && r.holder === "instance-a")).toEqual([]);
   });
 
+  it("asks for no lease until what it starts after has resolved (monitors loaded), then takes its units", async () => {
+    const w = await world(await open());
+    const leases = createUnitLeases(w.db.client, { holder: "instance-a", ttlMs: LONG_MS });
+    const asked: string[] = [];
+    const spied: UnitLeases = {
+      ...leases,
+      renewAll: () => {
+        asked.push("renewAll");
+        return leases.renewAll();
+      },
+      acquire: (unitId) => {
+        asked.push(unitId);
+        return leases.acquire(unitId);
+      },
+    };
+    const gained: string[] = [];
+    const k = createLeaseKeeper({
+      leases: spied,
+      ttlMs: LONG_MS,
+      unitIds: () => w.units,
+      onGained: (unitId) => gained.push(unitId),
+      onLost: () => undefined,
+    });
+    keepers.push(k);
+    let loaded = (): void => undefined;
+    k.start(new Promise<void>((resolve) => (loaded = resolve)));
+    // Without the wait, the first tick would have asked by now (it starts on a microtask).
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(asked).toEqual([]);
+    loaded();
+    await new Promise((r) => setImmediate(r));
+    await k.tick();
+    expect(asked[0]).toBe("renewAll");
+    expect(gained.sort()).toEqual(UNITS);
+  });
+
+  it("never asks for a lease when what it starts after fails", async () => {
+    const w = await world(await open());
+    const warned: string[] = [];
+    const leases = createUnitLeases(w.db.client, { holder: "instance-a", ttlMs: LONG_MS });
+    const k = createLeaseKeeper({
+      leases,
+      ttlMs: LONG_MS,
+      unitIds: () => w.units,
+      onGained: () => undefined,
+      onLost: () => undefined,
+      log: { warn: (_o: unknown, msg: string) => warned.push(msg) } as never,
+    });
+    keepers.push(k);
+    k.start(Promise.reject(new Error("alert_monitor could not be read")));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(warned).toEqual(["lease_keeper.not_started"]);
+    expect((await leases.list()).filter((r) => r.holder === "instance-a")).toEqual([]);
+  });
+
   it("lets go of a unit that left the registry", async () => {
     const w = await world(await open());
     const a = w.keeper("instance-a");

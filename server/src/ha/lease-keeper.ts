@@ -52,8 +52,13 @@ export interface LeaseKeeperOptions {
 }
 
 export interface LeaseKeeper {
-  /** Ticks now, then every renewal period until `stop`. */
-  start(): void;
+  /**
+   * Ticks now, then every renewal period until `stop`. Given `after`, the first tick (the first
+   * lease asked for) waits until it resolves: an instance takes units only once it can judge them
+   * (docs/high-availability.md item 6: its monitors loaded from alert_monitor). If it rejects, the
+   * keeper never asks (the failure is logged): the other instances keep the units.
+   */
+  start(after?: PromiseLike<unknown>): void;
   /** One tick now (after any tick in progress); what `start` runs on its timer. */
   tick(): Promise<void>;
   /** The leases held now, by unit id. */
@@ -224,10 +229,15 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
   }
 
   return {
-    start() {
+    start(after) {
       if (running || stopped) return;
       running = true;
-      void tick().finally(schedule);
+      Promise.resolve(after).then(
+        () => {
+          if (!stopped) void tick().finally(schedule);
+        },
+        (error: Error) => log?.warn({ err: error?.message }, "lease_keeper.not_started"),
+      );
     },
     tick,
     held: () => new Map([...mine].map(([unitId, held]) => [unitId, held.lease])),
