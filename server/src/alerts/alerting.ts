@@ -327,6 +327,8 @@ export function createAlerting(deps: AlertingDeps) {
    * again when this instance gains the unit (docs/high-availability.md item 4).
    */
   const latest = new Map<string, AlertIntent>();
+  /** The newest raise per alert: a clear re-applied goes after the raise of the episode it ends. */
+  const raises = new Map<string, Extract<AlertIntent, { op: "raise" }>>();
 
   /** Hooks run on ingest's path: a failure here is logged and must never stop ingest. */
   function guarded(what: string, fn: () => AlertIntent[]): void {
@@ -339,6 +341,7 @@ export function createAlerting(deps: AlertingDeps) {
     }
     for (const i of intents) {
       latest.set(alertKeyText(i.key), i);
+      if (i.op === "raise") raises.set(alertKeyText(i.key), i);
       // One that cannot commit is taken back from the engine's active set, so it is decided again.
       persist(
         i.subject,
@@ -351,24 +354,29 @@ export function createAlerting(deps: AlertingDeps) {
 
   /**
    * This instance now writes the alerts of `unitId` (null: the alerts of no unit): applies the
-   * engine's newest intent of each of them through the guarded store. What the previous lease
-   * holder committed is a no-op there (a raise of the open episode, a clear of what is not on);
-   * what it decided but did not commit before it died is written now. Resolves once they committed
-   * (or failed and were logged).
+   * engine's newest intent of each of them through the guarded store, a clear after the raise of
+   * the episode it ends (a whole excursion may have been judged while no instance held the unit).
+   * What the previous lease holder committed is a no-op there (a raise of an episode already
+   * raised, a clear of what is not on); what it decided but did not commit before it died is
+   * written now. Resolves once they committed (or failed and were logged).
    */
   async function reapply(unitId: string | null): Promise<void> {
-    const mine = [...latest.values()].filter((i) => guardUnit(i.key) === unitId);
     const done: Promise<void>[] = [];
-    for (const i of mine) {
-      engine.reapplied([i]);
-      done.push(
-        persist(
-          i.subject,
-          "reapply",
-          () => store.applyOne(i, deps.changeGuard?.(unitId)),
-          () => engine.rollback([i]),
-        ),
-      );
+    for (const [key, last] of latest) {
+      if (guardUnit(last.key) !== unitId) continue;
+      const raised = raises.get(key);
+      const intents = last.op === "clear" && raised ? [raised, last] : [last];
+      engine.reapplied(intents);
+      for (const i of intents) {
+        done.push(
+          persist(
+            i.subject,
+            "reapply",
+            () => store.applyOne(i, deps.changeGuard?.(unitId)),
+            () => engine.rollback([i]),
+          ),
+        );
+      }
     }
     await Promise.all(done);
   }

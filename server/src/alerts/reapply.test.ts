@@ -79,6 +79,21 @@ describe("a gained unit's intents applied again", () => {
     expect(events()).toEqual(["opened", "resolved"]);
   });
 
+  it("writes a whole episode judged while no instance held the unit: opened, then resolved", async () => {
+    const { lease, unitId, probeId, events, outbox } = await leasedWorld();
+    await w.run(probeId, T0 + 31 * MIN, COLD_TO, -20);
+    await w.run(probeId, COLD_TO, WARM_TO, -10);
+    await w.run(probeId, WARM_TO, END, -20);
+    expect(events()).toEqual([]);
+    lease.held = true;
+    await w.alerting.reapply(unitId);
+    expect(events()).toEqual(["opened", "resolved"]);
+    expect(outbox()).toEqual(["opened", "resolved"]);
+    // Both committed already (by this instance now, or the old holder before it died): nothing more.
+    await w.alerting.reapply(unitId);
+    expect(events()).toEqual(["opened", "resolved"]);
+  });
+
   it("applies only the gained unit's intents", async () => {
     const { lease, probeId, events } = await leasedWorld();
     await w.run(probeId, T0 + 31 * MIN, COLD_TO, -20);

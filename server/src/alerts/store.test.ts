@@ -141,6 +141,17 @@ describeBackends("alert store", (open) => {
     });
   });
 
+  it("a raise of an episode that has already ended changes nothing; a later one reopens", async () => {
+    const first = raise(donor, "u1", T0);
+    await store.apply([first, clear("u1", T0 + 60_000)]);
+    const events = await count("alert_event");
+    // A new lease holder re-applying the raise and the clear the old holder both committed.
+    expect(await store.apply([{ ...first, atMs: T0 + 90_000 }, clear("u1", T0 + 90_000)])).toEqual([]);
+    expect([await count("alert_event"), await count("alert_outbox")]).toEqual([events, 2]);
+    const [again] = await store.apply([raise(donor, "u1", T0 + 120_000)]);
+    expect(again?.event.type).toBe("reopened");
+  });
+
   it("a raise whose condition started after the open alert's episode still counts a recurrence", async () => {
     const [opened] = await store.apply([raise(donor, "u1", T0)]);
     const id = opened?.alert.id as string;

@@ -140,6 +140,7 @@ export function createAlertStore(
   const RECENTLY_AUTO_RESOLVED = `SELECT * FROM alert WHERE subject = ? AND kind = ? AND state = 'resolved' AND resolved_by = '${SYSTEM_ACTOR}'
        AND resolved_ms >= ? ORDER BY resolved_ms DESC LIMIT 1`;
   const BY_ID = "SELECT * FROM alert WHERE id = ?";
+  const SAME_START = "SELECT id FROM alert WHERE subject = ? AND kind = ? AND started_ms = ? LIMIT 1";
   const INSERT_ALERT = `INSERT INTO alert (id, kind, subject, state, severity, owner_id, unit_id, unit_name, probe_id, batch_ids, title, message,
        details, started_ms, opened_ms, episode_ms, updated_ms, last_notified_ms, escalation_level, occurrences)
      VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1)`;
@@ -236,12 +237,12 @@ export function createAlertStore(
     const active = await tx.get(ACTIVE_BY_SUBJECT, [i.subject, i.kind]);
     if (active) {
       const a = toAlert(active);
-      // The same episode again (docs/high-availability.md item 4): the alert is on and its
-      // condition never cleared as far as the store heard, and this raise's condition started no
-      // later than the episode was opened. A new lease holder re-applying the raise the old one
-      // committed, or an instance's shadow monitor raising what the holder already wrote: nothing
-      // to change, no event, no occurrence, no delivery.
-      if (a.clearedMs === null && i.startedMs <= a.episodeMs) return [];
+      // The same episode again (docs/high-availability.md item 4): the raise that opened this
+      // alert, or one whose condition started no later than the episode was opened while the
+      // store never heard it clear. A new lease holder re-applying what the old one committed, or
+      // an instance's shadow monitor raising what the holder already wrote: nothing to change, no
+      // event, no occurrence, no delivery.
+      if (i.startedMs === a.startedMs || (a.clearedMs === null && i.startedMs <= a.episodeMs)) return [];
       // The same condition again while its alert is unresolved (flapping, or a restart): one alert.
       const merged = await update(tx, a.id, {
         severity: SEVERITY_RANK[i.severity] > SEVERITY_RANK[a.severity] ? i.severity : a.severity,
@@ -257,6 +258,9 @@ export function createAlertStore(
         await record(tx, merged, "recurred", i.atMs, SYSTEM_ACTOR, { occurrences: merged.occurrences }),
       ];
     }
+    // An episode that was raised and has ended (a new holder re-applying a raise and the clear
+    // that followed it, both committed by the old holder): already told, nothing to change.
+    if (await tx.get(SAME_START, [i.subject, i.kind, i.startedMs])) return [];
     const recent = await tx.get(RECENTLY_AUTO_RESOLVED, [
       i.subject,
       i.kind,
