@@ -74,11 +74,6 @@ const LIVE_FLUSH_PROBES_AT_ONCE = 500;
 const VERDICT_REFRESH_DEBOUNCE_MS = 2000;
 /** Batches whose storage limit falls within a week are announced to staff (batch-storage-limit alerts). */
 const DUE_BATCH_HORIZON_MS = 7 * 86_400_000;
-/**
- * On PostgreSQL another instance may move batches: the custody index is read again this often
- * (a move made elsewhere reaches this instance's alerts' batch lists within it).
- */
-const CUSTODY_INDEX_RELOAD_MS = 5000;
 /** Ended sessions are deleted hourly (they stop working at once; this only tidies the table). */
 const SESSION_PURGE_MS = 60 * 60_000;
 
@@ -152,17 +147,9 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
           log.warn({ err: error.message }, "registry.follow_failed"),
         )
       : null;
-  // The alert detectors ask which batches are in a unit per reading, from memory (custody-index.ts).
+  // The alert detectors ask which batches are in a unit per reading, from memory (custody-index.ts);
+  // on PostgreSQL the follower above reloads each batch another instance announces.
   await batches.loadIndex();
-  const custodyReload =
-    sql.backend === "postgres"
-      ? setInterval(() => {
-          batches
-            .loadIndex()
-            .catch((error: unknown) => log.warn({ err: error }, "custody.index_reload_failed"));
-        }, CUSTODY_INDEX_RELOAD_MS)
-      : null;
-  custodyReload?.unref();
   const { metrics, pipeline } = createMeteredPipeline({ config, db, log, deadLetters, now });
   const { store } = pipeline;
   const { unitReadings, batchVerdicts, checkpoints } = createJudging({
@@ -357,7 +344,6 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== "EADDRINUSE" && code !== "EACCES" && code !== "EADDRNOTAVAIL") throw e;
     clearInterval(liveTimer);
-    if (custodyReload) clearInterval(custodyReload);
     await refresher.stop();
     await bleBridge?.close();
     await broker.close();
@@ -420,7 +406,6 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       if (stopped) return;
       stopped = true;
       clearInterval(liveTimer);
-      if (custodyReload) clearInterval(custodyReload);
       clearInterval(sessionPurge);
       // Leases go before alerting stops: another instance takes the units at once.
       await alertLeases?.keeper.stop();

@@ -29,6 +29,7 @@ export async function createRegistry(
   const index = createRegistryIndex();
   await index.load(sql);
   const probes = createProbes(sql, index);
+  const batches = createBatches(sql);
   return {
     sql,
     audit,
@@ -36,15 +37,15 @@ export async function createRegistry(
     index,
     units: createUnits(sql, index, () => new Set(PROFILE_IDS)),
     probes,
-    batches: createBatches(sql),
+    batches,
     deadLetters: createDeadLetters(sql, { onWriteFailed: opts.onDeadLetterWriteFailed }),
     /** Battery, status and last seen: in memory, flushed to the registry every few seconds. */
     live: createProbeLive(probes),
     /** The ingest path's lookups (secret hashes), from memory. */
     lookups: createProbeLookups(probes),
     /**
-     * On PostgreSQL (several instances): keeps the index current with the other instances' writes
-     * (registry-notify.ts), and tells the calibration listeners when another instance corrected a
+     * On PostgreSQL (several instances): keeps the index and the batches' custody index current
+     * with the other instances' writes (registry-notify.ts), and tells the calibration listeners when another instance corrected a
      * probe. Close it before the SQL client.
      */
     followOtherInstances(connectionString: string, onError: (error: Error) => void) {
@@ -52,6 +53,7 @@ export async function createRegistry(
         connectionString,
         sql,
         index,
+        custody: batches.index,
         onError,
         onReloaded(change) {
           const was = (change.before as Probe | null)?.calibrationOffsetC;
