@@ -1,6 +1,7 @@
 import { accountsBesideRegistry } from "./accounts/beside-registry.js";
 import { issueFirstAdminInvitation } from "./accounts/first-admin.js";
 import { resolveAdminToken } from "./admin-token.js";
+import { followAlertEvents } from "./alerts/alert-notify.js";
 import { createAlerting } from "./alerts/alerting.js";
 import type { MqttPublish } from "./alerts/channels/mqtt.js";
 import { resolveVapidKeys } from "./alerts/push/vapid.js";
@@ -212,6 +213,15 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     ...(alertLeases && { changeGuard: alertLeases.changeGuard }),
     instanceId: config.ha.instanceId,
   });
+  // Several instances on one PostgreSQL: the others' alert events reach this one's SSE streams.
+  const alertFollower =
+    config.database.kind === "postgres"
+      ? await followAlertEvents({
+          connectionString: config.database.url,
+          hub: alerting.hub,
+          onError: (error) => log.warn({ err: error.message }, "alerts.follow_failed"),
+        })
+      : null;
   pipeline.onStored(checkpoints.observe);
   // Behind a shared subscription this instance stores only its share of the readings: alerting is
   // then fed every reading from the broker's judging connection instead. Decided from the
@@ -352,6 +362,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     await store.close();
     await checkpointer.stop();
     await deadLetters.settled();
+    await alertFollower?.close();
     await registryFollower?.close();
     await sql.close();
     db.close();
@@ -420,6 +431,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       await store.close();
       await checkpointer.stop();
       await deadLetters.settled();
+      await alertFollower?.close();
       await registryFollower?.close();
       await sql.close();
       db.close();

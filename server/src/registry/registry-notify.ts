@@ -1,5 +1,5 @@
-import pg from "pg";
 import type { Backend, SqlQueries } from "../db/sql/client.js";
+import { listenOn } from "../db/sql/pg-listen.js";
 import type { CustodyIndex } from "./custody-index.js";
 import type { RegistryIndex } from "./registry-index.js";
 
@@ -67,10 +67,6 @@ export interface RegistryListenerOptions {
 export async function startRegistryListener(
   options: RegistryListenerOptions,
 ): Promise<{ close(): Promise<void> }> {
-  const retryMs = options.retryMs ?? 1000;
-  let client: pg.Client | null = null;
-  let closed = false;
-  let retry: NodeJS.Timeout | null = null;
   // Reloads run one at a time, in the order notified, so an older read never lands after a newer one.
   let queue: Promise<void> = Promise.resolve();
 
@@ -98,38 +94,13 @@ export async function startRegistryListener(
     });
   };
 
-  const lost = (error: Error): void => {
-    if (closed) return;
-    options.onError?.(error);
-    const c = client;
-    client = null;
-    c?.removeAllListeners();
-    c?.end().catch(() => undefined);
-    retry ??= setTimeout(() => {
-      retry = null;
-      connect(true).catch(lost);
-    }, retryMs);
-  };
-
-  async function connect(again: boolean): Promise<void> {
-    const c = new pg.Client({
-      connectionString: options.connectionString,
-      application_name: "coldtrail-registry-listener",
-    });
-    c.on("notification", (n) => {
-      if (n.channel === REGISTRY_CHANNEL) reload(n.payload);
-    });
-    c.on("error", lost);
-    c.on("end", () => lost(new Error("the registry listener's PostgreSQL connection ended")));
-    await c.connect();
-    await c.query(`LISTEN ${REGISTRY_CHANNEL}`);
-    if (closed) {
-      await c.end();
-      return;
-    }
-    client = c;
+  const listening = await listenOn({
+    connectionString: options.connectionString,
+    channel: REGISTRY_CHANNEL,
+    applicationName: "coldtrail-registry-listener",
+    onNotification: reload,
     // What changed while nobody listened is not announced again.
-    if (again)
+    onResumed: () => {
       queue = queue
         .then(async () => {
           await options.index.load(options.sql);
@@ -137,17 +108,13 @@ export async function startRegistryListener(
           options.onResumed?.();
         })
         .catch((e: Error) => options.onError?.(e));
-  }
-
-  await connect(false);
+    },
+    ...(options.onError && { onError: options.onError }),
+    ...(options.retryMs !== undefined && { retryMs: options.retryMs }),
+  });
   return {
     async close() {
-      closed = true;
-      if (retry) clearTimeout(retry);
-      const c = client;
-      client = null;
-      c?.removeAllListeners();
-      await c?.end();
+      await listening.close();
       await queue;
     },
   };
