@@ -410,16 +410,21 @@ export function createBatches(sql: SqlClient, index: CustodyIndex = createCustod
     ): Promise<void> {
       const content = verdictContent(verdict, json);
       if (savedVerdicts.get(batchId) === content) return;
-      // Announced with the write: the other instances' due-batch ticks read the budgets from memory.
-      await sql.transaction(async (tx) => {
-        await tx.run("UPDATE batch SET verdict = ?, verdict_json = ?, verdict_at_ms = ? WHERE id = ?", [
+      const write = async (q: SqlQueries) =>
+        q.run("UPDATE batch SET verdict = ?, verdict_json = ?, verdict_at_ms = ? WHERE id = ?", [
           verdict,
           JSON.stringify(json),
           atMs,
           batchId,
         ]);
-        await announceChange(tx, sql.backend, "batch", batchId);
-      });
+      // On PostgreSQL announced with the write: the other instances' due-batch ticks read the
+      // budgets from memory. On SQLite (one instance) the one statement is enough.
+      if (sql.backend === "postgres")
+        await sql.transaction(async (tx) => {
+          await write(tx);
+          await announceChange(tx, sql.backend, "batch", batchId);
+        });
+      else await write(sql);
       if (savedVerdicts.size >= SAVED_VERDICTS_MAX) savedVerdicts.clear();
       savedVerdicts.set(batchId, content);
       index.verdictStored(batchId, json.budgets);
