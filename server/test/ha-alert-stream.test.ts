@@ -20,13 +20,18 @@ interface SseEvent {
 }
 
 /** A real SSE connection (node:http: destroying its socket ends the connection at once). */
-async function openStream(base: string) {
+async function openStream(base: string, lastEventId?: number) {
   const events: SseEvent[] = [];
   let buf = "";
   const { req, res } = await new Promise<{ req: ClientRequest; res: IncomingMessage }>((resolve, reject) => {
     const req = request(
       `${base}/api/v1/alerts/stream`,
-      { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
+      {
+        headers: {
+          authorization: `Bearer ${ADMIN_TOKEN}`,
+          ...(lastEventId !== undefined && { "last-event-id": String(lastEventId) }),
+        },
+      },
       (res) => resolve({ req, res }),
     );
     req.on("error", reject);
@@ -142,5 +147,12 @@ describe.skipIf(skip)("alert stream across two instances on one PostgreSQL", () 
     const upTo = (s: { events: SseEvent[] }) => s.events.filter((e) => e.id <= last);
     expect(upTo(onA)).toEqual(rows);
     expect(upTo(onB)).toEqual(rows);
+
+    // A stream resumed on the other instance (Last-Event-ID from A's stream) replays from there.
+    const opened = rows.find((r) => r.alertId === alertId && r.type === "opened") as SseEvent;
+    const resumed = await openStream(b.httpUrl, opened.id);
+    streams.push(resumed);
+    await waitFor(async () => resumed.events.some((e) => e.id === last), 30_000);
+    expect(resumed.events.filter((e) => e.id <= last)).toEqual(rows.filter((r) => r.id > opened.id));
   }, 120_000);
 });
