@@ -1,6 +1,7 @@
 import { accountsBesideRegistry } from "./accounts/beside-registry.js";
 import { issueFirstAdminInvitation } from "./accounts/first-admin.js";
 import { resolveAdminToken } from "./admin-token.js";
+import { followAlertEvents } from "./alerts/alert-notify.js";
 import { createAlerting } from "./alerts/alerting.js";
 import type { MqttPublish } from "./alerts/channels/mqtt.js";
 import { resolveVapidKeys } from "./alerts/push/vapid.js";
@@ -74,11 +75,6 @@ const LIVE_FLUSH_PROBES_AT_ONCE = 500;
 const VERDICT_REFRESH_DEBOUNCE_MS = 2000;
 /** Batches whose storage limit falls within a week are announced to staff (batch-storage-limit alerts). */
 const DUE_BATCH_HORIZON_MS = 7 * 86_400_000;
-/**
- * On PostgreSQL another instance may move batches: the custody index is read again this often
- * (a move made elsewhere reaches this instance's alerts' batch lists within it).
- */
-const CUSTODY_INDEX_RELOAD_MS = 5000;
 /** Ended sessions are deleted hourly (they stop working at once; this only tidies the table). */
 const SESSION_PURGE_MS = 60 * 60_000;
 
@@ -152,17 +148,9 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
           log.warn({ err: error.message }, "registry.follow_failed"),
         )
       : null;
-  // The alert detectors ask which batches are in a unit per reading, from memory (custody-index.ts).
+  // The alert detectors ask which batches are in a unit per reading, from memory (custody-index.ts);
+  // on PostgreSQL the follower above reloads each batch another instance announces.
   await batches.loadIndex();
-  const custodyReload =
-    sql.backend === "postgres"
-      ? setInterval(() => {
-          batches
-            .loadIndex()
-            .catch((error: unknown) => log.warn({ err: error }, "custody.index_reload_failed"));
-        }, CUSTODY_INDEX_RELOAD_MS)
-      : null;
-  custodyReload?.unref();
   const { metrics, pipeline } = createMeteredPipeline({ config, db, log, deadLetters, now });
   const { store } = pipeline;
   const { unitReadings, batchVerdicts, checkpoints } = createJudging({
@@ -227,6 +215,15 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     ...(alertLeases && { changeGuard: alertLeases.changeGuard }),
     instanceId: config.ha.instanceId,
   });
+  // Several instances on one PostgreSQL: the others' alert events reach this one's SSE streams.
+  const alertFollower =
+    config.database.kind === "postgres"
+      ? await followAlertEvents({
+          connectionString: config.database.url,
+          hub: alerting.hub,
+          onError: (error) => log.warn({ err: error.message }, "alerts.follow_failed"),
+        })
+      : null;
   pipeline.onStored(checkpoints.observe);
   // Behind a shared subscription this instance stores only its share of the readings: alerting is
   // then fed every reading from the broker's judging connection instead. Decided from the
@@ -359,7 +356,6 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== "EADDRINUSE" && code !== "EACCES" && code !== "EADDRNOTAVAIL") throw e;
     clearInterval(liveTimer);
-    if (custodyReload) clearInterval(custodyReload);
     await refresher.stop();
     await bleBridge?.close();
     await broker.close();
@@ -368,6 +364,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     await store.close();
     await checkpointer.stop();
     await deadLetters.settled();
+    await alertFollower?.close();
     await registryFollower?.close();
     await sql.close();
     db.close();
@@ -425,7 +422,6 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       if (stopped) return;
       stopped = true;
       clearInterval(liveTimer);
-      if (custodyReload) clearInterval(custodyReload);
       clearInterval(sessionPurge);
       // Leases go before alerting stops: another instance takes the units at once.
       await alertLeases?.keeper.stop();
@@ -440,6 +436,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
       await store.close();
       await checkpointer.stop();
       await deadLetters.settled();
+      await alertFollower?.close();
       await registryFollower?.close();
       await sql.close();
       db.close();

@@ -1,13 +1,13 @@
 import type { Db } from "../db/open.js";
 import type { Registry } from "../registry/registry.js";
-import { reloadIndexAfterErasure } from "../registry/registry-index.js";
 import { createAccounts } from "./index.js";
 import type { SignInThrottle } from "./throttle.js";
 
 /**
  * The accounts module on the registry's SQL client, as the server runs it: erasing an account also
  * deletes its probes' readings and journal rows from this instance's own SQLite file (`db`), drops
- * its batches from the custody index, and reloads the registry's index.
+ * its batches from the custody index, and reads its units and probes into the registry's index
+ * again (only those: the other instances hear them through NOTIFY).
  */
 export function accountsBesideRegistry(
   registry: Registry,
@@ -15,7 +15,7 @@ export function accountsBesideRegistry(
   opts: { now: () => number; throttle?: SignInThrottle },
 ) {
   const { sql, batches, index } = registry;
-  const accounts = createAccounts({
+  return createAccounts({
     sql,
     now: opts.now,
     ...(opts.throttle && { throttle: opts.throttle }),
@@ -24,7 +24,7 @@ export function accountsBesideRegistry(
       onBatchesDeleted: (ids) => {
         for (const id of ids) batches.index.removed(id);
       },
+      onRegistryChanged: (changed) => index.reloadSome(sql, changed),
     },
   });
-  return reloadIndexAfterErasure(accounts, index, sql);
 }

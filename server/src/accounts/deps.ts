@@ -19,4 +19,9 @@ export interface ErasureOptions {
   local?: { db: Db };
   /** The batches erasure deleted, after it committed (the custody index forgets them). */
   onBatchesDeleted?: (batchIds: readonly string[]) => void;
+  /**
+   * The units and probes erasure deleted or changed, after it committed: this instance's registry
+   * index reads them again (the other instances hear them on the registry's NOTIFY channel).
+   */
+  onRegistryChanged?: (changed: { units: readonly string[]; probes: readonly string[] }) => Promise<void>;
 }

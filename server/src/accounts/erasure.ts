@@ -2,6 +2,8 @@ import type { SqlQueries, SqlValue } from "../db/sql/client.js";
 import { forbidden } from "../errors.js";
 import { recordAudit } from "../registry/audit.js";
 import type { Caller } from "../registry/caller.js";
+import { deleteLocalProbeRows } from "../registry/local-probe-rows.js";
+import { announceChange } from "../registry/registry-notify.js";
 import { hashSecret, newSecret } from "../registry/secrets.js";
 import type { AccountsDeps, ErasureOptions } from "./deps.js";
 import { type Directory, enforce, refOf } from "./directory.js";
@@ -45,8 +47,10 @@ export interface Erased {
  * deleted probes' readings and journal backlog go from this instance's own SQLite file
  * (`local.db`): readings live per instance (or in InfluxDB, whose rows are not deleted here), and
  * on PostgreSQL with several instances only the instance that took the request deletes its own;
- * the others keep what they journaled or stored locally for those probes until it ages out. A
- * probe deleted is refused at connect everywhere, so no new rows come.
+ * the others delete theirs when they hear that the probe is gone. The transaction announces every
+ * unit, probe and batch it changed on the registry's NOTIFY channel (PostgreSQL), and
+ * `onRegistryChanged` tells this instance which units and probes to read again. A probe deleted is
+ * refused at connect everywhere, so no new rows come.
  */
 export function createErasure({ sql, now }: AccountsDeps, directory: Directory, opts: ErasureOptions = {}) {
   const ids = async (q: SqlQueries, text: string, params: SqlValue[]): Promise<string[]> =>
@@ -56,7 +60,13 @@ export function createErasure({ sql, now }: AccountsDeps, directory: Directory, 
     tx: SqlQueries,
     id: string,
     nowMs: number,
-  ): Promise<{ counts: Omit<Erased, "accountId">; batches: string[]; probesGone: string[] }> {
+  ): Promise<{
+    counts: Omit<Erased, "accountId">;
+    batches: string[];
+    units: string[];
+    probes: string[];
+    probesGone: string[];
+  }> {
     const batches = await ids(
       tx,
       `SELECT b.id FROM batch b WHERE b.owner_id = ?
@@ -112,6 +122,11 @@ export function createErasure({ sql, now }: AccountsDeps, directory: Directory, 
     );
     for (const p of probesGone) await tx.run("DELETE FROM probe WHERE id = ?", [p]);
     const kept = await tx.get<{ n: number }>("SELECT count(*) AS n FROM batch WHERE owner_id = ?", [id]);
+    const units = [...unitsKept, ...unitsGone];
+    const probes = [...probesKept, ...probesGone];
+    for (const b of batches) await announceChange(tx, sql.backend, "batch", b);
+    for (const u of units) await announceChange(tx, sql.backend, "unit", u);
+    for (const p of probes) await announceChange(tx, sql.backend, "probe", p);
     return {
       counts: {
         batchesDeleted: batches.length,
@@ -122,22 +137,10 @@ export function createErasure({ sql, now }: AccountsDeps, directory: Directory, 
         probesKept,
       },
       batches,
+      units,
+      probes,
       probesGone,
     };
-  }
-
-  /** The deleted probes' rows in this instance's own SQLite file: readings and journal backlog. */
-  function eraseLocal(probes: readonly string[]): void {
-    const db = opts.local?.db;
-    if (!db || probes.length === 0) return;
-    const readings = db.prepare("DELETE FROM reading WHERE probe_id = ?");
-    const journal = db.prepare("DELETE FROM journal_message WHERE probe_id = ?");
-    db.transaction(() => {
-      for (const p of probes) {
-        readings.run(p);
-        journal.run(p);
-      }
-    })();
   }
 
   return {
@@ -171,6 +174,8 @@ export function createErasure({ sql, now }: AccountsDeps, directory: Directory, 
                     probesKept: [],
                   },
                   batches: [],
+                  units: [],
+                  probes: [],
                   probesGone: [],
                 };
           await tx.run(
@@ -195,7 +200,8 @@ export function createErasure({ sql, now }: AccountsDeps, directory: Directory, 
         { isolation: "serializable" },
       );
       opts.onBatchesDeleted?.(done.batches);
-      eraseLocal(done.probesGone);
+      if (opts.local) deleteLocalProbeRows(opts.local.db, done.probesGone);
+      await opts.onRegistryChanged?.({ units: done.units, probes: done.probes });
       return { accountId: id, ...done.counts };
     },
   };

@@ -16,7 +16,7 @@ import { auditEntriesFor, createAudit } from "../registry/audit.js";
 import { createBatches } from "../registry/batches.js";
 import { ADMIN, type Caller } from "../registry/caller.js";
 import { createProbes } from "../registry/probes.js";
-import { createRegistryIndex, reloadIndexAfterErasure } from "../registry/registry-index.js";
+import { createRegistryIndex } from "../registry/registry-index.js";
 import { createUnits } from "../registry/units.js";
 import { PROFILE_IDS } from "../rules/index.js";
 import type { ErasureOptions } from "./deps.js";
@@ -96,16 +96,16 @@ export function createAccountsWorld() {
   const audit = createAudit(db);
   const sql = createSqliteClient(db);
   const batches = createBatches(sql);
-  const base = worldOn(sql, {
+  // A new database: the registry's index starts empty and follows the writes made here (and
+  // erasures, as in app.ts).
+  const index = createRegistryIndex();
+  const world = worldOn(sql, {
     local: { db },
     onBatchesDeleted: (ids) => {
       for (const id of ids) batches.index.removed(id);
     },
+    onRegistryChanged: (changed) => index.reloadSome(sql, changed),
   });
-  // A new database: the registry's index starts empty and follows the writes made here (and
-  // erasures, as in app.ts).
-  const index = createRegistryIndex();
-  const world = { ...base, accounts: reloadIndexAfterErasure(base.accounts, index, sql) };
   const units = createUnits(sql, index, () => new Set<string>(PROFILE_IDS));
   const probes = createProbes(sql, index);
   return {

@@ -3,6 +3,7 @@ import { conflict, notFound } from "../errors.js";
 import { recordAudit } from "../registry/audit.js";
 import { type Caller, ownedBy } from "../registry/caller.js";
 import { newId } from "../registry/ids.js";
+import { announceAlertEvent } from "./alert-notify.js";
 import type { ChannelStore } from "./channel-store.js";
 import type { AlertSettings } from "./settings.js";
 import {
@@ -205,6 +206,8 @@ export function createAlertStore(
     const eventId = Number(inserted.id);
     const body = JSON.stringify(alertPayload(alert, { id: eventId, type, atMs }, deps.publicUrl()));
     await tx.run(SET_EVENT_BODY, [body, eventId]);
+    // The other instances' SSE streams (alert-notify.ts); delivered only if this commits.
+    if (onPostgres) await announceAlertEvent(tx, eventId);
     if (NOTIFYING_EVENTS.has(type)) {
       // The delivery id is fixed here, once: every retry, from any instance, sends the same one.
       for (const c of await channels.channelsFor(alert, tx)) {

@@ -6,6 +6,7 @@ import { type AuditEntry, auditEntriesFor, recordAudit } from "./audit.js";
 import { type Caller, ownedBy } from "./caller.js";
 import { type CustodyIndex, createCustodyIndex } from "./custody-index.js";
 import { newId, normaliseCodeInput, randomCode } from "./ids.js";
+import { announceChange } from "./registry-notify.js";
 
 export type BatchState = "fresh" | "frozen" | "thawed";
 export type ReviewDecision = "release" | "hold" | "discard";
@@ -130,7 +131,7 @@ export function createBatches(sql: SqlClient, index: CustodyIndex = createCustod
     /** Which batches were in which unit when, for synchronous readers (alert detectors). */
     index,
 
-    /** Reads the custody index from the database (at start; on PostgreSQL, every few seconds). */
+    /** Reads the custody index from the database (at start; the NOTIFY listener after a reconnection). */
     loadIndex: () => index.load(sql),
 
     async create(
@@ -186,6 +187,7 @@ export function createBatches(sql: SqlClient, index: CustodyIndex = createCustod
           state,
           volumeMl: input.volumeMl ?? null,
         });
+        await announceChange(tx, sql.backend, "batch", id);
         return getBatch(tx, caller, id);
       });
       index.opened(id, batch.code, input.unitId, input.atMs);
@@ -311,6 +313,7 @@ export function createBatches(sql: SqlClient, index: CustodyIndex = createCustod
             ...(unitId === null && { how }),
           },
         );
+        await announceChange(tx, sql.backend, "batch", batchId);
         return inCustody;
       });
       if (closed) index.closed(batchId, atMs);
@@ -407,12 +410,21 @@ export function createBatches(sql: SqlClient, index: CustodyIndex = createCustod
     ): Promise<void> {
       const content = verdictContent(verdict, json);
       if (savedVerdicts.get(batchId) === content) return;
-      await sql.run("UPDATE batch SET verdict = ?, verdict_json = ?, verdict_at_ms = ? WHERE id = ?", [
-        verdict,
-        JSON.stringify(json),
-        atMs,
-        batchId,
-      ]);
+      const write = async (q: SqlQueries) =>
+        q.run("UPDATE batch SET verdict = ?, verdict_json = ?, verdict_at_ms = ? WHERE id = ?", [
+          verdict,
+          JSON.stringify(json),
+          atMs,
+          batchId,
+        ]);
+      // On PostgreSQL announced with the write: the other instances' due-batch ticks read the
+      // budgets from memory. On SQLite (one instance) the one statement is enough.
+      if (sql.backend === "postgres")
+        await sql.transaction(async (tx) => {
+          await write(tx);
+          await announceChange(tx, sql.backend, "batch", batchId);
+        });
+      else await write(sql);
       if (savedVerdicts.size >= SAVED_VERDICTS_MAX) savedVerdicts.clear();
       savedVerdicts.set(batchId, content);
       index.verdictStored(batchId, json.budgets);

@@ -22,12 +22,29 @@ interface Open {
   stay: Stay;
 }
 
-/** A change this process made, replayed onto a reload that was read while it committed. */
+/** One custody row of a batch in a unit, as read from the database. */
+interface StayRow {
+  unitId: string;
+  fromMs: number;
+  toMs: number | null;
+}
+
+/**
+ * A change to the index, replayed onto a reload that was read while it happened: this process's
+ * own writes, and one batch read again (another instance's write, announced by NOTIFY).
+ */
 type Change =
   | { op: "opened"; batchId: string; code: string; unitId: string; fromMs: number }
   | { op: "verdict"; batchId: string; budgets: readonly Budget[] }
   | { op: "closed"; batchId: string; toMs: number }
-  | { op: "removed"; batchId: string };
+  | { op: "removed"; batchId: string }
+  | {
+      op: "replaced";
+      batchId: string;
+      code: string;
+      stays: readonly StayRow[];
+      budgets: readonly Budget[] | null;
+    };
 
 /**
  * Which batches were in which unit when, in memory, for the alert detectors: they ask per reading
@@ -37,10 +54,11 @@ type Change =
  * too, because a late reading (a probe replaying its buffer) asks about its own time; that is about
  * a hundred bytes a stay, a few MB for a milk bank's years of batches.
  *
- * Kept current by the batches module on every custody write this process commits; `load` reads
- * the whole table again (at start, and every few seconds on PostgreSQL, where another instance may
- * have written). Changes committed while a reload was being read are replayed onto it, so a
- * reload never loses this process's own latest move.
+ * Kept current by the batches module on every custody write this process commits; on PostgreSQL
+ * another instance's writes are announced (`batch:<id>` on the registry's NOTIFY channel) and
+ * `reloadBatch` reads that one batch again. `load` reads the whole table (at start, and after the
+ * listener reconnected). Changes made while a reload was being read are replayed onto it, so a
+ * reload never loses this process's own latest move, nor a batch read again meanwhile.
  */
 export function createCustodyIndex() {
   let byUnit = new Map<string, Stay[]>();
@@ -48,11 +66,32 @@ export function createCustodyIndex() {
   let openOf = new Map<string, Open>();
   /** Budgets of stored verdicts, kept while the batch is in a unit. */
   let budgetsOf = new Map<string, readonly Budget[]>();
-  /** Changes made while a reload is in flight; null when none is. */
-  let during: Change[] | null = null;
+  /** Per reload in flight, the changes made since its read began. */
+  const during = new Set<Change[]>();
+
+  function forget(batchId: string): void {
+    openOf.delete(batchId);
+    budgetsOf.delete(batchId);
+    for (const [unitId, stays] of byUnit) {
+      const kept = stays.filter((s) => s.batchId !== batchId);
+      if (kept.length !== stays.length) byUnit.set(unitId, kept);
+    }
+  }
 
   function apply(c: Change): void {
-    if (c.op === "opened") {
+    if (c.op === "replaced") {
+      forget(c.batchId);
+      for (const row of c.stays) {
+        const stays = byUnit.get(row.unitId) ?? [];
+        const stay: Stay = { batchId: c.batchId, fromMs: row.fromMs, toMs: row.toMs };
+        let i = stays.length;
+        while (i > 0 && (stays[i - 1] as Stay).fromMs > row.fromMs) i--;
+        stays.splice(i, 0, stay);
+        byUnit.set(row.unitId, stays);
+        if (row.toMs === null) openOf.set(c.batchId, { unitId: row.unitId, code: c.code, stay });
+      }
+      if (c.budgets && openOf.has(c.batchId)) budgetsOf.set(c.batchId, c.budgets);
+    } else if (c.op === "opened") {
       const stays = byUnit.get(c.unitId) ?? [];
       if (stays.some((s) => s.batchId === c.batchId && s.fromMs === c.fromMs)) return;
       const stay: Stay = { batchId: c.batchId, fromMs: c.fromMs, toMs: null };
@@ -67,30 +106,27 @@ export function createCustodyIndex() {
       if (openOf.has(c.batchId)) budgetsOf.set(c.batchId, c.budgets);
     } else if (c.op === "closed") {
       const open = openOf.get(c.batchId);
-      if (!open) return;
+      // A stay that began at or after the close is a later one (the close is replayed onto a read
+      // that has the whole move already): moves are in time order, so it is not this close's.
+      if (!open || open.stay.fromMs >= c.toMs) return;
       open.stay.toMs = c.toMs;
       openOf.delete(c.batchId);
       budgetsOf.delete(c.batchId);
     } else {
-      openOf.delete(c.batchId);
-      budgetsOf.delete(c.batchId);
-      for (const [unitId, stays] of byUnit) {
-        const kept = stays.filter((s) => s.batchId !== c.batchId);
-        if (kept.length !== stays.length) byUnit.set(unitId, kept);
-      }
+      forget(c.batchId);
     }
   }
 
   function record(c: Change): void {
     apply(c);
-    during?.push(c);
+    for (const list of during) list.push(c);
   }
 
   return {
-    /** Reads every stay in a unit again (at start; on PostgreSQL, periodically). */
+    /** Reads every stay in a unit again (at start; on PostgreSQL, after the listener reconnected). */
     async load(q: SqlQueries): Promise<void> {
       const mine: Change[] = [];
-      during = mine;
+      during.add(mine);
       try {
         const rows = await q.query<{
           batch_id: string;
@@ -125,8 +161,45 @@ export function createCustodyIndex() {
         budgetsOf = budgets;
         for (const c of mine) apply(c);
       } finally {
-        if (during === mine) during = null;
+        during.delete(mine);
       }
+    },
+
+    /**
+     * Reads one batch's stays in units again (another instance created, moved or erased it, or
+     * stored its verdict): a batch with none (deleted, or never in a unit) leaves the index.
+     */
+    async reloadBatch(q: SqlQueries, batchId: string): Promise<void> {
+      const mine: Change[] = [];
+      during.add(mine);
+      let rows: {
+        unit_id: string;
+        from_ms: number;
+        to_ms: number | null;
+        code: string;
+        verdict_json: string | null;
+      }[];
+      try {
+        rows = await q.query(
+          `SELECT c.unit_id, c.from_ms, c.to_ms, b.code,
+                  CASE WHEN c.to_ms IS NULL THEN b.verdict_json END AS verdict_json
+             FROM custody c JOIN batch b ON b.id = c.batch_id
+            WHERE c.batch_id = ? AND c.unit_id IS NOT NULL ORDER BY c.from_ms, c.id`,
+          [batchId],
+        );
+      } finally {
+        during.delete(mine);
+      }
+      const open = rows.find((r) => r.to_ms === null && r.verdict_json !== null);
+      record({
+        op: "replaced",
+        batchId,
+        code: rows[0]?.code ?? "",
+        stays: rows.map((r) => ({ unitId: r.unit_id, fromMs: r.from_ms, toMs: r.to_ms })),
+        budgets: open ? (JSON.parse(open.verdict_json as string) as Pick<Verdict, "budgets">).budgets : null,
+      });
+      // This process's own changes to the batch since the read began are newer than the read.
+      for (const c of mine) if (c.batchId === batchId) record(c);
     },
 
     /** The batch was placed in the unit at `fromMs` (after the write committed). */

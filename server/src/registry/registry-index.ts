@@ -1,5 +1,4 @@
 import type { SqlQueries } from "../db/sql/client.js";
-import type { Caller } from "./caller.js";
 import type { Attachment, Probe } from "./probes.js";
 import type { Unit, UnitKind, UnitSite } from "./units.js";
 
@@ -159,6 +158,14 @@ export function createRegistryIndex() {
       putProbe(toIndexedProbe(r));
       setAttachments(id, atts.map(toAttachment));
     },
+    /** Reads these units and probes again (an account's erasure changed or deleted them). */
+    async reloadSome(
+      q: SqlQueries,
+      ids: { units: readonly string[]; probes: readonly string[] },
+    ): Promise<void> {
+      for (const id of ids.units) await this.reloadUnit(q, id);
+      for (const id of ids.probes) await this.reloadProbe(q, id);
+    },
     putUnit(u: Unit): void {
       units.set(u.id, u);
     },
@@ -206,21 +213,3 @@ export function createRegistryIndex() {
   };
 }
 export type RegistryIndex = ReturnType<typeof createRegistryIndex>;
-
-/**
- * `accounts` with a `deleteAccount` that reads the index again once it is done: erasure
- * (accounts/erasure.ts) deletes and retires units and probes on the synchronous SQLite connection,
- * behind the index's back.
- */
-export function reloadIndexAfterErasure<
-  A extends { deleteAccount(caller: Caller, id: string): Promise<unknown> },
->(accounts: A, index: RegistryIndex, q: SqlQueries): A {
-  return {
-    ...accounts,
-    async deleteAccount(caller: Caller, id: string) {
-      const erased = await accounts.deleteAccount(caller, id);
-      await index.load(q);
-      return erased;
-    },
-  };
-}

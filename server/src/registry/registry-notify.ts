@@ -1,26 +1,31 @@
-import pg from "pg";
 import type { Backend, SqlQueries } from "../db/sql/client.js";
+import { listenOn } from "../db/sql/pg-listen.js";
+import type { CustodyIndex } from "./custody-index.js";
 import type { RegistryIndex } from "./registry-index.js";
 
 /** The PostgreSQL channel on which registry writes are announced to the other instances. */
 export const REGISTRY_CHANNEL = "coldtrail_registry";
 
-export type RegistryEntity = "unit" | "probe";
+export type RegistryEntity = "unit" | "probe" | "batch";
 
-/** A change as it travels on the channel: `unit:<id>` or `probe:<id>`. */
+/**
+ * A change as it travels on the channel: `unit:<id>`, `probe:<id>` (with its attachments) or
+ * `batch:<id>` (its custody and stored verdict).
+ */
 export function changePayload(entity: RegistryEntity, id: string): string {
   return `${entity}:${id}`;
 }
 
 /** The change a payload names, or null when it is not one of ours. */
 export function parseChange(payload: string | undefined): { entity: RegistryEntity; id: string } | null {
-  const m = /^(unit|probe):(.+)$/.exec(payload ?? "");
+  const m = /^(unit|probe|batch):(.+)$/.exec(payload ?? "");
   return m ? { entity: m[1] as RegistryEntity, id: m[2] as string } : null;
 }
 
 /**
  * Inside the writing transaction: on PostgreSQL, tells the other instances listening on
- * REGISTRY_CHANNEL that this unit or probe (with its attachments) changed; they reload it by id.
+ * REGISTRY_CHANNEL that this unit, probe (with its attachments) or batch (custody, verdict)
+ * changed; they reload it by id.
  * PostgreSQL delivers the notification only if the transaction commits. On SQLite (one instance)
  * there is nobody to tell.
  */
@@ -40,10 +45,14 @@ export interface RegistryListenerOptions {
   /** Where the changed rows are read again (the instance's SQL client). */
   sql: SqlQueries;
   index: RegistryIndex;
-  /** After a unit or probe was read again, e.g. to tell calibration listeners (probes.calibrationChanged). */
+  /** The batches' custody index: `batch:<id>` reads that batch again. */
+  custody?: CustodyIndex;
+  /** After a unit, probe or batch was read again (a batch's before and after are null), e.g. to tell calibration listeners (probes.calibrationChanged). */
   onReloaded?: (change: { entity: RegistryEntity; id: string; before: unknown; after: unknown }) => void;
   /** Listening failed or stopped; it starts again after `retryMs` and reads the whole index again. */
   onError?: (error: Error) => void;
+  /** Listening again after a loss, with the indexes read again whole. */
+  onResumed?: () => void;
   /** Default 1000. */
   retryMs?: number;
 }
@@ -51,16 +60,13 @@ export interface RegistryListenerOptions {
 /**
  * One dedicated PostgreSQL connection LISTENing on REGISTRY_CHANNEL, so that units and probes
  * another instance changed reach this instance's index (registry-index.ts): each notification
- * reloads the one row it names (a probe with its attachments). Notifications sent while the
- * connection was down are lost, so after a reconnection the whole index is read again.
+ * reloads the one row it names (a probe with its attachments; a batch's custody into the custody
+ * index). Notifications sent while the connection was down are lost, so after a reconnection both
+ * indexes are read again whole.
  */
 export async function startRegistryListener(
   options: RegistryListenerOptions,
 ): Promise<{ close(): Promise<void> }> {
-  const retryMs = options.retryMs ?? 1000;
-  let client: pg.Client | null = null;
-  let closed = false;
-  let retry: NodeJS.Timeout | null = null;
   // Reloads run one at a time, in the order notified, so an older read never lands after a newer one.
   let queue: Promise<void> = Promise.resolve();
 
@@ -69,6 +75,12 @@ export async function startRegistryListener(
     if (!change) return;
     queue = queue.then(async () => {
       try {
+        if (change.entity === "batch") {
+          if (!options.custody) return;
+          await options.custody.reloadBatch(options.sql, change.id);
+          options.onReloaded?.({ ...change, before: null, after: null });
+          return;
+        }
         const before =
           change.entity === "unit" ? options.index.unit(change.id) : options.index.probe(change.id);
         if (change.entity === "unit") await options.index.reloadUnit(options.sql, change.id);
@@ -82,50 +94,27 @@ export async function startRegistryListener(
     });
   };
 
-  const lost = (error: Error): void => {
-    if (closed) return;
-    options.onError?.(error);
-    const c = client;
-    client = null;
-    c?.removeAllListeners();
-    c?.end().catch(() => undefined);
-    retry ??= setTimeout(() => {
-      retry = null;
-      connect(true).catch(lost);
-    }, retryMs);
-  };
-
-  async function connect(again: boolean): Promise<void> {
-    const c = new pg.Client({
-      connectionString: options.connectionString,
-      application_name: "coldtrail-registry-listener",
-    });
-    c.on("notification", (n) => {
-      if (n.channel === REGISTRY_CHANNEL) reload(n.payload);
-    });
-    c.on("error", lost);
-    c.on("end", () => lost(new Error("the registry listener's PostgreSQL connection ended")));
-    await c.connect();
-    await c.query(`LISTEN ${REGISTRY_CHANNEL}`);
-    if (closed) {
-      await c.end();
-      return;
-    }
-    client = c;
+  const listening = await listenOn({
+    connectionString: options.connectionString,
+    channel: REGISTRY_CHANNEL,
+    applicationName: "coldtrail-registry-listener",
+    onNotification: reload,
     // What changed while nobody listened is not announced again.
-    if (again)
-      queue = queue.then(() => options.index.load(options.sql)).catch((e: Error) => options.onError?.(e));
-  }
-
-  await connect(false);
+    onResumed: () => {
+      queue = queue
+        .then(async () => {
+          await options.index.load(options.sql);
+          await options.custody?.load(options.sql);
+          options.onResumed?.();
+        })
+        .catch((e: Error) => options.onError?.(e));
+    },
+    ...(options.onError && { onError: options.onError }),
+    ...(options.retryMs !== undefined && { retryMs: options.retryMs }),
+  });
   return {
     async close() {
-      closed = true;
-      if (retry) clearTimeout(retry);
-      const c = client;
-      client = null;
-      c?.removeAllListeners();
-      await c?.end();
+      await listening.close();
       await queue;
     },
   };
