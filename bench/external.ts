@@ -14,6 +14,7 @@ import { readFileSync, rmSync } from "node:fs";
 import mqtt from "mqtt";
 import type { Coldtrail } from "../server/src/app.js";
 import { createMosquittoProvisioner } from "../server/src/broker/mosquitto-dynsec.js";
+import { loadConfig } from "../server/src/config.js";
 import { createLogger } from "../server/src/logger.js";
 import { type MosquittoHarness, startMosquitto } from "../test/mosquitto.js";
 import { benchServer } from "./coldtrail.js";
@@ -23,7 +24,8 @@ export interface ExternalBenchDeps {
   probes: number;
   messagesPerClient: number;
   inflight: number;
-  receiveMaximum: number;
+  /** Each ingest connection's Receive Maximum; unset: the product's default (config.ts). */
+  receiveMaximum?: number;
   poolClients: number;
   log(msg: string): void;
   /** Probes attached and settled, as in the embedded `live` part. */
@@ -37,6 +39,8 @@ export interface ExternalBenchDeps {
 }
 
 export interface ExternalBenchResult {
+  /** The Receive Maximum the runs used (the product's default unless the bench set one). */
+  receiveMaximum: number;
   ceiling: number[];
   /** One connection with Receive Maximum 1: one message in flight at a time. */
   oneAtATime: number[];
@@ -48,6 +52,8 @@ export interface ExternalBenchResult {
    * rate on a shared machine; both processes share the cores, so both count.
    */
   sharedCpuUs: { server: number; mosquitto: number | null }[];
+  /** The same for the one-connection runs (`plain`). */
+  plainCpuUs: { server: number; mosquitto: number | null }[];
 }
 
 /** CPU time (user + system) of a process so far, µs, from Linux's /proc; null elsewhere. */
@@ -74,7 +80,10 @@ async function waitUntil(what: string, cond: () => Promise<boolean>, timeoutMs =
 }
 
 /** Mosquitto alone: messages/s delivered to a subscriber that only acknowledges. */
-async function mosquittoCeiling(m: MosquittoHarness, deps: ExternalBenchDeps): Promise<number> {
+async function mosquittoCeiling(
+  m: MosquittoHarness,
+  deps: ExternalBenchDeps & { receiveMaximum: number },
+): Promise<number> {
   const prov = await createMosquittoProvisioner({ url: m.url, ...m.admin, log: createLogger("silent") });
   const ids = Array.from({ length: deps.probes }, (_, k) => ({
     id: `ceil-${k}`,
@@ -121,7 +130,7 @@ async function mosquittoCeiling(m: MosquittoHarness, deps: ExternalBenchDeps): P
 /** coldtrail behind Mosquitto: readings/s from the publisher's start until stored, and the CPU spent. */
 async function coldtrailBehind(
   m: MosquittoHarness,
-  deps: ExternalBenchDeps,
+  deps: ExternalBenchDeps & { receiveMaximum: number },
   env: Record<string, string>,
   run: number,
 ): Promise<{ rate: number; cpuUs: { server: number; mosquitto: number | null } }> {
@@ -203,9 +212,24 @@ async function endSession(m: MosquittoHarness, clientId: string): Promise<void> 
   await c.endAsync();
 }
 
-export async function externalBench(deps: ExternalBenchDeps): Promise<ExternalBenchResult> {
+/** The Receive Maximum a deployment gets when it sets none. */
+function defaultReceiveMaximum(): number {
+  return loadConfig({}).mqtt.ingest.receiveMaximum;
+}
+
+export async function externalBench(given: ExternalBenchDeps): Promise<ExternalBenchResult> {
+  const receiveMaximum = given.receiveMaximum ?? defaultReceiveMaximum();
+  const deps = { ...given, receiveMaximum };
   const m = await startMosquitto();
-  const out: ExternalBenchResult = { ceiling: [], oneAtATime: [], plain: [], shared: [], sharedCpuUs: [] };
+  const out: ExternalBenchResult = {
+    receiveMaximum,
+    ceiling: [],
+    oneAtATime: [],
+    plain: [],
+    shared: [],
+    sharedCpuUs: [],
+    plainCpuUs: [],
+  };
   try {
     for (let i = 0; i < deps.runs; i++) {
       const c = await mosquittoCeiling(m, deps);
@@ -223,10 +247,11 @@ export async function externalBench(deps: ExternalBenchDeps): Promise<ExternalBe
       deps.log(
         `external: coldtrail, one connection, Receive Maximum 1, run ${i + 1}/${deps.runs}: ${Math.round(one)} readings/s stored`,
       );
-      const p = (await coldtrailBehind(m, deps, {}, i)).rate;
+      const { rate: p, cpuUs: pCpu } = await coldtrailBehind(m, deps, {}, i);
       out.plain.push(p);
+      out.plainCpuUs.push(pCpu);
       deps.log(
-        `external: coldtrail, one connection, run ${i + 1}/${deps.runs}: ${Math.round(p)} readings/s stored`,
+        `external: coldtrail, one connection, run ${i + 1}/${deps.runs}: ${Math.round(p)} readings/s stored, CPU ${pCpu.server.toFixed(1)} µs/reading in coldtrail (all threads), ${pCpu.mosquitto?.toFixed(1) ?? "?"} in Mosquitto`,
       );
       const { rate: s, cpuUs } = await coldtrailBehind(
         m,

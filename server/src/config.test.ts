@@ -89,7 +89,8 @@ describe("configuration from the environment", () => {
       clients: 4,
       shareGroup: undefined,
       clientId: "coldtrail-ingest",
-      receiveMaximum: 100,
+      // read-window.ts: 100 made the commit-and-fsync round, not the CPU, the limit of a backlog drain.
+      receiveMaximum: 2000,
       protocol: "5",
       adoptAfterS: 60,
     });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_RECEIVE_MAXIMUM } from "./broker/read-window.js";
 import { checkDatabaseUrl, maskDatabaseUrl } from "./db/sql/database-url.js";
 import { newHolderId } from "./ha/unit-leases.js";
 import { parseTrustProxy, type TrustProxy } from "./trust-proxy.js";
@@ -119,13 +120,16 @@ const envSchema = z
         "COLDTRAIL_MQTT_INGEST_CLIENT_ID must be 1-60 characters of [A-Za-z0-9_-], different on each instance",
       )
       .default("coldtrail-ingest"),
-    /** Unacknowledged messages the broker may send each ingest connection at once (MQTT 5 Receive Maximum). */
+    /**
+     * Unacknowledged messages the broker may send each ingest connection at once (MQTT 5 Receive
+     * Maximum), and the most each reads ahead of its journal commits (broker/read-window.ts).
+     */
     COLDTRAIL_MQTT_RECEIVE_MAXIMUM: z.coerce
       .number({ error: "COLDTRAIL_MQTT_RECEIVE_MAXIMUM must be a number, 1-65535" })
       .int("COLDTRAIL_MQTT_RECEIVE_MAXIMUM must be a whole number")
       .min(1, "COLDTRAIL_MQTT_RECEIVE_MAXIMUM must be 1-65535")
       .max(65535, "COLDTRAIL_MQTT_RECEIVE_MAXIMUM must be 1-65535")
-      .default(100),
+      .default(DEFAULT_RECEIVE_MAXIMUM),
     /**
      * With a share group: seconds an instance stays offline (its presence Will) before a survivor
      * adopts its persistent sessions and drains what Mosquitto queued for them; "off": never.

@@ -6,6 +6,7 @@ import { AckQueue } from "./ack-queue.js";
 import type { ExternalBrokerState } from "./external-state.js";
 import { INSTANCES_TOPIC_PREFIX } from "./instance-presence.js";
 import { pubackPackets } from "./puback.js";
+import { DEFAULT_RECEIVE_MAXIMUM, READ_WINDOW_MAX_BYTES, ReadWindow } from "./read-window.js";
 import { reconnectDelayMs } from "./reconnect-backoff.js";
 import type { FirstConnectStage } from "./shared-subscription.js";
 
@@ -30,8 +31,13 @@ export interface ExternalConnectionDeps {
    * restores the session and its queued messages, then delivers nothing new to it).
    */
   resubscribeAlways?: boolean;
-  /** MQTT 5 Receive Maximum: unacknowledged messages the broker may send at once. */
+  /**
+   * Unacknowledged messages the broker may send at once (MQTT 5 Receive Maximum), and the most this
+   * connection reads ahead of its journal commits with either protocol (read-window.ts).
+   */
   receiveMaximum?: number;
+  /** Payload and topic bytes read ahead of the journal commits, at most (read-window.ts). */
+  maxPendingBytes?: number;
   log: Logger;
   /** Told each time this connection becomes subscribed (true) or goes away (false). */
   onConnected(connected: boolean): void;
@@ -89,7 +95,7 @@ export async function connectExternalConnection(deps: ExternalConnectionDeps): P
     ...(deps.protocolVersion === 5 && {
       properties: {
         sessionExpiryInterval: SESSION_NEVER_EXPIRES,
-        receiveMaximum: deps.receiveMaximum ?? 100,
+        receiveMaximum: deps.receiveMaximum ?? DEFAULT_RECEIVE_MAXIMUM,
       },
     }),
     // The reconnect loop below (back-off with jitter) replaces mqtt.js's fixed-period one.
@@ -121,6 +127,18 @@ export async function connectExternalConnection(deps: ExternalConnectionDeps): P
   const acks = new AckQueue((messageIds) => {
     if (client.connected) client.stream.write(pubackPackets(messageIds));
   });
+
+  // What was read and not yet journaled: reading stops while it is full (read-window.ts), since
+  // Mosquitto does not hold to the Receive Maximum it was given.
+  const window = new ReadWindow(
+    deps.receiveMaximum ?? DEFAULT_RECEIVE_MAXIMUM,
+    deps.maxPendingBytes ?? READ_WINDOW_MAX_BYTES,
+  );
+  /** mqtt.js's callback for the message just handled: the next packet is read once it is called. */
+  const readOn = (callback: (err?: Error) => void, err?: Error) => {
+    if (window.full) window.whenRoom(() => callback(err));
+    else callback(err);
+  };
 
   function drop(reason: string): void {
     if (dropReason !== null) return;
@@ -159,26 +177,38 @@ export async function connectExternalConnection(deps: ExternalConnectionDeps): P
     }
     const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
     const msg = { topic: packet.topic, payload, username: null, clientId: null, retained: packet.retain };
+    const ticket = window.enter(payload.length + packet.topic.length);
     if (packet.qos !== 1 || packet.messageId === undefined) {
       // QoS 0 (nothing to acknowledge; nothing promised) or 2 (never granted: subscribed at 1).
       const gen = acks.generation;
-      deps
-        .ingest(msg)
-        .then(journaled, (err: Error) => journalFailed(err, packet.topic, gen === acks.generation));
-      callback();
+      deps.ingest(msg).then(
+        (outcome) => {
+          window.leave(ticket);
+          journaled(outcome);
+        },
+        (err: Error) => {
+          window.leave(ticket);
+          journalFailed(err, packet.topic, gen === acks.generation);
+        },
+      );
+      readOn(callback);
       return;
     }
     const slot = acks.take(packet.messageId);
     deps.ingest(msg).then(
       (outcome) => {
+        window.leave(ticket);
         journaled(outcome);
         acks.done(slot);
       },
-      (err: Error) => journalFailed(err, packet.topic, slot.generation === acks.generation),
+      (err: Error) => {
+        window.leave(ticket);
+        journalFailed(err, packet.topic, slot.generation === acks.generation);
+      },
     );
     // Read on: mqtt.js sends no PUBACK for a callback with an error, and the next message joins
-    // this one's group commit.
-    callback(ACK_DEFERRED);
+    // this one's group commit (once the window has room).
+    readOn(callback, ACK_DEFERRED);
   };
 
   function scheduleReconnect(): void {
@@ -208,6 +238,7 @@ export async function connectExternalConnection(deps: ExternalConnectionDeps): P
 
   client.on("close", () => {
     acks.reset();
+    window.reset();
     deps.onConnected(false);
     if (!started || closing) return;
     const reason = dropReason ?? lastError ?? "the broker closed the connection";
