@@ -377,11 +377,29 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const mqttPort = Number(new URL(broker.url).port);
   ownPorts = [httpPort, ...(config.mqtt.url ? [] : [mqttPort])];
   publicHttpUrl = config.http.publicUrl ?? httpUrl;
-  const setup = await issueFirstAdminInvitation(accounts, { email: config.adminEmail, publicHttpUrl });
-  if (setup) {
+  const setup = await issueFirstAdminInvitation(accounts, {
+    email: config.adminEmail,
+    publicHttpUrl,
+    once: sql.backend === "postgres",
+  });
+  if (setup?.kind === "issued") {
     // The operator's terminal only, never the log: the link is a credential until it is used.
+    const again =
+      sql.backend === "postgres"
+        ? "other instances will not print another while it is open"
+        : "a new one is printed at each start until it is used";
     process.stderr.write(
-      `\ncoldtrail: no one can sign in as an admin yet. Open this link to set the password of ${setup.email} (COLDTRAIL_ADMIN_EMAIL); it works once, for 7 days, and a new one is printed at each start until it is used:\n  ${setup.inviteUrl}\n\n`,
+      `\ncoldtrail: no one can sign in as an admin yet. Open this link to set the password of ${setup.email} (COLDTRAIL_ADMIN_EMAIL); it works once, for 7 days, and ${again}:\n  ${setup.inviteUrl}\n\n`,
+    );
+  } else if (setup?.kind === "pending") {
+    log.info(
+      {
+        email: setup.email,
+        accountId: setup.accountId,
+        expiresAt: new Date(setup.expiresAtMs).toISOString(),
+        hint: "the instance that issued it printed the link on its terminal; if it is lost, wait until it expires, or delete this account with the admin token (DELETE /api/v1/accounts/{id}) and restart one instance",
+      },
+      "accounts.first_admin_invitation_pending",
     );
   }
   await alerting.start();
