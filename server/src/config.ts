@@ -143,6 +143,18 @@ const envSchema = z
         { error: 'COLDTRAIL_MQTT_ADOPT_AFTER_S must be seconds, 1-86400, or "off"' },
       )
       .default(60),
+    /**
+     * With a share group: the MQTT 5 Session Expiry Interval of the judging connection
+     * (`<client id>-judge`). Its copy of the readings is judged, never stored, so when an instance
+     * is gone for longer the broker may drop its queue: nothing is lost but that instance's shadow
+     * state. Long enough to ride out a restart or a broker blip.
+     */
+    COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S: z.coerce
+      .number({ error: "COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S must be seconds, 1-86400" })
+      .int("COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S must be a whole number of seconds")
+      .min(1, "COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S must be 1-86400 seconds")
+      .max(86_400, "COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S must be 1-86400 seconds")
+      .default(300),
     /** "5" (shared subscriptions, falls back by itself) or "3.1.1" (one plain subscription). */
     COLDTRAIL_MQTT_PROTOCOL: z
       .enum(["5", "3.1.1"], { error: 'COLDTRAIL_MQTT_PROTOCOL must be "5" or "3.1.1"' })
@@ -331,6 +343,8 @@ export interface Config {
       protocol: "5" | "3.1.1";
       /** Share group only: seconds before a survivor adopts an offline instance's sessions; null: never. */
       adoptAfterS: number | null;
+      /** Share group only: the judging connection's MQTT 5 session expiry, seconds. */
+      judgeSessionExpiryS: number;
     };
   };
   dataDir: string;
@@ -411,6 +425,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
         receiveMaximum: e.COLDTRAIL_MQTT_RECEIVE_MAXIMUM,
         protocol: e.COLDTRAIL_MQTT_PROTOCOL,
         adoptAfterS: e.COLDTRAIL_MQTT_ADOPT_AFTER_S === "off" ? null : e.COLDTRAIL_MQTT_ADOPT_AFTER_S,
+        judgeSessionExpiryS: e.COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S,
       },
       limits: {
         maxConnections: e.COLDTRAIL_MQTT_MAX_CONNECTIONS,

@@ -32,6 +32,8 @@ export interface ExternalConnectionDeps {
   resubscribeAlways?: boolean;
   /** MQTT 5 Receive Maximum: unacknowledged messages the broker may send at once. */
   receiveMaximum?: number;
+  /** MQTT 5 Session Expiry Interval, seconds, once disconnected. Default: never expires. */
+  sessionExpiryS?: number;
   log: Logger;
   /** Told each time this connection becomes subscribed (true) or goes away (false). */
   onConnected(connected: boolean): void;
@@ -88,7 +90,7 @@ export async function connectExternalConnection(deps: ExternalConnectionDeps): P
     protocolVersion: deps.protocolVersion,
     ...(deps.protocolVersion === 5 && {
       properties: {
-        sessionExpiryInterval: SESSION_NEVER_EXPIRES,
+        sessionExpiryInterval: deps.sessionExpiryS ?? SESSION_NEVER_EXPIRES,
         receiveMaximum: deps.receiveMaximum ?? 100,
       },
     }),
