@@ -4,6 +4,8 @@ import { resolveAdminToken } from "./admin-token.js";
 import { createAlerting } from "./alerts/alerting.js";
 import type { MqttPublish } from "./alerts/channels/mqtt.js";
 import { resolveVapidKeys } from "./alerts/push/vapid.js";
+import { sealChannelSecrets } from "./alerts/seal-secrets.js";
+import { createSecretBox } from "./alerts/secret-box.js";
 import { createApi } from "./api/app.js";
 import { registerRoutes } from "./api/routes.js";
 import { startBleGatewayBridge } from "./bridges/ble-gateway.js";
@@ -29,6 +31,7 @@ import type { DeadLetters } from "./registry/deadletters.js";
 import type { Probes } from "./registry/probes.js";
 import { createRegistry } from "./registry/registry.js";
 import type { Units } from "./registry/units.js";
+import { resolveSecretKey } from "./secret-key.js";
 import type { ReadingsStore } from "./stores/types.js";
 import { createJudging } from "./verdicts/judging.js";
 import { createVerdictRefresher } from "./verdicts/refresher.js";
@@ -141,6 +144,24 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     throw new DatabaseUnavailableError(opened.reason);
   }
   const sql = opened.sql;
+  // Alert channel secrets are sealed at rest (alerts/secret-box.ts): the key, and any secret an
+  // older version stored in plain text sealed now; a key that does not open them stops start-up.
+  const secretKey = resolveSecretKey(config.secretKey, config.dataDir);
+  const sealing = secretKey.ok ? await sealChannelSecrets(sql, createSecretBox(secretKey.key)) : secretKey;
+  if (!secretKey.ok || !sealing.ok) {
+    await sql.close();
+    await checkpointer.stop();
+    db.close();
+    throw new ConfigError(`invalid configuration:\n  ${sealing.ok ? "" : sealing.reason}`);
+  }
+  const secretBox = createSecretBox(secretKey.key);
+  if (sealing.sealed > 0) log.info({ sealed: sealing.sealed }, "secrets.channel_secrets_sealed");
+  if (sql.backend === "postgres" && secretKey.source !== "env") {
+    log.warn(
+      { fix: "set the same COLDTRAIL_SECRET_KEY on every instance" },
+      "secrets.key_from_data_folder_on_shared_database",
+    );
+  }
   const registry = await createRegistry(db, sql, {
     onDeadLetterWriteFailed: (error) => log.warn({ err: error }, "deadletter.write_failed"),
   });
@@ -222,6 +243,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     listDueBatches: (nowMs) => refresher.dueBatches(nowMs, DUE_BATCH_HORIZON_MS),
     webhookPolicy: { allowPrivate: config.webhooks.allowPrivate, ownPorts: () => ownPorts },
     vapid: vapid.keys,
+    secretBox,
     ...(alertLeases && { changeGuard: alertLeases.changeGuard }),
     instanceId: config.ha.instanceId,
   });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { checkDatabaseUrl, maskDatabaseUrl } from "./db/sql/database-url.js";
 import { newHolderId } from "./ha/unit-leases.js";
+import { parseSecretKey } from "./secret-key.js";
 import { parseTrustProxy, type TrustProxy } from "./trust-proxy.js";
 
 /**
@@ -212,6 +213,17 @@ const envSchema = z
       .string()
       .min(16, "COLDTRAIL_ADMIN_TOKEN must be at least 16 characters")
       .optional(),
+    /**
+     * Seals alert channel secrets at rest (secret-key.ts): 32 bytes as 64 hex digits or base64.
+     * Unset: generated into the data folder. Several instances on one database need the same one.
+     */
+    COLDTRAIL_SECRET_KEY: z
+      .string()
+      .refine(
+        (v) => parseSecretKey(v) !== null,
+        "COLDTRAIL_SECRET_KEY must be 32 random bytes as 64 hex digits or base64, e.g. `openssl rand -hex 32`",
+      )
+      .optional(),
     /** The first admin's sign-in email: until someone accepts, each start prints a setup link for it. */
     COLDTRAIL_ADMIN_EMAIL: z
       .string()
@@ -354,6 +366,8 @@ export interface Config {
   ha: { instanceId: string; leaseTtlMs: number };
   store: { kind: "sqlite" } | { kind: "influx"; url: string; database: string; token: string | undefined };
   adminToken: string | undefined;
+  /** COLDTRAIL_SECRET_KEY as given (checked); unset: the data folder's `secret-key`. */
+  secretKey: string | undefined;
   /** The first admin account's email (the setup link is for it). */
   adminEmail: string;
   smtpUrl: string | undefined;
@@ -391,7 +405,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     const lines = r.error.issues.map((i) => {
       const name = String(i.path[0] ?? "environment");
       const seen = present[name];
-      const secret = /TOKEN|PASSWORD|SMTP_URL|PRIVATE_KEY/.test(name);
+      const secret = /TOKEN|PASSWORD|SMTP_URL|PRIVATE_KEY|SECRET_KEY/.test(name);
       const shown = name === "COLDTRAIL_DATABASE_URL" && seen !== undefined ? maskDatabaseUrl(seen) : seen;
       return `${name}: ${i.message}${shown !== undefined && !secret ? ` (got "${shown}")` : ""}`;
     });
@@ -459,6 +473,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
           }
         : { kind: "sqlite" },
     adminToken: e.COLDTRAIL_ADMIN_TOKEN,
+    secretKey: e.COLDTRAIL_SECRET_KEY,
     adminEmail: e.COLDTRAIL_ADMIN_EMAIL,
     smtpUrl: e.COLDTRAIL_SMTP_URL,
     vapid: {

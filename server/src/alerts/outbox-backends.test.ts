@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 /**
  * The outbox on both backends (test/backends.ts): delivery order, retries with the same delivery
  * id, depth and pruning; and several workers (each with its own SQL client, as instances have) on
@@ -11,6 +12,7 @@ import { migrateSql } from "../db/sql/migrate.js";
 import { createLogger } from "../logger.js";
 import type { AlertChannel, OutgoingDelivery, SendResult } from "./channels/types.js";
 import { claimRows, createOutbox, type Outbox } from "./outbox.js";
+import { createSecretBox } from "./secret-box.js";
 
 const T0 = Date.UTC(2026, 4, 3, 12, 0, 0);
 const log = createLogger("silent");
@@ -70,6 +72,7 @@ function outbox(
 ): Outbox {
   return createOutbox(client, {
     media: new Map([["webhook", medium]]),
+    secretBox: createSecretBox(randomBytes(32)),
     log,
     now: o.now,
     minBackoffMs: 1000,
