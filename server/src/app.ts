@@ -100,14 +100,16 @@ export class HttpListenError extends Error {
 }
 
 /**
- * For process entry points: start, or print why the HTTP port could not be opened or the database
- * (COLDTRAIL_DATABASE_URL) cannot be used, and exit 2.
+ * For process entry points: start, or print why the HTTP port could not be opened, the database
+ * (COLDTRAIL_DATABASE_URL) cannot be used or a key does not fit what is stored, and exit 2.
  */
 export async function startColdtrailOrExit(config: Config, opts: StartOptions): Promise<Coldtrail> {
   try {
     return await startColdtrail(config, opts);
   } catch (e) {
-    if (!(e instanceof HttpListenError) && !(e instanceof DatabaseUnavailableError)) throw e;
+    const known =
+      e instanceof HttpListenError || e instanceof DatabaseUnavailableError || e instanceof ConfigError;
+    if (!known) throw e;
     process.stderr.write(`coldtrail: ${e.message}\n`);
     process.exit(2);
   }

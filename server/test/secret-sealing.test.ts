@@ -18,6 +18,8 @@ import { startTestServer } from "./harness.js";
 const dir = mkdtempSync(join(tmpdir(), "coldtrail-sealing-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const SECRET = "webhook-secret-0123456789";
+/** No COLDTRAIL_SECRET_KEY (the harness sets one): the data folder's generated key. */
+const DATA_FOLDER_KEY = { COLDTRAIL_SECRET_KEY: "" };
 const OLD_SECRET = "left-in-plain-text-by-an-older-version";
 
 const secretsInFile = () => {
@@ -34,7 +36,7 @@ const secretsInFile = () => {
 
 describe("alert channel secrets at rest", () => {
   it("are sealed under the data folder's key, old plain ones at the next start; another key refuses to start", async () => {
-    const s = await startTestServer({ COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "1" }, dir);
+    const s = await startTestServer({ COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "1", ...DATA_FOLDER_KEY }, dir);
     let hookId = "";
     try {
       const made = await s.api<{ id: string }>("POST", "/api/v1/channels", {
@@ -63,7 +65,7 @@ describe("alert channel secrets at rest", () => {
       "INSERT INTO alert_channel (id, owner_id, kind, target, secret, min_escalation, created_ms) VALUES ('c_old', 'admin', 'webhook', 'http://127.0.0.1:9/old', ?, 0, 0)",
     ).run(OLD_SECRET);
     db.close();
-    const again = await startTestServer({}, dir);
+    const again = await startTestServer(DATA_FOLDER_KEY, dir);
     await again.stop();
     const old = secretsInFile().find((r) => r.id === "c_old");
     expect(isSealed(old?.secret ?? "")).toBe(true);
