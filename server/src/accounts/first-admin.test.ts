@@ -77,6 +77,17 @@ describeBackends("accounts: first admin", (open) => {
       expect(await setupOn(two, true)).toBeNull();
     });
 
+    it("a lost link: deleting the invited account with the admin token lets the next start issue a new one", async () => {
+      const lost = linkOf(await setupOn(w, true));
+      const pending = await setupOn(two, true);
+      if (pending?.kind !== "pending") throw new Error(`expected pending, got ${JSON.stringify(pending)}`);
+      await two.accounts.deleteAccount(ADMIN, pending.accountId);
+      const fresh = await setupOn(two, true);
+      expect(linkOf(fresh)).not.toBe(lost);
+      expect((await w.accounts.acceptInvitation(tokenOf(lost), PASSWORD)).ok).toBe(false);
+      expect((await w.accounts.acceptInvitation(tokenOf(linkOf(fresh)), PASSWORD)).ok).toBe(true);
+    });
+
     it("once the open one expired, the next start issues a new one", async () => {
       const first = linkOf(await setupOn(w, true));
       w.setNow(T0 + INVITATION_TTL_MS + DAY);
