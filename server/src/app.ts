@@ -5,6 +5,8 @@ import { followAlertEvents } from "./alerts/alert-notify.js";
 import { createAlerting } from "./alerts/alerting.js";
 import type { MqttPublish } from "./alerts/channels/mqtt.js";
 import { resolveVapidKeys } from "./alerts/push/vapid.js";
+import { sealChannelSecrets } from "./alerts/seal-secrets.js";
+import { createSecretBox } from "./alerts/secret-box.js";
 import { createApi } from "./api/app.js";
 import { registerRoutes } from "./api/routes.js";
 import { startBleGatewayBridge } from "./bridges/ble-gateway.js";
@@ -30,6 +32,7 @@ import type { DeadLetters } from "./registry/deadletters.js";
 import type { Probes } from "./registry/probes.js";
 import { createRegistry } from "./registry/registry.js";
 import type { Units } from "./registry/units.js";
+import { resolveSecretKey } from "./secret-key.js";
 import type { ReadingsStore } from "./stores/types.js";
 import { createJudging } from "./verdicts/judging.js";
 import { createVerdictRefresher } from "./verdicts/refresher.js";
@@ -93,14 +96,16 @@ export class HttpListenError extends Error {
 }
 
 /**
- * For process entry points: start, or print why the HTTP port could not be opened or the database
- * (COLDTRAIL_DATABASE_URL) cannot be used, and exit 2.
+ * For process entry points: start, or print why the HTTP port could not be opened, the database
+ * (COLDTRAIL_DATABASE_URL) cannot be used or a key does not fit what is stored, and exit 2.
  */
 export async function startColdtrailOrExit(config: Config, opts: StartOptions): Promise<Coldtrail> {
   try {
     return await startColdtrail(config, opts);
   } catch (e) {
-    if (!(e instanceof HttpListenError) && !(e instanceof DatabaseUnavailableError)) throw e;
+    const known =
+      e instanceof HttpListenError || e instanceof DatabaseUnavailableError || e instanceof ConfigError;
+    if (!known) throw e;
     process.stderr.write(`coldtrail: ${e.message}\n`);
     process.exit(2);
   }
@@ -137,6 +142,24 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     throw new DatabaseUnavailableError(opened.reason);
   }
   const sql = opened.sql;
+  // Alert channel secrets are sealed at rest (alerts/secret-box.ts): the key, and any secret an
+  // older version stored in plain text sealed now; a key that does not open them stops start-up.
+  const secretKey = resolveSecretKey(config.secretKey, config.dataDir);
+  const sealing = secretKey.ok ? await sealChannelSecrets(sql, createSecretBox(secretKey.key)) : secretKey;
+  if (!secretKey.ok || !sealing.ok) {
+    await sql.close();
+    await checkpointer.stop();
+    db.close();
+    throw new ConfigError(`invalid configuration:\n  ${sealing.ok ? "" : sealing.reason}`);
+  }
+  const secretBox = createSecretBox(secretKey.key);
+  if (sealing.sealed > 0) log.info({ sealed: sealing.sealed }, "secrets.channel_secrets_sealed");
+  if (sql.backend === "postgres" && secretKey.source !== "env") {
+    log.warn(
+      { fix: "set the same COLDTRAIL_SECRET_KEY on every instance" },
+      "secrets.key_from_data_folder_on_shared_database",
+    );
+  }
   const registry = await createRegistry(db, sql, {
     onDeadLetterWriteFailed: (error) => log.warn({ err: error }, "deadletter.write_failed"),
   });
@@ -212,6 +235,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     listDueBatches: (nowMs) => refresher.dueBatches(nowMs, DUE_BATCH_HORIZON_MS),
     webhookPolicy: { allowPrivate: config.webhooks.allowPrivate, ownPorts: () => ownPorts },
     vapid: vapid.keys,
+    secretBox,
     ...(alertLeases && { changeGuard: alertLeases.changeGuard }),
     instanceId: config.ha.instanceId,
   });
@@ -376,11 +400,29 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
   const mqttPort = Number(new URL(broker.url).port);
   ownPorts = [httpPort, ...(config.mqtt.url ? [] : [mqttPort])];
   publicHttpUrl = config.http.publicUrl ?? httpUrl;
-  const setup = await issueFirstAdminInvitation(accounts, { email: config.adminEmail, publicHttpUrl });
-  if (setup) {
+  const setup = await issueFirstAdminInvitation(accounts, {
+    email: config.adminEmail,
+    publicHttpUrl,
+    once: sql.backend === "postgres",
+  });
+  if (setup?.kind === "issued") {
     // The operator's terminal only, never the log: the link is a credential until it is used.
+    const again =
+      sql.backend === "postgres"
+        ? "other instances will not print another while it is open"
+        : "a new one is printed at each start until it is used";
     process.stderr.write(
-      `\ncoldtrail: no one can sign in as an admin yet. Open this link to set the password of ${setup.email} (COLDTRAIL_ADMIN_EMAIL); it works once, for 7 days, and a new one is printed at each start until it is used:\n  ${setup.inviteUrl}\n\n`,
+      `\ncoldtrail: no one can sign in as an admin yet. Open this link to set the password of ${setup.email} (COLDTRAIL_ADMIN_EMAIL); it works once, for 7 days, and ${again}:\n  ${setup.inviteUrl}\n\n`,
+    );
+  } else if (setup?.kind === "pending") {
+    log.info(
+      {
+        email: setup.email,
+        accountId: setup.accountId,
+        expiresAt: new Date(setup.expiresAtMs).toISOString(),
+        hint: "the instance that issued it printed the link on its terminal; if it is lost, wait until it expires, or delete this account with the admin token (DELETE /api/v1/accounts/{id}) and restart one instance",
+      },
+      "accounts.first_admin_invitation_pending",
     );
   }
   // Leases are asked for once the monitors are loaded from alert_monitor (and the judging

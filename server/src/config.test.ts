@@ -74,6 +74,10 @@ describe("configuration from the environment", () => {
     [{ COLDTRAIL_MQTT_PROTOCOL: "3" }, /COLDTRAIL_MQTT_PROTOCOL must be "5" or "3.1.1"/],
     [{ COLDTRAIL_MQTT_ADOPT_AFTER_S: "0" }, /COLDTRAIL_MQTT_ADOPT_AFTER_S must be 1-86400 seconds, or "off"/],
     [{ COLDTRAIL_MQTT_ADOPT_AFTER_S: "soon" }, /COLDTRAIL_MQTT_ADOPT_AFTER_S must be/],
+    [
+      { COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S: "0" },
+      /COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S must be 1-86400 seconds/,
+    ],
     [{ COLDTRAIL_MQTT_INGEST_CLIENT_ID: "a b" }, /COLDTRAIL_MQTT_INGEST_CLIENT_ID must be 1-60 characters/],
     [
       { COLDTRAIL_TIME_ZONE: "Europe/Londn" },
@@ -93,6 +97,7 @@ describe("configuration from the environment", () => {
       receiveMaximum: 2000,
       protocol: "5",
       adoptAfterS: 60,
+      judgeSessionExpiryS: 300,
     });
     expect(
       loadConfig({
@@ -102,6 +107,7 @@ describe("configuration from the environment", () => {
         COLDTRAIL_MQTT_RECEIVE_MAXIMUM: "500",
         COLDTRAIL_MQTT_PROTOCOL: "3.1.1",
         COLDTRAIL_MQTT_ADOPT_AFTER_S: "off",
+        COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S: "30",
       }).mqtt.ingest,
     ).toEqual({
       clients: 8,
@@ -110,6 +116,7 @@ describe("configuration from the environment", () => {
       receiveMaximum: 500,
       protocol: "3.1.1",
       adoptAfterS: null,
+      judgeSessionExpiryS: 30,
     });
     expect(loadConfig({ COLDTRAIL_MQTT_ADOPT_AFTER_S: "5" }).mqtt.ingest.adoptAfterS).toBe(5);
   });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { DEFAULT_RECEIVE_MAXIMUM } from "./broker/read-window.js";
 import { checkDatabaseUrl, maskDatabaseUrl } from "./db/sql/database-url.js";
 import { newHolderId } from "./ha/unit-leases.js";
+import { parseSecretKey } from "./secret-key.js";
 import { parseTrustProxy, type TrustProxy } from "./trust-proxy.js";
 
 /**
@@ -147,6 +148,18 @@ const envSchema = z
         { error: 'COLDTRAIL_MQTT_ADOPT_AFTER_S must be seconds, 1-86400, or "off"' },
       )
       .default(60),
+    /**
+     * With a share group: the MQTT 5 Session Expiry Interval of the judging connection
+     * (`<client id>-judge`). Its copy of the readings is judged, never stored, so when an instance
+     * is gone for longer the broker may drop its queue: nothing is lost but that instance's shadow
+     * state. Long enough to ride out a restart or a broker blip.
+     */
+    COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S: z.coerce
+      .number({ error: "COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S must be seconds, 1-86400" })
+      .int("COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S must be a whole number of seconds")
+      .min(1, "COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S must be 1-86400 seconds")
+      .max(86_400, "COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S must be 1-86400 seconds")
+      .default(300),
     /** "5" (shared subscriptions, falls back by itself) or "3.1.1" (one plain subscription). */
     COLDTRAIL_MQTT_PROTOCOL: z
       .enum(["5", "3.1.1"], { error: 'COLDTRAIL_MQTT_PROTOCOL must be "5" or "3.1.1"' })
@@ -203,6 +216,17 @@ const envSchema = z
     COLDTRAIL_ADMIN_TOKEN: z
       .string()
       .min(16, "COLDTRAIL_ADMIN_TOKEN must be at least 16 characters")
+      .optional(),
+    /**
+     * Seals alert channel secrets at rest (secret-key.ts): 32 bytes as 64 hex digits or base64.
+     * Unset: generated into the data folder. Several instances on one database need the same one.
+     */
+    COLDTRAIL_SECRET_KEY: z
+      .string()
+      .refine(
+        (v) => parseSecretKey(v) !== null,
+        "COLDTRAIL_SECRET_KEY must be 32 random bytes as 64 hex digits or base64, e.g. `openssl rand -hex 32`",
+      )
       .optional(),
     /** The first admin's sign-in email: until someone accepts, each start prints a setup link for it. */
     COLDTRAIL_ADMIN_EMAIL: z
@@ -335,6 +359,8 @@ export interface Config {
       protocol: "5" | "3.1.1";
       /** Share group only: seconds before a survivor adopts an offline instance's sessions; null: never. */
       adoptAfterS: number | null;
+      /** Share group only: the judging connection's MQTT 5 session expiry, seconds. */
+      judgeSessionExpiryS: number;
     };
   };
   dataDir: string;
@@ -344,6 +370,8 @@ export interface Config {
   ha: { instanceId: string; leaseTtlMs: number };
   store: { kind: "sqlite" } | { kind: "influx"; url: string; database: string; token: string | undefined };
   adminToken: string | undefined;
+  /** COLDTRAIL_SECRET_KEY as given (checked); unset: the data folder's `secret-key`. */
+  secretKey: string | undefined;
   /** The first admin account's email (the setup link is for it). */
   adminEmail: string;
   smtpUrl: string | undefined;
@@ -381,7 +409,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     const lines = r.error.issues.map((i) => {
       const name = String(i.path[0] ?? "environment");
       const seen = present[name];
-      const secret = /TOKEN|PASSWORD|SMTP_URL|PRIVATE_KEY/.test(name);
+      const secret = /TOKEN|PASSWORD|SMTP_URL|PRIVATE_KEY|SECRET_KEY/.test(name);
       const shown = name === "COLDTRAIL_DATABASE_URL" && seen !== undefined ? maskDatabaseUrl(seen) : seen;
       return `${name}: ${i.message}${shown !== undefined && !secret ? ` (got "${shown}")` : ""}`;
     });
@@ -415,6 +443,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
         receiveMaximum: e.COLDTRAIL_MQTT_RECEIVE_MAXIMUM,
         protocol: e.COLDTRAIL_MQTT_PROTOCOL,
         adoptAfterS: e.COLDTRAIL_MQTT_ADOPT_AFTER_S === "off" ? null : e.COLDTRAIL_MQTT_ADOPT_AFTER_S,
+        judgeSessionExpiryS: e.COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S,
       },
       limits: {
         maxConnections: e.COLDTRAIL_MQTT_MAX_CONNECTIONS,
@@ -448,6 +477,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
           }
         : { kind: "sqlite" },
     adminToken: e.COLDTRAIL_ADMIN_TOKEN,
+    secretKey: e.COLDTRAIL_SECRET_KEY,
     adminEmail: e.COLDTRAIL_ADMIN_EMAIL,
     smtpUrl: e.COLDTRAIL_SMTP_URL,
     vapid: {

@@ -15,6 +15,7 @@ const PRIVATE_FILES = [
   "coldtrail.sqlite-shm",
   "admin-token",
   "vapid.json",
+  "secret-key",
 ];
 
 export function secureDataDir(dir: string): void {

@@ -9,6 +9,11 @@ import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/logger.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
+/**
+ * COLDTRAIL_SECRET_KEY for test servers: one key for all, as every instance on one database needs
+ * (an empty string in a test's env unsets it, for the data folder's generated key).
+ */
+export const TEST_SECRET_KEY = "5ec7e7ce1d0c01d7a11c0ffee0ddba11ab1e5eed5a1ad0ff1cebea7e11f00d42";
 
 export interface TestServer extends Coldtrail {
   dataDir: string;
@@ -28,6 +33,7 @@ export async function startTestServer(
     COLDTRAIL_MQTT_PORT: "0",
     COLDTRAIL_DATA_DIR: dir,
     COLDTRAIL_ADMIN_TOKEN: ADMIN_TOKEN,
+    COLDTRAIL_SECRET_KEY: TEST_SECRET_KEY,
     COLDTRAIL_LOG_LEVEL: process.env.COLDTRAIL_TEST_LOG ?? "silent",
     ...env,
   });

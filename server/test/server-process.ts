@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../test/processes.js";
-import { ADMIN_TOKEN, apiClient, waitFor } from "./harness.js";
+import { ADMIN_TOKEN, apiClient, TEST_SECRET_KEY, waitFor } from "./harness.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -39,6 +39,7 @@ export async function serverProcess(env: Record<string, string>): Promise<Server
           COLDTRAIL_HTTP_HOST: "127.0.0.1",
           COLDTRAIL_MQTT_PORT: String(mqttPort),
           COLDTRAIL_ADMIN_TOKEN: ADMIN_TOKEN,
+          COLDTRAIL_SECRET_KEY: TEST_SECRET_KEY,
           COLDTRAIL_LOG_LEVEL: process.env.COLDTRAIL_TEST_LOG ?? "warn",
           ...env,
         },

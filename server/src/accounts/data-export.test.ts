@@ -88,12 +88,25 @@ describeBackends("accounts: data export", (open) => {
           { unitId: "u_bank", from: new Date(T0 + MIN).toISOString(), to: null },
         ],
         reviews: [
-          expect.objectContaining({ actor: nora.accountId, decision: "release", comment: "received cold" }),
+          {
+            actor: nora.accountId,
+            decision: "release",
+            comment: "received cold",
+            at: new Date(T0 + 2 * MIN).toISOString(),
+          },
         ],
       }),
     ]);
     expect(data.audit.map((e) => e.action)).toEqual(
       expect.arrayContaining(["batch.created", "batch.moved", "batch.reviewed"]),
     );
+    // Audit entries are timed by `at`, as GET /batches/{id}/audit words them (not `atAt`).
+    const reviewed = data.audit.find((e) => e.action === "batch.reviewed");
+    expect(reviewed).toMatchObject({
+      entity: "batch",
+      entityId: batch.id,
+      at: new Date(T0 + 2 * MIN).toISOString(),
+    });
+    expect(JSON.stringify(data)).not.toContain('"atAt"');
   });
 });

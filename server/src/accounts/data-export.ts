@@ -18,8 +18,9 @@ const JSON_COLUMNS = new Set([
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /**
- * A row as exported: camelCase keys, `…_ms` times as ISO 8601 strings named `…At` (DESIGN.md:
- * times in responses are ISO strings), JSON columns parsed, secrets left out.
+ * A row as exported: camelCase keys, `…_ms` times as ISO 8601 strings named `…At` (`at_ms`,
+ * `from_ms` and `to_ms` as `at`, `from`, `to`; DESIGN.md: times in responses are ISO strings),
+ * JSON columns parsed, secrets left out.
  */
 export function exportRow(r: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -27,7 +28,9 @@ export function exportRow(r: Record<string, unknown>): Record<string, unknown> {
     if (SECRET_COLUMNS.has(k)) continue;
     if (k.endsWith("_ms")) {
       const base = k.slice(0, -3);
-      const key = base === "from" || base === "to" || base.endsWith("_at") ? base : `${base}_at`;
+      // `at_ms` is `at`, as in the API's audit entries and reviews; `from_ms`/`to_ms` are `from`/`to`.
+      const key =
+        base === "at" || base === "from" || base === "to" || base.endsWith("_at") ? base : `${base}_at`;
       out[camel(key)] = typeof v === "number" ? new Date(v).toISOString() : null;
     } else if (JSON_COLUMNS.has(k) && typeof v === "string") {
       out[camel(k)] = JSON.parse(v);

@@ -54,6 +54,7 @@ export function createAccounts(deps: AccountsDeps & { throttle?: SignInThrottle;
     listSites: directory.listSites,
     invite: invitations.invite,
     reinvite: invitations.reinvite,
+    reinviteUnlessOpen: invitations.reinviteUnlessOpen,
     acceptInvitation: invitations.accept,
     signIn: sessions.signIn,
     signOut: sessions.signOut,

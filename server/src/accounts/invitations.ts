@@ -129,6 +129,41 @@ export function createInvitations({ sql, now }: AccountsDeps, directory: Directo
     },
 
     /**
+     * `reinvite`, unless the account already has an open invitation: then that one's id and expiry,
+     * and nothing is issued. Instances starting at once on one database issue one invitation: the
+     * account row is written first, so PostgreSQL holds the row lock until the winner commits and
+     * the others' check then sees its invitation (SQLite's write lock does the same).
+     */
+    async reinviteUnlessOpen(
+      caller: Caller,
+      accountId: string,
+    ): Promise<{ issued: Invited } | { open: { invitationId: string; expiresAtMs: number } }> {
+      const account = await directory.get(caller, accountId);
+      enforce(canManage(caller, refOf(account)));
+      const nowMs = now();
+      return sql.transaction(async (tx) => {
+        const locked = await tx.run(
+          "UPDATE account SET name = name WHERE id = ? AND password_hash IS NULL AND deleted_ms IS NULL",
+          [accountId],
+        );
+        if (locked.changes !== 1) {
+          throw conflict(`account "${accountId}" is no longer waiting for an invitation to be accepted`);
+        }
+        const open = await tx.get<{ id: string; expires_ms: number }>(
+          "SELECT id, expires_ms FROM invitation WHERE account_id = ? AND accepted_ms IS NULL AND expires_ms > ? ORDER BY expires_ms DESC LIMIT 1",
+          [accountId, nowMs],
+        );
+        if (open) return { open: { invitationId: open.id, expiresAtMs: Number(open.expires_ms) } };
+        const fresh = await issue(tx, caller, accountId, nowMs);
+        await recordAudit(tx, nowMs, caller.accountId, "account.reinvited", "account", accountId, {
+          invitationId: fresh.invitationId,
+          expiresAt: new Date(fresh.expiresAtMs).toISOString(),
+        });
+        return { issued: { id: accountId, account, ...fresh } };
+      });
+    },
+
+    /**
      * Sets the password and consumes the invitation. Unknown, expired and used tokens are told
      * apart so the person knows whether to ask for a new link or just sign in.
      */

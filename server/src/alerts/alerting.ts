@@ -30,6 +30,7 @@ import type { NotifyDeps } from "./notify-routes.js";
 import { createOutbox } from "./outbox.js";
 import type { VapidKeys } from "./push/vapid.js";
 import type { AlertsDeps, ChannelsDeps } from "./routes.js";
+import type { SecretBox } from "./secret-box.js";
 import { type AlertSettingsInput, resolveAlertSettings } from "./settings.js";
 import { type AlertChange, type ChangeGuard, ChangeRefusedError, createAlertStore } from "./store.js";
 import {
@@ -54,6 +55,8 @@ export interface AlertingDeps {
   probes: Probes;
   log: Logger;
   now(): number;
+  /** Seals channel secrets at rest and opens them to deliver (COLDTRAIL_SECRET_KEY, secret-key.ts). */
+  secretBox: SecretBox;
   /**
    * Base URL of the dashboard, for links in emails and webhooks (`${publicUrl}/units/{id}`); a
    * function when it is known only once the server listens.
@@ -173,7 +176,7 @@ export function createAlerting(deps: AlertingDeps) {
 
   // The delivery thread's media get ready once a channel needs them, not at the first alert.
   let warmMediaFor = (_kind: ChannelKind): void => undefined;
-  const channels = createChannelStore(deps.sql, (kind) => warmMediaFor(kind));
+  const channels = createChannelStore(deps.sql, deps.secretBox, (kind) => warmMediaFor(kind));
   const store = createAlertStore(deps.sql, { channels, settings, publicUrl });
   const hub = createAlertHub();
   const host = (() => {
@@ -216,6 +219,7 @@ export function createAlerting(deps: AlertingDeps) {
   const outbox = createOutbox(deps.sql, {
     ...(deps.instanceId !== undefined && { instanceId: deps.instanceId }),
     media: media.channels,
+    secretBox: deps.secretBox,
     log,
     now: deps.now,
     minBackoffMs: settings.delivery.minBackoffMs,

@@ -4,8 +4,10 @@ import { notFound } from "../errors.js";
 import { recordAudit } from "../registry/audit.js";
 import { type Caller, ownedBy } from "../registry/caller.js";
 import { newId } from "../registry/ids.js";
+import type { SecretBox } from "./secret-box.js";
 import type { Alert, AlertKind, Channel, ChannelKind } from "./types.js";
 
+/** A channel row as the code uses it; its secret stays sealed (the outbox opens it to deliver). */
 export function toChannel(r: Record<string, unknown>): Channel {
   return {
     id: r.id as string,
@@ -71,6 +73,8 @@ const CANCEL_PENDING_SQL =
  */
 export function createChannelStore(
   sql: SqlClient,
+  /** Seals secrets before they are stored. */
+  box: SecretBox,
   /** After a channel is created (e.g. to get its medium ready). */
   onCreated: (kind: ChannelKind) => void = () => undefined,
 ) {
@@ -104,7 +108,7 @@ export function createChannelStore(
           caller.accountId,
           input.kind,
           input.target,
-          secret,
+          secret === null ? null : box.seal(secret),
           input.unitIds ? JSON.stringify(input.unitIds) : null,
           input.alertKinds ? JSON.stringify(input.alertKinds) : null,
           input.minEscalation ?? 0,
@@ -142,6 +146,14 @@ export function createChannelStore(
           own.params,
         )
       ).map(toChannel);
+    },
+    /** The channel with its secret opened, for a medium sending to it now; throws SecretKeyMismatchError. */
+    opened(c: Channel): Channel {
+      return c.secret === null ? c : { ...c, secret: box.open(c.secret) };
+    },
+    /** Replaces a channel's secret (a browser's new push keys), sealed. */
+    async setSecret(id: string, secret: string, q: SqlQueries = sql): Promise<void> {
+      await q.run("UPDATE alert_channel SET secret = ? WHERE id = ?", [box.seal(secret), id]);
     },
     /** Deletes a channel; its undelivered deliveries are cancelled (kept, marked, not dropped silently). */
     async delete(caller: Caller, id: string, nowMs: number, q?: SqlQueries): Promise<void> {

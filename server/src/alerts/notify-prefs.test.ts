@@ -1,10 +1,14 @@
+import { randomBytes } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import { describeBackends } from "../../test/backends.js";
 import { type AccountsWorld, openAccountsWorld } from "../accounts/test-world.js";
 import type { Caller } from "../registry/caller.js";
 import { type ChannelStore, createChannelStore } from "./channel-store.js";
 import { createNotifyPrefs, type NotifyPrefs } from "./notify-prefs.js";
+import { createSecretBox, SEALED_PREFIX } from "./secret-box.js";
 import { ALERT_KINDS } from "./types.js";
+
+const box = createSecretBox(randomBytes(32));
 
 const KEYS = {
   p256dh: Buffer.alloc(65, 4).toString("base64url"),
@@ -23,7 +27,7 @@ describeBackends("how each person is told", (open) => {
   beforeEach(async () => {
     w = await openAccountsWorld(await open());
     created.length = 0;
-    channels = createChannelStore(w.sql, (kind) => void created.push(kind));
+    channels = createChannelStore(w.sql, box, (kind) => void created.push(kind));
     prefs = createNotifyPrefs(w.sql, channels, {
       minEscalationOf: (role) => (role === "donor" ? 0 : STAFF_LEVEL),
     });
@@ -126,7 +130,10 @@ describeBackends("how each person is told", (open) => {
         w.now(),
       );
       expect(made.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      expect((await channels.get(made.channel.id))?.secret).toBe(made.secret);
+      // Stored sealed; it opens to the secret shown.
+      const stored = (await channels.get(made.channel.id))?.secret ?? "";
+      expect(stored.startsWith(SEALED_PREFIX)).toBe(true);
+      expect(box.open(stored)).toBe(made.secret);
       const given = await channels.create(
         donor,
         { kind: "webhook", target: "https://h.example.org/2", secret: "s3cret-s3cret-s3cret" },

@@ -42,7 +42,6 @@ export function createNotifyPrefs(
   const BY_ENDPOINT =
     "SELECT id, owner_id FROM alert_channel WHERE kind = 'webpush' AND target = ? AND deleted_ms IS NULL";
   const SET_KINDS = "UPDATE alert_channel SET alert_kinds = ? WHERE id = ?";
-  const SET_KEYS = "UPDATE alert_channel SET secret = ? WHERE id = ?";
 
   const addressOf = async (caller: Caller, q: SqlQueries = sql): Promise<string | null> =>
     (await q.get<{ email: string | null }>("SELECT email FROM account WHERE id = ?", [caller.accountId]))
@@ -115,7 +114,7 @@ export function createNotifyPrefs(
       return sql.transaction(async (tx) => {
         const found = await tx.get<{ id: string; owner_id: string }>(BY_ENDPOINT, [sub.endpoint]);
         if (found && found.owner_id === caller.accountId) {
-          await tx.run(SET_KEYS, [secret, found.id]);
+          await channels.setSecret(found.id, secret, tx);
           return { channel: (await channels.get(found.id, tx)) as Channel, created: false };
         }
         if (found) await channels.remove(found.id, nowMs, "the browser subscribed for another account", tx);
@@ -144,7 +143,9 @@ export function createNotifyPrefs(
         return true;
       });
     },
-    /** The caller's channels this page manages: for the test button. */
+    /** A channel of `ownChannels` with its secret opened, to send to it now. */
+    opened: (c: Channel): Channel => channels.opened(c),
+    /** The caller's channels this page manages: for the test button (secrets sealed). */
     async ownChannels(caller: Caller): Promise<Channel[]> {
       return [...(await ownEmail(caller)), ...(await live(caller, "webpush"))];
     },

@@ -176,14 +176,13 @@ export const notifyPlugin: FastifyPluginAsyncZod<NotifyDeps> = async (app, deps)
         own.map(async (channel) => {
           const medium = deps.media.get(channel.kind);
           const r = medium
-            ? await medium
-                .send(body, {
+            ? await (async () =>
+                medium.send(body, {
                   deliveryId: `test-${channel.id}-${nowMs}`,
                   attempt: 1,
                   body: JSON.stringify(body),
-                  channel,
-                })
-                .catch((e: Error) => ({ ok: false as const, reason: `send threw: ${e.message}` }))
+                  channel: prefs.opened(channel),
+                }))().catch((e: Error) => ({ ok: false as const, reason: `send threw: ${e.message}` }))
             : { ok: false as const, reason: unavailableReason(channel.kind, deps.media) ?? "not available" };
           return {
             channelId: channel.id,

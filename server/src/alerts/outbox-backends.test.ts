@@ -4,6 +4,7 @@
  * one database: each row delivered once, and a claim left by a worker that died taken over once
  * it expires.
  */
+import { randomBytes } from "node:crypto";
 import { expect, it } from "vitest";
 import { describeBackends } from "../../test/backends.js";
 import type { SqlClient } from "../db/sql/client.js";
@@ -11,6 +12,7 @@ import { migrateSql } from "../db/sql/migrate.js";
 import { createLogger } from "../logger.js";
 import type { AlertChannel, OutgoingDelivery, SendResult } from "./channels/types.js";
 import { claimRows, createOutbox, type Outbox } from "./outbox.js";
+import { createSecretBox, type SecretBox } from "./secret-box.js";
 
 const T0 = Date.UTC(2026, 4, 3, 12, 0, 0);
 const log = createLogger("silent");
@@ -66,10 +68,11 @@ function recordingMedium(
 function outbox(
   client: SqlClient,
   medium: AlertChannel,
-  o: { instanceId: string; now: () => number },
+  o: { instanceId: string; now: () => number; secretBox?: SecretBox },
 ): Outbox {
   return createOutbox(client, {
     media: new Map([["webhook", medium]]),
+    secretBox: o.secretBox ?? createSecretBox(randomBytes(32)),
     log,
     now: o.now,
     minBackoffMs: 1000,
@@ -89,6 +92,44 @@ const statusOf = async (client: SqlClient) =>
   );
 
 describeBackends("alert outbox", (open) => {
+  it("hands the medium the channel's secret opened; one sealed with another key fails the delivery, saying so", async () => {
+    const { client } = await open();
+    await migrateSql(client);
+    await seed(client, ["c-1", "c-2"], 1);
+    const key = createSecretBox(randomBytes(32));
+    const otherKey = createSecretBox(randomBytes(32));
+    await client.run("UPDATE alert_channel SET secret = ? WHERE id = 'c-1'", [
+      key.seal("c-1's secret 0123456789"),
+    ]);
+    await client.run("UPDATE alert_channel SET secret = ? WHERE id = 'c-2'", [otherKey.seal("c-2's secret")]);
+    const given: Record<string, string | null> = {};
+    const box = outbox(
+      client,
+      recordingMedium("a", [], async (d) => {
+        given[d.channel.id] = d.channel.secret;
+        return { ok: true };
+      }),
+      { instanceId: "a", now: () => T0, secretBox: key },
+    );
+    box.start();
+    try {
+      await box.lookedOnce();
+      expect(given).toEqual({ "c-1": "c-1's secret 0123456789" });
+      const rows = await client.query<{ delivery_id: string; status: string; last_error: string | null }>(
+        "SELECT delivery_id, status, last_error FROM alert_outbox ORDER BY id",
+      );
+      expect(rows.map((r) => [r.delivery_id, r.status])).toEqual([
+        ["c-1-d000", "delivered"],
+        ["c-2-d000", "failed"],
+      ]);
+      expect(rows[1]?.last_error).toMatch(
+        /does not open with this server's secret key.*COLDTRAIL_SECRET_KEY/,
+      );
+    } finally {
+      await box.stop();
+    }
+  });
+
   it("delivers each channel's rows in order, retries a failure with the same delivery id, then prunes", async () => {
     const { client } = await open();
     await migrateSql(client);

@@ -6,11 +6,14 @@ import type { Logger } from "../logger.js";
 import { toChannel } from "./channel-store.js";
 import { createLaneChain, type LaneOrder } from "./channels/lane-chain.js";
 import { type AlertChannel, type GroupedDelivery, type SendResult, sendInOrder } from "./channels/types.js";
+import type { SecretBox } from "./secret-box.js";
 import type { Channel, ChannelKind } from "./types.js";
 import type { AlertPayload } from "./view.js";
 
 export interface OutboxOptions {
   media: ReadonlyMap<ChannelKind, AlertChannel>;
+  /** Opens channel secrets for the medium (they are stored sealed). */
+  secretBox: SecretBox;
   log: Logger;
   now(): number;
   minBackoffMs: number;
@@ -333,9 +336,21 @@ export function createOutbox(sql: SqlClient, opts: OutboxOptions) {
     if (!channel) return [{ ok: false, reason: "channel not found" }];
     if (head.body === null) return [{ ok: false, reason: "event body missing" }];
     if (!medium) return [{ ok: false, reason: `no ${channel.kind} sender configured on this server` }];
+    let opened: Channel;
+    try {
+      opened =
+        channel.secret === null ? channel : { ...channel, secret: opts.secretBox.open(channel.secret) };
+    } catch (e) {
+      return [{ ok: false, reason: (e as Error).message }];
+    }
     const items: GroupedDelivery[] = rows.map((r) => ({
       alert: JSON.parse(r.body as string) as AlertPayload,
-      delivery: { deliveryId: r.delivery_id, attempt: r.attempts + 1, body: r.body as string, channel },
+      delivery: {
+        deliveryId: r.delivery_id,
+        attempt: r.attempts + 1,
+        body: r.body as string,
+        channel: opened,
+      },
     }));
     const threw = (e: Error) => ({ ok: false as const, reason: `send threw: ${e.message}` });
     const group = grouped && items.length > 1 && medium.sendGroup ? medium.sendGroup.bind(medium) : null;

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 /**
  * The alert store's contract on both backends (SQLite and a real PostgreSQL): a change, its audit
  * entry, its event and its outbox rows commit in one transaction (or not at all, when its guard
@@ -9,9 +10,12 @@ import { type AccountsWorld, openAccountsWorld, T0 } from "../accounts/test-worl
 import type { SqlClient } from "../db/sql/client.js";
 import { ADMIN, type Caller } from "../registry/caller.js";
 import { type ChannelStore, createChannelStore } from "./channel-store.js";
+import { createSecretBox } from "./secret-box.js";
 import { resolveAlertSettings } from "./settings.js";
 import { type AlertStore, createAlertStore } from "./store.js";
 import { type AlertIntent, subjectText } from "./types.js";
+
+const box = createSecretBox(randomBytes(32));
 
 const settingsOf = () => {
   const r = resolveAlertSettings({});
@@ -62,7 +66,7 @@ describeBackends("alert store", (open) => {
   let hookId: string;
   beforeEach(async () => {
     w = await openAccountsWorld(await open());
-    channels = createChannelStore(w.sql);
+    channels = createChannelStore(w.sql, box);
     store = storeOn(w.sql, channels);
     donor = await w.member("donor", await w.site("Bank"), "Dora");
     hookId = (await channels.create(donor, { kind: "webhook", target: "https://h.example.org/dora" }, T0))
@@ -202,8 +206,8 @@ describeBackends("alert store: the SSE cursor across instances", (open) => {
     const w = await openAccountsWorld(database);
     const second = await database.connect();
     const donor = await w.member("donor", await w.site("Bank"), "Dora");
-    const a = storeOn(w.sql, createChannelStore(w.sql));
-    const b = storeOn(second, createChannelStore(second));
+    const a = storeOn(w.sql, createChannelStore(w.sql, box));
+    const b = storeOn(second, createChannelStore(second, box));
     const seen: number[] = [];
     let cursor = 0;
     let writing = true;

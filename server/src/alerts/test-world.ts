@@ -3,6 +3,7 @@
  * ALERTS_DDL until the lead appends it as a migration), the real registry, and an injected clock.
  * Used by this folder's tests and by server/test/alerts*.test.ts; not used by the server.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +21,7 @@ import { type AlertingDeps, createAlerting } from "./alerting.js";
 import type { StoredReading } from "./engine.js";
 import { alertsPlugin, channelsPlugin } from "./routes.js";
 import { ALERTS_DDL } from "./schema.js";
+import { createSecretBox } from "./secret-box.js";
 
 export const TEST_ADMIN_TOKEN = "alerts-test-admin-token-0123";
 /** 3 May 2026, 12:00 UTC. */
@@ -48,6 +50,8 @@ export function createTestWorld(
   const log = createLogger(process.env.COLDTRAIL_TEST_LOG ?? "silent");
   let nowMs = T0;
   const now = opts.realClock ? Date.now : () => nowMs;
+  // One key for the world's life, as a server keeps one: rebuilt alerting opens what it sealed.
+  const secretBox = createSecretBox(randomBytes(32));
   const build = () =>
     createAlerting({
       sql,
@@ -59,6 +63,7 @@ export function createTestWorld(
       tickEveryMs: 0,
       // Tests deliver to receivers on 127.0.0.1 (COLDTRAIL_WEBHOOK_ALLOW_PRIVATE=1 in a server).
       webhookPolicy: { allowPrivate: true, ownPorts: () => [] },
+      secretBox,
       ...opts,
     });
   let alerting = build();

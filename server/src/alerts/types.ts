@@ -187,7 +187,11 @@ export interface Channel {
   ownerId: string;
   kind: ChannelKind;
   target: string;
-  /** HMAC key of webhooks, or a web push subscription's keys (JSON); never leaves the server after creation. */
+  /**
+   * HMAC key of webhooks, or a web push subscription's keys (JSON); never leaves the server after
+   * creation. As stored: sealed (alerts/secret-box.ts), except in the delivery a medium is handed,
+   * where the outbox has opened it.
+   */
   secret: string | null;
   /** null: every unit the owner may see. */
   unitIds: string[] | null;

@@ -24,6 +24,7 @@ import type { TrustProxy } from "../trust-proxy.js";
 import { type AuthOptions, registerAuth } from "./auth.js";
 import { registerCors } from "./cors.js";
 import { registerJsonBodies } from "./json-body.js";
+import { OPENAPI_SECURITY, OPENAPI_SECURITY_SCHEMES, registerOpenApiSecurity } from "./openapi-security.js";
 import { registerRateLimits } from "./rate-limits.js";
 import { registerSecurityHeaders } from "./security-headers.js";
 
@@ -79,6 +80,7 @@ export async function createApi(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  registerOpenApiSecurity(app as unknown as FastifyInstance);
   await app.register(fastifySwagger, {
     openapi: {
       info: {
@@ -86,8 +88,8 @@ export async function createApi(
         description: "Temperature history and safety verdicts of donated human milk. See DESIGN.md.",
         version: "1.0.0",
       },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
-      security: [{ bearer: [] }],
+      components: { securitySchemes: OPENAPI_SECURITY_SCHEMES },
+      security: OPENAPI_SECURITY,
     },
     transform: jsonSchemaTransform,
   });

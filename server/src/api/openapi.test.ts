@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { SESSION_COOKIE } from "../accounts/index.js";
 import { createLogger } from "../logger.js";
 import { createApi } from "./app.js";
 import { errorResponses } from "./schemas/common.js";
@@ -36,6 +37,60 @@ describe("the OpenAPI document", () => {
       .filter(({ op }) => !op.responses?.["4XX"] || !op.responses?.["5XX"])
       .map((o) => o.route);
     expect(withoutErrors).toEqual([]);
+  });
+});
+
+describe("the OpenAPI document's security", () => {
+  type SecurityDoc = {
+    components: { securitySchemes: Record<string, Record<string, string>> };
+    security: Record<string, string[]>[];
+    paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>;
+  };
+  const load = async () =>
+    (await t.app.inject({ method: "GET", url: "/api/openapi.json" })).json() as SecurityDoc;
+
+  it("names the bearer token and the session cookie as alternatives for every route that says nothing", async () => {
+    const doc = await load();
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.components.securitySchemes.session).toMatchObject({
+      type: "apiKey",
+      in: "cookie",
+      name: SESSION_COOKIE,
+    });
+    expect(doc.components.securitySchemes.session?.description).toContain("X-CSRF-Token");
+    // Two requirement objects: either one (one object with both keys would mean both at once).
+    expect(doc.security).toEqual([{ bearer: [] }, { session: [] }]);
+    expect(doc.paths["/api/v1/units"]?.get).toBeDefined();
+    expect(doc.paths["/api/v1/me/export"]?.get).toBeDefined();
+    expect(doc.paths["/api/v1/units"]?.get?.security).toBeUndefined();
+    expect(doc.paths["/api/v1/me/export"]?.get?.security).toBeUndefined();
+  });
+
+  it("marks the alert stream with ?token= too, and the public routes with none", async () => {
+    const doc = await load();
+    expect(doc.paths["/api/v1/alerts/stream"]?.get?.security).toEqual([
+      { bearer: [] },
+      { session: [] },
+      { queryToken: [] },
+    ]);
+    expect(doc.components.securitySchemes.queryToken).toMatchObject({
+      type: "apiKey",
+      in: "query",
+      name: "token",
+    });
+    for (const [path, method] of [
+      ["/api/v1/sessions", "post"],
+      ["/api/v1/invitations/{token}/accept", "post"],
+      ["/api/v1/passports/{code}", "get"],
+      ["/api/v1/healthz", "get"],
+    ] as const) {
+      expect([path, doc.paths[path]?.[method]?.security]).toEqual([path, []]);
+    }
+    // Every scheme a route names is declared.
+    const named = Object.values(doc.paths).flatMap((ops) =>
+      Object.values(ops).flatMap((op) => (op.security ?? []).flatMap((r) => Object.keys(r))),
+    );
+    expect(named.filter((n) => !(n in doc.components.securitySchemes))).toEqual([]);
   });
 });
 

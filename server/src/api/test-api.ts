@@ -3,6 +3,7 @@
  * a temporary directory, an injected clock, no sockets (`app.inject`) and no broker. Used by the
  * `*.test.ts` files next to the route plugins; not used by the server.
  */
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +11,7 @@ import { accountsBesideRegistry } from "../accounts/beside-registry.js";
 import { createSignInThrottle } from "../accounts/throttle.js";
 import { createAlerting } from "../alerts/alerting.js";
 import { resolveVapidKeys } from "../alerts/push/vapid.js";
+import { createSecretBox } from "../alerts/secret-box.js";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/open.js";
 import { createSqliteClient } from "../db/sql/sqlite.js";
@@ -63,6 +65,7 @@ export async function createTestApi(opts: { dashboard?: boolean; log?: Logger } 
     publicUrl: PUBLIC_URL,
     tickEveryMs: 0,
     vapid: vapidOf(resolveVapidKeys({ dataDir: dir })),
+    secretBox: createSecretBox(randomBytes(32)),
   });
   const issued: { probeId: string; secret: string }[] = [];
   const changedUnits: string[] = [];

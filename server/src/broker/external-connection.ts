@@ -38,6 +38,8 @@ export interface ExternalConnectionDeps {
   receiveMaximum?: number;
   /** Payload and topic bytes read ahead of the journal commits, at most (read-window.ts). */
   maxPendingBytes?: number;
+  /** MQTT 5 Session Expiry Interval, seconds, once disconnected. Default: never expires. */
+  sessionExpiryS?: number;
   log: Logger;
   /** Told each time this connection becomes subscribed (true) or goes away (false). */
   onConnected(connected: boolean): void;
@@ -94,7 +96,7 @@ export async function connectExternalConnection(deps: ExternalConnectionDeps): P
     protocolVersion: deps.protocolVersion,
     ...(deps.protocolVersion === 5 && {
       properties: {
-        sessionExpiryInterval: SESSION_NEVER_EXPIRES,
+        sessionExpiryInterval: deps.sessionExpiryS ?? SESSION_NEVER_EXPIRES,
         receiveMaximum: deps.receiveMaximum ?? DEFAULT_RECEIVE_MAXIMUM,
       },
     }),

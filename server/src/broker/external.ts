@@ -44,10 +44,18 @@ export interface ExternalBrokerDeps {
    * Not used without a share group (the ingest connection then sees every reading).
    */
   judge?: (msg: IncomingMessage) => void;
+  /**
+   * The judging connection's MQTT 5 Session Expiry Interval, seconds (default 300): the broker
+   * keeps its queue across a restart or a blip, and drops it once a retired instance stays gone.
+   */
+  judgeSessionExpiryS?: number;
   now?: () => number;
   /** [0, 1) for the back-off jitter; default Math.random. */
   random?: () => number;
 }
+
+/** The judging session's expiry when none is given (COLDTRAIL_MQTT_JUDGE_SESSION_EXPIRY_S's default). */
+export const DEFAULT_JUDGE_SESSION_EXPIRY_S = 300;
 
 /** What the judging connection subscribes to: the topics that carry readings (not status). */
 export const JUDGING_FILTERS = PROBE_TOPIC_FILTERS.filter((f) => !f.endsWith("/status"));
@@ -217,6 +225,7 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
         ...common(i),
         clientId: `${base}-judge`,
         protocolVersion: 5,
+        sessionExpiryS: deps.judgeSessionExpiryS ?? DEFAULT_JUDGE_SESSION_EXPIRY_S,
         filters: JUDGING_FILTERS,
         // Judged, never journaled: acknowledged to the broker once handed over (nothing durable here).
         ingest: async (msg) => {

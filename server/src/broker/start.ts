@@ -98,6 +98,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     receiveMaximum: mqtt.ingest.receiveMaximum,
     protocol: mqtt.ingest.protocol,
     adoptAfterS: mqtt.ingest.adoptAfterS,
+    judgeSessionExpiryS: mqtt.ingest.judgeSessionExpiryS,
     log: log.child({ component: "mqtt" }),
     metrics: deps.metrics,
     ingest: deps.ingest,
