@@ -62,9 +62,9 @@ export function createReadingRouter(concurrency: number): mqemitter.MQEmitter {
     },
     on(topic: string, listener: Listener, callback?: () => void) {
       if (couldMatchReadingTopic(topic)) {
-        let set = readers.get(topic);
-        if (!set) readers.set(topic, (set = new Set()));
+        const set = readers.get(topic) ?? new Set<Listener>();
         set.add(listener);
+        readers.set(topic, set);
       }
       inner.on(topic, listener, callback);
       return router;
@@ -118,9 +118,9 @@ export function createReadingPersistence(): unknown {
   inner.addSubscriptions = (client, subs, cb) => {
     for (const s of subs) {
       if (!couldMatchReadingTopic(s.topic)) continue;
-      let set = readers.get(client.id);
-      if (!set) readers.set(client.id, (set = new Set()));
+      const set = readers.get(client.id) ?? new Set<string>();
       set.add(s.topic);
+      readers.set(client.id, set);
     }
     return add(client, subs, cb);
   };
