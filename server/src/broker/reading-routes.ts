@@ -20,10 +20,14 @@ const PROBES_PREFIX = `${TOPIC_ROOT}/probes/`;
 
 /** Is `topic` a probe's reading topic (`<root>/probes/<id>/readings` or `…/temp_c`)? */
 export function isReadingTopic(topic: string): boolean {
-  if (!topic.startsWith(PROBES_PREFIX)) return false;
-  const slash = topic.indexOf("/", PROBES_PREFIX.length);
-  if (slash <= PROBES_PREFIX.length || topic.indexOf("/", slash + 1) !== -1) return false;
-  return READING_KINDS.has(topic.slice(slash + 1));
+  // Asked twice a message: no substring is made.
+  const slash = topic.lastIndexOf("/");
+  return (
+    slash > PROBES_PREFIX.length &&
+    (topic.endsWith("/readings") || topic.endsWith("/temp_c")) &&
+    topic.startsWith(PROBES_PREFIX) &&
+    topic.indexOf("/", PROBES_PREFIX.length) === slash
+  );
 }
 
 /** Could the MQTT topic filter `filter` match some probe's reading topic? Errs towards yes. */
