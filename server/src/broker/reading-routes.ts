@@ -8,7 +8,7 @@ import mqemitter from "mqemitter";
  * no subscription could match a reading topic. Every reading is acknowledged and ingested first;
  * aedes then looks the topic up twice (live subscribers, stored offline ones) and almost always
  * finds nobody: probes subscribe only under their own id, and not to their readings (issue #12:
- * ~6% of the live path's CPU). Both wrappers use only the documented options of aedes (`mq`,
+ * measured alone, aedes' publish of a reading took 4.5 µs with the look-ups and 3.9 µs without). Both wrappers use only the documented options of aedes (`mq`,
  * `persistence`) and the public methods of mqemitter and aedes-persistence. A subscription whose
  * filter could match any reading topic (`#`, `coldtrail/v1/probes/+/readings`, a probe's own
  * `…/readings`, a `$share/…` one) turns the shortcut off until it is gone.
