@@ -1,4 +1,47 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import {
+  Counter,
+  type CounterConfiguration,
+  collectDefaultMetrics,
+  Gauge,
+  type LabelValues,
+  Registry,
+} from "prom-client";
+
+/** Counts added on the hot path, once a message: a plain addition. */
+export interface Tally {
+  add(n?: number): void;
+}
+
+/**
+ * A counter for the hot path: `tally(labels)` gives a Tally whose additions the counter takes in
+ * when it is read (scrape or `get()`), through its `collect`. prom-client's own `inc` hashes and
+ * validates the labels and allocates on every call (issue #12).
+ */
+function hotCounter<L extends string>(config: CounterConfiguration<L>) {
+  const pending: { labels: LabelValues<L> | null; n: number }[] = [];
+  const counter = new Counter<L>({
+    ...config,
+    collect() {
+      for (const t of pending) {
+        if (t.n === 0) continue;
+        if (t.labels) this.inc(t.labels, t.n);
+        else this.inc(t.n);
+        t.n = 0;
+      }
+    },
+  });
+  return Object.assign(counter, {
+    tally(labels?: LabelValues<L>): Tally {
+      const t = { labels: labels ?? null, n: 0 };
+      pending.push(t);
+      return {
+        add(n = 1) {
+          t.n += n;
+        },
+      };
+    },
+  });
+}
 
 /** Prometheus metrics; every name starts with `coldtrail_` (DESIGN.md). */
 export function createMetrics(gauges: {
@@ -10,13 +53,13 @@ export function createMetrics(gauges: {
   collectDefaultMetrics({ register: registry, prefix: "coldtrail_process_" });
   const metrics = {
     registry,
-    messages: new Counter({
+    messages: hotCounter({
       name: "coldtrail_ingest_messages_total",
       help: "MQTT messages received from probes, by topic kind",
       labelNames: ["kind"] as const,
       registers: [registry],
     }),
-    readings: new Counter({
+    readings: hotCounter({
       name: "coldtrail_ingest_readings_total",
       help: "Readings accepted and journaled",
       registers: [registry],

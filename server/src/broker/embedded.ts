@@ -27,6 +27,7 @@ import {
   QUEUE_LIMIT,
 } from "./limits.js";
 import { createLoginThrottle } from "./login-throttle.js";
+import { createReadingPersistence, createReadingRouter } from "./reading-routes.js";
 import { createTokenBucket, type TokenBucket } from "./token-bucket.js";
 
 export interface EmbeddedBrokerDeps {
@@ -63,6 +64,9 @@ export interface EmbeddedBroker {
   disconnectProbe(probeId: string): number;
   close(): Promise<void>;
 }
+
+/** aedes' default `concurrency`: messages its router delivers at once. */
+const AEDES_CONCURRENCY = 100;
 
 /** MQTT 3.1.1 CONNACK return codes (spec §3.2.2.3). */
 const IDENTIFIER_REJECTED = 2;
@@ -150,6 +154,9 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
     connectTimeout: deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     queueLimit: QUEUE_LIMIT,
     maxInflightInbound: MAX_INFLIGHT_PER_CONNECTION,
+    // aedes' own defaults, except that a reading nobody subscribed to is not looked up twice.
+    mq: createReadingRouter(AEDES_CONCURRENCY),
+    persistence: createReadingPersistence(),
     // aedes checks this for MQTT 3.1 only; authenticate checks it for every version.
     maxClientsIdLength: MAX_CLIENT_ID_CHARS,
     authenticate(client: ProbeClient, username, password, done) {

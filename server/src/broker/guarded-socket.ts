@@ -10,6 +10,12 @@ import { createFrameGuard } from "./frame-guard.js";
  */
 export class GuardedSocket extends Duplex {
   readonly socket: Socket;
+  /**
+   * The socket was paused because this stream's buffer was full. `_read` resumes it only then:
+   * `resume()` on a flowing socket still queues a tick and a read of it, on every read aedes makes
+   * (issue #12).
+   */
+  #socketPaused = false;
 
   constructor(socket: Socket, maxPacketBytes: number, onRefused: (reason: string) => void) {
     super({ allowHalfOpen: false });
@@ -23,7 +29,10 @@ export class GuardedSocket extends Duplex {
         this.destroy();
         return;
       }
-      if (!this.push(chunk)) socket.pause();
+      if (!this.push(chunk)) {
+        this.#socketPaused = true;
+        socket.pause();
+      }
     });
     socket.on("end", () => this.push(null));
     socket.on("error", (err) => this.destroy(err));
@@ -31,6 +40,8 @@ export class GuardedSocket extends Duplex {
   }
 
   override _read(): void {
+    if (!this.#socketPaused) return;
+    this.#socketPaused = false;
     this.socket.resume();
   }
 

@@ -220,4 +220,30 @@ describe("journal rows", () => {
     expect(db.pragma("synchronous", { simple: true })).toBe(2);
     db.close();
   });
+
+  it("peek returns whole messages, in order, until it holds `limit` readings, whatever the messages' sizes", async () => {
+    const db = fileDb();
+    const journal = createJournal(db, { maxWaitMs: 0 });
+    // Sizes that change under the reader: big, then single readings, then big again.
+    const sizes = [7, 1, 1, 1, 1, 1, 1, 1, 1, 5, 1, 9, 1];
+    let i = 0;
+    for (const n of sizes) {
+      await journal.append(
+        Array.from({ length: n }, () => reading("p-1", i++)),
+        1_780_000_200_000,
+      );
+    }
+    const pages: number[][] = [];
+    let cursor = 0;
+    for (;;) {
+      const page = journal.peek(6, cursor);
+      if (page.length === 0) break;
+      pages.push(page.map((e) => e.seq as number));
+      cursor = (page.at(-1) as (typeof page)[number]).id;
+    }
+    // Each page: whole messages, stopping at the first that brings it to 6 or more readings.
+    const seqs = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+    expect(pages).toEqual([seqs(0, 7), seqs(7, 13), seqs(13, 20), seqs(20, 30), seqs(30, 31)]);
+    db.close();
+  });
 });

@@ -72,15 +72,21 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
   const insert = db.prepare(
     "INSERT INTO journal_message (probe_id, received_ms, count, readings) VALUES (?, ?, ?, ?)",
   );
-  const select = db.prepare(
-    "SELECT id, probe_id, received_ms, readings FROM journal_message WHERE id > ? ORDER BY id",
-  );
+  // Rows as arrays (raw), at most a given number a query: `peek` asks for about as many messages
+  // as it needs readings, judged by the size of the messages it read last.
+  const select = db
+    .prepare(
+      "SELECT id, probe_id, received_ms, readings FROM journal_message WHERE id > ? ORDER BY id LIMIT ?",
+    )
+    .raw();
   const remove = db.prepare("DELETE FROM journal_message WHERE id <= ?");
   const count = db.prepare("SELECT coalesce(sum(count), 0) FROM journal_message").pluck();
   const removedCount = db
     .prepare("SELECT coalesce(sum(count), 0) FROM journal_message WHERE id <= ?")
     .pluck();
   let depth = count.get() as number;
+  /** Readings per message in the last rows `peek` read: how many rows its next query asks for. */
+  let readingsPerMessage = 1;
   const acknowledge = db.transaction((upToId: number) => {
     const removed = removedCount.get(upToId) as number;
     remove.run(upToId);
@@ -210,18 +216,25 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
     appendThen,
     peek(limit, afterId = 0) {
       const out: JournalEntry[] = [];
-      for (const m of select.iterate(afterId) as Iterable<{
-        id: number;
-        probe_id: string;
-        received_ms: number;
-        readings: unknown;
-      }>) {
-        const { id, probe_id: probeId, received_ms: receivedMs } = m;
-        const read = forEachJournalReading(m.readings, (tsMs, tempC, seq, serverTimed) => {
-          out.push({ id, probeId, tsMs, tempC, seq, serverTimed, receivedMs });
-        });
-        if (!read.ok) throw new Error(`journal message ${id} of probe ${probeId}: ${read.reason}`);
-        if (out.length >= limit) break;
+      let after = afterId;
+      while (out.length < limit) {
+        const want = Math.max(1, Math.ceil((limit - out.length) / readingsPerMessage));
+        const rows = select.all(after, want) as [number, string, number, unknown][];
+        let readings = 0;
+        let messages = 0;
+        for (const [id, probeId, receivedMs, value] of rows) {
+          const before = out.length;
+          const read = forEachJournalReading(value, (tsMs, tempC, seq, serverTimed) => {
+            out.push({ id, probeId, tsMs, tempC, seq, serverTimed, receivedMs });
+          });
+          if (!read.ok) throw new Error(`journal message ${id} of probe ${probeId}: ${read.reason}`);
+          readings += out.length - before;
+          messages++;
+          after = id;
+          if (out.length >= limit) break;
+        }
+        if (messages > 0) readingsPerMessage = Math.max(1, readings / messages);
+        if (rows.length < want) break;
       }
       return out;
     },
