@@ -65,6 +65,8 @@ export interface StartOptions {
   onStored?: (readings: readonly Reading[]) => void;
   /** A built dashboard to serve at / (see dashboard/build.ts). */
   dashboardDir?: string;
+  /** How often the alert timers run (default 15 s); 0: only on `tickAlerts()` (tests replaying history). */
+  alertTickEveryMs?: number;
 }
 
 const LIVE_FLUSH_MS = 2000;
@@ -223,6 +225,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     webhookPolicy: { allowPrivate: config.webhooks.allowPrivate, ownPorts: () => ownPorts },
     vapid: vapid.keys,
     ...(alertLeases && { changeGuard: alertLeases.changeGuard }),
+    ...(opts.alertTickEveryMs !== undefined && { tickEveryMs: opts.alertTickEveryMs }),
     instanceId: config.ha.instanceId,
   });
   pipeline.onStored(checkpoints.observe);
