@@ -10,7 +10,8 @@
  *
  * Every vitest worker (and every server process a test starts) gets the same shift at its start;
  * the browser pages of dashboard/test/browser-kit.ts follow it (their clock is installed at the
- * worker's time). PostgreSQL and InfluxDB keep the real time: combine with COLDTRAIL_SKIP_POSTGRES=1
+ * worker's time) when the moment is later than the real now: pick tomorrow's midnight, not last
+ * night's (with a moment in the past the pages were seen keeping the real time). PostgreSQL and InfluxDB keep the real time: combine with COLDTRAIL_SKIP_POSTGRES=1
  * and COLDTRAIL_SKIP_INFLUX=1 unless the test does not compare their clocks with ours.
  */
 const target = Date.parse(process.env.COLDTRAIL_FAKE_NOW ?? "");
