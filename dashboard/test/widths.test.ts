@@ -28,6 +28,8 @@ let browser: Browser;
 let distDir: string;
 const unit: Record<"wide" | "words", string> = { wide: "", words: "" };
 let batch: { id: string; code: string };
+/** A batch whose label words are as long as they get: a two-digit day of "Sept", 10,000 ml. */
+let longLabel: { id: string; code: string };
 
 beforeAll(async () => {
   distDir = await buildDashboard({ outDir: mkdtempSync(join(tmpdir(), "coldtrail-dash-")) });
@@ -71,6 +73,15 @@ beforeAll(async () => {
       })
     ).status,
   ).toBe(200);
+  const l = await s.api<{ id: string; code: string }>("POST", "/api/v1/batches", {
+    unitId: unit.words,
+    expressedAt: "2026-09-30T10:00:00.000Z",
+    at: new Date(now - 2 * HOUR).toISOString(),
+    state: "frozen",
+    volumeMl: 10_000,
+  });
+  expect(l.status).toBe(201);
+  longLabel = l.body;
   await s.parts.forwarder.drain();
   web = await serveDashboard(distDir, s.httpUrl);
   browser = await launchChromium();
@@ -143,6 +154,23 @@ const VISITS: Visit[] = [
     ready: (p) => p.locator(".verdict-banner, .verdict, [data-verdict]").first().waitFor(),
   },
 ];
+
+describe("the bag label with its longest words", () => {
+  it("keeps everything inside 50 x 30 mm", async () => {
+    const { ctx, page } = await openPage(browser, PHONE);
+    await ctx.addInitScript((t) => localStorage.setItem("coldtrail.adminToken", t), ADMIN_TOKEN);
+    await page.goto(`${web.url}/batches/${longLabel.id}/label`);
+    const label = page.locator(".bag-label");
+    await label.getByText(/^Expressed /).waitFor();
+    expect(await label.locator(".label-expressed").textContent()).toBe("Expressed 30 Sept 2026");
+    expect(await label.locator(".label-volume").textContent()).toBe("10000 ml");
+    expect(
+      await label.evaluate((l) => [l.scrollWidth - l.clientWidth, l.scrollHeight - l.clientHeight]),
+    ).toEqual([0, 0]);
+    await shot(page, "wide-label");
+    await ctx.close();
+  });
+});
 
 describe("worst-case names at 390 px", () => {
   it.each(VISITS.map((v) => [v.name, v] as const))("%s fits the screen", async (name, visit) => {
