@@ -54,6 +54,8 @@ export async function openPage(
     locale: "en-GB",
     ...(storageState && { storageState }),
   });
+  // An audit at a faked moment (test/fake-now.mjs): the page's clock starts at this process's.
+  if (process.env.COLDTRAIL_FAKE_NOW) await ctx.clock.install({ time: Date.now() });
   const page = await ctx.newPage();
   page.on("pageerror", (e) => pageErrors.push(`${page.url()}: ${e.message}`));
   page.on("console", (m) => {

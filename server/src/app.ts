@@ -69,6 +69,8 @@ export interface StartOptions {
   onStored?: (readings: readonly Reading[]) => void;
   /** A built dashboard to serve at / (see dashboard/build.ts). */
   dashboardDir?: string;
+  /** How often the alert timers run (default 15 s); 0: only on `tickAlerts()` (tests replaying history). */
+  alertTickEveryMs?: number;
 }
 
 const LIVE_FLUSH_MS = 2000;
@@ -237,6 +239,7 @@ export async function startColdtrail(config: Config, opts: StartOptions = {}): P
     vapid: vapid.keys,
     secretBox,
     ...(alertLeases && { changeGuard: alertLeases.changeGuard }),
+    ...(opts.alertTickEveryMs !== undefined && { tickEveryMs: opts.alertTickEveryMs }),
     instanceId: config.ha.instanceId,
   });
   // Several instances on one PostgreSQL: the others' alert events reach this one's SSE streams.

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { inject } from "vitest";
 import { uniqueDatabaseName } from "../../test/influxd.js";
-import { type Coldtrail, startColdtrail } from "../src/app.js";
+import { type Coldtrail, type StartOptions, startColdtrail } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/logger.js";
 
@@ -25,6 +25,7 @@ export interface TestServer extends Coldtrail {
 export async function startTestServer(
   env: Record<string, string> = {},
   dataDir?: string,
+  opts: Pick<StartOptions, "alertTickEveryMs"> = {},
 ): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "coldtrail-test-"));
   const config = loadConfig({
@@ -37,7 +38,7 @@ export async function startTestServer(
     COLDTRAIL_LOG_LEVEL: process.env.COLDTRAIL_TEST_LOG ?? "silent",
     ...env,
   });
-  const app = await startColdtrail(config, { log: createLogger(config.logLevel) });
+  const app = await startColdtrail(config, { log: createLogger(config.logLevel), ...opts });
   return {
     ...app,
     dataDir: dir,

@@ -16,8 +16,12 @@ const run = promisify(execFile);
 
 type Readings = { readings: { ts: string; temp_c: number; seq?: number | null }[] };
 
-// Slightly ahead of now, so that readings fall inside the attachment that starts at registration.
-const T0 = Math.ceil(Date.now() / 1000) * 1000 + 5000;
+/**
+ * Just after registration, so that readings fall inside the attachment that starts then. Taken
+ * once the probes exist, not at module load: on a loaded machine starting the server alone can
+ * take longer than any head start given at load, and the first reading then fell before it.
+ */
+let T0: number;
 let s: TestServer;
 let a: RegisteredProbe;
 let b: RegisteredProbe;
@@ -26,6 +30,7 @@ beforeAll(async () => {
   s = await startTestServer();
   a = await registerProbe(s, { name: "donor freezer" });
   b = await registerProbe(s, { name: "other freezer" });
+  T0 = Math.ceil(Date.now() / 1000) * 1000 + 1000;
 });
 afterAll(async () => s?.cleanup());
 

@@ -212,14 +212,15 @@ describeBackends("alert store: the SSE cursor across instances", (open) => {
     let cursor = 0;
     let writing = true;
     const reader = (async () => {
-      while (writing || seen.length < 80) {
-        // Read before the query: an empty page read while the last change was committing is no
-        // proof that nothing is left (the loop stopped one event short that way).
-        const done = !writing;
+      for (;;) {
+        // Whether the writers had finished is read BEFORE the query: a read that began while the
+        // last change was committing can come back without it after the writers finished, and
+        // must not end the reading (a loaded machine once ended it at 79 of 80 that way).
+        const finished = !writing;
         const page = await a.eventsAfter(ADMIN, cursor, 1000);
         for (const e of page) seen.push(e.id);
         cursor = page.at(-1)?.id ?? cursor;
-        if (done && page.length === 0) break;
+        if (finished && page.length === 0) break;
       }
     })();
     const instance = async (store: AlertStore, prefix: string) => {

@@ -79,6 +79,14 @@ describe("clock-skew detector", () => {
     expect(t.active.has(KEY)).toBe(false);
   });
 
+  it("does not take a buffer replayed one reading a message at a one-minute interval for a live clock", () => {
+    const { msg } = world();
+    // 60 s of readings per message arriving a second apart: the timestamps race ahead of the wall
+    // clock by as much as the live tolerance, which once let a fast replay (a simulator scenario
+    // on a loaded machine) raise clock-skew.
+    for (let i = 0; i < 10; i++) expect(msg([T0 - (40 - i) * MIN], T0 + i * 1000)).toEqual([]);
+  });
+
   it("raises when ingest refuses the probe's readings as too far in the future, once", () => {
     const { t, d } = world();
     expect(t.call(d, "onRejected", { probeId: "probe-clock", reason: "invalid", nowMs: T0 })).toEqual([]);

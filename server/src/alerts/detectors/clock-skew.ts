@@ -45,12 +45,15 @@ export function clockSkewDetector(): Detector<typeof KIND> {
       const clock = clockOf(probeId);
       // A live probe's clock runs with the server's: between two messages, its timestamps advance
       // about as much as the arrival times do. A buffer replayed one reading a message advances
-      // far faster; that is a probe catching up, not a clock that is off.
+      // far faster; that is a probe catching up, not a clock that is off. The wall clock must also
+      // have moved at least half as far as the timestamps: a one-minute replay (60 s of readings a
+      // message, a second apart) is within the 60 s tolerance but is no live clock.
       const prev = clock.last;
       clock.last = { receivedMs: received, newestMs: newest };
       const dWall = prev ? received - prev.receivedMs : 0;
       const dEvent = prev ? newest - prev.newestMs : 0;
-      const live = prev !== undefined && Math.abs(dEvent - dWall) <= Math.max(60_000, dWall / 2);
+      const live =
+        prev !== undefined && Math.abs(dEvent - dWall) <= Math.max(60_000, dWall / 2) && 2 * dWall >= dEvent;
       if (Math.abs(offsetMs) > s.clockSkewMaxMin * 60_000) {
         if (!live) {
           clock.skewed = 0;
