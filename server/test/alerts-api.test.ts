@@ -1,4 +1,3 @@
-import { type ClientRequest, type IncomingMessage, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { Aedes } from "aedes";
@@ -6,6 +5,7 @@ import mqtt from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { publishViaAedes } from "../src/alerts/channels/mqtt.js";
 import { call, createTestWorld, T0, TEST_ADMIN_TOKEN, type TestWorld } from "../src/alerts/test-world.js";
+import { openSseStream } from "./sse-stream.js";
 
 let w: TestWorld;
 const closers: (() => Promise<void> | void)[] = [];
@@ -14,52 +14,10 @@ afterEach(async () => {
   await w?.close();
 });
 
-interface SseEvent {
-  id: number;
-  event: string;
-  data: Record<string, unknown>;
-}
-
-/**
- * A real SSE connection over HTTP (node:http: destroying its socket closes the connection at once,
- * where an aborted fetch leaves undici's socket open for a few seconds).
- */
-async function openStream(base: string, lastEventId?: number) {
-  const events: SseEvent[] = [];
-  let buf = "";
-  const { req, res } = await new Promise<{ req: ClientRequest; res: IncomingMessage }>((resolve, reject) => {
-    const req = request(
-      `${base}/api/v1/alerts/stream`,
-      {
-        headers: {
-          authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
-          ...(lastEventId !== undefined && { "last-event-id": String(lastEventId) }),
-        },
-      },
-      (res) => resolve({ req, res }),
-    );
-    req.on("error", reject);
-    req.end();
+const openStream = (base: string, lastEventId?: number) =>
+  openSseStream(`${base}/api/v1/alerts/stream`, TEST_ADMIN_TOKEN, {
+    ...(lastEventId !== undefined && { lastEventId }),
   });
-  res.setEncoding("utf8");
-  res.on("data", (chunk: string) => {
-    buf += chunk;
-    let i = buf.indexOf("\n\n");
-    while (i >= 0) {
-      const block = buf.slice(0, i);
-      buf = buf.slice(i + 2);
-      const f: Record<string, string> = {};
-      for (const line of block.split("\n")) {
-        const m = /^([a-z]+): ?(.*)$/.exec(line);
-        if (m) f[m[1] as string] = m[2] as string;
-      }
-      if (f.data) events.push({ id: Number(f.id), event: f.event as string, data: JSON.parse(f.data) });
-      i = buf.indexOf("\n\n");
-    }
-  });
-  res.on("error", () => {});
-  return { contentType: res.headers["content-type"], events, close: () => req.destroy() };
-}
 
 const until = async (fn: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;

@@ -4,12 +4,12 @@
  * lease holder raising, a person acknowledging on one and resolving on the other), each event once,
  * in id order, with the same ids on both streams and in the alert_event table.
  */
-import { type ClientRequest, type IncomingMessage, request } from "node:http";
 import type { MqttClient } from "mqtt";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, connectProbe, startTestServer, type TestServer, waitFor } from "./harness.js";
 import { type PostgresHarness, startPostgres } from "./postgres.js";
+import { openSseStream } from "./sse-stream.js";
 
 const skip = process.env.COLDTRAIL_SKIP_POSTGRES === "1";
 
@@ -19,46 +19,11 @@ interface SseEvent {
   alertId: string;
 }
 
-/** A real SSE connection (node:http: destroying its socket ends the connection at once). */
-async function openStream(base: string, lastEventId?: number) {
-  const events: SseEvent[] = [];
-  let buf = "";
-  const { req, res } = await new Promise<{ req: ClientRequest; res: IncomingMessage }>((resolve, reject) => {
-    const req = request(
-      `${base}/api/v1/alerts/stream`,
-      {
-        headers: {
-          authorization: `Bearer ${ADMIN_TOKEN}`,
-          ...(lastEventId !== undefined && { "last-event-id": String(lastEventId) }),
-        },
-      },
-      (res) => resolve({ req, res }),
-    );
-    req.on("error", reject);
-    req.end();
+const openStream = (base: string, lastEventId?: number) =>
+  openSseStream<SseEvent>(`${base}/api/v1/alerts/stream`, ADMIN_TOKEN, {
+    ...(lastEventId !== undefined && { lastEventId }),
+    map: (m) => ({ id: m.id, type: String(m.data.event), alertId: String(m.data.id) }),
   });
-  res.setEncoding("utf8");
-  res.on("data", (chunk: string) => {
-    buf += chunk;
-    let i = buf.indexOf("\n\n");
-    while (i >= 0) {
-      const block = buf.slice(0, i);
-      buf = buf.slice(i + 2);
-      const f: Record<string, string> = {};
-      for (const line of block.split("\n")) {
-        const m = /^([a-z]+): ?(.*)$/.exec(line);
-        if (m) f[m[1] as string] = m[2] as string;
-      }
-      if (f.data) {
-        const data = JSON.parse(f.data) as { event: string; id: string };
-        events.push({ id: Number(f.id), type: data.event, alertId: data.id });
-      }
-      i = buf.indexOf("\n\n");
-    }
-  });
-  res.on("error", () => {});
-  return { events, close: () => req.destroy() };
-}
 
 describe.skipIf(skip)("alert stream across two instances on one PostgreSQL", () => {
   let postgres: PostgresHarness;
