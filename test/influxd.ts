@@ -146,3 +146,18 @@ async function pingAnswers(url: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * The timestamps (epoch ms) of a probe's readings in database `db`, read from influxd directly under
+ * coldtrail's documented schema (measurement `reading`, tag `probe_id`, field `temp_c`).
+ */
+export async function readingTimestamps(url: string, db: string, probeId: string): Promise<number[]> {
+  const q = new URL("/query", url);
+  q.searchParams.set("db", db);
+  q.searchParams.set("epoch", "ms");
+  q.searchParams.set("q", `SELECT temp_c FROM reading WHERE probe_id = '${probeId}'`);
+  const res = (await (await fetch(q)).json()) as {
+    results: { series?: { values: [number, number][] }[] }[];
+  };
+  return (res.results[0]?.series?.[0]?.values ?? []).map((v) => v[0]);
+}

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import mqtt, { type IConnackPacket, type MqttClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { uniqueDatabaseName } from "../../test/influxd.js";
+import { readingTimestamps, uniqueDatabaseName } from "../../test/influxd.js";
 import { isMosquittoInstalled, type MosquittoHarness } from "../../test/mosquitto.js";
 import type { MosquittoProvisioner } from "../src/broker/mosquitto-dynsec.js";
 import { forEachJournalReading } from "../src/journal/encoding.js";
@@ -30,18 +30,6 @@ const tmp: string[] = [];
 afterAll(() => {
   for (const d of tmp) rmSync(d, { recursive: true, force: true });
 });
-
-/** The probe's readings in InfluxDB, read directly under the documented schema. */
-async function influxTs(url: string, db: string, probeId: string): Promise<number[]> {
-  const q = new URL("/query", url);
-  q.searchParams.set("db", db);
-  q.searchParams.set("epoch", "ms");
-  q.searchParams.set("q", `SELECT temp_c FROM reading WHERE probe_id = '${probeId}'`);
-  const res = (await (await fetch(q)).json()) as {
-    results: { series?: { values: [number, number][] }[] }[];
-  };
-  return (res.results[0]?.series?.[0]?.values ?? []).map((v) => v[0]);
-}
 
 /** Readings a (dead) instance journaled and never forwarded, from its data directory. */
 function journaledTs(dataDir: string): number[] {
@@ -179,7 +167,7 @@ describe.skipIf(skip || inject("influxUrl") === "")(
 
       const stranded = new Set(journaledTs(bDir));
       const stored = await waitFor(async () => {
-        const ts = await influxTs(influxUrl, db, p.id);
+        const ts = await readingTimestamps(influxUrl, db, p.id);
         const have = new Set(ts);
         return [...pub.acked].every((t) => have.has(t) || stranded.has(t)) && ts;
       }, DRAIN_LIMIT_MS);
@@ -198,7 +186,7 @@ describe.skipIf(skip || inject("influxUrl") === "")(
       await new Promise((r) => setTimeout(r, 500));
       await pub2.stop();
       await waitFor(async () => {
-        const have = new Set(await influxTs(influxUrl, db, p.id));
+        const have = new Set(await readingTimestamps(influxUrl, db, p.id));
         return [...pub2.acked].every((t) => have.has(t));
       }, DRAIN_LIMIT_MS);
       expect(await sessionKept("inst-b")).toBe(false);
@@ -245,7 +233,7 @@ describe.skipIf(skip || inject("influxUrl") === "")(
       expect(watch.history.filter((h) => h.topic.endsWith("/back-b")).map((h) => h.value)).not.toContain("");
 
       const stored = await waitFor(async () => {
-        const ts = await influxTs(influxUrl, db, p.id);
+        const ts = await readingTimestamps(influxUrl, db, p.id);
         const have = new Set(ts);
         return [...pub.acked].every((t) => have.has(t)) && ts;
       }, DRAIN_LIMIT_MS);

@@ -21,7 +21,7 @@ import { join } from "node:path";
 import type { MqttClient } from "mqtt";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { uniqueDatabaseName } from "../../test/influxd.js";
+import { readingTimestamps, uniqueDatabaseName } from "../../test/influxd.js";
 import { isMosquittoInstalled, type MosquittoHarness } from "../../test/mosquitto.js";
 import { freePort } from "../../test/processes.js";
 import type { MosquittoProvisioner } from "../src/broker/mosquitto-dynsec.js";
@@ -126,18 +126,6 @@ describe.skipIf(skip)("failover: kill -9 the unit's lease holder during a power 
     });
     procs.push(s);
     return s;
-  }
-
-  /** The probe's readings in InfluxDB, read directly under the documented schema. */
-  async function influxTs(db: string, probeId: string): Promise<number[]> {
-    const q = new URL("/query", influxUrl);
-    q.searchParams.set("db", db);
-    q.searchParams.set("epoch", "ms");
-    q.searchParams.set("q", `SELECT temp_c FROM reading WHERE probe_id = '${probeId}'`);
-    const res = (await (await fetch(q)).json()) as {
-      results: { series?: { values: [number, number][] }[] }[];
-    };
-    return (res.results[0]?.series?.[0]?.values ?? []).map((v) => v[0]);
   }
 
   async function scenario(tag: string, killWhen: "before-raise" | "after-raise") {
@@ -290,7 +278,7 @@ describe.skipIf(skip)("failover: kill -9 the unit's lease holder during a power 
     // is there exactly once.
     await victim.start();
     const stored = await waitFor(async () => {
-      const ts = await influxTs(influxDb, probe.body.id);
+      const ts = await readingTimestamps(influxUrl, influxDb, probe.body.id);
       const have = new Set(ts);
       return [...acked].every((t) => have.has(t)) && ts;
     }, WAIT_MS);
