@@ -5,6 +5,7 @@ import type { Logger } from "../logger.js";
 import { AckQueue } from "./ack-queue.js";
 import { drainTopic } from "./instance-presence.js";
 import { pubackPackets } from "./puback.js";
+import { DEFAULT_RECEIVE_MAXIMUM, READ_WINDOW_MAX_BYTES, ReadWindow } from "./read-window.js";
 
 /** MQTT 5 session expiry "never", as the ingest connections use (external-connection.ts). */
 const SESSION_NEVER_EXPIRES = 0xffffffff;
@@ -19,7 +20,13 @@ export interface DrainSessionDeps {
   clientId: string;
   /** Every filter the session may hold (shared and plain): unsubscribed before the marker. */
   filters: readonly string[];
+  /**
+   * MQTT 5 Receive Maximum, and the most messages read ahead of their journal commits (the same
+   * limit as the ingest connections, read-window.ts); default DEFAULT_RECEIVE_MAXIMUM.
+   */
   receiveMaximum?: number;
+  /** Payload and topic bytes read ahead of the journal commits, at most (read-window.ts). */
+  maxPendingBytes?: number;
   log: Logger;
   ingest(msg: IncomingMessage): Promise<IngestOutcome>;
   /** Give up (connection kept as it was) after this long; default 120 s. */
@@ -44,8 +51,9 @@ export interface SessionDrain {
  * nothing new enters it, and publishes a marker to its own `…/{clientId}/drain` topic through it.
  * Mosquitto queues a session's messages in order, so when the marker comes back every message
  * queued before it has been delivered. Each message is journaled and acknowledged exactly as on
- * the ingest connections (PUBACK after the journal commit, in arrival order). Then the session is
- * ended: DISCONNECT with session expiry 0.
+ * the ingest connections (PUBACK after the journal commit, in arrival order), and no more is read
+ * ahead of the journal than their read window allows (read-window.ts), so a big queued backlog is
+ * not read into memory at once. Then the session is ended: DISCONNECT with session expiry 0.
  *
  * If the original instance connects with the same client id meanwhile, the broker takes the
  * session over (Mosquitto 2.0.11 just closes this connection): what this one journaled and had
@@ -57,11 +65,12 @@ export function drainSession(deps: DrainSessionDeps): SessionDrain {
   const where = `${u.protocol}//${u.host}`;
   const nonce = randomBytes(8).toString("hex");
   const marker = drainTopic(clientId);
+  const receiveMaximum = deps.receiveMaximum ?? DEFAULT_RECEIVE_MAXIMUM;
   const client = mqtt.connect(deps.url, {
     clientId,
     clean: false,
     protocolVersion: 5,
-    properties: { sessionExpiryInterval: SESSION_NEVER_EXPIRES, receiveMaximum: deps.receiveMaximum ?? 100 },
+    properties: { sessionExpiryInterval: SESSION_NEVER_EXPIRES, receiveMaximum },
     reconnectPeriod: 0,
     resubscribe: false,
     username: deps.username,
@@ -96,6 +105,16 @@ export function drainSession(deps: DrainSessionDeps): SessionDrain {
     if (client.connected) client.stream.write(pubackPackets(messageIds));
   });
 
+  // What was read and not yet journaled: reading stops while it is full (read-window.ts), since
+  // Mosquitto sends far past the Receive Maximum once PUBACKs flow and a big queued backlog would
+  // otherwise be read into memory at once.
+  const window = new ReadWindow(receiveMaximum, deps.maxPendingBytes ?? READ_WINDOW_MAX_BYTES);
+  /** mqtt.js's callback for the message just handled: the next packet is read once it is called. */
+  const readOn = (callback: (err?: Error) => void, err?: Error) => {
+    if (window.full) window.whenRoom(() => callback(err));
+    else callback(err);
+  };
+
   async function end(): Promise<void> {
     // The last PUBACKs ahead of the DISCONNECT: the session ends with it.
     acks.flush();
@@ -120,28 +139,33 @@ export function drainSession(deps: DrainSessionDeps): SessionDrain {
     if (packet.topic === marker) {
       if (payload.toString("utf8") === nonce) markerSeen = true;
       if (slot) acks.done(slot);
-      callback(slot ? ACK_DEFERRED : undefined);
+      readOn(callback, slot ? ACK_DEFERRED : undefined);
       maybeEnd();
       return;
     }
     messages += 1;
     const msg = { topic: packet.topic, payload, username: null, clientId: null, retained: packet.retain };
+    const ticket = window.enter(payload.length + packet.topic.length);
     deps.ingest(msg).then(
       () => {
+        window.leave(ticket);
         if (slot) acks.done(slot);
         maybeEnd();
       },
       (err: Error) => {
+        window.leave(ticket);
         // Not acknowledged: it stays in the session; this adoption ends and is tried again later.
         log.error({ clientId, err: err.message }, "mqtt.adoption_journal_failed");
         client.stream?.destroy();
       },
     );
-    callback(slot ? ACK_DEFERRED : undefined);
+    readOn(callback, slot ? ACK_DEFERRED : undefined);
   };
 
   client.on("close", () => {
     acks.reset();
+    // Lets a reader left waiting go, so the closed connection's stream can finish.
+    window.reset();
     if (!finished && !ending) {
       finish({
         ok: false,
