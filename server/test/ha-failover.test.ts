@@ -26,7 +26,7 @@ import { isMosquittoInstalled, type MosquittoHarness } from "../../test/mosquitt
 import { freePort } from "../../test/processes.js";
 import type { MosquittoProvisioner } from "../src/broker/mosquitto-dynsec.js";
 import { connectProbe, waitFor } from "./harness.js";
-import { SERVER_USER, startIngestBroker } from "./ingest-broker.js";
+import { sharedInstanceEnv, startIngestBroker } from "./ingest-broker.js";
 import { type PostgresHarness, startPostgres } from "./postgres.js";
 import { type ServerProcess, serverProcess } from "./server-process.js";
 
@@ -107,23 +107,19 @@ describe.skipIf(skip)("failover: kill -9 the unit's lease holder during a power 
   async function instance(name: string, databaseUrl: string, influxDb: string) {
     const dir = mkdtempSync(join(tmpdir(), `coldtrail-ha-failover-${name}-`));
     dirs.push(dir);
-    const s = await serverProcess({
-      COLDTRAIL_DATA_DIR: dir,
-      COLDTRAIL_DATABASE_URL: databaseUrl,
-      COLDTRAIL_INSTANCE_ID: name,
-      COLDTRAIL_LEASE_TTL_S: String(TTL_S),
-      COLDTRAIL_STORE: "influx",
-      COLDTRAIL_INFLUX_URL: influxUrl,
-      COLDTRAIL_INFLUX_DB: influxDb,
-      COLDTRAIL_MQTT_URL: m.url,
-      COLDTRAIL_MQTT_USERNAME: SERVER_USER.username,
-      COLDTRAIL_MQTT_PASSWORD: SERVER_USER.password,
-      COLDTRAIL_MQTT_SHARE_GROUP: "coldtrail",
-      COLDTRAIL_MQTT_INGEST_CLIENT_ID: name,
-      COLDTRAIL_MQTT_INGEST_CLIENTS: "2",
-      COLDTRAIL_MQTT_ADOPT_AFTER_S: "1",
-      COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "1",
-    });
+    const s = await serverProcess(
+      sharedInstanceEnv(
+        name,
+        { dataDir: dir, databaseUrl, mqttUrl: m.url, leaseTtlS: TTL_S },
+        {
+          COLDTRAIL_STORE: "influx",
+          COLDTRAIL_INFLUX_URL: influxUrl,
+          COLDTRAIL_INFLUX_DB: influxDb,
+          COLDTRAIL_MQTT_ADOPT_AFTER_S: "1",
+          COLDTRAIL_WEBHOOK_ALLOW_PRIVATE: "1",
+        },
+      ),
+    );
     procs.push(s);
     return s;
   }

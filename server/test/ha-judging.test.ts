@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isMosquittoInstalled, type MosquittoHarness } from "../../test/mosquitto.js";
 import type { MosquittoProvisioner } from "../src/broker/mosquitto-dynsec.js";
 import { connectProbe, waitFor } from "./harness.js";
-import { SERVER_USER, startIngestBroker } from "./ingest-broker.js";
+import { sharedInstanceEnv, startIngestBroker } from "./ingest-broker.js";
 import { type PostgresHarness, startPostgres } from "./postgres.js";
 import { type ServerProcess, serverProcess } from "./server-process.js";
 
@@ -64,18 +64,9 @@ describe.skipIf(skip)("two instances, one PostgreSQL, one Mosquitto share group"
   async function instance(name: string, databaseUrl: string): Promise<ServerProcess> {
     const dir = mkdtempSync(join(tmpdir(), `coldtrail-ha-judging-${name}-`));
     dirs.push(dir);
-    const s = await serverProcess({
-      COLDTRAIL_DATA_DIR: dir,
-      COLDTRAIL_DATABASE_URL: databaseUrl,
-      COLDTRAIL_INSTANCE_ID: name,
-      COLDTRAIL_LEASE_TTL_S: "3",
-      COLDTRAIL_MQTT_URL: m.url,
-      COLDTRAIL_MQTT_USERNAME: SERVER_USER.username,
-      COLDTRAIL_MQTT_PASSWORD: SERVER_USER.password,
-      COLDTRAIL_MQTT_SHARE_GROUP: "coldtrail",
-      COLDTRAIL_MQTT_INGEST_CLIENT_ID: name,
-      COLDTRAIL_MQTT_INGEST_CLIENTS: "2",
-    });
+    const s = await serverProcess(
+      sharedInstanceEnv(name, { dataDir: dir, databaseUrl, mqttUrl: m.url, leaseTtlS: 3 }),
+    );
     procs.push(s);
     return s;
   }

@@ -58,3 +58,28 @@ export function streamReadings(c: MqttClient, topic: string, start: number, burs
     },
   };
 }
+
+/**
+ * The environment of one of several instances sharing a PostgreSQL database and this Mosquitto's
+ * readings (MQTT 5 share group `coldtrail`, two ingest connections, the instance's name as its id
+ * and ingest client id); `extra` adds to it.
+ */
+export function sharedInstanceEnv(
+  name: string,
+  o: { dataDir: string; databaseUrl: string; mqttUrl: string; leaseTtlS: number },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    COLDTRAIL_DATA_DIR: o.dataDir,
+    COLDTRAIL_DATABASE_URL: o.databaseUrl,
+    COLDTRAIL_INSTANCE_ID: name,
+    COLDTRAIL_LEASE_TTL_S: String(o.leaseTtlS),
+    COLDTRAIL_MQTT_URL: o.mqttUrl,
+    COLDTRAIL_MQTT_USERNAME: SERVER_USER.username,
+    COLDTRAIL_MQTT_PASSWORD: SERVER_USER.password,
+    COLDTRAIL_MQTT_SHARE_GROUP: "coldtrail",
+    COLDTRAIL_MQTT_INGEST_CLIENT_ID: name,
+    COLDTRAIL_MQTT_INGEST_CLIENTS: "2",
+    ...extra,
+  };
+}
