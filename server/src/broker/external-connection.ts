@@ -136,12 +136,6 @@ export async function connectExternalConnection(deps: ExternalConnectionDeps): P
     deps.receiveMaximum ?? DEFAULT_RECEIVE_MAXIMUM,
     deps.maxPendingBytes ?? READ_WINDOW_MAX_BYTES,
   );
-  /** mqtt.js's callback for the message just handled: the next packet is read once it is called. */
-  const readOn = (callback: (err?: Error) => void, err?: Error) => {
-    if (window.full) window.whenRoom(() => callback(err));
-    else callback(err);
-  };
-
   function drop(reason: string): void {
     if (dropReason !== null) return;
     dropReason = reason;
@@ -193,7 +187,7 @@ export async function connectExternalConnection(deps: ExternalConnectionDeps): P
           journalFailed(err, packet.topic, gen === acks.generation);
         },
       );
-      readOn(callback);
+      window.readOn(callback);
       return;
     }
     const slot = acks.take(packet.messageId);
@@ -210,7 +204,7 @@ export async function connectExternalConnection(deps: ExternalConnectionDeps): P
     );
     // Read on: mqtt.js sends no PUBACK for a callback with an error, and the next message joins
     // this one's group commit (once the window has room).
-    readOn(callback, ACK_DEFERRED);
+    window.readOn(callback, ACK_DEFERRED);
   };
 
   function scheduleReconnect(): void {

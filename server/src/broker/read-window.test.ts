@@ -20,6 +20,19 @@ describe("ReadWindow", () => {
     expect(w.bytes).toBe(0);
   });
 
+  it("hands mqtt.js's callback its error at once while there is room, and only once room is made while full", () => {
+    const w = new ReadWindow(1, 1_000_000);
+    const called: (Error | undefined)[] = [];
+    const deferred = new Error("ack deferred");
+    w.readOn((err) => called.push(err), deferred);
+    expect(called).toEqual([deferred]);
+    const t = w.enter(10);
+    w.readOn((err) => called.push(err));
+    expect(called).toHaveLength(1);
+    w.leave(t);
+    expect(called).toEqual([deferred, undefined]);
+  });
+
   it("is full at the byte limit, whatever the count", () => {
     const w = new ReadWindow(1000, 100);
     const big = w.enter(150);

@@ -82,6 +82,15 @@ export class ReadWindow {
   }
 
   /**
+   * mqtt.js's callback for the packet just handled (`err` as mqtt.js takes it): called at once when
+   * the window has room, so the next packet is read, else once it has (no closure on the fast path).
+   */
+  readOn(callback: (err?: Error) => void, err?: Error): void {
+    if (this.full) this.#waiting.push(() => callback(err));
+    else callback(err);
+  }
+
+  /**
    * The connection closed: nothing of it is pending any more (the broker sends it all again on the
    * next one). A reader left waiting is let go, so the old connection's stream can finish.
    */

@@ -109,12 +109,6 @@ export function drainSession(deps: DrainSessionDeps): SessionDrain {
   // Mosquitto sends far past the Receive Maximum once PUBACKs flow and a big queued backlog would
   // otherwise be read into memory at once.
   const window = new ReadWindow(receiveMaximum, deps.maxPendingBytes ?? READ_WINDOW_MAX_BYTES);
-  /** mqtt.js's callback for the message just handled: the next packet is read once it is called. */
-  const readOn = (callback: (err?: Error) => void, err?: Error) => {
-    if (window.full) window.whenRoom(() => callback(err));
-    else callback(err);
-  };
-
   async function end(): Promise<void> {
     // The last PUBACKs ahead of the DISCONNECT: the session ends with it.
     acks.flush();
@@ -139,7 +133,7 @@ export function drainSession(deps: DrainSessionDeps): SessionDrain {
     if (packet.topic === marker) {
       if (payload.toString("utf8") === nonce) markerSeen = true;
       if (slot) acks.done(slot);
-      readOn(callback, slot ? ACK_DEFERRED : undefined);
+      window.readOn(callback, slot ? ACK_DEFERRED : undefined);
       maybeEnd();
       return;
     }
@@ -159,7 +153,7 @@ export function drainSession(deps: DrainSessionDeps): SessionDrain {
         client.stream?.destroy();
       },
     );
-    readOn(callback, slot ? ACK_DEFERRED : undefined);
+    window.readOn(callback, slot ? ACK_DEFERRED : undefined);
   };
 
   client.on("close", () => {
