@@ -24,6 +24,8 @@ export interface ExternalBenchDeps {
   probes: number;
   messagesPerClient: number;
   inflight: number;
+  /** Milliseconds between a probe's readings (publisher.ts). */
+  stepMs?: number;
   /** Each ingest connection's Receive Maximum; unset: the product's default (config.ts). */
   receiveMaximum?: number;
   poolClients: number;
@@ -119,6 +121,7 @@ async function mosquittoCeiling(
     clients: ids,
     messagesPerClient: deps.messagesPerClient,
     inflight: deps.inflight,
+    stepMs: deps.stepMs,
     readingsPerMessage: 1,
     t0: Date.now(),
   });
@@ -167,6 +170,7 @@ async function coldtrailBehind(
         clients,
         messagesPerClient: deps.messagesPerClient,
         inflight: deps.inflight,
+        stepMs: deps.stepMs,
         readingsPerMessage: 1,
         t0: deps.liveT0(deps.messagesPerClient),
       },

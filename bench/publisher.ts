@@ -15,6 +15,8 @@ interface Args {
   readingsPerMessage: number;
   inflight: number;
   t0: number;
+  /** Milliseconds between a probe's readings; default 1000. */
+  stepMs?: number;
 }
 
 const args = JSON.parse(process.argv[2] ?? "{}") as Args;
@@ -24,7 +26,7 @@ function payload(i: number): string {
   const readings = [];
   for (let k = 0; k < args.readingsPerMessage; k++) {
     const n = i * args.readingsPerMessage + k;
-    readings.push({ ts: args.t0 + n * 1000, temp_c: -19 + (n % 32) / 16, seq: n });
+    readings.push({ ts: args.t0 + n * (args.stepMs ?? 1000), temp_c: -19 + (n % 32) / 16, seq: n });
   }
   return JSON.stringify({ readings });
 }

@@ -27,7 +27,12 @@ import { tenThousandProbes } from "./load.js";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const LIVE = { probes: 100, messagesPerClient: 400, inflight: 16 };
+const LIVE = {
+  probes: 100,
+  messagesPerClient: Number(process.env.BENCH_LIVE_MESSAGES ?? 400),
+  inflight: 16,
+  stepMs: Number(process.env.BENCH_LIVE_STEP_MS ?? 1000),
+};
 const REPLAY = { probes: 10, messagesPerClient: 20, readingsPerMessage: 500 };
 
 const median = (xs: number[]) => {
@@ -99,7 +104,7 @@ async function bareAedes(): Promise<{ url: string; close(): Promise<void> }> {
  * fsync on the event loop per probe, and readings outside any attachment that the rules skipped.
  */
 const SETTLED_MS = 3_600_000;
-const liveT0 = (messagesPerClient: number) => Date.now() - (messagesPerClient * 1000) / 2;
+const liveT0 = (messagesPerClient: number) => Date.now() - (messagesPerClient * LIVE.stepMs) / 2;
 
 async function registerProbes(
   app: Coldtrail,
@@ -408,7 +413,10 @@ try {
   }
   if (want("live")) {
     const ceiling = await aedesCeiling();
-    for (const store of ["sqlite", "influx"] as const) {
+    for (const store of (process.env.BENCH_LIVE_STORES ?? "sqlite,influx").split(",") as (
+      | "sqlite"
+      | "influx"
+    )[]) {
       const { runs, cpuUs, loopP99, loopMax } = await livePath(store, influxd.url);
       rows.push(
         {

@@ -6,6 +6,7 @@ import { AckQueue } from "./ack-queue.js";
 import type { ExternalBrokerState } from "./external-state.js";
 import { INSTANCES_TOPIC_PREFIX } from "./instance-presence.js";
 import { pubackPackets } from "./puback.js";
+import { type FastPublish, splitPublishes } from "./publish-splitter.js";
 import { DEFAULT_RECEIVE_MAXIMUM, READ_WINDOW_MAX_BYTES, ReadWindow } from "./read-window.js";
 import { reconnectDelayMs } from "./reconnect-backoff.js";
 import type { FirstConnectStage } from "./shared-subscription.js";
@@ -45,10 +46,17 @@ export interface ExternalConnectionDeps {
   onConnected(connected: boolean): void;
   metrics: Pick<Metrics, "mqttExternalReconnects" | "journalFailures">;
   ingest(msg: IncomingMessage): Promise<IngestOutcome>;
+  /** `ingest` with a callback (ingest.ts `handleThen`): used instead when given, no promise a message. */
+  ingestThen?: IngestThen;
   now?: () => number;
   /** [0, 1) for the back-off jitter; default Math.random. */
   random?: () => number;
 }
+
+export type IngestThen = (
+  msg: IncomingMessage,
+  done: (err: Error | null, outcome?: IngestOutcome) => void,
+) => void;
 
 export interface ExternalConnection {
   client: MqttClient;
@@ -85,6 +93,13 @@ const ACK_DEFERRED = new Error("coldtrail acknowledges after the journal commit"
  */
 export async function connectExternalConnection(deps: ExternalConnectionDeps): Promise<ExternalConnection> {
   const { log, metrics } = deps;
+  const ingest: IngestThen =
+    deps.ingestThen ??
+    ((msg, done) =>
+      deps.ingest(msg).then(
+        (outcome) => done(null, outcome),
+        (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
+      ));
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const u = new URL(deps.url);
@@ -161,51 +176,69 @@ export async function connectExternalConnection(deps: ExternalConnectionDeps): P
     drop(`journal failed: ${err.message}`);
   }
 
-  client.handleMessage = (packet, callback) => {
-    if (packet.topic.startsWith(INSTANCES_TOPIC_PREFIX)) {
+  /**
+   * One PUBLISH from the broker, from either path (the fast one below or mqtt.js's): journaled,
+   * then acknowledged in turn. True when it waits for a PUBACK this connection sends (QoS 1).
+   */
+  function receive(p: FastPublish): boolean {
+    if (p.topic.startsWith(INSTANCES_TOPIC_PREFIX)) {
       // An adopter's drain marker left in this session when its owner took it back
       // (session-adoption.ts): not a reading; acknowledged in turn.
-      if (packet.qos === 1 && packet.messageId !== undefined) {
-        acks.done(acks.take(packet.messageId));
-        callback(ACK_DEFERRED);
-      } else callback();
-      return;
+      if (p.qos !== 1 || p.messageId === undefined) return false;
+      acks.done(acks.take(p.messageId));
+      return true;
     }
-    const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
-    const msg = { topic: packet.topic, payload, username: null, clientId: null, retained: packet.retain };
-    const ticket = window.enter(payload.length + packet.topic.length);
-    if (packet.qos !== 1 || packet.messageId === undefined) {
-      // QoS 0 (nothing to acknowledge; nothing promised) or 2 (never granted: subscribed at 1).
+    const msg = { topic: p.topic, payload: p.payload, username: null, clientId: null, retained: p.retain };
+    const ticket = window.enter(p.payload.length + p.topic.length);
+    if (p.qos !== 1 || p.messageId === undefined) {
+      // QoS 0 (nothing to acknowledge; nothing promised).
       const gen = acks.generation;
-      deps.ingest(msg).then(
-        (outcome) => {
-          window.leave(ticket);
-          journaled(outcome);
-        },
-        (err: Error) => {
-          window.leave(ticket);
-          journalFailed(err, packet.topic, gen === acks.generation);
-        },
-      );
-      window.readOn(callback);
-      return;
+      ingest(msg, (err, outcome) => {
+        window.leave(ticket);
+        if (err) journalFailed(err, p.topic, gen === acks.generation);
+        else if (outcome) journaled(outcome);
+      });
+      return false;
     }
-    const slot = acks.take(packet.messageId);
-    deps.ingest(msg).then(
-      (outcome) => {
-        window.leave(ticket);
-        journaled(outcome);
-        acks.done(slot);
-      },
-      (err: Error) => {
-        window.leave(ticket);
-        journalFailed(err, packet.topic, slot.generation === acks.generation);
-      },
-    );
-    // Read on: mqtt.js sends no PUBACK for a callback with an error, and the next message joins
-    // this one's group commit (once the window has room).
-    window.readOn(callback, ACK_DEFERRED);
+    const slot = acks.take(p.messageId);
+    ingest(msg, (err, outcome) => {
+      window.leave(ticket);
+      if (err) return journalFailed(err, p.topic, slot.generation === acks.generation);
+      if (outcome) journaled(outcome);
+      acks.done(slot);
+    });
+    return true;
+  }
+
+  // Most PUBLISHes never reach mqtt.js (publish-splitter.ts); those that do (with MQTT 5
+  // properties, QoS 2: never granted, subscribed at 1) come here.
+  client.handleMessage = (packet, callback) => {
+    const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
+    const qos = packet.qos === 1 ? 1 : 0;
+    const deferred = receive({
+      topic: packet.topic,
+      payload,
+      qos,
+      messageId: packet.messageId,
+      retain: packet.retain,
+    });
+    // Read on once the window has room: mqtt.js sends no PUBACK for a callback with an error, and
+    // the next message joins this one's group commit.
+    window.readOn(callback, deferred ? ACK_DEFERRED : undefined);
   };
+  // mqtt.js builds each connection's stream with `streamBuilder` (the constructor's first
+  // argument, private in its typings): wrapped so every stream it builds is split.
+  const builder = client as unknown as { streamBuilder: (c: MqttClient) => NodeJS.ReadableStream };
+  if (typeof builder.streamBuilder !== "function") throw new Error("mqtt.js has no streamBuilder to wrap");
+  const buildStream = builder.streamBuilder;
+  builder.streamBuilder = (c) =>
+    splitPublishes(
+      buildStream(c),
+      deps.protocolVersion,
+      receive,
+      () => !window.full,
+      (resume) => window.whenRoom(resume),
+    );
 
   function scheduleReconnect(): void {
     if (timer || closing) return;

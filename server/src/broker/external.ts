@@ -3,7 +3,11 @@ import type { MqttClient } from "mqtt";
 import type { IncomingMessage, IngestOutcome } from "../ingest/ingest.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
-import { connectExternalConnection, type ExternalConnection } from "./external-connection.js";
+import {
+  connectExternalConnection,
+  type ExternalConnection,
+  type IngestThen,
+} from "./external-connection.js";
 import type { ExternalBrokerState } from "./external-state.js";
 import { drainTopic } from "./instance-presence.js";
 import { type InstanceWatch, startInstanceWatch } from "./instance-watch.js";
@@ -37,6 +41,8 @@ export interface ExternalBrokerDeps {
   log: Logger;
   metrics: Pick<Metrics, "mqttExternalConnected" | "mqttExternalReconnects" | "journalFailures">;
   ingest(msg: IncomingMessage): Promise<IngestOutcome>;
+  /** `ingest` with a callback (ingest.ts `handleThen`): the ingest connections' path when given. */
+  ingestThen?: IngestThen;
   /**
    * With a share group: each instance must judge every reading, in order (docs/high-availability.md
    * item 1), so one more connection (client id `<clientId>-judge`) subscribes plainly to the
@@ -143,6 +149,7 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
       staleFilters: share ? [...staleFilters, drainTopic(i === 0 ? base : `${base}-${i}`)] : staleFilters,
       resubscribeAlways: share,
       ingest: deps.ingest,
+      ...(deps.ingestThen && { ingestThen: deps.ingestThen }),
     });
   }
 

@@ -102,6 +102,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     log: log.child({ component: "mqtt" }),
     metrics: deps.metrics,
     ingest: deps.ingest,
+    ...(deps.ingestThen && { ingestThen: deps.ingestThen }),
     ...(deps.judge && { judge: deps.judge }),
   });
   if (provisioner) {
