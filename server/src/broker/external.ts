@@ -13,6 +13,9 @@ import { drainTopic } from "./instance-presence.js";
 import { type InstanceWatch, startInstanceWatch } from "./instance-watch.js";
 import { type FirstConnectStage, meansNoSharedSubscriptions, sharedFilter } from "./shared-subscription.js";
 
+/** A judging copy's outcome: handed to the rules, nothing journaled. */
+const JUDGED: IngestOutcome = { ok: true, readings: 0, refused: 0 };
+
 export interface ExternalBrokerDeps {
   url: string;
   username?: string | undefined;
@@ -237,7 +240,11 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
         // Judged, never journaled: acknowledged to the broker once handed over (nothing durable here).
         ingest: async (msg) => {
           judge(msg);
-          return { ok: true, readings: 0, refused: 0 };
+          return JUDGED;
+        },
+        ingestThen: (msg, done) => {
+          judge(msg);
+          done(null, JUDGED);
         },
       });
     } catch (e) {

@@ -25,9 +25,9 @@ export interface WindowTicket {
  * flow: a subscriber with Receive Maximum 100 that acknowledged each message 20 ms late held 1,300
  * unacknowledged messages, and the bench's ingest held 31,000 (tens of MB of payloads, one SQLite
  * transaction of 36,000 messages blocking the event loop). So the connection enforces it itself:
- * when the window is full it stops taking packets from mqtt.js (`whenRoom`), the socket is paused
- * by the stream's back-pressure, and the broker keeps the rest queued, as it does for any slow
- * subscriber. The window opens again as soon as a message is journaled.
+ * when the window is full it stops taking PUBLISHes (the splitter holds them and pauses the socket,
+ * `whenRoom`; mqtt.js's own get their callback late, `readOn`), and the broker keeps the rest
+ * queued, as it does for any slow subscriber. The window opens again as soon as a message is journaled.
  */
 export class ReadWindow {
   #messages = 0;
