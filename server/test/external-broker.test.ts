@@ -156,6 +156,23 @@ describe.skipIf(skip)("coldtrail with an external Mosquitto", () => {
     expect(got.body.readings).toEqual([{ ts: new Date(T0 + 1000).toISOString(), temp_c: -19.25, seq: 1 }]);
   });
 
+  it("a message with MQTT 5 properties (mqtt.js's path) and a plain one (the splitter's) are both stored", async () => {
+    const withProps = await mosquittoPub(m, alpha, alpha.mqtt.topic, readingPayload(T0 + 1500, -19.5, 11), [
+      "-V",
+      "mqttv5",
+      "-D",
+      "publish",
+      "user-property",
+      "firmware",
+      "1.2.3",
+    ]);
+    expect(withProps).toEqual({ code: 0, stderr: "" });
+    const plain = await mosquittoPub(m, alpha, alpha.mqtt.topic, readingPayload(T0 + 1600, -19.4, 12));
+    expect(plain).toEqual({ code: 0, stderr: "" });
+    await waitFor(async () => (await storedTs(srv, alpha.id)).includes(T0 + 1600));
+    expect(await storedTs(srv, alpha.id)).toEqual(expect.arrayContaining([T0 + 1500, T0 + 1600]));
+  });
+
   it("Mosquitto refuses a wrong secret and an unregistered probe; nothing is stored", async () => {
     const wrong = await mosquittoPub(
       m,
