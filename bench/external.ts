@@ -34,6 +34,11 @@ export interface ExternalBenchDeps {
   registerProbes(app: Coldtrail, n: number): Promise<{ id: string; secret: string }[]>;
   /** The first reading's timestamp of a live run of `messagesPerClient` (run.ts `liveT0`). */
   liveT0(messagesPerClient: number): number;
+  /**
+   * One embedded `live` run (SQLite), made beside each external run: on a shared machine the rate
+   * drifts by tens of percent between minutes, so the target compares each pair.
+   */
+  embeddedRun(): Promise<number>;
   runPublisher(
     args: object,
     onConnected?: () => void,
@@ -48,6 +53,8 @@ export interface ExternalBenchResult {
   oneAtATime: number[];
   plain: number[];
   shared: number[];
+  /** The embedded live rate of the run made just before each `plain` and `shared` pair. */
+  embedded: number[];
   /**
    * The shared runs' CPU time per reading, from the publisher's start until stored: coldtrail's
    * (this process, all threads) and Mosquitto's (null where /proc is not there). Steadier than the
@@ -231,6 +238,7 @@ export async function externalBench(given: ExternalBenchDeps): Promise<ExternalB
     oneAtATime: [],
     plain: [],
     shared: [],
+    embedded: [],
     sharedCpuUs: [],
     plainCpuUs: [],
   };
@@ -250,6 +258,11 @@ export async function externalBench(given: ExternalBenchDeps): Promise<ExternalB
       out.oneAtATime.push(one);
       deps.log(
         `external: coldtrail, one connection, Receive Maximum 1, run ${i + 1}/${deps.runs}: ${Math.round(one)} readings/s stored`,
+      );
+      const e = await deps.embeddedRun();
+      out.embedded.push(e);
+      deps.log(
+        `external: embedded live beside it, run ${i + 1}/${deps.runs}: ${Math.round(e)} readings/s stored`,
       );
       const { rate: p, cpuUs: pCpu } = await coldtrailBehind(m, deps, {}, i);
       out.plain.push(p);
