@@ -196,41 +196,16 @@ async function liveRun(store: "sqlite" | "influx", influxUrl: string | null): Pr
   }
 }
 
-/** `RUNS` live runs. */
-async function livePath(
-  store: "sqlite" | "influx",
-  influxUrl: string | null,
-): Promise<{ runs: number[]; cpuUs: number[]; loopP99: number[]; loopMax: number[] }> {
-  const out = {
-    runs: [] as number[],
-    cpuUs: [] as number[],
-    loopP99: [] as number[],
-    loopMax: [] as number[],
-  };
-  for (let i = 0; i < RUNS; i++) {
-    const r = await liveRun(store, influxUrl);
-    out.runs.push(r.storedPerS);
-    out.cpuUs.push(r.cpuUs);
-    out.loopP99.push(r.loopP99);
-    out.loopMax.push(r.loopMax);
-    log(
-      `live ${store} run ${i + 1}/${RUNS}: ${Math.round(r.storedPerS)} readings/s stored (${Math.round(r.ackedPerS)}/s acknowledged), server CPU ${r.cpuUs.toFixed(1)} µs/reading, event-loop delay p99 ${r.loopP99.toFixed(0)} ms, max ${r.loopMax.toFixed(0)} ms`,
-    );
-  }
-  return out;
-}
-
-async function aedesCeiling(): Promise<number[]> {
-  const runs: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const b = await bareAedes();
+/** aedes alone acknowledging the live load: messages/s. */
+async function aedesRun(): Promise<number> {
+  const b = await bareAedes();
+  try {
     const clients = Array.from({ length: LIVE.probes }, (_, k) => ({ id: `bench-${k}`, secret: "" }));
     const r = await runPublisher({ url: b.url, clients, ...LIVE, readingsPerMessage: 1, t0: Date.now() });
-    runs.push(r.messagesPerS);
-    log(`aedes alone run ${i + 1}/${RUNS}: ${Math.round(r.messagesPerS)} messages/s acknowledged`);
+    return r.messagesPerS;
+  } finally {
     await b.close();
   }
-  return runs;
 }
 
 /** InfluxDB alone: the same number of points as pre-built line protocol, 500 a request, 4 at once. */
@@ -436,16 +411,29 @@ try {
     }
   }
   if (want("live")) {
-    const ceiling = await aedesCeiling();
-    for (const store of (process.env.BENCH_LIVE_STORES ?? "sqlite,influx").split(",") as (
-      | "sqlite"
-      | "influx"
-    )[]) {
-      const { runs, cpuUs, loopP99, loopMax } = await livePath(store, influxd.url);
+    // Round by round: aedes alone, then each store, so that each round's ratio compares runs made
+    // within a minute of each other (the machine's rate drifts by tens of percent between minutes).
+    const stores = (process.env.BENCH_LIVE_STORES ?? "sqlite,influx").split(",") as ("sqlite" | "influx")[];
+    const ceiling: number[] = [];
+    const live = new Map(stores.map((store) => [store, [] as LiveRun[]]));
+    for (let i = 0; i < RUNS; i++) {
+      ceiling.push(await aedesRun());
+      log(`aedes alone run ${i + 1}/${RUNS}: ${Math.round(ceiling[i] as number)} messages/s acknowledged`);
+      for (const store of stores) {
+        const r = await liveRun(store, influxd.url);
+        live.get(store)?.push(r);
+        log(
+          `live ${store} run ${i + 1}/${RUNS}: ${Math.round(r.storedPerS)} readings/s stored (${Math.round(r.ackedPerS)}/s acknowledged, ${((r.storedPerS / (ceiling[i] as number)) * 100).toFixed(0)}% of aedes alone just before), server CPU ${r.cpuUs.toFixed(1)} µs/reading, event-loop delay p99 ${r.loopP99.toFixed(0)} ms, max ${r.loopMax.toFixed(0)} ms`,
+        );
+      }
+    }
+    for (const [store, done] of live) {
+      const runs = done.map((r) => r.storedPerS);
+      const pairs = runs.map((x, k) => x / (ceiling[k] as number));
       rows.push(
         {
           path: `live (1 reading/message, ${LIVE.probes} probes) → ${store}`,
-          metric: "readings stored",
+          metric: `readings stored (each round over aedes alone just before it: median ${(median(pairs) * 100).toFixed(0)}% of ${pairs.map((x) => `${(x * 100).toFixed(0)}%`).join(", ")})`,
           unit: "/s",
           median: median(runs),
           runs,
@@ -455,10 +443,10 @@ try {
         },
         {
           path: `live → ${store}, server CPU per reading (all threads)`,
-          metric: `µs (event-loop delay p99 ${median(loopP99).toFixed(0)} ms, max ${median(loopMax).toFixed(0)} ms)`,
+          metric: `µs (event-loop delay p99 ${median(done.map((r) => r.loopP99)).toFixed(0)} ms, max ${median(done.map((r) => r.loopMax)).toFixed(0)} ms)`,
           unit: "",
-          median: median(cpuUs),
-          runs: cpuUs,
+          median: median(done.map((r) => r.cpuUs)),
+          runs: done.map((r) => r.cpuUs),
         },
       );
     }
