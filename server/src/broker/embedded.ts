@@ -3,7 +3,7 @@ import { createServer as createTlsServer, type Server as TlsServer } from "node:
 import { TOPIC_ROOT } from "@coldtrail/firmware-bridge/protocol";
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from "aedes";
 import type { Registry } from "prom-client";
-import type { IncomingMessage, IngestOutcome } from "../ingest/ingest.js";
+import type { IncomingMessage, IngestOutcome, IngestThen } from "../ingest/ingest.js";
 import type { Logger } from "../logger.js";
 import { secretMatches } from "../registry/secrets.js";
 import { clientIdForRecord, createClientIdOwners } from "./client-id.js";
@@ -51,7 +51,7 @@ export interface EmbeddedBrokerDeps {
    * `ingest` with a callback, used instead when given: one call a message on the hot path, without
    * a promise and its closures (issue #12). `done` is never called before it returns.
    */
-  ingestThen?(msg: IncomingMessage, done: (err: Error | null, outcome?: IngestOutcome) => void): void;
+  ingestThen?: IngestThen;
   now?: () => number;
 }
 

@@ -1,5 +1,5 @@
 import mqtt, { type IConnackPacket, type MqttClient } from "mqtt";
-import type { IncomingMessage, IngestOutcome } from "../ingest/ingest.js";
+import type { IncomingMessage, IngestOutcome, IngestThen } from "../ingest/ingest.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { AckQueue } from "./ack-queue.js";
@@ -14,7 +14,7 @@ import type { FirstConnectStage } from "./shared-subscription.js";
 /** MQTT 5 session expiry "never": the broker keeps the session (and queued messages) as 3.1.1 does. */
 const SESSION_NEVER_EXPIRES = 0xffffffff;
 
-export interface ExternalConnectionDeps {
+export type ExternalConnectionDeps = {
   url: string;
   username?: string | undefined;
   password?: string | undefined;
@@ -45,18 +45,14 @@ export interface ExternalConnectionDeps {
   /** Told each time this connection becomes subscribed (true) or goes away (false). */
   onConnected(connected: boolean): void;
   metrics: Pick<Metrics, "mqttExternalReconnects" | "journalFailures">;
-  ingest(msg: IncomingMessage): Promise<IngestOutcome>;
-  /** `ingest` with a callback (ingest.ts `handleThen`): used instead when given, no promise a message. */
-  ingestThen?: IngestThen;
   now?: () => number;
   /** [0, 1) for the back-off jitter; default Math.random. */
   random?: () => number;
-}
-
-export type IngestThen = (
-  msg: IncomingMessage,
-  done: (err: Error | null, outcome?: IngestOutcome) => void,
-) => void;
+} & (
+  | { ingest(msg: IncomingMessage): Promise<IngestOutcome>; ingestThen?: undefined }
+  /** ingest.ts `handleThen`: no promise a message. */
+  | { ingestThen: IngestThen; ingest?: undefined }
+);
 
 export interface ExternalConnection {
   client: MqttClient;
@@ -71,6 +67,15 @@ export interface ExternalConnection {
  */
 function mqttLog(): { log?: () => void } {
   return /mqttjs/.test(process.env.DEBUG ?? "") ? {} : { log: () => {} };
+}
+
+/** The promise form of ingest as the callback form. */
+function thenOf(ingest: (msg: IncomingMessage) => Promise<IngestOutcome>): IngestThen {
+  return (msg, done) =>
+    ingest(msg).then(
+      (outcome) => done(null, outcome),
+      (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
+    );
 }
 
 /** Passed to mqtt.js's handleMessage callback: go on reading, the PUBACK is sent by AckQueue. */
@@ -93,13 +98,7 @@ const ACK_DEFERRED = new Error("coldtrail acknowledges after the journal commit"
  */
 export async function connectExternalConnection(deps: ExternalConnectionDeps): Promise<ExternalConnection> {
   const { log, metrics } = deps;
-  const ingest: IngestThen =
-    deps.ingestThen ??
-    ((msg, done) =>
-      deps.ingest(msg).then(
-        (outcome) => done(null, outcome),
-        (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
-      ));
+  const ingest: IngestThen = deps.ingestThen === undefined ? thenOf(deps.ingest) : deps.ingestThen;
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const u = new URL(deps.url);

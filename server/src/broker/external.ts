@@ -1,13 +1,9 @@
 import { PROBE_TOPIC_FILTERS } from "@coldtrail/firmware-bridge/protocol";
 import type { MqttClient } from "mqtt";
-import type { IncomingMessage, IngestOutcome } from "../ingest/ingest.js";
+import type { IncomingMessage, IngestOutcome, IngestThen } from "../ingest/ingest.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
-import {
-  connectExternalConnection,
-  type ExternalConnection,
-  type IngestThen,
-} from "./external-connection.js";
+import { connectExternalConnection, type ExternalConnection } from "./external-connection.js";
 import type { ExternalBrokerState } from "./external-state.js";
 import { drainTopic } from "./instance-presence.js";
 import { type InstanceWatch, startInstanceWatch } from "./instance-watch.js";
@@ -151,8 +147,7 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
       // An adopter that was interrupted leaves its drain-marker subscription in the session.
       staleFilters: share ? [...staleFilters, drainTopic(i === 0 ? base : `${base}-${i}`)] : staleFilters,
       resubscribeAlways: share,
-      ingest: deps.ingest,
-      ...(deps.ingestThen && { ingestThen: deps.ingestThen }),
+      ...(deps.ingestThen ? { ingestThen: deps.ingestThen } : { ingest: deps.ingest }),
     });
   }
 
@@ -238,10 +233,6 @@ export async function connectExternalBroker(deps: ExternalBrokerDeps): Promise<E
         sessionExpiryS: deps.judgeSessionExpiryS ?? DEFAULT_JUDGE_SESSION_EXPIRY_S,
         filters: JUDGING_FILTERS,
         // Judged, never journaled: acknowledged to the broker once handed over (nothing durable here).
-        ingest: async (msg) => {
-          judge(msg);
-          return JUDGED;
-        },
         ingestThen: (msg, done) => {
           judge(msg);
           done(null, JUDGED);

@@ -299,3 +299,5 @@ export function createIngest(deps: IngestDeps) {
   return { handle, handleThen };
 }
 export type Ingest = ReturnType<typeof createIngest>;
+/** Ingest with a callback (`handleThen`'s shape): one call a message, no promise. */
+export type IngestThen = Ingest["handleThen"];
