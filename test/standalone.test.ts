@@ -12,12 +12,18 @@ import { describe, expect, it } from "vitest";
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SELF = "test/standalone.test.ts";
 
+/**
+ * The folder that lay beside the repository, named once: this file only looks for references to
+ * it and must not hold one itself (a clone does not have the folder).
+ */
+const BESIDE = "shared";
+
 /** References to the folder outside the repository, in any spelling a link or a read would use. */
 const OUTSIDE = [
-  /\.\.\/shared\b/,
-  /\/work\/shared\b/,
-  /\bshared\/DESIGN\.md/,
-  /\bshared\/RULES\.md/,
+  new RegExp(`\\.\\./${BESIDE}\\b`),
+  new RegExp(`/work/${BESIDE}\\b`),
+  new RegExp(`\\b${BESIDE}/DESIGN\\.md`),
+  new RegExp(`\\b${BESIDE}/RULES\\.md`),
   /\bvectors\/ble\.json/,
 ];
 
@@ -85,10 +91,10 @@ describe("the repository stands on its own", () => {
 
   it("the patterns catch what they are meant to", () => {
     for (const sample of [
-      "[design](../shared/DESIGN.md)",
-      "read /work/shared/RULES.md",
-      'new URL("../../../../shared/vectors/ble.json", import.meta.url)',
-      "see shared/RULES.md row MB-1",
+      `[design](../${BESIDE}/DESIGN.md)`,
+      `read /work/${BESIDE}/RULES.md`,
+      `new URL("../../../../${BESIDE}/vectors/ble.json", import.meta.url)`,
+      `see ${BESIDE}/RULES.md row MB-1`,
     ]) {
       expect(offendingLines(sample), sample).toHaveLength(1);
     }
