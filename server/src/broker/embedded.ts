@@ -27,6 +27,8 @@ import {
   QUEUE_LIMIT,
 } from "./limits.js";
 import { createLoginThrottle } from "./login-throttle.js";
+import { pubackPackets } from "./puback.js";
+import type { FastPublish } from "./publish-splitter.js";
 import { createReadingPersistence, createReadingRouter } from "./reading-routes.js";
 import { createTokenBucket, type TokenBucket } from "./token-bucket.js";
 
@@ -60,6 +62,8 @@ export interface EmbeddedBroker {
   port: number;
   /** The `mqtts` listener's port, when there is one. */
   tlsPort: number | undefined;
+  /** Readings taken by the fast path (aedes never parsed them) since start. */
+  readonly fastPublishes: number;
   /** Closes every connection of a probe (its secret changed); resolves to how many there were. */
   disconnectProbe(probeId: string): number;
   close(): Promise<void>;
@@ -76,12 +80,31 @@ const NOT_AUTHORIZED = 5;
 
 type ProbeClient = Client & { probeId?: string };
 
+/**
+ * aedes' keepalive timer on a client (private): what aedes refreshes for each packet it handles,
+ * so the fast path refreshes it for the packets aedes does not see.
+ */
+interface KeepaliveFields {
+  _keepaliveInterval: number;
+  _keepaliveTimer: NodeJS.Timeout | null;
+}
+
 /** What the broker keeps per connection. */
 interface Connection {
   address: string;
   /** QoS 1/2 messages handed to ingest and not yet answered, and those waiting for a turn. */
   inflight: number;
   waiting: Waiting[];
+  /**
+   * QoS 1 PUBLISHes the fast path left to aedes and aedes has not answered yet: while there are
+   * any, the fast path leaves the next ones to aedes too, so PUBACKs keep the PUBLISHes' order
+   * (MQTT 3.1.1 §4.6).
+   */
+  passedQoS1: number;
+  /** Fast-path PUBACKs to write at the end of this tick (flushPubacks). */
+  pubacks: number[];
+  /** The connection's own reading topics and its client id for records, once it is logged in. */
+  own: { readings: string; tempC: string; clientId: string } | null;
 }
 
 /** A QoS 1/2 message waiting for its turn (kept as data: no closure per message on the hot path). */
@@ -150,13 +173,20 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
     if (set?.size === 0) probeClients.delete(client.probeId);
   };
 
+  const router = createReadingRouter(AEDES_CONCURRENCY);
+  const persistence = createReadingPersistence();
+  const readingsUnwatched = () => !router.watchesReadings() && !persistence.watchesReadings();
+  /** Readings the fast path took (for tests: that it is in use). */
+  let fastPublishes = 0;
+
   const aedes = await Aedes.createBroker({
     connectTimeout: deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     queueLimit: QUEUE_LIMIT,
     maxInflightInbound: MAX_INFLIGHT_PER_CONNECTION,
     // aedes' own defaults, except that a reading nobody subscribed to is not looked up twice.
-    mq: createReadingRouter(AEDES_CONCURRENCY),
-    persistence: createReadingPersistence(),
+    mq: router,
+    // biome-ignore lint/suspicious/noExplicitAny: aedes' persistence type is not exported; this is its own memory persistence
+    persistence: persistence as any,
     // aedes checks this for MQTT 3.1 only; authenticate checks it for every version.
     maxClientsIdLength: MAX_CLIENT_ID_CHARS,
     authenticate(client: ProbeClient, username, password, done) {
@@ -256,8 +286,16 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
       // QoS 1/2: not rate-limited (a replay of history may go as fast as the journal takes it), but
       // at most MAX_INFLIGHT_PER_CONNECTION at once: the rest wait for their turn, the PUBACK with
       // them, and aedes reads no more from the socket meanwhile.
-      if (conn.inflight < MAX_INFLIGHT_PER_CONNECTION) startInTurn(conn, client, packet, done);
-      else conn.waiting.push({ client, packet, done });
+      const answer =
+        packet.qos === 1
+          ? (err?: Error | null) => {
+              if (conn.passedQoS1 > 0) conn.passedQoS1--;
+              flushPubacks(client, conn);
+              done(err);
+            }
+          : done;
+      if (conn.inflight < MAX_INFLIGHT_PER_CONNECTION) startInTurn(conn, client, packet, answer);
+      else conn.waiting.push({ client, packet, done: answer });
     },
     authorizeSubscribe(client, sub, done) {
       const probeId = (client as ProbeClient).probeId;
@@ -347,6 +385,101 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
     settle(inTurn, done, outcome && !outcome.ok && outcome.forbidden ? new Error(outcome.message) : null);
   }
 
+  /**
+   * The fast path (issue #12): a QoS 1 reading on the probe's own topic, from a logged-in
+   * connection, is taken out of the socket's bytes before aedes parses it (guarded-socket.ts),
+   * journaled, and acknowledged here; aedes never sees it. It is what aedes would do with it: no
+   * subscription could receive a reading while `readingsUnwatched` holds (reading-routes.ts), the
+   * topic is the probe's own, the message is not retained, and it takes its turn among the
+   * connection's messages in flight. Anything else (QoS 0 and its rate limit, retained, status and
+   * other topics, a connection not yet logged in) is aedes' as before.
+   */
+  function takesFast(client: ProbeClient, conn: Connection, p: FastPublish): boolean {
+    if (p.qos !== 1) return false;
+    const taken =
+      !p.retain &&
+      conn.passedQoS1 === 0 &&
+      conn.inflight < MAX_INFLIGHT_PER_CONNECTION &&
+      client.connected &&
+      !client.closed &&
+      typeof (client as unknown as KeepaliveFields)._keepaliveInterval === "number" &&
+      readingsUnwatched() &&
+      isOwnReadingTopic(ownTopics(client, conn), p.topic);
+    if (!taken) conn.passedQoS1++;
+    return taken;
+  }
+
+  function ownTopics(client: ProbeClient, conn: Connection): Connection["own"] {
+    if (conn.own === null && client.probeId) {
+      const prefix = `${TOPIC_ROOT}/probes/${client.probeId}/`;
+      conn.own = {
+        readings: `${prefix}readings`,
+        tempC: `${prefix}temp_c`,
+        clientId: clientIdForRecord(client.id),
+      };
+    }
+    return conn.own;
+  }
+
+  function isOwnReadingTopic(own: Connection["own"], topic: string): boolean {
+    return own !== null && (own.readings === topic || own.tempC === topic);
+  }
+
+  function onFastPublish(client: ProbeClient, conn: Connection, p: FastPublish): void {
+    conn.inflight++;
+    // What aedes does for every packet it handles: the probe is alive.
+    const keepalive = client as unknown as KeepaliveFields;
+    if (keepalive._keepaliveInterval > 0) keepalive._keepaliveTimer?.refresh();
+    const messageId = p.messageId as number;
+    const msg: IncomingMessage = {
+      topic: p.topic,
+      payload: p.payload,
+      username: client.probeId ?? null,
+      clientId: conn.own?.clientId ?? null,
+    };
+    fastPublishes++;
+    if (deps.ingestThen)
+      deps.ingestThen(msg, (err, outcome) => fastAnswered(client, conn, messageId, err, outcome));
+    else
+      deps.ingest(msg).then(
+        (outcome) => fastAnswered(client, conn, messageId, null, outcome),
+        (e: unknown) => fastAnswered(client, conn, messageId, e instanceof Error ? e : new Error(String(e))),
+      );
+  }
+
+  /** A fast-path message's ingest outcome: its PUBACK, or (as aedes would) the connection closed. */
+  function fastAnswered(
+    client: ProbeClient,
+    conn: Connection,
+    messageId: number,
+    err: Error | null,
+    outcome?: IngestOutcome,
+  ): void {
+    conn.inflight--;
+    const next = conn.waiting.shift();
+    if (next) startInTurn(conn, next.client, next.packet, next.done);
+    if (err) {
+      log.error({ clientId: conn.own?.clientId ?? null, err: err.message }, "ingest.journal_failed");
+      client.close(); // no PUBACK: the device keeps the message and sends it again
+      return;
+    }
+    if (outcome && !outcome.ok && outcome.forbidden) {
+      client.close();
+      return;
+    }
+    if (client.closed) return;
+    // The PUBACKs answered together (a group commit) go out in one write, after this tick.
+    if (conn.pubacks.push(messageId) === 1) process.nextTick(flushPubacks, client, conn);
+  }
+
+  /** Writes the connection's pending fast-path PUBACKs, before any PUBACK aedes writes after them. */
+  function flushPubacks(client: Client, conn: Connection): void {
+    if (conn.pubacks.length === 0) return;
+    const ids = conn.pubacks;
+    conn.pubacks = [];
+    if (!client.closed) client.conn.write(pubackPackets(ids));
+  }
+
   aedes.on("clientError", (client, err) =>
     log.debug({ clientId: clientIdForRecord(client.id), err: err.message }, "mqtt.client_error"),
   );
@@ -362,15 +495,33 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
       return;
     }
     openSockets++;
-    const guarded = new GuardedSocket(socket, MAX_PACKET_BYTES, (reason) => {
-      metrics.refused.inc({ reason: "packet_too_large" });
-      log.warn({ address, reason }, "mqtt.refused.packet_too_large");
-    });
-    const client = aedes.handle(guarded) as ProbeClient;
-    connections.set(client, { address, inflight: 0, waiting: [] });
+    const conn: Connection = {
+      address,
+      inflight: 0,
+      waiting: [],
+      passedQoS1: 0,
+      pubacks: [],
+      own: null,
+    };
+    let client: ProbeClient | undefined;
+    const guarded = new GuardedSocket(
+      socket,
+      MAX_PACKET_BYTES,
+      (reason) => {
+        metrics.refused.inc({ reason: "packet_too_large" });
+        log.warn({ address, reason }, "mqtt.refused.packet_too_large");
+      },
+      {
+        ready: () => client?.connected === true,
+        takes: (p) => client !== undefined && takesFast(client, conn, p),
+        onPublish: (p) => onFastPublish(client as ProbeClient, conn, p),
+      },
+    );
+    client = aedes.handle(guarded) as ProbeClient;
+    connections.set(client, conn);
     socket.once("close", () => {
       openSockets--;
-      forget(client);
+      forget(client as ProbeClient);
     });
   };
 
@@ -405,6 +556,9 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
     aedes,
     port,
     tlsPort,
+    get fastPublishes() {
+      return fastPublishes;
+    },
     disconnectProbe(probeId) {
       const clients = [...(probeClients.get(probeId) ?? [])];
       for (const c of clients) {

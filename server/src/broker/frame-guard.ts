@@ -13,6 +13,10 @@ export function createFrameGuard(maxPacketBytes: number) {
   let lengthBytes = 0;
   let left = 0;
   return {
+    /** Whether the next byte fed starts a packet (every byte so far belongs to whole packets). */
+    atPacketStart(): boolean {
+      return state === "type";
+    },
     feed(chunk: Uint8Array): FrameVerdict {
       let i = 0;
       while (i < chunk.length) {

@@ -1,12 +1,27 @@
 import type { Socket } from "node:net";
 import { Duplex } from "node:stream";
 import { createFrameGuard } from "./frame-guard.js";
+import { type FastPublish, PublishSplitter } from "./publish-splitter.js";
+
+/** PUBLISHes taken out of the bytes before aedes reads them (the embedded broker's fast path). */
+export interface TakenPublishes {
+  /**
+   * Whether to start looking for PUBLISHes to take (once the connection is logged in). Until then
+   * every byte goes to aedes unexamined: the CONNECT, and whatever a client that is not MQTT sends.
+   */
+  ready(): boolean;
+  /** Whether this PUBLISH is taken; false leaves it in the bytes aedes reads. */
+  takes(p: FastPublish): boolean;
+  /** A PUBLISH `takes` took. */
+  onPublish(p: FastPublish): void;
+}
 
 /**
  * The stream aedes reads a connection from: the socket's bytes, passed on only while every MQTT
  * packet in them announces at most `maxPacketBytes`. On the first that announces more, the socket
  * is destroyed before its body is read (mqtt-packet itself would buffer it whole) and
- * `onRefused` is told why.
+ * `onRefused` is told why. With `taken`, the PUBLISHes it takes never reach aedes
+ * (publish-splitter.ts; MQTT 3.1.1 framing, the only version aedes speaks).
  */
 export class GuardedSocket extends Duplex {
   readonly socket: Socket;
@@ -17,11 +32,28 @@ export class GuardedSocket extends Duplex {
    */
   #socketPaused = false;
 
-  constructor(socket: Socket, maxPacketBytes: number, onRefused: (reason: string) => void) {
+  constructor(
+    socket: Socket,
+    maxPacketBytes: number,
+    onRefused: (reason: string) => void,
+    taken?: TakenPublishes,
+  ) {
     super({ allowHalfOpen: false });
     this.socket = socket;
     const guard = createFrameGuard(maxPacketBytes);
+    const passOn = (bytes: Buffer) => {
+      if (!this.push(bytes) && !this.#socketPaused) {
+        this.#socketPaused = true;
+        socket.pause();
+      }
+    };
+    const splitter = taken
+      ? new PublishSplitter(4, taken.onPublish, passOn, undefined, taken.takes)
+      : undefined;
+    let splitting = false;
     socket.on("data", (chunk: Buffer) => {
+      // The splitter starts at a packet's first byte, or it would frame the stream wrongly.
+      if (splitter && !splitting && guard.atPacketStart() && taken?.ready()) splitting = true;
       const verdict = guard.feed(chunk);
       if (!verdict.ok) {
         onRefused(verdict.reason);
@@ -29,10 +61,8 @@ export class GuardedSocket extends Duplex {
         this.destroy();
         return;
       }
-      if (!this.push(chunk)) {
-        this.#socketPaused = true;
-        socket.pause();
-      }
+      if (splitting) splitter?.push(chunk);
+      else passOn(chunk);
     });
     socket.on("end", () => this.push(null));
     socket.on("error", (err) => this.destroy(err));

@@ -1,12 +1,14 @@
 /**
- * The ingest connection's fast path for the packets it gets most: every PUBLISH from the broker
- * that is QoS 0 or 1 and carries no MQTT 5 properties (what Mosquitto delivers from a probe) is
- * cut out of the byte stream here and handed over as it is, without a packet object, a BufferList
- * copy, debug logging or a process.nextTick per packet. Every other packet (CONNACK, SUBACK,
- * PINGRESP, DISCONNECT, a PUBLISH with properties or QoS 2, anything malformed) goes on to mqtt.js
- * as bytes, in order, and mqtt.js handles it as it would without this. After the first packet this
- * cannot frame (a Remaining Length of more than 4 bytes), everything goes to mqtt.js, which closes
- * the connection with its own error.
+ * The fast path for the packets a connection gets most: PUBLISHes that are QoS 0 or 1 and carry no
+ * MQTT 5 properties are cut out of the byte stream here and handed over as they are, without a
+ * packet object, a BufferList copy, debug logging or a process.nextTick per packet. Every other
+ * packet goes on as bytes, in order, to the MQTT library that would have parsed them all, which
+ * handles it as it would without this. After the first packet this cannot frame (a Remaining
+ * Length of more than 4 bytes), everything goes on, and the library refuses it with its own error.
+ *
+ * Two users: an external broker's ingest connection (`splitPublishes` below, before mqtt.js: what
+ * Mosquitto delivers from a probe) and the embedded broker's probe connections (guarded-socket.ts,
+ * before aedes, for the readings `takes` accepts).
  *
  * MQTT 3.1.1 and 5, 2.2 (fixed header), 3.3 (PUBLISH).
  */
@@ -33,14 +35,17 @@ export class PublishSplitter {
   #passAll = false;
 
   /**
-   * @param mayTake asked before each fast-path PUBLISH: false holds it (and all after it) until
-   *   `resume`.
+   * @param takes asked of each PUBLISH the fast path could take: false leaves it in the bytes
+   *   passed on. Asked once a packet, unless the packet is then held (and asked again on `resume`).
+   * @param mayTake asked before each fast-path PUBLISH it takes: false holds it (and all after it)
+   *   until `resume`.
    */
   constructor(
     private readonly protocolVersion: 4 | 5,
     private readonly onPublish: (p: FastPublish) => void,
     private readonly passOn: (bytes: Buffer) => void,
     private readonly mayTake: () => boolean = () => true,
+    private readonly takes: (p: FastPublish) => boolean = () => true,
   ) {}
 
   /** Takes the next bytes read from the broker. False when a PUBLISH is held: call `resume` later. */
@@ -96,7 +101,7 @@ export class PublishSplitter {
       const next = bodyAt + length;
       if (next > end) break; // the packet is not all here yet
       const fast = this.#fast(buf, buf[start] as number, bodyAt, next);
-      if (fast) {
+      if (fast && this.takes(fast)) {
         if (passFrom >= 0) {
           this.passOn(buf.subarray(passFrom, start));
           passFrom = -1;

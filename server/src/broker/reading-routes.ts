@@ -49,11 +49,16 @@ export function couldMatchReadingTopic(filter: string): boolean {
 
 type Listener = (message: mqemitter.Message, done: () => void) => void;
 
+/** Could any subscription (live, or stored for an offline session) receive a reading now? */
+export interface WatchesReadings {
+  watchesReadings(): boolean;
+}
+
 /**
  * aedes' default router (mqemitter, `concurrency` as aedes' option, empty levels matched as
  * MQTT 4.7.1-3 says), with readings nobody could receive answered at once.
  */
-export function createReadingRouter(concurrency: number): mqemitter.MQEmitter {
+export function createReadingRouter(concurrency: number): mqemitter.MQEmitter & WatchesReadings {
   const inner = mqemitter({ concurrency, matchEmptyLevels: true });
   /** Listeners whose filter could match a reading topic, by filter. */
   const readers = new Map<string, Set<Listener>>();
@@ -88,8 +93,9 @@ export function createReadingRouter(concurrency: number): mqemitter.MQEmitter {
     close(callback: () => void) {
       inner.close(callback);
     },
+    watchesReadings: () => readers.size > 0,
   };
-  return router as mqemitter.MQEmitter;
+  return router as unknown as mqemitter.MQEmitter & WatchesReadings;
 }
 
 interface SubscriptionLike {
@@ -109,9 +115,10 @@ interface PersistenceLike {
 /**
  * aedes' default in-memory persistence, with the stored subscriptions of a reading topic answered
  * as none without a look-up while no stored subscription could match one. Everything else is the
- * memory persistence's own (the returned object is it, with these four methods wrapped).
+ * memory persistence's own (the returned object is it, with these four methods wrapped and
+ * `watchesReadings` added).
  */
-export function createReadingPersistence(): unknown {
+export function createReadingPersistence(): WatchesReadings {
   const inner = memoryPersistence() as unknown as PersistenceLike;
   /** Per client: its stored filters that could match a reading topic. */
   const readers = new Map<string, Set<string>>();
@@ -148,5 +155,5 @@ export function createReadingPersistence(): unknown {
     }
     return Promise.resolve([]);
   };
-  return inner;
+  return Object.assign(inner, { watchesReadings: () => readers.size > 0 });
 }
