@@ -7,7 +7,7 @@ import { migrate } from "../db/migrate.js";
 import { type Db, openDatabase } from "../db/open.js";
 import type { Reading } from "../reading.js";
 import { createSqliteReadingsUpsert } from "../stores/sqlite.js";
-import { createJournal } from "./journal.js";
+import { createJournal, deleteJournalRowsOfProbes, type Journal } from "./journal.js";
 
 const dirs: string[] = [];
 const dbs: Db[] = [];
@@ -245,5 +245,92 @@ describe("journal rows", () => {
     const seqs = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
     expect(pages).toEqual([seqs(0, 7), seqs(7, 13), seqs(13, 20), seqs(20, 30), seqs(30, 31)]);
     db.close();
+  });
+
+  /** What a journal opened now reads from the file: the rows after `afterId`, `limit` readings. */
+  const fromFile = async (db: Db, limit: number, afterId: number) => {
+    const reader = createJournal(db, { maxWaitMs: 0 });
+    try {
+      return reader.peek(limit, afterId);
+    } finally {
+      await reader.close();
+    }
+  };
+  const pageOf = (journal: Journal, limit: number, afterId: number) => journal.peek(limit, afterId);
+
+  it("peek serves the rows just committed from memory exactly as the file holds them, through acks, erasures and an emptied journal", async () => {
+    const db = fileDb();
+    const journal = createJournal(db, { maxWaitMs: 0 });
+    let i = 0;
+    let emptied = 0;
+    for (let step = 0; step < 60; step++) {
+      // A varied but fixed script: messages of 1 to 5 readings from three probes, some in one group.
+      const messages = 1 + ((step * 7) % 4);
+      const pending: Promise<void>[] = [];
+      for (let m = 0; m < messages; m++) {
+        const probe = `p-${(step + m) % 3}`;
+        const size = 1 + ((step * 13 + m) % 5);
+        pending.push(
+          journal.append(
+            Array.from({ length: size }, () => reading(probe, i++)),
+            1_780_000_300_000 + step,
+          ),
+        );
+      }
+      await Promise.all(pending);
+      const all = pageOf(journal, 1_000_000, 0);
+      expect(all).toEqual(await fromFile(db, 1_000_000, 0));
+      expect(journal.depth()).toBe(all.length);
+      // Reading ahead from the middle, a small page.
+      const middle = all[Math.floor(all.length / 2)]?.id ?? 0;
+      expect(pageOf(journal, 4, middle)).toEqual(await fromFile(db, 4, middle));
+      if (step % 5 === 4) journal.ack(middle); // the forwarder confirmed about half
+      if (step % 11 === 10) deleteJournalRowsOfProbes(db, ["p-1"]); // an erasure
+      if (step % 17 === 16) {
+        journal.ack(all.at(-1)?.id ?? 0); // all forwarded: the journal is empty
+        expect(journal.depth()).toBe(0);
+        expect(await fromFile(db, 10, 0)).toEqual([]);
+        emptied++;
+      }
+    }
+    expect(emptied).toBe(3);
+    const left = pageOf(journal, 1_000_000, 0);
+    expect(left).toEqual(await fromFile(db, 1_000_000, 0));
+    expect(left.some((e) => e.probeId === "p-1")).toBe(true);
+    await journal.close();
+  });
+
+  it("an erasure removes the probe's journaled readings from what peek returns and from the depth", async () => {
+    const db = fileDb();
+    const journal = createJournal(db, { maxWaitMs: 0 });
+    await journal.append([reading("p-gone", 1), reading("p-gone", 2)], 1_780_000_400_000);
+    await journal.append([reading("p-kept", 3)], 1_780_000_400_001);
+    expect(journal.depth()).toBe(3);
+    deleteJournalRowsOfProbes(db, ["p-gone"]);
+    expect(journal.peek(100).map((e) => e.probeId)).toEqual(["p-kept"]);
+    expect(journal.depth()).toBe(1);
+    expect(await fromFile(db, 100, 0)).toEqual(journal.peek(100));
+    await journal.close();
+  });
+
+  it("a backlog longer than memory keeps is read from the file, and memory serves again once it is forwarded", async () => {
+    const db = fileDb();
+    const journal = createJournal(db, { maxWaitMs: 0 });
+    const messages = 20_500;
+    const pending: Promise<void>[] = [];
+    for (let m = 0; m < messages; m++) pending.push(journal.append([reading("p-1", m)], 1_780_000_500_000));
+    await Promise.all(pending);
+    expect(journal.depth()).toBe(messages);
+    const first = journal.peek(10);
+    expect(first.map((e) => e.seq)).toEqual(Array.from({ length: 10 }, (_, k) => k));
+    const last = journal.peek(1_000_000);
+    expect(last).toHaveLength(messages);
+    expect(last).toEqual(await fromFile(db, 1_000_000, 0));
+    journal.ack(last.at(-1)?.id ?? 0);
+    expect(journal.depth()).toBe(0);
+    await journal.append([reading("p-1", messages)], 1_780_000_500_001);
+    expect(journal.peek(10).map((e) => e.seq)).toEqual([messages]);
+    expect(journal.peek(10)).toEqual(await fromFile(db, 10, 0));
+    await journal.close();
   });
 });

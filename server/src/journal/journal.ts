@@ -57,6 +57,33 @@ interface Pending {
   done: (err: Error | null) => void;
 }
 
+/** A committed journal row as it was appended: what `peek` would read back and decode. */
+interface TailEntry {
+  id: number;
+  rows: readonly Reading[];
+  receivedMs: number;
+}
+
+/**
+ * Most messages the in-memory tail holds. A store that falls further behind than this is fed
+ * from the file until the journal has emptied.
+ */
+const TAIL_MAX_MESSAGES = 20_000;
+
+/** The journals open on each database connection, told when rows are deleted beside them. */
+const journalsOf = new WeakMap<Db, Set<(probeIds: readonly string[]) => void>>();
+
+/**
+ * Deletes the journal rows of these probes (an erasure: their backlog must never reach a store),
+ * and has every journal on `db` forget them too. Runs in the caller's transaction if there is one.
+ */
+export function deleteJournalRowsOfProbes(db: Db, probeIds: readonly string[]): void {
+  if (probeIds.length === 0) return;
+  const remove = db.prepare("DELETE FROM journal_message WHERE probe_id = ?");
+  for (const p of probeIds) remove.run(p);
+  for (const forget of journalsOf.get(db) ?? []) forget(probeIds);
+}
+
 export interface JournalOptions {
   maxWaitMs: number;
   /**
@@ -85,13 +112,72 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
     .prepare("SELECT coalesce(sum(count), 0) FROM journal_message WHERE id <= ?")
     .pluck();
   let depth = count.get() as number;
+  /**
+   * The newest committed rows, in id order, from `tailHead` on (issue #12). While `tailComplete`
+   * (every row of the file is here: true when the journal is empty, and until it outgrows
+   * TAIL_MAX_MESSAGES), `peek` reads the rows just committed from here instead of reading them back
+   * and decoding them, and `ack` counts what it removes from here. Rows ids only grow while the
+   * table has rows; once it is empty they may start again at 1, and so does the tail.
+   */
+  let tail: TailEntry[] = [];
+  let tailHead = 0;
+  let tailComplete = depth === 0;
   /** Readings per message in the last rows `peek` read: how many rows its next query asks for. */
   let readingsPerMessage = 1;
   const acknowledge = db.transaction((upToId: number) => {
-    const removed = removedCount.get(upToId) as number;
+    const removed = tailComplete ? dropTailUpTo(upToId) : (removedCount.get(upToId) as number);
     remove.run(upToId);
     depth -= removed;
   });
+
+  /** Drops the tail's rows up to `upToId`; returns how many readings they held. */
+  function dropTailUpTo(upToId: number): number {
+    let removed = 0;
+    while (tailHead < tail.length && (tail[tailHead] as TailEntry).id <= upToId) {
+      removed += (tail[tailHead] as TailEntry).rows.length;
+      tailHead++;
+    }
+    if (tailHead === tail.length) {
+      tail = [];
+      tailHead = 0;
+    } else if (tailHead > 4096 && tailHead * 2 > tail.length) {
+      tail = tail.slice(tailHead);
+      tailHead = 0;
+    }
+    return removed;
+  }
+
+  /** The file holds rows the tail does not: `peek` reads the file until the journal is empty. */
+  function leaveTail(): void {
+    tailComplete = false;
+    tail = [];
+    tailHead = 0;
+  }
+
+  /** The first tail index whose id is above `afterId` (ids ascend). */
+  function tailIndexAfter(afterId: number): number {
+    let lo = tailHead;
+    let hi = tail.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((tail[mid] as TailEntry).id <= afterId) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  const forgetProbes = (probeIds: readonly string[]) => {
+    const gone = new Set(probeIds);
+    tail = tail.slice(tailHead).filter((e) => !gone.has((e.rows[0] as Reading).probeId));
+    tailHead = 0;
+    depth = count.get() as number;
+  };
+  let journals = journalsOf.get(db);
+  if (!journals) {
+    journals = new Set();
+    journalsOf.set(db, journals);
+  }
+  journals.add(forgetProbes);
 
   const direct = opts.storeInTransaction;
   const commitGroup = db.transaction((group: readonly Pending[]) => {
@@ -100,7 +186,10 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
       if (direct) direct(p.rows);
       else {
         const encoded = encodeJournalReadings(p.rows);
-        insert.run((p.rows[0] as Reading).probeId, p.receivedMs, p.rows.length, encoded);
+        const row = insert.run((p.rows[0] as Reading).probeId, p.receivedMs, p.rows.length, encoded);
+        // Taken back out by the caller if the transaction fails.
+        if (tailComplete)
+          tail.push({ id: Number(row.lastInsertRowid), rows: p.rows, receivedMs: p.receivedMs });
       }
       n += p.rows.length;
     }
@@ -143,14 +232,17 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
     }
     const sync = walSync;
     let n: number;
+    const tailBefore = tail.length;
     try {
       n = sync ? writeUnsynced(db, () => commitGroup(group)) : commitGroup(group);
     } catch (e) {
+      if (tailComplete) tail.length = tailBefore;
       settled(group, e);
       wakeIdle();
       return;
     }
     if (!direct) depth += n;
+    if (tailComplete && tail.length - tailHead > TAIL_MAX_MESSAGES) leaveTail();
     if (!sync) {
       settled(group, null);
       wakeIdle();
@@ -216,6 +308,23 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
     appendThen,
     peek(limit, afterId = 0) {
       const out: JournalEntry[] = [];
+      if (tailComplete) {
+        for (let i = tailIndexAfter(afterId); i < tail.length && out.length < limit; i++) {
+          const { id, rows, receivedMs } = tail[i] as TailEntry;
+          for (const r of rows) {
+            out.push({
+              id,
+              probeId: r.probeId,
+              tsMs: r.tsMs,
+              tempC: r.tempC,
+              seq: r.seq,
+              serverTimed: r.serverTimed,
+              receivedMs,
+            });
+          }
+        }
+        return out;
+      }
       let after = afterId;
       while (out.length < limit) {
         const want = Math.max(1, Math.ceil((limit - out.length) / readingsPerMessage));
@@ -243,6 +352,7 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
       // again, and the stores are idempotent on (probe, ts). The next sync makes it durable. Each
       // ack of a replay otherwise blocked the event loop on the disk.
       writeUnsynced(db, () => acknowledge(upToId));
+      if (depth === 0 && !tailComplete) tailComplete = true; // empty: every row from now on is seen
     },
     depth: () => depth,
     flush,
@@ -250,6 +360,7 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
       await flush();
       walSync?.close();
       walSync = null;
+      journals?.delete(forgetProbes);
     },
   };
 }

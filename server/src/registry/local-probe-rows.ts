@@ -1,4 +1,5 @@
 import type { Db } from "../db/open.js";
+import { deleteJournalRowsOfProbes } from "../journal/journal.js";
 
 /**
  * Deletes deleted probes' rows from this instance's own SQLite file: their stored readings and
@@ -9,11 +10,9 @@ import type { Db } from "../db/open.js";
 export function deleteLocalProbeRows(db: Db, probeIds: readonly string[]): void {
   if (probeIds.length === 0) return;
   const readings = db.prepare("DELETE FROM reading WHERE probe_id = ?");
-  const journal = db.prepare("DELETE FROM journal_message WHERE probe_id = ?");
   db.transaction(() => {
-    for (const p of probeIds) {
-      readings.run(p);
-      journal.run(p);
-    }
+    for (const p of probeIds) readings.run(p);
+    // The journal forgets them too: its in-memory tail would otherwise still forward them.
+    deleteJournalRowsOfProbes(db, probeIds);
   })();
 }
