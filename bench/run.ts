@@ -35,6 +35,9 @@ const LIVE = {
 };
 const REPLAY = { probes: 10, messagesPerClient: 20, readingsPerMessage: 500 };
 
+/** A ratio as a whole percentage, for the printed rows. */
+const percent = (x: number) => `${(x * 100).toFixed(0)}%`;
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -423,7 +426,7 @@ try {
         const r = await liveRun(store, influxd.url);
         live.get(store)?.push(r);
         log(
-          `live ${store} run ${i + 1}/${RUNS}: ${Math.round(r.storedPerS)} readings/s stored (${Math.round(r.ackedPerS)}/s acknowledged, ${((r.storedPerS / (ceiling[i] as number)) * 100).toFixed(0)}% of aedes alone just before), server CPU ${r.cpuUs.toFixed(1)} µs/reading, event-loop delay p99 ${r.loopP99.toFixed(0)} ms, max ${r.loopMax.toFixed(0)} ms`,
+          `live ${store} run ${i + 1}/${RUNS}: ${Math.round(r.storedPerS)} readings/s stored (${Math.round(r.ackedPerS)}/s acknowledged, ${percent(r.storedPerS / (ceiling[i] as number))} of aedes alone just before), server CPU ${r.cpuUs.toFixed(1)} µs/reading, event-loop delay p99 ${r.loopP99.toFixed(0)} ms, max ${r.loopMax.toFixed(0)} ms`,
         );
       }
     }
@@ -433,7 +436,7 @@ try {
       rows.push(
         {
           path: `live (1 reading/message, ${LIVE.probes} probes) → ${store}`,
-          metric: `readings stored (each round over aedes alone just before it: median ${(median(pairs) * 100).toFixed(0)}% of ${pairs.map((x) => `${(x * 100).toFixed(0)}%`).join(", ")})`,
+          metric: `readings stored (each round over aedes alone just before it: median ${percent(median(pairs))} of ${pairs.map(percent).join(", ")})`,
           unit: "/s",
           median: median(runs),
           runs,
@@ -520,10 +523,10 @@ try {
       const notes = [
         ...(paired
           ? [
-              `${(median(pairs) * 100).toFixed(0)}% of the embedded run beside it: median of ${pairs.map((x) => `${(x * 100).toFixed(0)}%`).join(", ")}, embedded ${Math.round(median(r.embedded))}/s`,
+              `${percent(median(pairs))} of the embedded run beside it: median of ${pairs.map(percent).join(", ")}, embedded ${Math.round(median(r.embedded))}/s`,
             ]
           : []),
-        ...(live ? [`${((median(runs) / live.median) * 100).toFixed(0)}% of the live part's median`] : []),
+        ...(live ? [`${percent(median(runs) / live.median)} of the live part's median`] : []),
       ];
       rows.push({
         path: `external Mosquitto (1 reading/message, ${LIVE.probes} probes), ${what} → sqlite`,
@@ -647,7 +650,7 @@ const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString("en") : n.to
 console.log("\n| path | median | ceiling (median) | ratio | target |\n| --- | --- | --- | --- | --- |");
 for (const r of rows) {
   console.log(
-    `| ${r.path} | ${fmt(r.median)} ${r.metric} ${r.unit} | ${r.ceiling ? `${fmt(r.ceiling.median)} (${r.ceiling.name})` : "–"} | ${r.ratio !== undefined ? `${(r.ratio * 100).toFixed(0)}%` : "–"} | ${r.target ?? ""} |`,
+    `| ${r.path} | ${fmt(r.median)} ${r.metric} ${r.unit} | ${r.ceiling ? `${fmt(r.ceiling.median)} (${r.ceiling.name})` : "–"} | ${r.ratio !== undefined ? percent(r.ratio) : "–"} | ${r.target ?? ""} |`,
   );
 }
 const out = {

@@ -3,7 +3,7 @@ import { createServer as createTlsServer, type Server as TlsServer } from "node:
 import { TOPIC_ROOT } from "@coldtrail/firmware-bridge/protocol";
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from "aedes";
 import type { Registry } from "prom-client";
-import type { IncomingMessage, IngestOutcome, IngestThen } from "../ingest/ingest.js";
+import { type IncomingMessage, type IngestOutcome, type IngestThen, ingestThenOf } from "../ingest/ingest.js";
 import type { Logger } from "../logger.js";
 import { secretMatches } from "../registry/secrets.js";
 import { clientIdForRecord, createClientIdOwners } from "./client-id.js";
@@ -131,6 +131,7 @@ function refusal(returnCode: number, message: string): AuthenticateError {
  */
 export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<EmbeddedBroker> {
   const { log, limits } = deps;
+  const ingest: IngestThen = deps.ingestThen ?? ingestThenOf(deps.ingest);
   const now = deps.now ?? Date.now;
   const rate = deps.publishRate ?? {
     perSecond: PUBLISH_PER_SECOND,
@@ -330,10 +331,15 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
 
   /** A QoS 1/2 message was answered: the next one waiting takes its turn, then the PUBACK goes. */
   function answerInTurn(conn: Connection, done: (err?: Error | null) => void, err: Error | null): void {
+    turnEnded(conn);
+    done(err);
+  }
+
+  /** A message in flight on `conn` (aedes' or the fast path's) was answered: the next one starts. */
+  function turnEnded(conn: Connection): void {
     conn.inflight--;
     const next = conn.waiting.shift();
     if (next) startInTurn(conn, next.client, next.packet, next.done);
-    done(err);
   }
 
   function settle(inTurn: Connection | undefined, done: (err?: Error | null) => void, err: Error | null) {
@@ -357,13 +363,7 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
     };
     // Anonymous callbacks, not a named closure: tsx (how the server runs) compiles with keepNames,
     // which wraps every named closure in a `__name` call, per message here (1–2% of the CPU).
-    if (deps.ingestThen)
-      deps.ingestThen(msg, (err, outcome) => answered(msg.clientId, inTurn, done, err, outcome));
-    else
-      deps.ingest(msg).then(
-        (outcome) => answered(msg.clientId, inTurn, done, null, outcome),
-        (e: unknown) => answered(msg.clientId, inTurn, done, e instanceof Error ? e : new Error(String(e))),
-      );
+    ingest(msg, (err, outcome) => answered(msg.clientId, inTurn, done, err, outcome));
   }
 
   /** The ingest outcome of a message (or the journal's error), as its PUBACK or its absence. */
@@ -438,13 +438,7 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
       clientId: conn.own?.clientId ?? null,
     };
     fastPublishes++;
-    if (deps.ingestThen)
-      deps.ingestThen(msg, (err, outcome) => fastAnswered(client, conn, messageId, err, outcome));
-    else
-      deps.ingest(msg).then(
-        (outcome) => fastAnswered(client, conn, messageId, null, outcome),
-        (e: unknown) => fastAnswered(client, conn, messageId, e instanceof Error ? e : new Error(String(e))),
-      );
+    ingest(msg, (err, outcome) => fastAnswered(client, conn, messageId, err, outcome));
   }
 
   /** A fast-path message's ingest outcome: its PUBACK, or (as aedes would) the connection closed. */
@@ -455,9 +449,7 @@ export async function startEmbeddedBroker(deps: EmbeddedBrokerDeps): Promise<Emb
     err: Error | null,
     outcome?: IngestOutcome,
   ): void {
-    conn.inflight--;
-    const next = conn.waiting.shift();
-    if (next) startInTurn(conn, next.client, next.packet, next.done);
+    turnEnded(conn);
     if (err) {
       log.error({ clientId: conn.own?.clientId ?? null, err: err.message }, "ingest.journal_failed");
       client.close(); // no PUBACK: the device keeps the message and sends it again

@@ -1,5 +1,5 @@
 import mqtt, { type IConnackPacket, type MqttClient } from "mqtt";
-import type { IncomingMessage, IngestOutcome, IngestThen } from "../ingest/ingest.js";
+import { type IncomingMessage, type IngestOutcome, type IngestThen, ingestThenOf } from "../ingest/ingest.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { AckQueue } from "./ack-queue.js";
@@ -69,15 +69,6 @@ function mqttLog(): { log?: () => void } {
   return /mqttjs/.test(process.env.DEBUG ?? "") ? {} : { log: () => {} };
 }
 
-/** The promise form of ingest as the callback form. */
-function thenOf(ingest: (msg: IncomingMessage) => Promise<IngestOutcome>): IngestThen {
-  return (msg, done) =>
-    ingest(msg).then(
-      (outcome) => done(null, outcome),
-      (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
-    );
-}
-
 /** Passed to mqtt.js's handleMessage callback: go on reading, the PUBACK is sent by AckQueue. */
 const ACK_DEFERRED = new Error("coldtrail acknowledges after the journal commit");
 
@@ -98,7 +89,7 @@ const ACK_DEFERRED = new Error("coldtrail acknowledges after the journal commit"
  */
 export async function connectExternalConnection(deps: ExternalConnectionDeps): Promise<ExternalConnection> {
   const { log, metrics } = deps;
-  const ingest: IngestThen = deps.ingestThen === undefined ? thenOf(deps.ingest) : deps.ingestThen;
+  const ingest: IngestThen = deps.ingestThen === undefined ? ingestThenOf(deps.ingest) : deps.ingestThen;
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const u = new URL(deps.url);

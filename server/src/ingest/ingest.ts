@@ -301,3 +301,12 @@ export function createIngest(deps: IngestDeps) {
 export type Ingest = ReturnType<typeof createIngest>;
 /** Ingest with a callback (`handleThen`'s shape): one call a message, no promise. */
 export type IngestThen = Ingest["handleThen"];
+
+/** The promise form of ingest as the callback form, for a caller given only the former. */
+export function ingestThenOf(ingest: (msg: IncomingMessage) => Promise<IngestOutcome>): IngestThen {
+  return (msg, done) =>
+    ingest(msg).then(
+      (outcome) => done(null, outcome),
+      (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
+    );
+}

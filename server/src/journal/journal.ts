@@ -71,7 +71,7 @@ interface TailEntry {
 const TAIL_MAX_MESSAGES = 20_000;
 
 /** The journals open on each database connection, told when rows are deleted beside them. */
-const journalsOf = new WeakMap<Db, Set<(probeIds: readonly string[]) => void>>();
+const journalsOf = new WeakMap<Db, Set<() => void>>();
 
 /**
  * Deletes the journal rows of these probes (an erasure: their backlog must never reach a store),
@@ -81,7 +81,7 @@ export function deleteJournalRowsOfProbes(db: Db, probeIds: readonly string[]): 
   if (probeIds.length === 0) return;
   const remove = db.prepare("DELETE FROM journal_message WHERE probe_id = ?");
   for (const p of probeIds) remove.run(p);
-  for (const forget of journalsOf.get(db) ?? []) forget(probeIds);
+  for (const deleted of journalsOf.get(db) ?? []) deleted();
 }
 
 export interface JournalOptions {
@@ -116,7 +116,7 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
    * The newest committed rows, in id order, from `tailHead` on (issue #12). While `tailComplete`
    * (every row of the file is here: true when the journal is empty, and until it outgrows
    * TAIL_MAX_MESSAGES), `peek` reads the rows just committed from here instead of reading them back
-   * and decoding them, and `ack` counts what it removes from here. Rows ids only grow while the
+   * and decoding them, and `ack` counts what it removes from here. Row ids only grow while the
    * table has rows; once it is empty they may start again at 1, and so does the tail.
    */
   let tail: TailEntry[] = [];
@@ -166,10 +166,10 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
     return lo;
   }
 
-  const forgetProbes = (probeIds: readonly string[]) => {
-    const gone = new Set(probeIds);
-    tail = tail.slice(tailHead).filter((e) => !gone.has((e.rows[0] as Reading).probeId));
-    tailHead = 0;
+  // Rows deleted beside the journal (an erasure, in its caller's transaction, which may still roll
+  // back): read the file from here on, as after a restart, and count again. Erasures are rare.
+  const rowsDeleted = () => {
+    leaveTail();
     depth = count.get() as number;
   };
   let journals = journalsOf.get(db);
@@ -177,7 +177,7 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
     journals = new Set();
     journalsOf.set(db, journals);
   }
-  journals.add(forgetProbes);
+  journals.add(rowsDeleted);
 
   const direct = opts.storeInTransaction;
   const commitGroup = db.transaction((group: readonly Pending[]) => {
@@ -352,7 +352,11 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
       // again, and the stores are idempotent on (probe, ts). The next sync makes it durable. Each
       // ack of a replay otherwise blocked the event loop on the disk.
       writeUnsynced(db, () => acknowledge(upToId));
-      if (depth === 0 && !tailComplete) tailComplete = true; // empty: every row from now on is seen
+      // Empty (counted in the file, not trusted to bookkeeping): every row from now on is seen.
+      if (depth === 0 && !tailComplete) {
+        depth = count.get() as number;
+        tailComplete = depth === 0;
+      }
     },
     depth: () => depth,
     flush,
@@ -360,7 +364,7 @@ export function createJournal(db: Db, opts: JournalOptions): Journal {
       await flush();
       walSync?.close();
       walSync = null;
-      journals?.delete(forgetProbes);
+      journals?.delete(rowsDeleted);
     },
   };
 }
